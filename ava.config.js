@@ -1,0 +1,17 @@
+// TypeScript runs through tsx in child processes: worker threads do not take the loader.
+export default {
+  files: [
+    'common/**/*.test.ts',
+    'control-plane/src/**/*.test.ts',
+    'node-agent/src/**/*.test.ts',
+    'cli/src/**/*.test.ts',
+    'installers/**/*.test.ts',
+    'test/**/*.test.ts',
+  ],
+  extensions: { ts: 'module' },
+  nodeArguments: ['--import=tsx'],
+  workerThreads: false,
+  timeout: '3m',
+  concurrency: 2,
+  verbose: true,
+};

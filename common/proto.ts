@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as FleetProto } from '../proto/gen/fleet.js';
+import type { ProtoGrpcType as HealthProto } from '../proto/gen/health.js';
+
+/** Options that match the ones `npm run gen` generates types for. */
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/** Found from the source tree (tsx) and from dist/ alike. */
+function protoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, 'fleet', 'v1', 'fleet.proto'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('proto/fleet/v1/fleet.proto not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+let loaded: { fleet: FleetProto; health: HealthProto } | undefined;
+
+export function loadProtos(): { fleet: FleetProto; health: HealthProto } {
+  if (!loaded) {
+    const root = protoRoot();
+    const definition = protoLoader.loadSync(['fleet/v1/fleet.proto', 'grpc/health/v1/health.proto'], {
+      ...LOADER_OPTIONS,
+      includeDirs: [root],
+    });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as FleetProto & HealthProto;
+    loaded = { fleet: pkg, health: pkg };
+  }
+  return loaded;
+}
+
+/** Larger than any valid request, so validation (not the transport) names an oversized field. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};

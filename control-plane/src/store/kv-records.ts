@@ -1,0 +1,173 @@
+/**
+ * JSON records in a JetStream KV bucket, where every write is a
+ * compare-and-set on the key's revision. This is what makes a double
+ * assignment impossible: of two writers racing on one record, one wins and
+ * the other re-reads and decides again (`modify`).
+ */
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { ConflictError, FleetError, NotFoundError, UnavailableError } from '../../../common/errors.js';
+
+const MODIFY_ATTEMPTS = 20;
+
+export interface Versioned<T> {
+  key: string;
+  value: T;
+  revision: number;
+}
+
+export type RecordChange<T> = { key: string; revision: number } & ({ value: T; deleted: false } | { deleted: true });
+
+function isCasConflict(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+/** Converts NATS errors to ours once, here; `FleetError`s pass through. */
+export function storeError(err: unknown, what: string): FleetError {
+  if (err instanceof FleetError) return err;
+  if (isCasConflict(err)) return new ConflictError(`${what}: changed concurrently`, { cause: err });
+  return new UnavailableError(`${what}: the state store (NATS JetStream) did not answer: ${(err as Error)?.message ?? err}`, { cause: err });
+}
+
+export class KvRecords<T> {
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    readonly kv: KV,
+    private readonly what: string,
+  ) {}
+
+  private decode(entry: KvEntry): T {
+    return entry.json<T>();
+  }
+
+  async get(key: string): Promise<Versioned<T> | null> {
+    try {
+      const entry = await this.kv.get(key);
+      if (!entry || entry.operation !== 'PUT') return null;
+      return { key, value: this.decode(entry), revision: entry.revision };
+    } catch (err) {
+      throw storeError(err, `reading ${this.what} ${key}`);
+    }
+  }
+
+  /** Fails with ConflictError if the key exists. */
+  async create(key: string, value: T): Promise<Versioned<T>> {
+    try {
+      const revision = await this.kv.create(key, this.encoder.encode(JSON.stringify(value)));
+      return { key, value, revision };
+    } catch (err) {
+      if (isCasConflict(err)) throw new ConflictError(`${this.what} ${key} already exists`, { cause: err });
+      throw storeError(err, `creating ${this.what} ${key}`);
+    }
+  }
+
+  /** Fails with ConflictError unless the stored revision is still `revision`. */
+  async update(key: string, value: T, revision: number): Promise<Versioned<T>> {
+    try {
+      const next = await this.kv.update(key, this.encoder.encode(JSON.stringify(value)), revision);
+      return { key, value, revision: next };
+    } catch (err) {
+      throw storeError(err, `updating ${this.what} ${key}`);
+    }
+  }
+
+  /**
+   * Read, decide, compare-and-set; on a conflict, read again and decide again.
+   * `decide` returns null for "no change" and may throw to refuse.
+   */
+  async modify(key: string, decide: (current: T) => T | null): Promise<{ record: Versioned<T>; changed: boolean }> {
+    for (let i = 0; i < MODIFY_ATTEMPTS; i++) {
+      const current = await this.get(key);
+      if (!current) throw new NotFoundError(`${this.what} ${key} not found`);
+      const next = decide(current.value);
+      if (next === null) return { record: current, changed: false };
+      try {
+        return { record: await this.update(key, next, current.revision), changed: true };
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`${this.what} ${key}: too many concurrent changes, try again`);
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.kv.delete(key);
+    } catch (err) {
+      throw storeError(err, `deleting ${this.what} ${key}`);
+    }
+  }
+
+  /** Every current record, read in one ordered pass (one consumer, not one request per key). */
+  async list(filter: (value: T) => boolean = () => true, limit = Number.POSITIVE_INFINITY): Promise<Versioned<T>[]> {
+    const out: Versioned<T>[] = [];
+    const watcher = this.watch(() => {});
+    try {
+      const initial = await watcher.initial;
+      for (const change of initial) {
+        if (!change.deleted && filter(change.value)) out.push({ key: change.key, value: change.value, revision: change.revision });
+      }
+    } finally {
+      watcher.stop();
+    }
+    return out.slice(0, limit);
+  }
+
+  /**
+   * Watches the bucket: `initial` resolves with every current record once the
+   * watch has caught up with the bucket's last revision; after that `onChange`
+   * sees each change. Deletions are reported as such.
+   */
+  watch(onChange: (change: RecordChange<T>) => void): { initial: Promise<RecordChange<T>[]>; stop: () => void; done: Promise<void> } {
+    let stopped = false;
+    let stopIterator: () => void = () => {
+      stopped = true;
+    };
+    let resolveInitial!: (changes: RecordChange<T>[]) => void;
+    let rejectInitial!: (err: unknown) => void;
+    const initial = new Promise<RecordChange<T>[]>((resolve, reject) => {
+      resolveInitial = resolve;
+      rejectInitial = reject;
+    });
+    const done = (async () => {
+      try {
+        const iterator = await this.kv.watch();
+        stopIterator = () => iterator.stop();
+        if (stopped) iterator.stop();
+        // The bucket's last revision after the watch began: the watch has
+        // caught up when it has delivered that revision (it is always the
+        // last value of some key, so it is always delivered).
+        const status = await this.kv.status();
+        const lastSeq = status.streamInfo.state.messages === 0 ? 0 : status.streamInfo.state.last_seq;
+        const buffered: RecordChange<T>[] = [];
+        let caughtUp = lastSeq === 0;
+        if (caughtUp) resolveInitial([]);
+        for await (const entry of iterator) {
+          const change: RecordChange<T> =
+            entry.operation === 'PUT'
+              ? { key: entry.key, revision: entry.revision, value: this.decode(entry), deleted: false }
+              : { key: entry.key, revision: entry.revision, deleted: true };
+          if (caughtUp) {
+            onChange(change);
+            continue;
+          }
+          buffered.push(change);
+          if (entry.revision >= lastSeq) {
+            caughtUp = true;
+            resolveInitial(buffered);
+          }
+        }
+        if (!caughtUp) resolveInitial(buffered);
+      } catch (err) {
+        rejectInitial(storeError(err, `watching ${this.what}`));
+        throw err;
+      }
+    })();
+    done.catch(() => {});
+    return { initial, stop: () => stopIterator(), done };
+  }
+}

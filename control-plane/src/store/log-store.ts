@@ -1,0 +1,70 @@
+/**
+ * Log chunks per attempt in the FLEET_LOGS stream, one subject per attempt
+ * (`fleet.logs.<task>.<attempt>`). Chunks carry a message id made from the
+ * agent's outbox sequence, so a chunk resent after a reconnect is stored once.
+ */
+import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
+import type { LogStream } from '../../../proto/gen/fleet/v1/LogStream.js';
+import { STREAMS } from './jetstream.js';
+import { storeError } from './kv-records.js';
+
+export interface StoredLogChunk {
+  taskId: string;
+  attemptId: string;
+  stream: 'stdout' | 'stderr';
+  data: Uint8Array;
+  atMs: number;
+}
+
+const logSubject = (taskId: string, attemptId: string) => `fleet.logs.${taskId}.${attemptId}`;
+
+export class LogStore {
+  constructor(private readonly js: JetStreamClient) {}
+
+  async append(chunk: StoredLogChunk, dedupId: string): Promise<void> {
+    const h = headers();
+    h.set('Fleet-Stream', chunk.stream);
+    h.set('Fleet-At', String(chunk.atMs));
+    try {
+      await this.js.publish(logSubject(chunk.taskId, chunk.attemptId), chunk.data, { msgID: dedupId, headers: h });
+    } catch (err) {
+      throw storeError(err, `storing logs of ${chunk.attemptId}`);
+    }
+  }
+
+  /**
+   * Yields the task's chunks in order. Without `follow` it ends at the last
+   * chunk stored when it began; with `follow` it goes on until `stop` aborts.
+   */
+  async *read(taskId: string, options: { follow: boolean; signal: AbortSignal }): AsyncGenerator<StoredLogChunk> {
+    const consumer = await this.js.consumers.get(STREAMS.logs.name, {
+      filter_subjects: `fleet.logs.${taskId}.>`,
+      deliver_policy: DeliverPolicy.All,
+    });
+    const info = await consumer.info(true);
+    if (!options.follow && info.num_pending === 0) return;
+    const messages = await consumer.consume();
+    const onAbort = () => void messages.stop();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.signal.aborted) onAbort();
+    try {
+      for await (const m of messages) {
+        const [, , , attemptId] = m.subject.split('.');
+        yield {
+          taskId,
+          attemptId: attemptId ?? '',
+          stream: m.headers?.get('Fleet-Stream') === 'stderr' ? 'stderr' : 'stdout',
+          data: m.data,
+          atMs: Number(m.headers?.get('Fleet-At') ?? 0),
+        };
+        if (!options.follow && m.info.pending === 0) break;
+      }
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+      await messages.close().catch(() => {});
+    }
+  }
+}
+
+export const toLogStreamProto = (s: 'stdout' | 'stderr'): LogStream => (s === 'stderr' ? 'LOG_STREAM_STDERR' : 'LOG_STREAM_STDOUT');

@@ -1,0 +1,83 @@
+/**
+ * This replica's view of the tasks that still need attention (not terminal,
+ * or with an attempt that has not ended), kept current by a KV watch.
+ * Terminal tasks leave the index, so its size follows the active work, not
+ * the history. The scheduler and the node sessions read it; listeners hear
+ * every change, which is what makes scheduling and delivery event-driven.
+ */
+import { activeAttempt, isTaskActive, type Task } from '../../common/model.js';
+import type { KvRecords, RecordChange } from './store/kv-records.js';
+
+export type TaskListener = (task: Task, previous: Task | undefined) => void;
+
+export class TaskIndex {
+  private readonly active = new Map<string, Task>();
+  private readonly byNode = new Map<string, Set<string>>();
+  private readonly listeners = new Set<TaskListener>();
+  private stopWatch: (() => void) | undefined;
+
+  constructor(private readonly records: KvRecords<Task>) {}
+
+  /** Resolves once the index holds every active task in the bucket. */
+  async start(): Promise<void> {
+    const watcher = this.records.watch((change) => this.apply(change));
+    this.stopWatch = watcher.stop;
+    for (const change of await watcher.initial) this.apply(change);
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+
+  onChange(listener: TaskListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(taskId: string): Task | undefined {
+    return this.active.get(taskId);
+  }
+
+  pending(): Task[] {
+    return [...this.active.values()].filter((t) => t.state === 'PENDING' && !t.cancelRequested);
+  }
+
+  /** Tasks whose current attempt occupies the node. */
+  onNode(nodeId: string): Task[] {
+    return [...(this.byNode.get(nodeId) ?? [])].map((id) => this.active.get(id)).filter((t): t is Task => t !== undefined);
+  }
+
+  activeAttemptsOn(nodeId: string): number {
+    return this.byNode.get(nodeId)?.size ?? 0;
+  }
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  /** Applies a change; stale revisions (an older write seen late) are ignored by updatedAt order. */
+  private apply(change: RecordChange<Task>): void {
+    const previous = this.active.get(change.key);
+    if (previous) this.unindexNode(previous);
+    if (change.deleted || !isTaskActive(change.value)) {
+      this.active.delete(change.key);
+    } else {
+      this.active.set(change.key, change.value);
+      this.indexNode(change.value);
+    }
+    if (!change.deleted) for (const listener of this.listeners) listener(change.value, previous);
+  }
+
+  private indexNode(task: Task): void {
+    const attempt = activeAttempt(task);
+    if (!attempt) return;
+    let set = this.byNode.get(attempt.nodeId);
+    if (!set) this.byNode.set(attempt.nodeId, (set = new Set()));
+    set.add(task.id);
+  }
+
+  private unindexNode(task: Task): void {
+    const attempt = activeAttempt(task);
+    if (attempt) this.byNode.get(attempt.nodeId)?.delete(task.id);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Every task state transition, in one place. Pure functions: each takes the
+ * task as stored and returns the next version, or throws a typed error. The
+ * callers apply the result with a compare-and-set; a conflict re-reads and
+ * calls again, so these functions always decide on fresh data.
+ */
+import { fullJitterDelayMs } from '../../common/backoff.js';
+import { FleetError, PreconditionError } from '../../common/errors.js';
+import {
+  activeAttempt,
+  currentAttempt,
+  isTerminal,
+  type Attempt,
+  type AttemptOutcomeState,
+  type FailureKind,
+  type Task,
+  type TaskSpec,
+} from '../../common/model.js';
+
+/**
+ * Infrastructure failures (lost node, Docker error, drain) are not the task's
+ * fault and do not spend its retry budget, but a task that breaks every node it
+ * touches must still end: this bounds them separately.
+ */
+export const MAX_INFRA_FAILURES = 5;
+const INFRA_RETRY_BACKOFF = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
+
+/** A report from an attempt that is no longer the task's current one. */
+export class StaleAttemptError extends FleetError {
+  constructor(
+    readonly taskId: string,
+    readonly attemptId: string,
+  ) {
+    super('FAILED_PRECONDITION', `attempt ${attemptId} is not the current attempt of task ${taskId}`);
+  }
+}
+
+export interface AttemptOutcome {
+  state: AttemptOutcomeState;
+  exitCode?: number;
+  error: string;
+  failureKind?: FailureKind;
+}
+
+export function newTask(id: string, spec: TaskSpec, now: number): Task {
+  return {
+    id,
+    spec,
+    state: 'PENDING',
+    attempts: [],
+    createdAtMs: now,
+    updatedAtMs: now,
+    notBeforeMs: 0,
+    message: 'waiting for a node',
+    taskFailures: 0,
+    infraFailures: 0,
+    cancelRequested: false,
+  };
+}
+
+export function assignTask(task: Task, attemptId: string, nodeId: string, now: number): Task {
+  if (task.state !== 'PENDING' || task.cancelRequested) {
+    throw new PreconditionError(`task ${task.id} is ${task.state}, not PENDING`);
+  }
+  const attempt: Attempt = {
+    id: attemptId,
+    nodeId,
+    state: 'ASSIGNED',
+    error: '',
+    assignedAtMs: now,
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    containerId: '',
+  };
+  return { ...task, state: 'ASSIGNED', attempts: [...task.attempts, attempt], updatedAtMs: now, notBeforeMs: 0, message: `assigned to ${nodeId}` };
+}
+
+function requireCurrent(task: Task, attemptId: string): Attempt {
+  const attempt = currentAttempt(task);
+  if (!attempt || attempt.id !== attemptId) throw new StaleAttemptError(task.id, attemptId);
+  return attempt;
+}
+
+function withCurrent(task: Task, attempt: Attempt): Attempt[] {
+  return [...task.attempts.slice(0, -1), attempt];
+}
+
+/** Returns null when the report changes nothing (a resent event). */
+export function attemptStarted(task: Task, attemptId: string, containerId: string, now: number): Task | null {
+  const attempt = requireCurrent(task, attemptId);
+  if (attempt.state !== 'ASSIGNED') return null;
+  const started: Attempt = { ...attempt, state: 'RUNNING', startedAtMs: now, containerId };
+  const state = isTerminal(task.state) ? task.state : 'RUNNING';
+  return { ...task, state, attempts: withCurrent(task, started), updatedAtMs: now, message: isTerminal(task.state) ? task.message : `running on ${attempt.nodeId}` };
+}
+
+/**
+ * Records how the current attempt ended and decides what the task does next:
+ * finish, or go back to PENDING after a backoff. Returns null for a resent report.
+ */
+export function attemptFinished(task: Task, attemptId: string, outcome: AttemptOutcome, now: number, random: () => number = Math.random): Task | null {
+  const attempt = requireCurrent(task, attemptId);
+  if (attempt.state !== 'ASSIGNED' && attempt.state !== 'RUNNING') return null;
+  const failureKind = outcome.state === 'SUCCEEDED' ? undefined : (outcome.failureKind ?? (outcome.state === 'LOST' ? 'INFRASTRUCTURE' : 'TASK'));
+  const ended: Attempt = {
+    ...attempt,
+    state: outcome.state,
+    ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    error: outcome.error,
+    ...(failureKind ? { failureKind } : {}),
+    finishedAtMs: now,
+  };
+  const base: Task = { ...task, attempts: withCurrent(task, ended), updatedAtMs: now };
+  // A cancelled task keeps its state; this only records how its last attempt ended.
+  if (isTerminal(task.state)) return base;
+  if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed' };
+  if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
+  return afterTaskFailure(base, outcome, now, random);
+}
+
+function afterTaskFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {
+  const failures = task.taskFailures + 1;
+  const finalState = outcome.state === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
+  const what = outcome.state === 'TIMED_OUT' ? `timed out after ${task.spec.timeoutMs}ms` : outcome.exitCode !== undefined ? `exited with code ${outcome.exitCode}` : outcome.error || 'failed';
+  const nonRetryable = outcome.exitCode !== undefined && task.spec.retry.nonRetryableExitCodes.includes(outcome.exitCode);
+  if (nonRetryable || failures >= task.spec.retry.maxAttempts) {
+    const why = nonRetryable ? ' (exit code not retried)' : task.spec.retry.maxAttempts > 1 ? ` after ${failures} attempts` : '';
+    return { ...task, state: finalState, taskFailures: failures, message: `${what}${why}` };
+  }
+  const policy = { initialMs: task.spec.retry.initialBackoffMs, maxMs: task.spec.retry.maxBackoffMs, multiplier: task.spec.retry.backoffMultiplier };
+  const delay = fullJitterDelayMs(policy, failures, random);
+  return { ...task, state: 'PENDING', taskFailures: failures, notBeforeMs: now + delay, message: `${what}; retry ${failures} of ${task.spec.retry.maxAttempts - 1} in ${delay}ms` };
+}
+
+function afterInfraFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {
+  const failures = task.infraFailures + 1;
+  const what = outcome.error || 'the node could not run the attempt';
+  if (failures >= MAX_INFRA_FAILURES) {
+    return { ...task, state: 'FAILED', infraFailures: failures, message: `${what} (${failures} infrastructure failures in a row)` };
+  }
+  const delay = fullJitterDelayMs(INFRA_RETRY_BACKOFF, failures, random);
+  return { ...task, state: 'PENDING', infraFailures: failures, notBeforeMs: now + delay, message: `${what}; requeued` };
+}
+
+/**
+ * Cancel works in every non-terminal state. A task with a running attempt is
+ * CANCELLED at once; its attempt stays active (and keeps its node slot) until
+ * the agent reports the container stopped.
+ */
+export function cancelTask(task: Task, reason: string, now: number): Task {
+  if (isTerminal(task.state)) throw new PreconditionError(`task ${task.id} is already ${task.state}`);
+  const message = reason ? `cancelled: ${reason}` : 'cancelled';
+  return { ...task, state: 'CANCELLED', cancelRequested: activeAttempt(task) !== undefined, notBeforeMs: 0, updatedAtMs: now, message };
+}
+
+/**
+ * What a node should be doing for this task: run the attempt, stop it, or
+ * nothing. Level-triggered delivery compares this with what the node says it runs.
+ */
+export type Desired = { kind: 'run'; attempt: Attempt } | { kind: 'stop'; attempt: Attempt } | { kind: 'none' };
+
+export function desiredOnNode(task: Task, nodeId: string): Desired {
+  const attempt = activeAttempt(task);
+  if (!attempt || attempt.nodeId !== nodeId) return { kind: 'none' };
+  return isTerminal(task.state) ? { kind: 'stop', attempt } : { kind: 'run', attempt };
+}

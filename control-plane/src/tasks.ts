@@ -1,0 +1,142 @@
+/**
+ * Task operations: what the API and the node sessions ask for, applied to
+ * the tasks bucket with compare-and-set. The decisions themselves are in
+ * `task-state.ts`.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../common/clock.js';
+import { ConflictError, NotFoundError, PermissionError, ValidationError } from '../../common/errors.js';
+import { ID_PATTERN, newId } from '../../common/ids.js';
+import type { Logger } from '../../common/logger.js';
+import { currentAttempt, isTerminal, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import type { EventLog } from './store/event-log.js';
+import type { KvRecords, Versioned } from './store/kv-records.js';
+import { assignTask, attemptFinished, attemptStarted, cancelTask, newTask, StaleAttemptError, type AttemptOutcome } from './task-state.js';
+
+export const DEFAULT_LIST_LIMIT = 500;
+export const MAX_LIST_LIMIT = 10_000;
+
+export function checkTaskId(field: string, id: string): string {
+  if (!ID_PATTERN.test(id) || !id.startsWith('task_')) throw new ValidationError(field, `"${id.slice(0, 40)}" is not a task id`);
+  return id;
+}
+
+export class Tasks {
+  constructor(
+    private readonly records: KvRecords<Task>,
+    private readonly idempotency: KvRecords<{ taskId: string }>,
+    private readonly events: EventLog,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Stores a new PENDING task. Acknowledged means written: the caller hears
+   * back only after the KV write has succeeded. With an idempotency key, a
+   * second submission returns the first task instead of making another.
+   */
+  async submit(spec: TaskSpec): Promise<Task> {
+    const now = this.clock.now();
+    const task = newTask(newId('task', now), spec, now);
+    if (spec.idempotencyKey) {
+      const key = createHash('sha256').update(spec.idempotencyKey).digest('hex');
+      try {
+        await this.idempotency.create(key, { taskId: task.id });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        const existing = await this.idempotency.get(key);
+        if (existing) return this.get(existing.value.taskId);
+        throw err;
+      }
+    }
+    await this.records.create(task.id, task);
+    this.events.record({ type: 'task.submitted', taskId: task.id }, now);
+    this.log.info({ taskId: task.id, image: spec.image }, 'task submitted');
+    return task;
+  }
+
+  async get(taskId: string): Promise<Task> {
+    const found = await this.records.get(taskId);
+    if (!found) throw new NotFoundError(`task ${taskId} not found`);
+    return found.value;
+  }
+
+  async getVersioned(taskId: string): Promise<Versioned<Task> | null> {
+    return this.records.get(taskId);
+  }
+
+  async list(states: ReadonlySet<TaskState>, limit: number): Promise<Task[]> {
+    const found = await this.records.list((t) => states.size === 0 || states.has(t.state));
+    return found
+      .map((r) => r.value)
+      .sort((a, b) => b.createdAtMs - a.createdAtMs)
+      .slice(0, limit);
+  }
+
+  async cancel(taskId: string, reason: string): Promise<Task> {
+    const { record } = await this.records.modify(taskId, (task) => cancelTask(task, reason, this.clock.now()));
+    this.events.record({ type: 'task.cancelled', taskId, reason });
+    this.log.info({ taskId, reason }, 'task cancelled');
+    return record.value;
+  }
+
+  /** Returns false when the task moved on meanwhile (another leader, a cancel). */
+  async assign(taskId: string, nodeId: string): Promise<boolean> {
+    const attemptId = newId('att', this.clock.now());
+    try {
+      const { changed } = await this.records.modify(taskId, (task) =>
+        task.state === 'PENDING' && !task.cancelRequested ? assignTask(task, attemptId, nodeId, this.clock.now()) : null,
+      );
+      if (changed) {
+        this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId });
+        this.log.info({ taskId, attemptId, nodeId }, 'task assigned');
+      }
+      return changed;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Throws StaleAttemptError for a report from an attempt that is not current. */
+  async started(nodeId: string, taskId: string, attemptId: string, containerId: string): Promise<void> {
+    const { changed, record } = await this.records.modify(taskId, (task) => {
+      this.checkOwner(task, nodeId, attemptId);
+      return attemptStarted(task, attemptId, containerId, this.clock.now());
+    });
+    if (changed) {
+      this.events.record({ type: 'task.started', taskId, attemptId, nodeId });
+      this.log.info({ taskId, attemptId, nodeId, state: record.value.state }, 'attempt started');
+    }
+  }
+
+  async finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome): Promise<void> {
+    const { changed, record } = await this.records.modify(taskId, (task) => {
+      this.checkOwner(task, nodeId, attemptId);
+      return attemptFinished(task, attemptId, outcome, this.clock.now());
+    });
+    if (!changed) return;
+    const task = record.value;
+    this.events.record({
+      type: 'task.attempt_finished',
+      taskId,
+      attemptId,
+      nodeId,
+      state: outcome.state,
+      ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      taskState: task.state,
+    });
+    this.log.info(
+      { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, taskState: task.state, terminal: isTerminal(task.state) },
+      'attempt finished',
+    );
+  }
+
+  /** A node may only report on attempts the control plane placed on it. */
+  checkOwner(task: Task, nodeId: string, attemptId: string): void {
+    const attempt = task.attempts.find((a) => a.id === attemptId);
+    if (!attempt) throw new StaleAttemptError(task.id, attemptId);
+    if (attempt.nodeId !== nodeId) throw new PermissionError(`attempt ${attemptId} does not belong to node ${nodeId}`);
+    if (currentAttempt(task)?.id !== attemptId) throw new StaleAttemptError(task.id, attemptId);
+  }
+}

@@ -1,0 +1,88 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack';
+import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from './fleet/v1/Assign';
+import type { Attempt as _fleet_v1_Attempt, Attempt__Output as _fleet_v1_Attempt__Output } from './fleet/v1/Attempt';
+import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from './fleet/v1/AttemptEvent';
+import type { AttemptFinished as _fleet_v1_AttemptFinished, AttemptFinished__Output as _fleet_v1_AttemptFinished__Output } from './fleet/v1/AttemptFinished';
+import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as _fleet_v1_AttemptOutput__Output } from './fleet/v1/AttemptOutput';
+import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
+import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
+import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
+import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
+import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
+import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from './fleet/v1/CreateJoinTokenResponse';
+import type { EnrollRequest as _fleet_v1_EnrollRequest, EnrollRequest__Output as _fleet_v1_EnrollRequest__Output } from './fleet/v1/EnrollRequest';
+import type { EnrollResponse as _fleet_v1_EnrollResponse, EnrollResponse__Output as _fleet_v1_EnrollResponse__Output } from './fleet/v1/EnrollResponse';
+import type { FleetServiceClient as _fleet_v1_FleetServiceClient, FleetServiceDefinition as _fleet_v1_FleetServiceDefinition } from './fleet/v1/FleetService';
+import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from './fleet/v1/GetTaskLogsRequest';
+import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from './fleet/v1/GetTaskRequest';
+import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat';
+import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello';
+import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
+import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from './fleet/v1/ListNodesResponse';
+import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from './fleet/v1/ListTasksRequest';
+import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from './fleet/v1/ListTasksResponse';
+import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from './fleet/v1/LogChunk';
+import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } from './fleet/v1/Node';
+import type { NodeMessage as _fleet_v1_NodeMessage, NodeMessage__Output as _fleet_v1_NodeMessage__Output } from './fleet/v1/NodeMessage';
+import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from './fleet/v1/NodeResources';
+import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefinition as _fleet_v1_NodeServiceDefinition } from './fleet/v1/NodeService';
+import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
+import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
+import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from './fleet/v1/SubmitTaskRequest';
+import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from './fleet/v1/Task';
+import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from './fleet/v1/TaskSpec';
+import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  fleet: {
+    v1: {
+      Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
+      Assign: MessageTypeDefinition<_fleet_v1_Assign, _fleet_v1_Assign__Output>
+      Attempt: MessageTypeDefinition<_fleet_v1_Attempt, _fleet_v1_Attempt__Output>
+      AttemptEvent: MessageTypeDefinition<_fleet_v1_AttemptEvent, _fleet_v1_AttemptEvent__Output>
+      AttemptFinished: MessageTypeDefinition<_fleet_v1_AttemptFinished, _fleet_v1_AttemptFinished__Output>
+      AttemptOutput: MessageTypeDefinition<_fleet_v1_AttemptOutput, _fleet_v1_AttemptOutput__Output>
+      AttemptStarted: MessageTypeDefinition<_fleet_v1_AttemptStarted, _fleet_v1_AttemptStarted__Output>
+      AttemptState: EnumTypeDefinition
+      Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
+      CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
+      ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
+      CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
+      CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
+      EnrollRequest: MessageTypeDefinition<_fleet_v1_EnrollRequest, _fleet_v1_EnrollRequest__Output>
+      EnrollResponse: MessageTypeDefinition<_fleet_v1_EnrollResponse, _fleet_v1_EnrollResponse__Output>
+      FailureKind: EnumTypeDefinition
+      FleetService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_FleetServiceClient> & { service: _fleet_v1_FleetServiceDefinition }
+      GetTaskLogsRequest: MessageTypeDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_GetTaskLogsRequest__Output>
+      GetTaskRequest: MessageTypeDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_GetTaskRequest__Output>
+      Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
+      Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
+      ListNodesResponse: MessageTypeDefinition<_fleet_v1_ListNodesResponse, _fleet_v1_ListNodesResponse__Output>
+      ListTasksRequest: MessageTypeDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksRequest__Output>
+      ListTasksResponse: MessageTypeDefinition<_fleet_v1_ListTasksResponse, _fleet_v1_ListTasksResponse__Output>
+      LogChunk: MessageTypeDefinition<_fleet_v1_LogChunk, _fleet_v1_LogChunk__Output>
+      LogStream: EnumTypeDefinition
+      Node: MessageTypeDefinition<_fleet_v1_Node, _fleet_v1_Node__Output>
+      NodeMessage: MessageTypeDefinition<_fleet_v1_NodeMessage, _fleet_v1_NodeMessage__Output>
+      NodeResources: MessageTypeDefinition<_fleet_v1_NodeResources, _fleet_v1_NodeResources__Output>
+      NodeService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_NodeServiceClient> & { service: _fleet_v1_NodeServiceDefinition }
+      NodeStatus: EnumTypeDefinition
+      ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>
+      RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
+      SubmitTaskRequest: MessageTypeDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_SubmitTaskRequest__Output>
+      Task: MessageTypeDefinition<_fleet_v1_Task, _fleet_v1_Task__Output>
+      TaskSpec: MessageTypeDefinition<_fleet_v1_TaskSpec, _fleet_v1_TaskSpec__Output>
+      TaskState: EnumTypeDefinition
+      Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>
+    }
+  }
+}
+

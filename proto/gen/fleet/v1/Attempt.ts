@@ -1,0 +1,33 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { AttemptState as _fleet_v1_AttemptState, AttemptState__Output as _fleet_v1_AttemptState__Output } from '../../fleet/v1/AttemptState';
+import type { FailureKind as _fleet_v1_FailureKind, FailureKind__Output as _fleet_v1_FailureKind__Output } from '../../fleet/v1/FailureKind';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Attempt {
+  'id'?: (string);
+  'nodeId'?: (string);
+  'state'?: (_fleet_v1_AttemptState);
+  'exitCode'?: (number);
+  'error'?: (string);
+  'failureKind'?: (_fleet_v1_FailureKind);
+  'assignedAtMs'?: (number | string | Long);
+  'startedAtMs'?: (number | string | Long);
+  'finishedAtMs'?: (number | string | Long);
+  'containerId'?: (string);
+  '_exitCode'?: "exitCode";
+}
+
+export interface Attempt__Output {
+  'id': (string);
+  'nodeId': (string);
+  'state': (_fleet_v1_AttemptState__Output);
+  'exitCode'?: (number);
+  'error': (string);
+  'failureKind': (_fleet_v1_FailureKind__Output);
+  'assignedAtMs': (number);
+  'startedAtMs': (number);
+  'finishedAtMs': (number);
+  'containerId': (string);
+  '_exitCode'?: "exitCode";
+}

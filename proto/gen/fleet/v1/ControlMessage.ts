@@ -1,0 +1,22 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from '../../fleet/v1/Welcome';
+import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from '../../fleet/v1/Assign';
+import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from '../../fleet/v1/Cancel';
+import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from '../../fleet/v1/Ack';
+
+export interface ControlMessage {
+  'welcome'?: (_fleet_v1_Welcome | null);
+  'assign'?: (_fleet_v1_Assign | null);
+  'cancel'?: (_fleet_v1_Cancel | null);
+  'ack'?: (_fleet_v1_Ack | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack";
+}
+
+export interface ControlMessage__Output {
+  'welcome'?: (_fleet_v1_Welcome__Output | null);
+  'assign'?: (_fleet_v1_Assign__Output | null);
+  'cancel'?: (_fleet_v1_Cancel__Output | null);
+  'ack'?: (_fleet_v1_Ack__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack";
+}

@@ -1,0 +1,13 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface CreateJoinTokenRequest {
+  'ttlMs'?: (number | string | Long);
+  'maxUses'?: (number);
+}
+
+export interface CreateJoinTokenRequest__Output {
+  'ttlMs': (number);
+  'maxUses': (number);
+}

@@ -1,0 +1,37 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { NodeStatus as _fleet_v1_NodeStatus, NodeStatus__Output as _fleet_v1_NodeStatus__Output } from '../../fleet/v1/NodeStatus';
+import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from '../../fleet/v1/NodeResources';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Node {
+  'id'?: (string);
+  'name'?: (string);
+  'labels'?: ({[key: string]: string});
+  'slots'?: (number);
+  'status'?: (_fleet_v1_NodeStatus);
+  'enrolledAtMs'?: (number | string | Long);
+  'lastHeartbeatMs'?: (number | string | Long);
+  'resources'?: (_fleet_v1_NodeResources | null);
+  'activeAttempts'?: (number);
+  'agentVersion'?: (string);
+  'hostname'?: (string);
+  'dockerHealthy'?: (boolean);
+  'dockerError'?: (string);
+}
+
+export interface Node__Output {
+  'id': (string);
+  'name': (string);
+  'labels': ({[key: string]: string});
+  'slots': (number);
+  'status': (_fleet_v1_NodeStatus__Output);
+  'enrolledAtMs': (number);
+  'lastHeartbeatMs': (number);
+  'resources': (_fleet_v1_NodeResources__Output | null);
+  'activeAttempts': (number);
+  'agentVersion': (string);
+  'hostname': (string);
+  'dockerHealthy': (boolean);
+  'dockerError': (string);
+}

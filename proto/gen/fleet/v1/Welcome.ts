@@ -1,0 +1,13 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface Welcome {
+  'nodeId'?: (string);
+  'heartbeatIntervalMs'?: (number | string | Long);
+}
+
+export interface Welcome__Output {
+  'nodeId': (string);
+  'heartbeatIntervalMs': (number);
+}
