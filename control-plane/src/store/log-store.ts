@@ -15,6 +15,8 @@ export interface StoredLogChunk {
   stream: 'stdout' | 'stderr';
   data: Uint8Array;
   atMs: number;
+  /** The chunk's sequence in the stream; 0 before it is stored. */
+  seq: number;
 }
 
 const logSubject = (taskId: string, attemptId: string) => `fleet.logs.${taskId}.${attemptId}`;
@@ -22,7 +24,7 @@ const logSubject = (taskId: string, attemptId: string) => `fleet.logs.${taskId}.
 export class LogStore {
   constructor(private readonly js: JetStreamClient) {}
 
-  async append(chunk: StoredLogChunk, dedupId: string): Promise<void> {
+  async append(chunk: Omit<StoredLogChunk, 'seq'>, dedupId: string): Promise<void> {
     const h = headers();
     h.set('Fleet-Stream', chunk.stream);
     h.set('Fleet-At', String(chunk.atMs));
@@ -37,11 +39,9 @@ export class LogStore {
    * Yields the task's chunks in order. Without `follow` it ends at the last
    * chunk stored when it began; with `follow` it goes on until `stop` aborts.
    */
-  async *read(taskId: string, options: { follow: boolean; signal: AbortSignal }): AsyncGenerator<StoredLogChunk> {
-    const consumer = await this.js.consumers.get(STREAMS.logs.name, {
-      filter_subjects: `fleet.logs.${taskId}.>`,
-      deliver_policy: DeliverPolicy.All,
-    });
+  async *read(taskId: string, options: { follow: boolean; signal: AbortSignal; afterSeq?: number }): AsyncGenerator<StoredLogChunk> {
+    const from = options.afterSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.afterSeq + 1 } : { deliver_policy: DeliverPolicy.All };
+    const consumer = await this.js.consumers.get(STREAMS.logs.name, { filter_subjects: `fleet.logs.${taskId}.>`, ...from });
     const info = await consumer.info(true);
     if (!options.follow && info.num_pending === 0) return;
     const messages = await consumer.consume();
@@ -57,6 +57,7 @@ export class LogStore {
           stream: m.headers?.get('Fleet-Stream') === 'stderr' ? 'stderr' : 'stdout',
           data: m.data,
           atMs: Number(m.headers?.get('Fleet-At') ?? 0),
+          seq: m.seq,
         };
         if (!options.follow && m.info.pending === 0) break;
       }

@@ -1,0 +1,154 @@
+/**
+ * One control-plane replica: stateless (all state in JetStream), serving the
+ * API and node sessions, and running the singleton loops while it holds the
+ * leader lease.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/logger.js';
+import type { NodeRecord, Task } from '../../common/model.js';
+import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import { Admin, loadOrCreateAdminToken } from './admin-auth.js';
+import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+import { fleetServiceHandlers } from './fleet-service.js';
+import { HealthState } from './health.js';
+import { JoinTokens, type JoinTokenRecord } from './join-tokens.js';
+import { Lease, type LeaseRecord } from './lease.js';
+import { NodeMonitor, type LivenessSettings } from './node-monitor.js';
+import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './node-session.js';
+import { nodeServiceHandlers } from './node-service.js';
+import { Nodes } from './nodes.js';
+import { SchedulerLoop } from './scheduler-loop.js';
+import { EventLog } from './store/event-log.js';
+import { LEASE_TTL_MS, openState, type FleetState } from './store/jetstream.js';
+import { KvRecords } from './store/kv-records.js';
+import { LogStore } from './store/log-store.js';
+import { TaskIndex } from './task-index.js';
+import { Tasks } from './tasks.js';
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface ControlPlaneOptions {
+  listen: string;
+  dataDir: string;
+  /** Empty: start the embedded nats-server. */
+  natsUrls: string[];
+  replicas: number;
+  storage: 'file' | 'memory';
+  logsMaxBytes: number;
+  liveness: LivenessSettings;
+  cancelGraceMs?: number;
+  adminToken?: string;
+  clock?: Clock;
+}
+
+export class ControlPlane {
+  readonly replicaId = randomUUID();
+  private embedded: EmbeddedNats | undefined;
+  private state: FleetState | undefined;
+  private server: grpc.Server | undefined;
+  private readonly health = new HealthState();
+  private readonly sessions = new SessionRegistry();
+  private index: TaskIndex | undefined;
+  private nodes: Nodes | undefined;
+  private lease: Lease | undefined;
+  private scheduler: SchedulerLoop | undefined;
+  private monitor: NodeMonitor | undefined;
+  boundPort = 0;
+  natsUrl = '';
+
+  constructor(
+    private readonly options: ControlPlaneOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const { options, log } = this;
+    const clock = options.clock ?? systemClock;
+    const admin = loadOrCreateAdminToken(join(options.dataDir, 'admin.token'), options.adminToken);
+    if (admin.source === 'created') log.info({ path: join(options.dataDir, 'admin.token') }, 'admin token created');
+
+    if (options.natsUrls.length === 0) {
+      this.embedded = await startEmbeddedNats(options.dataDir, log);
+    }
+    const servers = this.embedded ? [this.embedded.url] : options.natsUrls;
+    this.natsUrl = servers.join(',');
+    this.state = await openState(
+      { servers, replicas: options.replicas, storage: options.storage, logsMaxBytes: options.logsMaxBytes, name: `fleet-control-plane-${this.replicaId}` },
+      log,
+    );
+    const { kv, js, nc } = this.state;
+    const events = new EventLog(js, log);
+    const taskRecords = new KvRecords<Task>(kv.tasks, 'task');
+    const tasks = new Tasks(taskRecords, new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'), events, clock, log);
+    const joinTokens = new JoinTokens(new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'), clock);
+    const nodes = (this.nodes = new Nodes(new KvRecords<NodeRecord>(kv.nodes, 'node'), joinTokens, events, clock, log));
+    const index = (this.index = new TaskIndex(taskRecords));
+    const logs = new LogStore(js);
+    await Promise.all([index.start(), nodes.start()]);
+
+    const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log));
+    const monitor = (this.monitor = new NodeMonitor(nodes, options.liveness, clock, log));
+    this.lease = new Lease(new KvRecords<LeaseRecord>(kv.leases, 'lease'), this.replicaId, LEASE_TTL_MS, clock, log, (leading) => {
+      if (leading) {
+        scheduler.start();
+        monitor.start();
+      } else {
+        scheduler.stop();
+        monitor.stop();
+      }
+    });
+
+    const { fleet, health } = loadProtos();
+    const server = (this.server = new grpc.Server(CHANNEL_OPTIONS));
+    server.addService(
+      fleet.fleet.v1.FleetService.service,
+      fleetServiceHandlers({ admin: new Admin(admin.token), tasks, taskRecords, index, nodes, joinTokens, logs, log }),
+    );
+    const sessionDeps = { tasks, index, nodes, logs, log, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
+    server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
+    server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+
+    this.lease.start();
+    this.health.set('SERVING');
+    (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.health.set('NOT_SERVING');
+        if (status.type === 'reconnect') this.health.set('SERVING');
+      }
+    })().catch(() => {});
+    log.info({ listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded) }, 'control plane ready');
+  }
+
+  /** Graceful: refuse new calls, let calls in flight finish, hand over the lease, close state. */
+  async stop(): Promise<void> {
+    this.health.set('NOT_SERVING');
+    await this.lease?.stop();
+    this.scheduler?.stop();
+    this.monitor?.stop();
+    this.sessions.closeAll();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    }
+    this.index?.stop();
+    this.nodes?.stop();
+    await this.state?.close().catch(() => {});
+    await this.embedded?.stop();
+    this.log.info('control plane stopped');
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * FleetService: the operator's API. Handlers validate, call the domain
+ * services and convert; every error leaves through `toGrpcStatus`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ValidationError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { isTaskActive, TASK_STATES, type Task, type TaskState } from '../../common/model.js';
+import { nodeToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
+import { compileTaskSpec } from '../../common/task-spec.js';
+import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
+import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
+import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
+import type { Admin } from './admin-auth.js';
+import { toGrpcStatus } from './grpc-status.js';
+import type { JoinTokens } from './join-tokens.js';
+import type { Nodes } from './nodes.js';
+import type { KvRecords } from './store/kv-records.js';
+import { toLogStreamProto, type LogStore } from './store/log-store.js';
+import type { TaskIndex } from './task-index.js';
+import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
+
+export interface FleetServiceDeps {
+  admin: Admin;
+  tasks: Tasks;
+  taskRecords: KvRecords<Task>;
+  index: TaskIndex;
+  nodes: Nodes;
+  joinTokens: JoinTokens;
+  logs: LogStore;
+  log: Logger;
+}
+
+function parseStates(states: readonly (string | number)[]): Set<TaskState> {
+  const out = new Set<TaskState>();
+  states.forEach((s, i) => {
+    const name = taskStateFromProto(String(s));
+    if (!(TASK_STATES as readonly string[]).includes(name)) {
+      throw new ValidationError(`states[${i}]`, `"${s}" is not a task state (one of ${TASK_STATES.join(', ')})`);
+    }
+    out.add(name as TaskState);
+  });
+  return out;
+}
+
+/** Wraps a unary handler: admin check, then the body; errors converted once. */
+function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    (async () => {
+      deps.admin.check(call.metadata);
+      return body(call.request);
+    })().then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toGrpcStatus(err, deps.log) as grpc.ServiceError),
+    );
+  };
+}
+
+export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
+  const { tasks, log } = deps;
+  return {
+    SubmitTask: unary(deps, async (req) => taskToProto(await tasks.submit(compileTaskSpec(req.spec)))),
+    GetTask: unary(deps, async (req) => taskToProto(await tasks.get(checkTaskId('task_id', req.taskId)))),
+    CancelTask: unary(deps, async (req) => {
+      const reason = String(req.reason ?? '');
+      if (reason.length > 1024) throw new ValidationError('reason', 'must be at most 1024 characters');
+      return taskToProto(await tasks.cancel(checkTaskId('task_id', req.taskId), reason));
+    }),
+    ListTasks: unary(deps, async (req) => {
+      const states = parseStates(req.states ?? []);
+      const limit = Number(req.limit ?? 0);
+      if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
+      return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(taskToProto) };
+    }),
+    ListNodes: unary(deps, async () => ({ nodes: deps.nodes.all().map((n) => nodeToProto(n, deps.index.activeAttemptsOn(n.id))) })),
+    CreateJoinToken: unary(deps, async (req) => {
+      const { token, record } = await deps.joinTokens.create(Number(req.ttlMs ?? 0), Number(req.maxUses ?? 0));
+      log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses }, 'join token created');
+      return { token, tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses };
+    }),
+    WatchTask: (call) => {
+      void streamTask(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
+    },
+    GetTaskLogs: (call) => {
+      void streamLogs(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
+    },
+  };
+}
+
+/** Aborted when the client goes away. */
+function callSignal(call: grpc.ServerWritableStream<unknown, unknown>): AbortController {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  call.on('close', () => controller.abort());
+  return controller;
+}
+
+/** Resolves when the task has ended for good: terminal, and its last attempt over. */
+function untilSettled(deps: FleetServiceDeps, taskId: string, signal: AbortSignal, onTask: (t: Task) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const watcher = deps.taskRecords.kv.watch({ key: taskId });
+    let stop = () => {};
+    signal.addEventListener('abort', () => {
+      stop();
+      resolve();
+    });
+    watcher.then(async (iterator) => {
+      stop = () => iterator.stop();
+      if (signal.aborted) stop();
+      for await (const entry of iterator) {
+        if (entry.operation !== 'PUT') continue;
+        const task = entry.json<Task>();
+        onTask(task);
+        if (!isTaskActive(task)) {
+          iterator.stop();
+          break;
+        }
+      }
+      resolve();
+    }, reject);
+  });
+}
+
+async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>): Promise<void> {
+  deps.admin.check(call.metadata);
+  const taskId = checkTaskId('task_id', call.request.taskId);
+  await deps.tasks.get(taskId);
+  const controller = callSignal(call);
+  await untilSettled(deps, taskId, controller.signal, (task) => call.write(taskToProto(task)));
+  call.end();
+}
+
+async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean }, LogChunk>): Promise<void> {
+  deps.admin.check(call.metadata);
+  const taskId = checkTaskId('task_id', call.request.taskId);
+  const task = await deps.tasks.get(taskId);
+  const controller = callSignal(call);
+  let lastSeq = 0;
+  const send = async (options: { follow: boolean; signal: AbortSignal; afterSeq?: number }) => {
+    for await (const chunk of deps.logs.read(taskId, options)) {
+      lastSeq = chunk.seq;
+      call.write({ taskId, attemptId: chunk.attemptId, stream: toLogStreamProto(chunk.stream), data: Buffer.from(chunk.data), atMs: chunk.atMs });
+    }
+  };
+  if (call.request.follow && isTaskActive(task)) {
+    // Follow until the task settles. An agent sends output before the
+    // finished report, so once the task has settled one last read drains it.
+    const follow = new AbortController();
+    const onClientGone = () => follow.abort();
+    controller.signal.addEventListener('abort', onClientGone);
+    const following = send({ follow: true, signal: follow.signal });
+    await untilSettled(deps, taskId, controller.signal, () => {});
+    follow.abort();
+    await following;
+    controller.signal.removeEventListener('abort', onClientGone);
+    if (controller.signal.aborted) return;
+  }
+  await send({ follow: false, signal: controller.signal, afterSeq: lastSeq });
+  call.end();
+}

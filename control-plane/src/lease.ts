@@ -1,0 +1,115 @@
+/**
+ * Leadership through a KV lease: the key `leader` in a bucket whose entries
+ * expire LEASE_TTL_MS after their last write. The holder renews by
+ * compare-and-set well inside the TTL; anyone else takes the key only after it
+ * has expired. The KV revision at which the lease was taken is the fencing
+ * epoch. A holder that cannot renew gives up its loops before the TTL runs
+ * out, so two leaders never act at once (JetStream's CAS guards the rest).
+ */
+import type { Clock } from '../../common/clock.js';
+import { ConflictError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { KvRecords } from './store/kv-records.js';
+
+const LEASE_KEY = 'leader';
+
+export interface LeaseRecord {
+  holder: string;
+  acquiredAtMs: number;
+  renewedAtMs: number;
+}
+
+export type LeadershipListener = (leading: boolean, epoch: number) => void;
+
+export class Lease {
+  private revision = 0;
+  private epoch = 0;
+  private lastRenewMs = 0;
+  private acquiredAtMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private readonly renewEveryMs: number;
+  /** Give up this long after the last good renewal: well before others may take over. */
+  private readonly giveUpAfterMs: number;
+
+  constructor(
+    private readonly records: KvRecords<LeaseRecord>,
+    private readonly holder: string,
+    ttlMs: number,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly onChange: LeadershipListener,
+  ) {
+    this.renewEveryMs = Math.max(100, Math.floor(ttlMs / 4));
+    this.giveUpAfterMs = Math.floor(ttlMs * 0.6);
+  }
+
+  get isLeader(): boolean {
+    return this.revision !== 0;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  start(): void {
+    this.running = true;
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    if (this.isLeader) {
+      const revision = this.revision;
+      this.lose('stopping');
+      // Hand over at once rather than make the next leader wait out the TTL.
+      await this.records.kv.delete(LEASE_KEY, { previousSeq: revision }).catch(() => {});
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    try {
+      if (this.isLeader) await this.renew();
+      else await this.tryAcquire();
+    } catch (err) {
+      if (this.isLeader && this.clock.now() - this.lastRenewMs > this.giveUpAfterMs) this.lose(`renewal failing: ${(err as Error).message}`);
+    }
+    if (this.running) this.timer = setTimeout(() => void this.tick(), this.renewEveryMs);
+  }
+
+  private async renew(): Promise<void> {
+    const now = this.clock.now();
+    try {
+      const next = await this.records.update(LEASE_KEY, { holder: this.holder, acquiredAtMs: this.acquiredAtMs, renewedAtMs: now }, this.revision);
+      this.revision = next.revision;
+      this.lastRenewMs = now;
+    } catch (err) {
+      if (err instanceof ConflictError) this.lose('lease taken by another replica');
+      else throw err;
+    }
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const now = this.clock.now();
+    try {
+      const created = await this.records.create(LEASE_KEY, { holder: this.holder, acquiredAtMs: now, renewedAtMs: now });
+      this.revision = created.revision;
+      this.epoch = created.revision;
+      this.lastRenewMs = now;
+      this.acquiredAtMs = now;
+      this.log.info({ epoch: this.epoch }, 'leadership acquired');
+      this.onChange(true, this.epoch);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+
+  private lose(reason: string): void {
+    if (!this.isLeader) return;
+    this.revision = 0;
+    this.log.warn({ epoch: this.epoch, reason }, 'leadership lost');
+    this.onChange(false, this.epoch);
+  }
+}

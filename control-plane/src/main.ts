@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+/** fleet-control-plane: flags in, a ControlPlane out. Wiring only. */
+import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration, parseSize } from '../../common/duration.js';
+import { ValidationError } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { installSignalHandlers } from '../../common/signals.js';
+import { ControlPlane } from './control-plane.js';
+import { NatsServerMissingError } from './embedded-nats.js';
+import { DEFAULT_LIVENESS } from './node-monitor.js';
+
+function flag<T>(name: string, parse: (field: string, text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(name, text);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
+function hostPort(field: string, text: string): string {
+  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/.test(text) || Number(text.split(':').pop()) > 65535) {
+    throw new ValidationError(field, `"${text}" is not HOST:PORT`);
+  }
+  return text;
+}
+
+function positiveInt(field: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) throw new ValidationError(field, `must be a whole number of at least 1, got "${text}"`);
+  return n;
+}
+
+const program = new Command('fleet-control-plane')
+  .description('Fleet control plane replica: gRPC API and node sessions over NATS JetStream state')
+  .option('--listen <host:port>', 'gRPC listen address', flag('--listen', hostPort), '127.0.0.1:7700')
+  .option('--data-dir <dir>', 'data directory (admin token, embedded NATS storage)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/control-plane')
+  .option('--nats <urls>', 'NATS server URLs, comma-separated; omit to start an embedded nats-server', process.env.FLEET_NATS_URL ?? '')
+  .option('--replicas <n>', 'JetStream replicas for buckets and streams (3 in production)', flag('--replicas', positiveInt), 1)
+  .option('--storage <kind>', 'JetStream storage: file or memory', 'file')
+  .option('--logs-max-bytes <size>', 'cap on stored task logs', flag('--logs-max-bytes', parseSize), 1024 ** 3)
+  .option('--heartbeat-interval <duration>', 'how often agents send heartbeats', flag('--heartbeat-interval', parseDuration), DEFAULT_LIVENESS.heartbeatIntervalMs)
+  .option('--disconnected-after <duration>', 'a node with no heartbeat for this long is DISCONNECTED', flag('--disconnected-after', parseDuration), DEFAULT_LIVENESS.disconnectedAfterMs)
+  .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<{
+  listen: string;
+  dataDir: string;
+  nats: string;
+  replicas: number;
+  storage: string;
+  logsMaxBytes: number;
+  heartbeatInterval: number;
+  disconnectedAfter: number;
+  cancelGrace: number;
+}>();
+
+const log = createLogger('control-plane');
+if (opts.storage !== 'file' && opts.storage !== 'memory') program.error(`error: --storage: must be "file" or "memory", got "${opts.storage}"`);
+if (opts.disconnectedAfter <= opts.heartbeatInterval) program.error('error: --disconnected-after: must be longer than --heartbeat-interval');
+
+const controlPlane = new ControlPlane(
+  {
+    listen: opts.listen,
+    dataDir: opts.dataDir,
+    natsUrls: opts.nats.split(',').map((s) => s.trim()).filter(Boolean),
+    replicas: opts.replicas,
+    storage: opts.storage as 'file' | 'memory',
+    logsMaxBytes: opts.logsMaxBytes,
+    liveness: { heartbeatIntervalMs: opts.heartbeatInterval, disconnectedAfterMs: opts.disconnectedAfter },
+    cancelGraceMs: opts.cancelGrace,
+    adminToken: process.env.FLEET_ADMIN_TOKEN,
+  },
+  log,
+);
+
+installSignalHandlers(log, () => controlPlane.stop());
+controlPlane.start().catch(async (err: unknown) => {
+  if (err instanceof NatsServerMissingError) {
+    process.stderr.write(`fleet-control-plane: ${err.message}\n`);
+  } else {
+    log.fatal({ err }, 'control plane failed to start');
+    process.stderr.write(`fleet-control-plane: ${(err as Error).message}\n`);
+  }
+  await controlPlane.stop().catch(() => {});
+  process.exit(1);
+});
