@@ -5,7 +5,7 @@ import type { NodeServiceHandlers } from '../../proto/gen/fleet/v1/NodeService.j
 import { bearerToken } from './credentials.js';
 import { toGrpcStatus } from './grpc-status.js';
 import { NodeSession, SessionRegistry, type SessionDeps } from './node-session.js';
-import { validateNodeInfo } from './nodes.js';
+import { validateNodeInfo } from '../../common/node-info.js';
 
 export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry, log: Logger): NodeServiceHandlers {
   return {

@@ -20,7 +20,8 @@ import type { AttemptEvent__Output } from '../../proto/gen/fleet/v1/AttemptEvent
 import type { ControlMessage } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import { toGrpcStatus } from './grpc-status.js';
-import { validateNodeInfo, type Nodes } from './nodes.js';
+import { validateNodeInfo } from '../../common/node-info.js';
+import type { Nodes } from './nodes.js';
 import type { LogStore } from './store/log-store.js';
 import type { TaskIndex } from './task-index.js';
 import { desiredOnNode, StaleAttemptError, type AttemptOutcome } from './task-state.js';

@@ -1,0 +1,145 @@
+/** Task actions: do the work for `fleetctl task …`, given typed input. */
+import * as grpc from '@grpc/grpc-js';
+import { ValidationError } from '../../../common/errors.js';
+import { isTerminal, type TaskState } from '../../../common/model.js';
+import { taskStateFromProto, taskStateToProto } from '../../../common/proto-convert.js';
+import { compileTaskSpec } from '../../../common/task-spec.js';
+import type { TaskSpec } from '../../../proto/gen/fleet/v1/TaskSpec.js';
+import type { Task__Output } from '../../../proto/gen/fleet/v1/Task.js';
+import { CliError } from '../client.js';
+import type { Context } from '../context.js';
+import { taskDetails, tasksTable, taskView } from '../output.js';
+
+export interface SubmitInput {
+  image: string;
+  command: string[];
+  env: Record<string, string>;
+  nodeSelector: Record<string, string>;
+  timeoutMs?: number;
+  retries: number;
+  cpus?: number;
+  memoryBytes?: number;
+  workingDir?: string;
+  priority: number;
+  idempotencyKey?: string;
+  wait: boolean;
+}
+
+/** Wire field names in validation errors, as the flags that set them. */
+const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
+  [/^spec\.image$/, () => '--image'],
+  [/^spec\.command.*$/, () => 'command'],
+  [/^spec\.env\["(.*)"\]$/, (m) => `--env ${m[1]}`],
+  [/^spec\.env$/, () => '--env'],
+  [/^spec\.timeout_ms$/, () => '--timeout'],
+  [/^spec\.retry\.max_attempts$/, () => '--retries'],
+  [/^spec\.resources\.cpus$/, () => '--cpus'],
+  [/^spec\.resources\.memory_bytes$/, () => '--memory'],
+  [/^spec\.node_selector.*$/, () => '--label-selector'],
+  [/^spec\.priority$/, () => '--priority'],
+  [/^spec\.idempotency_key$/, () => '--idempotency-key'],
+  [/^spec\.working_dir$/, () => '--workdir'],
+];
+
+export function flagError(err: ValidationError): CliError {
+  const problem = err.message.slice(err.field.length + 2);
+  for (const [pattern, flag] of FLAG_FOR_FIELD) {
+    const m = err.field.match(pattern);
+    if (m) return new CliError(`${flag(m)}: ${problem}`, 2);
+  }
+  return new CliError(err.message, 2);
+}
+
+export function buildSpec(input: SubmitInput): TaskSpec {
+  const spec: TaskSpec = {
+    image: input.image,
+    command: input.command,
+    env: input.env,
+    nodeSelector: input.nodeSelector,
+    timeoutMs: input.timeoutMs ?? 0,
+    retry: { maxAttempts: input.retries + 1 },
+    resources: { cpus: input.cpus ?? 0, memoryBytes: input.memoryBytes ?? 0 },
+    workingDir: input.workingDir ?? '',
+    priority: input.priority,
+    idempotencyKey: input.idempotencyKey ?? '',
+  };
+  // The same validation the control plane does, so a bad flag fails before any call.
+  try {
+    compileTaskSpec(spec);
+  } catch (err) {
+    if (err instanceof ValidationError) throw flagError(err);
+    throw err;
+  }
+  return spec;
+}
+
+function print(ctx: Context, task: Task__Output): void {
+  ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : taskDetails(task));
+}
+
+export async function submitTask(ctx: Context, input: SubmitInput): Promise<void> {
+  const spec = buildSpec(input);
+  const client = ctx.client();
+  const task = await client.submitTask({ spec });
+  if (!input.wait) {
+    ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id}\n`);
+    return;
+  }
+  ctx.err(`submitted ${task.id}; waiting for it to finish\n`);
+  const final = await waitForTask(ctx, task.id);
+  if (ctx.format === 'json') ctx.out(JSON.stringify(taskView(final), null, 2) + '\n');
+  else ctx.out(`${final.id} ${taskStateFromProto(final.state)}${final.message ? `: ${final.message}` : ''}\n`);
+  if (taskStateFromProto(final.state) !== 'SUCCEEDED') throw new CliError('', 1);
+}
+
+/** Watches until the task is terminal, printing each state change; rides out a replica restart. */
+export async function waitForTask(ctx: Context, taskId: string): Promise<Task__Output> {
+  const client = ctx.client();
+  let lastLine = '';
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      let last: Task__Output | undefined;
+      for await (const task of client.watchTask({ taskId })) {
+        last = task;
+        const line = `${taskStateFromProto(task.state)}: ${task.message}`;
+        if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
+        lastLine = line;
+        if (isTerminal(taskStateFromProto(task.state) as TaskState)) return task;
+      }
+      if (last && isTerminal(taskStateFromProto(last.state) as TaskState)) return last;
+    } catch (err) {
+      if (!(err instanceof CliError) || Date.now() > deadline || !/cannot reach/.test(err.message)) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+export async function getTask(ctx: Context, taskId: string): Promise<void> {
+  print(ctx, await ctx.client().getTask({ taskId }));
+}
+
+export async function listTasks(ctx: Context, states: TaskState[], limit: number): Promise<void> {
+  const { tasks } = await ctx.client().listTasks({ states: states.map(taskStateToProto), limit });
+  ctx.out(ctx.format === 'json' ? JSON.stringify(tasks.map(taskView), null, 2) + '\n' : tasksTable(tasks));
+}
+
+export async function cancelTask(ctx: Context, taskId: string, reason: string): Promise<void> {
+  const task = await ctx.client().cancelTask({ taskId, reason });
+  ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id} ${taskStateFromProto(task.state)}\n`);
+}
+
+export async function followTaskLogs(ctx: Context, taskId: string, follow: boolean, write: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void } = {
+  stdout: (b) => process.stdout.write(b),
+  stderr: (b) => process.stderr.write(b),
+}): Promise<void> {
+  for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
+    const data = Buffer.from(chunk.data);
+    if (ctx.format === 'json') {
+      ctx.out(JSON.stringify({ attemptId: chunk.attemptId, stream: chunk.stream === 'LOG_STREAM_STDERR' ? 'stderr' : 'stdout', at: new Date(chunk.atMs).toISOString(), data: data.toString('utf8') }) + '\n');
+    } else if (chunk.stream === 'LOG_STREAM_STDERR') write.stderr(data);
+    else write.stdout(data);
+  }
+}
+
+export const isServiceError = (err: unknown): err is grpc.ServiceError => typeof (err as grpc.ServiceError)?.code === 'number';

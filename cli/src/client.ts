@@ -1,0 +1,117 @@
+/**
+ * The CLI's view of FleetService: promises over the generated client, the
+ * admin token on every call, and failover across the --server list for
+ * calls that never reached a replica.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
+import type { CreateJoinTokenRequest } from '../../proto/gen/fleet/v1/CreateJoinTokenRequest.js';
+import type { CreateJoinTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateJoinTokenResponse.js';
+import type { FleetServiceClient } from '../../proto/gen/fleet/v1/FleetService.js';
+import type { GetTaskLogsRequest } from '../../proto/gen/fleet/v1/GetTaskLogsRequest.js';
+import type { GetTaskRequest } from '../../proto/gen/fleet/v1/GetTaskRequest.js';
+import type { ListNodesResponse__Output } from '../../proto/gen/fleet/v1/ListNodesResponse.js';
+import type { ListTasksRequest } from '../../proto/gen/fleet/v1/ListTasksRequest.js';
+import type { ListTasksResponse__Output } from '../../proto/gen/fleet/v1/ListTasksResponse.js';
+import type { LogChunk__Output } from '../../proto/gen/fleet/v1/LogChunk.js';
+import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskRequest.js';
+import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
+
+export const CALL_DEADLINE_MS = 30_000;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** One line an operator can act on, from a gRPC error. */
+export function explain(err: unknown, servers: string[]): CliError {
+  const e = err as grpc.ServiceError;
+  switch (e?.code) {
+    case grpc.status.UNAVAILABLE:
+      return new CliError(`cannot reach the control plane at ${servers.join(', ')}: ${e.details} (is it running? check --server or FLEET_SERVER)`);
+    case grpc.status.UNAUTHENTICATED:
+      return new CliError(`${e.details}`);
+    case grpc.status.INVALID_ARGUMENT:
+      return new CliError(`invalid request: ${e.details}`, 2);
+    case grpc.status.NOT_FOUND:
+    case grpc.status.FAILED_PRECONDITION:
+    case grpc.status.PERMISSION_DENIED:
+    case grpc.status.ABORTED:
+      return new CliError(e.details);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new CliError(`the control plane did not answer within ${CALL_DEADLINE_MS / 1000}s; try again`);
+    default:
+      return new CliError(e?.details || (err as Error)?.message || String(err));
+  }
+}
+
+type UnaryFn = (req: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => grpc.ClientUnaryCall;
+type StreamFn = (req: unknown, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>;
+
+export class FleetClient {
+  private readonly clients: FleetServiceClient[];
+  private readonly metadata = new grpc.Metadata();
+
+  constructor(
+    readonly servers: string[],
+    token: string,
+  ) {
+    const { fleet } = loadProtos();
+    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
+    this.metadata.set('authorization', `Bearer ${token}`);
+  }
+
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+
+  submitTask = (req: SubmitTaskRequest) => this.unary<Task__Output>('SubmitTask', req);
+  getTask = (req: GetTaskRequest) => this.unary<Task__Output>('GetTask', req);
+  listTasks = (req: ListTasksRequest) => this.unary<ListTasksResponse__Output>('ListTasks', req);
+  cancelTask = (req: CancelTaskRequest) => this.unary<Task__Output>('CancelTask', req);
+  listNodes = () => this.unary<ListNodesResponse__Output>('ListNodes', {});
+  createJoinToken = (req: CreateJoinTokenRequest) => this.unary<CreateJoinTokenResponse__Output>('CreateJoinToken', req);
+  watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
+  taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
+
+  /** Tries each server in turn while the answer is UNAVAILABLE (the call never reached a replica). */
+  private async unary<Res>(method: string, request: unknown): Promise<Res> {
+    let last: unknown;
+    for (const client of this.clients) {
+      const fn = (client as unknown as Record<string, UnaryFn>)[method]!;
+      try {
+        return await new Promise<Res>((resolve, reject) =>
+          fn.call(client, request, this.metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+        );
+      } catch (err) {
+        last = err;
+        if ((err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) break;
+      }
+    }
+    throw explain(last, this.servers);
+  }
+
+  /** Server-streaming call on the first server; errors are explained. */
+  private stream<Res>(method: string, request: unknown): AsyncIterable<Res> {
+    const client = this.clients[0]!;
+    const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request, this.metadata);
+    const servers = this.servers;
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const item of call as AsyncIterable<Res>) yield item;
+        } catch (err) {
+          throw explain(err, servers);
+        } finally {
+          call.cancel();
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,120 @@
+/** `fleetctl task …`: declares options and builds typed input for the actions. */
+import { Command, Option } from 'commander';
+import { parseDuration, parseSize } from '../../../common/duration.js';
+import { ValidationError } from '../../../common/errors.js';
+import { TASK_STATES, type TaskState } from '../../../common/model.js';
+import type { Context } from '../context.js';
+import { cancelTask, followTaskLogs, getTask, listTasks, submitTask, type SubmitInput } from '../actions/tasks.js';
+import { CliError } from '../client.js';
+
+function keyValue(flag: string) {
+  return (text: string, previous: Record<string, string>): Record<string, string> => {
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new CliError(`${flag}: "${text.slice(0, 80)}" is not KEY=VALUE`, 2);
+    return { ...previous, [text.slice(0, eq)]: text.slice(eq + 1) };
+  };
+}
+
+function selectors(text: string, previous: Record<string, string>): Record<string, string> {
+  return text.split(',').filter(Boolean).reduce((acc, pair) => keyValue('--label-selector')(pair, acc), previous);
+}
+
+function flagValue<T>(flag: string, parse: (field: string, text: string) => T) {
+  return (text: string): T => {
+    try {
+      return parse(flag, text);
+    } catch (err) {
+      throw new CliError(err instanceof ValidationError ? err.message : String(err), 2);
+    }
+  };
+}
+
+function wholeNumber(flag: string, min: number) {
+  return flagValue(flag, (field, text) => {
+    if (!/^-?\d+$/.test(text.trim())) throw new ValidationError(field, `"${text}" is not a whole number`);
+    const n = Number(text);
+    if (n < min) throw new ValidationError(field, min === 0 ? `must not be negative, got ${n}` : `must be at least ${min}, got ${n}`);
+    return n;
+  });
+}
+
+function cpus(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new CliError(`--cpus: must be a positive number (e.g. 0.5, 2), got "${text}"`, 2);
+  return n;
+}
+
+function state(text: string, previous: TaskState[] = []): TaskState[] {
+  const s = text.toUpperCase();
+  if (!(TASK_STATES as readonly string[]).includes(s)) throw new CliError(`--state: "${text}" is not a task state (one of ${TASK_STATES.join(', ')})`, 2);
+  return [...previous, s as TaskState];
+}
+
+export function taskCommand(ctx: () => Context): Command {
+  const task = new Command('task').description('submit, inspect and cancel tasks');
+
+  task
+    .command('submit')
+    .description('submit a task: fleetctl task submit --image IMAGE [options] -- CMD ARGS...')
+    .requiredOption('--image <image>', 'container image to run')
+    .option('--env <KEY=VALUE>', 'environment variable (repeatable)', keyValue('--env'), {})
+    .option('--label-selector <k=v>', 'run only on nodes with this label (repeatable or comma-separated)', selectors, {})
+    .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', flagValue('--timeout', parseDuration))
+    .option('--retries <n>', 'retries after a failed attempt', wholeNumber('--retries', 0), 0)
+    .option('--cpus <n>', 'CPU limit (fractions allowed)', cpus)
+    .option('--memory <size>', 'memory limit (e.g. 512m, 2g)', flagValue('--memory', parseSize))
+    .option('--workdir <path>', 'working directory in the container')
+    .option('--priority <n>', 'higher runs first (-1000..1000)', flagValue('--priority', (f, t) => {
+      if (!/^-?\d+$/.test(t)) throw new ValidationError(f, `"${t}" is not a whole number`);
+      return Number(t);
+    }), 0)
+    .option('--idempotency-key <key>', 'a resubmission with the same key returns the first task')
+    .option('--wait', 'follow the task and exit 0 only if it SUCCEEDED')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .action(async (command: string[], o) => {
+      const input: SubmitInput = {
+        image: o.image,
+        command,
+        env: o.env,
+        nodeSelector: o.labelSelector,
+        timeoutMs: o.timeout,
+        retries: o.retries,
+        cpus: o.cpus,
+        memoryBytes: o.memory,
+        workingDir: o.workdir,
+        priority: o.priority,
+        idempotencyKey: o.idempotencyKey,
+        wait: Boolean(o.wait),
+      };
+      await submitTask(ctx(), input);
+    });
+
+  task
+    .command('get')
+    .description('show a task and its attempts')
+    .argument('<id>', 'task id')
+    .action(async (id: string) => getTask(ctx(), id));
+
+  task
+    .command('list')
+    .description('list tasks, newest first')
+    .option('--state <state>', `only tasks in this state (repeatable): ${TASK_STATES.join(', ')}`, state)
+    .option('--limit <n>', 'at most this many', wholeNumber('--limit', 1), 100)
+    .action(async (o) => listTasks(ctx(), o.state ?? [], o.limit));
+
+  task
+    .command('logs')
+    .description("print a task's output (all attempts, in order)")
+    .argument('<id>', 'task id')
+    .addOption(new Option('-f, --follow', 'keep printing until the task ends'))
+    .action(async (id: string, o) => followTaskLogs(ctx(), id, Boolean(o.follow)));
+
+  task
+    .command('cancel')
+    .description('cancel a task in any state; a running container is stopped')
+    .argument('<id>', 'task id')
+    .option('--reason <text>', 'why, for the record', '')
+    .action(async (id: string, o) => cancelTask(ctx(), id, o.reason));
+
+  return task;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/** fleetctl: runs the command tree; expected errors are one line, never a stack trace. */
+import { CommanderError } from 'commander';
+import { CliError } from './client.js';
+import { buildProgram } from './program.js';
+
+const { program, context } = buildProgram({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+program.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+  context()?.client().close();
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has printed its message already (help, usage errors).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof CliError) {
+    if (err.message) process.stderr.write(`fleetctl: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`fleetctl: unexpected error: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 1;
+  }
+}
+// Open gRPC channels must not keep the process alive after the answer.
+setImmediate(() => process.exit(process.exitCode ?? 0));

@@ -1,0 +1,101 @@
+/** How the CLI shows tasks and nodes: tables for people, JSON for scripts. */
+import { formatBytes, formatDuration } from '../../common/duration.js';
+import { attemptStateFromProto, nodeStatusFromProto, taskStateFromProto } from '../../common/proto-convert.js';
+import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
+import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
+
+export type OutputFormat = 'table' | 'json';
+
+export function taskView(t: Task__Output) {
+  return {
+    id: t.id,
+    state: taskStateFromProto(t.state),
+    message: t.message,
+    image: t.spec?.image ?? '',
+    command: t.spec?.command ?? [],
+    createdAt: new Date(t.createdAtMs).toISOString(),
+    updatedAt: new Date(t.updatedAtMs).toISOString(),
+    ...(t.notBeforeMs ? { notBefore: new Date(t.notBeforeMs).toISOString() } : {}),
+    taskFailures: t.taskFailures,
+    infraFailures: t.infraFailures,
+    spec: t.spec,
+    attempts: t.attempts.map((a) => ({
+      id: a.id,
+      nodeId: a.nodeId,
+      state: attemptStateFromProto(a.state),
+      exitCode: a.exitCode ?? null,
+      error: a.error,
+      startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
+      finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
+    })),
+  };
+}
+
+export function nodeView(n: Node__Output) {
+  return {
+    id: n.id,
+    name: n.name,
+    status: nodeStatusFromProto(n.status),
+    labels: n.labels,
+    slots: n.slots,
+    activeAttempts: n.activeAttempts,
+    lastHeartbeat: n.lastHeartbeatMs ? new Date(n.lastHeartbeatMs).toISOString() : null,
+    dockerHealthy: n.dockerHealthy,
+    dockerError: n.dockerError,
+    hostname: n.hostname,
+    agentVersion: n.agentVersion,
+    resources: n.resources,
+  };
+}
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+function age(ms: number, now: number): string {
+  return ms ? formatDuration(Math.max(0, now - ms)) : '-';
+}
+
+export function tasksTable(tasks: Task__Output[], now = Date.now()): string {
+  return table(
+    ['ID', 'STATE', 'IMAGE', 'ATTEMPTS', 'AGE', 'MESSAGE'],
+    tasks.map((t) => [t.id, taskStateFromProto(t.state), t.spec?.image ?? '', String(t.attempts.length), age(t.createdAtMs, now), t.message]),
+  );
+}
+
+export function taskDetails(t: Task__Output): string {
+  const lines = [
+    `ID:        ${t.id}`,
+    `State:     ${taskStateFromProto(t.state)}`,
+    `Message:   ${t.message}`,
+    `Image:     ${t.spec?.image}`,
+    `Command:   ${JSON.stringify(t.spec?.command ?? [])}`,
+    `Created:   ${new Date(t.createdAtMs).toISOString()}`,
+    `Failures:  ${t.taskFailures} task, ${t.infraFailures} infrastructure`,
+  ];
+  if (t.attempts.length > 0) {
+    lines.push('Attempts:');
+    const rows = t.attempts.map((a) => [a.id, a.nodeId, attemptStateFromProto(a.state), a.exitCode === undefined || a.exitCode === null ? '-' : String(a.exitCode), a.error]);
+    lines.push(...table(['ID', 'NODE', 'STATE', 'EXIT', 'ERROR'], rows).trimEnd().split('\n').map((l) => `  ${l}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function nodesTable(nodes: Node__Output[], now = Date.now()): string {
+  return table(
+    ['ID', 'NAME', 'STATUS', 'SLOTS', 'LABELS', 'LOAD', 'MEMORY', 'DOCKER', 'HEARTBEAT'],
+    nodes.map((n) => [
+      n.id,
+      n.name,
+      nodeStatusFromProto(n.status),
+      `${n.activeAttempts}/${n.slots}`,
+      Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+      n.resources ? `${n.resources.loadPercent.toFixed(0)}%` : '-',
+      n.resources?.memoryTotalBytes ? `${formatBytes(n.resources.memoryUsedBytes)}/${formatBytes(n.resources.memoryTotalBytes)}` : '-',
+      n.dockerHealthy ? 'ok' : n.dockerError ? 'unreachable' : '-',
+      n.lastHeartbeatMs ? `${age(n.lastHeartbeatMs, now)} ago` : 'never',
+    ]),
+  );
+}

@@ -1,0 +1,33 @@
+/** Builds the fleetctl command tree. `main.ts` runs it; tests drive it with exitOverride(). */
+import { Command, Option } from 'commander';
+import { taskCommand } from './commands/task.js';
+import { nodeCommand } from './commands/node.js';
+import { statusCommand } from './commands/status.js';
+import { tokenCommand } from './commands/token.js';
+import { makeContext, type Context, type GlobalOptions } from './context.js';
+
+export const DEFAULT_SERVER = '127.0.0.1:7700';
+
+export interface ProgramIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env): { program: Command; context: () => Context | undefined } {
+  const program = new Command('fleetctl')
+    .description('operate a Cline fleet: tasks, nodes, join tokens')
+    .addOption(new Option('--server <host:port>', 'control plane address(es), comma-separated').env('FLEET_SERVER').default(env.FLEET_SERVER ?? DEFAULT_SERVER))
+    .addOption(new Option('--token <token>', 'admin token').env('FLEET_TOKEN'))
+    .addOption(new Option('--token-file <path>', 'read the admin token from a file').env('FLEET_TOKEN_FILE'))
+    .addOption(new Option('-o, --output <format>', 'table or json').default('table'))
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  let context: Context | undefined;
+  const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io));
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) {
+    sub.configureOutput({ writeOut: io.out, writeErr: io.err });
+    for (const c of sub.commands) c.configureOutput({ writeOut: io.out, writeErr: io.err });
+    program.addCommand(sub);
+  }
+  return { program, context: () => context };
+}

@@ -1,0 +1,192 @@
+/**
+ * Runs one attempt to a journaled outcome: image, create, start, stream
+ * output into the outbox, enforce the timeout, wait, record how it ended.
+ * The container stays until the control plane has stored the outcome; the
+ * agent removes it then.
+ */
+import type { Clock } from '../../common/clock.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { TaskSpec } from '../../common/model.js';
+import { ImageMissingError, LABELS, RuntimeError, type ContainerRuntime } from './container-runtime.js';
+import type { AttemptOutcomeRecord, Journal, JournalAttempt } from './journal.js';
+
+/** Output is sent in chunks of at most this size, at least this often while it flows. */
+export const OUTPUT_CHUNK_BYTES = 64 * 1024;
+export const OUTPUT_FLUSH_MS = 100;
+/** Past this much output an attempt's log is cut (its container keeps running). */
+export const OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
+export interface RunnerDeps {
+  runtime: ContainerRuntime;
+  journal: Journal;
+  nodeId: string;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Collects output and writes it to the journal in bounded chunks. */
+class OutputBatcher {
+  private buffers: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+  private sizes = { stdout: 0, stderr: 0 };
+  private total = 0;
+  private truncated = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly write: (stream: 'stdout' | 'stderr', data: Buffer) => void) {}
+
+  add(stream: 'stdout' | 'stderr', data: Buffer): void {
+    if (this.truncated) return;
+    if (this.total + data.length > OUTPUT_LIMIT_BYTES) {
+      this.truncated = true;
+      this.flush();
+      this.write('stderr', Buffer.from(`\n[fleet] output truncated after ${OUTPUT_LIMIT_BYTES} bytes\n`));
+      return;
+    }
+    this.total += data.length;
+    this.buffers[stream].push(data);
+    this.sizes[stream] += data.length;
+    if (this.sizes[stream] >= OUTPUT_CHUNK_BYTES) this.flushStream(stream);
+    else this.timer ??= setTimeout(() => this.flush(), OUTPUT_FLUSH_MS);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushStream('stdout');
+    this.flushStream('stderr');
+  }
+
+  private flushStream(stream: 'stdout' | 'stderr'): void {
+    if (this.sizes[stream] === 0) return;
+    const all = Buffer.concat(this.buffers[stream]);
+    this.buffers[stream] = [];
+    this.sizes[stream] = 0;
+    for (let offset = 0; offset < all.length; offset += OUTPUT_CHUNK_BYTES) this.write(stream, all.subarray(offset, offset + OUTPUT_CHUNK_BYTES));
+  }
+}
+
+export class AttemptRunner {
+  private cancelReason: string | null;
+  private cancelGraceMs = DEFAULT_STOP_GRACE_MS;
+  private containerId: string | null;
+  private timedOut = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly attempt: JournalAttempt,
+    private readonly spec: TaskSpec,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.cancelReason = attempt.cancelReason;
+    this.containerId = attempt.containerId;
+    this.log = deps.log.child({ taskId: attempt.taskId, attemptId: attempt.attemptId });
+  }
+
+  get attemptId(): string {
+    return this.attempt.attemptId;
+  }
+
+  /** Stops the attempt: before its container starts, or SIGTERM then SIGKILL after `graceMs`. */
+  async cancel(reason: string, graceMs: number): Promise<void> {
+    if (this.cancelReason === null) {
+      this.cancelReason = reason || 'cancelled';
+      this.deps.journal.markCancelRequested(this.attemptId, this.cancelReason, this.deps.clock.now());
+    }
+    this.cancelGraceMs = graceMs;
+    if (this.containerId) await this.deps.runtime.stop(this.containerId, graceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+  }
+
+  /** Runs to the end; the outcome is in the journal when this resolves. */
+  async run(): Promise<void> {
+    const outcome = await this.execute().catch((err: unknown): AttemptOutcomeRecord => {
+      if (err instanceof ImageMissingError) return { state: 'FAILED', error: err.message, failureKind: 'TASK' };
+      return { state: 'FAILED', error: `node ${this.deps.nodeId}: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' };
+    });
+    if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
+      this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, error: outcome.error || undefined }, 'attempt finished');
+    }
+  }
+
+  private cancelledOutcome(): AttemptOutcomeRecord {
+    return { state: 'CANCELLED', error: this.cancelReason ?? 'cancelled', failureKind: 'INFRASTRUCTURE' };
+  }
+
+  private async execute(): Promise<AttemptOutcomeRecord> {
+    const { runtime, journal, clock } = this.deps;
+    let startedAtMs = this.attempt.startedAtMs ?? 0;
+    let sinceSeconds = 0;
+    if (this.attempt.state === 'accepted') {
+      if (this.cancelReason !== null) return this.cancelledOutcome();
+      await runtime.ensureImage(this.spec.image);
+      if (this.cancelReason !== null) return this.cancelledOutcome();
+      const id = await this.createContainer();
+      this.containerId = id;
+      journal.setContainer(this.attemptId, id, clock.now());
+      if (this.cancelReason !== null) return this.cancelledOutcome();
+      await runtime.start(id);
+      startedAtMs = clock.now();
+      journal.started(this.attemptId, this.attempt.taskId, id, startedAtMs);
+      this.log.info({ containerId: id.slice(0, 12), image: this.spec.image }, 'attempt started');
+    } else {
+      // Adopted after an agent restart: the container kept running without us.
+      if (!this.containerId || !(await runtime.inspect(this.containerId))) {
+        return { state: 'LOST', error: 'the container vanished while the agent was away', failureKind: 'INFRASTRUCTURE' };
+      }
+      sinceSeconds = Math.floor(clock.now() / 1000);
+      this.log.info({ containerId: this.containerId.slice(0, 12) }, 'attempt adopted');
+    }
+    return this.supervise(this.containerId!, startedAtMs, sinceSeconds);
+  }
+
+  private async createContainer(): Promise<string> {
+    const { spec, attempt, deps } = this;
+    return deps.runtime.create({
+      name: `fleet-${attempt.attemptId}`,
+      image: spec.image,
+      command: spec.command,
+      env: spec.env,
+      workingDir: spec.workingDir,
+      cpus: spec.resources.cpus,
+      memoryBytes: spec.resources.memoryBytes,
+      pidsLimit: spec.resources.pidsLimit,
+      labels: {
+        [LABELS.managed]: 'true',
+        [LABELS.task]: attempt.taskId,
+        [LABELS.attempt]: attempt.attemptId,
+        [LABELS.node]: deps.nodeId,
+      },
+    });
+  }
+
+  private async supervise(containerId: string, startedAtMs: number, sinceSeconds: number): Promise<AttemptOutcomeRecord> {
+    const { runtime, journal, clock } = this.deps;
+    const batcher = new OutputBatcher((stream, data) => journal.output(this.attemptId, this.attempt.taskId, stream, data, clock.now()));
+    const logsDone = runtime.followLogs(containerId, sinceSeconds, (stream, data) => batcher.add(stream, data)).catch((err: unknown) => {
+      this.log.warn({ err: errorMessage(err) }, 'log stream failed');
+    });
+    const remainingMs = Math.max(0, this.spec.timeoutMs - (clock.now() - startedAtMs));
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.log.info({ timeoutMs: this.spec.timeoutMs }, 'attempt timed out; stopping it');
+      void runtime.stop(containerId, this.cancelGraceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+    }, remainingMs);
+    try {
+      const state = await runtime.wait(containerId);
+      await logsDone;
+      batcher.flush();
+      if (this.cancelReason !== null) return this.cancelledOutcome();
+      if (this.timedOut) return { state: 'TIMED_OUT', exitCode: state.exitCode, error: `timed out after ${this.spec.timeoutMs}ms`, failureKind: 'TASK' };
+      if (state.exitCode === 0) return { state: 'SUCCEEDED', exitCode: 0, error: '' };
+      const error = state.oomKilled ? `killed: out of memory (limit ${this.spec.resources.memoryBytes} bytes)` : `exited with code ${state.exitCode}`;
+      return { state: 'FAILED', exitCode: state.exitCode, error, failureKind: 'TASK' };
+    } catch (err) {
+      batcher.flush();
+      if (err instanceof RuntimeError) throw err;
+      throw new RuntimeError(errorMessage(err), { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

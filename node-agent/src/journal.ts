@@ -1,0 +1,249 @@
+/**
+ * The agent's local journal (SQLite, WAL): the attempts it was given and the
+ * outbox of events the control plane has not yet acknowledged. Every event is
+ * written here before it is sent, in the same transaction as the attempt's
+ * state change it reports, so a crash, a restart or a lost network loses no
+ * result: the next session resends everything not yet acknowledged.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+
+export type JournalAttemptState =
+  /** Assigned; no container yet. */
+  | 'accepted'
+  /** Its container was started. */
+  | 'running'
+  /** Its outcome is recorded and queued for the control plane. */
+  | 'finished'
+  /** The control plane stored the outcome; the container is removed. */
+  | 'done';
+
+export interface AttemptOutcomeRecord {
+  state: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED' | 'LOST';
+  exitCode?: number;
+  error: string;
+  failureKind?: 'TASK' | 'INFRASTRUCTURE';
+}
+
+export interface JournalAttempt {
+  attemptId: string;
+  taskId: string;
+  specJson: string;
+  state: JournalAttemptState;
+  containerId: string | null;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  outcome: AttemptOutcomeRecord | null;
+  cancelReason: string | null;
+}
+
+export type OutboxEvent =
+  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'started'; containerId: string }
+  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'output'; stream: 'stdout' | 'stderr'; data: Buffer }
+  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'finished'; outcome: AttemptOutcomeRecord };
+
+interface AttemptRow {
+  attempt_id: string;
+  task_id: string;
+  spec_json: string;
+  state: JournalAttemptState;
+  container_id: string | null;
+  started_at_ms: number | null;
+  finished_at_ms: number | null;
+  outcome_json: string | null;
+  cancel_reason: string | null;
+}
+
+interface OutboxRow {
+  seq: number;
+  attempt_id: string;
+  task_id: string;
+  kind: 'started' | 'output' | 'finished';
+  at_ms: number;
+  stream: string | null;
+  payload: Buffer | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS attempts (
+  attempt_id     TEXT PRIMARY KEY,
+  task_id        TEXT NOT NULL,
+  spec_json      TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  container_id   TEXT,
+  started_at_ms  INTEGER,
+  finished_at_ms INTEGER,
+  outcome_json   TEXT,
+  cancel_reason  TEXT,
+  created_at_ms  INTEGER NOT NULL,
+  updated_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attempts_state ON attempts(state);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  attempt_id TEXT NOT NULL,
+  task_id    TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  at_ms      INTEGER NOT NULL,
+  stream     TEXT,
+  payload    BLOB
+);
+`;
+
+/** Finished attempts are kept this long for `journal` inspection, then pruned. */
+const DONE_RETENTION_MS = 24 * 3_600_000;
+
+function toAttempt(row: AttemptRow): JournalAttempt {
+  return {
+    attemptId: row.attempt_id,
+    taskId: row.task_id,
+    specJson: row.spec_json,
+    state: row.state,
+    containerId: row.container_id,
+    startedAtMs: row.started_at_ms,
+    finishedAtMs: row.finished_at_ms,
+    outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcomeRecord) : null,
+    cancelReason: row.cancel_reason,
+  };
+}
+
+function toEvent(row: OutboxRow): OutboxEvent {
+  const base = { seq: row.seq, attemptId: row.attempt_id, taskId: row.task_id, atMs: row.at_ms };
+  switch (row.kind) {
+    case 'started':
+      return { ...base, kind: 'started', containerId: row.payload?.toString() ?? '' };
+    case 'output':
+      return { ...base, kind: 'output', stream: row.stream === 'stderr' ? 'stderr' : 'stdout', data: row.payload ?? Buffer.alloc(0) };
+    case 'finished':
+      return { ...base, kind: 'finished', outcome: JSON.parse(row.payload?.toString() ?? '{}') as AttemptOutcomeRecord };
+  }
+}
+
+export class Journal {
+  private readonly db: Db;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged-to-nobody event is still on disk after a power cut.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Called after every outbox append, so the session can send at once. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private appendRow(attemptId: string, taskId: string, kind: OutboxRow['kind'], atMs: number, stream: string | null, payload: Buffer | null): void {
+    this.db
+      .prepare('INSERT INTO outbox (attempt_id, task_id, kind, at_ms, stream, payload) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(attemptId, taskId, kind, atMs, stream, payload);
+  }
+
+  /** Returns false if the attempt was already known (a resent Assign). */
+  accept(attemptId: string, taskId: string, specJson: string, now: number): boolean {
+    const result = this.db
+      .prepare(
+        `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms)
+         VALUES (?, ?, ?, 'accepted', ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
+      )
+      .run(attemptId, taskId, specJson, now, now);
+    return result.changes === 1;
+  }
+
+  get(attemptId: string): JournalAttempt | null {
+    const row = this.db.prepare('SELECT * FROM attempts WHERE attempt_id = ?').get(attemptId) as AttemptRow | undefined;
+    return row ? toAttempt(row) : null;
+  }
+
+  /** Attempts not yet done: running, or holding a result the control plane has not stored. */
+  active(): JournalAttempt[] {
+    return (this.db.prepare("SELECT * FROM attempts WHERE state != 'done' ORDER BY created_at_ms").all() as AttemptRow[]).map(toAttempt);
+  }
+
+  setContainer(attemptId: string, containerId: string, now: number): void {
+    this.db.prepare('UPDATE attempts SET container_id = ?, updated_at_ms = ? WHERE attempt_id = ?').run(containerId, now, attemptId);
+  }
+
+  markCancelRequested(attemptId: string, reason: string, now: number): void {
+    this.db.prepare('UPDATE attempts SET cancel_reason = ?, updated_at_ms = ? WHERE attempt_id = ?').run(reason || 'cancelled', now, attemptId);
+  }
+
+  started(attemptId: string, taskId: string, containerId: string, now: number): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE attempts SET state = 'running', container_id = ?, started_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ?")
+        .run(containerId, now, now, attemptId);
+      this.appendRow(attemptId, taskId, 'started', now, null, Buffer.from(containerId));
+    })();
+    this.notify();
+  }
+
+  output(attemptId: string, taskId: string, stream: 'stdout' | 'stderr', data: Buffer, now: number): void {
+    this.appendRow(attemptId, taskId, 'output', now, stream, data);
+    this.notify();
+  }
+
+  /** Records the outcome once; a second call for the same attempt is ignored. */
+  finished(attemptId: string, taskId: string, outcome: AttemptOutcomeRecord, now: number): boolean {
+    const changed = this.db.transaction(() => {
+      const result = this.db
+        .prepare("UPDATE attempts SET state = 'finished', outcome_json = ?, finished_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ? AND state IN ('accepted', 'running')")
+        .run(JSON.stringify(outcome), now, now, attemptId);
+      if (result.changes === 1) this.appendRow(attemptId, taskId, 'finished', now, null, Buffer.from(JSON.stringify(outcome)));
+      return result.changes === 1;
+    })();
+    if (changed) this.notify();
+    return changed;
+  }
+
+  markDone(attemptId: string, now: number): void {
+    this.db.prepare("UPDATE attempts SET state = 'done', updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId);
+  }
+
+  /** Events after `afterSeq`, oldest first. */
+  pending(afterSeq: number, limit: number): OutboxEvent[] {
+    return (this.db.prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as OutboxRow[]).map(toEvent);
+  }
+
+  /**
+   * The control plane has stored every event up to `seq`. Returns the
+   * attempts whose outcome was among them: their containers may now go.
+   */
+  acknowledge(seq: number): string[] {
+    return this.db.transaction(() => {
+      const finished = this.db.prepare("SELECT attempt_id FROM outbox WHERE seq <= ? AND kind = 'finished'").all(seq) as Array<{ attempt_id: string }>;
+      this.db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq);
+      return finished.map((r) => r.attempt_id);
+    })();
+  }
+
+  /** Attempts whose outcome is stored by the control plane but whose container may remain (a crash after the ack). */
+  acknowledgedButNotDone(): JournalAttempt[] {
+    return (
+      this.db
+        .prepare("SELECT a.* FROM attempts a WHERE a.state = 'finished' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.attempt_id = a.attempt_id AND o.kind = 'finished')")
+        .all() as AttemptRow[]
+    ).map(toAttempt);
+  }
+
+  outboxSize(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+  }
+
+  prune(now: number): void {
+    this.db.prepare("DELETE FROM attempts WHERE state = 'done' AND updated_at_ms < ?").run(now - DONE_RETENTION_MS);
+  }
+}

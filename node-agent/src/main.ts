@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+/** fleet-node-agent: flags in, an enrolled agent with a session out. Wiring only. */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { systemClock } from '../../common/clock.js';
+import { ValidationError } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { installSignalHandlers } from '../../common/signals.js';
+import { validateNodeInfo } from '../../common/node-info.js';
+import { NodeAgent } from './agent.js';
+import { DockerRuntime, type PullPolicy } from './container-runtime.js';
+import { enroll, FatalError } from './control-plane-client.js';
+import { loadIdentity, saveIdentity } from './identity.js';
+import { Journal } from './journal.js';
+import { Session } from './session.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+function parseEndpoints(text: string): string[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new InvalidArgumentError('give at least one HOST:PORT');
+  for (const e of list) if (!/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/.test(e)) throw new InvalidArgumentError(`"${e}" is not HOST:PORT`);
+  return list;
+}
+
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`"${pair}" is not key=value`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+function parseSlots(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`"${text}" is not a whole number`);
+  return Number(text);
+}
+
+const program = new Command('fleet-node-agent')
+  .description('Fleet node agent: runs attempts in Docker for the control plane')
+  .requiredOption('--control-plane <endpoints>', 'control plane HOST:PORT, comma-separated for several replicas', parseEndpoints, process.env.FLEET_CONTROL_PLANE ? parseEndpoints(process.env.FLEET_CONTROL_PLANE) : undefined)
+  .option('--join-token <token>', 'join token (first start only; env FLEET_JOIN_TOKEN)', process.env.FLEET_JOIN_TOKEN)
+  .option('--data-dir <dir>', 'data directory (identity, journal)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/node-agent')
+  .option('--name <name>', 'node name', os.hostname())
+  .option('--labels <k=v,...>', 'node labels for task node selectors', parseLabels, {})
+  .option('--slots <n>', 'attempts this node runs at once', parseSlots, os.cpus().length)
+  .option('--docker-host <url>', 'Docker engine (default: DOCKER_HOST, then /var/run/docker.sock)')
+  .addOption(new Option('--image-pull <policy>', 'pull images the node lacks ("missing") or never ("never")').choices(['missing', 'never']).default('missing'))
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy }>();
+const log = createLogger('node-agent');
+
+function die(message: string): never {
+  process.stderr.write(`fleet-node-agent: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let info;
+  try {
+    info = validateNodeInfo({ name: opts.name, labels: opts.labels, slots: opts.slots, hostname: os.hostname(), agentVersion: AGENT_VERSION });
+  } catch (err) {
+    if (err instanceof ValidationError) die(`--${err.field.replace(/\[.*/, '')}: ${err.message.slice(err.field.length + 2)}`);
+    throw err;
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const stopping = new AbortController();
+
+  let identity = loadIdentity(dataDir);
+  if (!identity) {
+    if (!opts.joinToken) die('this node is not enrolled yet: pass --join-token (an admin makes one with "fleetctl token create")');
+    log.info({ endpoints: opts.controlPlane }, 'enrolling');
+    const enrolled = await enroll(opts.controlPlane, opts.joinToken, info, log, stopping.signal);
+    identity = { ...enrolled, enrolledAtMs: Date.now() };
+    saveIdentity(dataDir, identity);
+    log.info({ nodeId: identity.nodeId }, 'enrolled');
+  }
+
+  const journal = new Journal(join(dataDir, 'journal.sqlite'));
+  const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
+  const agent = new NodeAgent({ nodeId: identity.nodeId, ...info }, runtime, journal, systemClock, log.child({ nodeId: identity.nodeId }));
+  await agent.start();
+  const session = new Session(opts.controlPlane, identity.nodeToken, agent, journal, dataDir, log, (message) => {
+    log.fatal({ reason: message }, 'stopping: the control plane refused this node');
+    process.stderr.write(`fleet-node-agent: ${message}\n`);
+    process.exit(1);
+  });
+  session.start();
+  log.info({ nodeId: identity.nodeId, name: info.name, slots: info.slots, dockerHealthy: agent.dockerHealth.healthy }, 'node agent started');
+
+  installSignalHandlers(log, async () => {
+    // Containers keep running: the next agent process adopts them.
+    stopping.abort();
+    await session.stop();
+    agent.stop();
+    journal.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof FatalError) die(err.message);
+  log.fatal({ err }, 'node agent failed');
+  die((err as Error).message);
+});
