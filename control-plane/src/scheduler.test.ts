@@ -1,0 +1,92 @@
+import test from 'ava';
+import { compileTaskSpec } from '../../common/task-spec.js';
+import type { Task } from '../../common/model.js';
+import { schedule, type NodeView } from './scheduler.js';
+import { assignTask, newTask } from './task-state.js';
+
+const spec = (extra: Record<string, unknown> = {}) => compileTaskSpec({ image: 'busybox', command: ['true'], ...extra });
+const task = (id: string, createdAtMs: number, extra: Partial<Task> = {}, specExtra: Record<string, unknown> = {}): Task => ({ ...newTask(id, spec(specExtra), createdAtMs), ...extra });
+const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, schedulable: true, ...extra });
+
+test('assigns by priority, then submission order', (t) => {
+  const tasks = [task('t1', 1), task('t2', 2, {}, { priority: 5 }), task('t3', 3)];
+  const plan = schedule(tasks, [node('n1', { slots: 2 })], 10);
+  t.deepEqual(plan.assignments.map((a) => a.taskId), ['t2', 't1']);
+  t.is(plan.unschedulable.get('t3'), 'every matching node is full');
+});
+
+test('never places more attempts on a node than its free slots', (t) => {
+  const tasks = Array.from({ length: 10 }, (_, i) => task(`t${i}`, i));
+  const plan = schedule(tasks, [node('a', { slots: 3, activeAttempts: 1 }), node('b', { slots: 2 })], 100);
+  const perNode = plan.assignments.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.nodeId]: (acc[a.nodeId] ?? 0) + 1 }), {});
+  t.deepEqual(perNode, { a: 2, b: 2 });
+});
+
+test('spreads work to the node with the largest share of free slots', (t) => {
+  const plan = schedule([task('t1', 1)], [node('a', { slots: 4, activeAttempts: 3 }), node('b', { slots: 4, activeAttempts: 1 })], 10);
+  t.deepEqual(plan.assignments, [{ taskId: 't1', nodeId: 'b' }]);
+});
+
+test('honours node selectors and explains what cannot run', (t) => {
+  const gpu = task('t1', 1, {}, { nodeSelector: { gpu: 'yes' } });
+  const plain = task('t2', 2);
+  const plan = schedule([gpu, plain], [node('cpu-only', { labels: { zone: 'a' } })], 10);
+  t.deepEqual(plan.assignments, [{ taskId: 't2', nodeId: 'cpu-only' }]);
+  t.is(plan.unschedulable.get('t1'), 'no ready node matches the node selector');
+  const later = schedule([gpu], [node('cpu-only'), node('gpu-box', { labels: { gpu: 'yes', zone: 'b' } })], 10);
+  t.deepEqual(later.assignments, [{ taskId: 't1', nodeId: 'gpu-box' }]);
+});
+
+test('skips nodes that are not READY', (t) => {
+  const plan = schedule([task('t1', 1)], [node('gone', { status: 'DISCONNECTED' }), node('down', { status: 'DOWN' })], 10);
+  t.deepEqual(plan.assignments, []);
+  t.is(plan.unschedulable.get('t1'), 'no ready node');
+});
+
+test('waits out a retry backoff and says when to look again', (t) => {
+  const waiting = task('t1', 1, { notBeforeMs: 500 });
+  const early = schedule([waiting, task('t2', 2, { notBeforeMs: 300 })], [node('n')], 100);
+  t.deepEqual(early.assignments, []);
+  t.is(early.wakeAtMs, 300);
+  const due = schedule([waiting], [node('n')], 500);
+  t.deepEqual(due.assignments, [{ taskId: 't1', nodeId: 'n' }]);
+});
+
+test('a retry prefers a node other than the one that just failed it', (t) => {
+  const failed = assignTask(task('t1', 1), 'att1', 'a', 2);
+  const retry: Task = { ...failed, state: 'PENDING', attempts: [{ ...failed.attempts[0]!, state: 'FAILED', finishedAtMs: 3 }] };
+  const plan = schedule([retry], [node('a', { slots: 8 }), node('b', { slots: 1 })], 10);
+  t.deepEqual(plan.assignments, [{ taskId: 't1', nodeId: 'b' }]);
+  const onlyA = schedule([retry], [node('a')], 10);
+  t.deepEqual(onlyA.assignments, [{ taskId: 't1', nodeId: 'a' }], 'the same node is better than none');
+});
+
+test('ignores tasks that are not PENDING or are being cancelled', (t) => {
+  const plan = schedule([task('t1', 1, { state: 'RUNNING' }), task('t2', 2, { cancelRequested: true })], [node('n')], 10);
+  t.deepEqual(plan.assignments, []);
+});
+
+test('property: random fleets never over-commit a node and never assign a task twice', (t) => {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 200; round++) {
+    const nodes = Array.from({ length: 1 + Math.floor(random() * 5) }, (_, i) =>
+      node(`n${i}`, { slots: 1 + Math.floor(random() * 4), activeAttempts: Math.floor(random() * 3), labels: random() < 0.5 ? { zone: 'a' } : { zone: 'b' }, status: random() < 0.8 ? 'READY' : 'DISCONNECTED' }),
+    );
+    const tasks = Array.from({ length: Math.floor(random() * 20) }, (_, i) => task(`t${i}`, i, {}, random() < 0.3 ? { nodeSelector: { zone: 'a' } } : {}));
+    const plan = schedule(tasks, nodes, 1000);
+    const seen = new Set<string>();
+    for (const a of plan.assignments) {
+      t.false(seen.has(a.taskId));
+      seen.add(a.taskId);
+      const n = nodes.find((x) => x.id === a.nodeId)!;
+      t.is(n.status, 'READY');
+      const selector = tasks.find((x) => x.id === a.taskId)!.spec.nodeSelector;
+      t.true(Object.entries(selector).every(([k, v]) => n.labels[k] === v));
+    }
+    for (const n of nodes) {
+      const placed = plan.assignments.filter((a) => a.nodeId === n.id).length;
+      t.true(placed <= Math.max(0, n.slots - n.activeAttempts), `node ${n.id} over-committed`);
+    }
+  }
+});

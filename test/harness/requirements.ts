@@ -1,0 +1,44 @@
+/**
+ * What the integration tests need, checked up front. A missing piece fails
+ * the test with a message saying how to get it: nothing is silently skipped.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const TEST_IMAGE = 'fleet-test/busybox:1';
+export const BIN = {
+  controlPlane: join(ROOT, 'dist/control-plane/src/main.js'),
+  nodeAgent: join(ROOT, 'dist/node-agent/src/main.js'),
+  fleetctl: join(ROOT, 'dist/cli/src/main.js'),
+};
+
+export class MissingRequirement extends Error {}
+
+export function requireBinary(name: string, install: string): void {
+  const found = spawnSync(name, ['--version'], { encoding: 'utf8' });
+  if (found.error || found.status !== 0) throw new MissingRequirement(`${name} is not installed: ${install} (or run .ci/run, which installs everything)`);
+}
+
+export function requireBuild(): void {
+  for (const path of Object.values(BIN)) {
+    if (!existsSync(path)) throw new MissingRequirement(`${path} is missing: run "npm run build" first (npm test does it)`);
+  }
+}
+
+export async function requireDocker(): Promise<Docker> {
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new MissingRequirement(`the Docker engine is not reachable at /var/run/docker.sock (${(err as Error).message}): install docker.io and start dockerd (.ci/run does both)`);
+  }
+  try {
+    await docker.getImage(TEST_IMAGE).inspect();
+  } catch {
+    throw new MissingRequirement(`the test image ${TEST_IMAGE} is missing: run scripts/build-test-image.sh`);
+  }
+  return docker;
+}
