@@ -5,7 +5,6 @@ import { CliError } from './client.js';
 import { buildProgram } from './program.js';
 
 const { program, context } = buildProgram({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
-program.exitOverride();
 
 try {
   await program.parseAsync(process.argv);

@@ -24,10 +24,12 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) {
-    sub.configureOutput({ writeOut: io.out, writeErr: io.err });
-    for (const c of sub.commands) c.configureOutput({ writeOut: io.out, writeErr: io.err });
-    program.addCommand(sub);
-  }
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
+  // Added subcommands do not inherit these settings: apply them to the whole tree.
+  const walk = (command: Command) => {
+    command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();
+    command.commands.forEach(walk);
+  };
+  walk(program);
   return { program, context: () => context };
 }

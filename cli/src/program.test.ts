@@ -1,0 +1,52 @@
+import test from 'ava';
+import { CommanderError } from 'commander';
+import { CliError } from './client.js';
+import { buildProgram } from './program.js';
+import { buildSpec, flagError } from './actions/tasks.js';
+import { ValidationError } from '../../common/errors.js';
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { program } = buildProgram({ out: (t) => out.push(t), err: (t) => err.push(t) }, env);
+  return { program, out, err, parse: () => program.parseAsync(['node', 'fleetctl', ...args]) };
+}
+
+test('usage errors are CommanderErrors, not process exits', async (t) => {
+  const { parse, err } = run(['task', 'submit', '--', 'true']);
+  const e = await t.throwsAsync(parse(), { instanceOf: CommanderError });
+  t.is(e?.code, 'commander.missingMandatoryOptionValue');
+  t.regex(err.join(''), /--image/);
+});
+
+test('a bad duration names the flag', async (t) => {
+  const { parse } = run(['task', 'submit', '--image', 'x', '--timeout', 'soon', '--', 'true']);
+  const e = await t.throwsAsync(parse(), { instanceOf: CliError });
+  t.is(e?.message, '--timeout: "soon" is not a duration (e.g. 30s, 5m, 1h30m, 250ms)');
+  t.is(e?.exitCode, 2);
+});
+
+test('a missing token says where to find one', async (t) => {
+  const { parse } = run(['node', 'list']);
+  const e = await t.throwsAsync(parse(), { instanceOf: CliError });
+  t.regex(e!.message, /no admin token: pass --token, --token-file, or set FLEET_TOKEN/);
+});
+
+test('an unknown output format is refused', async (t) => {
+  const { parse } = run(['node', 'list', '--token', 'x', '-o', 'yaml']);
+  await t.throwsAsync(parse(), { message: '-o/--output: must be "table" or "json", got "yaml"' });
+});
+
+test('submit flags build the spec the server expects', (t) => {
+  const spec = buildSpec({ image: 'img:1', command: ['sh', '-c', 'exit 3'], env: { A: '1' }, nodeSelector: { zone: 'b' }, timeoutMs: 5000, retries: 2, cpus: 0.5, memoryBytes: 64 * 1024 ** 2, priority: 3, wait: false });
+  t.deepEqual(spec.retry, { maxAttempts: 3 });
+  t.deepEqual(spec.resources, { cpus: 0.5, memoryBytes: 64 * 1024 ** 2 });
+  t.is(spec.timeoutMs, 5000);
+  t.deepEqual(spec.nodeSelector, { zone: 'b' });
+});
+
+test('server field names map back to flags', (t) => {
+  t.is(flagError(new ValidationError('spec.env["TOKEN"]', 'too big')).message, '--env TOKEN: too big');
+  t.is(flagError(new ValidationError('spec.timeout_ms', 'bad')).message, '--timeout: bad');
+  t.is(flagError(new ValidationError('spec.something_new', 'bad')).message, 'spec.something_new: bad');
+});
