@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs (or upgrades) the fleet node agent on this machine from a checkout.
+#
+#   sudo installers/install-node-agent.sh --control-plane cp1:7700,cp2:7700 --join-token TOKEN \
+#        [--name NAME] [--labels k=v,...] [--slots N] [--image-pull missing|never] [--force] [--no-start]
+#
+# An upgrade is the same command: the new tree replaces the old one, the
+# settings in /etc/cline-fleet/node-agent.env stay, and the restarted agent
+# adopts the containers that kept running.
+# --root DIR stages everything under DIR instead (no user, no systemctl).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+CONTROL_PLANE='' JOIN_TOKEN='' NAME='' LABELS='' SLOTS='' PULL='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --control-plane) CONTROL_PLANE=${2:?--control-plane needs HOST:PORT}; shift 2 ;;
+    --join-token) JOIN_TOKEN=${2:?--join-token needs a token}; shift 2 ;;
+    --name) NAME=${2:?--name needs a value}; shift 2 ;;
+    --labels) LABELS=${2:?--labels needs k=v,...}; shift 2 ;;
+    --slots) SLOTS=${2:?--slots needs a number}; shift 2 ;;
+    --image-pull) PULL=${2:?--image-pull needs missing or never}; shift 2 ;;
+    --root) ROOT=${2:?--root needs a directory}; shift 2 ;;
+    --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
+    --force) FORCE=yes; shift ;;
+    --no-start) START=no; shift ;;
+    -h|--help) usage 0 ;;
+    *) printf 'unknown option: %s\n' "$1" >&2; usage 2 ;;
+  esac
+done
+
+[ -n "$CONTROL_PLANE" ] || die "--control-plane HOST:PORT is required"
+ENDPOINTS_RE='^[][A-Za-z0-9.:,-]+$'
+[[ "$CONTROL_PLANE" =~ $ENDPOINTS_RE ]] || die "--control-plane: \"$CONTROL_PLANE\" is not HOST:PORT[,HOST:PORT...]"
+[ -z "$SLOTS" ] || [[ "$SLOTS" =~ ^[1-9][0-9]*$ ]] || die "--slots: must be a whole number of at least 1"
+[ -z "$PULL" ] || [[ "$PULL" =~ ^(missing|never)$ ]] || die "--image-pull: must be missing or never"
+[ -z "$LABELS" ] || [[ "$LABELS" =~ ^[A-Za-z0-9._/=,-]+$ ]] || die "--labels: must be k=v,... (letters, digits, . _ - /)"
+[ -z "$NAME" ] || [[ "$NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name: letters, digits, . _ - only"
+if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (sudo), or stage with --root DIR"; fi
+require_node
+if [ -z "$ROOT" ] && ! command -v docker >/dev/null; then say "warning: docker is not installed; the agent will report Docker unreachable until it is"; fi
+
+ARGS=''
+[ -z "$NAME" ] || ARGS="$ARGS --name $NAME"
+[ -z "$LABELS" ] || ARGS="$ARGS --labels $LABELS"
+[ -z "$SLOTS" ] || ARGS="$ARGS --slots $SLOTS"
+[ -z "$PULL" ] || ARGS="$ARGS --image-pull $PULL"
+
+install_tree "$ROOT" "$PREFIX"
+ensure_user "$ROOT"
+if [ -z "$ROOT" ] && getent group docker >/dev/null; then usermod -aG docker fleet; fi
+install_config "$ROOT" node-agent.env "$(sed \
+  -e "s#^FLEET_CONTROL_PLANE=.*#FLEET_CONTROL_PLANE=$CONTROL_PLANE#" \
+  -e "s#^FLEET_JOIN_TOKEN=.*#FLEET_JOIN_TOKEN=$JOIN_TOKEN#" \
+  -e "s#^FLEET_AGENT_ARGS=.*#FLEET_AGENT_ARGS=${ARGS# }#" \
+  "$REPO_DIR/installers/config/node-agent.env")" "$FORCE"
+install_unit "$ROOT" fleet-node-agent.service
+if [ "$PREFIX" != "$FLEET_PREFIX_DEFAULT" ]; then
+  sed -i "s#$FLEET_PREFIX_DEFAULT#$PREFIX#g" "$ROOT/etc/systemd/system/fleet-node-agent.service"
+fi
+start_unit "$ROOT" fleet-node-agent.service "$START"

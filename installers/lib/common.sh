@@ -1,0 +1,79 @@
+# Shared by the install scripts. Sourced, not run.
+# shellcheck shell=bash
+
+FLEET_PREFIX_DEFAULT=/opt/cline-fleet
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_node() {
+  command -v node >/dev/null || die "Node.js 20 or newer is required (apt-get install -y nodejs, or your distribution's Node 20 package)"
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || die "Node.js 20 or newer is required; found $(node --version)"
+}
+
+# Builds the checkout if needed and copies what runs into $ROOT$PREFIX.
+install_tree() {
+  local root=$1 prefix=$2
+  if [ ! -f "$REPO_DIR/dist/node-agent/src/main.js" ] || [ ! -d "$REPO_DIR/node_modules" ]; then
+    say "building the checkout (npm ci, npm run build)"
+    (cd "$REPO_DIR" && npm ci --no-audit --no-fund && npm run build) >&2
+  fi
+  local target="$root$prefix"
+  local staging="$target.new.$$"
+  say "installing into $target"
+  mkdir -p "$staging"
+  cp -a "$REPO_DIR/package.json" "$REPO_DIR/package-lock.json" "$REPO_DIR/dist" "$REPO_DIR/proto" "$REPO_DIR/node_modules" "$staging/"
+  (cd "$staging" && npm prune --omit=dev --no-audit --no-fund >/dev/null 2>&1) || say "npm prune failed; dev dependencies stay installed"
+  # Swap in one rename so a running service never sees half a tree.
+  if [ -d "$target" ]; then mv "$target" "$target.old.$$"; fi
+  mv "$staging" "$target"
+  rm -rf "$target.old.$$"
+}
+
+ensure_user() {
+  local root=$1
+  if [ -n "$root" ]; then return; fi
+  if ! id fleet >/dev/null 2>&1; then
+    say "creating system user fleet"
+    useradd --system --home-dir /var/lib/fleet --shell /usr/sbin/nologin --user-group fleet
+  fi
+}
+
+# install_config ROOT NAME CONTENT: writes /etc/cline-fleet/NAME once; an upgrade keeps the operator's settings.
+install_config() {
+  local root=$1 name=$2 content=$3 force=$4
+  local path="$root/etc/cline-fleet/$name"
+  mkdir -p "$(dirname "$path")"
+  if [ -f "$path" ] && [ "$force" != yes ]; then
+    say "keeping existing $path (use --force to replace it)"
+    return
+  fi
+  (umask 077 && printf '%s\n' "$content" > "$path")
+  say "wrote $path"
+}
+
+install_unit() {
+  local root=$1 unit=$2
+  mkdir -p "$root/etc/systemd/system"
+  install -m 0644 "$REPO_DIR/installers/systemd/$unit" "$root/etc/systemd/system/$unit"
+  say "installed $root/etc/systemd/system/$unit"
+}
+
+start_unit() {
+  local root=$1 unit=$2 start=$3
+  if [ -n "$root" ] || [ "$start" != yes ]; then
+    say "not starting $unit; start it with: systemctl daemon-reload && systemctl enable --now $unit"
+    return
+  fi
+  if [ ! -d /run/systemd/system ]; then
+    say "systemd is not running here; start $unit with your init system"
+    return
+  fi
+  systemctl daemon-reload
+  systemctl enable "$unit" >/dev/null
+  systemctl restart "$unit"
+  say "$unit started; follow it with: journalctl -u $unit -f"
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The main job on one machine: sets everything up (scripts/setup.sh), then
+# runs a local fleet on the embedded default: a control plane with its own
+# nats-server and one node agent, tokens wired, fleetctl ready. It runs a
+# first task to show the path works, then stays up until Ctrl-C.
+#
+#   scripts/demo.sh            # state under ./.fleet, control plane on 127.0.0.1:7700
+#   FLEET_DEMO_PORT=7800 scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+STATE=${FLEET_DEMO_DIR:-$ROOT/.fleet}
+PORT=${FLEET_DEMO_PORT:-7700}
+SERVER=127.0.0.1:$PORT
+
+bash scripts/setup.sh
+mkdir -p "$STATE"
+pids=()
+cleanup() {
+  echo >&2
+  echo "==> stopping the local fleet (containers of running attempts are left for the agent's next start)" >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+echo "==> starting the control plane on $SERVER (embedded nats-server, state in $STATE/control-plane)" >&2
+node dist/control-plane/src/main.js --listen "$SERVER" --data-dir "$STATE/control-plane" >>"$STATE/control-plane.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q '"msg":"control plane ready"' "$STATE/control-plane.log" 2>/dev/null && break
+  kill -0 "${pids[0]}" 2>/dev/null || { tail -5 "$STATE/control-plane.log" >&2; exit 1; }
+  sleep 0.2
+done
+export FLEET_SERVER=$SERVER
+export FLEET_TOKEN_FILE=$STATE/control-plane/admin.token
+fleetctl() { node "$ROOT/dist/cli/src/main.js" "$@"; }
+
+if [ ! -f "$STATE/node-agent/identity.json" ]; then
+  JOIN_TOKEN=$(fleetctl token create --ttl 10m 2>/dev/null)
+fi
+echo "==> starting a node agent (state in $STATE/node-agent)" >&2
+node dist/node-agent/src/main.js --control-plane "$SERVER" ${JOIN_TOKEN:+--join-token "$JOIN_TOKEN"} \
+  --data-dir "$STATE/node-agent" --name "$(hostname -s)" --labels demo=true --image-pull never >>"$STATE/node-agent.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  grep -q '"msg":"control plane session open"' "$STATE/node-agent.log" 2>/dev/null && break
+  kill -0 "${pids[1]}" 2>/dev/null || { tail -5 "$STATE/node-agent.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+echo "==> running a first task" >&2
+fleetctl task submit --image fleet-test/busybox:1 --wait -- sh -c 'echo "hello from $(hostname) in the fleet"'
+fleetctl node list
+
+cat >&2 <<TXT
+
+The fleet is up. In another shell:
+
+  export FLEET_SERVER=$SERVER FLEET_TOKEN_FILE=$FLEET_TOKEN_FILE
+  alias fleetctl='node $ROOT/dist/cli/src/main.js'
+  fleetctl task submit --image fleet-test/busybox:1 --wait -- sh -c 'echo hi; sleep 2'
+  fleetctl task list
+  fleetctl task logs TASK_ID --follow
+
+Logs: $STATE/control-plane.log, $STATE/node-agent.log. Ctrl-C stops the fleet.
+TXT
+wait
