@@ -4,10 +4,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+/** The checkout: found from test/harness in the source tree and from dist/test/harness alike. */
+function findRoot(): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const ROOT = findRoot();
 export const TEST_IMAGE = 'fleet-test/busybox:1';
 export const BIN = {
   controlPlane: join(ROOT, 'dist/control-plane/src/main.js'),
