@@ -17,6 +17,7 @@ bash scripts/setup.sh
 mkdir -p "$STATE"
 pids=()
 cleanup() {
+  trap - EXIT INT TERM
   echo >&2
   echo "==> stopping the local fleet (containers of running attempts are left for the agent's next start)" >&2
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -24,14 +25,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# wait_for_log FILE MESSAGE PID: until the JSON log has the message, or the process died.
+wait_for_log() {
+  for _ in $(seq 1 100); do
+    grep -q "\"msg\":\"$2\"" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || { tail -5 "$1" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "error: no \"$2\" in $1 after 20s" >&2
+  exit 1
+}
+
 echo "==> starting the control plane on $SERVER (embedded nats-server, state in $STATE/control-plane)" >&2
 node dist/control-plane/src/main.js --listen "$SERVER" --data-dir "$STATE/control-plane" >>"$STATE/control-plane.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q '"msg":"control plane ready"' "$STATE/control-plane.log" 2>/dev/null && break
-  kill -0 "${pids[0]}" 2>/dev/null || { tail -5 "$STATE/control-plane.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for_log "$STATE/control-plane.log" "control plane ready" "${pids[0]}"
 export FLEET_SERVER=$SERVER
 export FLEET_TOKEN_FILE=$STATE/control-plane/admin.token
 fleetctl() { node "$ROOT/dist/cli/src/main.js" "$@"; }
@@ -43,11 +51,7 @@ echo "==> starting a node agent (state in $STATE/node-agent)" >&2
 node dist/node-agent/src/main.js --control-plane "$SERVER" ${JOIN_TOKEN:+--join-token "$JOIN_TOKEN"} \
   --data-dir "$STATE/node-agent" --name "$(hostname -s)" --labels demo=true --image-pull never >>"$STATE/node-agent.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do
-  grep -q '"msg":"control plane session open"' "$STATE/node-agent.log" 2>/dev/null && break
-  kill -0 "${pids[1]}" 2>/dev/null || { tail -5 "$STATE/node-agent.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for_log "$STATE/node-agent.log" "control plane session open" "${pids[1]}"
 
 echo "==> running a first task" >&2
 fleetctl task submit --image fleet-test/busybox:1 --wait -- sh -c 'echo "hello from $(hostname) in the fleet"'
