@@ -92,7 +92,8 @@ export class TestFleet {
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      // 'close', not 'exit': the pipes may still hold output when the process has exited.
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
 

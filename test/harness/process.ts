@@ -23,8 +23,9 @@ export class TestProcess {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
+    // 'close', not 'exit': the pipes may still hold output when the process has exited.
     this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => {
+      this.child.once('close', (code, signal) => {
         file.end();
         resolve(code ?? (signal ? 128 : null));
       }),
