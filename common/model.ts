@@ -55,6 +55,8 @@ export interface Attempt {
   startedAtMs: number;
   finishedAtMs: number;
   containerId: string;
+  /** Why the control plane wants this attempt stopped while its task goes on (a drain deadline). */
+  stopRequested?: string;
 }
 
 export interface Task {
@@ -80,6 +82,20 @@ export interface NodeResources {
   diskUsedBytes: number;
 }
 
+export interface Cordon {
+  /** OPERATOR: only an operator lifts it. AUTO: the circuit breaker lifts it after a healthy probe period. */
+  by: 'OPERATOR' | 'AUTO';
+  reason: string;
+  atMs: number;
+}
+
+export interface Drain {
+  state: 'DRAINING' | 'DRAINED';
+  requestedAtMs: number;
+  deadlineMs: number;
+  completedAtMs: number;
+}
+
 export interface NodeRecord {
   id: string;
   name: string;
@@ -97,6 +113,21 @@ export interface NodeRecord {
   credentialHash: string;
   /** The session that last said hello; an older session closing must not mark the node disconnected. */
   sessionId?: string;
+  cordon?: Cordon | null;
+  drain?: Drain | null;
+  /** Fleet containers (running or awaiting removal) the agent last reported. */
+  fleetContainers?: number;
+  /** Attempts in a row that failed at the infrastructure level; a success resets it. */
+  infraFailureStreak?: number;
+  /** Since when Docker has been reported healthy without a break (0: not healthy). */
+  dockerHealthySinceMs?: number;
+  /** The agent is draining itself before it stops. */
+  agentDraining?: boolean;
+}
+
+/** A node takes new work only when it is READY, not cordoned and not draining. */
+export function isSchedulable(node: NodeRecord): boolean {
+  return node.status === 'READY' && !node.cordon && !node.drain && !node.agentDraining;
 }
 
 export function isTerminal(state: TaskState): boolean {

@@ -61,6 +61,7 @@ export function attemptToProto(a: Attempt): AttemptMsg {
     startedAtMs: a.startedAtMs,
     finishedAtMs: a.finishedAtMs,
     containerId: a.containerId,
+    stopRequested: a.stopRequested ?? '',
   };
 }
 
@@ -96,5 +97,11 @@ export function nodeToProto(n: NodeRecord, activeAttempts: number): NodeMsg {
     hostname: n.hostname,
     dockerHealthy: n.dockerHealthy,
     dockerError: n.dockerError,
+    cordoned: Boolean(n.cordon),
+    cordonReason: n.cordon?.reason ?? '',
+    cordonedBy: n.cordon?.by ?? '',
+    drain: n.drain ? { ...n.drain } : { state: '', requestedAtMs: 0, deadlineMs: 0, completedAtMs: 0 },
+    fleetContainers: n.fleetContainers ?? 0,
+    infraFailureStreak: n.infraFailureStreak ?? 0,
   };
 }

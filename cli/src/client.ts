@@ -6,6 +6,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
+import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeRequest.js';
+import type { DrainNodeRequest } from '../../proto/gen/fleet/v1/DrainNodeRequest.js';
+import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
+import type { NodeRef } from '../../proto/gen/fleet/v1/NodeRef.js';
 import type { CreateJoinTokenRequest } from '../../proto/gen/fleet/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateJoinTokenResponse.js';
 import type { FleetServiceClient } from '../../proto/gen/fleet/v1/FleetService.js';
@@ -77,6 +81,10 @@ export class FleetClient {
   cancelTask = (req: CancelTaskRequest) => this.unary<Task__Output>('CancelTask', req);
   listNodes = () => this.unary<ListNodesResponse__Output>('ListNodes', {});
   createJoinToken = (req: CreateJoinTokenRequest) => this.unary<CreateJoinTokenResponse__Output>('CreateJoinToken', req);
+  cordonNode = (req: CordonNodeRequest) => this.unary<Node__Output>('CordonNode', req);
+  uncordonNode = (req: CordonNodeRequest) => this.unary<Node__Output>('UncordonNode', req);
+  drainNode = (req: DrainNodeRequest) => this.unary<Node__Output>('DrainNode', req);
+  watchNode = (req: NodeRef) => this.stream<Node__Output>('WatchNode', req);
   watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
   taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
 

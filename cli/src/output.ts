@@ -42,6 +42,12 @@ export function nodeView(n: Node__Output) {
     lastHeartbeat: n.lastHeartbeatMs ? new Date(n.lastHeartbeatMs).toISOString() : null,
     dockerHealthy: n.dockerHealthy,
     dockerError: n.dockerError,
+    cordoned: n.cordoned,
+    cordonReason: n.cordonReason,
+    cordonedBy: n.cordonedBy,
+    drain: n.drain?.state ? { state: n.drain.state, deadline: new Date(n.drain.deadlineMs).toISOString(), completedAt: n.drain.completedAtMs ? new Date(n.drain.completedAtMs).toISOString() : null } : null,
+    fleetContainers: n.fleetContainers,
+    infraFailureStreak: n.infraFailureStreak,
     hostname: n.hostname,
     agentVersion: n.agentVersion,
     resources: n.resources,
@@ -83,13 +89,24 @@ export function taskDetails(t: Task__Output): string {
   return lines.join('\n') + '\n';
 }
 
+/** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), DOWN,DRAINED … */
+export function nodeState(n: Node__Output, now = Date.now()): string {
+  const parts = [nodeStatusFromProto(n.status)];
+  if (n.drain?.state === 'DRAINING') {
+    const left = Math.max(0, Number(n.drain.deadlineMs) - now);
+    parts.push(`DRAINING(${n.activeAttempts} left, ${left > 0 ? `${formatDuration(left)} to deadline` : 'deadline passed'})`);
+  } else if (n.drain?.state === 'DRAINED') parts.push('DRAINED');
+  else if (n.cordoned) parts.push(n.cordonedBy === 'AUTO' ? 'CORDONED(auto)' : 'CORDONED');
+  return parts.join(',');
+}
+
 export function nodesTable(nodes: Node__Output[], now = Date.now()): string {
   return table(
     ['ID', 'NAME', 'STATUS', 'SLOTS', 'LABELS', 'LOAD', 'MEMORY', 'DOCKER', 'HEARTBEAT'],
     nodes.map((n) => [
       n.id,
       n.name,
-      nodeStatusFromProto(n.status),
+      nodeState(n, now),
       `${n.activeAttempts}/${n.slots}`,
       Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
       n.resources ? `${n.resources.loadPercent.toFixed(0)}%` : '-',

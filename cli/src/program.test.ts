@@ -26,6 +26,14 @@ test('a bad duration names the flag', async (t) => {
   t.is(e?.exitCode, 2);
 });
 
+test('retry flags are parsed and checked', async (t) => {
+  const { parse } = run(['task', 'submit', '--image', 'x', '--final-exit-codes', '2,x', '--', 'true']);
+  await t.throwsAsync(parse(), { instanceOf: CliError, message: '--final-exit-codes: "x" is not an exit code' });
+  t.throws(() => buildSpec({ image: 'x', command: ['true'], env: {}, nodeSelector: {}, retries: 1, backoffMs: 10_000, maxBackoffMs: 1_000, priority: 0, wait: false }), {
+    message: '--max-backoff: must not be less than spec.retry.initial_backoff_ms (10000)',
+  });
+});
+
 test('a missing token says where to find one', async (t) => {
   const { parse } = run(['node', 'list']);
   const e = await t.throwsAsync(parse(), { instanceOf: CliError });
@@ -38,8 +46,8 @@ test('an unknown output format is refused', async (t) => {
 });
 
 test('submit flags build the spec the server expects', (t) => {
-  const spec = buildSpec({ image: 'img:1', command: ['sh', '-c', 'exit 3'], env: { A: '1' }, nodeSelector: { zone: 'b' }, timeoutMs: 5000, retries: 2, cpus: 0.5, memoryBytes: 64 * 1024 ** 2, priority: 3, wait: false });
-  t.deepEqual(spec.retry, { maxAttempts: 3 });
+  const spec = buildSpec({ image: 'img:1', command: ['sh', '-c', 'exit 3'], env: { A: '1' }, nodeSelector: { zone: 'b' }, timeoutMs: 5000, retries: 2, backoffMs: 500, nonRetryableExitCodes: [42], cpus: 0.5, memoryBytes: 64 * 1024 ** 2, priority: 3, wait: false });
+  t.deepEqual(spec.retry, { maxAttempts: 3, initialBackoffMs: 500, maxBackoffMs: 0, backoffMultiplier: 0, nonRetryableExitCodes: [42] });
   t.deepEqual(spec.resources, { cpus: 0.5, memoryBytes: 64 * 1024 ** 2 });
   t.is(spec.timeoutMs, 5000);
   t.deepEqual(spec.nodeSelector, { zone: 'b' });

@@ -16,7 +16,8 @@ import { fleetServiceHandlers } from './fleet-service.js';
 import { HealthState } from './health.js';
 import { JoinTokens, type JoinTokenRecord } from './join-tokens.js';
 import { Lease, type LeaseRecord } from './lease.js';
-import { NodeMonitor, type LivenessSettings } from './node-monitor.js';
+import { stopAfterDisconnectMs, type LivenessSettings } from './node-health.js';
+import { NodeMonitor } from './node-monitor.js';
 import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './node-session.js';
 import { nodeServiceHandlers } from './node-service.js';
 import { Nodes } from './nodes.js';
@@ -90,7 +91,7 @@ export class ControlPlane {
     await Promise.all([index.start(), nodes.start()]);
 
     const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log));
-    const monitor = (this.monitor = new NodeMonitor(nodes, options.liveness, clock, log));
+    const monitor = (this.monitor = new NodeMonitor(nodes, tasks, index, options.liveness, clock, log));
     this.lease = new Lease(new KvRecords<LeaseRecord>(kv.leases, 'lease'), this.replicaId, LEASE_TTL_MS, clock, log, (leading) => {
       if (leading) {
         scheduler.start();
@@ -107,7 +108,7 @@ export class ControlPlane {
       fleet.fleet.v1.FleetService.service,
       fleetServiceHandlers({ admin: new Admin(admin.token), tasks, taskRecords, index, nodes, joinTokens, logs, log }),
     );
-    const sessionDeps = { tasks, index, nodes, logs, log, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
+    const sessionDeps = { tasks, index, nodes, logs, log, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness), cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
     this.boundPort = await new Promise<number>((resolve, reject) =>

@@ -5,11 +5,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { isTaskActive, TASK_STATES, type Task, type TaskState } from '../../common/model.js';
+import { isTaskActive, TASK_STATES, type NodeRecord, type Task, type TaskState } from '../../common/model.js';
 import { nodeToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
+import type { Node as NodeMsg } from '../../proto/gen/fleet/v1/Node.js';
 import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
 import type { Admin } from './admin-auth.js';
 import { toGrpcStatus } from './grpc-status.js';
@@ -78,6 +79,32 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses }, 'join token created');
       return { token, tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses };
     }),
+    CordonNode: unary(deps, async (req) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const reason = String(req.reason ?? '').slice(0, 512) || 'cordoned by an operator';
+      const updated = await deps.nodes.cordon(node.id, 'OPERATOR', reason);
+      log.info({ nodeId: node.id, reason }, 'node cordoned');
+      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+    }),
+    UncordonNode: unary(deps, async (req) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const updated = await deps.nodes.uncordon(node.id, 'OPERATOR');
+      log.info({ nodeId: node.id }, 'node uncordoned');
+      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+    }),
+    DrainNode: unary(deps, async (req) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const deadlineMs = Number(req.deadlineMs ?? 0);
+      if (!Number.isInteger(deadlineMs) || deadlineMs < 0 || deadlineMs > MAX_DRAIN_DEADLINE_MS) {
+        throw new ValidationError('deadline_ms', `must be between 0 (the default, ${DEFAULT_DRAIN_DEADLINE_MS}ms) and ${MAX_DRAIN_DEADLINE_MS}, got ${req.deadlineMs}`);
+      }
+      const updated = await deps.nodes.drain(node.id, deadlineMs || DEFAULT_DRAIN_DEADLINE_MS);
+      log.info({ nodeId: node.id, deadlineMs: deadlineMs || DEFAULT_DRAIN_DEADLINE_MS }, 'node drain requested');
+      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+    }),
+    WatchNode: (call) => {
+      void streamNode(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
+    },
     WatchTask: (call) => {
       void streamTask(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
     },
@@ -85,6 +112,36 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       void streamLogs(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
     },
   };
+}
+
+export const DEFAULT_DRAIN_DEADLINE_MS = 3_600_000;
+const MAX_DRAIN_DEADLINE_MS = 7 * 86_400_000;
+
+function nodeRef(text: unknown): string {
+  const ref = String(text ?? '');
+  if (ref === '' || ref.length > 128) throw new ValidationError('node', 'give a node id or name');
+  return ref;
+}
+
+/** The node now, then each change, until its drain (if any) is complete. */
+async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ node: string }, NodeMsg>): Promise<void> {
+  deps.admin.check(call.metadata);
+  const node = deps.nodes.resolve(nodeRef(call.request.node));
+  const controller = callSignal(call);
+  await new Promise<void>((resolve) => {
+    const send = (n: NodeRecord) => {
+      call.write(nodeToProto(n, deps.index.activeAttemptsOn(n.id)));
+      if (n.drain?.state !== 'DRAINING') finish();
+    };
+    const unsubscribe = deps.nodes.onChange((n) => n.id === node.id && send(n));
+    const finish = () => {
+      unsubscribe();
+      resolve();
+    };
+    controller.signal.addEventListener('abort', finish);
+    send(deps.nodes.resolve(node.id));
+  });
+  if (!controller.signal.aborted) call.end();
 }
 
 /** Aborted when the client goes away. */

@@ -7,7 +7,7 @@ import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from '../../common/signals.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
-import { DEFAULT_LIVENESS } from './node-monitor.js';
+import { checkLiveness, DEFAULT_LIVENESS } from './node-health.js';
 
 function flag<T>(name: string, parse: (field: string, text: string) => T): (text: string) => T {
   return (text) => {
@@ -42,6 +42,10 @@ const program = new Command('fleet-control-plane')
   .option('--logs-max-bytes <size>', 'cap on stored task logs', flag('--logs-max-bytes', parseSize), 1024 ** 3)
   .option('--heartbeat-interval <duration>', 'how often agents send heartbeats', flag('--heartbeat-interval', parseDuration), DEFAULT_LIVENESS.heartbeatIntervalMs)
   .option('--disconnected-after <duration>', 'a node with no heartbeat for this long is DISCONNECTED', flag('--disconnected-after', parseDuration), DEFAULT_LIVENESS.disconnectedAfterMs)
+  .option('--down-after <duration>', 'a node with no heartbeat for this long is DOWN and its attempts are requeued', flag('--down-after', parseDuration), DEFAULT_LIVENESS.downAfterMs)
+  .option('--stop-margin <duration>', 'agents stop their containers this long before their node would be DOWN', flag('--stop-margin', parseDuration), DEFAULT_LIVENESS.stopMarginMs)
+  .option('--breaker-threshold <n>', 'infrastructure failures in a row that cordon a node', flag('--breaker-threshold', positiveInt), DEFAULT_LIVENESS.breakerThreshold)
+  .option('--breaker-probe <duration>', 'healthy time before an auto-cordoned node is uncordoned', flag('--breaker-probe', parseDuration), DEFAULT_LIVENESS.breakerProbeMs)
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 
@@ -55,12 +59,25 @@ const opts = program.opts<{
   logsMaxBytes: number;
   heartbeatInterval: number;
   disconnectedAfter: number;
+  downAfter: number;
+  stopMargin: number;
+  breakerThreshold: number;
+  breakerProbe: number;
   cancelGrace: number;
 }>();
 
 const log = createLogger('control-plane');
 if (opts.storage !== 'file' && opts.storage !== 'memory') program.error(`error: --storage: must be "file" or "memory", got "${opts.storage}"`);
-if (opts.disconnectedAfter <= opts.heartbeatInterval) program.error('error: --disconnected-after: must be longer than --heartbeat-interval');
+const liveness = {
+  heartbeatIntervalMs: opts.heartbeatInterval,
+  disconnectedAfterMs: opts.disconnectedAfter,
+  downAfterMs: opts.downAfter,
+  stopMarginMs: opts.stopMargin,
+  breakerThreshold: opts.breakerThreshold,
+  breakerProbeMs: opts.breakerProbe,
+};
+const livenessProblem = checkLiveness(liveness);
+if (livenessProblem) program.error(`error: ${livenessProblem}`);
 
 const controlPlane = new ControlPlane(
   {
@@ -70,7 +87,7 @@ const controlPlane = new ControlPlane(
     replicas: opts.replicas,
     storage: opts.storage as 'file' | 'memory',
     logsMaxBytes: opts.logsMaxBytes,
-    liveness: { heartbeatIntervalMs: opts.heartbeatInterval, disconnectedAfterMs: opts.disconnectedAfter },
+    liveness,
     cancelGraceMs: opts.cancelGrace,
     adminToken: process.env.FLEET_ADMIN_TOKEN,
   },

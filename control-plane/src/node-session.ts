@@ -39,6 +39,7 @@ export interface SessionDeps {
   logs: LogStore;
   log: Logger;
   heartbeatIntervalMs: number;
+  stopAfterDisconnectMs: number;
   cancelGraceMs: number;
 }
 
@@ -121,9 +122,8 @@ export class NodeSession {
       case 'heartbeat': {
         const hb = message.heartbeat!;
         const r = hb.resources;
-        await this.deps.nodes.heartbeat(
-          this.nodeId,
-          {
+        await this.deps.nodes.heartbeat(this.nodeId, {
+          resources: {
             cpus: r?.cpus ?? 0,
             loadPercent: r?.loadPercent ?? 0,
             memoryTotalBytes: r?.memoryTotalBytes ?? 0,
@@ -131,9 +131,13 @@ export class NodeSession {
             diskTotalBytes: r?.diskTotalBytes ?? 0,
             diskUsedBytes: r?.diskUsedBytes ?? 0,
           },
-          hb.dockerHealthy,
-          String(hb.dockerError ?? '').slice(0, 1024),
-        );
+          dockerHealthy: hb.dockerHealthy,
+          dockerError: String(hb.dockerError ?? '').slice(0, 1024),
+          fleetContainers: Math.max(0, Number(hb.fleetContainers) || 0),
+          draining: hb.draining,
+        });
+        // Stored: the agent may count this as contact (see stop-after-disconnect).
+        this.send({ heartbeatAck: { serverTimeMs: Date.now() } });
         return;
       }
       case 'event':
@@ -148,7 +152,7 @@ export class NodeSession {
   private async onHello(hello: NonNullable<NodeMessage__Output['hello']>): Promise<void> {
     const info = validateNodeInfo(hello);
     await this.deps.nodes.hello(this.nodeId, this.sessionId, info);
-    this.send({ welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs } });
+    this.send({ welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
     this.log.info({ nodeName: info.name, activeAttempts: hello.activeAttemptIds.length }, 'node session open');
     // Reconcile: what the node runs that it should not is stopped; what it
     // should run and does not is sent.
@@ -194,10 +198,15 @@ export class NodeSession {
         case 'output':
           await this.onOutput(event);
           return;
-        case 'finished':
-          await this.deps.tasks.finished(this.nodeId, taskId, attemptId, this.outcome(event));
+        case 'finished': {
+          const outcome = this.outcome(event);
+          await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome);
           this.sent.delete(attemptId);
+          // Only failures to run at all count against the node: not lost or
+          // stopped attempts, which say nothing about the node's health.
+          await this.deps.nodes.recordAttemptResult(this.nodeId, outcome.state === 'FAILED' && outcome.failureKind === 'INFRASTRUCTURE');
           return;
+        }
         default:
           throw new ValidationError('event.kind', 'unknown event');
       }

@@ -6,9 +6,9 @@
  */
 import os from 'node:os';
 import type { Clock } from '../../common/clock.js';
-import { AuthError, NotFoundError } from '../../common/errors.js';
+import { AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { EMPTY_RESOURCES, type NodeRecord, type NodeResources, type NodeStatus } from '../../common/model.js';
+import { EMPTY_RESOURCES, type Cordon, type NodeRecord, type NodeResources, type NodeStatus } from '../../common/model.js';
 import type { NodeInfo } from '../../common/node-info.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { JoinTokens } from './join-tokens.js';
@@ -16,6 +16,14 @@ import type { EventLog } from './store/event-log.js';
 import type { KvRecords } from './store/kv-records.js';
 
 export const NODE_TOKEN_PREFIX = 'node';
+
+export interface HeartbeatReport {
+  resources: NodeResources;
+  dockerHealthy: boolean;
+  dockerError: string;
+  fleetContainers: number;
+  draining: boolean;
+}
 
 export class Nodes {
   private readonly known = new Map<string, NodeRecord>();
@@ -96,18 +104,76 @@ export class Nodes {
     await this.setStatus(nodeId, 'DISCONNECTED', (n) => n.sessionId === sessionId);
   }
 
-  async heartbeat(nodeId: string, resources: NodeResources, dockerHealthy: boolean, dockerError: string): Promise<void> {
-    await this.update(nodeId, (n) => ({ ...n, status: 'READY', lastHeartbeatMs: this.clock.now(), resources, dockerHealthy, dockerError }));
+  async heartbeat(nodeId: string, beat: HeartbeatReport): Promise<void> {
+    const now = this.clock.now();
+    await this.update(nodeId, (n) => ({
+      ...n,
+      status: 'READY',
+      lastHeartbeatMs: now,
+      resources: beat.resources,
+      dockerHealthy: beat.dockerHealthy,
+      dockerError: beat.dockerError,
+      dockerHealthySinceMs: beat.dockerHealthy ? n.dockerHealthySinceMs || now : 0,
+      fleetContainers: beat.fleetContainers,
+      agentDraining: beat.draining,
+    }));
+  }
+
+  /** Feeds the circuit breaker; writes only when the streak changes. */
+  async recordAttemptResult(nodeId: string, infraFailure: boolean): Promise<void> {
+    const known = this.known.get(nodeId);
+    if (!infraFailure && !(known?.infraFailureStreak ?? 0)) return;
+    await this.update(nodeId, (n) => {
+      const streak = infraFailure ? (n.infraFailureStreak ?? 0) + 1 : 0;
+      return streak === (n.infraFailureStreak ?? 0) ? null : { ...n, infraFailureStreak: streak };
+    });
+  }
+
+  /** A node by id, or by name when exactly one node has it. */
+  resolve(ref: string): NodeRecord {
+    const byId = this.known.get(ref);
+    if (byId) return byId;
+    const named = [...this.known.values()].filter((n) => n.name === ref);
+    if (named.length === 1) return named[0]!;
+    if (named.length > 1) throw new PreconditionError(`${named.length} nodes are named "${ref}": use the node id (fleetctl node list)`);
+    throw new NotFoundError(`node "${ref}" not found (fleetctl node list shows the nodes)`);
+  }
+
+  async cordon(nodeId: string, by: Cordon['by'], reason: string): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => {
+      // An operator's cordon is never replaced by the breaker's.
+      if (n.cordon && (n.cordon.by === 'OPERATOR' || by === 'AUTO')) return null;
+      return { ...n, cordon: { by, reason, atMs: this.clock.now() } };
+    });
+  }
+
+  /** The breaker lifts only its own cordons; an operator lifts any cordon and any drain. */
+  async uncordon(nodeId: string, by: Cordon['by']): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => {
+      if (by === 'AUTO' && n.cordon?.by !== 'AUTO') return null;
+      if (!n.cordon && !n.drain && !n.infraFailureStreak) return null;
+      return { ...n, cordon: null, drain: by === 'OPERATOR' ? null : (n.drain ?? null), infraFailureStreak: 0 };
+    });
+  }
+
+  async drain(nodeId: string, deadlineMs: number): Promise<NodeRecord> {
+    const now = this.clock.now();
+    return this.update(nodeId, (n) => (n.drain?.state === 'DRAINING' ? null : { ...n, drain: { state: 'DRAINING', requestedAtMs: now, deadlineMs: now + deadlineMs, completedAtMs: 0 } }));
+  }
+
+  async drainComplete(nodeId: string): Promise<void> {
+    await this.update(nodeId, (n) => (n.drain?.state !== 'DRAINING' ? null : { ...n, drain: { ...n.drain, state: 'DRAINED', completedAtMs: this.clock.now() } }));
   }
 
   async setStatus(nodeId: string, status: NodeStatus, onlyIf?: (n: NodeRecord) => boolean): Promise<void> {
     await this.update(nodeId, (n) => (n.status === status || (onlyIf && !onlyIf(n)) ? null : { ...n, status }));
   }
 
-  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null): Promise<void> {
+  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null): Promise<NodeRecord> {
     try {
       const { record, changed } = await this.records.modify(nodeId, decide);
       if (changed) this.known.set(nodeId, record.value);
+      return record.value;
     } catch (err) {
       if (err instanceof NotFoundError) throw new AuthError(`node ${nodeId} is not enrolled`);
       throw err;

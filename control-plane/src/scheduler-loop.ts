@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
+import { isSchedulable } from '../../common/model.js';
 import type { Nodes } from './nodes.js';
 import { schedule, type NodeView } from './scheduler.js';
 import type { TaskIndex } from './task-index.js';
@@ -68,7 +69,7 @@ export class SchedulerLoop {
       slots: n.slots,
       status: n.status,
       activeAttempts: this.index.activeAttemptsOn(n.id),
-      schedulable: true,
+      schedulable: isSchedulable(n),
     }));
   }
 

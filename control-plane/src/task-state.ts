@@ -114,6 +114,8 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
   // A cancelled task keeps its state; this only records how its last attempt ended.
   if (isTerminal(task.state)) return base;
   if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed' };
+  // Stopped on purpose (a drain): not the task's fault nor the node's failure.
+  if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, message: `requeued: ${attempt.stopRequested}` };
   if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
   return afterTaskFailure(base, outcome, now, random);
 }
@@ -154,6 +156,17 @@ export function cancelTask(task: Task, reason: string, now: number): Task {
 }
 
 /**
+ * Asks the node to stop the current attempt while the task goes on (a drain
+ * past its deadline). When the attempt ends the task is requeued at once,
+ * spending no budget. Returns null when there is nothing (more) to ask.
+ */
+export function requestStop(task: Task, attemptId: string, reason: string, now: number): Task | null {
+  const attempt = activeAttempt(task);
+  if (!attempt || attempt.id !== attemptId || attempt.stopRequested || isTerminal(task.state)) return null;
+  return { ...task, attempts: withCurrent(task, { ...attempt, stopRequested: reason }), updatedAtMs: now, message: `stopping: ${reason}` };
+}
+
+/**
  * What a node should be doing for this task: run the attempt, stop it, or
  * nothing. Level-triggered delivery compares this with what the node says it runs.
  */
@@ -162,5 +175,5 @@ export type Desired = { kind: 'run'; attempt: Attempt } | { kind: 'stop'; attemp
 export function desiredOnNode(task: Task, nodeId: string): Desired {
   const attempt = activeAttempt(task);
   if (!attempt || attempt.nodeId !== nodeId) return { kind: 'none' };
-  return isTerminal(task.state) ? { kind: 'stop', attempt } : { kind: 'run', attempt };
+  return isTerminal(task.state) || attempt.stopRequested ? { kind: 'stop', attempt } : { kind: 'run', attempt };
 }

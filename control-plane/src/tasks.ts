@@ -11,7 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { currentAttempt, isTerminal, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
-import { assignTask, attemptFinished, attemptStarted, cancelTask, newTask, StaleAttemptError, type AttemptOutcome } from './task-state.js';
+import { assignTask, attemptFinished, attemptStarted, cancelTask, newTask, requestStop, StaleAttemptError, type AttemptOutcome } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
 export const MAX_LIST_LIMIT = 10_000;
@@ -130,6 +130,12 @@ export class Tasks {
       { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, taskState: task.state, terminal: isTerminal(task.state) },
       'attempt finished',
     );
+  }
+
+  /** Asks the node to stop an attempt whose task goes on; it is requeued when the attempt ends. */
+  async requestStop(taskId: string, attemptId: string, reason: string): Promise<void> {
+    const { changed } = await this.records.modify(taskId, (task) => requestStop(task, attemptId, reason, this.clock.now()));
+    if (changed) this.log.info({ taskId, attemptId, reason }, 'attempt stop requested');
   }
 
   /** A node may only report on attempts the control plane placed on it. */

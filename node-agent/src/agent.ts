@@ -26,6 +26,9 @@ export interface AgentIdentity {
   agentVersion: string;
 }
 
+/** running → draining (no new work; running attempts may finish) → stopped. */
+export type AgentState = 'running' | 'draining' | 'stopped';
+
 export interface DockerHealth {
   healthy: boolean;
   error: string;
@@ -35,6 +38,9 @@ export class NodeAgent {
   private readonly runners = new Map<string, AttemptRunner>();
   private reapTimer: NodeJS.Timeout | undefined;
   private docker: DockerHealth = { healthy: false, error: 'not checked yet' };
+  private state: AgentState = 'running';
+  /** Called when containers were removed, so the control plane hears of it soon (drains wait for it). */
+  onContainersRemoved: () => void = () => {};
 
   constructor(
     readonly identity: AgentIdentity,
@@ -44,20 +50,25 @@ export class NodeAgent {
     private readonly log: Logger,
   ) {}
 
-  /** Resumes what the journal holds, then reaps strays. Call once at start. */
+  /**
+   * Reaps strays, then resumes what the journal holds. Call once at start:
+   * reaping first means a container created just before a crash (and never
+   * journaled) is gone before its attempt is started again.
+   */
   async start(): Promise<void> {
     await this.checkDocker();
+    await this.removeStoredResults();
+    await this.reap();
     for (const attempt of this.journal.active()) {
       if (attempt.state === 'accepted' || attempt.state === 'running') this.launch(attempt);
     }
-    await this.removeStoredResults();
-    await this.reap();
     this.reapTimer = setInterval(() => void this.reap(), REAP_INTERVAL_MS);
     this.reapTimer.unref();
   }
 
   /** Leaves containers running: the next agent process adopts them. */
   stop(): void {
+    this.state = 'stopped';
     clearInterval(this.reapTimer);
   }
 
@@ -85,8 +96,28 @@ export class NodeAgent {
     return Math.max(0, this.identity.slots - this.runners.size);
   }
 
+  get draining(): boolean {
+    return this.state === 'draining';
+  }
+
+  get runningAttempts(): number {
+    return this.runners.size;
+  }
+
+  /** Fleet containers on this node, running or awaiting removal; undefined if Docker does not answer. */
+  async fleetContainers(): Promise<number | undefined> {
+    return this.runtime.list(this.identity.nodeId).then((list) => list.length, () => undefined);
+  }
+
   assign(message: Assign__Output): void {
     const { taskId, attemptId } = message;
+    if (this.state !== 'running') {
+      // Sent before the control plane heard we are draining: give it straight back.
+      if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) {
+        this.journal.finished(attemptId, taskId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' }, this.clock.now());
+      }
+      return;
+    }
     let specJson: string;
     try {
       specJson = JSON.stringify(compileTaskSpec(message.spec));
@@ -115,11 +146,43 @@ export class NodeAgent {
 
   /** The control plane stored these attempts' outcomes: their containers can go. */
   async acknowledged(attemptIds: string[]): Promise<void> {
+    let removed = false;
     for (const attemptId of attemptIds) {
       const attempt = this.journal.get(attemptId);
-      if (attempt?.containerId) await this.runtime.remove(attempt.containerId).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed'));
+      if (attempt?.containerId) {
+        await this.runtime.remove(attempt.containerId).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed'));
+        removed = true;
+      }
       this.journal.markDone(attemptId, this.clock.now());
     }
+    if (removed) this.onContainersRemoved();
+  }
+
+  /**
+   * Stops every attempt this node runs and reports them LOST: used when the
+   * node was cut off from the control plane for so long that their tasks
+   * are (or are about to be) given to other nodes.
+   */
+  stopAll(reason: string, graceMs: number): void {
+    if (this.runners.size === 0) return;
+    this.log.warn({ attempts: this.runners.size, reason }, 'stopping every attempt on this node');
+    for (const runner of this.runners.values()) void runner.cancel(reason, graceMs, 'LOST');
+  }
+
+  /**
+   * Drains before the agent stops: takes no new work, lets running attempts
+   * finish until `deadlineMs`, then stops the rest (their tasks are requeued).
+   */
+  async drain(deadlineMs: number, graceMs: number): Promise<void> {
+    this.state = 'draining';
+    this.log.info({ attempts: this.runners.size, deadlineMs }, 'draining before stop');
+    const deadline = this.clock.now() + deadlineMs;
+    while (this.runners.size > 0 && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (this.runners.size > 0) {
+      this.stopAll(`node ${this.identity.name} stopped after its drain deadline`, graceMs);
+      while (this.runners.size > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    this.log.info('drained');
   }
 
   private launch(attempt: JournalAttempt): void {
@@ -148,10 +211,18 @@ export class NodeAgent {
     try {
       const containers = await this.runtime.list(this.identity.nodeId);
       for (const c of containers) {
-        const attempt = this.journal.get(c.attemptId);
-        if (attempt && attempt.state !== 'done') continue;
+        // A runner may be between creating its container and journaling it.
         if (this.runners.has(c.attemptId)) continue;
-        this.log.warn({ containerId: c.id.slice(0, 12), taskId: c.taskId, attemptId: c.attemptId, reason: attempt ? 'attempt already reported' : 'attempt unknown to this node' }, 'removing orphaned container');
+        const attempt = this.journal.get(c.attemptId);
+        const reason = !attempt
+          ? 'attempt unknown to this node'
+          : attempt.state === 'done'
+            ? 'attempt already reported'
+            : attempt.containerId !== c.id
+              ? 'created but never journaled (the agent stopped in between)'
+              : null;
+        if (!reason) continue;
+        this.log.warn({ containerId: c.id.slice(0, 12), taskId: c.taskId, attemptId: c.attemptId, reason }, 'removing orphaned container');
         await this.runtime.remove(c.id);
       }
       this.journal.prune(this.clock.now());

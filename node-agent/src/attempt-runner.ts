@@ -30,18 +30,20 @@ export interface RunnerDeps {
 class OutputBatcher {
   private buffers: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
   private sizes = { stdout: 0, stderr: 0 };
+  private stamps = { stdout: '', stderr: '' };
   private total = 0;
   private truncated = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly write: (stream: 'stdout' | 'stderr', data: Buffer) => void) {}
+  constructor(private readonly write: (stream: 'stdout' | 'stderr', data: Buffer, lastTimestamp: string) => void) {}
 
-  add(stream: 'stdout' | 'stderr', data: Buffer): void {
+  add(stream: 'stdout' | 'stderr', data: Buffer, timestamp: string): void {
     if (this.truncated) return;
+    if (timestamp) this.stamps[stream] = timestamp;
     if (this.total + data.length > OUTPUT_LIMIT_BYTES) {
       this.truncated = true;
       this.flush();
-      this.write('stderr', Buffer.from(`\n[fleet] output truncated after ${OUTPUT_LIMIT_BYTES} bytes\n`));
+      this.write('stderr', Buffer.from(`\n[fleet] output truncated after ${OUTPUT_LIMIT_BYTES} bytes\n`), '');
       return;
     }
     this.total += data.length;
@@ -63,12 +65,17 @@ class OutputBatcher {
     const all = Buffer.concat(this.buffers[stream]);
     this.buffers[stream] = [];
     this.sizes[stream] = 0;
-    for (let offset = 0; offset < all.length; offset += OUTPUT_CHUNK_BYTES) this.write(stream, all.subarray(offset, offset + OUTPUT_CHUNK_BYTES));
+    for (let offset = 0; offset < all.length; offset += OUTPUT_CHUNK_BYTES) {
+      const last = offset + OUTPUT_CHUNK_BYTES >= all.length;
+      this.write(stream, all.subarray(offset, offset + OUTPUT_CHUNK_BYTES), last ? this.stamps[stream] : '');
+    }
   }
 }
 
 export class AttemptRunner {
   private cancelReason: string | null;
+  /** How a stop is reported: CANCELLED when asked to, LOST when the node gave the attempt up itself. */
+  private stopOutcome: 'CANCELLED' | 'LOST' = 'CANCELLED';
   private cancelGraceMs = DEFAULT_STOP_GRACE_MS;
   private containerId: string | null;
   private timedOut = false;
@@ -89,7 +96,8 @@ export class AttemptRunner {
   }
 
   /** Stops the attempt: before its container starts, or SIGTERM then SIGKILL after `graceMs`. */
-  async cancel(reason: string, graceMs: number): Promise<void> {
+  async cancel(reason: string, graceMs: number, outcome: 'CANCELLED' | 'LOST' = 'CANCELLED'): Promise<void> {
+    this.stopOutcome = outcome;
     if (this.cancelReason === null) {
       this.cancelReason = reason || 'cancelled';
       this.deps.journal.markCancelRequested(this.attemptId, this.cancelReason, this.deps.clock.now());
@@ -110,18 +118,23 @@ export class AttemptRunner {
   }
 
   private cancelledOutcome(): AttemptOutcomeRecord {
-    return { state: 'CANCELLED', error: this.cancelReason ?? 'cancelled', failureKind: 'INFRASTRUCTURE' };
+    return { state: this.stopOutcome, error: this.cancelReason ?? 'cancelled', failureKind: 'INFRASTRUCTURE' };
   }
 
   private async execute(): Promise<AttemptOutcomeRecord> {
     const { runtime, journal, clock } = this.deps;
     let startedAtMs = this.attempt.startedAtMs ?? 0;
-    let sinceSeconds = 0;
+    let resumeAfter = '';
     if (this.attempt.state === 'accepted') {
       if (this.cancelReason !== null) return this.cancelledOutcome();
       await runtime.ensureImage(this.spec.image);
       if (this.cancelReason !== null) return this.cancelledOutcome();
       const id = await this.createContainer();
+      if (process.env.FLEET_AGENT_FAULT === 'crash-after-create') {
+        // Test hook: die between creating the container and journaling it.
+        this.log.warn({ containerId: id.slice(0, 12) }, 'fault injected: crashing after create');
+        process.kill(process.pid, 'SIGKILL');
+      }
       this.containerId = id;
       journal.setContainer(this.attemptId, id, clock.now());
       if (this.cancelReason !== null) return this.cancelledOutcome();
@@ -134,10 +147,11 @@ export class AttemptRunner {
       if (!this.containerId || !(await runtime.inspect(this.containerId))) {
         return { state: 'LOST', error: 'the container vanished while the agent was away', failureKind: 'INFRASTRUCTURE' };
       }
-      sinceSeconds = Math.floor(clock.now() / 1000);
+      // Resume the output right after the last entry journaled before the restart.
+      resumeAfter = this.attempt.lastLogTimestamp;
       this.log.info({ containerId: this.containerId.slice(0, 12) }, 'attempt adopted');
     }
-    return this.supervise(this.containerId!, startedAtMs, sinceSeconds);
+    return this.supervise(this.containerId!, startedAtMs, resumeAfter);
   }
 
   private async createContainer(): Promise<string> {
@@ -160,10 +174,10 @@ export class AttemptRunner {
     });
   }
 
-  private async supervise(containerId: string, startedAtMs: number, sinceSeconds: number): Promise<AttemptOutcomeRecord> {
+  private async supervise(containerId: string, startedAtMs: number, resumeAfter: string): Promise<AttemptOutcomeRecord> {
     const { runtime, journal, clock } = this.deps;
-    const batcher = new OutputBatcher((stream, data) => journal.output(this.attemptId, this.attempt.taskId, stream, data, clock.now()));
-    const logsDone = runtime.followLogs(containerId, sinceSeconds, (stream, data) => batcher.add(stream, data)).catch((err: unknown) => {
+    const batcher = new OutputBatcher((stream, data, stamp) => journal.output(this.attemptId, this.attempt.taskId, stream, data, clock.now(), stamp));
+    const logsDone = runtime.followLogs(containerId, resumeAfter, (entry) => batcher.add(entry.stream, entry.data, entry.timestamp)).catch((err: unknown) => {
       this.log.warn({ err: errorMessage(err) }, 'log stream failed');
     });
     const remainingMs = Math.max(0, this.spec.timeoutMs - (clock.now() - startedAtMs));

@@ -3,9 +3,9 @@
  * Docker implementation behind it (dockerode). The attempt runner depends on
  * the interface only.
  */
-import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { FleetError } from '../../common/errors.js';
+import { dockerSince, LogFrameParser, timestampNanos, type LogEntry } from './docker-log-frames.js';
 
 export const LABELS = {
   managed: 'io.cline-fleet.managed',
@@ -59,8 +59,8 @@ export interface ContainerRuntime {
   start(id: string): Promise<void>;
   /** Resolves with the exit state once the container stops. */
   wait(id: string): Promise<ContainerState>;
-  /** Calls `onOutput` for each chunk until the container's output ends. */
-  followLogs(id: string, sinceSeconds: number, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<void>;
+  /** Calls `onOutput` for each entry after `afterTimestamp` ('' = all) until the container's output ends. */
+  followLogs(id: string, afterTimestamp: string, onOutput: (entry: LogEntry) => void): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(id: string, graceMs: number): Promise<void>;
   remove(id: string): Promise<void>;
@@ -167,16 +167,20 @@ export class DockerRuntime implements ContainerRuntime {
     return state;
   }
 
-  async followLogs(id: string, sinceSeconds: number, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<void> {
+  async followLogs(id: string, afterTimestamp: string, onOutput: (entry: LogEntry) => void): Promise<void> {
     const raw = (await this.wrap(
       'logs',
-      this.docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, since: sinceSeconds }),
+      this.docker.getContainer(id).logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: dockerSince(afterTimestamp) as unknown as number }),
     )) as unknown as NodeJS.ReadableStream;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    stdout.on('data', (d: Buffer) => onOutput('stdout', d));
-    stderr.on('data', (d: Buffer) => onOutput('stderr', d));
-    this.docker.modem.demuxStream(raw, stdout, stderr);
+    const parser = new LogFrameParser();
+    // `since` has whole-entry resolution at best: drop what was seen already.
+    const after = timestampNanos(afterTimestamp);
+    raw.on('data', (chunk: Buffer) => {
+      for (const entry of parser.push(chunk)) {
+        if (after > 0n && entry.timestamp && timestampNanos(entry.timestamp) <= after) continue;
+        onOutput(entry);
+      }
+    });
     await new Promise<void>((resolve) => {
       raw.on('end', resolve);
       raw.on('close', resolve);

@@ -9,7 +9,11 @@ import type { Logger } from '../../common/logger.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
 import type { AgentIdentity } from './agent.js';
 
-export const RECONNECT_BACKOFF = { initialMs: 500, maxMs: 30_000, multiplier: 2 };
+/**
+ * Reconnects spread with full jitter: after a control plane restart, a
+ * hundred agents come back over about three seconds, not all at once.
+ */
+export const RECONNECT_BACKOFF = { initialMs: 3_000, maxMs: 30_000, multiplier: 2 };
 const ENROLL_DEADLINE_MS = 15_000;
 
 /**

@@ -35,6 +35,8 @@ export interface JournalAttempt {
   finishedAtMs: number | null;
   outcome: AttemptOutcomeRecord | null;
   cancelReason: string | null;
+  /** Docker's timestamp of the last output entry journaled: where adoption resumes. */
+  lastLogTimestamp: string;
 }
 
 export type OutboxEvent =
@@ -52,6 +54,7 @@ interface AttemptRow {
   finished_at_ms: number | null;
   outcome_json: string | null;
   cancel_reason: string | null;
+  last_log_ts: string | null;
 }
 
 interface OutboxRow {
@@ -75,10 +78,15 @@ CREATE TABLE IF NOT EXISTS attempts (
   finished_at_ms INTEGER,
   outcome_json   TEXT,
   cancel_reason  TEXT,
+  last_log_ts    TEXT,
   created_at_ms  INTEGER NOT NULL,
   updated_at_ms  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS attempts_state ON attempts(state);
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
   seq        INTEGER PRIMARY KEY AUTOINCREMENT,
   attempt_id TEXT NOT NULL,
@@ -104,6 +112,7 @@ function toAttempt(row: AttemptRow): JournalAttempt {
     finishedAtMs: row.finished_at_ms,
     outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcomeRecord) : null,
     cancelReason: row.cancel_reason,
+    lastLogTimestamp: row.last_log_ts ?? '',
   };
 }
 
@@ -191,9 +200,21 @@ export class Journal {
     this.notify();
   }
 
-  output(attemptId: string, taskId: string, stream: 'stdout' | 'stderr', data: Buffer, now: number): void {
-    this.appendRow(attemptId, taskId, 'output', now, stream, data);
+  /** Output and how far it reaches (Docker's timestamp), in one transaction. */
+  output(attemptId: string, taskId: string, stream: 'stdout' | 'stderr', data: Buffer, now: number, lastTimestamp: string): void {
+    this.db.transaction(() => {
+      this.appendRow(attemptId, taskId, 'output', now, stream, data);
+      if (lastTimestamp) this.db.prepare('UPDATE attempts SET last_log_ts = ? WHERE attempt_id = ?').run(lastTimestamp, attemptId);
+    })();
     this.notify();
+  }
+
+  getMeta(key: string): string | null {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Records the outcome once; a second call for the same attempt is ignored. */

@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../../common/clock.js';
 import { ValidationError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { installSignalHandlers } from '../../common/signals.js';
+import { parseDuration } from '../../common/duration.js';
 import { validateNodeInfo } from '../../common/node-info.js';
 import { NodeAgent } from './agent.js';
 import { DockerRuntime, type PullPolicy } from './container-runtime.js';
@@ -15,6 +15,8 @@ import { enroll, FatalError } from './control-plane-client.js';
 import { loadIdentity, saveIdentity } from './identity.js';
 import { Journal } from './journal.js';
 import { Session } from './session.js';
+import { Shutdown } from './shutdown.js';
+import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -50,10 +52,18 @@ const program = new Command('fleet-node-agent')
   .option('--slots <n>', 'attempts this node runs at once', parseSlots, os.cpus().length)
   .option('--docker-host <url>', 'Docker engine (default: DOCKER_HOST, then /var/run/docker.sock)')
   .addOption(new Option('--image-pull <policy>', 'pull images the node lacks ("missing") or never ("never")').choices(['missing', 'never']).default('missing'))
+  .option('--drain-on-stop', 'on SIGTERM, drain before stopping (otherwise a second SIGTERM within 3s does)')
+  .option('--drain-timeout <duration>', 'how long a drain on stop lets attempts run before stopping them', (t: string) => {
+    try {
+      return parseDuration('--drain-timeout', t);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }, 240_000)
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number }>();
 const log = createLogger('node-agent');
 
 function die(message: string): never {
@@ -95,13 +105,20 @@ async function main(): Promise<void> {
   session.start();
   log.info({ nodeId: identity.nodeId, name: info.name, slots: info.slots, dockerHealthy: agent.dockerHealth.healthy }, 'node agent started');
 
-  installSignalHandlers(log, async () => {
-    // Containers keep running: the next agent process adopts them.
-    stopping.abort();
-    await session.stop();
-    agent.stop();
-    journal.close();
-  });
+  new Shutdown(Boolean(opts.drainOnStop), {
+    drain: async () => {
+      session.heartbeatSoon();
+      await agent.drain(opts.drainTimeout, DEFAULT_STOP_GRACE_MS);
+    },
+    unacknowledged: () => journal.outboxSize(),
+    close: async () => {
+      stopping.abort();
+      await session.stop();
+      agent.stop();
+      journal.close();
+    },
+    exit: (code) => process.exit(code),
+  }, log).install();
 }
 
 main().catch((err: unknown) => {

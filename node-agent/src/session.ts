@@ -19,6 +19,16 @@ import { readResources } from './resources.js';
 /** Events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
 const DEFAULT_HEARTBEAT_MS = 5_000;
+/**
+ * Until a control plane has told it otherwise (and the told value is kept in
+ * the journal), an agent stops its containers after this long without
+ * contact: the default down-after (30s) less the default margin (10s).
+ */
+export const DEFAULT_STOP_AFTER_DISCONNECT_MS = 20_000;
+/** SIGTERM to SIGKILL when the node stops its own containers after a cut-off. */
+export const CUTOFF_STOP_GRACE_MS = 2_000;
+const WATCHDOG_EVERY_MS = 250;
+const STOP_AFTER_KEY = 'stop_after_disconnect_ms';
 /** A session that stayed up this long resets the reconnect backoff. */
 const STABLE_SESSION_MS = 10_000;
 
@@ -57,6 +67,12 @@ export class Session {
   private sleepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** The last time the control plane showed it had stored something of ours. */
+  private lastContactMs = Date.now();
+  private cutOff = false;
+  private stopAfterMs: number;
+  private watchdog: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly endpoints: string[],
@@ -70,16 +86,47 @@ export class Session {
     // Nodes spread over the endpoints from the start.
     this.endpointIndex = Math.floor(Math.random() * endpoints.length);
     journal.onAppend(() => this.pump());
+    this.stopAfterMs = Number(journal.getMeta(STOP_AFTER_KEY)) || DEFAULT_STOP_AFTER_DISCONNECT_MS;
+    agent.onContainersRemoved = () => this.heartbeatSoon();
   }
 
   start(): void {
     this.running = true;
+    this.lastContactMs = Date.now();
+    this.watchdog = setInterval(() => this.checkContact(), WATCHDOG_EVERY_MS);
     this.loop = this.run();
+  }
+
+  /**
+   * A node cut off from every replica for longer than its stop-after-
+   * disconnect stops its containers itself: by then the control plane is
+   * about to judge the node DOWN and run its tasks elsewhere, and two
+   * attempts of a task must never run at once.
+   */
+  private checkContact(): void {
+    const silentMs = Date.now() - this.lastContactMs;
+    if (this.cutOff || silentMs <= this.stopAfterMs) return;
+    this.cutOff = true;
+    this.agent.stopAll(`node ${this.agent.identity.name} was cut off from the control plane for ${Math.round(silentMs / 1000)}s`, CUTOFF_STOP_GRACE_MS);
+  }
+
+  private contact(): void {
+    this.lastContactMs = Date.now();
+    if (this.cutOff) this.log.info('control plane reachable again');
+    this.cutOff = false;
+  }
+
+  /** A heartbeat now rather than at the next interval (after containers went away). */
+  heartbeatSoon(): void {
+    clearTimeout(this.soonTimer);
+    this.soonTimer = setTimeout(() => void this.heartbeat(), 100);
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.state = 'stopped';
+    clearInterval(this.watchdog);
+    clearTimeout(this.soonTimer);
     clearTimeout(this.sleepTimer);
     this.wake?.();
     this.call?.end();
@@ -149,7 +196,13 @@ export class Session {
     switch (message.msg) {
       case 'welcome': {
         this.state = 'connected';
-        this.log.info({ endpoint, nodeId: message.welcome!.nodeId }, 'control plane session open');
+        this.contact();
+        const stopAfter = Number(message.welcome!.stopAfterDisconnectMs);
+        if (stopAfter > 0 && stopAfter !== this.stopAfterMs) {
+          this.stopAfterMs = stopAfter;
+          this.journal.setMeta(STOP_AFTER_KEY, String(stopAfter));
+        }
+        this.log.info({ endpoint, nodeId: message.welcome!.nodeId, stopAfterDisconnectMs: this.stopAfterMs }, 'control plane session open');
         const interval = Number(message.welcome!.heartbeatIntervalMs) || DEFAULT_HEARTBEAT_MS;
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), interval);
@@ -163,7 +216,11 @@ export class Session {
       case 'cancel':
         this.agent.cancel(message.cancel!);
         return;
+      case 'heartbeatAck':
+        this.contact();
+        return;
       case 'ack': {
+        this.contact();
         const seq = Number(message.ack!.seq);
         this.sentSeqs = this.sentSeqs.filter((s) => s > seq);
         void this.agent.acknowledged(this.journal.acknowledge(seq));
@@ -189,7 +246,11 @@ export class Session {
   private async heartbeat(): Promise<void> {
     const call = this.call;
     if (!call) return;
-    const [docker, resources] = await Promise.all([this.agent.checkDocker(), readResources(this.dataDir).catch(() => undefined)]);
+    const [docker, resources, containers] = await Promise.all([
+      this.agent.checkDocker(),
+      readResources(this.dataDir).catch(() => undefined),
+      this.agent.fleetContainers(),
+    ]);
     if (this.call !== call) return;
     call.write({
       heartbeat: {
@@ -197,6 +258,9 @@ export class Session {
         freeSlots: this.agent.freeSlots(),
         dockerHealthy: docker.healthy,
         dockerError: docker.error,
+        // Unknown (Docker down) counts as "some": a drain must not complete on a guess.
+        fleetContainers: containers ?? Math.max(1, this.agent.runningAttempts),
+        draining: this.agent.draining,
       },
     });
   }

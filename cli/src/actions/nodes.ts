@@ -1,7 +1,40 @@
+import { formatDuration } from '../../../common/duration.js';
+import type { Node__Output } from '../../../proto/gen/fleet/v1/Node.js';
 import type { Context } from '../context.js';
-import { nodesTable, nodeView } from '../output.js';
+import { nodesTable, nodeState, nodeView } from '../output.js';
 
 export async function listNodes(ctx: Context): Promise<void> {
   const { nodes } = await ctx.client().listNodes();
   ctx.out(ctx.format === 'json' ? JSON.stringify(nodes.map(nodeView), null, 2) + '\n' : nodesTable(nodes));
+}
+
+function printNode(ctx: Context, node: Node__Output): void {
+  ctx.out(ctx.format === 'json' ? JSON.stringify(nodeView(node), null, 2) + '\n' : `${node.name} (${node.id}) ${nodeState(node)}${node.cordonReason ? `: ${node.cordonReason}` : ''}\n`);
+}
+
+export async function cordonNode(ctx: Context, node: string, reason: string): Promise<void> {
+  printNode(ctx, await ctx.client().cordonNode({ node, reason }));
+}
+
+export async function uncordonNode(ctx: Context, node: string): Promise<void> {
+  printNode(ctx, await ctx.client().uncordonNode({ node, reason: '' }));
+}
+
+/** Starts a drain; with `wait`, shows its progress until no fleet container is left on the node. */
+export async function drainNode(ctx: Context, node: string, deadlineMs: number, wait: boolean): Promise<void> {
+  const started = await ctx.client().drainNode({ node, deadlineMs });
+  if (!wait) {
+    printNode(ctx, started);
+    return;
+  }
+  ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, Number(started.drain?.deadlineMs ?? 0) - Date.now()))}\n`);
+  let last = started;
+  let lastLine = '';
+  for await (const n of ctx.client().watchNode({ node: started.id })) {
+    last = n;
+    const line = `${nodeState(n)}, ${n.fleetContainers} container(s) on the node`;
+    if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
+    lastLine = line;
+  }
+  printNode(ctx, last);
 }

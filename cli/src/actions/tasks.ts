@@ -17,6 +17,10 @@ export interface SubmitInput {
   nodeSelector: Record<string, string>;
   timeoutMs?: number;
   retries: number;
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  backoffMultiplier?: number;
+  nonRetryableExitCodes?: number[];
   cpus?: number;
   memoryBytes?: number;
   workingDir?: string;
@@ -33,6 +37,10 @@ const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^spec\.env$/, () => '--env'],
   [/^spec\.timeout_ms$/, () => '--timeout'],
   [/^spec\.retry\.max_attempts$/, () => '--retries'],
+  [/^spec\.retry\.initial_backoff_ms$/, () => '--backoff'],
+  [/^spec\.retry\.max_backoff_ms$/, () => '--max-backoff'],
+  [/^spec\.retry\.backoff_multiplier$/, () => '--backoff-multiplier'],
+  [/^spec\.retry\.non_retryable_exit_codes.*$/, () => '--final-exit-codes'],
   [/^spec\.resources\.cpus$/, () => '--cpus'],
   [/^spec\.resources\.memory_bytes$/, () => '--memory'],
   [/^spec\.node_selector.*$/, () => '--label-selector'],
@@ -57,7 +65,13 @@ export function buildSpec(input: SubmitInput): TaskSpec {
     env: input.env,
     nodeSelector: input.nodeSelector,
     timeoutMs: input.timeoutMs ?? 0,
-    retry: { maxAttempts: input.retries + 1 },
+    retry: {
+      maxAttempts: input.retries + 1,
+      initialBackoffMs: input.backoffMs ?? 0,
+      maxBackoffMs: input.maxBackoffMs ?? 0,
+      backoffMultiplier: input.backoffMultiplier ?? 0,
+      nonRetryableExitCodes: input.nonRetryableExitCodes ?? [],
+    },
     resources: { cpus: input.cpus ?? 0, memoryBytes: input.memoryBytes ?? 0 },
     workingDir: input.workingDir ?? '',
     priority: input.priority,

@@ -1,12 +1,39 @@
 import { Command } from 'commander';
+import { parseDuration } from '../../../common/duration.js';
+import type { ValidationError } from '../../../common/errors.js';
+import { CliError } from '../client.js';
 import type { Context } from '../context.js';
-import { listNodes } from '../actions/nodes.js';
+import { cordonNode, drainNode, listNodes, uncordonNode } from '../actions/nodes.js';
 
 export function nodeCommand(ctx: () => Context): Command {
-  const node = new Command('node').description('inspect nodes');
+  const node = new Command('node').description('inspect, cordon and drain nodes');
   node
     .command('list')
     .description('list nodes with status, slots in use, load and Docker health')
     .action(async () => listNodes(ctx()));
+  node
+    .command('cordon')
+    .description('take no new work on a node; running attempts go on')
+    .argument('<node>', 'node id or name')
+    .option('--reason <text>', 'why, for the record', '')
+    .action(async (ref: string, o) => cordonNode(ctx(), ref, o.reason));
+  node
+    .command('uncordon')
+    .description('return a node to service (lifts a cordon, a drain, or the circuit breaker)')
+    .argument('<node>', 'node id or name')
+    .action(async (ref: string) => uncordonNode(ctx(), ref));
+  node
+    .command('drain')
+    .description('take no new work; stop what still runs at the deadline and requeue it elsewhere')
+    .argument('<node>', 'node id or name')
+    .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', (t: string) => {
+      try {
+        return parseDuration('--deadline', t);
+      } catch (err) {
+        throw new CliError((err as ValidationError).message, 2);
+      }
+    })
+    .option('--wait', 'show progress until no fleet container is left on the node')
+    .action(async (ref: string, o) => drainNode(ctx(), ref, o.deadline ?? 0, Boolean(o.wait)));
   return node;
 }

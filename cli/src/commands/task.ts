@@ -61,6 +61,19 @@ export function taskCommand(ctx: () => Context): Command {
     .option('--label-selector <k=v>', 'run only on nodes with this label (repeatable or comma-separated)', selectors, {})
     .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', flagValue('--timeout', parseDuration))
     .option('--retries <n>', 'retries after a failed attempt', wholeNumber('--retries', 0), 0)
+    .option('--backoff <duration>', 'delay ceiling before the first retry (full jitter; default 1s)', flagValue('--backoff', parseDuration))
+    .option('--max-backoff <duration>', 'largest delay between retries (default 5m)', flagValue('--max-backoff', parseDuration))
+    .option('--backoff-multiplier <x>', 'growth of the delay per retry (default 2)', flagValue('--backoff-multiplier', (f, t) => {
+      const n = Number(t);
+      if (t.trim() === '' || !Number.isFinite(n)) throw new ValidationError(f, `"${t}" is not a number`);
+      return n;
+    }))
+    .option('--final-exit-codes <codes>', 'exit codes that end the task at once, not retried (comma-separated)', flagValue('--final-exit-codes', (f, t) => {
+      return t.split(',').map((c) => {
+        if (!/^\d+$/.test(c.trim())) throw new ValidationError(f, `"${c}" is not an exit code`);
+        return Number(c);
+      });
+    }))
     .option('--cpus <n>', 'CPU limit (fractions allowed)', cpus)
     .option('--memory <size>', 'memory limit (e.g. 512m, 2g)', flagValue('--memory', parseSize))
     .option('--workdir <path>', 'working directory in the container')
@@ -79,6 +92,10 @@ export function taskCommand(ctx: () => Context): Command {
         nodeSelector: o.labelSelector,
         timeoutMs: o.timeout,
         retries: o.retries,
+        backoffMs: o.backoff,
+        maxBackoffMs: o.maxBackoff,
+        backoffMultiplier: o.backoffMultiplier,
+        nonRetryableExitCodes: o.finalExitCodes,
         cpus: o.cpus,
         memoryBytes: o.memory,
         workingDir: o.workdir,

@@ -15,6 +15,7 @@ export interface Attempt {
   'startedAtMs'?: (number | string | Long);
   'finishedAtMs'?: (number | string | Long);
   'containerId'?: (string);
+  'stopRequested'?: (string);
   '_exitCode'?: "exitCode";
 }
 
@@ -29,5 +30,6 @@ export interface Attempt__Output {
   'startedAtMs': (number);
   'finishedAtMs': (number);
   'containerId': (string);
+  'stopRequested': (string);
   '_exitCode'?: "exitCode";
 }

@@ -4,13 +4,15 @@ import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome
 import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from '../../fleet/v1/Assign';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from '../../fleet/v1/Cancel';
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from '../../fleet/v1/Ack';
+import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from '../../fleet/v1/HeartbeatAck';
 
 export interface ControlMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
   'assign'?: (_fleet_v1_Assign | null);
   'cancel'?: (_fleet_v1_Cancel | null);
   'ack'?: (_fleet_v1_Ack | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack";
+  'heartbeatAck'?: (_fleet_v1_HeartbeatAck | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck";
 }
 
 export interface ControlMessage__Output {
@@ -18,5 +20,6 @@ export interface ControlMessage__Output {
   'assign'?: (_fleet_v1_Assign__Output | null);
   'cancel'?: (_fleet_v1_Cancel__Output | null);
   'ack'?: (_fleet_v1_Ack__Output | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack";
+  'heartbeatAck'?: (_fleet_v1_HeartbeatAck__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck";
 }

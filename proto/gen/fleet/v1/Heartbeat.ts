@@ -7,6 +7,8 @@ export interface Heartbeat {
   'freeSlots'?: (number);
   'dockerHealthy'?: (boolean);
   'dockerError'?: (string);
+  'fleetContainers'?: (number);
+  'draining'?: (boolean);
 }
 
 export interface Heartbeat__Output {
@@ -14,4 +16,6 @@ export interface Heartbeat__Output {
   'freeSlots': (number);
   'dockerHealthy': (boolean);
   'dockerError': (string);
+  'fleetContainers': (number);
+  'draining': (boolean);
 }

@@ -2,6 +2,7 @@
 
 import type { NodeStatus as _fleet_v1_NodeStatus, NodeStatus__Output as _fleet_v1_NodeStatus__Output } from '../../fleet/v1/NodeStatus';
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from '../../fleet/v1/NodeResources';
+import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _fleet_v1_DrainStatus__Output } from '../../fleet/v1/DrainStatus';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Node {
@@ -18,6 +19,12 @@ export interface Node {
   'hostname'?: (string);
   'dockerHealthy'?: (boolean);
   'dockerError'?: (string);
+  'cordoned'?: (boolean);
+  'cordonReason'?: (string);
+  'cordonedBy'?: (string);
+  'drain'?: (_fleet_v1_DrainStatus | null);
+  'fleetContainers'?: (number);
+  'infraFailureStreak'?: (number);
 }
 
 export interface Node__Output {
@@ -34,4 +41,10 @@ export interface Node__Output {
   'hostname': (string);
   'dockerHealthy': (boolean);
   'dockerError': (string);
+  'cordoned': (boolean);
+  'cordonReason': (string);
+  'cordonedBy': (string);
+  'drain': (_fleet_v1_DrainStatus__Output | null);
+  'fleetContainers': (number);
+  'infraFailureStreak': (number);
 }

@@ -5,9 +5,11 @@ import type { Long } from '@grpc/proto-loader';
 export interface Welcome {
   'nodeId'?: (string);
   'heartbeatIntervalMs'?: (number | string | Long);
+  'stopAfterDisconnectMs'?: (number | string | Long);
 }
 
 export interface Welcome__Output {
   'nodeId': (string);
   'heartbeatIntervalMs': (number);
+  'stopAfterDisconnectMs': (number);
 }

@@ -1,0 +1,127 @@
+/**
+ * What the leader decides about nodes, as a pure function of (nodes, their
+ * active attempts, now): liveness (READY → DISCONNECTED → DOWN), the circuit
+ * breaker (cordon a node that keeps failing at the infrastructure level, lift
+ * it after a healthy probe period) and drains (stop what is left at the
+ * deadline, complete when no fleet container remains). `node-monitor.ts`
+ * applies the actions.
+ */
+import type { NodeRecord } from '../../common/model.js';
+
+export interface LivenessSettings {
+  heartbeatIntervalMs: number;
+  disconnectedAfterMs: number;
+  downAfterMs: number;
+  /** The agent stops its containers this long before the node would be judged DOWN. */
+  stopMarginMs: number;
+  /** Infrastructure failures in a row that cordon a node. */
+  breakerThreshold: number;
+  /** How long an auto-cordoned node must look healthy before it is uncordoned. */
+  breakerProbeMs: number;
+}
+
+export const DEFAULT_LIVENESS: LivenessSettings = {
+  heartbeatIntervalMs: 5_000,
+  disconnectedAfterMs: 15_000,
+  downAfterMs: 30_000,
+  stopMarginMs: 10_000,
+  breakerThreshold: 3,
+  breakerProbeMs: 30_000,
+};
+
+/** The agent's own cut-off stop uses at most this grace, so it is done well inside the margin. */
+export const MIN_STOP_MARGIN_MS = 3_000;
+
+/** What the control plane tells each agent in its Welcome. */
+export function stopAfterDisconnectMs(settings: LivenessSettings): number {
+  return settings.downAfterMs - settings.stopMarginMs;
+}
+
+/** Refuses settings that would let an agent keep running after its node is DOWN. */
+export function checkLiveness(s: LivenessSettings): string | null {
+  if (s.heartbeatIntervalMs < 100) return '--heartbeat-interval: must be at least 100ms';
+  if (s.disconnectedAfterMs <= s.heartbeatIntervalMs * 2) return '--disconnected-after: must be more than twice --heartbeat-interval';
+  if (s.downAfterMs <= s.disconnectedAfterMs) return '--down-after: must be longer than --disconnected-after';
+  if (s.stopMarginMs < MIN_STOP_MARGIN_MS) return `--stop-margin: must be at least ${MIN_STOP_MARGIN_MS}ms`;
+  if (stopAfterDisconnectMs(s) <= s.heartbeatIntervalMs * 2) return '--stop-margin: leaves the agent too little time (down-after minus margin must exceed two heartbeats)';
+  if (!Number.isInteger(s.breakerThreshold) || s.breakerThreshold < 1) return '--breaker-threshold: must be at least 1';
+  return null;
+}
+
+export interface ActiveAttemptRef {
+  taskId: string;
+  attemptId: string;
+  stopRequested: boolean;
+}
+
+export type NodeAction =
+  | { kind: 'status'; nodeId: string; status: 'DISCONNECTED' | 'DOWN' }
+  | { kind: 'lose-attempts'; nodeId: string; attempts: ActiveAttemptRef[]; reason: string }
+  | { kind: 'cordon'; nodeId: string; reason: string }
+  | { kind: 'uncordon'; nodeId: string }
+  | { kind: 'stop-attempts'; nodeId: string; attempts: ActiveAttemptRef[]; reason: string }
+  | { kind: 'drain-complete'; nodeId: string };
+
+export interface Judgement {
+  nodes: readonly NodeRecord[];
+  attemptsOn: (nodeId: string) => ActiveAttemptRef[];
+  now: number;
+  /** Heartbeats older than this are not held against a node: the judge itself was away. */
+  judgingSinceMs: number;
+  settings: LivenessSettings;
+}
+
+export function judgeNodes({ nodes, attemptsOn, now, judgingSinceMs, settings }: Judgement): NodeAction[] {
+  const actions: NodeAction[] = [];
+  for (const node of nodes) {
+    const attempts = attemptsOn(node.id);
+    const silentMs = now - Math.max(node.lastHeartbeatMs, judgingSinceMs);
+    if (node.status !== 'DOWN' && silentMs > settings.downAfterMs) {
+      actions.push({ kind: 'status', nodeId: node.id, status: 'DOWN' });
+    } else if (node.status === 'READY' && silentMs > settings.disconnectedAfterMs) {
+      actions.push({ kind: 'status', nodeId: node.id, status: 'DISCONNECTED' });
+    }
+    const down = node.status === 'DOWN' || silentMs > settings.downAfterMs;
+    if (down && attempts.length > 0) {
+      actions.push({ kind: 'lose-attempts', nodeId: node.id, attempts, reason: `node ${node.name} lost: no heartbeat for ${Math.round(silentMs / 1000)}s` });
+    }
+    actions.push(...breaker(node, now, settings));
+    actions.push(...drain(node, attempts, down, now));
+  }
+  return actions;
+}
+
+function breaker(node: NodeRecord, now: number, settings: LivenessSettings): NodeAction[] {
+  if (node.status !== 'READY') return [];
+  const streak = node.infraFailureStreak ?? 0;
+  if (!node.cordon) {
+    if (!node.dockerHealthy && node.lastHeartbeatMs > 0 && node.dockerError) {
+      return [{ kind: 'cordon', nodeId: node.id, reason: `docker unreachable: ${node.dockerError}` }];
+    }
+    if (streak >= settings.breakerThreshold) {
+      return [{ kind: 'cordon', nodeId: node.id, reason: `${streak} infrastructure failures in a row` }];
+    }
+    return [];
+  }
+  const healthySince = node.dockerHealthySinceMs ?? 0;
+  if (node.cordon.by === 'AUTO' && node.dockerHealthy && healthySince > 0 && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
+    return [{ kind: 'uncordon', nodeId: node.id }];
+  }
+  return [];
+}
+
+function drain(node: NodeRecord, attempts: ActiveAttemptRef[], down: boolean, now: number): NodeAction[] {
+  const d = node.drain;
+  if (!d || d.state !== 'DRAINING') return [];
+  if (attempts.length === 0) {
+    // Complete only when the node itself has said it holds no fleet container
+    // since the drain began; a node that is DOWN has stopped its own.
+    const reportedEmpty = node.lastHeartbeatMs >= d.requestedAtMs && (node.fleetContainers ?? 0) === 0;
+    return reportedEmpty || down ? [{ kind: 'drain-complete', nodeId: node.id }] : [];
+  }
+  const toStop = attempts.filter((a) => !a.stopRequested);
+  if (now >= d.deadlineMs && toStop.length > 0) {
+    return [{ kind: 'stop-attempts', nodeId: node.id, attempts: toStop, reason: `node ${node.name} drained (deadline passed)` }];
+  }
+  return [];
+}
