@@ -33,3 +33,11 @@ test('Backoff resets after a success and never returns a zero-delay spin', (t) =
   const top = new Backoff(policy, () => 0.999);
   t.deepEqual([top.next(), top.next(), top.next()], [99, 199, 399]);
 });
+
+test('a hundred agents reconnecting after a control plane restart spread over seconds', async (t) => {
+  const { RECONNECT_BACKOFF } = await import('../node-agent/src/control-plane-client.js');
+  const delays = Array.from({ length: 100 }, () => new Backoff(RECONNECT_BACKOFF).next()).sort((a, b) => a - b);
+  t.true(delays.at(-1)! - delays[0]! >= 2_000, `first reconnects span only ${delays.at(-1)! - delays[0]!}ms`);
+  const firstSecond = delays.filter((d) => d < 1_000).length;
+  t.true(firstSecond < 60, `${firstSecond} of 100 agents reconnect in the first second`);
+});

@@ -1,0 +1,80 @@
+import test from 'ava';
+import { EMPTY_RESOURCES, type NodeRecord } from '../../common/model.js';
+import { checkLiveness, DEFAULT_LIVENESS, judgeNodes, stopAfterDisconnectMs, type ActiveAttemptRef, type NodeAction } from './node-health.js';
+
+const settings = DEFAULT_LIVENESS;
+const node = (extra: Partial<NodeRecord> = {}): NodeRecord => ({
+  id: 'node_a',
+  name: 'a',
+  labels: {},
+  slots: 2,
+  status: 'READY',
+  enrolledAtMs: 0,
+  lastHeartbeatMs: 100_000,
+  resources: EMPTY_RESOURCES,
+  agentVersion: '',
+  hostname: '',
+  dockerHealthy: true,
+  dockerError: '',
+  credentialHash: '',
+  dockerHealthySinceMs: 1,
+  ...extra,
+});
+const attempt: ActiveAttemptRef = { taskId: 'task_1', attemptId: 'att_1', stopRequested: false };
+
+function judge(n: NodeRecord, now: number, attempts: ActiveAttemptRef[] = [], judgingSinceMs = 0): NodeAction[] {
+  return judgeNodes({ nodes: [n], attemptsOn: () => attempts, now, judgingSinceMs, settings });
+}
+
+test('the defaults are 5s heartbeats, DISCONNECTED after 15s, agents stop after 20s, DOWN after 30s', (t) => {
+  t.is(settings.heartbeatIntervalMs, 5_000);
+  t.is(settings.disconnectedAfterMs, 15_000);
+  t.is(stopAfterDisconnectMs(settings), 20_000);
+  t.is(settings.downAfterMs, 30_000);
+  t.is(checkLiveness(settings), null);
+});
+
+test('inconsistent liveness settings are refused, naming the flag', (t) => {
+  t.is(checkLiveness({ ...settings, downAfterMs: 10_000 }), '--down-after: must be longer than --disconnected-after');
+  t.is(checkLiveness({ ...settings, stopMarginMs: 1_000 }), '--stop-margin: must be at least 3000ms');
+  t.is(checkLiveness({ ...settings, disconnectedAfterMs: 8_000 }), '--disconnected-after: must be more than twice --heartbeat-interval');
+  t.regex(checkLiveness({ ...settings, stopMarginMs: 25_000 }) ?? '', /^--stop-margin: leaves the agent too little time/);
+});
+
+test('a silent node goes DISCONNECTED, then DOWN with its attempts lost', (t) => {
+  t.deepEqual(judge(node(), 110_000, [attempt]), []);
+  t.deepEqual(judge(node(), 116_000, [attempt]), [{ kind: 'status', nodeId: 'node_a', status: 'DISCONNECTED' }]);
+  const down = judge(node({ status: 'DISCONNECTED' }), 131_000, [attempt]);
+  t.deepEqual(down, [
+    { kind: 'status', nodeId: 'node_a', status: 'DOWN' },
+    { kind: 'lose-attempts', nodeId: 'node_a', attempts: [attempt], reason: 'node a lost: no heartbeat for 31s' },
+  ]);
+  t.deepEqual(judge(node({ status: 'DOWN' }), 200_000, []), [], 'nothing more once it is down and empty');
+});
+
+test('a judge that was away itself gives every node a fresh grace period', (t) => {
+  t.deepEqual(judge(node(), 500_000, [attempt], 490_000), []);
+  t.deepEqual(judge(node(), 516_000, [attempt], 490_000)[0], { kind: 'status', nodeId: 'node_a', status: 'DISCONNECTED' });
+});
+
+test('the breaker cordons on Docker unreachable or a failure streak, and lifts after a healthy probe', (t) => {
+  t.deepEqual(judge(node({ dockerHealthy: false, dockerError: 'connect ENOENT /var/run/docker.sock', dockerHealthySinceMs: 0 }), 100_500), [
+    { kind: 'cordon', nodeId: 'node_a', reason: 'docker unreachable: connect ENOENT /var/run/docker.sock' },
+  ]);
+  t.deepEqual(judge(node({ infraFailureStreak: 3 }), 100_500), [{ kind: 'cordon', nodeId: 'node_a', reason: '3 infrastructure failures in a row' }]);
+  t.deepEqual(judge(node({ infraFailureStreak: 2 }), 100_500), []);
+  const cordoned = node({ cordon: { by: 'AUTO', reason: 'x', atMs: 90_000 }, dockerHealthySinceMs: 95_000 });
+  t.deepEqual(judge(cordoned, 110_000), [], 'not healthy for long enough yet');
+  t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 119_000 }, 120_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
+  t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 199_000, cordon: { by: 'OPERATOR', reason: 'x', atMs: 90_000 } }, 200_000), [], "an operator's cordon is never lifted automatically");
+});
+
+test('a drain stops what is left at its deadline and completes when the node reports no containers', (t) => {
+  const draining = node({ drain: { state: 'DRAINING', requestedAtMs: 99_000, deadlineMs: 105_000, completedAtMs: 0 }, fleetContainers: 1 });
+  t.deepEqual(judge(draining, 100_500, [attempt]), [], 'attempts may finish before the deadline');
+  t.deepEqual(judge(draining, 105_000, [attempt]), [{ kind: 'stop-attempts', nodeId: 'node_a', attempts: [attempt], reason: 'node a drained (deadline passed)' }]);
+  t.deepEqual(judge(draining, 105_500, [{ ...attempt, stopRequested: true }]), [], 'asked once');
+  t.deepEqual(judge(draining, 106_000, []), [], 'the attempt ended but a container is still there');
+  t.deepEqual(judge({ ...draining, fleetContainers: 0 }, 106_000, []), [{ kind: 'drain-complete', nodeId: 'node_a' }]);
+  t.deepEqual(judge({ ...draining, fleetContainers: 0, lastHeartbeatMs: 98_000 }, 99_500, []), [], 'a report from before the drain proves nothing');
+});
