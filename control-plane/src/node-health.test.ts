@@ -65,7 +65,8 @@ test('the breaker cordons on Docker unreachable or a failure streak, and lifts a
   t.deepEqual(judge(node({ infraFailureStreak: 2 }), 100_500), []);
   const cordoned = node({ cordon: { by: 'AUTO', reason: 'x', atMs: 90_000 }, dockerHealthySinceMs: 95_000 });
   t.deepEqual(judge(cordoned, 110_000), [], 'not healthy for long enough yet');
-  t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 119_000 }, 120_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
+  t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 124_000 }, 124_500), [], 'healthy since 95s: the 30s probe ends at 125s');
+  t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 125_000 }, 125_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 199_000, cordon: { by: 'OPERATOR', reason: 'x', atMs: 90_000 } }, 200_000), [], "an operator's cordon is never lifted automatically");
 });
 
