@@ -25,6 +25,7 @@ export function taskView(t: Task__Output) {
       state: attemptStateFromProto(a.state),
       exitCode: a.exitCode ?? null,
       error: a.error,
+      containerId: a.containerId,
       startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
       finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
     })),

@@ -25,11 +25,21 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface AgentOptions {
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Runs the agent inside this network namespace (see netns.ts). */
+  netns?: string;
+  /** The control plane address as this agent sees it. */
+  server?: string;
+}
+
 export interface Agent {
   spec: AgentSpec;
   process: TestProcess;
   nodeId: string;
   dataDir: string;
+  options: AgentOptions;
 }
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -40,16 +50,22 @@ export class TestFleet {
   nats: TestNats | undefined;
   controlPlane: TestProcess | undefined;
   server = '';
+  port = 0;
+  listenHost = '127.0.0.1';
+  controlPlaneArgs: string[] = [];
   readonly agents: Agent[] = [];
   docker!: Docker;
+  readonly startedAt = new Date();
 
-  static async start(options: { agents: AgentSpec[]; embedded?: boolean; controlPlaneArgs?: string[] }): Promise<TestFleet> {
+  static async start(options: { agents: AgentSpec[]; embedded?: boolean; controlPlaneArgs?: string[]; listenHost?: string }): Promise<TestFleet> {
     const fleet = new TestFleet();
     try {
       requireBuild();
       fleet.docker = await requireDocker();
       if (!options.embedded) fleet.nats = await startNats(fleet.dir);
-      await fleet.startControlPlane(options.controlPlaneArgs ?? []);
+      fleet.listenHost = options.listenHost ?? '127.0.0.1';
+      fleet.controlPlaneArgs = options.controlPlaneArgs ?? [];
+      await fleet.startControlPlane();
       for (const spec of options.agents) await fleet.addAgent(spec);
     } catch (err) {
       await fleet.stop();
@@ -58,27 +74,48 @@ export class TestFleet {
     return fleet;
   }
 
-  async startControlPlane(extraArgs: string[] = []): Promise<void> {
-    const args = [BIN.controlPlane, '--listen', '127.0.0.1:0', '--data-dir', join(this.dir, 'control-plane'), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--cancel-grace', '2s', ...extraArgs];
+  /** Starts (or restarts, on the same port) the control plane. */
+  async startControlPlane(): Promise<void> {
+    const listen = `${this.listenHost}:${this.port}`;
+    const args = [BIN.controlPlane, '--listen', listen, '--data-dir', join(this.dir, 'control-plane'), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s', ...this.controlPlaneArgs];
     if (this.nats) args.push('--nats', this.nats.url);
     this.controlPlane = new TestProcess('control-plane', process.execPath, args, join(this.dir, 'control-plane.log'), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug' });
     const ready = await this.controlPlane.waitForLog('control plane ready');
-    this.server = `127.0.0.1:${ready.port}`;
+    this.port = Number(ready.port);
+    this.server = `127.0.0.1:${this.port}`;
   }
 
-  async addAgent(spec: AgentSpec, extraArgs: string[] = []): Promise<Agent> {
+  async addAgent(spec: AgentSpec, options: AgentOptions = {}): Promise<Agent> {
     const token = await this.fleetctl(['token', 'create']);
     if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
-    const dataDir = join(this.dir, `agent-${spec.name}`);
-    const labels = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    const args = [BIN.nodeAgent, '--control-plane', this.server, '--join-token', token.stdout.trim(), '--data-dir', dataDir, '--name', spec.name, '--slots', String(spec.slots ?? 4), '--image-pull', 'never', ...extraArgs];
-    if (labels) args.push('--labels', labels);
-    const process_ = new TestProcess(`agent ${spec.name}`, process.execPath, args, join(this.dir, `agent-${spec.name}.log`));
-    const started = await process_.waitForLog('node agent started');
-    await process_.waitForLog('control plane session open');
-    const agent = { spec, process: process_, nodeId: String(started.nodeId), dataDir };
+    const agent: Agent = { spec, process: undefined as unknown as TestProcess, nodeId: '', dataDir: join(this.dir, `agent-${spec.name}`), options };
+    await this.launchAgent(agent, token.stdout.trim());
     this.agents.push(agent);
     return agent;
+  }
+
+  /** Starts the agent again on its data dir (no join token: it is enrolled). */
+  async restartAgent(agent: Agent, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.launchAgent(agent, undefined, env);
+  }
+
+  private async launchAgent(agent: Agent, joinToken: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const { spec, options } = agent;
+    const labels = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const args = [BIN.nodeAgent, '--control-plane', options.server ?? this.server, '--data-dir', agent.dataDir, '--name', spec.name, '--slots', String(spec.slots ?? 4), '--image-pull', 'never', ...(options.extraArgs ?? [])];
+    if (joinToken) args.push('--join-token', joinToken);
+    if (labels) args.push('--labels', labels);
+    const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
+    agent.process = new TestProcess(`agent ${spec.name}`, command, argv, join(this.dir, `agent-${spec.name}.log`), { ...options.env, ...env });
+    const started = await agent.process.waitForLog('node agent started');
+    agent.nodeId = String(started.nodeId);
+    await agent.process.waitForLog('control plane session open');
+  }
+
+  agent(name: string): Agent {
+    const found = this.agents.find((a) => a.spec.name === name);
+    if (!found) throw new Error(`no agent ${name}`);
+    return found;
   }
 
   /** Runs the real fleetctl binary. */
@@ -115,8 +152,28 @@ export class TestFleet {
     return all.filter((c) => ids.includes(c.Labels[NODE_LABEL] ?? ''));
   }
 
+  /** Start and die times of the task's containers, from Docker's own event log. */
+  async containerLifetimes(taskId: string): Promise<Array<{ attemptId: string; nodeId: string; startNs: bigint; dieNs: bigint | null }>> {
+    const stream = (await this.docker.getEvents({
+      since: Math.floor(this.startedAt.getTime() / 1000),
+      until: Math.ceil(Date.now() / 1000) + 1,
+      filters: { type: ['container'], event: ['start', 'die'], label: [`io.cline-fleet.task=${taskId}`] },
+    })) as unknown as NodeJS.ReadableStream;
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    const byContainer = new Map<string, { attemptId: string; nodeId: string; startNs: bigint; dieNs: bigint | null }>();
+    for (const line of text.split('\n').filter(Boolean)) {
+      const e = JSON.parse(line) as { id: string; status: string; timeNano: number | string; Actor: { Attributes: Record<string, string> } };
+      const entry = byContainer.get(e.id) ?? { attemptId: e.Actor.Attributes['io.cline-fleet.attempt'] ?? '', nodeId: e.Actor.Attributes[NODE_LABEL] ?? '', startNs: 0n, dieNs: null };
+      if (e.status === 'start') entry.startNs = BigInt(e.timeNano);
+      if (e.status === 'die') entry.dieNs = BigInt(e.timeNano);
+      byContainer.set(e.id, entry);
+    }
+    return [...byContainer.values()].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+  }
+
   async stop(): Promise<void> {
-    await Promise.all(this.agents.map((a) => a.process.stop()));
+    await Promise.all(this.agents.map((a) => a.process?.stop('SIGKILL')));
     await this.controlPlane?.stop();
     await this.nats?.stop();
     if (this.docker) for (const c of await this.containers().catch(() => [])) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
@@ -143,5 +200,34 @@ export interface TaskJson {
   id: string;
   state: string;
   message: string;
-  attempts: Array<{ id: string; nodeId: string; state: string; exitCode: number | null; startedAt: string | null; finishedAt: string | null }>;
+  attempts: Array<{ id: string; nodeId: string; state: string; exitCode: number | null; error: string; containerId: string; startedAt: string | null; finishedAt: string | null }>;
+}
+
+export async function getTask(fleet: TestFleet, id: string): Promise<TaskJson> {
+  return fleet.json<TaskJson>(['task', 'get', id]);
+}
+
+export async function submitTask(fleet: TestFleet, args: string[], command: string[]): Promise<string> {
+  const result = await fleet.fleetctl(['task', 'submit', '--image', 'fleet-test/busybox:1', ...args, '--', ...command]);
+  if (result.code !== 0) throw new Error(`submit failed (${result.code}): ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export async function untilState(fleet: TestFleet, id: string, states: string[], timeoutMs = 60_000): Promise<TaskJson> {
+  return eventually(`task ${id} to reach ${states.join('|')}`, async () => {
+    const task = await getTask(fleet, id);
+    return states.includes(task.state) ? task : undefined;
+  }, timeoutMs);
+}
+
+/** Invariant 2 from Docker's own clock: no two containers of the task were alive at once. */
+export async function assertNoOverlap(fleet: TestFleet, taskId: string): Promise<number> {
+  const lives = await fleet.containerLifetimes(taskId);
+  for (let i = 1; i < lives.length; i++) {
+    const before = lives[i - 1]!;
+    if (before.dieNs === null || before.dieNs > lives[i]!.startNs) {
+      throw new Error(`attempts ${before.attemptId} and ${lives[i]!.attemptId} of ${taskId} overlapped: ${JSON.stringify(lives, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    }
+  }
+  return lives.length;
 }

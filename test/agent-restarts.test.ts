@@ -1,0 +1,63 @@
+/**
+ * Agent restarts: a SIGKILLed agent that comes back adopts its container and
+ * finishes the attempt once; a crash between creating a container and
+ * journaling it leaves an orphan that the reaper removes.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { assertNoOverlap, eventually, getTask, submitTask, TestFleet, untilState } from './harness/fleet.js';
+
+const test = anyTest as TestFn<{ fleet: TestFleet }>;
+
+test.before(async (t) => {
+  t.context.fleet = await TestFleet.start({ agents: [{ name: 'restarter', slots: 2 }] });
+});
+
+test.after.always(async (t) => {
+  await t.context.fleet?.stop();
+});
+
+test.serial('SIGKILL of the agent while a task runs: on restart the task completes once, on the same container, with all its output', async (t) => {
+  const { fleet } = t.context;
+  const agent = fleet.agent('restarter');
+  const id = await submitTask(fleet, [], ['sh', '-c', 'echo before; sleep 3; echo after']);
+  const running = await untilState(fleet, id, ['RUNNING']);
+  const containerId = running.attempts[0]!.containerId;
+  t.truthy(containerId);
+  await eventually('the first line to be stored', async () => (await fleet.fleetctl(['task', 'logs', id])).stdout.includes('before'));
+  await agent.process.stop('SIGKILL');
+  t.true((await fleet.containers()).some((c) => c.Id === containerId && c.State === 'running'), 'the container outlives its agent');
+
+  await fleet.restartAgent(agent);
+  t.truthy(await agent.process.waitForLog('attempt adopted'));
+  const done = await untilState(fleet, id, ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);
+  t.is(done.state, 'SUCCEEDED');
+  t.is(done.attempts.length, 1, 'completed once');
+  t.is(done.attempts[0]!.containerId, containerId, 'on the same container');
+  const logs = await fleet.fleetctl(['task', 'logs', id]);
+  t.is(logs.stdout, 'before\nafter\n', 'output resumed exactly where the journal left off');
+  t.is(await assertNoOverlap(fleet, id), 1);
+  await eventually('the container to be removed', async () => (await fleet.containers()).length === 0);
+});
+
+test.serial('a crash between creating a container and journaling it: the reaper removes the orphan and the task still runs once', async (t) => {
+  const { fleet } = t.context;
+  const agent = fleet.agent('restarter');
+  await agent.process.stop('SIGKILL');
+  await fleet.restartAgent(agent, { FLEET_AGENT_FAULT: 'crash-after-create' });
+  const id = await submitTask(fleet, [], ['echo', 'ran']);
+  t.is(await agent.process.exited, 128, 'the agent killed itself after create');
+  const orphans = (await fleet.containers()).filter((c) => c.Labels['io.cline-fleet.task'] === id);
+  t.is(orphans.length, 1, 'the container was created');
+  t.is(orphans[0]!.State, 'created', 'and never started');
+
+  await fleet.restartAgent(agent);
+  const removal = agent.process.logLines().find((l) => l.msg === 'removing orphaned container');
+  t.is(removal?.reason, 'created but never journaled (the agent stopped in between)');
+  const done = await untilState(fleet, id, ['SUCCEEDED', 'FAILED']);
+  t.is(done.state, 'SUCCEEDED');
+  t.is(done.attempts.length, 1);
+  t.not(done.attempts[0]!.containerId, orphans[0]!.Id);
+  t.is((await fleet.fleetctl(['task', 'logs', id])).stdout, 'ran\n');
+  await eventually('no fleet container to remain', async () => (await fleet.containers()).length === 0);
+  t.is((await getTask(fleet, id)).attempts.length, 1);
+});
