@@ -7,9 +7,13 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 
+const CREATE_REFUSED = JSON.stringify({ message: 'fault injected: the engine cannot create containers' });
+
 export class DockerProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** While set, container create requests get HTTP 500, as from an engine out of disk or with a broken runtime. */
+  failCreates = false;
 
   constructor(
     readonly path: string,
@@ -25,7 +29,16 @@ export class DockerProxy {
     this.server = createServer((client) => {
       const upstream = createConnection(this.target);
       this.sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
+      upstream.pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        const requestLine = chunk.subarray(0, Math.max(0, chunk.indexOf('\r\n'))).toString();
+        if (this.failCreates && /^POST \S*\/containers\/create/.test(requestLine)) {
+          client.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${CREATE_REFUSED.length}\r\nConnection: close\r\n\r\n${CREATE_REFUSED}`);
+          upstream.destroy();
+          return;
+        }
+        upstream.write(chunk);
+      });
       const close = () => {
         client.destroy();
         upstream.destroy();
