@@ -25,6 +25,13 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface ContainerLife {
+  attemptId: string;
+  nodeId: string;
+  startNs: bigint;
+  dieNs: bigint | null;
+}
+
 export interface AgentOptions {
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
@@ -153,23 +160,34 @@ export class TestFleet {
   }
 
   /** Start and die times of the task's containers, from Docker's own event log. */
-  async containerLifetimes(taskId: string): Promise<Array<{ attemptId: string; nodeId: string; startNs: bigint; dieNs: bigint | null }>> {
+  async containerLifetimes(taskId: string): Promise<ContainerLife[]> {
+    return (await this.allContainerLifetimes()).get(taskId) ?? [];
+  }
+
+  /** Every fleet container's start and die times since this fleet started, by task. */
+  async allContainerLifetimes(): Promise<Map<string, ContainerLife[]>> {
+    // `until` now: a time in the future would keep the stream open until then.
     const stream = (await this.docker.getEvents({
       since: Math.floor(this.startedAt.getTime() / 1000),
-      until: Math.ceil(Date.now() / 1000) + 1,
-      filters: { type: ['container'], event: ['start', 'die'], label: [`io.cline-fleet.task=${taskId}`] },
+      until: Math.ceil(Date.now() / 1000),
+      filters: { type: ['container'], event: ['start', 'die'], label: ['io.cline-fleet.task'] },
     })) as unknown as NodeJS.ReadableStream;
     let text = '';
     for await (const chunk of stream) text += chunk.toString();
-    const byContainer = new Map<string, { attemptId: string; nodeId: string; startNs: bigint; dieNs: bigint | null }>();
+    const byContainer = new Map<string, ContainerLife & { taskId: string }>();
     for (const line of text.split('\n').filter(Boolean)) {
       const e = JSON.parse(line) as { id: string; status: string; timeNano: number | string; Actor: { Attributes: Record<string, string> } };
-      const entry = byContainer.get(e.id) ?? { attemptId: e.Actor.Attributes['io.cline-fleet.attempt'] ?? '', nodeId: e.Actor.Attributes[NODE_LABEL] ?? '', startNs: 0n, dieNs: null };
+      const a = e.Actor.Attributes;
+      const entry = byContainer.get(e.id) ?? { taskId: a['io.cline-fleet.task'] ?? '', attemptId: a['io.cline-fleet.attempt'] ?? '', nodeId: a[NODE_LABEL] ?? '', startNs: 0n, dieNs: null };
       if (e.status === 'start') entry.startNs = BigInt(e.timeNano);
       if (e.status === 'die') entry.dieNs = BigInt(e.timeNano);
       byContainer.set(e.id, entry);
     }
-    return [...byContainer.values()].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
+    const byTask = new Map<string, ContainerLife[]>();
+    for (const { taskId, ...life } of [...byContainer.values()].sort((a, b) => (a.startNs < b.startNs ? -1 : 1))) {
+      byTask.set(taskId, [...(byTask.get(taskId) ?? []), life]);
+    }
+    return byTask;
   }
 
   async stop(): Promise<void> {
@@ -222,7 +240,16 @@ export async function untilState(fleet: TestFleet, id: string, states: string[],
 
 /** Invariant 2 from Docker's own clock: no two containers of the task were alive at once. */
 export async function assertNoOverlap(fleet: TestFleet, taskId: string): Promise<number> {
-  const lives = await fleet.containerLifetimes(taskId);
+  return checkNoOverlap(taskId, await fleet.containerLifetimes(taskId));
+}
+
+/** The same for many tasks, from one read of Docker's event log; returns containers per task. */
+export async function assertNoOverlapAll(fleet: TestFleet, taskIds: string[]): Promise<Map<string, number>> {
+  const all = await fleet.allContainerLifetimes();
+  return new Map(taskIds.map((id) => [id, checkNoOverlap(id, all.get(id) ?? [])]));
+}
+
+function checkNoOverlap(taskId: string, lives: ContainerLife[]): number {
   for (let i = 1; i < lives.length; i++) {
     const before = lives[i - 1]!;
     if (before.dieNs === null || before.dieNs > lives[i]!.startNs) {
