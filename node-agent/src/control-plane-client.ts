@@ -11,9 +11,11 @@ import type { AgentIdentity } from './agent.js';
 
 /**
  * Reconnects spread with full jitter: after a control plane restart, a
- * hundred agents come back over about three seconds, not all at once.
+ * hundred agents come back over about three seconds, not all at once. The
+ * cap stays well under the default down-after (30s), so that after a long
+ * outage a new leader hears from every live agent before it judges any DOWN.
  */
-export const RECONNECT_BACKOFF = { initialMs: 3_000, maxMs: 30_000, multiplier: 2 };
+export const RECONNECT_BACKOFF = { initialMs: 3_000, maxMs: 10_000, multiplier: 2 };
 const ENROLL_DEADLINE_MS = 15_000;
 
 /**
