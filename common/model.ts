@@ -57,6 +57,8 @@ export interface Attempt {
   containerId: string;
   /** Why the control plane wants this attempt stopped while its task goes on (a drain deadline). */
   stopRequested?: string;
+  /** The fencing epoch of the leader that placed it. */
+  leaderEpoch?: number;
 }
 
 export interface Task {

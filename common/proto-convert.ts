@@ -62,6 +62,7 @@ export function attemptToProto(a: Attempt): AttemptMsg {
     finishedAtMs: a.finishedAtMs,
     containerId: a.containerId,
     stopRequested: a.stopRequested ?? '',
+    leaderEpoch: a.leaderEpoch ?? 0,
   };
 }
 

@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
+import type { ClusterStatus__Output } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeRequest.js';
 import type { DrainNodeRequest } from '../../proto/gen/fleet/v1/DrainNodeRequest.js';
 import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
@@ -85,6 +86,7 @@ export class FleetClient {
   uncordonNode = (req: CordonNodeRequest) => this.unary<Node__Output>('UncordonNode', req);
   drainNode = (req: DrainNodeRequest) => this.unary<Node__Output>('DrainNode', req);
   watchNode = (req: NodeRef) => this.stream<Node__Output>('WatchNode', req);
+  clusterStatus = () => this.unary<ClusterStatus__Output>('GetClusterStatus', {});
   watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
   taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
 
@@ -105,9 +107,11 @@ export class FleetClient {
     throw explain(last, this.servers);
   }
 
-  /** Server-streaming call on the first server; errors are explained. */
+  private nextStream = 0;
+
+  /** Server-streaming call; each call goes to the next server, so a caller that retries fails over. */
   private stream<Res>(method: string, request: unknown): AsyncIterable<Res> {
-    const client = this.clients[0]!;
+    const client = this.clients[this.nextStream++ % this.clients.length]!;
     const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request, this.metadata);
     const servers = this.servers;
     return {

@@ -1,6 +1,7 @@
 /** Builds the fleetctl command tree. `main.ts` runs it; tests drive it with exitOverride(). */
 import { Command, Option } from 'commander';
 import { taskCommand } from './commands/task.js';
+import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
@@ -24,7 +25,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -23,13 +23,19 @@ import { nodeServiceHandlers } from './node-service.js';
 import { Nodes } from './nodes.js';
 import { SchedulerLoop } from './scheduler-loop.js';
 import { EventLog } from './store/event-log.js';
-import { LEASE_TTL_MS, openState, type FleetState } from './store/jetstream.js';
+import { Backoff } from '../../common/backoff.js';
+import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openState, type FleetState } from './store/jetstream.js';
+import { clusterStatus } from './cluster-status.js';
+import { ReplicaRegistry, type ReplicaRecord } from './replica-registry.js';
 import { KvRecords } from './store/kv-records.js';
 import { LogStore } from './store/log-store.js';
 import { TaskIndex } from './task-index.js';
 import { Tasks } from './tasks.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
+const OPEN_STATE_TIMEOUT_MS = 120_000;
+/** How often a replica checks that JetStream answers; NOT_SERVING while it does not. */
+const STORE_PROBE_EVERY_MS = 2_000;
 
 export interface ControlPlaneOptions {
   listen: string;
@@ -43,6 +49,9 @@ export interface ControlPlaneOptions {
   cancelGraceMs?: number;
   adminToken?: string;
   clock?: Clock;
+  leaseTtlMs?: number;
+  /** HOST:PORT others reach this replica at, for `cluster status` (default: the listen address). */
+  advertise?: string;
 }
 
 export class ControlPlane {
@@ -57,6 +66,8 @@ export class ControlPlane {
   private lease: Lease | undefined;
   private scheduler: SchedulerLoop | undefined;
   private monitor: NodeMonitor | undefined;
+  private registry: ReplicaRegistry | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   boundPort = 0;
   natsUrl = '';
 
@@ -76,8 +87,15 @@ export class ControlPlane {
     }
     const servers = this.embedded ? [this.embedded.url] : options.natsUrls;
     this.natsUrl = servers.join(',');
-    this.state = await openState(
-      { servers, replicas: options.replicas, storage: options.storage, logsMaxBytes: options.logsMaxBytes, name: `fleet-control-plane-${this.replicaId}` },
+    this.state = await this.openStateWhenReady(
+      {
+        servers,
+        replicas: options.replicas,
+        storage: options.storage,
+        logsMaxBytes: options.logsMaxBytes,
+        name: `fleet-control-plane-${this.replicaId}`,
+        leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+      },
       log,
     );
     const { kv, js, nc } = this.state;
@@ -90,9 +108,11 @@ export class ControlPlane {
     const logs = new LogStore(js);
     await Promise.all([index.start(), nodes.start()]);
 
-    const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log));
-    const monitor = (this.monitor = new NodeMonitor(nodes, tasks, index, options.liveness, clock, log));
-    this.lease = new Lease(new KvRecords<LeaseRecord>(kv.leases, 'lease'), this.replicaId, LEASE_TTL_MS, clock, log, (leading) => {
+    const fence = () => this.lease?.fence() ?? null;
+    const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log, fence));
+    const monitor = (this.monitor = new NodeMonitor(nodes, tasks, index, options.liveness, clock, log, fence));
+    const leases = new KvRecords<LeaseRecord>(kv.leases, 'lease');
+    this.lease = new Lease(leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
       if (leading) {
         scheduler.start();
         monitor.start();
@@ -100,13 +120,31 @@ export class ControlPlane {
         scheduler.stop();
         monitor.stop();
       }
+      void this.registry?.refresh();
     });
 
     const { fleet, health } = loadProtos();
     const server = (this.server = new grpc.Server(CHANNEL_OPTIONS));
+    const registry = (this.registry = new ReplicaRegistry(
+      new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
+      { id: this.replicaId, address: options.advertise ?? options.listen },
+      () => ({ nodeSessions: this.sessions.count, leader: this.lease?.isLeader ?? false, serving: this.health.current === 'SERVING' }),
+      clock,
+      log,
+    ));
     server.addService(
       fleet.fleet.v1.FleetService.service,
-      fleetServiceHandlers({ admin: new Admin(admin.token), tasks, taskRecords, index, nodes, joinTokens, logs, log }),
+      fleetServiceHandlers({
+        admin: new Admin(admin.token),
+        tasks,
+        taskRecords,
+        index,
+        nodes,
+        joinTokens,
+        logs,
+        log,
+        clusterStatus: () => clusterStatus({ jsm: this.state!.jsm, registry, leases, replicaId: this.replicaId }),
+      }),
     );
     const sessionDeps = { tasks, index, nodes, logs, log, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness), cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
@@ -117,18 +155,48 @@ export class ControlPlane {
 
     this.lease.start();
     this.health.set('SERVING');
+    registry.start();
+    // Serving means JetStream answers: without it nothing can be written, and
+    // probes and load balancers should send callers elsewhere.
+    this.probeTimer = setInterval(() => {
+      this.state!.jsm.streams.info('KV_fleet_tasks').then(
+        () => this.health.set('SERVING'),
+        () => this.health.set('NOT_SERVING'),
+      );
+    }, STORE_PROBE_EVERY_MS);
     (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect') this.health.set('NOT_SERVING');
-        if (status.type === 'reconnect') this.health.set('SERVING');
       }
     })().catch(() => {});
     log.info({ listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded) }, 'control plane ready');
   }
 
+  /**
+   * JetStream may still be electing its leaders (a cluster starting, a server
+   * restarting): wait for it with backoff rather than exit. A configuration
+   * conflict is final.
+   */
+  private async openStateWhenReady(options: Parameters<typeof openState>[0], log: Logger): Promise<FleetState> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, multiplier: 2 });
+    const deadline = Date.now() + OPEN_STATE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        return await openState(options, log);
+      } catch (err) {
+        if (err instanceof ConfigConflictError || Date.now() > deadline) throw err;
+        const delayMs = backoff.next();
+        log.warn({ err: (err as Error).message, retryInMs: delayMs }, 'waiting for JetStream');
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
   /** Graceful: refuse new calls, let calls in flight finish, hand over the lease, close state. */
   async stop(): Promise<void> {
     this.health.set('NOT_SERVING');
+    clearInterval(this.probeTimer);
+    await this.registry?.stop();
     await this.lease?.stop();
     this.scheduler?.stop();
     this.monitor?.stop();

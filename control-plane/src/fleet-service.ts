@@ -9,6 +9,7 @@ import { isTaskActive, TASK_STATES, type NodeRecord, type Task, type TaskState }
 import { nodeToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
+import type { ClusterStatus } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
 import type { Node as NodeMsg } from '../../proto/gen/fleet/v1/Node.js';
 import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
@@ -30,6 +31,7 @@ export interface FleetServiceDeps {
   joinTokens: JoinTokens;
   logs: LogStore;
   log: Logger;
+  clusterStatus: () => Promise<ClusterStatus>;
 }
 
 function parseStates(states: readonly (string | number)[]): Set<TaskState> {
@@ -102,6 +104,7 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       log.info({ nodeId: node.id, deadlineMs: deadlineMs || DEFAULT_DRAIN_DEADLINE_MS }, 'node drain requested');
       return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
     }),
+    GetClusterStatus: unary(deps, async () => deps.clusterStatus()),
     WatchNode: (call) => {
       void streamNode(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
     },

@@ -15,6 +15,8 @@ const LEASE_KEY = 'leader';
 
 export interface LeaseRecord {
   holder: string;
+  /** The KV revision at which the holder took the lease: the fencing epoch. */
+  epoch: number;
   acquiredAtMs: number;
   renewedAtMs: number;
 }
@@ -52,6 +54,11 @@ export class Lease {
     return this.epoch;
   }
 
+  /** The epoch to fence a write with, or null when this replica must not act as leader. */
+  fence(): number | null {
+    return this.isLeader && this.clock.now() - this.lastRenewMs <= this.giveUpAfterMs ? this.epoch : null;
+  }
+
   start(): void {
     this.running = true;
     void this.tick();
@@ -82,7 +89,7 @@ export class Lease {
   private async renew(): Promise<void> {
     const now = this.clock.now();
     try {
-      const next = await this.records.update(LEASE_KEY, { holder: this.holder, acquiredAtMs: this.acquiredAtMs, renewedAtMs: now }, this.revision);
+      const next = await this.records.update(LEASE_KEY, { holder: this.holder, epoch: this.epoch, acquiredAtMs: this.acquiredAtMs, renewedAtMs: now }, this.revision);
       this.revision = next.revision;
       this.lastRenewMs = now;
     } catch (err) {
@@ -94,13 +101,15 @@ export class Lease {
   private async tryAcquire(): Promise<void> {
     const now = this.clock.now();
     try {
-      const created = await this.records.create(LEASE_KEY, { holder: this.holder, acquiredAtMs: now, renewedAtMs: now });
+      const created = await this.records.create(LEASE_KEY, { holder: this.holder, epoch: 0, acquiredAtMs: now, renewedAtMs: now });
       this.revision = created.revision;
       this.epoch = created.revision;
       this.lastRenewMs = now;
       this.acquiredAtMs = now;
       this.log.info({ epoch: this.epoch }, 'leadership acquired');
       this.onChange(true, this.epoch);
+      // The first renewal writes the epoch into the lease, for `cluster status`.
+      await this.renew();
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
     }

@@ -7,6 +7,7 @@ import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from '../../common/signals.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
+import { ConfigConflictError } from './store/jetstream.js';
 import { checkLiveness, DEFAULT_LIVENESS } from './node-health.js';
 
 function flag<T>(name: string, parse: (field: string, text: string) => T): (text: string) => T {
@@ -46,6 +47,8 @@ const program = new Command('fleet-control-plane')
   .option('--stop-margin <duration>', 'agents stop their containers this long before their node would be DOWN', flag('--stop-margin', parseDuration), DEFAULT_LIVENESS.stopMarginMs)
   .option('--breaker-threshold <n>', 'infrastructure failures in a row that cordon a node', flag('--breaker-threshold', positiveInt), DEFAULT_LIVENESS.breakerThreshold)
   .option('--breaker-probe <duration>', 'healthy time before an auto-cordoned node is uncordoned', flag('--breaker-probe', parseDuration), DEFAULT_LIVENESS.breakerProbeMs)
+  .option('--lease-ttl <duration>', 'the leader lease expires this long after its last renewal', flag('--lease-ttl', parseDuration), 3_000)
+  .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 
@@ -64,6 +67,8 @@ const opts = program.opts<{
   breakerThreshold: number;
   breakerProbe: number;
   cancelGrace: number;
+  leaseTtl: number;
+  advertise?: string;
 }>();
 
 const log = createLogger('control-plane');
@@ -76,7 +81,7 @@ const liveness = {
   breakerThreshold: opts.breakerThreshold,
   breakerProbeMs: opts.breakerProbe,
 };
-const livenessProblem = checkLiveness(liveness);
+const livenessProblem = checkLiveness(liveness) ?? (opts.leaseTtl < 1_000 ? '--lease-ttl: must be at least 1s' : null);
 if (livenessProblem) program.error(`error: ${livenessProblem}`);
 
 const controlPlane = new ControlPlane(
@@ -89,6 +94,8 @@ const controlPlane = new ControlPlane(
     logsMaxBytes: opts.logsMaxBytes,
     liveness,
     cancelGraceMs: opts.cancelGrace,
+    leaseTtlMs: opts.leaseTtl,
+    ...(opts.advertise ? { advertise: opts.advertise } : {}),
     adminToken: process.env.FLEET_ADMIN_TOKEN,
   },
   log,
@@ -96,7 +103,7 @@ const controlPlane = new ControlPlane(
 
 installSignalHandlers(log, () => controlPlane.stop());
 controlPlane.start().catch(async (err: unknown) => {
-  if (err instanceof NatsServerMissingError) {
+  if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError) {
     process.stderr.write(`fleet-control-plane: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'control plane failed to start');

@@ -24,6 +24,7 @@ export class NodeMonitor {
     private readonly settings: LivenessSettings,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly fence: () => number | null,
   ) {}
 
   start(): void {
@@ -36,6 +37,7 @@ export class NodeMonitor {
 
   stop(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private async tick(): Promise<void> {
@@ -53,7 +55,11 @@ export class NodeMonitor {
         judgingSinceMs: this.judgingSinceMs,
         settings: this.settings,
       });
-      for (const action of actions) await this.apply(action).catch((err: unknown) => this.log.warn({ nodeId: action.nodeId, action: action.kind, err: errorMessage(err) }, 'node action failed'));
+      for (const action of actions) {
+        // Leadership can end mid-pass: no action after it has.
+        if (this.fence() === null || this.timer === undefined) break;
+        await this.apply(action).catch((err: unknown) => this.log.warn({ nodeId: action.nodeId, action: action.kind, err: errorMessage(err) }, 'node action failed'));
+      }
     } finally {
       this.busy = false;
     }

@@ -28,6 +28,8 @@ export class SchedulerLoop {
     private readonly nodes: Nodes,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** The leader's epoch, or null once leadership is gone: checked before every write. */
+    private readonly fence: () => number | null,
   ) {}
 
   start(): void {
@@ -81,7 +83,13 @@ export class SchedulerLoop {
       this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, plan.wakeAtMs - now));
     }
     if (plan.assignments.length === 0) return;
-    const results = await Promise.allSettled(plan.assignments.map((a) => this.tasks.assign(a.taskId, a.nodeId)));
+    const results = await Promise.allSettled(
+      plan.assignments.map(async (a) => {
+        const epoch = this.fence();
+        if (epoch === null || !this.running) return false;
+        return this.tasks.assign(a.taskId, a.nodeId, epoch);
+      }),
+    );
     const failed = results.filter((r) => r.status === 'rejected');
     if (failed.length > 0) {
       this.log.warn({ failed: failed.length, err: (failed[0] as PromiseRejectedResult).reason?.message }, 'assignments failed; retrying');

@@ -58,7 +58,7 @@ export function newTask(id: string, spec: TaskSpec, now: number): Task {
   };
 }
 
-export function assignTask(task: Task, attemptId: string, nodeId: string, now: number): Task {
+export function assignTask(task: Task, attemptId: string, nodeId: string, now: number, leaderEpoch = 0): Task {
   if (task.state !== 'PENDING' || task.cancelRequested) {
     throw new PreconditionError(`task ${task.id} is ${task.state}, not PENDING`);
   }
@@ -71,6 +71,7 @@ export function assignTask(task: Task, attemptId: string, nodeId: string, now: n
     startedAtMs: 0,
     finishedAtMs: 0,
     containerId: '',
+    ...(leaderEpoch ? { leaderEpoch } : {}),
   };
   return { ...task, state: 'ASSIGNED', attempts: [...task.attempts, attempt], updatedAtMs: now, notBeforeMs: 0, message: `assigned to ${nodeId}` };
 }

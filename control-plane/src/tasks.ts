@@ -81,15 +81,15 @@ export class Tasks {
   }
 
   /** Returns false when the task moved on meanwhile (another leader, a cancel). */
-  async assign(taskId: string, nodeId: string): Promise<boolean> {
+  async assign(taskId: string, nodeId: string, leaderEpoch: number): Promise<boolean> {
     const attemptId = newId('att', this.clock.now());
     try {
       const { changed } = await this.records.modify(taskId, (task) =>
-        task.state === 'PENDING' && !task.cancelRequested ? assignTask(task, attemptId, nodeId, this.clock.now()) : null,
+        task.state === 'PENDING' && !task.cancelRequested ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch) : null,
       );
       if (changed) {
-        this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId });
-        this.log.info({ taskId, attemptId, nodeId }, 'task assigned');
+        this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId, leaderEpoch });
+        this.log.info({ taskId, attemptId, nodeId, leaderEpoch }, 'task assigned');
       }
       return changed;
     } catch (err) {

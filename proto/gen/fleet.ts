@@ -10,6 +10,7 @@ import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
+import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from './fleet/v1/ClusterStatus';
 import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from './fleet/v1/CordonNodeRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
@@ -19,11 +20,13 @@ import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _flee
 import type { EnrollRequest as _fleet_v1_EnrollRequest, EnrollRequest__Output as _fleet_v1_EnrollRequest__Output } from './fleet/v1/EnrollRequest';
 import type { EnrollResponse as _fleet_v1_EnrollResponse, EnrollResponse__Output as _fleet_v1_EnrollResponse__Output } from './fleet/v1/EnrollResponse';
 import type { FleetServiceClient as _fleet_v1_FleetServiceClient, FleetServiceDefinition as _fleet_v1_FleetServiceDefinition } from './fleet/v1/FleetService';
+import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from './fleet/v1/GetClusterStatusRequest';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from './fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from './fleet/v1/GetTaskRequest';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat';
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from './fleet/v1/HeartbeatAck';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello';
+import type { LeaderStatus as _fleet_v1_LeaderStatus, LeaderStatus__Output as _fleet_v1_LeaderStatus__Output } from './fleet/v1/LeaderStatus';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from './fleet/v1/ListNodesResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from './fleet/v1/ListTasksRequest';
@@ -34,8 +37,11 @@ import type { NodeMessage as _fleet_v1_NodeMessage, NodeMessage__Output as _flee
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from './fleet/v1/NodeRef';
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from './fleet/v1/NodeResources';
 import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefinition as _fleet_v1_NodeServiceDefinition } from './fleet/v1/NodeService';
+import type { ReplicaStatus as _fleet_v1_ReplicaStatus, ReplicaStatus__Output as _fleet_v1_ReplicaStatus__Output } from './fleet/v1/ReplicaStatus';
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
+import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
+import type { StreamStatus as _fleet_v1_StreamStatus, StreamStatus__Output as _fleet_v1_StreamStatus__Output } from './fleet/v1/StreamStatus';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from './fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from './fleet/v1/Task';
 import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from './fleet/v1/TaskSpec';
@@ -58,6 +64,7 @@ export interface ProtoGrpcType {
       AttemptState: EnumTypeDefinition
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
+      ClusterStatus: MessageTypeDefinition<_fleet_v1_ClusterStatus, _fleet_v1_ClusterStatus__Output>
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
       CordonNodeRequest: MessageTypeDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_CordonNodeRequest__Output>
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
@@ -68,11 +75,13 @@ export interface ProtoGrpcType {
       EnrollResponse: MessageTypeDefinition<_fleet_v1_EnrollResponse, _fleet_v1_EnrollResponse__Output>
       FailureKind: EnumTypeDefinition
       FleetService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_FleetServiceClient> & { service: _fleet_v1_FleetServiceDefinition }
+      GetClusterStatusRequest: MessageTypeDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_GetClusterStatusRequest__Output>
       GetTaskLogsRequest: MessageTypeDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_GetTaskLogsRequest__Output>
       GetTaskRequest: MessageTypeDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_GetTaskRequest__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       HeartbeatAck: MessageTypeDefinition<_fleet_v1_HeartbeatAck, _fleet_v1_HeartbeatAck__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      LeaderStatus: MessageTypeDefinition<_fleet_v1_LeaderStatus, _fleet_v1_LeaderStatus__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
       ListNodesResponse: MessageTypeDefinition<_fleet_v1_ListNodesResponse, _fleet_v1_ListNodesResponse__Output>
       ListTasksRequest: MessageTypeDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksRequest__Output>
@@ -85,8 +94,11 @@ export interface ProtoGrpcType {
       NodeResources: MessageTypeDefinition<_fleet_v1_NodeResources, _fleet_v1_NodeResources__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_NodeServiceClient> & { service: _fleet_v1_NodeServiceDefinition }
       NodeStatus: EnumTypeDefinition
+      ReplicaStatus: MessageTypeDefinition<_fleet_v1_ReplicaStatus, _fleet_v1_ReplicaStatus__Output>
       ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
+      StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>
+      StreamStatus: MessageTypeDefinition<_fleet_v1_StreamStatus, _fleet_v1_StreamStatus__Output>
       SubmitTaskRequest: MessageTypeDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_SubmitTaskRequest__Output>
       Task: MessageTypeDefinition<_fleet_v1_Task, _fleet_v1_Task__Output>
       TaskSpec: MessageTypeDefinition<_fleet_v1_TaskSpec, _fleet_v1_TaskSpec__Output>

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
-import { startNats, type TestNats } from './nats.js';
+import { freePort, startNats, TestNatsCluster, type TestNats } from './nats.js';
 import { TestProcess } from './process.js';
 import { BIN, requireBuild, requireDocker } from './requirements.js';
 
@@ -55,7 +55,11 @@ export const NODE_LABEL = 'io.cline-fleet.node';
 export class TestFleet {
   readonly dir = mkdtempSync(join(tmpdir(), 'fleet-test-'));
   nats: TestNats | undefined;
-  controlPlane: TestProcess | undefined;
+  natsCluster: TestNatsCluster | undefined;
+  /** Every replica; `controlPlane` is the first. */
+  readonly controlPlanes: Array<TestProcess | undefined> = [];
+  readonly ports: number[] = [];
+  /** All replicas' addresses, comma-separated: what agents and fleetctl are given. */
   server = '';
   port = 0;
   listenHost = '127.0.0.1';
@@ -64,15 +68,27 @@ export class TestFleet {
   docker!: Docker;
   readonly startedAt = new Date();
 
-  static async start(options: { agents: AgentSpec[]; embedded?: boolean; controlPlaneArgs?: string[]; listenHost?: string }): Promise<TestFleet> {
+  static async start(options: {
+    agents: AgentSpec[];
+    embedded?: boolean;
+    controlPlaneArgs?: string[];
+    listenHost?: string;
+    /** Control-plane replicas (default 1). */
+    replicas?: number;
+    /** nats-servers in a JetStream cluster (default: one standalone server). */
+    natsCluster?: number;
+  }): Promise<TestFleet> {
     const fleet = new TestFleet();
     try {
       requireBuild();
       fleet.docker = await requireDocker();
-      if (!options.embedded) fleet.nats = await startNats(fleet.dir);
+      if (options.natsCluster) fleet.natsCluster = await TestNatsCluster.start(fleet.dir, options.natsCluster);
+      else if (!options.embedded) fleet.nats = await startNats(fleet.dir);
       fleet.listenHost = options.listenHost ?? '127.0.0.1';
       fleet.controlPlaneArgs = options.controlPlaneArgs ?? [];
-      await fleet.startControlPlane();
+      const replicas = options.replicas ?? 1;
+      for (let i = 0; i < replicas; i++) fleet.ports.push(await freePort());
+      await Promise.all(fleet.ports.map((_, i) => fleet.startControlPlane(i)));
       for (const spec of options.agents) await fleet.addAgent(spec);
     } catch (err) {
       await fleet.stop();
@@ -81,15 +97,34 @@ export class TestFleet {
     return fleet;
   }
 
-  /** Starts (or restarts, on the same port) the control plane. */
-  async startControlPlane(): Promise<void> {
-    const listen = `${this.listenHost}:${this.port}`;
-    const args = [BIN.controlPlane, '--listen', listen, '--data-dir', join(this.dir, 'control-plane'), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s', ...this.controlPlaneArgs];
+  get controlPlane(): TestProcess | undefined {
+    return this.controlPlanes[0];
+  }
+
+  /** Starts (or restarts, on the same port) control-plane replica `i`. */
+  async startControlPlane(i = 0, extraArgs: string[] = []): Promise<TestProcess> {
+    if (this.ports[i] === undefined) this.ports[i] = await freePort();
+    const suffix = i === 0 ? '' : `-${i + 1}`;
+    const args = [BIN.controlPlane, '--listen', `${this.listenHost}:${this.ports[i]}`, '--data-dir', join(this.dir, `control-plane${suffix}`), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s'];
     if (this.nats) args.push('--nats', this.nats.url);
-    this.controlPlane = new TestProcess('control-plane', process.execPath, args, join(this.dir, 'control-plane.log'), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug' });
-    const ready = await this.controlPlane.waitForLog('control plane ready');
-    this.port = Number(ready.port);
-    this.server = `127.0.0.1:${this.port}`;
+    if (this.natsCluster) args.push('--nats', this.natsCluster.urls.join(','), '--replicas', String(this.natsCluster.nodes.length));
+    // The test's own flags last: they win.
+    args.push(...this.controlPlaneArgs, ...extraArgs);
+    const cp = new TestProcess(`control-plane${suffix}`, process.execPath, args, join(this.dir, `control-plane${suffix}.log`), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug' });
+    this.controlPlanes[i] = cp;
+    await cp.waitForLog('control plane ready', 60_000);
+    this.port = this.ports[0]!;
+    this.server = this.ports.map((p) => `127.0.0.1:${p}`).join(',');
+    return cp;
+  }
+
+  /** The replica holding the leader lease, by its log (the last leadership change each logged). */
+  leaderIndex(): number {
+    return this.controlPlanes.findIndex((cp) => {
+      if (!cp || cp.child.exitCode !== null || cp.child.signalCode !== null) return false;
+      const changes = cp.logLines().filter((l) => l.msg === 'leadership acquired' || l.msg === 'leadership lost');
+      return changes.at(-1)?.msg === 'leadership acquired';
+    });
   }
 
   async addAgent(spec: AgentSpec, options: AgentOptions = {}): Promise<Agent> {
@@ -192,8 +227,9 @@ export class TestFleet {
 
   async stop(): Promise<void> {
     await Promise.all(this.agents.map((a) => a.process?.stop('SIGKILL')));
-    await this.controlPlane?.stop();
+    await Promise.all(this.controlPlanes.map((cp) => cp?.stop()));
     await this.nats?.stop();
+    await this.natsCluster?.stop();
     if (this.docker) for (const c of await this.containers().catch(() => [])) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     if (!process.env.FLEET_TEST_KEEP) rmSync(this.dir, { recursive: true, force: true });
   }

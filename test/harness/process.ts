@@ -61,6 +61,15 @@ export class TestProcess {
     throw new Error(`${this.name} did not log "${msg}" within ${timeoutMs}ms:\n${this.output.slice(-3000)}`);
   }
 
+  async waitForText(text: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text)) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}) before printing "${text}":\n${this.output.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not print "${text}" within ${timeoutMs}ms:\n${this.output.slice(-3000)}`);
+      await sleep(50);
+    }
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     this.child.kill(signal);

@@ -8,7 +8,7 @@ import type { Logger } from '../../../common/logger.js';
 
 export type FleetEvent =
   | { type: 'task.submitted'; taskId: string }
-  | { type: 'task.assigned'; taskId: string; attemptId: string; nodeId: string }
+  | { type: 'task.assigned'; taskId: string; attemptId: string; nodeId: string; leaderEpoch: number }
   | { type: 'task.started'; taskId: string; attemptId: string; nodeId: string }
   | { type: 'task.attempt_finished'; taskId: string; attemptId: string; nodeId: string; state: string; exitCode?: number; taskState: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }

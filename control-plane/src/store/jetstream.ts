@@ -16,7 +16,11 @@ export const BUCKETS = {
   joinTokens: 'fleet_join_tokens',
   idempotency: 'fleet_idempotency',
   leases: 'fleet_leases',
+  replicas: 'fleet_replicas',
 } as const;
+
+/** A replica's registration expires this long after its last refresh. */
+export const REPLICA_TTL_MS = 15_000;
 
 export const STREAMS = {
   events: { name: 'FLEET_EVENTS', subjects: ['fleet.events.>'] },
@@ -28,7 +32,12 @@ const EVENTS_MAX_AGE_MS = 30 * 86_400_000;
 const LOGS_MAX_AGE_MS = 7 * 86_400_000;
 /** A resent log chunk inside this window is dropped by JetStream's de-duplication. */
 const LOGS_DUPLICATE_WINDOW_MS = 10 * 60_000;
-export const LEASE_TTL_MS = 10_000;
+/**
+ * The leader lease expires this long after its last renewal. Short, so that
+ * scheduling resumes within a few seconds after the leader dies; the holder
+ * renews four times per TTL and gives up well before it runs out.
+ */
+export const DEFAULT_LEASE_TTL_MS = 3_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface StateOptions {
@@ -38,13 +47,25 @@ export interface StateOptions {
   storage: 'file' | 'memory';
   logsMaxBytes: number;
   name: string;
+  leaseTtlMs: number;
+}
+
+/** The existing JetStream state was made with settings other than this replica's. */
+export class ConfigConflictError extends Error {
+  constructor(readonly differences: string[]) {
+    super(
+      `refusing to run: the JetStream state was created with other settings than this replica's:\n  ${differences.join('\n  ')}\n` +
+        'Start this replica with the settings the cluster already has (--replicas, --storage), or change the streams first (nats stream edit).',
+    );
+    this.name = 'ConfigConflictError';
+  }
 }
 
 export interface FleetState {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  kv: { tasks: KV; nodes: KV; joinTokens: KV; idempotency: KV; leases: KV };
+  kv: { tasks: KV; nodes: KV; joinTokens: KV; idempotency: KV; leases: KV; replicas: KV };
   close(): Promise<void>;
 }
 
@@ -77,32 +98,32 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
     const js = jetstream(nc, { timeout: 10_000 });
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     const storage = options.storage === 'file' ? StorageType.File : StorageType.Memory;
+    const plan = statePlan(options, storage);
+    // Check everything before creating anything: a conflicting replica changes nothing.
+    const differences: string[] = [];
+    for (const wanted of plan) {
+      const existing = await jsm.streams.info(wanted.name).catch(() => null);
+      if (existing) differences.push(...compareStream(wanted, existing.config));
+    }
+    if (differences.length > 0) throw new ConfigConflictError(differences);
     const kvm = new Kvm(js);
-    const bucket = (name: string, extra: { history?: number; ttl?: number } = {}) =>
-      kvm.create(name, { replicas: options.replicas, storage, history: extra.history ?? 1, ...(extra.ttl ? { ttl: extra.ttl } : {}) });
-    const kv = {
-      tasks: await bucket(BUCKETS.tasks, { history: 5 }),
-      nodes: await bucket(BUCKETS.nodes),
-      joinTokens: await bucket(BUCKETS.joinTokens),
-      idempotency: await bucket(BUCKETS.idempotency),
-      leases: await bucket(BUCKETS.leases, { ttl: LEASE_TTL_MS }),
+    const open = async (bucket: string, extra: { history: number; ttl?: number }) => {
+      const exists = await jsm.streams.info(`KV_${bucket}`).then(() => true, () => false);
+      return exists
+        ? kvm.open(bucket)
+        : kvm.create(bucket, { replicas: options.replicas, storage, history: extra.history, ...(extra.ttl ? { ttl: extra.ttl } : {}) });
     };
-    await ensureStream(jsm, {
-      name: STREAMS.events.name,
-      subjects: [...STREAMS.events.subjects],
-      storage,
-      num_replicas: options.replicas,
-      max_age: EVENTS_MAX_AGE_MS * NANOS_PER_MS,
-    });
-    await ensureStream(jsm, {
-      name: STREAMS.logs.name,
-      subjects: [...STREAMS.logs.subjects],
-      storage,
-      num_replicas: options.replicas,
-      max_age: LOGS_MAX_AGE_MS * NANOS_PER_MS,
-      max_bytes: options.logsMaxBytes,
-      duplicate_window: LOGS_DUPLICATE_WINDOW_MS * NANOS_PER_MS,
-    });
+    const kv = {
+      tasks: await open(BUCKETS.tasks, { history: 5 }),
+      nodes: await open(BUCKETS.nodes, { history: 1 }),
+      joinTokens: await open(BUCKETS.joinTokens, { history: 1 }),
+      idempotency: await open(BUCKETS.idempotency, { history: 1 }),
+      leases: await open(BUCKETS.leases, { history: 1, ttl: options.leaseTtlMs }),
+      replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
+    };
+    for (const stream of plan.filter((s) => !s.name.startsWith('KV_'))) {
+      if (!(await jsm.streams.info(stream.name).then(() => true, () => false))) await jsm.streams.add(stream);
+    }
     return {
       nc,
       js,
@@ -114,16 +135,53 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
     };
   } catch (err) {
     await nc.close().catch(() => {});
+    if (err instanceof ConfigConflictError) throw err;
     throw new UnavailableError(`cannot set up JetStream state: ${(err as Error).message}`, { cause: err });
   }
 }
 
-type StreamSettings = Parameters<JetStreamManager['streams']['add']>[0];
+type StreamSettings = Parameters<JetStreamManager['streams']['add']>[0] & { name: string };
 
-async function ensureStream(jsm: JetStreamManager, config: StreamSettings & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.info(config.name);
-  } catch {
-    await jsm.streams.add(config);
+/** Every stream this replica needs (KV buckets are streams named KV_<bucket>) and the settings that must agree. */
+function statePlan(options: StateOptions, storage: StreamSettings['storage']): StreamSettings[] {
+  const kv = (bucket: string, maxAgeMs = 0): StreamSettings => ({ name: `KV_${bucket}`, storage, num_replicas: options.replicas, max_age: maxAgeMs * NANOS_PER_MS });
+  return [
+    kv(BUCKETS.tasks),
+    kv(BUCKETS.nodes),
+    kv(BUCKETS.joinTokens),
+    kv(BUCKETS.idempotency),
+    kv(BUCKETS.leases, options.leaseTtlMs),
+    kv(BUCKETS.replicas, REPLICA_TTL_MS),
+    {
+      name: STREAMS.events.name,
+      subjects: [...STREAMS.events.subjects],
+      storage,
+      num_replicas: options.replicas,
+      max_age: EVENTS_MAX_AGE_MS * NANOS_PER_MS,
+    },
+    {
+      name: STREAMS.logs.name,
+      subjects: [...STREAMS.logs.subjects],
+      storage,
+      num_replicas: options.replicas,
+      max_age: LOGS_MAX_AGE_MS * NANOS_PER_MS,
+      max_bytes: options.logsMaxBytes,
+      duplicate_window: LOGS_DUPLICATE_WINDOW_MS * NANOS_PER_MS,
+    },
+  ];
+}
+
+/** What differs between the settings wanted and a stream's, in words an operator can act on. */
+export function compareStream(wanted: StreamSettings, existing: Partial<StreamSettings>): string[] {
+  const out: string[] = [];
+  if (existing.num_replicas !== undefined && existing.num_replicas !== wanted.num_replicas) {
+    out.push(`${wanted.name}: ${existing.num_replicas} replica(s), this replica wants ${wanted.num_replicas} (--replicas)`);
   }
+  if (existing.storage !== undefined && existing.storage !== wanted.storage) {
+    out.push(`${wanted.name}: ${existing.storage} storage, this replica wants ${wanted.storage} (--storage)`);
+  }
+  if (wanted.name.startsWith('KV_fleet_leases') && existing.max_age !== undefined && existing.max_age !== wanted.max_age) {
+    out.push(`${wanted.name}: lease TTL ${Number(existing.max_age) / NANOS_PER_MS}ms, this replica wants ${Number(wanted.max_age) / NANOS_PER_MS}ms (--lease-ttl)`);
+  }
+  return out;
 }

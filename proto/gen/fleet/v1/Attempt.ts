@@ -16,6 +16,7 @@ export interface Attempt {
   'finishedAtMs'?: (number | string | Long);
   'containerId'?: (string);
   'stopRequested'?: (string);
+  'leaderEpoch'?: (number | string | Long);
   '_exitCode'?: "exitCode";
 }
 
@@ -31,5 +32,6 @@ export interface Attempt__Output {
   'finishedAtMs': (number);
   'containerId': (string);
   'stopRequested': (string);
+  'leaderEpoch': (number);
   '_exitCode'?: "exitCode";
 }

@@ -3,10 +3,12 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from '../../fleet/v1/CancelTaskRequest';
+import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from '../../fleet/v1/ClusterStatus';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from '../../fleet/v1/CordonNodeRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from '../../fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from '../../fleet/v1/CreateJoinTokenResponse';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from '../../fleet/v1/DrainNodeRequest';
+import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from '../../fleet/v1/GetClusterStatusRequest';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from '../../fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from '../../fleet/v1/GetTaskRequest';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
@@ -55,6 +57,15 @@ export interface FleetServiceClient extends grpc.Client {
   drainNode(argument: _fleet_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   drainNode(argument: _fleet_v1_DrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   drainNode(argument: _fleet_v1_DrainNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  
+  GetClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   
   GetTask(argument: _fleet_v1_GetTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   GetTask(argument: _fleet_v1_GetTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
@@ -127,6 +138,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   DrainNode: grpc.handleUnaryCall<_fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node>;
   
+  GetClusterStatus: grpc.handleUnaryCall<_fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus>;
+  
   GetTask: grpc.handleUnaryCall<_fleet_v1_GetTaskRequest__Output, _fleet_v1_Task>;
   
   GetTaskLogs: grpc.handleServerStreamingCall<_fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk>;
@@ -150,6 +163,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
+  GetClusterStatus: MethodDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_ClusterStatus, _fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus__Output>
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
