@@ -4,6 +4,7 @@
  * calls that never reached a replica.
  */
 import * as grpc from '@grpc/grpc-js';
+import { Backoff } from '../../common/backoff.js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
 import type { ClusterStatus__Output } from '../../proto/gen/fleet/v1/ClusterStatus.js';
@@ -24,6 +25,9 @@ import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskReque
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 
 export const CALL_DEADLINE_MS = 30_000;
+/** Rounds over every server before giving up, and the jittered pause between them. */
+const FAILOVER_ROUNDS = 3;
+const FAILOVER_BACKOFF = { initialMs: 1_000, maxMs: 4_000, multiplier: 2 };
 
 export class CliError extends Error {
   constructor(
@@ -90,18 +94,26 @@ export class FleetClient {
   watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
   taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
 
-  /** Tries each server in turn while the answer is UNAVAILABLE (the call never reached a replica). */
+  /**
+   * Tries each server in turn while the answer is UNAVAILABLE; when every one
+   * was, tries them all again after a jittered backoff (a failover takes a few
+   * seconds). Safe for writes: submissions carry an idempotency key.
+   */
   private async unary<Res>(method: string, request: unknown): Promise<Res> {
     let last: unknown;
-    for (const client of this.clients) {
-      const fn = (client as unknown as Record<string, UnaryFn>)[method]!;
-      try {
-        return await new Promise<Res>((resolve, reject) =>
-          fn.call(client, request, this.metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res as Res))),
-        );
-      } catch (err) {
-        last = err;
-        if ((err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) break;
+    const backoff = new Backoff(FAILOVER_BACKOFF);
+    for (let round = 0; round < FAILOVER_ROUNDS; round++) {
+      if (round > 0) await new Promise((r) => setTimeout(r, backoff.next()));
+      for (const client of this.clients) {
+        const fn = (client as unknown as Record<string, UnaryFn>)[method]!;
+        try {
+          return await new Promise<Res>((resolve, reject) =>
+            fn.call(client, request, this.metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err, res) => (err ? reject(err) : resolve(res as Res))),
+          );
+        } catch (err) {
+          last = err;
+          if ((err as grpc.ServiceError).code !== grpc.status.UNAVAILABLE) throw explain(err, this.servers);
+        }
       }
     }
     throw explain(last, this.servers);

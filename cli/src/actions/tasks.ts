@@ -1,4 +1,5 @@
 /** Task actions: do the work for `fleetctl task …`, given typed input. */
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../../common/errors.js';
 import { isTerminal, type TaskState } from '../../../common/model.js';
@@ -75,7 +76,8 @@ export function buildSpec(input: SubmitInput): TaskSpec {
     resources: { cpus: input.cpus ?? 0, memoryBytes: input.memoryBytes ?? 0 },
     workingDir: input.workingDir ?? '',
     priority: input.priority,
-    idempotencyKey: input.idempotencyKey ?? '',
+    // Always a key: a submission retried after a replica failed mid-call must not make a second task.
+    idempotencyKey: input.idempotencyKey ?? `fleetctl-${randomUUID()}`,
   };
   // The same validation the control plane does, so a bad flag fails before any call.
   try {

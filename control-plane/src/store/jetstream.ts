@@ -19,6 +19,9 @@ export const BUCKETS = {
   replicas: 'fleet_replicas',
 } as const;
 
+/** A second submission with the same idempotency key within this window returns the first task. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+
 /** A replica's registration expires this long after its last refresh. */
 export const REPLICA_TTL_MS = 15_000;
 
@@ -117,7 +120,7 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
       tasks: await open(BUCKETS.tasks, { history: 5 }),
       nodes: await open(BUCKETS.nodes, { history: 1 }),
       joinTokens: await open(BUCKETS.joinTokens, { history: 1 }),
-      idempotency: await open(BUCKETS.idempotency, { history: 1 }),
+      idempotency: await open(BUCKETS.idempotency, { history: 1, ttl: IDEMPOTENCY_WINDOW_MS }),
       leases: await open(BUCKETS.leases, { history: 1, ttl: options.leaseTtlMs }),
       replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
     };
@@ -149,7 +152,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.tasks),
     kv(BUCKETS.nodes),
     kv(BUCKETS.joinTokens),
-    kv(BUCKETS.idempotency),
+    kv(BUCKETS.idempotency, IDEMPOTENCY_WINDOW_MS),
     kv(BUCKETS.leases, options.leaseTtlMs),
     kv(BUCKETS.replicas, REPLICA_TTL_MS),
     {
