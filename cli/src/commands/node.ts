@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import { parseDuration } from '../../../common/duration.js';
-import type { ValidationError } from '../../../common/errors.js';
-import { CliError } from '../client.js';
+import { durationFlag } from './flags.js';
 import type { Context } from '../context.js';
 import { cordonNode, drainNode, listNodes, uncordonNode } from '../actions/nodes.js';
 
@@ -26,13 +24,7 @@ export function nodeCommand(ctx: () => Context): Command {
     .command('drain')
     .description('take no new work; stop what still runs at the deadline and requeue it elsewhere')
     .argument('<node>', 'node id or name')
-    .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', (t: string) => {
-      try {
-        return parseDuration('--deadline', t);
-      } catch (err) {
-        throw new CliError((err as ValidationError).message, 2);
-      }
-    })
+    .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', durationFlag('--deadline'))
     .option('--wait', 'show progress until no fleet container is left on the node')
     .action(async (ref: string, o) => drainNode(ctx(), ref, o.deadline ?? 0, Boolean(o.wait)));
   return node;

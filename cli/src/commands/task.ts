@@ -1,42 +1,12 @@
 /** `fleetctl task …`: declares options and builds typed input for the actions. */
 import { Command, Option } from 'commander';
-import { parseDuration, parseSize } from '../../../common/duration.js';
+import { parseSize } from '../../../common/duration.js';
+import { durationFlag, flagValue, keyValue, selectors, wholeNumber } from './flags.js';
 import { ValidationError } from '../../../common/errors.js';
 import { TASK_STATES, type TaskState } from '../../../common/model.js';
 import type { Context } from '../context.js';
 import { cancelTask, followTaskLogs, getTask, listTasks, submitTask, type SubmitInput } from '../actions/tasks.js';
 import { CliError } from '../client.js';
-
-function keyValue(flag: string) {
-  return (text: string, previous: Record<string, string>): Record<string, string> => {
-    const eq = text.indexOf('=');
-    if (eq <= 0) throw new CliError(`${flag}: "${text.slice(0, 80)}" is not KEY=VALUE`, 2);
-    return { ...previous, [text.slice(0, eq)]: text.slice(eq + 1) };
-  };
-}
-
-function selectors(text: string, previous: Record<string, string>): Record<string, string> {
-  return text.split(',').filter(Boolean).reduce((acc, pair) => keyValue('--label-selector')(pair, acc), previous);
-}
-
-function flagValue<T>(flag: string, parse: (field: string, text: string) => T) {
-  return (text: string): T => {
-    try {
-      return parse(flag, text);
-    } catch (err) {
-      throw new CliError(err instanceof ValidationError ? err.message : String(err), 2);
-    }
-  };
-}
-
-function wholeNumber(flag: string, min: number) {
-  return flagValue(flag, (field, text) => {
-    if (!/^-?\d+$/.test(text.trim())) throw new ValidationError(field, `"${text}" is not a whole number`);
-    const n = Number(text);
-    if (n < min) throw new ValidationError(field, min === 0 ? `must not be negative, got ${n}` : `must be at least ${min}, got ${n}`);
-    return n;
-  });
-}
 
 function cpus(text: string): number {
   const n = Number(text);
@@ -59,10 +29,10 @@ export function taskCommand(ctx: () => Context): Command {
     .requiredOption('--image <image>', 'container image to run')
     .option('--env <KEY=VALUE>', 'environment variable (repeatable)', keyValue('--env'), {})
     .option('--label-selector <k=v>', 'run only on nodes with this label (repeatable or comma-separated)', selectors, {})
-    .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', flagValue('--timeout', parseDuration))
+    .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', durationFlag('--timeout'))
     .option('--retries <n>', 'retries after a failed attempt', wholeNumber('--retries', 0), 0)
-    .option('--backoff <duration>', 'delay ceiling before the first retry (full jitter; default 1s)', flagValue('--backoff', parseDuration))
-    .option('--max-backoff <duration>', 'largest delay between retries (default 5m)', flagValue('--max-backoff', parseDuration))
+    .option('--backoff <duration>', 'delay ceiling before the first retry (full jitter; default 1s)', durationFlag('--backoff'))
+    .option('--max-backoff <duration>', 'largest delay between retries (default 5m)', durationFlag('--max-backoff'))
     .option('--backoff-multiplier <x>', 'growth of the delay per retry (default 2)', flagValue('--backoff-multiplier', (f, t) => {
       const n = Number(t);
       if (t.trim() === '' || !Number.isFinite(n)) throw new ValidationError(f, `"${t}" is not a number`);
