@@ -42,6 +42,7 @@ const LOGS_DUPLICATE_WINDOW_MS = 10 * 60_000;
  */
 export const DEFAULT_LEASE_TTL_MS = 3_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+const JETSTREAM_TIMEOUT_MS = 5_000;
 
 export interface StateOptions {
   servers: string[];
@@ -79,8 +80,9 @@ export async function connectNats(servers: string[], name: string, log: Logger):
       name,
       timeout: CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      reconnectJitter: 500,
+      // Back on another server of the cluster quickly when one dies.
+      reconnectTimeWait: 250,
+      reconnectJitter: 250,
     });
     (async () => {
       for await (const status of nc.status()) {
@@ -98,8 +100,10 @@ export async function connectNats(servers: string[], name: string, log: Logger):
 export async function openState(options: StateOptions, log: Logger): Promise<FleetState> {
   const nc = await connectNats(options.servers, options.name, log);
   try {
-    const js = jetstream(nc, { timeout: 10_000 });
-    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    // A write stuck longer than this is failing (no stream leader, no quorum):
+    // report UNAVAILABLE so that the caller retries, perhaps on another replica.
+    const js = jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS });
+    const jsm = await jetstreamManager(nc, { timeout: JETSTREAM_TIMEOUT_MS });
     const storage = options.storage === 'file' ? StorageType.File : StorageType.Memory;
     const plan = statePlan(options, storage);
     // Check everything before creating anything: a conflicting replica changes nothing.
