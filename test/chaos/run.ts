@@ -106,6 +106,7 @@ try {
   const submissions: Submission[] = [];
   const inFlight = new Set<Promise<void>>();
   let refused = 0;
+  const refusals = new Map<string, number>();
   const submitOne = async (n: number) => {
     const key = `chaos-${SEED}-${n}`;
     const sleepS = (0.2 + random() * 2.8).toFixed(1);
@@ -118,8 +119,11 @@ try {
         record.taskId = task.id;
         record.ackedAtMs = Date.now();
         return;
-      } catch {
+      } catch (err) {
         refused++;
+        const e = err as grpc.ServiceError;
+        const reason = `${grpc.status[e.code] ?? 'ERROR'}: ${String(e.details ?? e.message).replace(/[0-9a-z]{19}/g, '…').slice(0, 90)}`;
+        refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
         await sleep(250);
       }
     }
@@ -235,6 +239,7 @@ try {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`chaos run: seed ${SEED}, ${DURATION_MS / 1000}s, ${faults.length} faults (${[...new Set(faults.map((f) => f.kind))].join(', ')})`);
   out(`  submissions acknowledged: ${verdict.acknowledged} of ${submissions.length} (${refused} refused tries were retried with the same idempotency key)`);
+  for (const [reason, n] of [...refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)) out(`    refused ${n}x: ${reason}`);
   out(`  terminal states: ${JSON.stringify(verdict.terminal)}; attempts ${verdict.attempts}, of which LOST ${verdict.lostAttempts}`);
   out(`  acknowledged tasks lost: ${verdict.violations.filter((v) => v.includes('was lost')).length}; overlapping attempts: ${verdict.violations.filter((v) => v.includes('overlapped')).length}`);
   out(`  scheduling gap after leader SIGKILL: p99 ${fmt(percentile(verdict.leaderKillGapsMs, 0.99))}, max ${fmt(Math.max(...verdict.leaderKillGapsMs, -Infinity) > 0 ? Math.max(...verdict.leaderKillGapsMs) : undefined)} over ${verdict.leaderKillGapsMs.length} kill(s) (target ${TARGET_MS / 1000}s: ${verdict.leaderKillGapsMs.every((g) => g <= TARGET_MS) ? 'met' : 'MISSED'})`);
