@@ -32,24 +32,34 @@ export class Tasks {
 
   /**
    * Stores a new PENDING task. Acknowledged means written: the caller hears
-   * back only after the KV write has succeeded. With an idempotency key, a
-   * second submission returns the first task instead of making another.
+   * back only after the KV write has succeeded. With an idempotency key, the
+   * key is reserved first with the task's id, then the task is created; a
+   * retry after a failure between the two finds the reservation and finishes
+   * the job under the same id, so every step can be repeated safely and a key
+   * never makes two tasks.
    */
   async submit(spec: TaskSpec): Promise<Task> {
     const now = this.clock.now();
-    const task = newTask(newId('task', now), spec, now);
+    let taskId = newId('task', now);
     if (spec.idempotencyKey) {
       const key = createHash('sha256').update(spec.idempotencyKey).digest('hex');
       try {
-        await this.idempotency.create(key, { taskId: task.id });
+        await this.idempotency.create(key, { taskId });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
-        const existing = await this.idempotency.get(key);
-        if (existing) return this.get(existing.value.taskId);
-        throw err;
+        const reserved = await this.idempotency.get(key);
+        if (!reserved) throw err;
+        taskId = reserved.value.taskId;
       }
     }
-    await this.records.create(task.id, task);
+    const task = newTask(taskId, spec, now);
+    try {
+      await this.records.create(task.id, task);
+    } catch (err) {
+      // Created by an earlier try of the same submission: that task is the answer.
+      if (err instanceof ConflictError && spec.idempotencyKey) return this.get(task.id);
+      throw err;
+    }
     this.events.record({ type: 'task.submitted', taskId: task.id }, now);
     this.log.info({ taskId: task.id, image: spec.image }, 'task submitted');
     return task;

@@ -42,7 +42,8 @@ const LOGS_DUPLICATE_WINDOW_MS = 10 * 60_000;
  */
 export const DEFAULT_LEASE_TTL_MS = 3_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-const JETSTREAM_TIMEOUT_MS = 5_000;
+/** Under the usual 5s client deadline, so that a stuck write is answered UNAVAILABLE and retried. */
+const JETSTREAM_TIMEOUT_MS = 4_000;
 
 export interface StateOptions {
   servers: string[];
