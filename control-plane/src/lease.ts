@@ -50,10 +50,6 @@ export class Lease {
     return this.revision !== 0;
   }
 
-  get currentEpoch(): number {
-    return this.epoch;
-  }
-
   /** The epoch to fence a write with, or null when this replica must not act as leader. */
   fence(): number | null {
     return this.isLeader && this.clock.now() - this.lastRenewMs <= this.giveUpAfterMs ? this.epoch : null;

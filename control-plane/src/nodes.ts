@@ -4,7 +4,6 @@
  * sessions keep current. A KV watch keeps every replica's copy of the node
  * list fresh for the scheduler and for `node list`.
  */
-import os from 'node:os';
 import type { Clock } from '../../common/clock.js';
 import { AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -180,5 +179,3 @@ export class Nodes {
     }
   }
 }
-
-export const localHostname = (): string => os.hostname();

@@ -51,10 +51,6 @@ export class TaskIndex {
     return this.byNode.get(nodeId)?.size ?? 0;
   }
 
-  get size(): number {
-    return this.active.size;
-  }
-
   /** Applies a change; stale revisions (an older write seen late) are ignored by updatedAt order. */
   private apply(change: RecordChange<Task>): void {
     const previous = this.active.get(change.key);

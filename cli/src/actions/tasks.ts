@@ -1,6 +1,5 @@
 /** Task actions: do the work for `fleetctl task …`, given typed input. */
 import { randomUUID } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../../common/errors.js';
 import { isTerminal, type TaskState } from '../../../common/model.js';
 import { taskStateFromProto, taskStateToProto } from '../../../common/proto-convert.js';
@@ -157,5 +156,3 @@ export async function followTaskLogs(ctx: Context, taskId: string, follow: boole
     else write.stdout(data);
   }
 }
-
-export const isServiceError = (err: unknown): err is grpc.ServiceError => typeof (err as grpc.ServiceError)?.code === 'number';
