@@ -104,7 +104,7 @@ export class ControlPlane {
     const tasks = new Tasks(taskRecords, new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'), events, clock, log);
     const joinTokens = new JoinTokens(new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'), clock);
     const nodes = (this.nodes = new Nodes(new KvRecords<NodeRecord>(kv.nodes, 'node'), joinTokens, events, clock, log));
-    const index = (this.index = new TaskIndex(taskRecords));
+    const index = (this.index = new TaskIndex(taskRecords, log));
     const logs = new LogStore(js);
     await Promise.all([index.start(), nodes.start()]);
 

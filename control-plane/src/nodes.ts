@@ -12,7 +12,8 @@ import type { NodeInfo } from '../../common/node-info.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { EventLog } from './store/event-log.js';
-import type { KvRecords } from './store/kv-records.js';
+import type { KvRecords, RecordChange } from './store/kv-records.js';
+import { LiveView } from './store/live-view.js';
 
 export const NODE_TOKEN_PREFIX = 'node';
 
@@ -27,7 +28,7 @@ export interface HeartbeatReport {
 export class Nodes {
   private readonly known = new Map<string, NodeRecord>();
   private readonly listeners = new Set<(node: NodeRecord) => void>();
-  private stopWatch: (() => void) | undefined;
+  private view: LiveView<NodeRecord> | undefined;
 
   constructor(
     private readonly records: KvRecords<NodeRecord>,
@@ -38,20 +39,26 @@ export class Nodes {
   ) {}
 
   async start(): Promise<void> {
-    const watcher = this.records.watch((change) => {
+    const apply = (change: RecordChange<NodeRecord>) => {
       if (change.deleted) {
         this.known.delete(change.key);
         return;
       }
       this.known.set(change.key, change.value);
       for (const listener of this.listeners) listener(change.value);
-    });
-    this.stopWatch = watcher.stop;
-    for (const change of await watcher.initial) if (!change.deleted) this.known.set(change.key, change.value);
+    };
+    this.view = new LiveView(this.records, {
+      reset: (snapshot) => {
+        this.known.clear();
+        for (const change of snapshot) apply(change);
+      },
+      change: apply,
+    }, this.log);
+    await this.view.start();
   }
 
   stop(): void {
-    this.stopWatch?.();
+    this.view?.stop();
   }
 
   onChange(listener: (node: NodeRecord) => void): () => void {

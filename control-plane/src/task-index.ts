@@ -6,7 +6,9 @@
  * every change, which is what makes scheduling and delivery event-driven.
  */
 import { activeAttempt, isTaskActive, type Task } from '../../common/model.js';
+import type { Logger } from '../../common/logger.js';
 import type { KvRecords, RecordChange } from './store/kv-records.js';
+import { LiveView } from './store/live-view.js';
 
 export type TaskListener = (task: Task, previous: Task | undefined) => void;
 
@@ -14,19 +16,26 @@ export class TaskIndex {
   private readonly active = new Map<string, Task>();
   private readonly byNode = new Map<string, Set<string>>();
   private readonly listeners = new Set<TaskListener>();
-  private stopWatch: (() => void) | undefined;
+  private readonly view: LiveView<Task>;
 
-  constructor(private readonly records: KvRecords<Task>) {}
+  constructor(records: KvRecords<Task>, log: Logger) {
+    this.view = new LiveView(records, { reset: (snapshot) => this.reset(snapshot), change: (change) => this.apply(change) }, log);
+  }
 
   /** Resolves once the index holds every active task in the bucket. */
   async start(): Promise<void> {
-    const watcher = this.records.watch((change) => this.apply(change));
-    this.stopWatch = watcher.stop;
-    for (const change of await watcher.initial) this.apply(change);
+    await this.view.start();
   }
 
   stop(): void {
-    this.stopWatch?.();
+    this.view.stop();
+  }
+
+  /** A fresh snapshot replaces everything; listeners hear every task again (delivery is level-triggered). */
+  private reset(snapshot: RecordChange<Task>[]): void {
+    this.active.clear();
+    this.byNode.clear();
+    for (const change of snapshot) this.apply(change);
   }
 
   onChange(listener: TaskListener): () => void {
