@@ -48,6 +48,7 @@ test('the task index keeps up after its watch consumer is deleted', async (t) =>
   for (const c of consumers) await state.jsm.consumers.delete('KV_fleet_tasks', c.name);
 
   await records.create('task_0000000000000000002', newTask('task_0000000000000000002', spec, 2));
-  await eventually('the second task in the index', async () => index.get('task_0000000000000000002') !== undefined, 15_000, 100);
+  // Two checks 5s apart notice it (at most about 10s), plus time for a loaded machine.
+  await eventually('the second task in the index', async () => index.get('task_0000000000000000002') !== undefined, 30_000, 100);
   index.stop();
 });

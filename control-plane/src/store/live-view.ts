@@ -3,8 +3,8 @@
  * the consumer goes away under it (a stream leader change, an operator
  * cleaning up), the watch falls silent and the replica's view goes stale
  * without a word. So every CHECK_EVERY_MS the view compares the bucket's last
- * revision with the last one it saw; when the bucket stays ahead for two
- * checks, it starts a new watch and hands its owner a fresh snapshot.
+ * revision with the last one it saw; when the bucket is ahead at two
+ * checks in a row, it starts a new watch and hands its owner a fresh snapshot.
  */
 import type { Logger } from '../../../common/logger.js';
 import type { KvRecords, RecordChange } from './kv-records.js';
@@ -20,7 +20,7 @@ export interface ViewHandlers<T> {
 export class LiveView<T> {
   private stopWatch: (() => void) | undefined;
   private lastRevision = 0;
-  private staleSinceMs: number | undefined;
+  private staleChecks = 0;
   private timer: NodeJS.Timeout | undefined;
   private restarting = false;
   private stopped = false;
@@ -63,16 +63,15 @@ export class LiveView<T> {
       const status = await this.records.kv.status();
       const bucketRevision = status.streamInfo.state.last_seq;
       if (bucketRevision <= this.lastRevision) {
-        this.staleSinceMs = undefined;
+        this.staleChecks = 0;
         return;
       }
-      const now = Date.now();
-      this.staleSinceMs ??= now;
-      if (now - this.staleSinceMs < this.checkEveryMs) return;
+      // Once behind may be a change still in flight; twice in a row is a watch that stopped.
+      if (++this.staleChecks < 2) return;
       this.restarting = true;
       this.log.warn({ bucket: status.bucket, seen: this.lastRevision, bucketRevision }, 'watch fell behind; starting it again');
       await this.watch();
-      this.staleSinceMs = undefined;
+      this.staleChecks = 0;
     } catch {
       // The store is unavailable: the next check tries again.
     } finally {
