@@ -169,6 +169,16 @@ test.serial('a node cannot report on attempts that are not its own', async (t) =
   const task = await fleet.json<{ state: string; attempts: unknown[] }>(['task', 'get', taskId]);
   t.is(task.state, 'PENDING');
   t.deepEqual(task.attempts, []);
+  const twice = api.node.Connect(bearer(enrolled.res!.nodeToken));
+  const refusal = new Promise<grpc.ServiceError>((resolve) => {
+    twice.on('error', resolve);
+    twice.on('data', () => {});
+  });
+  twice.write({ hello: { name: 'intruder', slots: 1 } });
+  twice.write({ hello: { name: 'intruder', slots: 1 } });
+  const second = await refusal;
+  t.is(second.code, grpc.status.INVALID_ARGUMENT);
+  t.is(second.details, 'msg: hello was already sent on this session; reconnect to say it again');
   const badToken = api.node.Connect(bearer('node_0000000000000000000.' + 'x'.repeat(43)));
   const code = await new Promise<number>((resolve) => {
     badToken.on('error', (err: grpc.ServiceError) => resolve(err.code));

@@ -79,6 +79,10 @@ export class NodeSession {
         }
         greeted = true;
         clearTimeout(helloTimer);
+      } else if (message.msg === 'hello') {
+        // One hello per session: a second would subscribe and reconcile again.
+        this.fail(new ValidationError('msg', 'hello was already sent on this session; reconnect to say it again'));
+        return;
       }
       this.enqueue(() => this.handle(message));
     });
