@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration, parseSize } from '../../common/duration.js';
 import { ValidationError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { installSignalHandlers } from '../../common/signals.js';
+import { installSignalHandlers } from './signals.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../../common/logger.js';
 
 /**
  * First SIGTERM/SIGINT stops gracefully; a second one exits at once (the
