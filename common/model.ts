@@ -42,7 +42,58 @@ export interface TaskSpec {
   nodeSelector: Record<string, string>;
   priority: number;
   idempotencyKey: string;
+  /** Set: a Cline run on a repository (see ClineSpec in the proto). */
+  cline?: ClineSpec;
 }
+
+export type AgentNetwork = 'none' | 'bridge';
+
+export interface ClineSpec {
+  repoUrl: string;
+  /** '' = the default branch. */
+  ref: string;
+  prompt: string;
+  provider: string;
+  /** 0 = no limit. */
+  maxTokens: number;
+  /** 0 = no limit. */
+  maxCostUsd: number;
+  stallTimeoutMs: number;
+  maxRepeatedToolCalls: number;
+  network: AgentNetwork;
+}
+
+export interface AgentProgress {
+  iterations: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  lastTool: string;
+  updatedAtMs: number;
+}
+
+export interface TaskResult {
+  attemptId: string;
+  summary: string;
+  verified: boolean;
+  baseCommit: string;
+  patchBytes: number;
+  filesChanged: number;
+  finishReason: string;
+  usage: AgentProgress;
+}
+
+/**
+ * Why an attempt failed, for machines and alerts. The task's own reasons
+ * spend its retry budget like a non-zero exit.
+ */
+export type AttemptReason =
+  | 'budget_exceeded'
+  | 'stalled'
+  | 'provider_error'
+  | 'workspace_error'
+  | 'patch_too_large'
+  | 'agent_error';
 
 export interface Attempt {
   id: string;
@@ -59,6 +110,9 @@ export interface Attempt {
   stopRequested?: string;
   /** The fencing epoch of the leader that placed it. */
   leaderEpoch?: number;
+  /** Cline attempts: what they have done so far. */
+  progress?: AgentProgress;
+  reason?: AttemptReason | '';
 }
 
 export interface Task {
@@ -73,6 +127,8 @@ export interface Task {
   taskFailures: number;
   infraFailures: number;
   cancelRequested: boolean;
+  /** A Cline task's result; its patch is in the object store. */
+  result?: TaskResult;
 }
 
 export interface NodeResources {

@@ -3,15 +3,17 @@
  * the wire are validated elsewhere (`compileTaskSpec`, the RPC handlers); this
  * file only renames.
  */
+import type { AgentProgress as AgentProgressMsg } from '../proto/gen/fleet/v1/AgentProgress.js';
 import type { Attempt as AttemptMsg } from '../proto/gen/fleet/v1/Attempt.js';
 import type { AttemptState as AttemptStateMsg } from '../proto/gen/fleet/v1/AttemptState.js';
 import type { FailureKind as FailureKindMsg } from '../proto/gen/fleet/v1/FailureKind.js';
 import type { Node as NodeMsg } from '../proto/gen/fleet/v1/Node.js';
 import type { NodeStatus as NodeStatusMsg } from '../proto/gen/fleet/v1/NodeStatus.js';
 import type { Task as TaskMsg } from '../proto/gen/fleet/v1/Task.js';
+import type { TaskResult as TaskResultMsg } from '../proto/gen/fleet/v1/TaskResult.js';
 import type { TaskSpec as TaskSpecMsg } from '../proto/gen/fleet/v1/TaskSpec.js';
 import type { TaskState as TaskStateMsg } from '../proto/gen/fleet/v1/TaskState.js';
-import type { Attempt, AttemptState, FailureKind, NodeRecord, NodeStatus, Task, TaskSpec, TaskState } from './model.js';
+import type { AgentProgress, Attempt, AttemptState, TaskResult, FailureKind, NodeRecord, NodeStatus, Task, TaskSpec, TaskState } from './model.js';
 
 /** Wire enum names carry their type as a prefix; the domain's do not. */
 function stripPrefix(value: unknown, prefix: string): string {
@@ -46,7 +48,31 @@ export function specToProto(spec: TaskSpec): TaskSpecMsg {
     nodeSelector: spec.nodeSelector,
     priority: spec.priority,
     idempotencyKey: spec.idempotencyKey,
+    ...(spec.cline ? { cline: { ...spec.cline } } : {}),
   };
+}
+
+export const EMPTY_PROGRESS: AgentProgress = { iterations: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, lastTool: '', updatedAtMs: 0 };
+
+export function progressToProto(p: AgentProgress | undefined): AgentProgressMsg {
+  return { ...(p ?? EMPTY_PROGRESS) };
+}
+
+/** Numbers from the wire may be absent or negative: keep them within sense. */
+export function progressFromProto(p: AgentProgressMsg | null | undefined): AgentProgress {
+  const count = (v: unknown) => Math.max(0, Math.floor(Number(v) || 0));
+  return {
+    iterations: count(p?.iterations),
+    inputTokens: count(p?.inputTokens),
+    outputTokens: count(p?.outputTokens),
+    costUsd: Math.max(0, Number(p?.costUsd) || 0),
+    lastTool: String(p?.lastTool ?? '').slice(0, 200),
+    updatedAtMs: count(p?.updatedAtMs),
+  };
+}
+
+export function resultToProto(r: TaskResult): TaskResultMsg {
+  return { ...r, usage: progressToProto(r.usage) };
 }
 
 export function attemptToProto(a: Attempt): AttemptMsg {
@@ -63,6 +89,8 @@ export function attemptToProto(a: Attempt): AttemptMsg {
     containerId: a.containerId,
     stopRequested: a.stopRequested ?? '',
     leaderEpoch: a.leaderEpoch ?? 0,
+    ...(a.progress ? { progress: progressToProto(a.progress) } : {}),
+    reason: a.reason ?? '',
   };
 }
 
@@ -80,6 +108,7 @@ export function taskToProto(t: Task): TaskMsg {
     taskFailures: t.taskFailures,
     infraFailures: t.infraFailures,
     cancelRequested: t.cancelRequested,
+    ...(t.result ? { result: resultToProto(t.result) } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import type { RetryPolicy, TaskSpec } from './model.js';
+import type { ClineSpec, RetryPolicy, TaskSpec } from './model.js';
 import type { TaskSpec as TaskSpecInput } from '../proto/gen/fleet/v1/TaskSpec.js';
 
 /** Limits on a task spec. Documented in the README; change them there too. */
@@ -20,6 +20,17 @@ export const SPEC_LIMITS = {
   minMemoryBytes: 6 * 1024 * 1024,
   maxPidsLimit: 4_194_304,
   idempotencyKeyChars: 128,
+  repoUrlChars: 2048,
+  refChars: 256,
+  /** One argv string is capped at 128 KiB by the kernel; Cline takes the prompt as one. */
+  promptBytes: 120 * 1024,
+  maxTokens: 1_000_000_000,
+  maxCostUsd: 100_000,
+  minStallTimeoutMs: 1_000,
+  maxStallTimeoutMs: 24 * 3_600_000,
+  minRepeatedToolCalls: 2,
+  maxRepeatedToolCalls: 1000,
+  providerNameChars: 63,
 } as const;
 
 export const SPEC_DEFAULTS = {
@@ -28,7 +39,16 @@ export const SPEC_DEFAULTS = {
   initialBackoffMs: 1_000,
   maxBackoffMs: 300_000,
   backoffMultiplier: 2,
+  clineProvider: 'default',
+  stallTimeoutMs: 5 * 60_000,
+  maxRepeatedToolCalls: 10,
 } as const;
+
+export const PROVIDER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// git would read a leading "-" as an option and "ext::" as a command to run:
+// only plain transports pass.
+const REPO_URL_PATTERN = /^((https?|ssh|git|file):\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/;
+const GIT_REF_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._\/-]*$/;
 
 // A Docker image reference: [registry[:port]/]path[:tag][@digest]. Loose on
 // purpose: Docker has the last word, but nothing with spaces or control bytes passes.
@@ -37,6 +57,14 @@ const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._\-/]*[A-Za-z0-9])?$/;
 const LABEL_VALUE_PATTERN = /^[A-Za-z0-9._\-]*$/;
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:\-]+$/;
+
+/** Throws a ValidationError naming `field` unless `image` is a plausible image reference. */
+export function checkImage(field: string, image: string): string {
+  if (image === '' || image.length > SPEC_LIMITS.imageChars || !IMAGE_PATTERN.test(image)) {
+    throw new ValidationError(field, `"${image.slice(0, 80)}" is not a valid image reference`);
+  }
+  return image;
+}
 
 function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
@@ -64,6 +92,48 @@ export function validateLabels(field: string, labels: Record<string, string> | u
     out[key] = value;
   }
   return out;
+}
+
+function validateClineSpec(input: NonNullable<TaskSpecInput['cline']>): ClineSpec {
+  const repoUrl = (input.repoUrl ?? '').trim();
+  if (repoUrl === '') throw new ValidationError('spec.cline.repo_url', 'is required (e.g. https://git.example.com/team/app.git or file:///srv/repos/app)');
+  if (repoUrl.length > SPEC_LIMITS.repoUrlChars || !REPO_URL_PATTERN.test(repoUrl)) {
+    throw new ValidationError('spec.cline.repo_url', `"${repoUrl.slice(0, 80)}" is not a repository URL (https://, http://, ssh://, git://, file:// or user@host:path)`);
+  }
+  const ref = (input.ref ?? '').trim();
+  if (ref !== '' && (ref.length > SPEC_LIMITS.refChars || !GIT_REF_PATTERN.test(ref) || ref.includes('..'))) {
+    throw new ValidationError('spec.cline.ref', `"${ref.slice(0, 80)}" is not a branch, tag or commit name`);
+  }
+  const prompt = input.prompt ?? '';
+  if (prompt.trim() === '') throw new ValidationError('spec.cline.prompt', 'is required: say what Cline should do');
+  if (prompt.includes('\0')) throw new ValidationError('spec.cline.prompt', 'must not contain NUL bytes');
+  const promptBytes = byteLength(prompt);
+  if (promptBytes > SPEC_LIMITS.promptBytes) throw new ValidationError('spec.cline.prompt', `is ${promptBytes} bytes; the limit is ${SPEC_LIMITS.promptBytes}`);
+  const provider = (input.provider ?? '') || SPEC_DEFAULTS.clineProvider;
+  if (!PROVIDER_NAME_PATTERN.test(provider)) throw new ValidationError('spec.cline.provider', 'provider names are lower-case letters, digits, "-" and "_" (at most 63)');
+  const maxCostUsd = Number(input.maxCostUsd ?? 0);
+  if (!Number.isFinite(maxCostUsd) || maxCostUsd < 0 || maxCostUsd > SPEC_LIMITS.maxCostUsd) {
+    throw new ValidationError('spec.cline.max_cost_usd', `must be between 0 and ${SPEC_LIMITS.maxCostUsd}, got ${input.maxCostUsd}`);
+  }
+  const stall = int('spec.cline.stall_timeout_ms', input.stallTimeoutMs, 0, SPEC_LIMITS.maxStallTimeoutMs) || SPEC_DEFAULTS.stallTimeoutMs;
+  if (stall < SPEC_LIMITS.minStallTimeoutMs) throw new ValidationError('spec.cline.stall_timeout_ms', `must be at least ${SPEC_LIMITS.minStallTimeoutMs}, got ${stall}`);
+  const repeats = int('spec.cline.max_repeated_tool_calls', input.maxRepeatedToolCalls, 0, SPEC_LIMITS.maxRepeatedToolCalls) || SPEC_DEFAULTS.maxRepeatedToolCalls;
+  if (repeats < SPEC_LIMITS.minRepeatedToolCalls) {
+    throw new ValidationError('spec.cline.max_repeated_tool_calls', `must be at least ${SPEC_LIMITS.minRepeatedToolCalls}, got ${repeats}`);
+  }
+  const network = (input.network ?? '') || 'none';
+  if (network !== 'none' && network !== 'bridge') throw new ValidationError('spec.cline.network', `must be "none" or "bridge", got "${network.slice(0, 40)}"`);
+  return {
+    repoUrl,
+    ref,
+    prompt,
+    provider,
+    maxTokens: int('spec.cline.max_tokens', input.maxTokens, 0, SPEC_LIMITS.maxTokens),
+    maxCostUsd,
+    stallTimeoutMs: stall,
+    maxRepeatedToolCalls: repeats,
+    network,
+  };
 }
 
 function validateCommand(command: string[] | undefined): string[] {
@@ -122,9 +192,17 @@ function validateRetry(input: TaskSpecInput['retry']): RetryPolicy {
  */
 export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSpec {
   if (!input) throw new ValidationError('spec', 'is required');
+  const cline = input.cline ? validateClineSpec(input.cline) : undefined;
   const image = (input.image ?? '').trim();
-  if (image === '') throw new ValidationError('spec.image', 'is required (e.g. debian:12-slim)');
-  if (image.length > SPEC_LIMITS.imageChars || !IMAGE_PATTERN.test(image)) {
+  // A Cline task without an image gets the control plane's agent image.
+  if (image === '' && !cline) throw new ValidationError('spec.image', 'is required (e.g. debian:12-slim)');
+  if (cline && ((input.command ?? []).length > 0 || (input.workingDir ?? '') !== '')) {
+    throw new ValidationError('spec.command', 'must be empty for a Cline task: the node agent starts Cline in /workspace itself');
+  }
+  for (const name of Object.keys(input.env ?? {})) {
+    if (cline && name.startsWith('FLEET_')) throw new ValidationError(`spec.env["${name}"]`, 'names starting with FLEET_ are reserved for the agent image');
+  }
+  if (image !== '' && image.length > SPEC_LIMITS.imageChars || !IMAGE_PATTERN.test(image)) {
     throw new ValidationError('spec.image', `"${image.slice(0, 80)}" is not a valid image reference`);
   }
   const workingDir = input.workingDir ?? '';
@@ -145,7 +223,7 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
   }
   return {
     image,
-    command: validateCommand(input.command),
+    command: cline ? [] : validateCommand(input.command),
     env: validateEnv(input.env),
     workingDir,
     resources: {
@@ -158,5 +236,16 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
     nodeSelector: validateLabels('spec.node_selector', input.nodeSelector, SPEC_LIMITS.selectorLabels),
     priority: int('spec.priority', input.priority, -SPEC_LIMITS.maxPriority, SPEC_LIMITS.maxPriority),
     idempotencyKey,
+    ...(cline ? { cline } : {}),
   };
 }
+
+/** Bounds on what a Cline attempt returns. Documented in the README; change them there too. */
+export const RESULT_LIMITS = {
+  /** Larger patches fail the attempt with reason patch_too_large (one gRPC message carries it). */
+  patchBytes: 8 * 1024 * 1024,
+  /** Longer summaries are cut, with a marker. */
+  summaryChars: 16 * 1024,
+} as const;
+
+export const ATTEMPT_REASONS = ['budget_exceeded', 'stalled', 'provider_error', 'workspace_error', 'patch_too_large', 'agent_error'] as const;

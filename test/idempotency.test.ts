@@ -15,6 +15,7 @@ import { compileTaskSpec } from '../common/task-spec.js';
 import { EventLog } from '../control-plane/src/store/event-log.js';
 import { openState, type FleetState } from '../control-plane/src/store/jetstream.js';
 import { KvRecords } from '../control-plane/src/store/kv-records.js';
+import { ResultStore } from '../control-plane/src/store/result-store.js';
 import { Tasks } from '../control-plane/src/tasks.js';
 import { startNats, type TestNats } from './harness/nats.js';
 
@@ -27,7 +28,7 @@ test.before(async (t) => {
   const state = await openState({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
   const records = new KvRecords<Task>(state.kv.tasks, 'task');
   const idempotency = new KvRecords<{ taskId: string }>(state.kv.idempotency, 'idempotency key');
-  t.context = { dir, nats, state, records, idempotency, tasks: new Tasks(records, idempotency, new EventLog(state.js, log), systemClock, log) };
+  t.context = { dir, nats, state, records, idempotency, tasks: new Tasks(records, idempotency, new EventLog(state.js, log), systemClock, log, new ResultStore(state.results)) };
 });
 
 test.after.always(async (t) => {

@@ -13,6 +13,9 @@ import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
 import { Admin, loadOrCreateAdminToken } from './admin-auth.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { fleetServiceHandlers } from './fleet-service.js';
+import { Providers, type ProviderRecord } from './providers.js';
+import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
+import { ResultStore } from './store/result-store.js';
 import { HealthState } from './health.js';
 import { JoinTokens, type JoinTokenRecord } from './join-tokens.js';
 import { Lease, type LeaseRecord } from './lease.js';
@@ -52,7 +55,13 @@ export interface ControlPlaneOptions {
   leaseTtlMs?: number;
   /** HOST:PORT others reach this replica at, for `cluster status` (default: the listen address). */
   advertise?: string;
+  /** The image of Cline tasks submitted without one. */
+  clineImage?: string;
+  /** 64 hex characters; default: DATA_DIR/secrets.key, made on first start. */
+  secretsKey?: string;
 }
+
+export const DEFAULT_CLINE_IMAGE = 'fleet/cline-agent:3.0.65';
 
 export class ControlPlane {
   readonly replicaId = randomUUID();
@@ -81,6 +90,8 @@ export class ControlPlane {
     const clock = options.clock ?? systemClock;
     const admin = loadOrCreateAdminToken(join(options.dataDir, 'admin.token'), options.adminToken);
     if (admin.source === 'created') log.info({ path: join(options.dataDir, 'admin.token') }, 'admin token created');
+    const secrets = loadOrCreateSecretsKey(join(options.dataDir, 'secrets.key'), options.secretsKey);
+    if (secrets.source === 'created') log.info({ path: join(options.dataDir, 'secrets.key') }, 'secrets key created');
 
     if (options.natsUrls.length === 0) {
       this.embedded = await startEmbeddedNats(options.dataDir, log);
@@ -101,7 +112,9 @@ export class ControlPlane {
     const { kv, js, nc } = this.state;
     const events = new EventLog(js, log);
     const taskRecords = new KvRecords<Task>(kv.tasks, 'task');
-    const tasks = new Tasks(taskRecords, new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'), events, clock, log);
+    const results = new ResultStore(this.state.results);
+    const tasks = new Tasks(taskRecords, new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'), events, clock, log, results);
+    const providers = new Providers(new KvRecords<ProviderRecord>(kv.providers, 'provider'), new SecretBox(secrets.key), clock, log);
     const joinTokens = new JoinTokens(new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'), clock);
     const nodes = (this.nodes = new Nodes(new KvRecords<NodeRecord>(kv.nodes, 'node'), joinTokens, events, clock, log));
     const index = (this.index = new TaskIndex(taskRecords, log));
@@ -143,10 +156,12 @@ export class ControlPlane {
         joinTokens,
         logs,
         log,
+        providers,
+        clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
         clusterStatus: () => clusterStatus({ jsm: this.state!.jsm, registry, leases, replicaId: this.replicaId }),
       }),
     );
-    const sessionDeps = { tasks, index, nodes, logs, log, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness), cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
+    const sessionDeps = { tasks, index, nodes, logs, log, providers, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness), cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
     this.boundPort = await new Promise<number>((resolve, reject) =>

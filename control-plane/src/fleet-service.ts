@@ -5,8 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { isTaskActive, TASK_STATES, type NodeRecord, type Task, type TaskState } from '../../common/model.js';
-import { nodeToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
+import { isTaskActive, TASK_STATES, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { nodeToProto, resultToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { ClusterStatus } from '../../proto/gen/fleet/v1/ClusterStatus.js';
@@ -17,6 +17,7 @@ import type { Admin } from './admin-auth.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { Nodes } from './nodes.js';
+import { checkProviderName, compileProviderInput, providerToProto, type Providers } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
 import { toLogStreamProto, type LogStore } from './store/log-store.js';
 import type { TaskIndex } from './task-index.js';
@@ -32,6 +33,16 @@ export interface FleetServiceDeps {
   logs: LogStore;
   log: Logger;
   clusterStatus: () => Promise<ClusterStatus>;
+  providers: Providers;
+  /** The image of Cline tasks submitted without one. */
+  clineImage: string;
+}
+
+/** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
+async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<TaskSpec> {
+  if (!spec.cline) return spec;
+  await deps.providers.require(spec.cline.provider);
+  return spec.image ? spec : { ...spec, image: deps.clineImage };
 }
 
 function parseStates(states: readonly (string | number)[]): Set<TaskState> {
@@ -62,7 +73,14 @@ function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res
 export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
   const { tasks, log } = deps;
   return {
-    SubmitTask: unary(deps, async (req) => taskToProto(await tasks.submit(compileTaskSpec(req.spec)))),
+    SubmitTask: unary(deps, async (req) => taskToProto(await tasks.submit(await prepareSpec(deps, compileTaskSpec(req.spec))))),
+    GetTaskResult: unary(deps, async (req) => {
+      const { task, patch } = await tasks.result(checkTaskId('task_id', req.taskId), Boolean(req.includePatch));
+      return { result: resultToProto(task.result!), patch: patch ?? Buffer.alloc(0) };
+    }),
+    SetProvider: unary(deps, async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
+    ListProviders: unary(deps, async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),
+    DeleteProvider: unary(deps, async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
     GetTask: unary(deps, async (req) => taskToProto(await tasks.get(checkTaskId('task_id', req.taskId)))),
     CancelTask: unary(deps, async (req) => {
       const reason = String(req.reason ?? '');

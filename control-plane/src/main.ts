@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration, parseSize } from '../../common/duration.js';
 import { ValidationError } from '../../common/errors.js';
+import { checkImage } from '../../common/task-spec.js';
 import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from './signals.js';
 import { ControlPlane } from './control-plane.js';
@@ -49,6 +50,7 @@ const program = new Command('fleet-control-plane')
   .option('--breaker-probe <duration>', 'healthy time before an auto-cordoned node is uncordoned', flag('--breaker-probe', parseDuration), DEFAULT_LIVENESS.breakerProbeMs)
   .option('--lease-ttl <duration>', 'the leader lease expires this long after its last renewal', flag('--lease-ttl', parseDuration), 3_000)
   .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
+  .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'fleet/cline-agent:3.0.65')
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 
@@ -69,6 +71,7 @@ const opts = program.opts<{
   cancelGrace: number;
   leaseTtl: number;
   advertise?: string;
+  clineImage: string;
 }>();
 
 const log = createLogger('control-plane');
@@ -97,6 +100,8 @@ const controlPlane = new ControlPlane(
     leaseTtlMs: opts.leaseTtl,
     ...(opts.advertise ? { advertise: opts.advertise } : {}),
     adminToken: process.env.FLEET_ADMIN_TOKEN,
+    secretsKey: process.env.FLEET_SECRETS_KEY,
+    clineImage: opts.clineImage,
   },
   log,
 );

@@ -15,7 +15,11 @@ import type * as grpc from '@grpc/grpc-js';
 import { FleetError, NotFoundError, PermissionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { AttemptOutcomeState, Task } from '../../common/model.js';
-import { attemptStateFromProto, failureKindFromProto, specToProto } from '../../common/proto-convert.js';
+import { attemptStateFromProto, failureKindFromProto, progressFromProto, specToProto } from '../../common/proto-convert.js';
+import { ATTEMPT_REASONS, RESULT_LIMITS } from '../../common/task-spec.js';
+import type { AttemptReason, TaskResult } from '../../common/model.js';
+import type { Providers } from './providers.js';
+import { errorMessage } from '../../common/errors.js';
 import type { AttemptEvent__Output } from '../../proto/gen/fleet/v1/AttemptEvent.js';
 import type { ControlMessage } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
@@ -38,6 +42,7 @@ export interface SessionDeps {
   nodes: Nodes;
   logs: LogStore;
   log: Logger;
+  providers: Providers;
   heartbeatIntervalMs: number;
   stopAfterDisconnectMs: number;
   cancelGraceMs: number;
@@ -179,11 +184,25 @@ export class NodeSession {
     if (desired.kind === 'none' || this.sent.get(desired.attempt.id) === desired.kind) return;
     this.sent.set(desired.attempt.id, desired.kind);
     if (desired.kind === 'run') {
-      this.send({ assign: { taskId: task.id, attemptId: desired.attempt.id, spec: specToProto(task.spec) } });
+      if (task.spec.cline) void this.assignCline(task, desired.attempt.id);
+      else this.send({ assign: { taskId: task.id, attemptId: desired.attempt.id, spec: specToProto(task.spec) } });
       this.log.debug({ taskId: task.id, attemptId: desired.attempt.id }, 'assign sent');
     } else {
       this.sendCancel(task.id, desired.attempt.id, task.message);
     }
+  }
+
+  /**
+   * A Cline attempt carries its provider's key to the node's gateway. If the
+   * provider is gone (or this replica cannot decrypt it) the Assign goes
+   * without one and the agent fails the attempt as a provider_error.
+   */
+  private async assignCline(task: Task, attemptId: string): Promise<void> {
+    const provider = await this.deps.providers.grant(task.spec.cline!.provider).catch((err: unknown) => {
+      this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
+      return null;
+    });
+    this.send({ assign: { taskId: task.id, attemptId, spec: specToProto(task.spec), ...(provider ? { provider } : {}) } });
   }
 
   private sendCancel(taskId: string, attemptId: string, reason: string): void {
@@ -202,9 +221,15 @@ export class NodeSession {
         case 'output':
           await this.onOutput(event);
           return;
+        case 'progress':
+          await this.deps.tasks.progress(this.nodeId, taskId, attemptId, progressFromProto(event.progress));
+          return;
         case 'finished': {
           const outcome = this.outcome(event);
-          await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome);
+          const patch = event.finished?.patch ?? Buffer.alloc(0);
+          if (patch.length > RESULT_LIMITS.patchBytes) throw new ValidationError('event.finished.patch', `is ${patch.length} bytes; the limit is ${RESULT_LIMITS.patchBytes}`);
+          if (outcome.result) outcome.result.patchBytes = patch.length;
+          await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
           this.sent.delete(attemptId);
           // Only failures to run at all count against the node: not lost or
           // stopped attempts, which say nothing about the node's health.
@@ -255,11 +280,34 @@ export class NodeSession {
     const state = attemptStateFromProto(f?.state ?? '');
     if (!OUTCOMES.has(state)) throw new ValidationError('event.finished.state', `"${f?.state}" is not an outcome`);
     const kind = failureKindFromProto(f?.failureKind ?? '');
+    const reason = String(f?.reason ?? '');
+    if (reason !== '' && !(ATTEMPT_REASONS as readonly string[]).includes(reason)) {
+      throw new ValidationError('event.finished.reason', `"${reason.slice(0, 40)}" is not a known reason (${ATTEMPT_REASONS.join(', ')})`);
+    }
+    const result = state === 'SUCCEEDED' && f?.result ? this.result(event.attemptId, f.result) : undefined;
     return {
       state: state as AttemptOutcomeState,
       ...(f?.exitCode === undefined || f?.exitCode === null ? {} : { exitCode: f.exitCode }),
       error: String(f?.error ?? '').slice(0, 4096),
       ...(kind ? { failureKind: kind } : {}),
+      ...(reason ? { reason: reason as AttemptReason } : {}),
+      ...(f?.result?.usage ? { progress: progressFromProto(f.result.usage) } : {}),
+      ...(result ? { result } : {}),
+    };
+  }
+
+  private result(attemptId: string, r: NonNullable<NonNullable<AttemptEvent__Output['finished']>['result']>): TaskResult {
+    const baseCommit = String(r.baseCommit ?? '');
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(baseCommit)) throw new ValidationError('event.finished.result.base_commit', 'must be a full commit id');
+    return {
+      attemptId,
+      summary: String(r.summary ?? '').slice(0, RESULT_LIMITS.summaryChars),
+      verified: Boolean(r.verified),
+      baseCommit,
+      patchBytes: 0,
+      filesChanged: Math.max(0, Math.floor(Number(r.filesChanged) || 0)),
+      finishReason: String(r.finishReason ?? '').slice(0, 64),
+      usage: progressFromProto(r.usage),
     };
   }
 }

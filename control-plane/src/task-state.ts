@@ -10,8 +10,11 @@ import {
   activeAttempt,
   currentAttempt,
   isTerminal,
+  type AgentProgress,
   type Attempt,
   type AttemptOutcomeState,
+  type AttemptReason,
+  type TaskResult,
   type FailureKind,
   type Task,
   type TaskSpec,
@@ -40,6 +43,10 @@ export interface AttemptOutcome {
   exitCode?: number;
   error: string;
   failureKind?: FailureKind;
+  reason?: AttemptReason;
+  progress?: AgentProgress;
+  /** A Cline attempt that succeeded; its patch is stored before this is written. */
+  result?: TaskResult;
 }
 
 export function newTask(id: string, spec: TaskSpec, now: number): Task {
@@ -109,12 +116,14 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
     ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
     error: outcome.error,
     ...(failureKind ? { failureKind } : {}),
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
+    ...(outcome.progress ? { progress: outcome.progress } : {}),
     finishedAtMs: now,
   };
   const base: Task = { ...task, attempts: withCurrent(task, ended), updatedAtMs: now };
   // A cancelled task keeps its state; this only records how its last attempt ended.
   if (isTerminal(task.state)) return base;
-  if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed' };
+  if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed', ...(outcome.result ? { result: outcome.result } : {}) };
   // Stopped on purpose (a drain): not the task's fault nor the node's failure.
   if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, message: `requeued: ${attempt.stopRequested}` };
   if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
@@ -124,7 +133,14 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
 function afterTaskFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {
   const failures = task.taskFailures + 1;
   const finalState = outcome.state === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
-  const what = outcome.state === 'TIMED_OUT' ? `timed out after ${task.spec.timeoutMs}ms` : outcome.exitCode !== undefined ? `exited with code ${outcome.exitCode}` : outcome.error || 'failed';
+  const what =
+    outcome.state === 'TIMED_OUT'
+      ? `timed out after ${task.spec.timeoutMs}ms`
+      : outcome.reason
+        ? `${outcome.reason}: ${outcome.error}`
+        : outcome.exitCode !== undefined
+          ? `exited with code ${outcome.exitCode}`
+          : outcome.error || 'failed';
   const nonRetryable = outcome.exitCode !== undefined && task.spec.retry.nonRetryableExitCodes.includes(outcome.exitCode);
   if (nonRetryable || failures >= task.spec.retry.maxAttempts) {
     const why = nonRetryable ? ' (exit code not retried)' : task.spec.retry.maxAttempts > 1 ? ` after ${failures} attempts` : '';
@@ -143,6 +159,14 @@ function afterInfraFailure(task: Task, outcome: AttemptOutcome, now: number, ran
   }
   const delay = fullJitterDelayMs(INFRA_RETRY_BACKOFF, failures, random);
   return { ...task, state: 'PENDING', infraFailures: failures, notBeforeMs: now + delay, message: `${what}; requeued` };
+}
+
+/** Records a running Cline attempt's progress; null when the attempt has ended. */
+export function attemptProgress(task: Task, attemptId: string, progress: AgentProgress, now: number): Task | null {
+  const attempt = requireCurrent(task, attemptId);
+  if (attempt.state !== 'ASSIGNED' && attempt.state !== 'RUNNING') return null;
+  if (attempt.progress && attempt.progress.updatedAtMs >= progress.updatedAtMs) return null;
+  return { ...task, attempts: withCurrent(task, { ...attempt, progress }), updatedAtMs: now };
 }
 
 /**

@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
-import { ConflictError, NotFoundError, PermissionError, ValidationError } from '../../common/errors.js';
+import { ConflictError, NotFoundError, PermissionError, PreconditionError, ValidationError } from '../../common/errors.js';
 import { ID_PATTERN, newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
-import { currentAttempt, isTerminal, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { currentAttempt, isTerminal, type AgentProgress, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
-import { assignTask, attemptFinished, attemptStarted, cancelTask, newTask, requestStop, StaleAttemptError, type AttemptOutcome } from './task-state.js';
+import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, newTask, requestStop, StaleAttemptError, type AttemptOutcome } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
 export const MAX_LIST_LIMIT = 10_000;
@@ -28,6 +29,7 @@ export class Tasks {
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly results: ResultStore,
   ) {}
 
   /**
@@ -120,11 +122,28 @@ export class Tasks {
     }
   }
 
-  async finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome): Promise<void> {
-    const { changed, record } = await this.records.modify(taskId, (task) => {
-      this.checkOwner(task, nodeId, attemptId);
-      return attemptFinished(task, attemptId, outcome, this.clock.now());
-    });
+  /**
+   * A Cline result's patch is stored first, then the record that points at
+   * it; a report refused on the way leaves no object behind.
+   */
+  async finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome, patch?: Uint8Array): Promise<void> {
+    if (outcome.result && patch) {
+      const current = await this.records.get(taskId);
+      if (!current) throw new NotFoundError(`task ${taskId} not found`);
+      this.checkOwner(current.value, nodeId, attemptId);
+      await this.results.putPatch(taskId, attemptId, patch);
+    }
+    let changed: boolean;
+    let record: Versioned<Task>;
+    try {
+      ({ changed, record } = await this.records.modify(taskId, (task) => {
+        this.checkOwner(task, nodeId, attemptId);
+        return attemptFinished(task, attemptId, outcome, this.clock.now());
+      }));
+    } catch (err) {
+      if (outcome.result && patch && (err instanceof StaleAttemptError || err instanceof PermissionError)) await this.results.remove(taskId, attemptId);
+      throw err;
+    }
     if (!changed) return;
     const task = record.value;
     this.events.record({
@@ -134,12 +153,33 @@ export class Tasks {
       nodeId,
       state: outcome.state,
       ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
       taskState: task.state,
     });
     this.log.info(
-      { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, taskState: task.state, terminal: isTerminal(task.state) },
+      { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, taskState: task.state, terminal: isTerminal(task.state) },
       'attempt finished',
     );
+  }
+
+  /** A running Cline attempt's iterations, tokens and cost, for `task get`. */
+  async progress(nodeId: string, taskId: string, attemptId: string, progress: AgentProgress): Promise<void> {
+    await this.records.modify(taskId, (task) => {
+      this.checkOwner(task, nodeId, attemptId);
+      return attemptProgress(task, attemptId, progress, this.clock.now());
+    });
+  }
+
+  /** The result of a Cline task, and its patch when asked for. */
+  async result(taskId: string, includePatch: boolean): Promise<{ task: Task; patch: Buffer | null }> {
+    const task = await this.get(taskId);
+    if (!task.result) {
+      const why = isTerminal(task.state) ? `it ended ${task.state}: ${task.message}` : `it is ${task.state}`;
+      throw new PreconditionError(`task ${taskId} has no result: ${task.spec.cline ? why : 'it is not a Cline task'}`);
+    }
+    const patch = includePatch ? await this.results.getPatch(taskId, task.result.attemptId) : null;
+    if (includePatch && task.result.patchBytes > 0 && !patch) throw new NotFoundError(`the patch of task ${taskId} is missing from the object store`);
+    return { task, patch };
   }
 
   /** Asks the node to stop an attempt whose task goes on; it is requeued when the attempt ends. */

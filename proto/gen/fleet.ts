@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack';
+import type { AgentProgress as _fleet_v1_AgentProgress, AgentProgress__Output as _fleet_v1_AgentProgress__Output } from './fleet/v1/AgentProgress';
 import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from './fleet/v1/Assign';
 import type { Attempt as _fleet_v1_Attempt, Attempt__Output as _fleet_v1_Attempt__Output } from './fleet/v1/Attempt';
 import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from './fleet/v1/AttemptEvent';
@@ -10,6 +11,7 @@ import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
+import type { ClineSpec as _fleet_v1_ClineSpec, ClineSpec__Output as _fleet_v1_ClineSpec__Output } from './fleet/v1/ClineSpec';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from './fleet/v1/ClusterStatus';
 import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from './fleet/v1/CordonNodeRequest';
@@ -23,12 +25,16 @@ import type { FleetServiceClient as _fleet_v1_FleetServiceClient, FleetServiceDe
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from './fleet/v1/GetClusterStatusRequest';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from './fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from './fleet/v1/GetTaskRequest';
+import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskResultRequest__Output as _fleet_v1_GetTaskResultRequest__Output } from './fleet/v1/GetTaskResultRequest';
+import type { GetTaskResultResponse as _fleet_v1_GetTaskResultResponse, GetTaskResultResponse__Output as _fleet_v1_GetTaskResultResponse__Output } from './fleet/v1/GetTaskResultResponse';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat';
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from './fleet/v1/HeartbeatAck';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello';
 import type { LeaderStatus as _fleet_v1_LeaderStatus, LeaderStatus__Output as _fleet_v1_LeaderStatus__Output } from './fleet/v1/LeaderStatus';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from './fleet/v1/ListNodesResponse';
+import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from './fleet/v1/ListProvidersRequest';
+import type { ListProvidersResponse as _fleet_v1_ListProvidersResponse, ListProvidersResponse__Output as _fleet_v1_ListProvidersResponse__Output } from './fleet/v1/ListProvidersResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from './fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from './fleet/v1/ListTasksResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from './fleet/v1/LogChunk';
@@ -37,13 +43,18 @@ import type { NodeMessage as _fleet_v1_NodeMessage, NodeMessage__Output as _flee
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from './fleet/v1/NodeRef';
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from './fleet/v1/NodeResources';
 import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefinition as _fleet_v1_NodeServiceDefinition } from './fleet/v1/NodeService';
+import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from './fleet/v1/Provider';
+import type { ProviderGrant as _fleet_v1_ProviderGrant, ProviderGrant__Output as _fleet_v1_ProviderGrant__Output } from './fleet/v1/ProviderGrant';
+import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from './fleet/v1/ProviderRef';
 import type { ReplicaStatus as _fleet_v1_ReplicaStatus, ReplicaStatus__Output as _fleet_v1_ReplicaStatus__Output } from './fleet/v1/ReplicaStatus';
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
+import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
 import type { StreamStatus as _fleet_v1_StreamStatus, StreamStatus__Output as _fleet_v1_StreamStatus__Output } from './fleet/v1/StreamStatus';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from './fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from './fleet/v1/Task';
+import type { TaskResult as _fleet_v1_TaskResult, TaskResult__Output as _fleet_v1_TaskResult__Output } from './fleet/v1/TaskResult';
 import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from './fleet/v1/TaskSpec';
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome';
 
@@ -55,6 +66,7 @@ export interface ProtoGrpcType {
   fleet: {
     v1: {
       Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
+      AgentProgress: MessageTypeDefinition<_fleet_v1_AgentProgress, _fleet_v1_AgentProgress__Output>
       Assign: MessageTypeDefinition<_fleet_v1_Assign, _fleet_v1_Assign__Output>
       Attempt: MessageTypeDefinition<_fleet_v1_Attempt, _fleet_v1_Attempt__Output>
       AttemptEvent: MessageTypeDefinition<_fleet_v1_AttemptEvent, _fleet_v1_AttemptEvent__Output>
@@ -64,6 +76,7 @@ export interface ProtoGrpcType {
       AttemptState: EnumTypeDefinition
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
+      ClineSpec: MessageTypeDefinition<_fleet_v1_ClineSpec, _fleet_v1_ClineSpec__Output>
       ClusterStatus: MessageTypeDefinition<_fleet_v1_ClusterStatus, _fleet_v1_ClusterStatus__Output>
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
       CordonNodeRequest: MessageTypeDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_CordonNodeRequest__Output>
@@ -78,12 +91,16 @@ export interface ProtoGrpcType {
       GetClusterStatusRequest: MessageTypeDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_GetClusterStatusRequest__Output>
       GetTaskLogsRequest: MessageTypeDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_GetTaskLogsRequest__Output>
       GetTaskRequest: MessageTypeDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_GetTaskRequest__Output>
+      GetTaskResultRequest: MessageTypeDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultRequest__Output>
+      GetTaskResultResponse: MessageTypeDefinition<_fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultResponse__Output>
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       HeartbeatAck: MessageTypeDefinition<_fleet_v1_HeartbeatAck, _fleet_v1_HeartbeatAck__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
       LeaderStatus: MessageTypeDefinition<_fleet_v1_LeaderStatus, _fleet_v1_LeaderStatus__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
       ListNodesResponse: MessageTypeDefinition<_fleet_v1_ListNodesResponse, _fleet_v1_ListNodesResponse__Output>
+      ListProvidersRequest: MessageTypeDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersRequest__Output>
+      ListProvidersResponse: MessageTypeDefinition<_fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersResponse__Output>
       ListTasksRequest: MessageTypeDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksRequest__Output>
       ListTasksResponse: MessageTypeDefinition<_fleet_v1_ListTasksResponse, _fleet_v1_ListTasksResponse__Output>
       LogChunk: MessageTypeDefinition<_fleet_v1_LogChunk, _fleet_v1_LogChunk__Output>
@@ -94,13 +111,18 @@ export interface ProtoGrpcType {
       NodeResources: MessageTypeDefinition<_fleet_v1_NodeResources, _fleet_v1_NodeResources__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_NodeServiceClient> & { service: _fleet_v1_NodeServiceDefinition }
       NodeStatus: EnumTypeDefinition
+      Provider: MessageTypeDefinition<_fleet_v1_Provider, _fleet_v1_Provider__Output>
+      ProviderGrant: MessageTypeDefinition<_fleet_v1_ProviderGrant, _fleet_v1_ProviderGrant__Output>
+      ProviderRef: MessageTypeDefinition<_fleet_v1_ProviderRef, _fleet_v1_ProviderRef__Output>
       ReplicaStatus: MessageTypeDefinition<_fleet_v1_ReplicaStatus, _fleet_v1_ReplicaStatus__Output>
       ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
+      SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>
       StreamStatus: MessageTypeDefinition<_fleet_v1_StreamStatus, _fleet_v1_StreamStatus__Output>
       SubmitTaskRequest: MessageTypeDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_SubmitTaskRequest__Output>
       Task: MessageTypeDefinition<_fleet_v1_Task, _fleet_v1_Task__Output>
+      TaskResult: MessageTypeDefinition<_fleet_v1_TaskResult, _fleet_v1_TaskResult__Output>
       TaskSpec: MessageTypeDefinition<_fleet_v1_TaskSpec, _fleet_v1_TaskSpec__Output>
       TaskState: EnumTypeDefinition
       Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>

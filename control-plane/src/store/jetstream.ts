@@ -5,6 +5,7 @@
  */
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { UnavailableError } from '../../../common/errors.js';
@@ -17,6 +18,12 @@ export const BUCKETS = {
   idempotency: 'fleet_idempotency',
   leases: 'fleet_leases',
   replicas: 'fleet_replicas',
+  providers: 'fleet_providers',
+} as const;
+
+/** Object stores: Cline results (patches), one object per attempt. */
+export const OBJECT_STORES = {
+  results: 'fleet_results',
 } as const;
 
 /** A second submission with the same idempotency key within this window returns the first task. */
@@ -70,7 +77,8 @@ export interface FleetState {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  kv: { tasks: KV; nodes: KV; joinTokens: KV; idempotency: KV; leases: KV; replicas: KV };
+  kv: { tasks: KV; nodes: KV; joinTokens: KV; idempotency: KV; leases: KV; replicas: KV; providers: KV };
+  results: ObjectStore;
   close(): Promise<void>;
 }
 
@@ -128,8 +136,14 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
       idempotency: await open(BUCKETS.idempotency, { history: 1, ttl: IDEMPOTENCY_WINDOW_MS }),
       leases: await open(BUCKETS.leases, { history: 1, ttl: options.leaseTtlMs }),
       replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
+      providers: await open(BUCKETS.providers, { history: 1 }),
     };
-    for (const stream of plan.filter((s) => !s.name.startsWith('KV_'))) {
+    const objm = new Objm(js);
+    const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
+    const results = resultsExist
+      ? await objm.open(OBJECT_STORES.results)
+      : await objm.create(OBJECT_STORES.results, { replicas: options.replicas, storage });
+    for (const stream of plan.filter((s) => !s.name.startsWith('KV_') && !s.name.startsWith('OBJ_'))) {
       if (!(await jsm.streams.info(stream.name).then(() => true, () => false))) await jsm.streams.add(stream);
     }
     return {
@@ -137,6 +151,7 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
       js,
       jsm,
       kv,
+      results,
       close: async () => {
         await nc.drain().catch(() => nc.close());
       },
@@ -160,6 +175,8 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.idempotency, IDEMPOTENCY_WINDOW_MS),
     kv(BUCKETS.leases, options.leaseTtlMs),
     kv(BUCKETS.replicas, REPLICA_TTL_MS),
+    kv(BUCKETS.providers),
+    { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,
       subjects: [...STREAMS.events.subjects],

@@ -2,6 +2,7 @@
 
 import type { AttemptState as _fleet_v1_AttemptState, AttemptState__Output as _fleet_v1_AttemptState__Output } from '../../fleet/v1/AttemptState';
 import type { FailureKind as _fleet_v1_FailureKind, FailureKind__Output as _fleet_v1_FailureKind__Output } from '../../fleet/v1/FailureKind';
+import type { AgentProgress as _fleet_v1_AgentProgress, AgentProgress__Output as _fleet_v1_AgentProgress__Output } from '../../fleet/v1/AgentProgress';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Attempt {
@@ -17,6 +18,8 @@ export interface Attempt {
   'containerId'?: (string);
   'stopRequested'?: (string);
   'leaderEpoch'?: (number | string | Long);
+  'progress'?: (_fleet_v1_AgentProgress | null);
+  'reason'?: (string);
   '_exitCode'?: "exitCode";
 }
 
@@ -33,5 +36,7 @@ export interface Attempt__Output {
   'containerId': (string);
   'stopRequested': (string);
   'leaderEpoch': (number);
+  'progress': (_fleet_v1_AgentProgress__Output | null);
+  'reason': (string);
   '_exitCode'?: "exitCode";
 }

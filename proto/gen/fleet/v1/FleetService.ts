@@ -11,13 +11,20 @@ import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from '../../fleet/v1/GetClusterStatusRequest';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from '../../fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from '../../fleet/v1/GetTaskRequest';
+import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskResultRequest__Output as _fleet_v1_GetTaskResultRequest__Output } from '../../fleet/v1/GetTaskResultRequest';
+import type { GetTaskResultResponse as _fleet_v1_GetTaskResultResponse, GetTaskResultResponse__Output as _fleet_v1_GetTaskResultResponse__Output } from '../../fleet/v1/GetTaskResultResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from '../../fleet/v1/ListNodesResponse';
+import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from '../../fleet/v1/ListProvidersRequest';
+import type { ListProvidersResponse as _fleet_v1_ListProvidersResponse, ListProvidersResponse__Output as _fleet_v1_ListProvidersResponse__Output } from '../../fleet/v1/ListProvidersResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from '../../fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from '../../fleet/v1/ListTasksResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from '../../fleet/v1/LogChunk';
 import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } from '../../fleet/v1/Node';
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from '../../fleet/v1/NodeRef';
+import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from '../../fleet/v1/Provider';
+import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from '../../fleet/v1/ProviderRef';
+import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
 
@@ -48,6 +55,15 @@ export interface FleetServiceClient extends grpc.Client {
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  DeleteProvider(argument: _fleet_v1_ProviderRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  DeleteProvider(argument: _fleet_v1_ProviderRef, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  deleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  deleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  deleteProvider(argument: _fleet_v1_ProviderRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  deleteProvider(argument: _fleet_v1_ProviderRef, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   
   DrainNode(argument: _fleet_v1_DrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   DrainNode(argument: _fleet_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
@@ -81,6 +97,15 @@ export interface FleetServiceClient extends grpc.Client {
   getTaskLogs(argument: _fleet_v1_GetTaskLogsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_LogChunk__Output>;
   getTaskLogs(argument: _fleet_v1_GetTaskLogsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_LogChunk__Output>;
   
+  GetTaskResult(argument: _fleet_v1_GetTaskResultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  GetTaskResult(argument: _fleet_v1_GetTaskResultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  GetTaskResult(argument: _fleet_v1_GetTaskResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  GetTaskResult(argument: _fleet_v1_GetTaskResultRequest, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  getTaskResult(argument: _fleet_v1_GetTaskResultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  getTaskResult(argument: _fleet_v1_GetTaskResultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  getTaskResult(argument: _fleet_v1_GetTaskResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  getTaskResult(argument: _fleet_v1_GetTaskResultRequest, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
+  
   ListNodes(argument: _fleet_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _fleet_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _fleet_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
@@ -90,6 +115,15 @@ export interface FleetServiceClient extends grpc.Client {
   listNodes(argument: _fleet_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   listNodes(argument: _fleet_v1_ListNodesRequest, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   
+  ListProviders(argument: _fleet_v1_ListProvidersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  ListProviders(argument: _fleet_v1_ListProvidersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  ListProviders(argument: _fleet_v1_ListProvidersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  ListProviders(argument: _fleet_v1_ListProvidersRequest, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  listProviders(argument: _fleet_v1_ListProvidersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  listProviders(argument: _fleet_v1_ListProvidersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  listProviders(argument: _fleet_v1_ListProvidersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  listProviders(argument: _fleet_v1_ListProvidersRequest, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  
   ListTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   ListTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   ListTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
@@ -98,6 +132,15 @@ export interface FleetServiceClient extends grpc.Client {
   listTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
+  
+  SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  SetProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  SetProvider(argument: _fleet_v1_SetProviderRequest, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  setProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  setProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  setProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  setProvider(argument: _fleet_v1_SetProviderRequest, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   
   SubmitTask(argument: _fleet_v1_SubmitTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   SubmitTask(argument: _fleet_v1_SubmitTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
@@ -136,6 +179,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   CreateJoinToken: grpc.handleUnaryCall<_fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse>;
   
+  DeleteProvider: grpc.handleUnaryCall<_fleet_v1_ProviderRef__Output, _fleet_v1_Provider>;
+  
   DrainNode: grpc.handleUnaryCall<_fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node>;
   
   GetClusterStatus: grpc.handleUnaryCall<_fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus>;
@@ -144,9 +189,15 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetTaskLogs: grpc.handleServerStreamingCall<_fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk>;
   
+  GetTaskResult: grpc.handleUnaryCall<_fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse>;
+  
   ListNodes: grpc.handleUnaryCall<_fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse>;
   
+  ListProviders: grpc.handleUnaryCall<_fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse>;
+  
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
+  
+  SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
   
   SubmitTask: grpc.handleUnaryCall<_fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task>;
   
@@ -162,12 +213,16 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_Task, _fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task__Output>
   CordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
+  DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
   GetClusterStatus: MethodDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_ClusterStatus, _fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus__Output>
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
+  GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
+  ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
+  SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
   UncordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   WatchNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>

@@ -3,6 +3,7 @@
 import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from '../../fleet/v1/TaskSpec';
 import type { TaskState as _fleet_v1_TaskState, TaskState__Output as _fleet_v1_TaskState__Output } from '../../fleet/v1/TaskState';
 import type { Attempt as _fleet_v1_Attempt, Attempt__Output as _fleet_v1_Attempt__Output } from '../../fleet/v1/Attempt';
+import type { TaskResult as _fleet_v1_TaskResult, TaskResult__Output as _fleet_v1_TaskResult__Output } from '../../fleet/v1/TaskResult';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Task {
@@ -17,6 +18,7 @@ export interface Task {
   'taskFailures'?: (number);
   'infraFailures'?: (number);
   'cancelRequested'?: (boolean);
+  'result'?: (_fleet_v1_TaskResult | null);
 }
 
 export interface Task__Output {
@@ -31,4 +33,5 @@ export interface Task__Output {
   'taskFailures': (number);
   'infraFailures': (number);
   'cancelRequested': (boolean);
+  'result': (_fleet_v1_TaskResult__Output | null);
 }

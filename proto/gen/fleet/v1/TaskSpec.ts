@@ -2,6 +2,7 @@
 
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from '../../fleet/v1/ResourceLimits';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from '../../fleet/v1/RetryPolicy';
+import type { ClineSpec as _fleet_v1_ClineSpec, ClineSpec__Output as _fleet_v1_ClineSpec__Output } from '../../fleet/v1/ClineSpec';
 import type { Long } from '@grpc/proto-loader';
 
 export interface TaskSpec {
@@ -15,6 +16,7 @@ export interface TaskSpec {
   'nodeSelector'?: ({[key: string]: string});
   'priority'?: (number);
   'idempotencyKey'?: (string);
+  'cline'?: (_fleet_v1_ClineSpec | null);
 }
 
 export interface TaskSpec__Output {
@@ -28,4 +30,5 @@ export interface TaskSpec__Output {
   'nodeSelector': ({[key: string]: string});
   'priority': (number);
   'idempotencyKey': (string);
+  'cline': (_fleet_v1_ClineSpec__Output | null);
 }

@@ -1,0 +1,128 @@
+/**
+ * LLM providers that Cline tasks use: an OpenAI-compatible base URL, a model
+ * and an API key. The key is sealed before it is stored and leaves the
+ * control plane only inside an Assign, to the node agent's gateway; the
+ * admin API never returns it.
+ */
+import type { Clock } from '../../common/clock.js';
+import { ConflictError, NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
+import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
+import type { ProviderGrant } from '../../proto/gen/fleet/v1/ProviderGrant.js';
+import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
+import type { SecretBox } from './secret-box.js';
+import type { KvRecords } from './store/kv-records.js';
+
+export const PROVIDER_LIMITS = { baseUrlChars: 2048, modelChars: 256, apiKeyChars: 8192 } as const;
+
+export interface ProviderRecord {
+  name: string;
+  baseUrl: string;
+  model: string;
+  /** AES-256-GCM, bound to the provider's name (`SecretBox`). */
+  sealedKey: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface ProviderInput {
+  name: string;
+  baseUrl: string;
+  model: string;
+  apiKey: string;
+}
+
+export function checkProviderName(field: string, name: string): string {
+  if (!PROVIDER_NAME_PATTERN.test(name)) throw new ValidationError(field, 'provider names are lower-case letters, digits, "-" and "_" (at most 63)');
+  return name;
+}
+
+/** Validates SetProvider's fields, naming the first bad one. */
+export function compileProviderInput(req: SetProviderRequest__Output): ProviderInput {
+  const name = checkProviderName('name', String(req.name ?? ''));
+  const baseUrl = String(req.baseUrl ?? '').trim().replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new ValidationError('base_url', `"${baseUrl.slice(0, 80)}" is not a URL (e.g. https://api.example.com/v1)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError('base_url', 'must be an http:// or https:// URL');
+  if (url.username || url.password) throw new ValidationError('base_url', 'must not carry credentials: give the key with --api-key-file');
+  if (url.search || url.hash || baseUrl.length > PROVIDER_LIMITS.baseUrlChars) throw new ValidationError('base_url', 'must be a plain base URL without query or fragment');
+  const model = String(req.model ?? '').trim();
+  if (model === '' || model.length > PROVIDER_LIMITS.modelChars || /[\s\0]/.test(model)) {
+    throw new ValidationError('model', 'is required: the model name the provider expects, without spaces');
+  }
+  const apiKey = String(req.apiKey ?? '').trim();
+  if (apiKey === '') throw new ValidationError('api_key', 'is required');
+  if (apiKey.length > PROVIDER_LIMITS.apiKeyChars || /[\s\0]/.test(apiKey)) {
+    throw new ValidationError('api_key', `must be one line without spaces, at most ${PROVIDER_LIMITS.apiKeyChars} characters`);
+  }
+  return { name, baseUrl, model, apiKey };
+}
+
+export function providerToProto(p: ProviderRecord): ProviderMsg {
+  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '' };
+}
+
+export class Providers {
+  constructor(
+    private readonly records: KvRecords<ProviderRecord>,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async set(input: ProviderInput): Promise<ProviderRecord> {
+    const now = this.clock.now();
+    const record: ProviderRecord = {
+      name: input.name,
+      baseUrl: input.baseUrl,
+      model: input.model,
+      sealedKey: this.box.seal(input.apiKey, input.name),
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
+    for (;;) {
+      const existing = await this.records.get(input.name);
+      try {
+        if (!existing) await this.records.create(input.name, record);
+        else await this.records.update(input.name, { ...record, createdAtMs: existing.value.createdAtMs }, existing.revision);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model }, 'provider set');
+    return record;
+  }
+
+  async list(): Promise<ProviderRecord[]> {
+    return (await this.records.list()).map((r) => r.value).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async delete(name: string): Promise<ProviderRecord> {
+    const existing = await this.records.get(name);
+    if (!existing) throw new NotFoundError(`provider ${name} not found`);
+    await this.records.delete(name);
+    this.log.info({ provider: name }, 'provider deleted');
+    return existing.value;
+  }
+
+  /** Submission checks the provider exists, so a typo fails at once rather than on a node. */
+  async require(name: string): Promise<ProviderRecord> {
+    const found = await this.records.get(name);
+    if (!found) {
+      throw new PreconditionError(`provider "${name}" is not configured: run fleetctl provider set ${name} --base-url URL --model MODEL --api-key-file FILE`);
+    }
+    return found.value;
+  }
+
+  /** What a node's gateway needs for one attempt, key included. */
+  async grant(name: string): Promise<ProviderGrant> {
+    const p = await this.require(name);
+    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, p.name) };
+  }
+}
