@@ -6,6 +6,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import type { GetTaskResultRequest } from '../../proto/gen/fleet/v1/GetTaskResultRequest.js';
+import type { GetTaskResultResponse__Output } from '../../proto/gen/fleet/v1/GetTaskResultResponse.js';
+import type { ListProvidersResponse__Output } from '../../proto/gen/fleet/v1/ListProvidersResponse.js';
+import type { Provider__Output } from '../../proto/gen/fleet/v1/Provider.js';
+import type { ProviderRef } from '../../proto/gen/fleet/v1/ProviderRef.js';
+import type { SetProviderRequest } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
 import type { ClusterStatus__Output } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeRequest.js';
@@ -91,6 +97,10 @@ export class FleetClient {
   drainNode = (req: DrainNodeRequest) => this.unary<Node__Output>('DrainNode', req);
   watchNode = (req: NodeRef) => this.stream<Node__Output>('WatchNode', req);
   clusterStatus = () => this.unary<ClusterStatus__Output>('GetClusterStatus', {});
+  taskResult = (req: GetTaskResultRequest) => this.unary<GetTaskResultResponse__Output>('GetTaskResult', req);
+  setProvider = (req: SetProviderRequest) => this.unary<Provider__Output>('SetProvider', req);
+  listProviders = () => this.unary<ListProvidersResponse__Output>('ListProviders', {});
+  deleteProvider = (req: ProviderRef) => this.unary<Provider__Output>('DeleteProvider', req);
   watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
   taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
 

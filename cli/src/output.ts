@@ -28,7 +28,10 @@ export function taskView(t: Task__Output) {
       containerId: a.containerId,
       startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
       finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
+      reason: a.reason,
+      ...(a.progress ? { progress: a.progress } : {}),
     })),
+    ...(t.result ? { result: t.result } : {}),
   };
 }
 
@@ -82,11 +85,21 @@ export function taskDetails(t: Task__Output): string {
     `Created:   ${new Date(t.createdAtMs).toISOString()}`,
     `Failures:  ${t.taskFailures} task, ${t.infraFailures} infrastructure`,
   ];
+  const cline = t.spec?.cline;
+  if (cline) {
+    lines.splice(3, 2, `Agent:     cline (${t.spec?.image})`, `Repo:      ${cline.repoUrl}${cline.ref ? `#${cline.ref}` : ''}`, `Prompt:    ${oneLine(cline.prompt, 100)}`, `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`);
+  }
   if (t.attempts.length > 0) {
     lines.push('Attempts:');
-    const rows = t.attempts.map((a) => [a.id, a.nodeId, attemptStateFromProto(a.state), a.exitCode === undefined || a.exitCode === null ? '-' : String(a.exitCode), a.error]);
-    lines.push(...table(['ID', 'NODE', 'STATE', 'EXIT', 'ERROR'], rows).trimEnd().split('\n').map((l) => `  ${l}`));
+    const rows = t.attempts.map((a) => {
+      const row = [a.id, a.nodeId, attemptStateFromProto(a.state), a.exitCode === undefined || a.exitCode === null ? '-' : String(a.exitCode)];
+      if (cline) row.push(a.reason || '-', progressText(a.progress));
+      return [...row, a.error];
+    });
+    const headers = cline ? ['ID', 'NODE', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'ERROR'] : ['ID', 'NODE', 'STATE', 'EXIT', 'ERROR'];
+    lines.push(...table(headers, rows).trimEnd().split('\n').map((l) => `  ${l}`));
   }
+  if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);
   return lines.join('\n') + '\n';
 }
 
@@ -116,4 +129,16 @@ export function nodesTable(nodes: Node__Output[], now = Date.now()): string {
       n.lastHeartbeatMs ? `${age(n.lastHeartbeatMs, now)} ago` : 'never',
     ]),
   );
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** "3 iter, 1200/300 tok, $0.0123, last: run_commands […]" */
+function progressText(p: Task__Output['attempts'][number]['progress']): string {
+  if (!p) return '-';
+  const cost = p.costUsd ? `, $${p.costUsd.toFixed(4)}` : '';
+  return `${p.iterations} iter, ${p.inputTokens}/${p.outputTokens} tok${cost}`;
 }

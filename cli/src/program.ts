@@ -5,6 +5,7 @@ import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
+import { providerCommand } from './commands/provider.js';
 import { makeContext, type Context, type GlobalOptions } from './context.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:7700';
@@ -16,7 +17,7 @@ export interface ProgramIo {
 
 export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env): { program: Command; context: () => Context | undefined } {
   const program = new Command('fleetctl')
-    .description('operate a Cline fleet: tasks, nodes, join tokens')
+    .description('operate a Cline fleet: tasks, nodes, providers, join tokens')
     .addOption(new Option('--server <host:port>', 'control plane address(es), comma-separated').env('FLEET_SERVER').default(env.FLEET_SERVER ?? DEFAULT_SERVER))
     .addOption(new Option('--token <token>', 'admin token').env('FLEET_TOKEN'))
     .addOption(new Option('--token-file <path>', 'read the admin token from a file').env('FLEET_TOKEN_FILE'))
@@ -25,7 +26,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -12,7 +12,10 @@ import type { Assign__Output } from '../../proto/gen/fleet/v1/Assign.js';
 import type { Cancel__Output } from '../../proto/gen/fleet/v1/Cancel.js';
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 import type { ContainerRuntime } from './container-runtime.js';
-import type { Journal, JournalAttempt } from './journal.js';
+import { attemptDir } from './cline-attempt.js';
+import type { Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
+import { newGatewayToken, type LlmGateway } from './llm-gateway.js';
+import { removeWorkspace } from './workspace.js';
 
 const REAP_INTERVAL_MS = 60_000;
 const MAX_GRACE_MS = 10 * 60_000;
@@ -48,6 +51,7 @@ export class NodeAgent {
     private readonly journal: Journal,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly cline: { gateway: LlmGateway; attemptsDir: string },
   ) {}
 
   /**
@@ -127,7 +131,12 @@ export class NodeAgent {
       this.journal.finished(attemptId, taskId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' }, this.clock.now());
       return;
     }
-    if (!this.journal.accept(attemptId, taskId, specJson, this.clock.now())) return;
+    // A Cline attempt's provider key stays in this process and its journal;
+    // the container gets only the attempt's own gateway token.
+    const llm: LlmGrantRecord | null = message.spec?.cline
+      ? { provider: message.provider ? { name: message.provider.name, baseUrl: message.provider.baseUrl, model: message.provider.model, apiKey: message.provider.apiKey } : null, token: newGatewayToken() }
+      : null;
+    if (!this.journal.accept(attemptId, taskId, specJson, this.clock.now(), llm)) return;
     this.log.info({ taskId, attemptId }, 'attempt accepted');
     this.launch(this.journal.get(attemptId)!);
   }
@@ -153,6 +162,7 @@ export class NodeAgent {
         await this.runtime.remove(attempt.containerId).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed'));
         removed = true;
       }
+      await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId)).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'workspace not removed'));
       this.journal.markDone(attemptId, this.clock.now());
     }
     if (removed) this.onContainersRemoved();
@@ -193,6 +203,8 @@ export class NodeAgent {
       nodeId: this.identity.nodeId,
       clock: this.clock,
       log: this.log,
+      gateway: this.cline.gateway,
+      attemptsDir: this.cline.attemptsDir,
     });
     this.runners.set(attempt.attemptId, runner);
     void runner.run().finally(() => this.runners.delete(attempt.attemptId));

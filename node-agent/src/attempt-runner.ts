@@ -9,7 +9,9 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { TaskSpec } from '../../common/model.js';
 import { ImageMissingError, LABELS, RuntimeError, type ContainerRuntime } from './container-runtime.js';
+import { ClineAttempt } from './cline-attempt.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt } from './journal.js';
+import type { LlmGateway } from './llm-gateway.js';
 
 /** Output is sent in chunks of at most this size, at least this often while it flows. */
 export const OUTPUT_CHUNK_BYTES = 64 * 1024;
@@ -17,6 +19,9 @@ export const OUTPUT_FLUSH_MS = 100;
 /** Past this much output an attempt's log is cut (its container keeps running). */
 export const OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_STOP_GRACE_MS = 10_000;
+/** Cline ignores SIGTERM: a stuck or over-budget run is killed after this. */
+const CLINE_STOP_GRACE_MS = 1_000;
+const CLINE_TICK_MS = 1_000;
 
 export interface RunnerDeps {
   runtime: ContainerRuntime;
@@ -24,6 +29,9 @@ export interface RunnerDeps {
   nodeId: string;
   clock: Clock;
   log: Logger;
+  gateway: LlmGateway;
+  /** Where Cline attempts keep their workspaces. */
+  attemptsDir: string;
 }
 
 /** Collects output and writes it to the journal in bounded chunks. */
@@ -80,6 +88,8 @@ export class AttemptRunner {
   private containerId: string | null;
   private timedOut = false;
   private readonly log: Logger;
+  /** Set for Cline tasks. */
+  private readonly cline: ClineAttempt | null;
 
   constructor(
     private readonly attempt: JournalAttempt,
@@ -89,6 +99,13 @@ export class AttemptRunner {
     this.cancelReason = attempt.cancelReason;
     this.containerId = attempt.containerId;
     this.log = deps.log.child({ taskId: attempt.taskId, attemptId: attempt.attemptId });
+    this.cline = spec.cline ? new ClineAttempt(attempt, spec.cline, { ...deps, log: this.log }) : null;
+    if (this.cline) {
+      this.cline.onStop = (stop) => {
+        this.log.info({ reason: stop.reason, detail: stop.message }, 'stopping cline attempt');
+        if (this.containerId) void deps.runtime.stop(this.containerId, CLINE_STOP_GRACE_MS).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+      };
+    }
   }
 
   get attemptId(): string {
@@ -112,6 +129,7 @@ export class AttemptRunner {
       if (err instanceof ImageMissingError) return { state: 'FAILED', error: err.message, failureKind: 'TASK' };
       return { state: 'FAILED', error: `node ${this.deps.nodeId}: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' };
     });
+    await this.cline?.release();
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
       this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, error: outcome.error || undefined }, 'attempt finished');
     }
@@ -127,6 +145,11 @@ export class AttemptRunner {
     let resumeAfter = '';
     if (this.attempt.state === 'accepted') {
       if (this.cancelReason !== null) return this.cancelledOutcome();
+      if (this.cline) {
+        const refused = await this.cline.prepare();
+        if (refused) return refused;
+        await this.cline.connect();
+      }
       await runtime.ensureImage(this.spec.image);
       if (this.cancelReason !== null) return this.cancelledOutcome();
       const id = await this.createContainer();
@@ -149,6 +172,7 @@ export class AttemptRunner {
       }
       // Resume the output right after the last entry journaled before the restart.
       resumeAfter = this.attempt.lastLogTimestamp;
+      await this.cline?.connect();
       this.log.info({ containerId: this.containerId.slice(0, 12) }, 'attempt adopted');
     }
     return this.supervise(this.containerId!, startedAtMs, resumeAfter);
@@ -156,12 +180,14 @@ export class AttemptRunner {
 
   private async createContainer(): Promise<string> {
     const { spec, attempt, deps } = this;
+    const extras = this.cline?.containerExtras();
     return deps.runtime.create({
       name: `fleet-${attempt.attemptId}`,
       image: spec.image,
       command: spec.command,
-      env: spec.env,
       workingDir: spec.workingDir,
+      ...extras,
+      env: { ...spec.env, ...extras?.env },
       cpus: spec.resources.cpus,
       memoryBytes: spec.resources.memoryBytes,
       pidsLimit: spec.resources.pidsLimit,
@@ -177,9 +203,15 @@ export class AttemptRunner {
   private async supervise(containerId: string, startedAtMs: number, resumeAfter: string): Promise<AttemptOutcomeRecord> {
     const { runtime, journal, clock } = this.deps;
     const batcher = new OutputBatcher((stream, data, stamp) => journal.output(this.attemptId, this.attempt.taskId, stream, data, clock.now(), stamp));
-    const logsDone = runtime.followLogs(containerId, resumeAfter, (entry) => batcher.add(entry.stream, entry.data, entry.timestamp)).catch((err: unknown) => {
-      this.log.warn({ err: errorMessage(err) }, 'log stream failed');
-    });
+    const logsDone = runtime
+      .followLogs(containerId, resumeAfter, (entry) => {
+        batcher.add(entry.stream, entry.data, entry.timestamp);
+        if (entry.stream === 'stdout') this.cline?.onStdout(entry.data);
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ err: errorMessage(err) }, 'log stream failed');
+      });
+    const ticker = this.cline ? setInterval(() => this.cline!.tick(), CLINE_TICK_MS) : undefined;
     const remainingMs = Math.max(0, this.spec.timeoutMs - (clock.now() - startedAtMs));
     const timer = setTimeout(() => {
       this.timedOut = true;
@@ -192,6 +224,7 @@ export class AttemptRunner {
       batcher.flush();
       if (this.cancelReason !== null) return this.cancelledOutcome();
       if (this.timedOut) return { state: 'TIMED_OUT', exitCode: state.exitCode, error: `timed out after ${this.spec.timeoutMs}ms`, failureKind: 'TASK' };
+      if (this.cline) return await this.cline.finish(state.exitCode);
       if (state.exitCode === 0) return { state: 'SUCCEEDED', exitCode: 0, error: '' };
       const error = state.oomKilled ? `killed: out of memory (limit ${this.spec.resources.memoryBytes} bytes)` : `exited with code ${state.exitCode}`;
       return { state: 'FAILED', exitCode: state.exitCode, error, failureKind: 'TASK' };
@@ -201,6 +234,7 @@ export class AttemptRunner {
       throw new RuntimeError(errorMessage(err), { cause: err });
     } finally {
       clearTimeout(timer);
+      clearInterval(ticker);
     }
   }
 }

@@ -24,6 +24,12 @@ export interface ContainerSpec {
   memoryBytes: number;
   pidsLimit: number;
   labels: Record<string, string>;
+  /** "uid:gid"; default: the image's user. */
+  user?: string;
+  mounts?: Array<{ source: string; target: string; readOnly: boolean }>;
+  /** Default: Docker's bridge. "none" leaves only loopback. */
+  networkMode?: string;
+  entrypoint?: string[];
 }
 
 export interface FleetContainer {
@@ -132,6 +138,8 @@ export class DockerRuntime implements ContainerRuntime {
         name: spec.name,
         Image: spec.image,
         Cmd: spec.command,
+        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+        ...(spec.user ? { User: spec.user } : {}),
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
         Labels: spec.labels,
@@ -150,6 +158,8 @@ export class DockerRuntime implements ContainerRuntime {
           AutoRemove: false,
           RestartPolicy: { Name: 'no' },
           LogConfig: { Type: 'json-file', Config: { 'max-size': '50m', 'max-file': '2' } },
+          ...(spec.mounts ? { Binds: spec.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
+          ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
         },
       }),
     );

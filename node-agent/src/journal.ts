@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import type { AgentProgress, AttemptReason } from '../../common/model.js';
 
 export type JournalAttemptState =
   /** Assigned; no container yet. */
@@ -18,11 +19,34 @@ export type JournalAttemptState =
   /** The control plane stored the outcome; the container is removed. */
   | 'done';
 
+/** What a Cline attempt returns besides its patch. */
+export interface ClineResultRecord {
+  summary: string;
+  verified: boolean;
+  baseCommit: string;
+  filesChanged: number;
+  finishReason: string;
+  usage: AgentProgress;
+}
+
 export interface AttemptOutcomeRecord {
   state: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED' | 'LOST';
   exitCode?: number;
   error: string;
   failureKind?: 'TASK' | 'INFRASTRUCTURE';
+  reason?: AttemptReason;
+  result?: ClineResultRecord;
+  /** The result's patch (bounded by RESULT_LIMITS.patchBytes). */
+  patchBase64?: string;
+}
+
+/** What a Cline attempt's gateway needs, kept so that an adopted attempt can reach its model again. */
+export interface LlmGrantRecord {
+  provider: { name: string; baseUrl: string; model: string; apiKey: string } | null;
+  /** The attempt's gateway token. */
+  token: string;
+  /** The commit the workspace was cloned at; the patch is taken against it. */
+  baseCommit?: string;
 }
 
 export interface JournalAttempt {
@@ -37,12 +61,17 @@ export interface JournalAttempt {
   cancelReason: string | null;
   /** Docker's timestamp of the last output entry journaled: where adoption resumes. */
   lastLogTimestamp: string;
+  /** Cline attempts: the provider grant and gateway token. */
+  llm: LlmGrantRecord | null;
+  /** Cline attempts: tokens and cost the gateway counted so far. */
+  usage: AgentProgress | null;
 }
 
 export type OutboxEvent =
   | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'started'; containerId: string }
   | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'output'; stream: 'stdout' | 'stderr'; data: Buffer }
-  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'finished'; outcome: AttemptOutcomeRecord };
+  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'finished'; outcome: AttemptOutcomeRecord }
+  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'progress'; progress: AgentProgress };
 
 interface AttemptRow {
   attempt_id: string;
@@ -55,13 +84,15 @@ interface AttemptRow {
   outcome_json: string | null;
   cancel_reason: string | null;
   last_log_ts: string | null;
+  llm_json: string | null;
+  usage_json: string | null;
 }
 
 interface OutboxRow {
   seq: number;
   attempt_id: string;
   task_id: string;
-  kind: 'started' | 'output' | 'finished';
+  kind: 'started' | 'output' | 'finished' | 'progress';
   at_ms: number;
   stream: string | null;
   payload: Buffer | null;
@@ -98,6 +129,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 `;
 
+/** Columns added after the first release; `migrate` adds them to older journals. */
+const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['llm_json', 'TEXT'],
+  ['usage_json', 'TEXT'],
+];
+
 /** Finished attempts are kept this long for `journal` inspection, then pruned. */
 const DONE_RETENTION_MS = 24 * 3_600_000;
 
@@ -113,6 +150,8 @@ function toAttempt(row: AttemptRow): JournalAttempt {
     outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcomeRecord) : null,
     cancelReason: row.cancel_reason,
     lastLogTimestamp: row.last_log_ts ?? '',
+    llm: row.llm_json ? (JSON.parse(row.llm_json) as LlmGrantRecord) : null,
+    usage: row.usage_json ? (JSON.parse(row.usage_json) as AgentProgress) : null,
   };
 }
 
@@ -125,6 +164,8 @@ function toEvent(row: OutboxRow): OutboxEvent {
       return { ...base, kind: 'output', stream: row.stream === 'stderr' ? 'stderr' : 'stdout', data: row.payload ?? Buffer.alloc(0) };
     case 'finished':
       return { ...base, kind: 'finished', outcome: JSON.parse(row.payload?.toString() ?? '{}') as AttemptOutcomeRecord };
+    case 'progress':
+      return { ...base, kind: 'progress', progress: JSON.parse(row.payload?.toString() ?? '{}') as AgentProgress };
   }
 }
 
@@ -139,6 +180,12 @@ export class Journal {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const have = new Set((this.db.prepare('PRAGMA table_info(attempts)').all() as Array<{ name: string }>).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE attempts ADD COLUMN ${name} ${type}`);
   }
 
   close(): void {
@@ -162,13 +209,13 @@ export class Journal {
   }
 
   /** Returns false if the attempt was already known (a resent Assign). */
-  accept(attemptId: string, taskId: string, specJson: string, now: number): boolean {
+  accept(attemptId: string, taskId: string, specJson: string, now: number, llm: LlmGrantRecord | null = null): boolean {
     const result = this.db
       .prepare(
-        `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms)
-         VALUES (?, ?, ?, 'accepted', ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
+        `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms, llm_json)
+         VALUES (?, ?, ?, 'accepted', ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
       )
-      .run(attemptId, taskId, specJson, now, now);
+      .run(attemptId, taskId, specJson, now, now, llm ? JSON.stringify(llm) : null);
     return result.changes === 1;
   }
 
@@ -207,6 +254,24 @@ export class Journal {
       if (lastTimestamp) this.db.prepare('UPDATE attempts SET last_log_ts = ? WHERE attempt_id = ?').run(lastTimestamp, attemptId);
     })();
     this.notify();
+  }
+
+  /** A Cline attempt's progress: kept for adoption and queued for the control plane. */
+  progress(attemptId: string, taskId: string, progress: AgentProgress, now: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(progress), now, attemptId);
+      this.appendRow(attemptId, taskId, 'progress', now, null, Buffer.from(JSON.stringify(progress)));
+    })();
+    this.notify();
+  }
+
+  setLlm(attemptId: string, llm: LlmGrantRecord, now: number): void {
+    this.db.prepare('UPDATE attempts SET llm_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(llm), now, attemptId);
+  }
+
+  /** The gateway's count, kept at once so that a restart cannot reset a budget. */
+  setUsage(attemptId: string, usage: AgentProgress, now: number): void {
+    this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(usage), now, attemptId);
   }
 
   getMeta(key: string): string | null {

@@ -14,6 +14,7 @@ import { DockerRuntime, type PullPolicy } from './container-runtime.js';
 import { enroll, FatalError } from './control-plane-client.js';
 import { loadIdentity, saveIdentity } from './identity.js';
 import { Journal } from './journal.js';
+import { LlmGateway } from './llm-gateway.js';
 import { Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
@@ -95,7 +96,11 @@ async function main(): Promise<void> {
 
   const journal = new Journal(join(dataDir, 'journal.sqlite'));
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
-  const agent = new NodeAgent({ nodeId: identity.nodeId, ...info }, runtime, journal, systemClock, log.child({ nodeId: identity.nodeId }));
+  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
+  const agent = new NodeAgent({ nodeId: identity.nodeId, ...info }, runtime, journal, systemClock, log.child({ nodeId: identity.nodeId }), {
+    gateway,
+    attemptsDir: join(dataDir, 'attempts'),
+  });
   await agent.start();
   const session = new Session(opts.controlPlane, identity.nodeToken, agent, journal, dataDir, log, (message) => {
     log.fatal({ reason: message }, 'stopping: the control plane refused this node');
@@ -115,6 +120,7 @@ async function main(): Promise<void> {
       stopping.abort();
       await session.stop();
       agent.stop();
+      await gateway.closeAll();
       journal.close();
     },
     exit: (code) => process.exit(code),

@@ -50,9 +50,14 @@ export function toWire(event: OutboxEvent): AttemptEvent {
           ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
           error: o.error,
           failureKind: o.failureKind ? `FAILURE_KIND_${o.failureKind}` : 'FAILURE_KIND_UNSPECIFIED',
+          reason: o.reason ?? '',
+          ...(o.result ? { result: { ...o.result, attemptId: event.attemptId, patchBytes: 0 } } : {}),
+          ...(o.patchBase64 ? { patch: Buffer.from(o.patchBase64, 'base64') } : {}),
         },
       };
     }
+    case 'progress':
+      return { ...base, progress: event.progress };
   }
 }
 

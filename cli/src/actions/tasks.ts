@@ -1,5 +1,7 @@
 /** Task actions: do the work for `fleetctl task …`, given typed input. */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { ClineRenderer } from '../cline-render.js';
 import { ValidationError } from '../../../common/errors.js';
 import { isTerminal, type TaskState } from '../../../common/model.js';
 import { taskStateFromProto, taskStateToProto } from '../../../common/proto-convert.js';
@@ -10,8 +12,21 @@ import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { taskDetails, tasksTable, taskView } from '../output.js';
 
+export interface ClineInput {
+  repoUrl: string;
+  ref: string;
+  prompt: string;
+  provider: string;
+  maxTokens: number;
+  maxCostUsd: number;
+  stallTimeoutMs: number;
+  maxRepeatedToolCalls: number;
+  network: string;
+}
+
 export interface SubmitInput {
-  image: string;
+  image?: string;
+  cline?: ClineInput;
   command: string[];
   env: Record<string, string>;
   nodeSelector: Record<string, string>;
@@ -47,6 +62,15 @@ const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^spec\.priority$/, () => '--priority'],
   [/^spec\.idempotency_key$/, () => '--idempotency-key'],
   [/^spec\.working_dir$/, () => '--workdir'],
+  [/^spec\.cline\.repo_url$/, () => '--repo'],
+  [/^spec\.cline\.ref$/, () => '--repo (after #)'],
+  [/^spec\.cline\.prompt$/, () => '--prompt'],
+  [/^spec\.cline\.provider$/, () => '--provider'],
+  [/^spec\.cline\.max_tokens$/, () => '--max-tokens'],
+  [/^spec\.cline\.max_cost_usd$/, () => '--max-cost'],
+  [/^spec\.cline\.stall_timeout_ms$/, () => '--stall-timeout'],
+  [/^spec\.cline\.max_repeated_tool_calls$/, () => '--max-repeated-tool-calls'],
+  [/^spec\.cline\.network$/, () => '--network'],
 ];
 
 export function flagError(err: ValidationError): CliError {
@@ -60,7 +84,8 @@ export function flagError(err: ValidationError): CliError {
 
 export function buildSpec(input: SubmitInput): TaskSpec {
   const spec: TaskSpec = {
-    image: input.image,
+    image: input.image ?? '',
+    ...(input.cline ? { cline: input.cline } : {}),
     command: input.command,
     env: input.env,
     nodeSelector: input.nodeSelector,
@@ -144,15 +169,83 @@ export async function cancelTask(ctx: Context, taskId: string, reason: string): 
   ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id} ${taskStateFromProto(task.state)}\n`);
 }
 
+/**
+ * Plain tasks: their output as it was written. Cline tasks: readable lines
+ * made from Cline's events (stderr as is), or with -o json the raw events.
+ */
 export async function followTaskLogs(ctx: Context, taskId: string, follow: boolean, write: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void } = {
   stdout: (b) => process.stdout.write(b),
   stderr: (b) => process.stderr.write(b),
 }): Promise<void> {
+  const task = await ctx.client().getTask({ taskId });
+  if (task.spec?.cline) return followClineLogs(ctx, taskId, follow, write);
   for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
     const data = Buffer.from(chunk.data);
     if (ctx.format === 'json') {
       ctx.out(JSON.stringify({ attemptId: chunk.attemptId, stream: chunk.stream === 'LOG_STREAM_STDERR' ? 'stderr' : 'stdout', at: new Date(chunk.atMs).toISOString(), data: data.toString('utf8') }) + '\n');
     } else if (chunk.stream === 'LOG_STREAM_STDERR') write.stderr(data);
     else write.stdout(data);
+  }
+}
+
+async function followClineLogs(ctx: Context, taskId: string, follow: boolean, write: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<void> {
+  const renderers = new Map<string, ClineRenderer>();
+  const emit = (lines: string[]) => lines.length > 0 && write.stdout(Buffer.from(lines.join('\n') + '\n'));
+  for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
+    const data = Buffer.from(chunk.data);
+    if (chunk.stream === 'LOG_STREAM_STDERR') write.stderr(data);
+    else if (ctx.format === 'json') write.stdout(data);
+    else {
+      let renderer = renderers.get(chunk.attemptId);
+      if (!renderer) {
+        renderer = new ClineRenderer();
+        renderers.set(chunk.attemptId, renderer);
+        emit([`══ attempt ${chunk.attemptId} ══`]);
+      }
+      emit(renderer.push(data.toString('utf8')));
+    }
+  }
+  for (const renderer of renderers.values()) emit(renderer.end());
+}
+
+/** Prints a Cline task's summary and usage; writes its patch where asked ("-": standard output, and the summary goes to stderr). */
+export async function taskResult(ctx: Context, taskId: string, patchPath: string | undefined): Promise<void> {
+  const { result, patch } = await ctx.client().taskResult({ taskId, includePatch: patchPath !== undefined });
+  if (!result) throw new CliError(`task ${taskId} has no result`, 1);
+  const usage = result.usage;
+  const view = {
+    taskId,
+    attemptId: result.attemptId,
+    summary: result.summary,
+    verified: result.verified,
+    baseCommit: result.baseCommit,
+    patchBytes: Number(result.patchBytes),
+    filesChanged: result.filesChanged,
+    finishReason: result.finishReason,
+    usage: { iterations: usage?.iterations ?? 0, inputTokens: Number(usage?.inputTokens ?? 0), outputTokens: Number(usage?.outputTokens ?? 0), costUsd: usage?.costUsd ?? 0 },
+  };
+  const text =
+    ctx.format === 'json'
+      ? JSON.stringify(view, null, 2) + '\n'
+      : [
+          `Summary:   ${result.summary || '(none)'}`,
+          `Verified:  ${result.verified ? 'yes (by Cline)' : 'no'}`,
+          `Base:      ${result.baseCommit}`,
+          `Patch:     ${view.patchBytes} bytes, ${result.filesChanged} files${view.patchBytes === 0 ? ' (no change)' : ''}`,
+          `Usage:     ${view.usage.iterations} iterations, ${view.usage.inputTokens} in / ${view.usage.outputTokens} out tokens, $${view.usage.costUsd.toFixed(4)}`,
+        ].join('\n') + '\n';
+  if (patchPath === '-') {
+    ctx.err(text);
+    process.stdout.write(Buffer.from(patch));
+    return;
+  }
+  ctx.out(text);
+  if (patchPath !== undefined) {
+    try {
+      writeFileSync(patchPath, Buffer.from(patch));
+    } catch (err) {
+      throw new CliError(`--patch: cannot write ${patchPath}: ${(err as Error).message}`, 1);
+    }
+    ctx.err(`patch written to ${patchPath}; apply it at ${result.baseCommit.slice(0, 12)} with: git apply ${patchPath}\n`);
   }
 }

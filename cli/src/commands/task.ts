@@ -5,13 +5,39 @@ import { durationFlag, flagValue, keyValue, selectors, wholeNumber } from './fla
 import { ValidationError } from '../../../common/errors.js';
 import { TASK_STATES, type TaskState } from '../../../common/model.js';
 import type { Context } from '../context.js';
-import { cancelTask, followTaskLogs, getTask, listTasks, submitTask, type SubmitInput } from '../actions/tasks.js';
+import { readFileSync } from 'node:fs';
+import { cancelTask, followTaskLogs, getTask, listTasks, submitTask, taskResult, type ClineInput, type SubmitInput } from '../actions/tasks.js';
 import { CliError } from '../client.js';
 
 function cpus(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new CliError(`--cpus: must be a positive number (e.g. 0.5, 2), got "${text}"`, 2);
   return n;
+}
+
+function clineInput(o: Record<string, string | number | undefined>): ClineInput {
+  if (!o.repo) throw new CliError('--repo: is required with --agent cline (e.g. --repo https://git.example.com/app.git#main)', 2);
+  if (o.prompt !== undefined && o.promptFile !== undefined) throw new CliError('--prompt and --prompt-file: give one of them, not both', 2);
+  const hash = String(o.repo).lastIndexOf('#');
+  return {
+    repoUrl: hash >= 0 ? String(o.repo).slice(0, hash) : String(o.repo),
+    ref: hash >= 0 ? String(o.repo).slice(hash + 1) : '',
+    prompt: o.promptFile !== undefined ? readPrompt(String(o.promptFile)) : String(o.prompt ?? ''),
+    provider: String(o.provider ?? ''),
+    maxTokens: Number(o.maxTokens ?? 0),
+    maxCostUsd: Number(o.maxCost ?? 0),
+    stallTimeoutMs: Number(o.stallTimeout ?? 0),
+    maxRepeatedToolCalls: Number(o.maxRepeatedToolCalls ?? 0),
+    network: String(o.network ?? 'none'),
+  };
+}
+
+function readPrompt(path: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new CliError(`--prompt-file: cannot read ${path}: ${(err as Error).message}`, 2);
+  }
 }
 
 function state(text: string, previous: TaskState[] = []): TaskState[] {
@@ -25,8 +51,23 @@ export function taskCommand(ctx: () => Context): Command {
 
   task
     .command('submit')
-    .description('submit a task: fleetctl task submit --image IMAGE [options] -- CMD ARGS...')
-    .requiredOption('--image <image>', 'container image to run')
+    .description('submit a task: fleetctl task submit --image IMAGE [options] -- CMD ARGS...\n' +
+      '           or a Cline run: fleetctl task submit --agent cline --repo URL[#REF] --prompt "…"')
+    .option('--image <image>', 'container image to run (Cline tasks: the agent image; default: the control plane\'s)')
+    .addOption(new Option('--agent <agent>', 'run a coding agent on a repository instead of a command').choices(['cline']))
+    .option('--repo <url[#ref]>', 'Cline: repository to clone, with an optional branch, tag or commit after "#"')
+    .option('--prompt <text>', 'Cline: what to do')
+    .option('--prompt-file <path>', 'Cline: read the prompt from a file ("-" for standard input)')
+    .option('--provider <name>', 'Cline: LLM provider (see fleetctl provider list)', 'default')
+    .option('--max-tokens <n>', 'Cline: input plus output tokens an attempt may spend', wholeNumber('--max-tokens', 1))
+    .option('--max-cost <usd>', 'Cline: dollars an attempt may spend, where the provider reports cost', flagValue('--max-cost', (f, t) => {
+      const n = Number(t);
+      if (t.trim() === '' || !Number.isFinite(n) || n <= 0) throw new ValidationError(f, `must be a positive number of dollars, got "${t}"`);
+      return n;
+    }))
+    .option('--stall-timeout <duration>', 'Cline: stop as stalled after this long without an event (default 5m)', durationFlag('--stall-timeout'))
+    .option('--max-repeated-tool-calls <n>', 'Cline: stop as stalled after the same tool call this many times in a row (default 10)', wholeNumber('--max-repeated-tool-calls', 2))
+    .addOption(new Option('--network <mode>', 'Cline: container network; the model is reachable either way').choices(['none', 'bridge']).default('none'))
     .option('--env <KEY=VALUE>', 'environment variable (repeatable)', keyValue('--env'), {})
     .option('--label-selector <k=v>', 'run only on nodes with this label (repeatable or comma-separated)', selectors, {})
     .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', durationFlag('--timeout'))
@@ -53,9 +94,10 @@ export function taskCommand(ctx: () => Context): Command {
     }), 0)
     .option('--idempotency-key <key>', 'a resubmission with the same key returns the first task')
     .option('--wait', 'follow the task and exit 0 only if it SUCCEEDED')
-    .argument('<command...>', 'the command and its arguments (after --)')
+    .argument('[command...]', 'the command and its arguments (after --); none for --agent cline')
     .action(async (command: string[], o) => {
       const input: SubmitInput = {
+        ...(o.agent === 'cline' ? { cline: clineInput(o) } : {}),
         image: o.image,
         command,
         env: o.env,
@@ -95,6 +137,13 @@ export function taskCommand(ctx: () => Context): Command {
     .argument('<id>', 'task id')
     .addOption(new Option('-f, --follow', 'keep printing until the task ends'))
     .action(async (id: string, o) => followTaskLogs(ctx(), id, Boolean(o.follow)));
+
+  task
+    .command('result')
+    .description("a Cline task's result: its summary and usage; --patch writes the patch")
+    .argument('<id>', 'task id')
+    .option('--patch <file>', 'write the patch to this file ("-" for standard output); apply it with git apply')
+    .action(async (id: string, o) => taskResult(ctx(), id, o.patch));
 
   task
     .command('cancel')

@@ -1,0 +1,56 @@
+/** Provider actions for `fleetctl provider …`. */
+import { readFileSync } from 'node:fs';
+import type { Provider__Output } from '../../../proto/gen/fleet/v1/Provider.js';
+import { CliError } from '../client.js';
+import type { Context } from '../context.js';
+import { table } from '../output.js';
+
+export interface ProviderInput {
+  name: string;
+  baseUrl: string;
+  model: string;
+  apiKeyFile: string;
+}
+
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+function readKey(path: string): string {
+  let text: string;
+  try {
+    const data = readFileSync(path === '-' ? 0 : path);
+    if (data.length > MAX_KEY_FILE_BYTES) throw new CliError(`--api-key-file: ${path} is ${data.length} bytes; a key file holds one key`, 2);
+    text = data.toString('utf8').trim();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`--api-key-file: cannot read ${path}: ${(err as Error).message}`, 2);
+  }
+  if (text === '') throw new CliError(`--api-key-file: ${path} is empty`, 2);
+  if (/\s/.test(text)) throw new CliError(`--api-key-file: ${path} must hold the key alone, on one line`, 2);
+  return text;
+}
+
+const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
+
+export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
+  const apiKey = readKey(input.apiKeyFile);
+  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey });
+  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted)\n`);
+}
+
+export async function listProviders(ctx: Context): Promise<void> {
+  const { providers } = await ctx.client().listProviders();
+  if (ctx.format === 'json') {
+    ctx.out(JSON.stringify(providers.map(view), null, 2) + '\n');
+    return;
+  }
+  if (providers.length === 0) {
+    ctx.out('no providers; add one with: fleetctl provider set default --base-url URL --model MODEL --api-key-file FILE\n');
+    return;
+  }
+  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', view(p).updatedAt])));
+}
+
+export async function deleteProvider(ctx: Context, name: string): Promise<void> {
+  const p = await ctx.client().deleteProvider({ name });
+  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} deleted\n`);
+}

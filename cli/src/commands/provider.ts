@@ -1,0 +1,26 @@
+/** `fleetctl provider …`: the LLM providers Cline tasks use. */
+import { Command } from 'commander';
+import type { Context } from '../context.js';
+import { deleteProvider, listProviders, setProvider } from '../actions/providers.js';
+
+export function providerCommand(ctx: () => Context): Command {
+  const provider = new Command('provider').description('LLM providers for Cline tasks (keys are stored encrypted and never shown)');
+  provider
+    .command('set')
+    .description('create or replace a provider: fleetctl provider set NAME --base-url URL --model MODEL --api-key-file FILE')
+    .argument('<name>', 'provider name; tasks name it with --provider (default "default")')
+    .requiredOption('--base-url <url>', 'OpenAI-compatible base URL, e.g. https://api.example.com/v1')
+    .requiredOption('--model <model>', 'model name the provider expects')
+    .requiredOption('--api-key-file <path>', 'file holding the API key ("-" reads standard input); never pass a key on the command line')
+    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile }));
+  provider
+    .command('list')
+    .description('list providers (never their keys)')
+    .action(async () => listProviders(ctx()));
+  provider
+    .command('delete')
+    .description('delete a provider; tasks that name it fail until it is set again')
+    .argument('<name>', 'provider name')
+    .action(async (name: string) => deleteProvider(ctx(), name));
+  return provider;
+}

@@ -1,0 +1,163 @@
+/**
+ * An attempt's workspace for Cline: the agent clones the repository itself
+ * (with whatever git credentials the agent's host has; the container gets
+ * none), checks out the ref, and after the run computes the change as a
+ * patch against the base commit.
+ *
+ * Layout under the attempt's directory:
+ *   base.git/    a bare clone: the agent's own, never mounted. The patch is
+ *                computed with it as GIT_DIR, so nothing the container wrote
+ *                into workspace/.git (hooks, config, fsmonitor) is ever read
+ *                by a git the agent runs.
+ *   workspace/   a checkout for the container (/workspace), owned by its user,
+ *                with no remote (no URL, so no credentials inside).
+ *   run/         the gateway socket and the prompt, mounted at /run/fleet.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FleetError } from '../../common/errors.js';
+
+const CLONE_TIMEOUT_MS = 10 * 60_000;
+const GIT_TIMEOUT_MS = 2 * 60_000;
+const GIT_OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024;
+/** The agent image's user (uid and gid 1000, "cline"). */
+export const AGENT_UID = 1000;
+
+/** The repository or ref cannot be had: the task's own problem, told plainly. */
+export class WorkspaceError extends FleetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FAILED_PRECONDITION', message, options);
+  }
+}
+
+export interface WorkspacePaths {
+  root: string;
+  baseGit: string;
+  workspace: string;
+  run: string;
+}
+
+export function workspacePaths(attemptDir: string): WorkspacePaths {
+  return { root: attemptDir, baseGit: join(attemptDir, 'base.git'), workspace: join(attemptDir, 'workspace'), run: join(attemptDir, 'run') };
+}
+
+interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs git with no prompts, no hooks, no system or user config surprises. */
+function git(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      ['-c', 'core.hooksPath=/dev/null', '-c', 'safe.directory=*', '-c', 'core.fsmonitor=false', ...args],
+      {
+        cwd: options.cwd,
+        encoding: 'buffer',
+        timeout: options.timeoutMs ?? GIT_TIMEOUT_MS,
+        maxBuffer: GIT_OUTPUT_LIMIT_BYTES,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '/bin/true', LC_ALL: 'C', ...options.env },
+      },
+      (err, stdout, stderr) => {
+        if (err) reject(Object.assign(err, { stderr: stderr.toString() }));
+        else resolve({ stdout, stderr: stderr.toString() });
+      },
+    );
+  });
+}
+
+function lastLine(err: unknown): string {
+  const stderr = String((err as { stderr?: string }).stderr ?? '');
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const useful = lines.filter((l) => /^(fatal|error):/.test(l));
+  return (useful.at(-1) ?? lines.at(-1) ?? (err as Error).message).slice(0, 500);
+}
+
+export interface PreparedWorkspace {
+  paths: WorkspacePaths;
+  baseCommit: string;
+}
+
+/** Clones `repoUrl` at `ref` ('' = the default branch) into a fresh attempt directory. */
+export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref: string, uid = AGENT_UID): Promise<PreparedWorkspace> {
+  const paths = workspacePaths(attemptDir);
+  await rm(attemptDir, { recursive: true, force: true });
+  await mkdir(paths.run, { recursive: true, mode: 0o755 });
+  try {
+    await git(['clone', '--quiet', '--bare', '--', repoUrl, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
+  } catch (err) {
+    throw new WorkspaceError(`cannot clone ${repoUrl}: ${lastLine(err)}`, { cause: err });
+  }
+  const spec = ref === '' ? 'HEAD' : ref;
+  let baseCommit: string;
+  try {
+    baseCommit = (await git(['--git-dir', paths.baseGit, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${spec}^{commit}`])).stdout.toString().trim();
+  } catch (err) {
+    throw new WorkspaceError(
+      ref === '' ? `${repoUrl} has no default branch to check out (is it empty?)` : `ref "${ref}" is not a branch, tag or commit of ${repoUrl}`,
+      { cause: err },
+    );
+  }
+  try {
+    await git(['clone', '--quiet', '--no-hardlinks', '--no-checkout', '--', paths.baseGit, paths.workspace]);
+    await git(['-C', paths.workspace, 'checkout', '--quiet', '--detach', baseCommit]);
+    // No remote: its URL could carry credentials, and the container needs none.
+    await git(['-C', paths.workspace, 'remote', 'remove', 'origin']);
+    await git(['-C', paths.workspace, 'config', 'user.name', 'Cline (fleet)']);
+    await git(['-C', paths.workspace, 'config', 'user.email', 'cline@fleet.invalid']);
+  } catch (err) {
+    throw new WorkspaceError(`cannot check out ${baseCommit.slice(0, 12)} of ${repoUrl}: ${lastLine(err)}`, { cause: err });
+  }
+  await chownTree(paths.workspace, uid);
+  await chown(paths.run, uid, uid);
+  return { paths, baseCommit };
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, uid);
+    else await chown(path, uid, uid).catch(() => {});
+  }
+}
+
+export async function writePrompt(paths: WorkspacePaths, prompt: string): Promise<string> {
+  const file = join(paths.run, 'prompt');
+  await writeFile(file, prompt, { mode: 0o644 });
+  await chmod(file, 0o644);
+  return file;
+}
+
+export interface WorkspacePatch {
+  patch: Buffer;
+  filesChanged: number;
+}
+
+/**
+ * Everything the run changed in the work tree (new, changed and deleted
+ * files; .gitignore'd ones left out), as a binary-safe patch against the base
+ * commit. Commits Cline made inside the container count too: the patch is
+ * taken from the files, not from the container's history.
+ */
+export async function computePatch(paths: WorkspacePaths, baseCommit: string): Promise<WorkspacePatch> {
+  const index = join(paths.root, 'patch.index');
+  const env = { GIT_DIR: paths.baseGit, GIT_WORK_TREE: paths.workspace, GIT_INDEX_FILE: index };
+  try {
+    await git(['read-tree', baseCommit], { env });
+    await git(['add', '--all', '--', '.'], { env, cwd: paths.workspace });
+    const patch = (await git(['diff', '--cached', '--binary', '--full-index', '--no-color', '--no-ext-diff', '--no-textconv', baseCommit], { env })).stdout;
+    const names = (await git(['diff', '--cached', '--name-only', '-z', baseCommit], { env })).stdout.toString().split('\0').filter(Boolean);
+    return { patch, filesChanged: names.length };
+  } catch (err) {
+    throw new WorkspaceError(`cannot compute the patch: ${lastLine(err)}`, { cause: err });
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
+export async function removeWorkspace(attemptDir: string): Promise<void> {
+  await rm(attemptDir, { recursive: true, force: true });
+}
