@@ -202,9 +202,7 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
   for (const name of Object.keys(input.env ?? {})) {
     if (cline && name.startsWith('FLEET_')) throw new ValidationError(`spec.env["${name}"]`, 'names starting with FLEET_ are reserved for the agent image');
   }
-  if (image !== '' && image.length > SPEC_LIMITS.imageChars || !IMAGE_PATTERN.test(image)) {
-    throw new ValidationError('spec.image', `"${image.slice(0, 80)}" is not a valid image reference`);
-  }
+  if (image !== '') checkImage('spec.image', image);
   const workingDir = input.workingDir ?? '';
   if (workingDir !== '' && (!workingDir.startsWith('/') || workingDir.includes('\0') || workingDir.length > 4096)) {
     throw new ValidationError('spec.working_dir', 'must be an absolute path');

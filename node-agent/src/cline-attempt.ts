@@ -135,8 +135,12 @@ export class ClineAttempt {
     };
   }
 
+  /** Feeds Cline's output; a loop is caught as soon as it shows, not on the next tick. */
   onStdout(data: Buffer): void {
-    this.monitor.push(this.decoder.decode(data, { stream: true }), this.deps.clock.now());
+    const now = this.deps.clock.now();
+    this.monitor.push(this.decoder.decode(data, { stream: true }), now);
+    const stall = this.monitor.check(now);
+    if (stall) this.requestStop(stall);
   }
 
   progress(): AgentProgress {

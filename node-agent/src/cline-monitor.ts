@@ -48,7 +48,11 @@ export class ClineMonitor {
 
   /** Feeds stdout bytes; complete lines are parsed, the rest kept. */
   push(text: string, nowMs: number): void {
-    for (const line of this.lines.push(text)) this.line(line, nowMs);
+    for (const line of this.lines.push(text)) {
+      this.line(line, nowMs);
+      // Stop counting at the limit, so the report says when the loop was caught.
+      if (this.repeats >= this.settings.maxRepeatedToolCalls) return;
+    }
   }
 
   private line(line: string, nowMs: number): void {

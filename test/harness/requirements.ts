@@ -53,3 +53,13 @@ export async function requireDocker(): Promise<Docker> {
   }
   return docker;
 }
+
+export const CLINE_IMAGE = 'fleet/cline-agent:3.0.65';
+
+export async function requireClineImage(docker: Docker): Promise<void> {
+  try {
+    await docker.getImage(CLINE_IMAGE).inspect();
+  } catch {
+    throw new MissingRequirement(`the Cline agent image ${CLINE_IMAGE} is missing: run installers/cline-agent/build-offline.sh (needs debootstrap; scripts/setup.sh does it)`);
+  }
+}
