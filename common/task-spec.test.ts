@@ -65,3 +65,50 @@ test('validates what a node says about itself', (t) => {
   t.throws(() => validateNodeInfo({ name: 'bad name', slots: 2 }), { message: 'name: "bad name" is not a node name (letters, digits, ".", "-", "_"; at most 64)' });
   t.throws(() => validateNodeInfo({ name: 'n', slots: 0 }), { message: 'slots: must be between 1 and 1024, got 0' });
 });
+
+const cline = (extra: Record<string, unknown> = {}) => ({ cline: { repoUrl: 'https://git.example.com/app.git', prompt: 'Fix the build', ...extra } });
+
+test('a Cline spec gets its defaults and no command', (t) => {
+  const spec = compileTaskSpec(cline());
+  t.is(spec.image, '', 'the control plane fills in its agent image');
+  t.deepEqual(spec.command, []);
+  t.deepEqual(spec.cline, {
+    repoUrl: 'https://git.example.com/app.git',
+    ref: '',
+    prompt: 'Fix the build',
+    provider: SPEC_DEFAULTS.clineProvider,
+    maxTokens: 0,
+    maxCostUsd: 0,
+    stallTimeoutMs: SPEC_DEFAULTS.stallTimeoutMs,
+    maxRepeatedToolCalls: SPEC_DEFAULTS.maxRepeatedToolCalls,
+    network: 'none',
+  });
+});
+
+test('repository URLs: plain transports pass; option injection and ext:: do not', (t) => {
+  for (const url of ['https://h/a.git', 'http://h/a', 'ssh://git@h/a.git', 'git://h/a', 'git@github.com:org/app.git', 'file:///srv/repos/app']) {
+    t.is(compileTaskSpec(cline({ repoUrl: url })).cline?.repoUrl, url);
+  }
+  for (const url of ['--upload-pack=touch /tmp/x', 'ext::sh -c id', '/srv/repos/app', 'https://h/a b']) {
+    refuses(t, cline({ repoUrl: url }), 'spec.cline.repo_url', `"${url}" is not a repository URL (https://, http://, ssh://, git://, file:// or user@host:path)`);
+  }
+  refuses(t, cline({ repoUrl: '' }), 'spec.cline.repo_url', 'is required (e.g. https://git.example.com/team/app.git or file:///srv/repos/app)');
+});
+
+test('Cline refs, prompts, budgets and settings are checked field by field', (t) => {
+  refuses(t, cline({ ref: '-x' }), 'spec.cline.ref', '"-x" is not a branch, tag or commit name');
+  refuses(t, cline({ ref: 'a..b' }), 'spec.cline.ref', '"a..b" is not a branch, tag or commit name');
+  t.is(compileTaskSpec(cline({ ref: 'release/1.2' })).cline?.ref, 'release/1.2');
+  refuses(t, cline({ prompt: ' \n' }), 'spec.cline.prompt', 'is required: say what Cline should do');
+  refuses(t, cline({ prompt: 'x'.repeat(SPEC_LIMITS.promptBytes + 1) }), 'spec.cline.prompt', `is ${SPEC_LIMITS.promptBytes + 1} bytes; the limit is ${SPEC_LIMITS.promptBytes}`);
+  t.is(compileTaskSpec(cline({ prompt: 'é'.repeat(50_000) })).cline?.prompt.length, 50_000, '100,000 bytes of prompt pass');
+  refuses(t, cline({ provider: 'Bad Name' }), 'spec.cline.provider', 'provider names are lower-case letters, digits, "-" and "_" (at most 63)');
+  refuses(t, cline({ maxTokens: -1 }), 'spec.cline.max_tokens', 'must not be negative, got -1');
+  refuses(t, cline({ maxCostUsd: Number.NaN }), 'spec.cline.max_cost_usd', 'must be between 0 and 100000, got NaN');
+  refuses(t, cline({ stallTimeoutMs: 10 }), 'spec.cline.stall_timeout_ms', 'must be at least 1000, got 10');
+  refuses(t, cline({ maxRepeatedToolCalls: 1 }), 'spec.cline.max_repeated_tool_calls', 'must be at least 2, got 1');
+  refuses(t, cline({ network: 'host' }), 'spec.cline.network', 'must be "none" or "bridge", got "host"');
+  refuses(t, { ...cline(), command: ['sh'] }, 'spec.command', 'must be empty for a Cline task: the node agent starts Cline in /workspace itself');
+  refuses(t, { ...cline(), env: { FLEET_LLM_TOKEN: 'x' } }, 'spec.env["FLEET_LLM_TOKEN"]', 'names starting with FLEET_ are reserved for the agent image');
+  refuses(t, { ...cline(), image: 'bad image' }, 'spec.image', '"bad image" is not a valid image reference');
+});

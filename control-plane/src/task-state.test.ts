@@ -2,7 +2,7 @@ import test from 'ava';
 import { PreconditionError } from '../../common/errors.js';
 import { activeAttempt, isTaskActive } from '../../common/model.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
-import { assignTask, attemptFinished, attemptStarted, cancelTask, desiredOnNode, MAX_INFRA_FAILURES, newTask, StaleAttemptError } from './task-state.js';
+import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, desiredOnNode, MAX_INFRA_FAILURES, newTask, StaleAttemptError } from './task-state.js';
 
 const spec = (retry: Record<string, unknown> = {}) =>
   compileTaskSpec({ image: 'busybox', command: ['true'], retry: { initialBackoffMs: 1000, maxBackoffMs: 60_000, ...retry } });
@@ -117,4 +117,26 @@ test('desired state per node: run on the owner, nothing elsewhere', (t) => {
   const task = assignTask(newTask('task_1', spec(), 0), 'att_1', 'node_a', 1);
   t.is(desiredOnNode(task, 'node_a').kind, 'run');
   t.is(desiredOnNode(task, 'node_b').kind, 'none');
+});
+
+test('a failure with a reason says it in the task message and spends the task budget', (t) => {
+  const failed = attemptFinished(running(1), 'att_1', { state: 'FAILED', exitCode: 137, error: 'token budget of 100 spent (120 used)', failureKind: 'TASK', reason: 'budget_exceeded' }, 3, half)!;
+  t.is(failed.state, 'FAILED');
+  t.is(failed.message, 'budget_exceeded: token budget of 100 spent (120 used)');
+  t.is(failed.attempts[0]!.reason, 'budget_exceeded');
+  t.is(failed.taskFailures, 1);
+});
+
+test('a Cline success stores its result; progress is kept only while the attempt runs and only forward', (t) => {
+  const run = running();
+  const p = (iterations: number, at: number) => ({ iterations, inputTokens: 10 * iterations, outputTokens: iterations, costUsd: 0, lastTool: 'x', updatedAtMs: at });
+  const moved = attemptProgress(run, 'att_1', p(2, 10), 10)!;
+  t.is(moved.attempts[0]!.progress?.iterations, 2);
+  t.is(attemptProgress(moved, 'att_1', p(1, 5), 11), null, 'an older report changes nothing');
+  const usage = p(3, 20);
+  const result = { attemptId: 'att_1', summary: 's', verified: true, baseCommit: 'a'.repeat(40), patchBytes: 10, filesChanged: 1, finishReason: 'completed', usage };
+  const done = attemptFinished(moved, 'att_1', { state: 'SUCCEEDED', exitCode: 0, error: '', result, progress: usage }, 30)!;
+  t.deepEqual(done.result, result);
+  t.is(done.attempts[0]!.progress?.iterations, 3);
+  t.is(attemptProgress(done, 'att_1', p(4, 40), 40), null);
 });

@@ -1,0 +1,60 @@
+import test from 'ava';
+import { ClineMonitor } from './cline-monitor.js';
+
+const line = (event: Record<string, unknown>) => JSON.stringify({ ts: '2026-01-01T00:00:00Z', type: 'agent_event', event }) + '\n';
+const tool = (toolName: string, input: unknown, toolCallId = 't') => line({ type: 'content_start', contentType: 'tool', toolName, toolCallId, input });
+const settings = { stallTimeoutMs: 10_000, maxRepeatedToolCalls: 3 };
+
+test('progress comes from iteration, usage and tool events, split across chunks anywhere', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  const text =
+    line({ type: 'iteration_start', iteration: 1 }) +
+    line({ type: 'usage', totalInputTokens: 120, totalOutputTokens: 30, totalCost: 0.25 }) +
+    tool('run_commands', { commands: ['npm test'] }) +
+    line({ type: 'iteration_start', iteration: 2 });
+  for (let i = 0; i < text.length; i += 7) m.push(text.slice(i, i + 7), 1_000);
+  t.deepEqual(m.progress(2_000), { iterations: 2, inputTokens: 120, outputTokens: 30, costUsd: 0.25, lastTool: 'run_commands {"commands":["npm test"]}', updatedAtMs: 2_000 });
+});
+
+test('the summary counts only when submit_and_exit was accepted', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  m.push(tool('submit_and_exit', { summary: 'short', verified: true }, 'a'), 1);
+  m.push(line({ type: 'content_end', contentType: 'tool', toolName: 'submit_and_exit', toolCallId: 'a', error: 'too small' }), 2);
+  t.is(m.summary, '');
+  m.push(tool('submit_and_exit', { summary: 'Fixed the failing test', verified: true }, 'b'), 3);
+  m.push(line({ type: 'content_end', contentType: 'tool', toolName: 'submit_and_exit', toolCallId: 'b', output: 'ok' }), 4);
+  m.push(JSON.stringify({ type: 'run_result', finishReason: 'completed', iterations: 2 }) + '\n', 5);
+  t.is(m.summary, 'Fixed the failing test');
+  t.true(m.verified);
+  t.is(m.finishReason, 'completed');
+});
+
+test('the same tool call N times in a row is a stall; a different call in between is not', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  m.push(tool('run_commands', { commands: ['ls'] }) + tool('run_commands', { commands: ['ls'] }) + tool('run_commands', { commands: ['pwd'] }), 1);
+  m.push(tool('run_commands', { commands: ['pwd'] }), 2);
+  t.is(m.check(3), null);
+  m.push(tool('run_commands', { commands: ['pwd'] }) + tool('run_commands', { commands: ['pwd'] }), 4);
+  t.deepEqual(m.check(5), { reason: 'stalled', message: 'the same tool call 3 times in a row: run_commands {"commands":["pwd"]}' });
+});
+
+test('no event for the stall timeout is a stall; any event resets the clock', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  t.is(m.check(9_999), null);
+  m.push(line({ type: 'content_update', contentType: 'tool', update: { chunk: 'building…' } }), 9_000);
+  t.is(m.check(18_999), null);
+  t.deepEqual(m.check(19_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+});
+
+test('lines that are not events are ignored and do not count as progress', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  m.push('Warning: AI SDK says hi\n{not json\n[1,2]\n', 9_000);
+  t.truthy(m.check(10_000));
+  t.is(m.iterations, 0);
+});
+
+test('an error event is kept for the failure message', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  m.push(line({ type: 'error', error: { message: 'provider said no' }, recoverable: false }), 1);
+  t.is(m.lastError, 'provider said no');
+});
