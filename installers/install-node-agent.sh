@@ -42,6 +42,7 @@ ENDPOINTS_RE='^[][A-Za-z0-9.:,-]+$'
 if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (sudo), or stage with --root DIR"; fi
 require_node
 if [ -z "$ROOT" ] && ! command -v docker >/dev/null; then say "warning: docker is not installed; the agent will report Docker unreachable until it is"; fi
+if [ -z "$ROOT" ] && ! command -v git >/dev/null; then say "warning: git is not installed; Cline tasks will fail to clone until it is (apt-get install -y git)"; fi
 
 ARGS=''
 [ -z "$NAME" ] || ARGS="$ARGS --name $NAME"

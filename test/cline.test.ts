@@ -245,6 +245,29 @@ test.serial('a one-word prompt and a 100 KB prompt both run; a missing repositor
   for (const id of [oneWord, bigId, noRepo, noRef]) await assertNothingLeft(t, id);
 });
 
+test.serial('SIGKILL of the agent mid-run: the restarted agent adopts the container, reopens its gateway, and the result arrives once', async (t) => {
+  const { fleet, repo } = t.context;
+  const agent = fleet.agent('node-a');
+  const fake = await addProvider(t, 'restart', [EDIT_TRANSCRIPT[0]!, { hold: true, then: EDIT_TRANSCRIPT[1]! }]);
+  const id = await submitCline(t, ['--repo', `file://${repo}`, '--prompt', 'Add a greeting', '--provider', 'restart', '--max-tokens', '100000']);
+  await eventually('the model to be asked a second time', async () => fake.requests.length >= 2, 90_000);
+  const running = await getTask(t, id);
+  await agent.process.stop('SIGKILL');
+  // The call in flight died with the gateway; Cline retries it against the restarted one.
+  fake.release();
+  await fleet.restartAgent(agent);
+  t.truthy(await agent.process.waitForLog('attempt adopted'));
+  const task = await untilDone(t, id);
+  t.is(task.state, 'SUCCEEDED', task.message);
+  t.is(task.attempts.length, 1, 'one attempt, adopted');
+  t.is(task.attempts[0]!.id, running.attempts[0]!.id);
+  t.true((task.result?.usage.inputTokens ?? 0) >= 250, 'tokens counted before the restart are kept');
+  const patch = await fleet.fleetctl(['task', 'result', id, '--patch', '-']);
+  t.true(patch.stdout.includes(`+${GREETING}`));
+  t.regex(patch.stderr, /Summary: +Appended a greeting/);
+  await assertNothingLeft(t, id);
+});
+
 test.serial('bad Cline submissions are refused with the flag named, and nothing is stored', async (t) => {
   const { fleet, repo } = t.context;
   const before = (await fleet.json<unknown[]>(['task', 'list'])).length;

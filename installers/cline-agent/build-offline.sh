@@ -10,8 +10,11 @@ IMAGE="${1:-fleet/cline-agent:3.0.65}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 
-if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  echo "image $IMAGE is present"
+# The inputs' hash is a label on the image: an image built from other inputs
+# (an older entry point, another package list) is built again.
+BUILD_HASH="$(cat "$here/packages.txt" "$here/package-lock.json" "$here/fleet-cline-run" "$here/build-offline.sh" | sha256sum | cut -c1-16)"
+if [ "$(docker image inspect -f '{{ index .Config.Labels "io.cline-fleet.build-hash" }}' "$IMAGE" 2>/dev/null)" = "$BUILD_HASH" ]; then
+  echo "image $IMAGE is present and current"
   exit 0
 fi
 for tool in debootstrap npm docker chroot; do
@@ -51,7 +54,7 @@ tar -C "$root" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'USER cline' \
   --change 'WORKDIR /workspace' \
-  --change 'LABEL io.cline-fleet.agent=cline io.cline-fleet.cline-version=3.0.65' \
+  --change "LABEL io.cline-fleet.agent=cline io.cline-fleet.cline-version=3.0.65 io.cline-fleet.build-hash=$BUILD_HASH" \
   --change 'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/fleet-cline-run"]' \
   - "$IMAGE" >/dev/null
 echo "image $IMAGE built"

@@ -14,7 +14,7 @@ import { ClineMonitor } from './cline-monitor.js';
 import type { ContainerSpec } from './container-runtime.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
-import { AGENT_UID, computePatch, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
+import { computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
 
 /** Progress goes to the control plane at most this often. */
 export const PROGRESS_EVERY_MS = 2_000;
@@ -115,8 +115,9 @@ export class ClineAttempt {
   /** What the container needs besides the plain spec. */
   containerExtras(): Pick<ContainerSpec, 'user' | 'mounts' | 'networkMode' | 'entrypoint' | 'command' | 'workingDir'> & { env: Record<string, string> } {
     const paths = workspacePaths(this.dir);
+    const { uid, gid } = containerUser();
     return {
-      user: `${AGENT_UID}:${AGENT_UID}`,
+      user: `${uid}:${gid}`,
       mounts: [
         { source: paths.workspace, target: '/workspace', readOnly: false },
         { source: paths.run, target: RUN_MOUNT, readOnly: false },

@@ -35,7 +35,7 @@ test('checks out the default branch, a branch, a tag or a commit, with no remote
   const { dir, repo, first, second } = t.context;
   const cases: Array<[string, string]> = [['', second], ['main', second], ['old', first], ['v1', first], [first, first], [first.slice(0, 10), first]];
   for (const [i, [ref, commit]] of cases.entries()) {
-    const ws = await prepareWorkspace(join(dir, `refs-${i}`), `file://${repo}`, ref, process.getuid!());
+    const ws = await prepareWorkspace(join(dir, `refs-${i}`), `file://${repo}`, ref, { uid: process.getuid!(), gid: process.getgid!() });
     t.is(ws.baseCommit, commit, `ref "${ref}"`);
     t.is(git(ws.paths.workspace, 'rev-parse', 'HEAD'), commit);
     t.is(git(ws.paths.workspace, 'remote'), '', 'no remote, so no URL or credentials inside');
@@ -43,7 +43,7 @@ test('checks out the default branch, a branch, a tag or a commit, with no remote
 });
 
 test('the workspace belongs to the container user', async (t) => {
-  const ws = await prepareWorkspace(join(t.context.dir, 'owner'), `file://${t.context.repo}`, 'main', 1000);
+  const ws = await prepareWorkspace(join(t.context.dir, 'owner'), `file://${t.context.repo}`, 'main', { uid: 1000, gid: 1000 });
   t.is(statSync(join(ws.paths.workspace, 'a.txt')).uid, 1000);
   t.is(statSync(join(ws.paths.workspace, '.git', 'HEAD')).uid, 1000);
   t.is(statSync(ws.paths.baseGit).uid, process.getuid!(), "the agent's own clone stays the agent's");
@@ -53,7 +53,7 @@ test('the workspace belongs to the container user', async (t) => {
 
 test('the patch has new, changed and binary files, commits made inside included, ignored files left out', async (t) => {
   const { dir, repo, second } = t.context;
-  const ws = await prepareWorkspace(join(dir, 'patch'), `file://${repo}`, 'main', process.getuid!());
+  const ws = await prepareWorkspace(join(dir, 'patch'), `file://${repo}`, 'main', { uid: process.getuid!(), gid: process.getgid!() });
   const w = ws.paths.workspace;
   appendFileSync(join(w, 'a.txt'), 'three\n');
   writeFileSync(join(w, 'new.txt'), 'new\n');
@@ -79,7 +79,7 @@ test('the patch has new, changed and binary files, commits made inside included,
 
 test("nothing the container writes into the workspace's .git runs when the agent computes the patch", async (t) => {
   const { dir, repo, second } = t.context;
-  const ws = await prepareWorkspace(join(dir, 'hostile'), `file://${repo}`, 'main', process.getuid!());
+  const ws = await prepareWorkspace(join(dir, 'hostile'), `file://${repo}`, 'main', { uid: process.getuid!(), gid: process.getgid!() });
   const marker = join(dir, 'pwned');
   appendFileSync(join(ws.paths.workspace, '.git', 'config'), `[core]\n\tfsmonitor = touch ${marker}\n\thooksPath = hooks\n[diff]\n\texternal = touch ${marker}\n`);
   mkdirSync(join(ws.paths.workspace, '.git', 'hooks'), { recursive: true });
@@ -92,11 +92,11 @@ test("nothing the container writes into the workspace's .git runs when the agent
 
 test('a missing repository, a missing ref and an empty repository fail with a WorkspaceError saying which', async (t) => {
   const { dir, repo } = t.context;
-  const missing = await t.throwsAsync(prepareWorkspace(join(dir, 'e1'), `file://${dir}/nope`, '', process.getuid!()), { instanceOf: WorkspaceError });
+  const missing = await t.throwsAsync(prepareWorkspace(join(dir, 'e1'), `file://${dir}/nope`, '', { uid: process.getuid!(), gid: process.getgid!() }), { instanceOf: WorkspaceError });
   t.regex(missing!.message, /^cannot clone file:\/\/.*\/nope: fatal: .*/);
-  await t.throwsAsync(prepareWorkspace(join(dir, 'e2'), `file://${repo}`, 'nope', process.getuid!()), { message: `ref "nope" is not a branch, tag or commit of file://${repo}` });
+  await t.throwsAsync(prepareWorkspace(join(dir, 'e2'), `file://${repo}`, 'nope', { uid: process.getuid!(), gid: process.getgid!() }), { message: `ref "nope" is not a branch, tag or commit of file://${repo}` });
   const empty = join(dir, 'empty');
   mkdirSync(empty);
   git(empty, 'init', '--quiet');
-  await t.throwsAsync(prepareWorkspace(join(dir, 'e3'), `file://${empty}`, '', process.getuid!()), { message: `file://${empty} has no default branch to check out (is it empty?)` });
+  await t.throwsAsync(prepareWorkspace(join(dir, 'e3'), `file://${empty}`, '', { uid: process.getuid!(), gid: process.getgid!() }), { message: `file://${empty} has no default branch to check out (is it empty?)` });
 });

@@ -22,7 +22,20 @@ const CLONE_TIMEOUT_MS = 10 * 60_000;
 const GIT_TIMEOUT_MS = 2 * 60_000;
 const GIT_OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024;
 /** The agent image's user (uid and gid 1000, "cline"). */
-export const AGENT_UID = 1000;
+export const IMAGE_UID = 1000;
+
+/**
+ * Who the container runs as. An agent running as root (a plain install, the
+ * tests) hands the workspace to the image's own non-root user. An agent
+ * running as an unprivileged user (the systemd unit's `fleet`) cannot chown,
+ * so the container runs as that same user: it can write the workspace, and
+ * the agent can read and remove what it wrote. Never root either way.
+ */
+export function containerUser(): { uid: number; gid: number } {
+  const uid = process.getuid?.() ?? IMAGE_UID;
+  const gid = process.getgid?.() ?? IMAGE_UID;
+  return uid === 0 ? { uid: IMAGE_UID, gid: IMAGE_UID } : { uid, gid };
+}
 
 /** The repository or ref cannot be had: the task's own problem, told plainly. */
 export class WorkspaceError extends FleetError {
@@ -81,7 +94,7 @@ export interface PreparedWorkspace {
 }
 
 /** Clones `repoUrl` at `ref` ('' = the default branch) into a fresh attempt directory. */
-export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref: string, uid = AGENT_UID): Promise<PreparedWorkspace> {
+export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref: string, owner = containerUser()): Promise<PreparedWorkspace> {
   const paths = workspacePaths(attemptDir);
   await rm(attemptDir, { recursive: true, force: true });
   await mkdir(paths.run, { recursive: true, mode: 0o755 });
@@ -110,17 +123,19 @@ export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref:
   } catch (err) {
     throw new WorkspaceError(`cannot check out ${baseCommit.slice(0, 12)} of ${repoUrl}: ${lastLine(err)}`, { cause: err });
   }
-  await chownTree(paths.workspace, uid);
-  await chown(paths.run, uid, uid);
+  if (owner.uid !== process.getuid?.()) {
+    await chownTree(paths.workspace, owner);
+    await chown(paths.run, owner.uid, owner.gid);
+  }
   return { paths, baseCommit };
 }
 
-async function chownTree(dir: string, uid: number): Promise<void> {
-  await chown(dir, uid, uid);
+async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  await chown(dir, owner.uid, owner.gid);
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await chownTree(path, uid);
-    else await chown(path, uid, uid).catch(() => {});
+    if (entry.isDirectory()) await chownTree(path, owner);
+    else await chown(path, owner.uid, owner.gid).catch(() => {});
   }
 }
 
