@@ -67,6 +67,12 @@ The fleet is up. In another shell:
   fleetctl task list
   fleetctl task logs TASK_ID --follow
 
+Cline on a repository, with any OpenAI-compatible provider (the key stays out of containers):
+
+  fleetctl provider set default --base-url https://api.example.com/v1 --model MODEL --api-key-file KEYFILE
+  fleetctl task submit --agent cline --repo https://git.example.com/app.git#main --prompt "Fix the tests" --wait
+  fleetctl task result TASK_ID --patch fix.patch
+
 Logs: $STATE/control-plane.log, $STATE/node-agent.log. Ctrl-C stops the fleet.
 TXT
 wait

@@ -106,6 +106,14 @@ test.serial('a Cline task edits the repository, succeeds, and returns a patch th
   const id = await submitCline(t, ['--repo', `file://${repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'edit']);
 
   await eventually('the model to be asked a second time', async () => fake.requests.length >= 2, 90_000);
+  // Progress so far, while the attempt runs: the first call's tokens and iteration.
+  const midway = await eventually('progress to be reported', async () => {
+    const task = await getTask(t, id);
+    return (task.attempts[0]?.progress?.inputTokens ?? 0) >= 100 ? task : undefined;
+  });
+  t.is(midway.state, 'RUNNING');
+  t.true((midway.attempts[0]?.progress?.iterations ?? 0) >= 1);
+  t.regex((await fleet.fleetctl(['task', 'get', id])).stdout, /RUNNING +- +- +\d+ iter, 100\/20 tok/);
   const [container] = (await fleet.containers()).filter((c) => c.Labels['io.cline-fleet.task'] === id);
   t.truthy(container, 'the attempt has a container');
   const inspect = JSON.stringify(await fleet.docker.getContainer(container!.Id).inspect());

@@ -13,10 +13,16 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 test('usage errors are CommanderErrors, not process exits', async (t) => {
-  const { parse, err } = run(['task', 'submit', '--', 'true']);
+  const { parse, err } = run(['task', 'submit', '--agent', 'claude', '--', 'true']);
   const e = await t.throwsAsync(parse(), { instanceOf: CommanderError });
-  t.is(e?.code, 'commander.missingMandatoryOptionValue');
-  t.regex(err.join(''), /--image/);
+  t.is(e?.code, 'commander.invalidArgument');
+  t.regex(err.join(''), /--agent <agent>' argument 'claude' is invalid. Allowed choices are cline/);
+});
+
+test('a task without an image (and not a Cline task) names --image', async (t) => {
+  const { parse } = run(['task', 'submit', '--', 'true']);
+  const e = await t.throwsAsync(parse(), { instanceOf: CliError });
+  t.is(e?.message, '--image: is required (e.g. debian:12-slim)');
 });
 
 test('a bad duration names the flag', async (t) => {

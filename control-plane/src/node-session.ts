@@ -291,7 +291,7 @@ export class NodeSession {
       error: String(f?.error ?? '').slice(0, 4096),
       ...(kind ? { failureKind: kind } : {}),
       ...(reason ? { reason: reason as AttemptReason } : {}),
-      ...(f?.result?.usage ? { progress: progressFromProto(f.result.usage) } : {}),
+      ...(f?.progress || f?.result?.usage ? { progress: progressFromProto(f.progress ?? f.result?.usage) } : {}),
       ...(result ? { result } : {}),
     };
   }

@@ -125,11 +125,14 @@ export class AttemptRunner {
 
   /** Runs to the end; the outcome is in the journal when this resolves. */
   async run(): Promise<void> {
-    const outcome = await this.execute().catch((err: unknown): AttemptOutcomeRecord => {
+    let outcome = await this.execute().catch((err: unknown): AttemptOutcomeRecord => {
       if (err instanceof ImageMissingError) return { state: 'FAILED', error: err.message, failureKind: 'TASK' };
       return { state: 'FAILED', error: `node ${this.deps.nodeId}: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' };
     });
-    await this.cline?.release();
+    if (this.cline) {
+      outcome = { ...outcome, progress: this.cline.progress() };
+      await this.cline.release();
+    }
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
       this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, error: outcome.error || undefined }, 'attempt finished');
     }

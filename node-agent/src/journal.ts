@@ -38,6 +38,8 @@ export interface AttemptOutcomeRecord {
   result?: ClineResultRecord;
   /** The result's patch (bounded by RESULT_LIMITS.patchBytes). */
   patchBase64?: string;
+  /** Cline attempts: what they did, however they ended. */
+  progress?: AgentProgress;
 }
 
 /** What a Cline attempt's gateway needs, kept so that an adopted attempt can reach its model again. */

@@ -53,6 +53,7 @@ export function toWire(event: OutboxEvent): AttemptEvent {
           reason: o.reason ?? '',
           ...(o.result ? { result: { ...o.result, attemptId: event.attemptId, patchBytes: 0 } } : {}),
           ...(o.patchBase64 ? { patch: Buffer.from(o.patchBase64, 'base64') } : {}),
+          ...(o.progress ? { progress: o.progress } : {}),
         },
       };
     }

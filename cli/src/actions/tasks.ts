@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { ClineRenderer } from '../cline-render.js';
 import { ValidationError } from '../../../common/errors.js';
-import { isTerminal, type TaskState } from '../../../common/model.js';
+import { isTerminal, type ClineSpec, type TaskState } from '../../../common/model.js';
 import { taskStateFromProto, taskStateToProto } from '../../../common/proto-convert.js';
 import { compileTaskSpec } from '../../../common/task-spec.js';
 import type { TaskSpec } from '../../../proto/gen/fleet/v1/TaskSpec.js';
@@ -12,17 +12,8 @@ import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { taskDetails, tasksTable, taskView } from '../output.js';
 
-export interface ClineInput {
-  repoUrl: string;
-  ref: string;
-  prompt: string;
-  provider: string;
-  maxTokens: number;
-  maxCostUsd: number;
-  stallTimeoutMs: number;
-  maxRepeatedToolCalls: number;
-  network: string;
-}
+/** As typed on the command line: checked by compileTaskSpec, like the control plane does. */
+export type ClineInput = Omit<ClineSpec, 'network'> & { network: string };
 
 export interface SubmitInput {
   image?: string;
