@@ -301,5 +301,5 @@ test.serial('bad Cline submissions are refused with the flag named, and nothing 
   t.regex(noKey.stderr, /--api-key-file: cannot read/);
   t.is((await fleet.json<unknown[]>(['task', 'list'])).length, before);
   t.false((await fleet.json<Array<{ name: string }>>(['provider', 'list'])).some((p) => p.name === 'x'));
-  t.is(CLINE_IMAGE, 'fleet/cline-agent:3.0.65');
+  t.is(CLINE_IMAGE, 'localhost/cline-fleet/agent:3.0.65');
 });

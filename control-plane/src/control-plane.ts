@@ -61,7 +61,7 @@ export interface ControlPlaneOptions {
   secretsKey?: string;
 }
 
-export const DEFAULT_CLINE_IMAGE = 'fleet/cline-agent:3.0.65';
+export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
 
 export class ControlPlane {
   readonly replicaId = randomUUID();

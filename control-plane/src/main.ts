@@ -50,7 +50,7 @@ const program = new Command('fleet-control-plane')
   .option('--breaker-probe <duration>', 'healthy time before an auto-cordoned node is uncordoned', flag('--breaker-probe', parseDuration), DEFAULT_LIVENESS.breakerProbeMs)
   .option('--lease-ttl <duration>', 'the leader lease expires this long after its last renewal', flag('--lease-ttl', parseDuration), 3_000)
   .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
-  .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'fleet/cline-agent:3.0.65')
+  .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'localhost/cline-fleet/agent:3.0.65')
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 

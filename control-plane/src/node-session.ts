@@ -202,6 +202,8 @@ export class NodeSession {
       this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
       return null;
     });
+    // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
+    if (this.sent.get(attemptId) !== 'run') return;
     this.send({ assign: { taskId: task.id, attemptId, spec: specToProto(task.spec), ...(provider ? { provider } : {}) } });
   }
 

@@ -6,7 +6,7 @@
 # Usage: installers/cline-agent/build-offline.sh [IMAGE]   (root; needs debootstrap, npm, docker)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-IMAGE="${1:-fleet/cline-agent:3.0.65}"
+IMAGE="${1:-localhost/cline-fleet/agent:3.0.65}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bookworm
 

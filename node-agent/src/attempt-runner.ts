@@ -151,6 +151,7 @@ export class AttemptRunner {
       if (this.cline) {
         const refused = await this.cline.prepare();
         if (refused) return refused;
+        if (this.cancelReason !== null) return this.cancelledOutcome();
         await this.cline.connect();
       }
       await runtime.ensureImage(this.spec.image);

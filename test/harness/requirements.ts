@@ -54,7 +54,7 @@ export async function requireDocker(): Promise<Docker> {
   return docker;
 }
 
-export const CLINE_IMAGE = 'fleet/cline-agent:3.0.65';
+export const CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
 
 export async function requireClineImage(docker: Docker): Promise<void> {
   try {
