@@ -201,6 +201,22 @@ test.serial('a model that stops answering is stopped as stalled after the stall 
   await assertNothingLeft(t, id);
 });
 
+test.serial('a running Cline task can be cancelled: Cline ignores SIGTERM, so it is killed after the grace; its gateway socket is closed', async (t) => {
+  const fake = await addProvider(t, 'cancel', [{ hold: true, then: { tools: [submitAndExit('never reached in this test')] } }]);
+  const id = await submitCline(t, ['--repo', `file://${t.context.repo}`, '--prompt', 'Wait', '--provider', 'cancel']);
+  await eventually('the model to be asked', async () => fake.requests.length >= 1, 90_000);
+  const attemptId = (await getTask(t, id)).attempts[0]!.id;
+  const socket = join(t.context.fleet.agent('node-a').dataDir, 'attempts', attemptId, 'run', 'llm.sock');
+  t.true(existsSync(socket));
+  const cancel = await t.context.fleet.fleetctl(['task', 'cancel', id, '--reason', 'changed my mind']);
+  t.is(cancel.code, 0, cancel.stderr);
+  const task = await untilDone(t, id);
+  t.is(task.state, 'CANCELLED');
+  await eventually('the attempt to end', async () => (await getTask(t, id)).attempts[0]!.state === 'CANCELLED');
+  await assertNothingLeft(t, id);
+  t.false(existsSync(socket));
+});
+
 test.serial('a token budget smaller than the transcript ends the task as budget_exceeded', async (t) => {
   const fake = await addProvider(t, 'budget', (n) => ({ tools: [runCommands(`echo step ${n}`)], usage: { prompt: 100, completion: 20 } }));
   const id = await submitCline(t, ['--repo', `file://${t.context.repo}`, '--prompt', 'Count', '--provider', 'budget', '--max-tokens', '150']);
