@@ -277,10 +277,14 @@ test.serial('SIGKILL of the agent mid-run: the restarted agent adopts the contai
   await eventually('the model to be asked a second time', async () => fake.requests.length >= 2, 90_000);
   const running = await getTask(t, id);
   await agent.process.stop('SIGKILL');
+  // A workspace no journal knows (as after a replaced data dir) is reaped at start.
+  const stale = join(agent.dataDir, 'attempts', 'att_stale0000000000000');
+  mkdirSync(join(stale, 'workspace'), { recursive: true });
   // The call in flight died with the gateway; Cline retries it against the restarted one.
   fake.release();
   await fleet.restartAgent(agent);
   t.truthy(await agent.process.waitForLog('attempt adopted'));
+  t.false(existsSync(stale), 'the stale workspace is removed');
   const task = await untilDone(t, id);
   t.is(task.state, 'SUCCEEDED', task.message);
   t.is(task.attempts.length, 1, 'one attempt, adopted');

@@ -16,6 +16,7 @@ import { attemptDir } from './cline-attempt.js';
 import type { Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import { newGatewayToken, type LlmGateway } from './llm-gateway.js';
 import { removeWorkspace } from './workspace.js';
+import { readdir } from 'node:fs/promises';
 
 const REAP_INTERVAL_MS = 60_000;
 const MAX_GRACE_MS = 10 * 60_000;
@@ -237,9 +238,22 @@ export class NodeAgent {
         this.log.warn({ containerId: c.id.slice(0, 12), taskId: c.taskId, attemptId: c.attemptId, reason }, 'removing orphaned container');
         await this.runtime.remove(c.id);
       }
+      await this.reapWorkspaces();
       this.journal.prune(this.clock.now());
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'reaper pass failed');
+    }
+  }
+
+  /** Workspaces whose attempt is done or unknown (a crash between the ack and the removal, a replaced journal). */
+  private async reapWorkspaces(): Promise<void> {
+    const entries = await readdir(this.cline.attemptsDir).catch(() => [] as string[]);
+    for (const attemptId of entries) {
+      if (this.runners.has(attemptId)) continue;
+      const attempt = this.journal.get(attemptId);
+      if (attempt && attempt.state !== 'done') continue;
+      this.log.info({ attemptId, reason: attempt ? 'attempt already reported' : 'attempt unknown to this node' }, 'removing stale workspace');
+      await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId));
     }
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import Database from 'better-sqlite3';
 import { Journal } from './journal.js';
 
 function withJournal(run: (j: Journal, path: string) => void): void {
@@ -59,4 +60,41 @@ test('meta values persist', (t) => {
     j.setMeta('stop_after_disconnect_ms', '5000');
     t.is(j.getMeta('stop_after_disconnect_ms'), '5000');
   });
+});
+
+test('a Cline grant is kept for adoption with the usage counted, and dropped once the outcome is stored', (t) => {
+  withJournal((j) => {
+    const llm = { provider: { name: 'p', baseUrl: 'http://x/v1', model: 'm', apiKey: 'sk-secret' }, token: 'fleet_llm_t' };
+    j.accept('att_1', 'task_1', '{}', 1, llm);
+    j.setLlm('att_1', { ...llm, baseCommit: 'a'.repeat(40) }, 2);
+    const usage = { iterations: 2, inputTokens: 300, outputTokens: 40, costUsd: 0, lastTool: 'x', updatedAtMs: 3 };
+    j.setUsage('att_1', usage, 3);
+    const kept = j.get('att_1')!;
+    t.is(kept.llm?.baseCommit, 'a'.repeat(40));
+    t.deepEqual(kept.usage, usage);
+    j.progress('att_1', 'task_1', { ...usage, iterations: 3 }, 4);
+    const event = j.pending(0, 10).at(-1);
+    t.is(event?.kind, 'progress');
+    j.finished('att_1', 'task_1', { state: 'SUCCEEDED', error: '' }, 5);
+    j.markDone('att_1', 6);
+    t.is(j.get('att_1')!.llm, null, 'the provider key is gone from the journal');
+  });
+});
+
+test('a journal from before Cline tasks gains the new columns when opened', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'journal.sqlite');
+  const old = new Database(path);
+  old.exec(`CREATE TABLE attempts (attempt_id TEXT PRIMARY KEY, task_id TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
+    container_id TEXT, started_at_ms INTEGER, finished_at_ms INTEGER, outcome_json TEXT, cancel_reason TEXT, last_log_ts TEXT,
+    created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+    INSERT INTO attempts VALUES ('att_old', 'task_old', '{}', 'running', 'c1', 1, NULL, NULL, NULL, NULL, 1, 1);`);
+  old.close();
+  const j = new Journal(path);
+  t.teardown(() => j.close());
+  const attempt = j.get('att_old')!;
+  t.is(attempt.state, 'running');
+  t.is(attempt.llm, null);
+  t.true(j.accept('att_new', 'task_new', '{}', 2, { provider: null, token: 't' }));
 });

@@ -297,8 +297,9 @@ export class Journal {
     return changed;
   }
 
+  /** The provider key is needed no more once the outcome is stored: it is dropped with the rest of the grant. */
   markDone(attemptId: string, now: number): void {
-    this.db.prepare("UPDATE attempts SET state = 'done', updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId);
+    this.db.prepare("UPDATE attempts SET state = 'done', llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId);
   }
 
   /** Events after `afterSeq`, oldest first. */
