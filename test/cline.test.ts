@@ -189,6 +189,18 @@ test.serial('a model that repeats the same tool call is stopped as stalled, and 
   await assertNothingLeft(t, id);
 });
 
+test.serial('a model that only talks and never calls a tool is stopped as stalled', async (t) => {
+  await addProvider(t, 'chatty', () => ({ text: 'I am still thinking about it.' }));
+  const id = await submitCline(t, ['--repo', `file://${t.context.repo}`, '--prompt', 'Think', '--provider', 'chatty', '--max-repeated-tool-calls', '5']);
+  const task = await untilDone(t, id);
+  t.is(task.state, 'FAILED');
+  t.is(task.attempts[0]?.reason, 'stalled');
+  t.is(task.attempts[0]?.error, '5 iterations in a row without a tool call');
+  const logs = await t.context.fleet.fleetctl(['task', 'logs', id]);
+  t.regex(logs.stdout, /^ {3}I am still thinking about it\.$/m, "the model's words are shown");
+  await assertNothingLeft(t, id);
+});
+
 test.serial('a model that stops answering is stopped as stalled after the stall timeout', async (t) => {
   await addProvider(t, 'silent', [{ hold: true, then: { tools: [submitAndExit('never reached in this test')] } }]);
   const started = Date.now();

@@ -58,3 +58,12 @@ test('an error event is kept for the failure message', (t) => {
   m.push(line({ type: 'error', error: { message: 'provider said no' }, recoverable: false }), 1);
   t.is(m.lastError, 'provider said no');
 });
+
+test('iterations in a row without a tool call are a stall; one with a tool call resets the count', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  const idle = line({ type: 'iteration_end', hadToolCalls: false, toolCallCount: 0 });
+  m.push(idle + idle + line({ type: 'iteration_end', hadToolCalls: true, toolCallCount: 1 }) + idle + idle, 1);
+  t.is(m.check(2), null);
+  m.push(idle + idle, 3);
+  t.deepEqual(m.check(4), { reason: 'stalled', message: '3 iterations in a row without a tool call' });
+});

@@ -4,9 +4,11 @@
  * the submitted summary, how the run finished, and whether it is stuck.
  * Pure: time comes in as arguments, so the stall rules are unit-tested.
  *
- * Stuck means either no event for `stallTimeoutMs` (a model or a command that
- * hangs) or the same tool call, with the same input, `maxRepeatedToolCalls`
- * times in a row (a model in a loop; in --yolo Cline never stops by itself).
+ * Stuck means no event for `stallTimeoutMs` (a model or a command that hangs),
+ * the same tool call, with the same input, `maxRepeatedToolCalls` times in a
+ * row, or as many iterations in a row without any tool call (a model that only
+ * talks: Cline prompts it again at once, thousands of times a minute). In
+ * --yolo Cline never stops by itself.
  */
 import { describeToolCall, isObject, LineSplitter, parseEventLine, type Json } from '../../common/cline-events.js';
 import type { AgentProgress } from '../../common/model.js';
@@ -26,6 +28,8 @@ export class ClineMonitor {
   private lastEventAtMs: number;
   private lastCall = '';
   private repeats = 0;
+  /** Iterations in a row that ended without a tool call. */
+  private idleIterations = 0;
   private pendingSummary: { summary: string; verified: boolean; toolCallId: string } | null = null;
   iterations = 0;
   inputTokens = 0;
@@ -51,7 +55,7 @@ export class ClineMonitor {
     for (const line of this.lines.push(text)) {
       this.line(line, nowMs);
       // Stop counting at the limit, so the report says when the loop was caught.
-      if (this.repeats >= this.settings.maxRepeatedToolCalls) return;
+      if (this.loop()) return;
     }
   }
 
@@ -79,6 +83,9 @@ export class ClineMonitor {
         this.outputTokens = Number(e.totalOutputTokens ?? this.outputTokens) || 0;
         this.costUsd = Number(e.totalCost ?? this.costUsd) || 0;
         this.version++;
+        return;
+      case 'iteration_end':
+        this.idleIterations = e.hadToolCalls === false ? this.idleIterations + 1 : 0;
         return;
       case 'content_start':
         if (e.contentType === 'tool' && typeof e.toolName === 'string') this.toolCall(e.toolName, e.input, String(e.toolCallId ?? ''));
@@ -108,11 +115,17 @@ export class ClineMonitor {
     this.version++;
   }
 
+  private loop(): Stall | null {
+    const max = this.settings.maxRepeatedToolCalls;
+    if (this.repeats >= max) return { reason: 'stalled', message: `the same tool call ${this.repeats} times in a row: ${this.lastTool}` };
+    if (this.idleIterations >= max) return { reason: 'stalled', message: `${this.idleIterations} iterations in a row without a tool call` };
+    return null;
+  }
+
   /** Null while the run makes progress. */
   check(nowMs: number): Stall | null {
-    if (this.repeats >= this.settings.maxRepeatedToolCalls) {
-      return { reason: 'stalled', message: `the same tool call ${this.repeats} times in a row: ${this.lastTool}` };
-    }
+    const loop = this.loop();
+    if (loop) return loop;
     const quietMs = nowMs - this.lastEventAtMs;
     if (quietMs >= this.settings.stallTimeoutMs) {
       return { reason: 'stalled', message: `no Cline event for ${Math.round(quietMs / 1000)}s (stall timeout ${Math.round(this.settings.stallTimeoutMs / 1000)}s)` };

@@ -15,6 +15,8 @@ export interface ToolCall {
 
 export type Turn =
   | { tools: ToolCall[]; usage?: { prompt: number; completion: number; cost?: number } }
+  /** Talk without calling a tool. */
+  | { text: string }
   | { status: number; body?: string }
   /** Answers nothing until `release()` is called, then plays `then`. */
   | { hold: true; then: Turn };
@@ -110,6 +112,12 @@ export class FakeLlm {
     const id = `chatcmpl-fake-${n}`;
     const send = (chunk: unknown) => res.write(`data: ${JSON.stringify(chunk)}\n\n`);
     const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: String(body.model ?? 'fake') };
+    if ('text' in turn) {
+      send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: turn.text }, finish_reason: null }] });
+      send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } });
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     turn.tools.forEach((tool, index) => {
       send({
         ...base,
