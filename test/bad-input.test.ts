@@ -150,6 +150,19 @@ test.serial('the node agent stops with a clear message when its join token is re
   t.regex(agent.text, /fleet-node-agent: enrollment refused by 127\.0\.0\.1:\d+: join token has been used up/);
 });
 
+test.serial('the node agent refuses a data dir too long for its gateway sockets, before touching it', async (t) => {
+  const { fleet } = t.context;
+  const { TestProcess } = await import('./harness/process.js');
+  const { BIN } = await import('./harness/requirements.js');
+  const { join } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const dataDir = join(fleet.dir, 'd'.repeat(90));
+  const agent = new TestProcess('agent', process.execPath, [BIN.nodeAgent, '--control-plane', fleet.server, '--join-token', 'x', '--data-dir', dataDir], join(fleet.dir, 'long-dir-agent.log'));
+  t.is(await agent.exited, 1);
+  t.regex(agent.text, /fleet-node-agent: --data-dir: ".*" is too long: gateway sockets under it would be \d+ bytes, over the 107 unix sockets allow; choose a shorter path/);
+  t.false(existsSync(dataDir));
+});
+
 test.serial('a node cannot report on attempts that are not its own', async (t) => {
   const { fleet, api } = t.context;
   const token = (await fleet.fleetctl(['token', 'create'])).stdout.trim();

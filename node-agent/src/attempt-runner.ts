@@ -134,7 +134,7 @@ export class AttemptRunner {
       await this.cline.release();
     }
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
-      this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, error: outcome.error || undefined }, 'attempt finished');
+      this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, error: outcome.error || undefined }, 'attempt finished');
     }
   }
 

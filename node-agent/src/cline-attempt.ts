@@ -40,6 +40,10 @@ export function attemptDir(attemptsDir: string, attemptId: string): string {
   return join(attemptsDir, attemptId);
 }
 
+export function gatewaySocketPath(attemptsDir: string, attemptId: string): string {
+  return join(workspacePaths(attemptDir(attemptsDir, attemptId)).run, 'llm.sock');
+}
+
 export class ClineAttempt {
   private readonly monitor: ClineMonitor;
   private readonly decoder = new TextDecoder();
@@ -93,7 +97,7 @@ export class ClineAttempt {
     const provider = this.grant.provider!;
     await this.deps.gateway.open({
       attemptId: this.attempt.attemptId,
-      socketPath: join(workspacePaths(this.dir).run, 'llm.sock'),
+      socketPath: gatewaySocketPath(this.deps.attemptsDir, this.attempt.attemptId),
       token: this.grant.token,
       provider,
       budget: { maxTokens: this.spec.maxTokens, maxCostUsd: this.spec.maxCostUsd },

@@ -19,6 +19,8 @@ export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 const PROVIDER_HEADERS_TIMEOUT_MS = 120_000;
 /** A streamed answer with no bytes for this long is cut. */
 const PROVIDER_IDLE_TIMEOUT_MS = 300_000;
+/** sun_path is 108 bytes on Linux, with the terminating NUL. */
+export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
 /** Server errors or network failures in a row before the attempt is stopped as provider_error. */
 export const PROVIDER_FAILURES_TO_STOP = 3;
 

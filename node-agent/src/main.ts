@@ -14,7 +14,8 @@ import { DockerRuntime, type PullPolicy } from './container-runtime.js';
 import { enroll, FatalError } from './control-plane-client.js';
 import { loadIdentity, saveIdentity } from './identity.js';
 import { Journal } from './journal.js';
-import { LlmGateway } from './llm-gateway.js';
+import { LlmGateway, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
+import { gatewaySocketPath } from './cline-attempt.js';
 import { Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
@@ -81,6 +82,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const dataDir = resolve(opts.dataDir);
+  // Each Cline attempt's gateway socket lives under the data dir, and unix socket paths are capped at 107 bytes.
+  const longestSocket = Buffer.byteLength(gatewaySocketPath(join(dataDir, 'attempts'), 'att_0000000000000000000'));
+  if (longestSocket > MAX_UNIX_SOCKET_PATH_BYTES) {
+    die(`--data-dir: "${dataDir}" is too long: gateway sockets under it would be ${longestSocket} bytes, over the ${MAX_UNIX_SOCKET_PATH_BYTES} unix sockets allow; choose a shorter path`);
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const stopping = new AbortController();
 
