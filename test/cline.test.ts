@@ -201,10 +201,14 @@ test.serial('a model that only talks and never calls a tool is stopped as stalle
   await assertNothingLeft(t, id);
 });
 
-test.serial('a model that stops answering is stopped as stalled after the stall timeout', async (t) => {
+test.serial('a model that stops answering is stopped as stalled after the stall timeout; --wait shows the progress and exits 1', async (t) => {
   await addProvider(t, 'silent', [{ hold: true, then: { tools: [submitAndExit('never reached in this test')] } }]);
   const started = Date.now();
-  const id = await submitCline(t, ['--repo', `file://${t.context.repo}`, '--prompt', 'Wait', '--provider', 'silent', '--stall-timeout', '5s']);
+  const waited = await t.context.fleet.fleetctl(['task', 'submit', '--agent', 'cline', '--repo', `file://${t.context.repo}`, '--prompt', 'Wait', '--provider', 'silent', '--stall-timeout', '5s', '--wait']);
+  t.is(waited.code, 1, 'a task that did not succeed');
+  t.regex(waited.stderr, /RUNNING: .*\(iteration 1, 0 in \/ 0 out tokens\)/);
+  const id = /submitted (task_\S+);/.exec(waited.stderr)![1]!;
+  t.regex(waited.stdout, new RegExp(`^${id} FAILED: stalled: no Cline event`));
   const task = await untilDone(t, id);
   t.is(task.state, 'FAILED');
   t.is(task.attempts[0]?.reason, 'stalled');

@@ -133,7 +133,8 @@ export async function waitForTask(ctx: Context, taskId: string): Promise<Task__O
       let last: Task__Output | undefined;
       for await (const task of client.watchTask({ taskId })) {
         last = task;
-        const line = `${taskStateFromProto(task.state)}: ${task.message}`;
+        const progress = task.spec?.cline ? progressLine(task) : '';
+        const line = `${taskStateFromProto(task.state)}: ${task.message}${progress ? ` (${progress})` : ''}`;
         if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
         lastLine = line;
         if (isTerminal(taskStateFromProto(task.state) as TaskState)) return task;
@@ -144,6 +145,13 @@ export async function waitForTask(ctx: Context, taskId: string): Promise<Task__O
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
+}
+
+/** A Cline attempt's progress in a few words, for --wait. */
+function progressLine(task: Task__Output): string {
+  const p = task.attempts.at(-1)?.progress;
+  if (!p || p.iterations === 0) return '';
+  return `iteration ${p.iterations}, ${Number(p.inputTokens)} in / ${Number(p.outputTokens)} out tokens${p.costUsd ? `, $${p.costUsd.toFixed(4)}` : ''}${p.lastTool ? `, last: ${p.lastTool.slice(0, 60)}` : ''}`;
 }
 
 export async function getTask(ctx: Context, taskId: string): Promise<void> {
