@@ -230,7 +230,7 @@ export async function taskResult(ctx: Context, taskId: string, patchPath: string
           `Summary:   ${result.summary || '(none)'}`,
           `Verified:  ${result.verified ? 'yes (by Cline)' : 'no'}`,
           `Base:      ${result.baseCommit}`,
-          `Patch:     ${view.patchBytes} bytes, ${result.filesChanged} files${view.patchBytes === 0 ? ' (no change)' : ''}`,
+          `Patch:     ${view.patchBytes} bytes, ${result.filesChanged} file${result.filesChanged === 1 ? '' : 's'}${view.patchBytes === 0 ? ' (no change)' : ''}`,
           `Usage:     ${view.usage.iterations} iterations, ${view.usage.inputTokens} in / ${view.usage.outputTokens} out tokens, $${view.usage.costUsd.toFixed(4)}`,
         ].join('\n') + '\n';
   if (patchPath === '-') {
