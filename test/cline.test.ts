@@ -245,6 +245,17 @@ test.serial('a running Cline task can be cancelled: Cline ignores SIGTERM, so it
   t.false(existsSync(socket));
 });
 
+test.serial('a Cline task over its --timeout is TIMED_OUT and killed at once', async (t) => {
+  await addProvider(t, 'slow', [{ hold: true, then: { tools: [submitAndExit('never reached in this test')] } }]);
+  const started = Date.now();
+  const result = await t.context.fleet.fleetctl(['task', 'submit', '--agent', 'cline', '--repo', `file://${t.context.repo}`, '--prompt', 'Wait', '--provider', 'slow', '--timeout', '4s']);
+  const id = result.stdout.trim();
+  const task = await untilDone(t, id);
+  t.is(task.state, 'TIMED_OUT');
+  t.true(Date.now() - started < 30_000, 'not held up by a SIGTERM grace Cline would ignore');
+  await assertNothingLeft(t, id);
+});
+
 test.serial('a token budget smaller than the transcript ends the task as budget_exceeded', async (t) => {
   const fake = await addProvider(t, 'budget', (n) => ({ tools: [runCommands(`echo step ${n}`)], usage: { prompt: 100, completion: 20 } }));
   const id = await submitCline(t, ['--repo', `file://${t.context.repo}`, '--prompt', 'Count', '--provider', 'budget', '--max-tokens', '150']);

@@ -84,7 +84,7 @@ export class AttemptRunner {
   private cancelReason: string | null;
   /** How a stop is reported: CANCELLED when asked to, LOST when the node gave the attempt up itself. */
   private stopOutcome: 'CANCELLED' | 'LOST' = 'CANCELLED';
-  private cancelGraceMs = DEFAULT_STOP_GRACE_MS;
+  private cancelGraceMs: number;
   private containerId: string | null;
   private timedOut = false;
   private readonly log: Logger;
@@ -100,6 +100,7 @@ export class AttemptRunner {
     this.containerId = attempt.containerId;
     this.log = deps.log.child({ taskId: attempt.taskId, attemptId: attempt.attemptId });
     this.cline = spec.cline ? new ClineAttempt(attempt, spec.cline, { ...deps, log: this.log }) : null;
+    this.cancelGraceMs = this.cline ? CLINE_STOP_GRACE_MS : DEFAULT_STOP_GRACE_MS;
     if (this.cline) {
       this.cline.onStop = (stop) => {
         this.log.info({ reason: stop.reason, detail: stop.message }, 'stopping cline attempt');
@@ -119,8 +120,9 @@ export class AttemptRunner {
       this.cancelReason = reason || 'cancelled';
       this.deps.journal.markCancelRequested(this.attemptId, this.cancelReason, this.deps.clock.now());
     }
-    this.cancelGraceMs = graceMs;
-    if (this.containerId) await this.deps.runtime.stop(this.containerId, graceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+    // Cline ignores SIGTERM: waiting out a long grace would only delay the stop.
+    this.cancelGraceMs = this.cline ? Math.min(graceMs, CLINE_STOP_GRACE_MS) : graceMs;
+    if (this.containerId) await this.deps.runtime.stop(this.containerId, this.cancelGraceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
   }
 
   /** Runs to the end; the outcome is in the journal when this resolves. */
