@@ -14,6 +14,7 @@ import { Admin, loadOrCreateAdminToken } from './admin-auth.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import { Providers, type ProviderRecord } from './providers.js';
+import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
 import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
 import { ResultStore } from './store/result-store.js';
 import { HealthState } from './health.js';
@@ -57,6 +58,8 @@ export interface ControlPlaneOptions {
   advertise?: string;
   /** The image of Cline tasks submitted without one. */
   clineImage?: string;
+  /** Ended tasks are removed this long after their last change; 0 keeps them forever. */
+  taskRetentionMs?: number;
   /** 64 hex characters; default: DATA_DIR/secrets.key, made on first start. */
   secretsKey?: string;
 }
@@ -75,6 +78,7 @@ export class ControlPlane {
   private lease: Lease | undefined;
   private scheduler: SchedulerLoop | undefined;
   private monitor: NodeMonitor | undefined;
+  private retention: RetentionLoop | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   boundPort = 0;
@@ -124,14 +128,25 @@ export class ControlPlane {
     const fence = () => this.lease?.fence() ?? null;
     const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log, fence));
     const monitor = (this.monitor = new NodeMonitor(nodes, tasks, index, options.liveness, clock, log, fence));
+    const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, {
+      tasks: taskRecords,
+      idempotency: new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'),
+      results,
+      events,
+      clock,
+      log,
+      fence,
+    }));
     const leases = new KvRecords<LeaseRecord>(kv.leases, 'lease');
     this.lease = new Lease(leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
       if (leading) {
         scheduler.start();
         monitor.start();
+        retention.start();
       } else {
         scheduler.stop();
         monitor.stop();
+        retention.stop();
       }
       void this.registry?.refresh();
     });
@@ -215,6 +230,7 @@ export class ControlPlane {
     await this.lease?.stop();
     this.scheduler?.stop();
     this.monitor?.stop();
+    this.retention?.stop();
     this.sessions.closeAll();
     const server = this.server;
     if (server) {

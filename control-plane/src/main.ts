@@ -51,6 +51,7 @@ const program = new Command('fleet-control-plane')
   .option('--lease-ttl <duration>', 'the leader lease expires this long after its last renewal', flag('--lease-ttl', parseDuration), 3_000)
   .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
   .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'localhost/cline-fleet/agent:3.0.65')
+  .option('--task-retention <duration>', 'ended tasks (with their patches) are removed this long after they end; 0s keeps them forever', flag('--task-retention', parseDuration), 30 * 86_400_000)
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 
@@ -72,6 +73,7 @@ const opts = program.opts<{
   leaseTtl: number;
   advertise?: string;
   clineImage: string;
+  taskRetention: number;
 }>();
 
 const log = createLogger('control-plane');
@@ -102,6 +104,7 @@ const controlPlane = new ControlPlane(
     adminToken: process.env.FLEET_ADMIN_TOKEN,
     secretsKey: process.env.FLEET_SECRETS_KEY,
     clineImage: opts.clineImage,
+    taskRetentionMs: opts.taskRetention,
   },
   log,
 );

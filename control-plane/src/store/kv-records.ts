@@ -94,6 +94,15 @@ export class KvRecords<T> {
     throw new ConflictError(`${this.what} ${key}: too many concurrent changes, try again`);
   }
 
+  /** Removes the key and its history, unless it changed since `revision` (ConflictError). */
+  async purge(key: string, revision: number): Promise<void> {
+    try {
+      await this.kv.purge(key, { previousSeq: revision });
+    } catch (err) {
+      throw storeError(err, `purging ${this.what} ${key}`);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.kv.delete(key);
