@@ -1,4 +1,8 @@
-/** Shared by the node agent (stall detection) and fleetctl (readable logs): Cline's `--json` event lines. */
+/**
+ * Shared by the node agent (stall detection, the gateway's SSE usage count)
+ * and fleetctl (readable logs): Cline's `--json` event lines and the line
+ * splitting they all need.
+ */
 
 /** A tool call in a few words: `run_commands ["npm test"]`. */
 export function describeToolCall(toolName: string, input: unknown, maxChars = 120): string {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
+import { git, makeRepo } from './harness/git.js';
 import { FakeLlm, runCommands, submitAndExit, transcript, type Turn } from './harness/fake-llm.js';
 import { eventually, TestFleet, untilState } from './harness/fleet.js';
 import { CLINE_IMAGE, requireClineImage, ROOT } from './harness/requirements.js';
@@ -31,20 +32,10 @@ interface Context {
 const test = anyTest as TestFn<Context>;
 const GREETING = 'hello from cline';
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
-}
-
 /** A local repository with a README on main and a branch `feature`. */
-function makeRepo(dir: string): { repo: string; baseCommit: string } {
+function demoRepo(dir: string): { repo: string; baseCommit: string } {
   const repo = join(dir, 'origin');
-  mkdirSync(repo);
-  git(repo, 'init', '--quiet', '--initial-branch=main');
-  writeFileSync(join(repo, 'README.md'), '# demo\n');
-  writeFileSync(join(repo, 'app.txt'), 'version 1\n');
-  git(repo, 'add', '.');
-  git(repo, 'commit', '--quiet', '-m', 'first');
-  const baseCommit = git(repo, 'rev-parse', 'HEAD');
+  const baseCommit = makeRepo(repo, { 'README.md': '# demo\n', 'app.txt': 'version 1\n' });
   git(repo, 'branch', 'feature');
   return { repo, baseCommit };
 }
@@ -85,7 +76,7 @@ async function assertNothingLeft(t: ExecutionContext<Context>, id: string): Prom
 
 test.before(async (t) => {
   const fleet = await TestFleet.start({ agents: [{ name: 'node-a', slots: 2 }] });
-  t.context = { fleet, ...makeRepo(fleet.dir), providers: new Map() };
+  t.context = { fleet, ...demoRepo(fleet.dir), providers: new Map() };
   await requireClineImage(fleet.docker);
 });
 

@@ -76,19 +76,24 @@ export function tasksTable(tasks: Task__Output[], now = Date.now()): string {
 }
 
 export function taskDetails(t: Task__Output): string {
+  const cline = t.spec?.cline;
+  // What runs: a Cline run on a repository, or an image and a command.
+  const what = cline
+    ? [
+        `Agent:     cline (${t.spec?.image})`,
+        `Repo:      ${cline.repoUrl}${cline.ref ? `#${cline.ref}` : ''}`,
+        `Prompt:    ${oneLine(cline.prompt, 100)}`,
+        `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`,
+      ]
+    : [`Image:     ${t.spec?.image}`, `Command:   ${JSON.stringify(t.spec?.command ?? [])}`];
   const lines = [
     `ID:        ${t.id}`,
     `State:     ${taskStateFromProto(t.state)}`,
     `Message:   ${t.message}`,
-    `Image:     ${t.spec?.image}`,
-    `Command:   ${JSON.stringify(t.spec?.command ?? [])}`,
+    ...what,
     `Created:   ${new Date(t.createdAtMs).toISOString()}`,
     `Failures:  ${t.taskFailures} task, ${t.infraFailures} infrastructure`,
   ];
-  const cline = t.spec?.cline;
-  if (cline) {
-    lines.splice(3, 2, `Agent:     cline (${t.spec?.image})`, `Repo:      ${cline.repoUrl}${cline.ref ? `#${cline.ref}` : ''}`, `Prompt:    ${oneLine(cline.prompt, 100)}`, `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`);
-  }
   if (t.attempts.length > 0) {
     lines.push('Attempts:');
     const rows = t.attempts.map((a) => {

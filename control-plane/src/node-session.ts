@@ -227,10 +227,9 @@ export class NodeSession {
           await this.deps.tasks.progress(this.nodeId, taskId, attemptId, progressFromProto(event.progress));
           return;
         case 'finished': {
-          const outcome = this.outcome(event);
           const patch = event.finished?.patch ?? Buffer.alloc(0);
           if (patch.length > RESULT_LIMITS.patchBytes) throw new ValidationError('event.finished.patch', `is ${patch.length} bytes; the limit is ${RESULT_LIMITS.patchBytes}`);
-          if (outcome.result) outcome.result.patchBytes = patch.length;
+          const outcome = this.outcome(event, patch.length);
           await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
           this.sent.delete(attemptId);
           // Only failures to run at all count against the node: not lost or
@@ -277,7 +276,7 @@ export class NodeSession {
     );
   }
 
-  private outcome(event: AttemptEvent__Output): AttemptOutcome {
+  private outcome(event: AttemptEvent__Output, patchBytes: number): AttemptOutcome {
     const f = event.finished;
     const state = attemptStateFromProto(f?.state ?? '');
     if (!OUTCOMES.has(state)) throw new ValidationError('event.finished.state', `"${f?.state}" is not an outcome`);
@@ -286,7 +285,7 @@ export class NodeSession {
     if (reason !== '' && !(ATTEMPT_REASONS as readonly string[]).includes(reason)) {
       throw new ValidationError('event.finished.reason', `"${reason.slice(0, 40)}" is not a known reason (${ATTEMPT_REASONS.join(', ')})`);
     }
-    const result = state === 'SUCCEEDED' && f?.result ? this.result(event.attemptId, f.result) : undefined;
+    const result = state === 'SUCCEEDED' && f?.result ? this.result(event.attemptId, f.result, patchBytes) : undefined;
     return {
       state: state as AttemptOutcomeState,
       ...(f?.exitCode === undefined || f?.exitCode === null ? {} : { exitCode: f.exitCode }),
@@ -298,7 +297,8 @@ export class NodeSession {
     };
   }
 
-  private result(attemptId: string, r: NonNullable<NonNullable<AttemptEvent__Output['finished']>['result']>): TaskResult {
+  /** The patch's size is what arrived, not what the node says. */
+  private result(attemptId: string, r: NonNullable<NonNullable<AttemptEvent__Output['finished']>['result']>, patchBytes: number): TaskResult {
     const baseCommit = String(r.baseCommit ?? '');
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(baseCommit)) throw new ValidationError('event.finished.result.base_commit', 'must be a full commit id');
     return {
@@ -306,7 +306,7 @@ export class NodeSession {
       summary: String(r.summary ?? '').slice(0, RESULT_LIMITS.summaryChars),
       verified: Boolean(r.verified),
       baseCommit,
-      patchBytes: 0,
+      patchBytes,
       filesChanged: Math.max(0, Math.floor(Number(r.filesChanged) || 0)),
       finishReason: String(r.finishReason ?? '').slice(0, 64),
       usage: progressFromProto(r.usage),

@@ -5,7 +5,6 @@
  * stream (FLEET_EVENTS) keeps its own 30 days. A task whose last attempt is
  * still running is never removed, whatever its state.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
 import { ConflictError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -13,6 +12,7 @@ import { isTaskActive, isTerminal, type Task } from '../../common/model.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { ResultStore } from './store/result-store.js';
+import { idempotencyRecordKey } from './tasks.js';
 
 export const DEFAULT_TASK_RETENTION_MS = 30 * 86_400_000;
 /** How often the leader looks; shorter retentions are looked at twice per period. */
@@ -89,7 +89,7 @@ export class RetentionLoop {
     const { results, idempotency, tasks, events, clock, log } = this.deps;
     for (const attempt of task.attempts) await results.remove(task.id, attempt.id);
     if (task.spec.idempotencyKey) {
-      const hash = createHash('sha256').update(task.spec.idempotencyKey).digest('hex');
+      const hash = idempotencyRecordKey(task.spec.idempotencyKey);
       const reserved = await idempotency.get(hash);
       if (reserved?.value.taskId === task.id) await idempotency.purge(hash, reserved.revision).catch(() => {});
     }

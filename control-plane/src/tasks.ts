@@ -17,6 +17,11 @@ import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTas
 export const DEFAULT_LIST_LIMIT = 500;
 export const MAX_LIST_LIMIT = 10_000;
 
+/** The idempotency bucket's key for a submission key: fixed length, whatever the client sent. */
+export function idempotencyRecordKey(idempotencyKey: string): string {
+  return createHash('sha256').update(idempotencyKey).digest('hex');
+}
+
 export function checkTaskId(field: string, id: string): string {
   if (!ID_PATTERN.test(id) || !id.startsWith('task_')) throw new ValidationError(field, `"${id.slice(0, 40)}" is not a task id`);
   return id;
@@ -44,7 +49,7 @@ export class Tasks {
     const now = this.clock.now();
     let taskId = newId('task', now);
     if (spec.idempotencyKey) {
-      const key = createHash('sha256').update(spec.idempotencyKey).digest('hex');
+      const key = idempotencyRecordKey(spec.idempotencyKey);
       try {
         await this.idempotency.create(key, { taskId });
       } catch (err) {

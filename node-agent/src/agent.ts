@@ -3,6 +3,7 @@
  * removes containers once their outcome is stored, resumes journaled attempts
  * after a restart, and reaps fleet containers that belong to no attempt.
  */
+import { readdir } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -16,7 +17,6 @@ import { attemptDir } from './cline-attempt.js';
 import type { Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import { newGatewayToken, type LlmGateway } from './llm-gateway.js';
 import { removeWorkspace } from './workspace.js';
-import { readdir } from 'node:fs/promises';
 
 const REAP_INTERVAL_MS = 60_000;
 const MAX_GRACE_MS = 10 * 60_000;

@@ -157,9 +157,9 @@ export class ClineAttempt {
 
   /** Called every second while the container runs: stall checks and progress reports. */
   tick(): void {
-    const stall = this.monitor.check(this.deps.clock.now());
-    if (stall) this.requestStop(stall);
     const now = this.deps.clock.now();
+    const stall = this.monitor.check(now);
+    if (stall) this.requestStop(stall);
     if (this.monitor.version !== this.reportedVersion && now - this.reportedAtMs >= PROGRESS_EVERY_MS) {
       this.reportedVersion = this.monitor.version;
       this.reportedAtMs = now;

@@ -284,12 +284,17 @@ export class Journal {
     this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  /** Records the outcome once; a second call for the same attempt is ignored. */
+  /**
+   * Records the outcome once; a second call for the same attempt is ignored.
+   * A Cline patch (up to 8 MiB) travels in the outbox row only: the attempt
+   * row, kept a day for inspection, records the outcome without it.
+   */
   finished(attemptId: string, taskId: string, outcome: AttemptOutcomeRecord, now: number): boolean {
+    const { patchBase64: _patch, ...recorded } = outcome;
     const changed = this.db.transaction(() => {
       const result = this.db
         .prepare("UPDATE attempts SET state = 'finished', outcome_json = ?, finished_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ? AND state IN ('accepted', 'running')")
-        .run(JSON.stringify(outcome), now, now, attemptId);
+        .run(JSON.stringify(recorded), now, now, attemptId);
       if (result.changes === 1) this.appendRow(attemptId, taskId, 'finished', now, null, Buffer.from(JSON.stringify(outcome)));
       return result.changes === 1;
     })();

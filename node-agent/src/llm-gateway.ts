@@ -10,6 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
 import type { AgentProgress } from '../../common/model.js';
 
@@ -82,18 +83,15 @@ export function usageOf(body: unknown): { input: number; output: number; cost: n
 
 /** Scans SSE text for `data:` lines carrying usage; keeps the partial last line. */
 export class SseUsageScanner {
-  private rest = '';
+  private readonly lines = new LineSplitter();
   last: { input: number; output: number; cost: number } | null = null;
 
   push(text: string): void {
-    const lines = (this.rest + text).split('\n');
-    this.rest = lines.pop() ?? '';
-    for (const line of lines) this.line(line);
+    for (const line of this.lines.push(text)) this.line(line);
   }
 
   end(): void {
-    if (this.rest) this.line(this.rest);
-    this.rest = '';
+    for (const line of this.lines.end()) this.line(line);
   }
 
   private line(line: string): void {

@@ -3,24 +3,15 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
+import { git, makeRepo } from '../../test/harness/git.js';
 import { computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
 
 const test = anyTest as TestFn<{ dir: string; repo: string; first: string; second: string }>;
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' }).trim();
-}
-
 test.before((t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
   const repo = join(dir, 'origin');
-  mkdirSync(repo);
-  git(repo, 'init', '--quiet', '--initial-branch=main');
-  writeFileSync(join(repo, 'a.txt'), 'one\n');
-  writeFileSync(join(repo, '.gitignore'), 'build/\n');
-  git(repo, 'add', '.');
-  git(repo, 'commit', '--quiet', '-m', 'first');
-  const first = git(repo, 'rev-parse', 'HEAD');
+  const first = makeRepo(repo, { 'a.txt': 'one\n', '.gitignore': 'build/\n' });
   git(repo, 'tag', 'v1');
   writeFileSync(join(repo, 'a.txt'), 'two\n');
   git(repo, 'commit', '--quiet', '-am', 'second');
