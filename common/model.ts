@@ -1,7 +1,9 @@
 /**
- * The domain model as the control plane stores it (JSON in JetStream KV).
- * States are plain string unions; the proto enums map onto them in
- * `proto-convert.ts`, the one place that knows both.
+ * The domain model: what the control plane stores (JSON in JetStream KV),
+ * what the node agent journals, and what every program works with. Each
+ * union below is spelled once, here, as a constant list and the type derived
+ * from it; the proto enums map onto them in `wire/`, the one place that knows
+ * both shapes.
  */
 
 export const TASK_STATES = ['PENDING', 'ASSIGNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'] as const;
@@ -10,12 +12,26 @@ export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set(['SUCCEEDED'
 
 export const ATTEMPT_STATES = ['ASSIGNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'LOST'] as const;
 export type AttemptState = (typeof ATTEMPT_STATES)[number];
+export const ATTEMPT_OUTCOME_STATES = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'LOST'] as const satisfies readonly AttemptState[];
 /** The outcomes an agent may report for an attempt. */
-export type AttemptOutcomeState = Exclude<AttemptState, 'ASSIGNED' | 'RUNNING'>;
+export type AttemptOutcomeState = (typeof ATTEMPT_OUTCOME_STATES)[number];
 
-export type FailureKind = 'TASK' | 'INFRASTRUCTURE';
+/** Who is to blame for a failed attempt: infrastructure failures do not spend the task's retry budget. */
+export const FAILURE_KINDS = ['TASK', 'INFRASTRUCTURE'] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
 
-export type NodeStatus = 'READY' | 'DISCONNECTED' | 'DOWN';
+export const NODE_STATUSES = ['READY', 'DISCONNECTED', 'DOWN'] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+
+export const LOG_STREAMS = ['stdout', 'stderr'] as const;
+export type LogStreamName = (typeof LOG_STREAMS)[number];
+
+/**
+ * Why an attempt failed, for machines and alerts. The task's own reasons
+ * spend its retry budget like a non-zero exit.
+ */
+export const ATTEMPT_REASONS = ['budget_exceeded', 'stalled', 'provider_error', 'workspace_error', 'patch_too_large', 'agent_error'] as const;
+export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
 
 export interface ResourceLimits {
   cpus: number;
@@ -46,7 +62,8 @@ export interface TaskSpec {
   cline?: ClineSpec;
 }
 
-export type AgentNetwork = 'none' | 'bridge';
+export const AGENT_NETWORKS = ['none', 'bridge'] as const;
+export type AgentNetwork = (typeof AGENT_NETWORKS)[number];
 
 export interface ClineSpec {
   repoUrl: string;
@@ -83,17 +100,26 @@ export interface TaskResult {
   usage: AgentProgress;
 }
 
-/**
- * Why an attempt failed, for machines and alerts. The task's own reasons
- * spend its retry budget like a non-zero exit.
- */
-export type AttemptReason =
-  | 'budget_exceeded'
-  | 'stalled'
-  | 'provider_error'
-  | 'workspace_error'
-  | 'patch_too_large'
-  | 'agent_error';
+/** How an attempt ended, as its node reports it. */
+export interface AttemptOutcome {
+  state: AttemptOutcomeState;
+  exitCode?: number;
+  error: string;
+  failureKind?: FailureKind;
+  reason?: AttemptReason;
+  /** Cline attempts: what they did, however they ended. */
+  progress?: AgentProgress;
+  /** A Cline attempt that succeeded; its patch travels beside it. */
+  result?: TaskResult;
+}
+
+/** What a node's LLM gateway needs to reach a provider for one attempt: the key included. */
+export interface ProviderGrant {
+  name: string;
+  baseUrl: string;
+  model: string;
+  apiKey: string;
+}
 
 export interface Attempt {
   id: string;
@@ -126,7 +152,6 @@ export interface Task {
   message: string;
   taskFailures: number;
   infraFailures: number;
-  cancelRequested: boolean;
   /** A Cline task's result; its patch is in the object store. */
   result?: TaskResult;
 }
@@ -140,21 +165,28 @@ export interface NodeResources {
   diskUsedBytes: number;
 }
 
+/** OPERATOR: only an operator lifts the cordon. AUTO: the circuit breaker lifts it after a healthy probe period. */
+export const CORDON_SOURCES = ['OPERATOR', 'AUTO'] as const;
+export type CordonSource = (typeof CORDON_SOURCES)[number];
+
 export interface Cordon {
-  /** OPERATOR: only an operator lifts it. AUTO: the circuit breaker lifts it after a healthy probe period. */
-  by: 'OPERATOR' | 'AUTO';
+  by: CordonSource;
   reason: string;
   atMs: number;
 }
 
+export const DRAIN_STATES = ['DRAINING', 'DRAINED'] as const;
+export type DrainState = (typeof DRAIN_STATES)[number];
+
 export interface Drain {
-  state: 'DRAINING' | 'DRAINED';
+  state: DrainState;
   requestedAtMs: number;
   deadlineMs: number;
   completedAtMs: number;
 }
 
-export interface NodeRecord {
+/** What every view of a node holds. */
+interface NodeBase {
   id: string;
   name: string;
   labels: Record<string, string>;
@@ -167,6 +199,10 @@ export interface NodeRecord {
   hostname: string;
   dockerHealthy: boolean;
   dockerError: string;
+}
+
+/** A node as the control plane stores it. */
+export interface NodeRecord extends NodeBase {
   /** SHA-256 of the node credential secret (256 random bits, so no slow hash is needed); never leaves the control plane. */
   credentialHash: string;
   /** The session that last said hello; an older session closing must not mark the node disconnected. */
@@ -182,6 +218,98 @@ export interface NodeRecord {
   /** The agent is draining itself before it stops. */
   agentDraining?: boolean;
 }
+
+/** A node as the API shows it: its record without the secrets and the bookkeeping, and the attempts placed on it. */
+export interface NodeSummary extends NodeBase {
+  /** Attempts the control plane has placed on the node and not seen end. */
+  activeAttempts: number;
+  cordon: Cordon | null;
+  drain: Drain | null;
+  fleetContainers: number;
+  infraFailureStreak: number;
+}
+
+/** A piece of an attempt's output. */
+export interface LogChunk {
+  taskId: string;
+  attemptId: string;
+  stream: LogStreamName;
+  data: Uint8Array;
+  atMs: number;
+}
+
+// ---------------------------------------------------------------------------
+// The node session (NodeService.Connect): what each side says to the other.
+
+/** What a node says about itself: set at enrollment, repeated in every hello. */
+export interface NodeInfo {
+  name: string;
+  labels: Record<string, string>;
+  slots: number;
+  hostname: string;
+  agentVersion: string;
+}
+
+export interface Hello extends NodeInfo {
+  /** Attempts the agent is running or holding a result for. */
+  activeAttemptIds: string[];
+}
+
+export interface HeartbeatReport {
+  resources: NodeResources;
+  freeSlots: number;
+  dockerHealthy: boolean;
+  dockerError: string;
+  /** Containers with fleet labels on the node, running or awaiting removal. */
+  fleetContainers: number;
+  /** The agent is draining itself before it stops. */
+  draining: boolean;
+}
+
+/**
+ * An event of one attempt, journaled by the agent before it is sent and
+ * resent until acknowledged; `seq` is the agent's outbox sequence.
+ */
+export type AttemptEvent = { seq: number; taskId: string; attemptId: string; atMs: number } & (
+  | { kind: 'started'; containerId: string }
+  | { kind: 'output'; stream: LogStreamName; data: Uint8Array }
+  | { kind: 'progress'; progress: AgentProgress }
+  | { kind: 'finished'; outcome: AttemptOutcome; patch: Uint8Array }
+);
+
+export type NodeMessage = { kind: 'hello'; hello: Hello } | { kind: 'heartbeat'; heartbeat: HeartbeatReport } | { kind: 'event'; event: AttemptEvent };
+
+export interface Welcome {
+  nodeId: string;
+  heartbeatIntervalMs: number;
+  /** Stop every container after this long without a heartbeat ack (see the design's invariant 2). */
+  stopAfterDisconnectMs: number;
+}
+
+/** Run this attempt. A Cline attempt carries its provider grant (null: none could be granted). */
+export interface Assignment {
+  taskId: string;
+  attemptId: string;
+  spec: TaskSpec;
+  provider: ProviderGrant | null;
+}
+
+/** Stop this attempt: SIGTERM, then SIGKILL after the grace. */
+export interface CancelOrder {
+  taskId: string;
+  attemptId: string;
+  reason: string;
+  graceMs: number;
+}
+
+export type ControlMessage =
+  | { kind: 'welcome'; welcome: Welcome }
+  | { kind: 'assign'; assign: Assignment }
+  | { kind: 'cancel'; cancel: CancelOrder }
+  /** Every event with seq <= this one is durably stored. */
+  | { kind: 'ack'; seq: number }
+  /** The heartbeat was stored. */
+  | { kind: 'heartbeat-ack'; serverTimeMs: number };
 
 /** A node takes new work only when it is READY, not cordoned and not draining. */
 export function isSchedulable(node: NodeRecord): boolean {

@@ -27,16 +27,18 @@ function protoRoot(): string {
   }
 }
 
+let definition: protoLoader.PackageDefinition | undefined;
 let loaded: { fleet: FleetProto; health: HealthProto } | undefined;
+
+/** The parsed contract: services with their (de)serializers, as gRPC uses them. */
+export function protoDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.loadSync(['fleet/v1/fleet.proto', 'grpc/health/v1/health.proto'], { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
+  return definition;
+}
 
 export function loadProtos(): { fleet: FleetProto; health: HealthProto } {
   if (!loaded) {
-    const root = protoRoot();
-    const definition = protoLoader.loadSync(['fleet/v1/fleet.proto', 'grpc/health/v1/health.proto'], {
-      ...LOADER_OPTIONS,
-      includeDirs: [root],
-    });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as FleetProto & HealthProto;
+    const pkg = grpc.loadPackageDefinition(protoDefinition()) as unknown as FleetProto & HealthProto;
     loaded = { fleet: pkg, health: pkg };
   }
   return loaded;

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import type { ClineSpec, RetryPolicy, TaskSpec } from './model.js';
+import { AGENT_NETWORKS, type ClineSpec, type RetryPolicy, type TaskSpec } from './model.js';
 import type { TaskSpec as TaskSpecInput } from '../proto/gen/fleet/v1/TaskSpec.js';
 
 /** Limits on a task spec. Documented in the README; change them there too. */
@@ -121,8 +121,9 @@ function validateClineSpec(input: NonNullable<TaskSpecInput['cline']>): ClineSpe
   if (repeats < SPEC_LIMITS.minRepeatedToolCalls) {
     throw new ValidationError('spec.cline.max_repeated_tool_calls', `must be at least ${SPEC_LIMITS.minRepeatedToolCalls}, got ${repeats}`);
   }
-  const network = (input.network ?? '') || 'none';
-  if (network !== 'none' && network !== 'bridge') throw new ValidationError('spec.cline.network', `must be "none" or "bridge", got "${network.slice(0, 40)}"`);
+  const wanted = (input.network ?? '') || 'none';
+  const network = AGENT_NETWORKS.find((n) => n === wanted);
+  if (!network) throw new ValidationError('spec.cline.network', `must be "none" or "bridge", got "${wanted.slice(0, 40)}"`);
   return {
     repoUrl,
     ref,
@@ -246,4 +247,5 @@ export const RESULT_LIMITS = {
   summaryChars: 16 * 1024,
 } as const;
 
-export const ATTEMPT_REASONS = ['budget_exceeded', 'stalled', 'provider_error', 'workspace_error', 'patch_too_large', 'agent_error'] as const;
+/** Bounds on an LLM provider's settings (SetProvider, and the grant a node receives). */
+export const PROVIDER_LIMITS = { nameChars: 63, baseUrlChars: 2048, modelChars: 256, apiKeyChars: 8192 } as const;

@@ -1,32 +1,36 @@
 /**
  * The CLI's view of FleetService: promises over the generated client, the
  * admin token on every call, and failover across the --server list for
- * calls that never reached a replica.
+ * calls that never reached a replica. Tasks, nodes, results and log chunks
+ * are decoded at this boundary (`common/wire`): actions see domain values.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
+import { ValidationError } from '../../common/errors.js';
+import type { LogChunk, NodeSummary, Task, TaskResult, TaskState } from '../../common/model.js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
-import type { GetTaskResultRequest } from '../../proto/gen/fleet/v1/GetTaskResultRequest.js';
-import type { GetTaskResultResponse__Output } from '../../proto/gen/fleet/v1/GetTaskResultResponse.js';
-import type { ListProvidersResponse__Output } from '../../proto/gen/fleet/v1/ListProvidersResponse.js';
-import type { Provider__Output } from '../../proto/gen/fleet/v1/Provider.js';
-import type { ProviderRef } from '../../proto/gen/fleet/v1/ProviderRef.js';
-import type { SetProviderRequest } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
+import { decodeLogChunk, decodeNode, decodeResult, decodeTask, encodeTaskState } from '../../common/wire/index.js';
+import { bytes, count, str } from '../../common/wire/fields.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
 import type { ClusterStatus__Output } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeRequest.js';
-import type { DrainNodeRequest } from '../../proto/gen/fleet/v1/DrainNodeRequest.js';
-import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
-import type { NodeRef } from '../../proto/gen/fleet/v1/NodeRef.js';
 import type { CreateJoinTokenRequest } from '../../proto/gen/fleet/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateJoinTokenResponse.js';
+import type { DrainNodeRequest } from '../../proto/gen/fleet/v1/DrainNodeRequest.js';
 import type { FleetServiceClient } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { GetTaskLogsRequest } from '../../proto/gen/fleet/v1/GetTaskLogsRequest.js';
 import type { GetTaskRequest } from '../../proto/gen/fleet/v1/GetTaskRequest.js';
+import type { GetTaskResultRequest } from '../../proto/gen/fleet/v1/GetTaskResultRequest.js';
+import type { GetTaskResultResponse__Output } from '../../proto/gen/fleet/v1/GetTaskResultResponse.js';
 import type { ListNodesResponse__Output } from '../../proto/gen/fleet/v1/ListNodesResponse.js';
-import type { ListTasksRequest } from '../../proto/gen/fleet/v1/ListTasksRequest.js';
+import type { ListProvidersResponse__Output } from '../../proto/gen/fleet/v1/ListProvidersResponse.js';
 import type { ListTasksResponse__Output } from '../../proto/gen/fleet/v1/ListTasksResponse.js';
 import type { LogChunk__Output } from '../../proto/gen/fleet/v1/LogChunk.js';
+import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
+import type { NodeRef } from '../../proto/gen/fleet/v1/NodeRef.js';
+import type { Provider__Output } from '../../proto/gen/fleet/v1/Provider.js';
+import type { ProviderRef } from '../../proto/gen/fleet/v1/ProviderRef.js';
+import type { SetProviderRequest } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskRequest.js';
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 
@@ -66,6 +70,24 @@ export function explain(err: unknown, servers: string[]): CliError {
   }
 }
 
+/** A reply the control plane should never send (another version?) is an error that says so, not a crash further on. */
+function answer<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new CliError(`the control plane sent a reply this fleetctl cannot read (${err.message}); are both the same version?`);
+    throw err;
+  }
+}
+
+const task = (t: Task__Output): Task => answer(() => decodeTask(t));
+const node = (n: Node__Output): NodeSummary => answer(() => decodeNode(n));
+const result = (r: GetTaskResultResponse__Output): { result: TaskResult | null; patch: Uint8Array } =>
+  answer(() => ({
+    result: r.result ? decodeResult('result', r.result, str('result.attempt_id', r.result.attemptId, 128), count('result.patch_bytes', r.result.patchBytes)) : null,
+    patch: bytes('patch', r.patch, Number.MAX_SAFE_INTEGER),
+  }));
+
 type UnaryFn = (req: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => grpc.ClientUnaryCall;
 type StreamFn = (req: unknown, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>;
 
@@ -86,30 +108,35 @@ export class FleetClient {
     for (const c of this.clients) c.close();
   }
 
-  submitTask = (req: SubmitTaskRequest) => this.unary<Task__Output>('SubmitTask', req);
-  getTask = (req: GetTaskRequest) => this.unary<Task__Output>('GetTask', req);
-  listTasks = (req: ListTasksRequest) => this.unary<ListTasksResponse__Output>('ListTasks', req);
-  cancelTask = (req: CancelTaskRequest) => this.unary<Task__Output>('CancelTask', req);
-  listNodes = () => this.unary<ListNodesResponse__Output>('ListNodes', {});
-  createJoinToken = (req: CreateJoinTokenRequest) => this.unary<CreateJoinTokenResponse__Output>('CreateJoinToken', req);
-  cordonNode = (req: CordonNodeRequest) => this.unary<Node__Output>('CordonNode', req);
-  uncordonNode = (req: CordonNodeRequest) => this.unary<Node__Output>('UncordonNode', req);
-  drainNode = (req: DrainNodeRequest) => this.unary<Node__Output>('DrainNode', req);
-  watchNode = (req: NodeRef) => this.stream<Node__Output>('WatchNode', req);
-  clusterStatus = () => this.unary<ClusterStatus__Output>('GetClusterStatus', {});
-  taskResult = (req: GetTaskResultRequest) => this.unary<GetTaskResultResponse__Output>('GetTaskResult', req);
-  setProvider = (req: SetProviderRequest) => this.unary<Provider__Output>('SetProvider', req);
-  listProviders = () => this.unary<ListProvidersResponse__Output>('ListProviders', {});
-  deleteProvider = (req: ProviderRef) => this.unary<Provider__Output>('DeleteProvider', req);
-  watchTask = (req: GetTaskRequest) => this.stream<Task__Output>('WatchTask', req);
-  taskLogs = (req: GetTaskLogsRequest) => this.stream<LogChunk__Output>('GetTaskLogs', req);
+  submitTask = (req: SubmitTaskRequest) => this.unary('SubmitTask', req, task);
+  getTask = (req: GetTaskRequest) => this.unary('GetTask', req, task);
+  listTasks = (req: { states: TaskState[]; limit: number }) =>
+    this.unary('ListTasks', { states: req.states.map(encodeTaskState), limit: req.limit }, (res: ListTasksResponse__Output) => answer(() => res.tasks.map(decodeTask)));
+  cancelTask = (req: CancelTaskRequest) => this.unary('CancelTask', req, task);
+  listNodes = () => this.unary('ListNodes', {}, (res: ListNodesResponse__Output) => answer(() => res.nodes.map(decodeNode)));
+  createJoinToken = (req: CreateJoinTokenRequest) => this.unary('CreateJoinToken', req, (res: CreateJoinTokenResponse__Output) => res);
+  cordonNode = (req: CordonNodeRequest) => this.unary('CordonNode', req, node);
+  uncordonNode = (req: CordonNodeRequest) => this.unary('UncordonNode', req, node);
+  drainNode = (req: DrainNodeRequest) => this.unary('DrainNode', req, node);
+  watchNode = (req: NodeRef) => this.stream('WatchNode', req, node);
+  clusterStatus = () => this.unary('GetClusterStatus', {}, (res: ClusterStatus__Output) => res);
+  taskResult = (req: GetTaskResultRequest) => this.unary('GetTaskResult', req, result);
+  setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
+  listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
+  deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);
+  watchTask = (req: GetTaskRequest) => this.stream('WatchTask', req, task);
+  taskLogs = (req: GetTaskLogsRequest) => this.stream('GetTaskLogs', req, (c: LogChunk__Output): LogChunk => answer(() => decodeLogChunk(c)));
 
   /**
    * Tries each server in turn while the answer is UNAVAILABLE; when every one
    * was, tries them all again after a jittered backoff (a failover takes a few
    * seconds). Safe for writes: submissions carry an idempotency key.
    */
-  private async unary<Res>(method: string, request: unknown): Promise<Res> {
+  private async unary<Msg, Res>(method: string, request: unknown, decode: (msg: Msg) => Res): Promise<Res> {
+    return decode(await this.call<Msg>(method, request));
+  }
+
+  private async call<Res>(method: string, request: unknown): Promise<Res> {
     let last: unknown;
     const backoff = new Backoff(FAILOVER_BACKOFF);
     for (let round = 0; round < FAILOVER_ROUNDS; round++) {
@@ -132,14 +159,14 @@ export class FleetClient {
   private nextStream = 0;
 
   /** Server-streaming call; each call goes to the next server, so a caller that retries fails over. */
-  private stream<Res>(method: string, request: unknown): AsyncIterable<Res> {
+  private stream<Msg, Res>(method: string, request: unknown, decode: (msg: Msg) => Res): AsyncIterable<Res> {
     const client = this.clients[this.nextStream++ % this.clients.length]!;
     const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request, this.metadata);
     const servers = this.servers;
     return {
       async *[Symbol.asyncIterator]() {
         try {
-          for await (const item of call as AsyncIterable<Res>) yield item;
+          for await (const item of call as AsyncIterable<Msg>) yield decode(item);
         } catch (err) {
           throw explain(err, servers);
         } finally {

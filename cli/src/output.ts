@@ -1,18 +1,16 @@
 /** How the CLI shows tasks and nodes: tables for people, JSON for scripts. */
 import { formatBytes, formatDuration } from '../../common/duration.js';
-import { attemptStateFromProto, nodeStatusFromProto, taskStateFromProto } from '../../common/proto-convert.js';
-import type { Node__Output } from '../../proto/gen/fleet/v1/Node.js';
-import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
+import type { AgentProgress, NodeSummary, Task } from '../../common/model.js';
 
 export type OutputFormat = 'table' | 'json';
 
-export function taskView(t: Task__Output) {
+export function taskView(t: Task) {
   return {
     id: t.id,
-    state: taskStateFromProto(t.state),
+    state: t.state,
     message: t.message,
-    image: t.spec?.image ?? '',
-    command: t.spec?.command ?? [],
+    image: t.spec.image,
+    command: t.spec.command,
     createdAt: new Date(t.createdAtMs).toISOString(),
     updatedAt: new Date(t.updatedAtMs).toISOString(),
     ...(t.notBeforeMs ? { notBefore: new Date(t.notBeforeMs).toISOString() } : {}),
@@ -22,34 +20,34 @@ export function taskView(t: Task__Output) {
     attempts: t.attempts.map((a) => ({
       id: a.id,
       nodeId: a.nodeId,
-      state: attemptStateFromProto(a.state),
+      state: a.state,
       exitCode: a.exitCode ?? null,
       error: a.error,
       containerId: a.containerId,
       startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
       finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
-      reason: a.reason,
+      reason: a.reason ?? '',
       ...(a.progress ? { progress: a.progress } : {}),
     })),
     ...(t.result ? { result: t.result } : {}),
   };
 }
 
-export function nodeView(n: Node__Output) {
+export function nodeView(n: NodeSummary) {
   return {
     id: n.id,
     name: n.name,
-    status: nodeStatusFromProto(n.status),
+    status: n.status,
     labels: n.labels,
     slots: n.slots,
     activeAttempts: n.activeAttempts,
     lastHeartbeat: n.lastHeartbeatMs ? new Date(n.lastHeartbeatMs).toISOString() : null,
     dockerHealthy: n.dockerHealthy,
     dockerError: n.dockerError,
-    cordoned: n.cordoned,
-    cordonReason: n.cordonReason,
-    cordonedBy: n.cordonedBy,
-    drain: n.drain?.state ? { state: n.drain.state, deadline: new Date(n.drain.deadlineMs).toISOString(), completedAt: n.drain.completedAtMs ? new Date(n.drain.completedAtMs).toISOString() : null } : null,
+    cordoned: n.cordon !== null,
+    cordonReason: n.cordon?.reason ?? '',
+    cordonedBy: n.cordon?.by ?? '',
+    drain: n.drain ? { state: n.drain.state, deadline: new Date(n.drain.deadlineMs).toISOString(), completedAt: n.drain.completedAtMs ? new Date(n.drain.completedAtMs).toISOString() : null } : null,
     fleetContainers: n.fleetContainers,
     infraFailureStreak: n.infraFailureStreak,
     hostname: n.hostname,
@@ -68,27 +66,27 @@ function age(ms: number, now: number): string {
   return ms ? formatDuration(Math.max(0, now - ms)) : '-';
 }
 
-export function tasksTable(tasks: Task__Output[], now = Date.now()): string {
+export function tasksTable(tasks: Task[], now = Date.now()): string {
   return table(
     ['ID', 'STATE', 'IMAGE', 'ATTEMPTS', 'AGE', 'MESSAGE'],
-    tasks.map((t) => [t.id, taskStateFromProto(t.state), t.spec?.image ?? '', String(t.attempts.length), age(t.createdAtMs, now), t.message]),
+    tasks.map((t) => [t.id, t.state, t.spec.image, String(t.attempts.length), age(t.createdAtMs, now), t.message]),
   );
 }
 
-export function taskDetails(t: Task__Output): string {
-  const cline = t.spec?.cline;
+export function taskDetails(t: Task): string {
+  const cline = t.spec.cline;
   // What runs: a Cline run on a repository, or an image and a command.
   const what = cline
     ? [
-        `Agent:     cline (${t.spec?.image})`,
+        `Agent:     cline (${t.spec.image})`,
         `Repo:      ${cline.repoUrl}${cline.ref ? `#${cline.ref}` : ''}`,
         `Prompt:    ${oneLine(cline.prompt, 100)}`,
         `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`,
       ]
-    : [`Image:     ${t.spec?.image}`, `Command:   ${JSON.stringify(t.spec?.command ?? [])}`];
+    : [`Image:     ${t.spec.image}`, `Command:   ${JSON.stringify(t.spec.command)}`];
   const lines = [
     `ID:        ${t.id}`,
-    `State:     ${taskStateFromProto(t.state)}`,
+    `State:     ${t.state}`,
     `Message:   ${t.message}`,
     ...what,
     `Created:   ${new Date(t.createdAtMs).toISOString()}`,
@@ -97,7 +95,7 @@ export function taskDetails(t: Task__Output): string {
   if (t.attempts.length > 0) {
     lines.push('Attempts:');
     const rows = t.attempts.map((a) => {
-      const row = [a.id, a.nodeId, attemptStateFromProto(a.state), a.exitCode === undefined || a.exitCode === null ? '-' : String(a.exitCode)];
+      const row = [a.id, a.nodeId, a.state, a.exitCode === undefined ? '-' : String(a.exitCode)];
       if (cline) row.push(a.reason || '-', progressText(a.progress));
       return [...row, a.error];
     });
@@ -109,17 +107,17 @@ export function taskDetails(t: Task__Output): string {
 }
 
 /** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), DOWN,DRAINED … */
-export function nodeState(n: Node__Output, now = Date.now()): string {
-  const parts = [nodeStatusFromProto(n.status)];
+export function nodeState(n: NodeSummary, now = Date.now()): string {
+  const parts: string[] = [n.status];
   if (n.drain?.state === 'DRAINING') {
     const left = Math.max(0, Number(n.drain.deadlineMs) - now);
     parts.push(`DRAINING(${n.activeAttempts} left, ${left > 0 ? `${formatDuration(left)} to deadline` : 'deadline passed'})`);
   } else if (n.drain?.state === 'DRAINED') parts.push('DRAINED');
-  else if (n.cordoned) parts.push(n.cordonedBy === 'AUTO' ? 'CORDONED(auto)' : 'CORDONED');
+  else if (n.cordon) parts.push(n.cordon.by === 'AUTO' ? 'CORDONED(auto)' : 'CORDONED');
   return parts.join(',');
 }
 
-export function nodesTable(nodes: Node__Output[], now = Date.now()): string {
+export function nodesTable(nodes: NodeSummary[], now = Date.now()): string {
   return table(
     ['ID', 'NAME', 'STATUS', 'SLOTS', 'LABELS', 'LOAD', 'MEMORY', 'DOCKER', 'HEARTBEAT'],
     nodes.map((n) => [
@@ -128,8 +126,8 @@ export function nodesTable(nodes: Node__Output[], now = Date.now()): string {
       nodeState(n, now),
       `${n.activeAttempts}/${n.slots}`,
       Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
-      n.resources ? `${n.resources.loadPercent.toFixed(0)}%` : '-',
-      n.resources?.memoryTotalBytes ? `${formatBytes(n.resources.memoryUsedBytes)}/${formatBytes(n.resources.memoryTotalBytes)}` : '-',
+      `${n.resources.loadPercent.toFixed(0)}%`,
+      n.resources.memoryTotalBytes ? `${formatBytes(n.resources.memoryUsedBytes)}/${formatBytes(n.resources.memoryTotalBytes)}` : '-',
       n.dockerHealthy ? 'ok' : n.dockerError ? 'unreachable' : '-',
       n.lastHeartbeatMs ? `${age(n.lastHeartbeatMs, now)} ago` : 'never',
     ]),
@@ -142,7 +140,7 @@ function oneLine(text: string, max: number): string {
 }
 
 /** "3 iter, 1200/300 tok, $0.0123, last: run_commands […]" */
-function progressText(p: Task__Output['attempts'][number]['progress']): string {
+function progressText(p: AgentProgress | undefined): string {
   if (!p) return '-';
   const cost = p.costUsd ? `, $${p.costUsd.toFixed(4)}` : '';
   return `${p.iterations} iter, ${p.inputTokens}/${p.outputTokens} tok${cost}`;

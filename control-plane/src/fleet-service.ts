@@ -5,9 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { isTaskActive, TASK_STATES, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
-import { nodeToProto, resultToProto, taskStateFromProto, taskToProto } from '../../common/proto-convert.js';
-import { compileTaskSpec } from '../../common/task-spec.js';
+import { isTaskActive, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { decodeTaskSpec, decodeTaskState, encodeLogChunk, encodeNode, encodeResult, encodeTask } from '../../common/wire/index.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { ClusterStatus } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
@@ -19,7 +18,7 @@ import type { JoinTokens } from './join-tokens.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, type Providers } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
-import { toLogStreamProto, type LogStore } from './store/log-store.js';
+import type { LogStore } from './store/log-store.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
@@ -45,16 +44,8 @@ async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<Task
   return spec.image ? spec : { ...spec, image: deps.clineImage };
 }
 
-function parseStates(states: readonly (string | number)[]): Set<TaskState> {
-  const out = new Set<TaskState>();
-  states.forEach((s, i) => {
-    const name = taskStateFromProto(String(s));
-    if (!(TASK_STATES as readonly string[]).includes(name)) {
-      throw new ValidationError(`states[${i}]`, `"${s}" is not a task state (one of ${TASK_STATES.join(', ')})`);
-    }
-    out.add(name as TaskState);
-  });
-  return out;
+function parseStates(states: readonly unknown[]): Set<TaskState> {
+  return new Set(states.map((s, i) => decodeTaskState(`states[${i}]`, s)));
 }
 
 /** Wraps a unary handler: admin check, then the body; errors converted once. */
@@ -73,27 +64,27 @@ function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res
 export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
   const { tasks, log } = deps;
   return {
-    SubmitTask: unary(deps, async (req) => taskToProto(await tasks.submit(await prepareSpec(deps, compileTaskSpec(req.spec))))),
+    SubmitTask: unary(deps, async (req) => encodeTask(await tasks.submit(await prepareSpec(deps, decodeTaskSpec(req.spec))))),
     GetTaskResult: unary(deps, async (req) => {
       const { task, patch } = await tasks.result(checkTaskId('task_id', req.taskId), Boolean(req.includePatch));
-      return { result: resultToProto(task.result!), patch: patch ?? Buffer.alloc(0) };
+      return { result: encodeResult(task.result!), patch: patch ?? Buffer.alloc(0) };
     }),
     SetProvider: unary(deps, async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
     ListProviders: unary(deps, async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),
     DeleteProvider: unary(deps, async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
-    GetTask: unary(deps, async (req) => taskToProto(await tasks.get(checkTaskId('task_id', req.taskId)))),
+    GetTask: unary(deps, async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
     CancelTask: unary(deps, async (req) => {
       const reason = String(req.reason ?? '');
       if (reason.length > 1024) throw new ValidationError('reason', 'must be at most 1024 characters');
-      return taskToProto(await tasks.cancel(checkTaskId('task_id', req.taskId), reason));
+      return encodeTask(await tasks.cancel(checkTaskId('task_id', req.taskId), reason));
     }),
     ListTasks: unary(deps, async (req) => {
       const states = parseStates(req.states ?? []);
       const limit = Number(req.limit ?? 0);
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
-      return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(taskToProto) };
+      return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(encodeTask) };
     }),
-    ListNodes: unary(deps, async () => ({ nodes: deps.nodes.all().map((n) => nodeToProto(n, deps.index.activeAttemptsOn(n.id))) })),
+    ListNodes: unary(deps, async () => ({ nodes: deps.nodes.all().map((n) => encodeNode(n, deps.index.activeAttemptsOn(n.id))) })),
     CreateJoinToken: unary(deps, async (req) => {
       const { token, record } = await deps.joinTokens.create(Number(req.ttlMs ?? 0), Number(req.maxUses ?? 0));
       log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses }, 'join token created');
@@ -104,13 +95,13 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       const reason = String(req.reason ?? '').slice(0, 512) || 'cordoned by an operator';
       const updated = await deps.nodes.cordon(node.id, 'OPERATOR', reason);
       log.info({ nodeId: node.id, reason }, 'node cordoned');
-      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     UncordonNode: unary(deps, async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const updated = await deps.nodes.uncordon(node.id, 'OPERATOR');
       log.info({ nodeId: node.id }, 'node uncordoned');
-      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     DrainNode: unary(deps, async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
@@ -120,7 +111,7 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       }
       const updated = await deps.nodes.drain(node.id, deadlineMs || DEFAULT_DRAIN_DEADLINE_MS);
       log.info({ nodeId: node.id, deadlineMs: deadlineMs || DEFAULT_DRAIN_DEADLINE_MS }, 'node drain requested');
-      return nodeToProto(updated, deps.index.activeAttemptsOn(node.id));
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, async () => deps.clusterStatus()),
     WatchNode: (call) => {
@@ -151,7 +142,7 @@ async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   const controller = callSignal(call);
   await new Promise<void>((resolve) => {
     const send = (n: NodeRecord) => {
-      call.write(nodeToProto(n, deps.index.activeAttemptsOn(n.id)));
+      call.write(encodeNode(n, deps.index.activeAttemptsOn(n.id)));
       if (n.drain?.state !== 'DRAINING') finish();
     };
     const unsubscribe = deps.nodes.onChange((n) => n.id === node.id && send(n));
@@ -204,7 +195,7 @@ async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   const taskId = checkTaskId('task_id', call.request.taskId);
   await deps.tasks.get(taskId);
   const controller = callSignal(call);
-  await untilSettled(deps, taskId, controller.signal, (task) => call.write(taskToProto(task)));
+  await untilSettled(deps, taskId, controller.signal, (task) => call.write(encodeTask(task)));
   call.end();
 }
 
@@ -217,7 +208,7 @@ async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   const send = async (options: { follow: boolean; signal: AbortSignal; afterSeq?: number }) => {
     for await (const chunk of deps.logs.read(taskId, options)) {
       lastSeq = chunk.seq;
-      call.write({ taskId, attemptId: chunk.attemptId, stream: toLogStreamProto(chunk.stream), data: Buffer.from(chunk.data), atMs: chunk.atMs });
+      call.write(encodeLogChunk(chunk));
     }
   };
   if (call.request.follow && isTaskActive(task)) {

@@ -7,8 +7,7 @@
 import type { Clock } from '../../common/clock.js';
 import { AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { EMPTY_RESOURCES, type Cordon, type NodeRecord, type NodeResources, type NodeStatus } from '../../common/model.js';
-import type { NodeInfo } from '../../common/node-info.js';
+import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus } from '../../common/model.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { EventLog } from './store/event-log.js';
@@ -16,14 +15,6 @@ import type { KvRecords, RecordChange } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 
 export const NODE_TOKEN_PREFIX = 'node';
-
-export interface HeartbeatReport {
-  resources: NodeResources;
-  dockerHealthy: boolean;
-  dockerError: string;
-  fleetContainers: number;
-  draining: boolean;
-}
 
 export class Nodes {
   private readonly known = new Map<string, NodeRecord>();

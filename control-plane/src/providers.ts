@@ -7,14 +7,12 @@
 import type { Clock } from '../../common/clock.js';
 import { ConflictError, NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
+import type { ProviderGrant } from '../../common/model.js';
+import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
-import type { ProviderGrant } from '../../proto/gen/fleet/v1/ProviderGrant.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import type { SecretBox } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
-
-export const PROVIDER_LIMITS = { baseUrlChars: 2048, modelChars: 256, apiKeyChars: 8192 } as const;
 
 export interface ProviderRecord {
   name: string;

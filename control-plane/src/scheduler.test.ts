@@ -61,8 +61,8 @@ test('a retry prefers a node other than the one that just failed it', (t) => {
   t.deepEqual(onlyA.assignments, [{ taskId: 't1', nodeId: 'a' }], 'the same node is better than none');
 });
 
-test('ignores tasks that are not PENDING or are being cancelled', (t) => {
-  const plan = schedule([task('t1', 1, { state: 'RUNNING' }), task('t2', 2, { cancelRequested: true })], [node('n')], 10);
+test('ignores tasks that are not PENDING', (t) => {
+  const plan = schedule([task('t1', 1, { state: 'RUNNING' }), task('t2', 2, { state: 'CANCELLED' })], [node('n')], 10);
   t.deepEqual(plan.assignments, []);
 });
 

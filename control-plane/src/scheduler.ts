@@ -48,7 +48,7 @@ export function schedule(pending: readonly Task[], nodes: readonly NodeView[], n
   let wakeAtMs: number | undefined;
 
   for (const task of [...pending].sort(comparePending)) {
-    if (task.state !== 'PENDING' || task.cancelRequested) continue;
+    if (task.state !== 'PENDING') continue;
     if (task.notBeforeMs > now) {
       wakeAtMs = wakeAtMs === undefined ? task.notBeforeMs : Math.min(wakeAtMs, task.notBeforeMs);
       continue;

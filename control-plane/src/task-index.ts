@@ -48,7 +48,7 @@ export class TaskIndex {
   }
 
   pending(): Task[] {
-    return [...this.active.values()].filter((t) => t.state === 'PENDING' && !t.cancelRequested);
+    return [...this.active.values()].filter((t) => t.state === 'PENDING');
   }
 
   /** Tasks whose current attempt occupies the node. */

@@ -5,20 +5,8 @@
  * calls again, so these functions always decide on fresh data.
  */
 import { fullJitterDelayMs } from '../../common/backoff.js';
-import { FleetError, PreconditionError } from '../../common/errors.js';
-import {
-  activeAttempt,
-  currentAttempt,
-  isTerminal,
-  type AgentProgress,
-  type Attempt,
-  type AttemptOutcomeState,
-  type AttemptReason,
-  type TaskResult,
-  type FailureKind,
-  type Task,
-  type TaskSpec,
-} from '../../common/model.js';
+import { FleetError, PermissionError, PreconditionError } from '../../common/errors.js';
+import { activeAttempt, currentAttempt, isTerminal, type AgentProgress, type Attempt, type AttemptOutcome, type Task, type TaskSpec } from '../../common/model.js';
 
 /**
  * Infrastructure failures (lost node, Docker error, drain) are not the task's
@@ -38,17 +26,6 @@ export class StaleAttemptError extends FleetError {
   }
 }
 
-export interface AttemptOutcome {
-  state: AttemptOutcomeState;
-  exitCode?: number;
-  error: string;
-  failureKind?: FailureKind;
-  reason?: AttemptReason;
-  progress?: AgentProgress;
-  /** A Cline attempt that succeeded; its patch is stored before this is written. */
-  result?: TaskResult;
-}
-
 export function newTask(id: string, spec: TaskSpec, now: number): Task {
   return {
     id,
@@ -61,12 +38,11 @@ export function newTask(id: string, spec: TaskSpec, now: number): Task {
     message: 'waiting for a node',
     taskFailures: 0,
     infraFailures: 0,
-    cancelRequested: false,
   };
 }
 
 export function assignTask(task: Task, attemptId: string, nodeId: string, now: number, leaderEpoch = 0): Task {
-  if (task.state !== 'PENDING' || task.cancelRequested) {
+  if (task.state !== 'PENDING') {
     throw new PreconditionError(`task ${task.id} is ${task.state}, not PENDING`);
   }
   const attempt: Attempt = {
@@ -81,6 +57,24 @@ export function assignTask(task: Task, attemptId: string, nodeId: string, now: n
     ...(leaderEpoch ? { leaderEpoch } : {}),
   };
   return { ...task, state: 'ASSIGNED', attempts: [...task.attempts, attempt], updatedAtMs: now, notBeforeMs: 0, message: `assigned to ${nodeId}` };
+}
+
+/**
+ * A node may only report on the current attempt of a task, and only if the
+ * control plane placed that attempt on it: the node's identity comes from its
+ * credential, the attempt's owner from the stored record.
+ */
+export function checkOwner(task: Task, nodeId: string, attemptId: string): void {
+  ownedAttempt(task, nodeId, attemptId);
+  if (currentAttempt(task)?.id !== attemptId) throw new StaleAttemptError(task.id, attemptId);
+}
+
+/** The attempt, current or not, if the control plane placed it on this node. */
+export function ownedAttempt(task: Task, nodeId: string, attemptId: string): Attempt {
+  const attempt = task.attempts.find((a) => a.id === attemptId);
+  if (!attempt) throw new StaleAttemptError(task.id, attemptId);
+  if (attempt.nodeId !== nodeId) throw new PermissionError(`attempt ${attemptId} does not belong to node ${nodeId}`);
+  return attempt;
 }
 
 function requireCurrent(task: Task, attemptId: string): Attempt {
@@ -177,7 +171,7 @@ export function attemptProgress(task: Task, attemptId: string, progress: AgentPr
 export function cancelTask(task: Task, reason: string, now: number): Task {
   if (isTerminal(task.state)) throw new PreconditionError(`task ${task.id} is already ${task.state}`);
   const message = reason ? `cancelled: ${reason}` : 'cancelled';
-  return { ...task, state: 'CANCELLED', cancelRequested: activeAttempt(task) !== undefined, notBeforeMs: 0, updatedAtMs: now, message };
+  return { ...task, state: 'CANCELLED', notBeforeMs: 0, updatedAtMs: now, message };
 }
 
 /**

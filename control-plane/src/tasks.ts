@@ -8,11 +8,11 @@ import type { Clock } from '../../common/clock.js';
 import { ConflictError, NotFoundError, PermissionError, PreconditionError, ValidationError } from '../../common/errors.js';
 import { ID_PATTERN, newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
-import { currentAttempt, isTerminal, type AgentProgress, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { isTerminal, type AgentProgress, type AttemptOutcome, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
 import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
-import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, newTask, requestStop, StaleAttemptError, type AttemptOutcome } from './task-state.js';
+import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, newTask, requestStop, StaleAttemptError } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
 export const MAX_LIST_LIMIT = 10_000;
@@ -102,7 +102,7 @@ export class Tasks {
     const attemptId = newId('att', this.clock.now());
     try {
       const { changed } = await this.records.modify(taskId, (task) =>
-        task.state === 'PENDING' && !task.cancelRequested ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch) : null,
+        task.state === 'PENDING' ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch) : null,
       );
       if (changed) {
         this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId, leaderEpoch });
@@ -118,7 +118,7 @@ export class Tasks {
   /** Throws StaleAttemptError for a report from an attempt that is not current. */
   async started(nodeId: string, taskId: string, attemptId: string, containerId: string): Promise<void> {
     const { changed, record } = await this.records.modify(taskId, (task) => {
-      this.checkOwner(task, nodeId, attemptId);
+      checkOwner(task, nodeId, attemptId);
       return attemptStarted(task, attemptId, containerId, this.clock.now());
     });
     if (changed) {
@@ -135,14 +135,14 @@ export class Tasks {
     if (outcome.result && patch) {
       const current = await this.records.get(taskId);
       if (!current) throw new NotFoundError(`task ${taskId} not found`);
-      this.checkOwner(current.value, nodeId, attemptId);
+      checkOwner(current.value, nodeId, attemptId);
       await this.results.putPatch(taskId, attemptId, patch);
     }
     let changed: boolean;
     let record: Versioned<Task>;
     try {
       ({ changed, record } = await this.records.modify(taskId, (task) => {
-        this.checkOwner(task, nodeId, attemptId);
+        checkOwner(task, nodeId, attemptId);
         return attemptFinished(task, attemptId, outcome, this.clock.now());
       }));
     } catch (err) {
@@ -170,7 +170,7 @@ export class Tasks {
   /** A running Cline attempt's iterations, tokens and cost, for `task get`. */
   async progress(nodeId: string, taskId: string, attemptId: string, progress: AgentProgress): Promise<void> {
     await this.records.modify(taskId, (task) => {
-      this.checkOwner(task, nodeId, attemptId);
+      checkOwner(task, nodeId, attemptId);
       return attemptProgress(task, attemptId, progress, this.clock.now());
     });
   }
@@ -191,13 +191,5 @@ export class Tasks {
   async requestStop(taskId: string, attemptId: string, reason: string): Promise<void> {
     const { changed } = await this.records.modify(taskId, (task) => requestStop(task, attemptId, reason, this.clock.now()));
     if (changed) this.log.info({ taskId, attemptId, reason }, 'attempt stop requested');
-  }
-
-  /** A node may only report on attempts the control plane placed on it. */
-  checkOwner(task: Task, nodeId: string, attemptId: string): void {
-    const attempt = task.attempts.find((a) => a.id === attemptId);
-    if (!attempt) throw new StaleAttemptError(task.id, attemptId);
-    if (attempt.nodeId !== nodeId) throw new PermissionError(`attempt ${attemptId} does not belong to node ${nodeId}`);
-    if (currentAttempt(task)?.id !== attemptId) throw new StaleAttemptError(task.id, attemptId);
   }
 }

@@ -7,10 +7,7 @@ import { readdir } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { TaskSpec } from '../../common/model.js';
-import { compileTaskSpec } from '../../common/task-spec.js';
-import type { Assign__Output } from '../../proto/gen/fleet/v1/Assign.js';
-import type { Cancel__Output } from '../../proto/gen/fleet/v1/Cancel.js';
+import type { AttemptOutcome, Assignment, CancelOrder, TaskSpec } from '../../common/model.js';
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { attemptDir } from './cline-attempt.js';
@@ -114,40 +111,37 @@ export class NodeAgent {
     return this.runtime.list(this.identity.nodeId).then((list) => list.length, () => undefined);
   }
 
-  assign(message: Assign__Output): void {
-    const { taskId, attemptId } = message;
+  assign(assignment: Assignment): void {
+    const { taskId, attemptId, spec } = assignment;
     if (this.state !== 'running') {
       // Sent before the control plane heard we are draining: give it straight back.
-      if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) {
-        this.journal.finished(attemptId, taskId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' }, this.clock.now());
-      }
-      return;
-    }
-    let specJson: string;
-    try {
-      specJson = JSON.stringify(compileTaskSpec(message.spec));
-    } catch (err) {
-      // The control plane validated it; a spec we cannot read means mismatched versions.
-      this.journal.accept(attemptId, taskId, '{}', this.clock.now());
-      this.journal.finished(attemptId, taskId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' }, this.clock.now());
+      this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' });
       return;
     }
     // A Cline attempt's provider key stays in this process and its journal;
     // the container gets only the attempt's own gateway token.
-    const llm: LlmGrantRecord | null = message.spec?.cline
-      ? { provider: message.provider ? { name: message.provider.name, baseUrl: message.provider.baseUrl, model: message.provider.model, apiKey: message.provider.apiKey } : null, token: newGatewayToken() }
-      : null;
-    if (!this.journal.accept(attemptId, taskId, specJson, this.clock.now(), llm)) return;
+    const llm: LlmGrantRecord | null = spec.cline ? { provider: assignment.provider, token: newGatewayToken() } : null;
+    if (!this.journal.accept(attemptId, taskId, JSON.stringify(spec), this.clock.now(), llm)) return;
     this.log.info({ taskId, attemptId }, 'attempt accepted');
     this.launch(this.journal.get(attemptId)!);
   }
 
-  cancel(message: Cancel__Output): void {
-    const grace = Math.min(MAX_GRACE_MS, Math.max(0, Number(message.graceMs) || DEFAULT_STOP_GRACE_MS));
-    const runner = this.runners.get(message.attemptId);
+  /** An Assign this node cannot read (the control plane validated it: mismatched versions) fails at the infrastructure level. */
+  refuse(ref: { taskId: string; attemptId: string }, problem: string): void {
+    this.giveBack(ref.taskId, ref.attemptId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${problem}`, failureKind: 'INFRASTRUCTURE' });
+  }
+
+  /** Journals an outcome for an attempt that never ran here (once: a resent Assign changes nothing). */
+  private giveBack(taskId: string, attemptId: string, outcome: AttemptOutcome): void {
+    if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) this.journal.finished(attemptId, taskId, outcome, this.clock.now());
+  }
+
+  cancel(order: CancelOrder): void {
+    const grace = Math.min(MAX_GRACE_MS, order.graceMs || DEFAULT_STOP_GRACE_MS);
+    const runner = this.runners.get(order.attemptId);
     if (runner) {
-      this.log.info({ taskId: message.taskId, attemptId: message.attemptId, reason: message.reason }, 'cancelling attempt');
-      void runner.cancel(message.reason, grace);
+      this.log.info({ taskId: order.taskId, attemptId: order.attemptId, reason: order.reason }, 'cancelling attempt');
+      void runner.cancel(order.reason, grace);
       return;
     }
     // Not running here: perhaps a container from before a crash. The reaper decides.

@@ -193,7 +193,7 @@ export class ClineAttempt {
       state: 'SUCCEEDED',
       exitCode: 0,
       error: '',
-      result: { summary, verified: this.monitor.verified, baseCommit, filesChanged, finishReason: this.monitor.finishReason, usage },
+      result: { attemptId: this.attempt.attemptId, summary, verified: this.monitor.verified, baseCommit, patchBytes: patch.length, filesChanged, finishReason: this.monitor.finishReason, usage },
       patchBase64: patch.toString('base64'),
     };
   }

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import type { AgentProgress, AttemptReason } from '../../common/model.js';
+import type { AgentProgress, AttemptEvent, AttemptOutcome, ProviderGrant } from '../../common/model.js';
 
 export type JournalAttemptState =
   /** Assigned; no container yet. */
@@ -19,32 +19,12 @@ export type JournalAttemptState =
   /** The control plane stored the outcome; the container is removed. */
   | 'done';
 
-/** What a Cline attempt returns besides its patch. */
-export interface ClineResultRecord {
-  summary: string;
-  verified: boolean;
-  baseCommit: string;
-  filesChanged: number;
-  finishReason: string;
-  usage: AgentProgress;
-}
-
-export interface AttemptOutcomeRecord {
-  state: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED' | 'LOST';
-  exitCode?: number;
-  error: string;
-  failureKind?: 'TASK' | 'INFRASTRUCTURE';
-  reason?: AttemptReason;
-  result?: ClineResultRecord;
-  /** The result's patch (bounded by RESULT_LIMITS.patchBytes). */
-  patchBase64?: string;
-  /** Cline attempts: what they did, however they ended. */
-  progress?: AgentProgress;
-}
+/** An outcome as the runner records it: a Cline result's patch (bounded by RESULT_LIMITS.patchBytes) rides along. */
+export type AttemptOutcomeRecord = AttemptOutcome & { patchBase64?: string };
 
 /** What a Cline attempt's gateway needs, kept so that an adopted attempt can reach its model again. */
 export interface LlmGrantRecord {
-  provider: { name: string; baseUrl: string; model: string; apiKey: string } | null;
+  provider: ProviderGrant | null;
   /** The attempt's gateway token. */
   token: string;
   /** The commit the workspace was cloned at; the patch is taken against it. */
@@ -59,7 +39,8 @@ export interface JournalAttempt {
   containerId: string | null;
   startedAtMs: number | null;
   finishedAtMs: number | null;
-  outcome: AttemptOutcomeRecord | null;
+  /** Without the patch, which only the outbox holds. */
+  outcome: AttemptOutcome | null;
   cancelReason: string | null;
   /** Docker's timestamp of the last output entry journaled: where adoption resumes. */
   lastLogTimestamp: string;
@@ -69,11 +50,6 @@ export interface JournalAttempt {
   usage: AgentProgress | null;
 }
 
-export type OutboxEvent =
-  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'started'; containerId: string }
-  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'output'; stream: 'stdout' | 'stderr'; data: Buffer }
-  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'finished'; outcome: AttemptOutcomeRecord }
-  | { seq: number; attemptId: string; taskId: string; atMs: number; kind: 'progress'; progress: AgentProgress };
 
 interface AttemptRow {
   attempt_id: string;
@@ -149,7 +125,7 @@ function toAttempt(row: AttemptRow): JournalAttempt {
     containerId: row.container_id,
     startedAtMs: row.started_at_ms,
     finishedAtMs: row.finished_at_ms,
-    outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcomeRecord) : null,
+    outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcome) : null,
     cancelReason: row.cancel_reason,
     lastLogTimestamp: row.last_log_ts ?? '',
     llm: row.llm_json ? (JSON.parse(row.llm_json) as LlmGrantRecord) : null,
@@ -157,15 +133,17 @@ function toAttempt(row: AttemptRow): JournalAttempt {
   };
 }
 
-function toEvent(row: OutboxRow): OutboxEvent {
+function toEvent(row: OutboxRow): AttemptEvent {
   const base = { seq: row.seq, attemptId: row.attempt_id, taskId: row.task_id, atMs: row.at_ms };
   switch (row.kind) {
     case 'started':
       return { ...base, kind: 'started', containerId: row.payload?.toString() ?? '' };
     case 'output':
       return { ...base, kind: 'output', stream: row.stream === 'stderr' ? 'stderr' : 'stdout', data: row.payload ?? Buffer.alloc(0) };
-    case 'finished':
-      return { ...base, kind: 'finished', outcome: JSON.parse(row.payload?.toString() ?? '{}') as AttemptOutcomeRecord };
+    case 'finished': {
+      const { patchBase64, ...outcome } = JSON.parse(row.payload?.toString() ?? '{}') as AttemptOutcomeRecord;
+      return { ...base, kind: 'finished', outcome, patch: Buffer.from(patchBase64 ?? '', 'base64') };
+    }
     case 'progress':
       return { ...base, kind: 'progress', progress: JSON.parse(row.payload?.toString() ?? '{}') as AgentProgress };
   }
@@ -308,7 +286,7 @@ export class Journal {
   }
 
   /** Events after `afterSeq`, oldest first. */
-  pending(afterSeq: number, limit: number): OutboxEvent[] {
+  pending(afterSeq: number, limit: number): AttemptEvent[] {
     return (this.db.prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as OutboxRow[]).map(toEvent);
   }
 

@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
-import type { AgentProgress } from '../../common/model.js';
+import type { AgentProgress, ProviderGrant } from '../../common/model.js';
 
 /** Requests larger than this are refused (Cline sends its whole conversation each call). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -24,13 +24,6 @@ const PROVIDER_IDLE_TIMEOUT_MS = 300_000;
 export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
 /** Server errors or network failures in a row before the attempt is stopped as provider_error. */
 export const PROVIDER_FAILURES_TO_STOP = 3;
-
-export interface ProviderGrant {
-  name: string;
-  baseUrl: string;
-  model: string;
-  apiKey: string;
-}
 
 export interface Budget {
   /** 0 = no limit. */

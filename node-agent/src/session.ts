@@ -3,17 +3,23 @@
  * at a time, moved to the next endpoint and retried with backoff and jitter
  * when it breaks. Each session starts with a hello that lists the attempts
  * this node holds; then the outbox is replayed from the oldest
- * unacknowledged event, a bounded window at a time.
+ * unacknowledged event, a bounded window at a time. Messages are encoded and
+ * decoded at the wire boundary (`common/wire`); the cut-off stop is the
+ * `CutoffWatchdog`'s.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
+import { systemClock } from '../../common/clock.js';
+import { ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { AttemptEvent } from '../../proto/gen/fleet/v1/AttemptEvent.js';
+import { EMPTY_RESOURCES, type ControlMessage, type NodeMessage } from '../../common/model.js';
+import { decodeAssignRef, decodeControlMessage, encodeNodeMessage } from '../../common/wire/index.js';
 import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
-import type { NodeMessage } from '../../proto/gen/fleet/v1/NodeMessage.js';
+import type { NodeMessage as NodeMessageMsg } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { NodeAgent } from './agent.js';
 import { describe, isFatal, nodeClient, RECONNECT_BACKOFF } from './control-plane-client.js';
-import type { Journal, OutboxEvent } from './journal.js';
+import { CutoffWatchdog } from './cutoff.js';
+import type { Journal } from './journal.js';
 import { readResources } from './resources.js';
 
 /** Events sent and not yet acknowledged, at most. */
@@ -27,45 +33,16 @@ const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_STOP_AFTER_DISCONNECT_MS = 20_000;
 /** SIGTERM to SIGKILL when the node stops its own containers after a cut-off. */
 export const CUTOFF_STOP_GRACE_MS = 2_000;
-const WATCHDOG_EVERY_MS = 250;
 const STOP_AFTER_KEY = 'stop_after_disconnect_ms';
 /** A session that stayed up this long resets the reconnect backoff. */
 const STABLE_SESSION_MS = 10_000;
 
 export type SessionState = 'connecting' | 'connected' | 'backing-off' | 'stopped';
 
-export function toWire(event: OutboxEvent): AttemptEvent {
-  const base = { seq: event.seq, taskId: event.taskId, attemptId: event.attemptId, atMs: event.atMs };
-  switch (event.kind) {
-    case 'started':
-      return { ...base, started: { containerId: event.containerId } };
-    case 'output':
-      return { ...base, output: { stream: event.stream === 'stderr' ? 'LOG_STREAM_STDERR' : 'LOG_STREAM_STDOUT', data: event.data } };
-    case 'finished': {
-      const o = event.outcome;
-      return {
-        ...base,
-        finished: {
-          state: `ATTEMPT_STATE_${o.state}`,
-          ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
-          error: o.error,
-          failureKind: o.failureKind ? `FAILURE_KIND_${o.failureKind}` : 'FAILURE_KIND_UNSPECIFIED',
-          reason: o.reason ?? '',
-          ...(o.result ? { result: { ...o.result, attemptId: event.attemptId, patchBytes: 0 } } : {}),
-          ...(o.patchBase64 ? { patch: Buffer.from(o.patchBase64, 'base64') } : {}),
-          ...(o.progress ? { progress: o.progress } : {}),
-        },
-      };
-    }
-    case 'progress':
-      return { ...base, progress: event.progress };
-  }
-}
-
 export class Session {
   state: SessionState = 'connecting';
   private running = false;
-  private call: grpc.ClientDuplexStream<NodeMessage, ControlMessage__Output> | undefined;
+  private call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output> | undefined;
   private readonly backoff = new Backoff(RECONNECT_BACKOFF);
   private endpointIndex: number;
   private sentSeqs: number[] = [];
@@ -73,12 +50,8 @@ export class Session {
   private sleepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  /** The last time the control plane showed it had stored something of ours. */
-  private lastContactMs = Date.now();
-  private cutOff = false;
-  private stopAfterMs: number;
-  private watchdog: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
+  private readonly cutoff: CutoffWatchdog;
 
   constructor(
     private readonly endpoints: string[],
@@ -92,34 +65,21 @@ export class Session {
     // Nodes spread over the endpoints from the start.
     this.endpointIndex = Math.floor(Math.random() * endpoints.length);
     journal.onAppend(() => this.pump());
-    this.stopAfterMs = Number(journal.getMeta(STOP_AFTER_KEY)) || DEFAULT_STOP_AFTER_DISCONNECT_MS;
+    this.cutoff = new CutoffWatchdog(
+      Number(journal.getMeta(STOP_AFTER_KEY)) || DEFAULT_STOP_AFTER_DISCONNECT_MS,
+      {
+        cutOff: (silentMs) => agent.stopAll(`node ${agent.identity.name} was cut off from the control plane for ${Math.round(silentMs / 1000)}s`, CUTOFF_STOP_GRACE_MS),
+        restored: () => log.info('control plane reachable again'),
+      },
+      systemClock,
+    );
     agent.onContainersRemoved = () => this.heartbeatSoon();
   }
 
   start(): void {
     this.running = true;
-    this.lastContactMs = Date.now();
-    this.watchdog = setInterval(() => this.checkContact(), WATCHDOG_EVERY_MS);
+    this.cutoff.start();
     this.loop = this.run();
-  }
-
-  /**
-   * A node cut off from every replica for longer than its stop-after-
-   * disconnect stops its containers itself: by then the control plane is
-   * about to judge the node DOWN and run its tasks elsewhere, and two
-   * attempts of a task must never run at once.
-   */
-  private checkContact(): void {
-    const silentMs = Date.now() - this.lastContactMs;
-    if (this.cutOff || silentMs <= this.stopAfterMs) return;
-    this.cutOff = true;
-    this.agent.stopAll(`node ${this.agent.identity.name} was cut off from the control plane for ${Math.round(silentMs / 1000)}s`, CUTOFF_STOP_GRACE_MS);
-  }
-
-  private contact(): void {
-    this.lastContactMs = Date.now();
-    if (this.cutOff) this.log.info('control plane reachable again');
-    this.cutOff = false;
   }
 
   /** A heartbeat now rather than at the next interval (after containers went away). */
@@ -131,7 +91,7 @@ export class Session {
   async stop(): Promise<void> {
     this.running = false;
     this.state = 'stopped';
-    clearInterval(this.watchdog);
+    this.cutoff.stop();
     clearTimeout(this.soonTimer);
     clearTimeout(this.sleepTimer);
     this.wake?.();
@@ -185,51 +145,55 @@ export class Session {
       call.on('data', (message: ControlMessage__Output) => this.onMessage(message, endpoint));
       call.on('error', finish);
       call.on('end', () => finish(new Error('the control plane ended the session')));
-      call.write({
-        hello: {
-          name: this.agent.identity.name,
-          labels: this.agent.identity.labels,
-          slots: this.agent.identity.slots,
-          agentVersion: this.agent.identity.agentVersion,
-          hostname: this.agent.identity.hostname,
-          activeAttemptIds: this.agent.activeAttemptIds(),
-        },
-      });
+      const { name, labels, slots, agentVersion, hostname } = this.agent.identity;
+      this.write(call, { kind: 'hello', hello: { name, labels, slots, agentVersion, hostname, activeAttemptIds: this.agent.activeAttemptIds() } });
     });
   }
 
-  private onMessage(message: ControlMessage__Output, endpoint: string): void {
-    switch (message.msg) {
+  private write(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>, message: NodeMessage): void {
+    call.write(encodeNodeMessage(message));
+  }
+
+  private onMessage(raw: ControlMessage__Output, endpoint: string): void {
+    let message: ControlMessage;
+    try {
+      message = decodeControlMessage(raw);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      this.log.warn({ endpoint, msg: raw.msg, err: err.message }, 'unreadable message from the control plane');
+      // An attempt this node cannot read is given back, so that its task goes on elsewhere.
+      if (raw.msg === 'assign' && raw.assign) this.agent.refuse(decodeAssignRef(raw.assign), err.message);
+      return;
+    }
+    switch (message.kind) {
       case 'welcome': {
+        const { welcome } = message;
         this.state = 'connected';
-        this.contact();
-        const stopAfter = Number(message.welcome!.stopAfterDisconnectMs);
-        if (stopAfter > 0 && stopAfter !== this.stopAfterMs) {
-          this.stopAfterMs = stopAfter;
-          this.journal.setMeta(STOP_AFTER_KEY, String(stopAfter));
+        this.cutoff.contact();
+        if (welcome.stopAfterDisconnectMs > 0 && welcome.stopAfterDisconnectMs !== this.cutoff.stopAfterDisconnectMs) {
+          this.cutoff.setStopAfter(welcome.stopAfterDisconnectMs);
+          this.journal.setMeta(STOP_AFTER_KEY, String(welcome.stopAfterDisconnectMs));
         }
-        this.log.info({ endpoint, nodeId: message.welcome!.nodeId, stopAfterDisconnectMs: this.stopAfterMs }, 'control plane session open');
-        const interval = Number(message.welcome!.heartbeatIntervalMs) || DEFAULT_HEARTBEAT_MS;
+        this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs }, 'control plane session open');
         clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => void this.heartbeat(), interval);
+        this.heartbeatTimer = setInterval(() => void this.heartbeat(), welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
         void this.heartbeat();
         this.pump();
         return;
       }
       case 'assign':
-        this.agent.assign(message.assign!);
+        this.agent.assign(message.assign);
         return;
       case 'cancel':
-        this.agent.cancel(message.cancel!);
+        this.agent.cancel(message.cancel);
         return;
-      case 'heartbeatAck':
-        this.contact();
+      case 'heartbeat-ack':
+        this.cutoff.contact();
         return;
       case 'ack': {
-        this.contact();
-        const seq = Number(message.ack!.seq);
-        this.sentSeqs = this.sentSeqs.filter((s) => s > seq);
-        void this.agent.acknowledged(this.journal.acknowledge(seq));
+        this.cutoff.contact();
+        this.sentSeqs = this.sentSeqs.filter((s) => s > message.seq);
+        void this.agent.acknowledged(this.journal.acknowledge(message.seq));
         this.pump();
         return;
       }
@@ -245,7 +209,7 @@ export class Session {
     const after = this.sentSeqs.length > 0 ? this.sentSeqs[this.sentSeqs.length - 1]! : 0;
     for (const event of this.journal.pending(after, room)) {
       this.sentSeqs.push(event.seq);
-      call.write({ event: toWire(event) });
+      this.write(call, { kind: 'event', event });
     }
   }
 
@@ -258,9 +222,10 @@ export class Session {
       this.agent.fleetContainers(),
     ]);
     if (this.call !== call) return;
-    call.write({
+    this.write(call, {
+      kind: 'heartbeat',
       heartbeat: {
-        ...(resources ? { resources } : {}),
+        resources: resources ?? { ...EMPTY_RESOURCES },
         freeSlots: this.agent.freeSlots(),
         dockerHealthy: docker.healthy,
         dockerError: docker.error,

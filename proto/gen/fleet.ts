@@ -80,9 +80,11 @@ export interface ProtoGrpcType {
       ClusterStatus: MessageTypeDefinition<_fleet_v1_ClusterStatus, _fleet_v1_ClusterStatus__Output>
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
       CordonNodeRequest: MessageTypeDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_CordonNodeRequest__Output>
+      CordonSource: EnumTypeDefinition
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
       DrainNodeRequest: MessageTypeDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_DrainNodeRequest__Output>
+      DrainState: EnumTypeDefinition
       DrainStatus: MessageTypeDefinition<_fleet_v1_DrainStatus, _fleet_v1_DrainStatus__Output>
       EnrollRequest: MessageTypeDefinition<_fleet_v1_EnrollRequest, _fleet_v1_EnrollRequest__Output>
       EnrollResponse: MessageTypeDefinition<_fleet_v1_EnrollResponse, _fleet_v1_EnrollResponse__Output>

@@ -1,15 +1,15 @@
 import { formatDuration } from '../../../common/duration.js';
-import type { Node__Output } from '../../../proto/gen/fleet/v1/Node.js';
+import type { NodeSummary } from '../../../common/model.js';
 import type { Context } from '../context.js';
 import { nodesTable, nodeState, nodeView } from '../output.js';
 
 export async function listNodes(ctx: Context): Promise<void> {
-  const { nodes } = await ctx.client().listNodes();
+  const nodes = await ctx.client().listNodes();
   ctx.out(ctx.format === 'json' ? JSON.stringify(nodes.map(nodeView), null, 2) + '\n' : nodesTable(nodes));
 }
 
-function printNode(ctx: Context, node: Node__Output): void {
-  ctx.out(ctx.format === 'json' ? JSON.stringify(nodeView(node), null, 2) + '\n' : `${node.name} (${node.id}) ${nodeState(node)}${node.cordonReason ? `: ${node.cordonReason}` : ''}\n`);
+function printNode(ctx: Context, node: NodeSummary): void {
+  ctx.out(ctx.format === 'json' ? JSON.stringify(nodeView(node), null, 2) + '\n' : `${node.name} (${node.id}) ${nodeState(node)}${node.cordon?.reason ? `: ${node.cordon.reason}` : ''}\n`);
 }
 
 export async function cordonNode(ctx: Context, node: string, reason: string): Promise<void> {
@@ -27,7 +27,7 @@ export async function drainNode(ctx: Context, node: string, deadlineMs: number, 
     printNode(ctx, started);
     return;
   }
-  ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, Number(started.drain?.deadlineMs ?? 0) - Date.now()))}\n`);
+  ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, started.drain?.deadlineMs ?? 0 - Date.now()))}\n`);
   let last = started;
   let lastLine = '';
   for await (const n of ctx.client().watchNode({ node: started.id })) {

@@ -1,4 +1,3 @@
-import { nodeStatusFromProto, taskStateFromProto } from '../../../common/proto-convert.js';
 import { table } from '../output.js';
 import type { Context } from '../context.js';
 
@@ -10,10 +9,10 @@ function count<T>(items: T[], key: (t: T) => string): Record<string, number> {
 
 export async function fleetStatus(ctx: Context): Promise<void> {
   const client = ctx.client();
-  const [{ nodes }, { tasks }] = await Promise.all([client.listNodes(), client.listTasks({ states: [], limit: 10_000 })]);
-  const nodesByStatus = count(nodes, (n) => nodeStatusFromProto(n.status));
-  const tasksByState = count(tasks, (t) => taskStateFromProto(t.state));
-  const slots = nodes.reduce((s, n) => s + (nodeStatusFromProto(n.status) === 'READY' ? n.slots : 0), 0);
+  const [nodes, tasks] = await Promise.all([client.listNodes(), client.listTasks({ states: [], limit: 10_000 })]);
+  const nodesByStatus = count(nodes, (n) => n.status);
+  const tasksByState = count(tasks, (t) => t.state);
+  const slots = nodes.reduce((s, n) => s + (n.status === 'READY' ? n.slots : 0), 0);
   const busy = nodes.reduce((s, n) => s + n.activeAttempts, 0);
   if (ctx.format === 'json') {
     ctx.out(JSON.stringify({ servers: client.servers, nodes: nodesByStatus, tasks: tasksByState, slots: { ready: slots, busy } }, null, 2) + '\n');

@@ -3,11 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { ClineRenderer } from '../cline-render.js';
 import { ValidationError } from '../../../common/errors.js';
-import { isTerminal, type ClineSpec, type TaskState } from '../../../common/model.js';
-import { taskStateFromProto, taskStateToProto } from '../../../common/proto-convert.js';
+import { isTerminal, type ClineSpec, type Task, type TaskState } from '../../../common/model.js';
 import { compileTaskSpec } from '../../../common/task-spec.js';
 import type { TaskSpec } from '../../../proto/gen/fleet/v1/TaskSpec.js';
-import type { Task__Output } from '../../../proto/gen/fleet/v1/Task.js';
 import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { taskDetails, tasksTable, taskView } from '../output.js';
@@ -104,7 +102,7 @@ export function buildSpec(input: SubmitInput): TaskSpec {
   return spec;
 }
 
-function print(ctx: Context, task: Task__Output): void {
+function print(ctx: Context, task: Task): void {
   ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : taskDetails(task));
 }
 
@@ -119,27 +117,27 @@ export async function submitTask(ctx: Context, input: SubmitInput): Promise<void
   ctx.err(`submitted ${task.id}; waiting for it to finish\n`);
   const final = await waitForTask(ctx, task.id);
   if (ctx.format === 'json') ctx.out(JSON.stringify(taskView(final), null, 2) + '\n');
-  else ctx.out(`${final.id} ${taskStateFromProto(final.state)}${final.message ? `: ${final.message}` : ''}\n`);
-  if (taskStateFromProto(final.state) !== 'SUCCEEDED') throw new CliError('', 1);
+  else ctx.out(`${final.id} ${final.state}${final.message ? `: ${final.message}` : ''}\n`);
+  if (final.state !== 'SUCCEEDED') throw new CliError('', 1);
 }
 
 /** Watches until the task is terminal, printing each state change; rides out a replica restart. */
-export async function waitForTask(ctx: Context, taskId: string): Promise<Task__Output> {
+export async function waitForTask(ctx: Context, taskId: string): Promise<Task> {
   const client = ctx.client();
   let lastLine = '';
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      let last: Task__Output | undefined;
+      let last: Task | undefined;
       for await (const task of client.watchTask({ taskId })) {
         last = task;
-        const progress = task.spec?.cline ? progressLine(task) : '';
-        const line = `${taskStateFromProto(task.state)}: ${task.message}${progress ? ` (${progress})` : ''}`;
+        const progress = task.spec.cline ? progressLine(task) : '';
+        const line = `${task.state}: ${task.message}${progress ? ` (${progress})` : ''}`;
         if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
         lastLine = line;
-        if (isTerminal(taskStateFromProto(task.state) as TaskState)) return task;
+        if (isTerminal(task.state)) return task;
       }
-      if (last && isTerminal(taskStateFromProto(last.state) as TaskState)) return last;
+      if (last && isTerminal(last.state)) return last;
     } catch (err) {
       if (!(err instanceof CliError) || Date.now() > deadline || !/cannot reach/.test(err.message)) throw err;
     }
@@ -148,10 +146,10 @@ export async function waitForTask(ctx: Context, taskId: string): Promise<Task__O
 }
 
 /** A Cline attempt's progress in a few words, for --wait. */
-function progressLine(task: Task__Output): string {
+function progressLine(task: Task): string {
   const p = task.attempts.at(-1)?.progress;
   if (!p || p.iterations === 0) return '';
-  return `iteration ${p.iterations}, ${Number(p.inputTokens)} in / ${Number(p.outputTokens)} out tokens${p.costUsd ? `, $${p.costUsd.toFixed(4)}` : ''}${p.lastTool ? `, last: ${p.lastTool.slice(0, 60)}` : ''}`;
+  return `iteration ${p.iterations}, ${p.inputTokens} in / ${p.outputTokens} out tokens${p.costUsd ? `, $${p.costUsd.toFixed(4)}` : ''}${p.lastTool ? `, last: ${p.lastTool.slice(0, 60)}` : ''}`;
 }
 
 export async function getTask(ctx: Context, taskId: string): Promise<void> {
@@ -159,13 +157,13 @@ export async function getTask(ctx: Context, taskId: string): Promise<void> {
 }
 
 export async function listTasks(ctx: Context, states: TaskState[], limit: number): Promise<void> {
-  const { tasks } = await ctx.client().listTasks({ states: states.map(taskStateToProto), limit });
+  const tasks = await ctx.client().listTasks({ states, limit });
   ctx.out(ctx.format === 'json' ? JSON.stringify(tasks.map(taskView), null, 2) + '\n' : tasksTable(tasks));
 }
 
 export async function cancelTask(ctx: Context, taskId: string, reason: string): Promise<void> {
   const task = await ctx.client().cancelTask({ taskId, reason });
-  ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id} ${taskStateFromProto(task.state)}\n`);
+  ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id} ${task.state}\n`);
 }
 
 /**
@@ -177,12 +175,12 @@ export async function followTaskLogs(ctx: Context, taskId: string, follow: boole
   stderr: (b) => process.stderr.write(b),
 }): Promise<void> {
   const task = await ctx.client().getTask({ taskId });
-  if (task.spec?.cline) return followClineLogs(ctx, taskId, follow, write);
+  if (task.spec.cline) return followClineLogs(ctx, taskId, follow, write);
   for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
     const data = Buffer.from(chunk.data);
     if (ctx.format === 'json') {
-      ctx.out(JSON.stringify({ attemptId: chunk.attemptId, stream: chunk.stream === 'LOG_STREAM_STDERR' ? 'stderr' : 'stdout', at: new Date(chunk.atMs).toISOString(), data: data.toString('utf8') }) + '\n');
-    } else if (chunk.stream === 'LOG_STREAM_STDERR') write.stderr(data);
+      ctx.out(JSON.stringify({ attemptId: chunk.attemptId, stream: chunk.stream, at: new Date(chunk.atMs).toISOString(), data: data.toString('utf8') }) + '\n');
+    } else if (chunk.stream === 'stderr') write.stderr(data);
     else write.stdout(data);
   }
 }
@@ -192,7 +190,7 @@ async function followClineLogs(ctx: Context, taskId: string, follow: boolean, wr
   const emit = (lines: string[]) => lines.length > 0 && write.stdout(Buffer.from(lines.join('\n') + '\n'));
   for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
     const data = Buffer.from(chunk.data);
-    if (chunk.stream === 'LOG_STREAM_STDERR') write.stderr(data);
+    if (chunk.stream === 'stderr') write.stderr(data);
     else if (ctx.format === 'json') write.stdout(data);
     else {
       let renderer = renderers.get(chunk.attemptId);

@@ -1,11 +1,11 @@
 /** NodeService: enrollment and the nodes' sessions. */
 import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from '../../common/logger.js';
-import type { NodeServiceHandlers } from '../../proto/gen/fleet/v1/NodeService.js';
-import { bearerToken } from './credentials.js';
-import { toGrpcStatus } from './grpc-status.js';
+import type { Logger } from '../../../common/logger.js';
+import type { NodeServiceHandlers } from '../../../proto/gen/fleet/v1/NodeService.js';
+import { bearerToken } from '../credentials.js';
+import { toGrpcStatus } from '../grpc-status.js';
 import { NodeSession, SessionRegistry, type SessionDeps } from './node-session.js';
-import { validateNodeInfo } from '../../common/node-info.js';
+import { validateNodeInfo } from '../../../common/node-info.js';
 
 export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry, log: Logger): NodeServiceHandlers {
   return {

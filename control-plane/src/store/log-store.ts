@@ -5,17 +5,12 @@
  */
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
-import type { LogStream } from '../../../proto/gen/fleet/v1/LogStream.js';
+import type { LogChunk } from '../../../common/model.js';
 import { STREAMS } from './jetstream.js';
 import { storeError } from './kv-records.js';
 
-export interface StoredLogChunk {
-  taskId: string;
-  attemptId: string;
-  stream: 'stdout' | 'stderr';
-  data: Uint8Array;
-  atMs: number;
-  /** The chunk's sequence in the stream; 0 before it is stored. */
+export interface StoredLogChunk extends LogChunk {
+  /** The chunk's sequence in the stream. */
   seq: number;
 }
 
@@ -24,7 +19,7 @@ const logSubject = (taskId: string, attemptId: string) => `fleet.logs.${taskId}.
 export class LogStore {
   constructor(private readonly js: JetStreamClient) {}
 
-  async append(chunk: Omit<StoredLogChunk, 'seq'>, dedupId: string): Promise<void> {
+  async append(chunk: LogChunk, dedupId: string): Promise<void> {
     const h = headers();
     h.set('Fleet-Stream', chunk.stream);
     h.set('Fleet-At', String(chunk.atMs));
@@ -67,5 +62,3 @@ export class LogStore {
     }
   }
 }
-
-export const toLogStreamProto = (s: 'stdout' | 'stderr'): LogStream => (s === 'stderr' ? 'LOG_STREAM_STDERR' : 'LOG_STREAM_STDOUT');

@@ -3,6 +3,7 @@
 import type { NodeStatus as _fleet_v1_NodeStatus, NodeStatus__Output as _fleet_v1_NodeStatus__Output } from '../../fleet/v1/NodeStatus';
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from '../../fleet/v1/NodeResources';
 import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _fleet_v1_DrainStatus__Output } from '../../fleet/v1/DrainStatus';
+import type { CordonSource as _fleet_v1_CordonSource, CordonSource__Output as _fleet_v1_CordonSource__Output } from '../../fleet/v1/CordonSource';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Node {
@@ -21,10 +22,11 @@ export interface Node {
   'dockerError'?: (string);
   'cordoned'?: (boolean);
   'cordonReason'?: (string);
-  'cordonedBy'?: (string);
   'drain'?: (_fleet_v1_DrainStatus | null);
   'fleetContainers'?: (number);
   'infraFailureStreak'?: (number);
+  'cordonedBy'?: (_fleet_v1_CordonSource);
+  'cordonedAtMs'?: (number | string | Long);
 }
 
 export interface Node__Output {
@@ -43,8 +45,9 @@ export interface Node__Output {
   'dockerError': (string);
   'cordoned': (boolean);
   'cordonReason': (string);
-  'cordonedBy': (string);
   'drain': (_fleet_v1_DrainStatus__Output | null);
   'fleetContainers': (number);
   'infraFailureStreak': (number);
+  'cordonedBy': (_fleet_v1_CordonSource__Output);
+  'cordonedAtMs': (number);
 }

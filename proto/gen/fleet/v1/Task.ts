@@ -17,7 +17,6 @@ export interface Task {
   'message'?: (string);
   'taskFailures'?: (number);
   'infraFailures'?: (number);
-  'cancelRequested'?: (boolean);
   'result'?: (_fleet_v1_TaskResult | null);
 }
 
@@ -32,6 +31,5 @@ export interface Task__Output {
   'message': (string);
   'taskFailures': (number);
   'infraFailures': (number);
-  'cancelRequested': (boolean);
   'result': (_fleet_v1_TaskResult__Output | null);
 }

@@ -1,0 +1,240 @@
+/**
+ * The node session (NodeService.Connect) on the wire: what a node says
+ * (hello, heartbeats, attempt events) and what the control plane says
+ * (welcome, assign, cancel, acks). Each side encodes what it sends and
+ * decodes what it receives with the pairs below, and nowhere else.
+ */
+import type { AttemptEvent as AttemptEventMsg, AttemptEvent__Output } from '../../proto/gen/fleet/v1/AttemptEvent.js';
+import type { AttemptFinished__Output } from '../../proto/gen/fleet/v1/AttemptFinished.js';
+import type { Assign__Output } from '../../proto/gen/fleet/v1/Assign.js';
+import type { Cancel__Output } from '../../proto/gen/fleet/v1/Cancel.js';
+import type { ControlMessage as ControlMessageMsg, ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
+import type { Heartbeat__Output } from '../../proto/gen/fleet/v1/Heartbeat.js';
+import type { Hello__Output } from '../../proto/gen/fleet/v1/Hello.js';
+import type { NodeMessage as NodeMessageMsg, NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
+import type { ProviderGrant as ProviderGrantMsg, ProviderGrant__Output } from '../../proto/gen/fleet/v1/ProviderGrant.js';
+import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
+import { ValidationError } from '../errors.js';
+import {
+  ATTEMPT_OUTCOME_STATES,
+  type AttemptEvent,
+  type AttemptOutcome,
+  type Assignment,
+  type CancelOrder,
+  type ControlMessage,
+  type HeartbeatReport,
+  type Hello,
+  type NodeMessage,
+  type ProviderGrant,
+  type Welcome,
+} from '../model.js';
+import { validateNodeInfo } from '../node-info.js';
+import { PROVIDER_LIMITS, RESULT_LIMITS } from '../task-spec.js';
+import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
+import { bool, bytes, count, enumName, int, required, str, strings, text } from './fields.js';
+import { decodeResources, encodeResources } from './node.js';
+import { decodeProgress, decodeReason, decodeResult, decodeTaskSpec, encodeProgress, encodeResult, encodeTaskSpec, INT32_MAX, INT32_MIN } from './task.js';
+
+/** One output chunk; the agent sends at most 64 KiB. */
+export const MAX_OUTPUT_CHUNK_BYTES = 1024 * 1024;
+const MAX_ID_CHARS = 128;
+const MAX_ERROR_CHARS = 4096;
+const MAX_ACTIVE_ATTEMPTS = 100_000;
+
+// ---------------------------------------------------------------------------
+// Node → control plane
+
+export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
+  switch (m.kind) {
+    case 'hello':
+      return { hello: { ...m.hello } };
+    case 'heartbeat':
+      return { heartbeat: { ...m.heartbeat, resources: encodeResources(m.heartbeat.resources) } };
+    case 'event':
+      return { event: encodeAttemptEvent(m.event) };
+  }
+}
+
+export function decodeNodeMessage(m: NodeMessage__Output): NodeMessage {
+  switch (m.msg) {
+    case 'hello':
+      return { kind: 'hello', hello: decodeHello(required('hello', m.hello)) };
+    case 'heartbeat':
+      return { kind: 'heartbeat', heartbeat: decodeHeartbeat(required('heartbeat', m.heartbeat)) };
+    case 'event':
+      return { kind: 'event', event: decodeAttemptEvent(required('event', m.event)) };
+    default:
+      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat or event');
+  }
+}
+
+export function decodeHello(h: Hello__Output): Hello {
+  return { ...validateNodeInfo(h), activeAttemptIds: strings('hello.active_attempt_ids', h.activeAttemptIds, MAX_ACTIVE_ATTEMPTS, MAX_ID_CHARS) };
+}
+
+export function decodeHeartbeat(h: Heartbeat__Output): HeartbeatReport {
+  return {
+    resources: decodeResources('heartbeat.resources', h.resources),
+    freeSlots: count('heartbeat.free_slots', h.freeSlots),
+    dockerHealthy: bool('heartbeat.docker_healthy', h.dockerHealthy),
+    dockerError: text('heartbeat.docker_error', h.dockerError, 1024),
+    fleetContainers: count('heartbeat.fleet_containers', h.fleetContainers),
+    draining: bool('heartbeat.draining', h.draining),
+  };
+}
+
+export function encodeAttemptEvent(e: AttemptEvent): AttemptEventMsg {
+  const base = { seq: e.seq, taskId: e.taskId, attemptId: e.attemptId, atMs: e.atMs };
+  switch (e.kind) {
+    case 'started':
+      return { ...base, started: { containerId: e.containerId } };
+    case 'output':
+      return { ...base, output: { stream: encodeLogStream(e.stream), data: Buffer.from(e.data) } };
+    case 'progress':
+      return { ...base, progress: encodeProgress(e.progress) };
+    case 'finished': {
+      const o = e.outcome;
+      return {
+        ...base,
+        finished: {
+          state: encodeAttemptState(o.state),
+          ...(o.exitCode === undefined ? {} : { exitCode: o.exitCode }),
+          error: o.error,
+          failureKind: encodeFailureKind(o.failureKind),
+          reason: o.reason ?? '',
+          ...(o.result ? { result: encodeResult(o.result) } : {}),
+          ...(e.patch.length > 0 ? { patch: Buffer.from(e.patch) } : {}),
+          ...(o.progress ? { progress: encodeProgress(o.progress) } : {}),
+        },
+      };
+    }
+  }
+}
+
+/** Which attempt an event is about: readable even when the rest of the event is not. */
+export function decodeEventRef(e: AttemptEvent__Output): { seq: number; taskId: string; attemptId: string } {
+  return {
+    seq: count('event.seq', e.seq),
+    taskId: str('event.task_id', e.taskId, MAX_ID_CHARS),
+    attemptId: str('event.attempt_id', e.attemptId, MAX_ID_CHARS),
+  };
+}
+
+export function decodeAttemptEvent(e: AttemptEvent__Output): AttemptEvent {
+  const base = { ...decodeEventRef(e), atMs: count('event.at_ms', e.atMs) };
+  switch (e.kind) {
+    case 'started':
+      return { ...base, kind: 'started', containerId: str('event.started.container_id', e.started?.containerId, MAX_ID_CHARS) };
+    case 'output':
+      return {
+        ...base,
+        kind: 'output',
+        stream: decodeLogStream('event.output.stream', e.output?.stream),
+        data: bytes('event.output.data', e.output?.data, MAX_OUTPUT_CHUNK_BYTES),
+      };
+    case 'progress':
+      return { ...base, kind: 'progress', progress: decodeProgress('event.progress', e.progress) };
+    case 'finished': {
+      const f = required('event.finished', e.finished);
+      const patch = bytes('event.finished.patch', f.patch, RESULT_LIMITS.patchBytes);
+      return { ...base, kind: 'finished', outcome: decodeOutcome(f, base.attemptId, patch.length), patch };
+    }
+    default:
+      throw new ValidationError('event.kind', 'unknown event: expected started, output, progress or finished');
+  }
+}
+
+/** The patch's size is what arrived, not what the node says. */
+function decodeOutcome(f: AttemptFinished__Output, attemptId: string, patchBytes: number): AttemptOutcome {
+  const state = enumName('event.finished.state', f.state, 'ATTEMPT_STATE_', ATTEMPT_OUTCOME_STATES, 'an outcome');
+  const failureKind = decodeFailureKind('event.finished.failure_kind', f.failureKind);
+  const reason = decodeReason('event.finished.reason', f.reason);
+  const progress = f.progress ?? f.result?.usage;
+  const result = state === 'SUCCEEDED' && f.result ? decodeResult('event.finished.result', f.result, attemptId, patchBytes) : undefined;
+  return {
+    state,
+    ...(f.exitCode === undefined || f.exitCode === null ? {} : { exitCode: int('event.finished.exit_code', f.exitCode, INT32_MIN, INT32_MAX) }),
+    error: text('event.finished.error', f.error, MAX_ERROR_CHARS),
+    ...(failureKind ? { failureKind } : {}),
+    ...(reason ? { reason } : {}),
+    ...(progress ? { progress: decodeProgress('event.finished.progress', progress) } : {}),
+    ...(result ? { result } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Control plane → node
+
+export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
+  switch (m.kind) {
+    case 'welcome':
+      return { welcome: { ...m.welcome } };
+    case 'assign': {
+      const a = m.assign;
+      return { assign: { taskId: a.taskId, attemptId: a.attemptId, spec: encodeTaskSpec(a.spec), ...(a.provider ? { provider: encodeGrant(a.provider) } : {}) } };
+    }
+    case 'cancel':
+      return { cancel: { ...m.cancel } };
+    case 'ack':
+      return { ack: { seq: m.seq } };
+    case 'heartbeat-ack':
+      return { heartbeatAck: { serverTimeMs: m.serverTimeMs } };
+  }
+}
+
+export function decodeControlMessage(m: ControlMessage__Output): ControlMessage {
+  switch (m.msg) {
+    case 'welcome':
+      return { kind: 'welcome', welcome: decodeWelcome(required('welcome', m.welcome)) };
+    case 'assign':
+      return { kind: 'assign', assign: decodeAssign(required('assign', m.assign)) };
+    case 'cancel':
+      return { kind: 'cancel', cancel: decodeCancel(required('cancel', m.cancel)) };
+    case 'ack':
+      return { kind: 'ack', seq: count('ack.seq', required('ack', m.ack).seq) };
+    case 'heartbeatAck':
+      return { kind: 'heartbeat-ack', serverTimeMs: count('heartbeat_ack.server_time_ms', required('heartbeat_ack', m.heartbeatAck).serverTimeMs) };
+    default:
+      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack or heartbeat_ack');
+  }
+}
+
+function decodeWelcome(w: Welcome__Output): Welcome {
+  return {
+    nodeId: str('welcome.node_id', w.nodeId, MAX_ID_CHARS),
+    heartbeatIntervalMs: count('welcome.heartbeat_interval_ms', w.heartbeatIntervalMs),
+    stopAfterDisconnectMs: count('welcome.stop_after_disconnect_ms', w.stopAfterDisconnectMs),
+  };
+}
+
+/** Which attempt an Assign is about: readable even when its spec is not, so the node can refuse it. */
+export function decodeAssignRef(a: Assign__Output): { taskId: string; attemptId: string } {
+  return { taskId: str('assign.task_id', a.taskId, MAX_ID_CHARS), attemptId: str('assign.attempt_id', a.attemptId, MAX_ID_CHARS) };
+}
+
+function decodeAssign(a: Assign__Output): Assignment {
+  const spec = decodeTaskSpec(a.spec);
+  return { ...decodeAssignRef(a), spec, provider: spec.cline && a.provider ? decodeGrant('assign.provider', a.provider) : null };
+}
+
+function decodeCancel(c: Cancel__Output): CancelOrder {
+  return {
+    taskId: str('cancel.task_id', c.taskId, MAX_ID_CHARS),
+    attemptId: str('cancel.attempt_id', c.attemptId, MAX_ID_CHARS),
+    reason: text('cancel.reason', c.reason, MAX_ERROR_CHARS),
+    graceMs: count('cancel.grace_ms', c.graceMs),
+  };
+}
+
+export function encodeGrant(g: ProviderGrant): ProviderGrantMsg {
+  return { ...g };
+}
+
+export function decodeGrant(field: string, g: ProviderGrant__Output): ProviderGrant {
+  return {
+    name: str(`${field}.name`, g.name, PROVIDER_LIMITS.nameChars),
+    baseUrl: str(`${field}.base_url`, g.baseUrl, PROVIDER_LIMITS.baseUrlChars),
+    model: str(`${field}.model`, g.model, PROVIDER_LIMITS.modelChars),
+    apiKey: str(`${field}.api_key`, g.apiKey, PROVIDER_LIMITS.apiKeyChars),
+  };
+}

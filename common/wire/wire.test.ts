@@ -1,0 +1,326 @@
+/**
+ * The wire layer against the real contract: every domain value, encoded,
+ * serialized by protobuf as gRPC does, deserialized and decoded, comes back
+ * equal (property tests over generated values); and every decoder refuses
+ * bad input with a message naming the field.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import type { Arbitrary } from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
+import type { MethodDefinition } from '@grpc/proto-loader';
+import { ValidationError } from '../errors.js';
+import {
+  ATTEMPT_REASONS,
+  ATTEMPT_STATES,
+  ATTEMPT_OUTCOME_STATES,
+  CORDON_SOURCES,
+  NODE_STATUSES,
+  TASK_STATES,
+  type AgentProgress,
+  type Attempt,
+  type AttemptEvent,
+  type ControlMessage,
+  type LogChunk,
+  type NodeMessage,
+  type NodeRecord,
+  type Task,
+  type TaskResult,
+  type TaskSpec,
+} from '../model.js';
+import { protoDefinition } from '../proto.js';
+import { compileTaskSpec } from '../task-spec.js';
+import { decodeControlMessage, decodeLogChunk, decodeNode, decodeNodeMessage, decodeTask, decodeTaskState, encodeControlMessage, encodeLogChunk, encodeNode, encodeNodeMessage, encodeTask } from './index.js';
+
+const RUNS = 300;
+
+function method(service: string, name: string): MethodDefinition<object, object> {
+  const services = protoDefinition() as unknown as Record<string, Record<string, MethodDefinition<object, object>>>;
+  return services[`fleet.v1.${service}`]![name]!;
+}
+/** Through protobuf and back, as gRPC carries a message. */
+function overTheWire<T>(m: MethodDefinition<object, object>, side: 'request' | 'response', message: object): T {
+  return (side === 'request' ? m.requestDeserialize(m.requestSerialize(message)) : m.responseDeserialize(m.responseSerialize(message))) as T;
+}
+
+// ---------------------------------------------------------------------------
+// Arbitraries: valid domain values, as the programs make them.
+
+const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
+const id = (prefix: string) => fc.stringMatching(/^[0-9a-z]{19}$/).map((s) => `${prefix}_${s}`);
+const text = (maxLength: number) => fc.string({ unit: 'grapheme', maxLength }).filter((s) => !s.includes('\0'));
+const ms = fc.integer({ min: 0, max: 4_102_444_800_000 });
+const optional = <T>(arb: Arbitrary<T>) => fc.option(arb, { nil: undefined });
+const labels = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9.-]{0,8}[a-z0-9]$/), fc.stringMatching(/^[A-Za-z0-9._-]{0,12}$/), { maxKeys: 4 });
+
+const progress: Arbitrary<AgentProgress> = fc.record({
+  iterations: fc.nat(10_000),
+  inputTokens: fc.nat(),
+  outputTokens: fc.nat(),
+  costUsd: fc.double({ min: 0, max: 1000, noNaN: true }),
+  lastTool: text(200),
+  updatedAtMs: ms,
+});
+
+const result = (attemptId: string): Arbitrary<TaskResult> =>
+  fc.record({
+    attemptId: fc.constant(attemptId),
+    summary: text(300),
+    verified: fc.boolean(),
+    baseCommit: hex(40),
+    patchBytes: fc.nat(8 * 1024 * 1024),
+    filesChanged: fc.nat(1000),
+    finishReason: text(64),
+    usage: progress,
+  });
+
+const plainSpecInput = fc.record({
+  image: fc.constantFrom('busybox', 'fleet-test/busybox:1', `registry.example.com:5000/team/app:1.2@sha256:${'a'.repeat(64)}`),
+  command: fc.array(text(20), { minLength: 1, maxLength: 4 }).filter((c) => c[0] !== ''),
+  env: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,10}$/), text(30), { maxKeys: 3 }),
+  workingDir: fc.constantFrom('', '/w', '/srv/app'),
+  resources: fc.record({ cpus: fc.constantFrom(0, 0.5, 2), memoryBytes: fc.constantFrom(0, 64 * 1024 * 1024), pidsLimit: fc.nat(4096) }),
+  timeoutMs: fc.integer({ min: 0, max: 86_400_000 }),
+  retry: fc.record({
+    maxAttempts: fc.nat(100),
+    initialBackoffMs: fc.integer({ min: 1, max: 60_000 }),
+    maxBackoffMs: fc.constant(3_600_000),
+    backoffMultiplier: fc.constantFrom(1, 1.5, 2),
+    nonRetryableExitCodes: fc.uniqueArray(fc.nat(255), { maxLength: 3 }),
+  }),
+  nodeSelector: labels,
+  priority: fc.integer({ min: -1000, max: 1000 }),
+  idempotencyKey: fc.stringMatching(/^[A-Za-z0-9._:-]{0,40}$/),
+});
+const clineSpecInput = plainSpecInput.chain((plain) =>
+  fc.record({
+    repoUrl: fc.constantFrom('https://git.example.com/team/app.git', 'file:///srv/repos/app', 'git@example.com:team/app.git'),
+    ref: fc.constantFrom('', 'main', 'v1.2.3', 'a'.repeat(40)),
+    prompt: text(200).filter((p) => p.trim() !== ''),
+    provider: fc.constantFrom('', 'default', 'openai-eu'),
+    maxTokens: fc.nat(1_000_000),
+    maxCostUsd: fc.constantFrom(0, 0.5, 20),
+    stallTimeoutMs: fc.constantFrom(0, 1_000, 300_000),
+    maxRepeatedToolCalls: fc.constantFrom(0, 2, 50),
+    network: fc.constantFrom('', 'none', 'bridge'),
+  }).map((cline) => ({ ...plain, command: [], workingDir: '', cline })),
+);
+/** Valid specs as the control plane stores them: compiled, defaults filled in. */
+const spec: Arbitrary<TaskSpec> = fc.oneof(plainSpecInput, clineSpecInput).map((input) => compileTaskSpec(input));
+
+const attempt: Arbitrary<Attempt> = fc
+  .record({
+    id: id('att'),
+    nodeId: id('node'),
+    state: fc.constantFrom(...ATTEMPT_STATES),
+    exitCode: optional(fc.integer({ min: -1, max: 255 })),
+    error: text(100),
+    failureKind: optional(fc.constantFrom('TASK' as const, 'INFRASTRUCTURE' as const)),
+    assignedAtMs: ms,
+    startedAtMs: ms,
+    finishedAtMs: ms,
+    containerId: fc.oneof(fc.constant(''), hex(64)),
+    stopRequested: optional(text(50).filter((s) => s !== '')),
+    leaderEpoch: optional(fc.integer({ min: 1, max: 2 ** 40 })),
+    progress: optional(progress),
+    reason: optional(fc.constantFrom(...ATTEMPT_REASONS)),
+  })
+  .map(dropUndefined);
+
+const task: Arbitrary<Task> = fc
+  .record({
+    id: id('task'),
+    spec,
+    state: fc.constantFrom(...TASK_STATES),
+    attempts: fc.array(attempt, { maxLength: 3 }),
+    createdAtMs: ms,
+    updatedAtMs: ms,
+    notBeforeMs: ms,
+    message: text(100),
+    taskFailures: fc.nat(100),
+    infraFailures: fc.nat(5),
+  })
+  .chain((t) => (t.attempts.length > 0 ? optional(result(t.attempts.at(-1)!.id)).map((r) => dropUndefined({ ...t, result: r })) : fc.constant(t)));
+
+const node: Arbitrary<NodeRecord> = fc.record({
+  id: id('node'),
+  name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
+  labels,
+  slots: fc.integer({ min: 1, max: 1024 }),
+  status: fc.constantFrom(...NODE_STATUSES),
+  enrolledAtMs: ms,
+  lastHeartbeatMs: ms,
+  resources: fc.record({ cpus: fc.nat(256), loadPercent: fc.double({ min: 0, max: 25_600, noNaN: true }), memoryTotalBytes: fc.nat(), memoryUsedBytes: fc.nat(), diskTotalBytes: fc.nat(), diskUsedBytes: fc.nat() }),
+  agentVersion: fc.constantFrom('0.1.0', ''),
+  hostname: fc.stringMatching(/^[a-z0-9.-]{0,30}$/),
+  dockerHealthy: fc.boolean(),
+  dockerError: text(100),
+  credentialHash: hex(64),
+  cordon: fc.option(fc.record({ by: fc.constantFrom(...CORDON_SOURCES), reason: text(50), atMs: ms })),
+  drain: fc.option(fc.record({ state: fc.constantFrom('DRAINING' as const, 'DRAINED' as const), requestedAtMs: ms, deadlineMs: ms, completedAtMs: ms })),
+  fleetContainers: fc.nat(100),
+  infraFailureStreak: fc.nat(10),
+});
+
+const attemptEvent: Arbitrary<AttemptEvent> = fc
+  .record({ seq: fc.integer({ min: 1, max: 2 ** 40 }), taskId: id('task'), attemptId: id('att'), atMs: ms })
+  .chain((base) =>
+    fc.oneof(
+      hex(64).map((containerId): AttemptEvent => ({ ...base, kind: 'started', containerId })),
+      fc.record({ stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 200 }) }).map((o): AttemptEvent => ({ ...base, kind: 'output', ...o })),
+      progress.map((p): AttemptEvent => ({ ...base, kind: 'progress', progress: p })),
+      fc
+        .record({
+          state: fc.constantFrom(...ATTEMPT_OUTCOME_STATES),
+          exitCode: optional(fc.integer({ min: -1, max: 255 })),
+          error: text(100),
+          failureKind: optional(fc.constantFrom('TASK' as const, 'INFRASTRUCTURE' as const)),
+          reason: optional(fc.constantFrom(...ATTEMPT_REASONS)),
+          progress: optional(progress),
+          patch: fc.uint8Array({ maxLength: 300 }),
+        })
+        .chain(({ patch, ...o }) =>
+          (o.state === 'SUCCEEDED' ? optional(result(base.attemptId).map((r) => ({ ...r, patchBytes: patch.length }))) : fc.constant(undefined)).map(
+            (r): AttemptEvent => ({ ...base, kind: 'finished', outcome: dropUndefined({ ...o, result: r, progress: o.progress ?? r?.usage }), patch }),
+          ),
+        ),
+    ),
+  );
+
+const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
+  fc
+    .record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/), labels, slots: fc.integer({ min: 1, max: 1024 }), hostname: text(30), agentVersion: fc.constant('0.1.0'), activeAttemptIds: fc.array(id('att'), { maxLength: 5 }) })
+    .map((hello): NodeMessage => ({ kind: 'hello', hello })),
+  fc
+    .record({
+      resources: fc.record({ cpus: fc.nat(256), loadPercent: fc.double({ min: 0, max: 25_600, noNaN: true }), memoryTotalBytes: fc.nat(), memoryUsedBytes: fc.nat(), diskTotalBytes: fc.nat(), diskUsedBytes: fc.nat() }),
+      freeSlots: fc.nat(1024),
+      dockerHealthy: fc.boolean(),
+      dockerError: text(100),
+      fleetContainers: fc.nat(100),
+      draining: fc.boolean(),
+    })
+    .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
+  attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
+);
+
+const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
+  fc.record({ nodeId: id('node'), heartbeatIntervalMs: fc.nat(60_000), stopAfterDisconnectMs: fc.nat(600_000) }).map((welcome): ControlMessage => ({ kind: 'welcome', welcome })),
+  fc
+    .record({
+      taskId: id('task'),
+      attemptId: id('att'),
+      spec,
+      provider: fc.record({ name: fc.constantFrom('default', 'eu'), baseUrl: fc.constant('https://api.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) }),
+    })
+    // A grant travels only with a Cline spec.
+    .map((a): ControlMessage => ({ kind: 'assign', assign: { ...a, provider: a.spec.cline ? a.provider : null } })),
+  fc.record({ taskId: id('task'), attemptId: id('att'), reason: text(100), graceMs: fc.nat(600_000) }).map((cancel): ControlMessage => ({ kind: 'cancel', cancel })),
+  fc.integer({ min: 0, max: 2 ** 40 }).map((seq): ControlMessage => ({ kind: 'ack', seq })),
+  ms.map((serverTimeMs): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs })),
+);
+
+const logChunk: Arbitrary<LogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms });
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Equal as data: generated records may have a null prototype, and a Buffer
+ * equals a Uint8Array with the same bytes. A key present with the value
+ * undefined would differ from an absent one, so decoders must omit, not blank.
+ */
+function same(a: unknown, b: unknown): boolean {
+  const plain = (value: unknown): unknown => {
+    if (value instanceof Uint8Array) return { bytes: Buffer.from(value).toString('base64') };
+    if (Array.isArray(value)) return value.map(plain);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === undefined ? 'UNDEFINED' : plain(v)]));
+    return value;
+  };
+  return isDeepStrictEqual(plain(a), plain(b));
+}
+
+// ---------------------------------------------------------------------------
+// Round trips
+
+/** fast-check shrinks a failing value to a small one and throws with it. */
+function holds<T>(t: import('ava').ExecutionContext, arb: Arbitrary<T>, property: (value: T) => boolean): void {
+  t.notThrows(() => fc.assert(fc.property(arb, property), { numRuns: RUNS }));
+}
+
+test('a task survives the trip to fleetctl unchanged', (t) => {
+  const getTask = method('FleetService', 'GetTask');
+  holds(t, task, (value) => same(decodeTask(overTheWire(getTask, 'response', encodeTask(value))), value));
+});
+
+test('a node record reaches fleetctl as its summary, without its credential', (t) => {
+  const listed = method('FleetService', 'CordonNode');
+  holds(t, fc.tuple(node, fc.nat(64)), ([record, active]) => {
+    const decoded = decodeNode(overTheWire(listed, 'response', encodeNode(record, active)));
+    const { credentialHash: _secret, ...shown } = record;
+    return same(decoded, { ...shown, activeAttempts: active }) && !JSON.stringify(decoded).includes(record.credentialHash);
+  });
+});
+
+test('what a node says reaches the control plane unchanged', (t) => {
+  const connect = method('NodeService', 'Connect');
+  holds(t, nodeMessage, (m) => same(decodeNodeMessage(overTheWire(connect, 'request', encodeNodeMessage(m))), m));
+});
+
+test('what the control plane says reaches the node unchanged', (t) => {
+  const connect = method('NodeService', 'Connect');
+  holds(t, controlMessage, (m) => same(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage(m))), m));
+});
+
+test('log chunks reach fleetctl unchanged', (t) => {
+  const logs = method('FleetService', 'GetTaskLogs');
+  holds(t, logChunk, (c) => same(decodeLogChunk(overTheWire(logs, 'response', encodeLogChunk(c))), c));
+});
+
+// ---------------------------------------------------------------------------
+// Refusals: each names the field.
+
+const finished = (f: object) => ({ msg: 'event', event: { seq: 7, taskId: 'task_1', attemptId: 'att_1', atMs: 1, kind: 'finished', finished: { state: 'ATTEMPT_STATE_FAILED', ...f } } });
+
+function refused(t: import('ava').ExecutionContext, decode: () => unknown, message: string): void {
+  const err = t.throws(decode, { instanceOf: ValidationError });
+  t.is(err?.message, message);
+}
+
+test('an outcome that is not an outcome, an unknown reason or a short commit is refused, naming the field', (t) => {
+  const connect = method('NodeService', 'Connect');
+  const decode = (m: object) => () => decodeNodeMessage(overTheWire(connect, 'request', m));
+  refused(t, decode(finished({ state: 'ATTEMPT_STATE_RUNNING' })), 'event.finished.state: "ATTEMPT_STATE_RUNNING" is not an outcome (one of SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, LOST)');
+  refused(t, decode(finished({ reason: 'bored' })), 'event.finished.reason: "bored" is not a known reason (budget_exceeded, stalled, provider_error, workspace_error, patch_too_large, agent_error)');
+  refused(t, decode(finished({ state: 'ATTEMPT_STATE_SUCCEEDED', result: { baseCommit: 'abc123' } })), 'event.finished.result.base_commit: must be a full commit id');
+  refused(t, decode(finished({ patch: Buffer.alloc(8 * 1024 * 1024 + 1) })), 'event.finished.patch: is 8388609 bytes; the limit is 8388608');
+  refused(t, decode({ msg: 'event', event: { seq: 1, taskId: 't', attemptId: 'a', output: { stream: 'LOG_STREAM_STDOUT', data: Buffer.alloc(1024 * 1024 + 1) } } }), 'event.output.data: is 1048577 bytes; the limit is 1048576');
+  refused(t, decode({ msg: 'event', event: { seq: 1, taskId: 't', attemptId: 'a', output: { stream: 'LOG_STREAM_UNSPECIFIED' } } }), 'event.output.stream: "LOG_STREAM_UNSPECIFIED" is not a log stream (one of STDOUT, STDERR)');
+  refused(t, decode({ msg: 'event', event: { seq: 1, taskId: 't', attemptId: 'a', progress: { costUsd: -1 } } }), 'event.progress.cost_usd: must be between 0 and 1000000000, got -1');
+  refused(t, () => decodeNodeMessage({ msg: 'event', event: { seq: 1, taskId: 't', attemptId: 'a', atMs: 0 } } as never), 'event.kind: unknown event: expected started, output, progress or finished');
+});
+
+test('a hello or heartbeat that lies about the machine is refused, naming the field', (t) => {
+  const connect = method('NodeService', 'Connect');
+  const decode = (m: object) => () => decodeNodeMessage(overTheWire(connect, 'request', m));
+  refused(t, decode({ hello: { name: 'a b', slots: 1 } }), 'name: "a b" is not a node name (letters, digits, ".", "-", "_"; at most 64)');
+  refused(t, decode({ hello: { name: 'ok', slots: 5000 } }), 'slots: must be between 1 and 1024, got 5000');
+  refused(t, decode({ heartbeat: { resources: { memoryUsedBytes: -5 } } }), `heartbeat.resources.memory_used_bytes: must be between 0 and ${Number.MAX_SAFE_INTEGER}, got -5`);
+  refused(t, () => decodeNodeMessage({ msg: 'hello', hello: null } as never), 'hello: is required');
+});
+
+test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {
+  const connect = method('NodeService', 'Connect');
+  const decode = (m: object) => () => decodeControlMessage(overTheWire(connect, 'response', m));
+  refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
+  const cline = { cline: { repoUrl: 'https://x.example/a.git', prompt: 'p' } };
+  refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
+  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack or heartbeat_ack');
+});
+
+test('task states from a client are checked by name', (t) => {
+  t.is(decodeTaskState('states[0]', 'TASK_STATE_RUNNING'), 'RUNNING');
+  refused(t, () => decodeTaskState('states[0]', 42), 'states[0]: "42" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
+  refused(t, () => decodeTaskState('states[1]', 'TASK_STATE_UNSPECIFIED'), 'states[1]: "TASK_STATE_UNSPECIFIED" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
+});

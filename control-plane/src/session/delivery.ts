@@ -1,0 +1,88 @@
+/**
+ * Delivery to one node, level-triggered: on hello, and on every change of a
+ * task placed on the node, compare what the node should be doing (stored
+ * state, `desiredOnNode`) with what it was last told or said it runs, and
+ * send Assign or Cancel for the difference. A lost message is never a lost
+ * task, because the next hello reconciles again.
+ */
+import { errorMessage } from '../../../common/errors.js';
+import type { Logger } from '../../../common/logger.js';
+import type { ControlMessage, Task } from '../../../common/model.js';
+import type { Providers } from '../providers.js';
+import type { TaskIndex } from '../task-index.js';
+import { desiredOnNode } from '../task-state.js';
+
+export interface DeliveryDeps {
+  index: TaskIndex;
+  providers: Providers;
+  cancelGraceMs: number;
+}
+
+export class Delivery {
+  /** What each attempt was last told (or, from the hello, is doing). */
+  private readonly sent = new Map<string, 'run' | 'stop'>();
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly deps: DeliveryDeps,
+    private readonly send: (message: ControlMessage) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The node's hello lists what it runs: what it should not run is stopped,
+   * what it should run and does not is sent.
+   */
+  reconcile(reported: readonly string[]): void {
+    for (const attemptId of reported) this.sent.set(attemptId, 'run');
+    const wanted = new Set<string>();
+    for (const task of this.deps.index.onNode(this.nodeId)) {
+      const desired = desiredOnNode(task, this.nodeId);
+      if (desired.kind !== 'none') wanted.add(desired.attempt.id);
+      this.deliver(task);
+    }
+    for (const attemptId of reported) {
+      if (!wanted.has(attemptId)) this.cancel('', attemptId, 'the attempt is no longer current');
+    }
+  }
+
+  /** A task changed: tell the node if that changes what it should do. */
+  deliver(task: Task): void {
+    const desired = desiredOnNode(task, this.nodeId);
+    if (desired.kind === 'none' || this.sent.get(desired.attempt.id) === desired.kind) return;
+    this.sent.set(desired.attempt.id, desired.kind);
+    if (desired.kind === 'stop') {
+      this.cancel(task.id, desired.attempt.id, task.message);
+      return;
+    }
+    if (task.spec.cline) void this.assignCline(task, desired.attempt.id);
+    else this.send({ kind: 'assign', assign: { taskId: task.id, attemptId: desired.attempt.id, spec: task.spec, provider: null } });
+    this.log.debug({ taskId: task.id, attemptId: desired.attempt.id }, 'assign sent');
+  }
+
+  /** The attempt's outcome is stored: nothing more to tell the node about it. */
+  forget(attemptId: string): void {
+    this.sent.delete(attemptId);
+  }
+
+  cancel(taskId: string, attemptId: string, reason: string): void {
+    this.sent.set(attemptId, 'stop');
+    this.send({ kind: 'cancel', cancel: { taskId, attemptId, reason, graceMs: this.deps.cancelGraceMs } });
+    this.log.info({ taskId, attemptId, reason }, 'cancel sent');
+  }
+
+  /**
+   * A Cline attempt carries its provider's key to the node's gateway. If the
+   * provider is gone (or this replica cannot decrypt it) the Assign goes
+   * without one and the agent fails the attempt as a provider_error.
+   */
+  private async assignCline(task: Task, attemptId: string): Promise<void> {
+    const provider = await this.deps.providers.grant(task.spec.cline!.provider).catch((err: unknown) => {
+      this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
+      return null;
+    });
+    // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
+    if (this.sent.get(attemptId) !== 'run') return;
+    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: task.spec, provider } });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * What one node reports, applied to the store: heartbeats become the node
+ * record's liveness and health, attempt events become task transitions and
+ * log chunks, and finished attempts feed the node's circuit breaker. The
+ * node's identity is the session's (from its credential); which attempts are
+ * its own comes from the stored task records (`checkOwner`), never from the
+ * report.
+ */
+import { NotFoundError, PermissionError, ValidationError } from '../../../common/errors.js';
+import type { Logger } from '../../../common/logger.js';
+import type { AttemptEvent, AttemptOutcome, HeartbeatReport } from '../../../common/model.js';
+import type { Nodes } from '../nodes.js';
+import type { LogStore } from '../store/log-store.js';
+import type { TaskIndex } from '../task-index.js';
+import { ownedAttempt, StaleAttemptError } from '../task-state.js';
+import type { Tasks } from '../tasks.js';
+
+export interface ReportDeps {
+  tasks: Tasks;
+  index: TaskIndex;
+  nodes: Nodes;
+  logs: LogStore;
+}
+
+/**
+ * stored: the effect is durable, acknowledge it. stale: the attempt is not
+ * (or no longer) current; acknowledge, and the node should stop it. refused:
+ * the report can never be right (not this node's attempt, bad values);
+ * acknowledge so the node drops it. Anything thrown instead (the store is
+ * unavailable) ends the session unacknowledged, and the node resends.
+ */
+export type ReportVerdict = 'stored' | 'stale' | 'refused';
+
+export class NodeReports {
+  constructor(
+    private readonly nodeId: string,
+    private readonly deps: ReportDeps,
+    private readonly log: Logger,
+  ) {}
+
+  async heartbeat(beat: HeartbeatReport): Promise<void> {
+    await this.deps.nodes.heartbeat(this.nodeId, beat);
+  }
+
+  async event(event: AttemptEvent): Promise<ReportVerdict> {
+    return this.refusing(event.taskId, event.attemptId, event.kind, () => this.apply(event));
+  }
+
+  /**
+   * A finished report whose body could not be read still ends its attempt,
+   * as an infrastructure failure: dropping it would leave the task waiting
+   * for an outcome its node has already given up on.
+   */
+  async unreadableOutcome(taskId: string, attemptId: string, err: ValidationError): Promise<ReportVerdict> {
+    this.log.warn({ taskId, attemptId, err: err.message }, 'unreadable attempt outcome; recorded as an infrastructure failure');
+    const outcome: AttemptOutcome = { state: 'FAILED', error: `the node's report could not be read: ${err.message}`, failureKind: 'INFRASTRUCTURE' };
+    return this.refusing(taskId, attemptId, 'finished', () => this.finished(taskId, attemptId, outcome, new Uint8Array(0)));
+  }
+
+  private async refusing(taskId: string, attemptId: string, kind: string, work: () => Promise<void>): Promise<ReportVerdict> {
+    try {
+      await work();
+      return 'stored';
+    } catch (err) {
+      if (err instanceof StaleAttemptError || err instanceof NotFoundError) {
+        this.log.warn({ taskId, attemptId, event: kind }, 'report from a stale attempt refused');
+        return 'stale';
+      }
+      if (err instanceof PermissionError || err instanceof ValidationError) {
+        this.log.warn({ taskId, attemptId, event: kind, err: err.message }, 'report refused');
+        return 'refused';
+      }
+      throw err;
+    }
+  }
+
+  private async apply(event: AttemptEvent): Promise<void> {
+    const { tasks } = this.deps;
+    switch (event.kind) {
+      case 'started':
+        return tasks.started(this.nodeId, event.taskId, event.attemptId, event.containerId);
+      case 'progress':
+        return tasks.progress(this.nodeId, event.taskId, event.attemptId, event.progress);
+      case 'output':
+        return this.output(event);
+      case 'finished':
+        return this.finished(event.taskId, event.attemptId, event.outcome, event.patch);
+    }
+  }
+
+  private async output(event: Extract<AttemptEvent, { kind: 'output' }>): Promise<void> {
+    const task = this.deps.index.get(event.taskId) ?? (await this.deps.tasks.getVersioned(event.taskId))?.value;
+    if (!task) throw new NotFoundError(`task ${event.taskId} not found`);
+    // Output of an attempt that has just been superseded is still its output: only ownership matters here.
+    ownedAttempt(task, this.nodeId, event.attemptId);
+    await this.deps.logs.append({ taskId: event.taskId, attemptId: event.attemptId, stream: event.stream, data: event.data, atMs: event.atMs }, `${event.attemptId}.${event.seq}`);
+  }
+
+  private async finished(taskId: string, attemptId: string, outcome: AttemptOutcome, patch: Uint8Array): Promise<void> {
+    await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
+    // Only failures to run at all count against the node: not lost or
+    // stopped attempts, which say nothing about the node's health.
+    await this.deps.nodes.recordAttemptResult(this.nodeId, outcome.state === 'FAILED' && outcome.failureKind === 'INFRASTRUCTURE');
+  }
+}
