@@ -12,23 +12,19 @@ import { pino } from 'pino';
 import { systemClock } from '../common/clock.js';
 import type { Task } from '../common/model.js';
 import { compileTaskSpec } from '../common/task-spec.js';
-import { EventLog } from '../control-plane/src/store/event-log.js';
-import { openState, type FleetState } from '../control-plane/src/store/jetstream.js';
-import { KvRecords } from '../control-plane/src/store/kv-records.js';
-import { ResultStore } from '../control-plane/src/store/result-store.js';
+import { openStore, type FleetStore } from '../control-plane/src/store/jetstream.js';
+import type { KvRecords } from '../control-plane/src/store/kv-records.js';
 import { Tasks } from '../control-plane/src/tasks.js';
 import { startNats, type TestNats } from './harness/nats.js';
 
-const test = anyTest as TestFn<{ dir: string; nats: TestNats; state: FleetState; tasks: Tasks; idempotency: KvRecords<{ taskId: string }>; records: KvRecords<Task> }>;
+const test = anyTest as TestFn<{ dir: string; nats: TestNats; state: FleetStore; tasks: Tasks; idempotency: KvRecords<{ taskId: string }>; records: KvRecords<Task> }>;
 const log = pino({ level: 'silent' });
 
 test.before(async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-idem-'));
   const nats = await startNats(dir);
-  const state = await openState({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
-  const records = new KvRecords<Task>(state.kv.tasks, 'task');
-  const idempotency = new KvRecords<{ taskId: string }>(state.kv.idempotency, 'idempotency key');
-  t.context = { dir, nats, state, records, idempotency, tasks: new Tasks(records, idempotency, new EventLog(state.js, log), systemClock, log, new ResultStore(state.results)) };
+  const state = await openStore({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
+  t.context = { dir, nats, state, records: state.tasks, idempotency: state.idempotency, tasks: new Tasks(state.tasks, state.idempotency, state.events, systemClock, log, state.results) };
 });
 
 test.after.always(async (t) => {

@@ -9,22 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { pino } from 'pino';
-import type { Task } from '../common/model.js';
 import { compileTaskSpec } from '../common/task-spec.js';
-import { openState, type FleetState } from '../control-plane/src/store/jetstream.js';
-import { KvRecords } from '../control-plane/src/store/kv-records.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { openStore, type FleetStore } from '../control-plane/src/store/jetstream.js';
 import { TaskIndex } from '../control-plane/src/task-index.js';
 import { newTask } from '../control-plane/src/task-state.js';
 import { eventually } from './harness/fleet.js';
 import { startNats, type TestNats } from './harness/nats.js';
 
-const test = anyTest as TestFn<{ dir: string; nats: TestNats; state: FleetState }>;
+const test = anyTest as TestFn<{ dir: string; nats: TestNats; state: FleetStore }>;
 const log = pino({ level: 'silent' });
 
 test.before(async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-watch-'));
   const nats = await startNats(dir);
-  const state = await openState({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
+  const state = await openStore({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
   t.context = { dir, nats, state };
 });
 
@@ -36,16 +36,20 @@ test.after.always(async (t) => {
 
 test('the task index keeps up after its watch consumer is deleted', async (t) => {
   const { state } = t.context;
-  const records = new KvRecords<Task>(state.kv.tasks, 'task');
+  const records = state.tasks;
   const index = new TaskIndex(records, log);
   await index.start();
   const spec = compileTaskSpec({ image: 'busybox', command: ['true'] });
   await records.create('task_0000000000000000001', newTask('task_0000000000000000001', spec, 1));
   await eventually('the first task in the index', async () => index.get('task_0000000000000000001') !== undefined, 5_000, 50);
 
-  const consumers = await state.jsm.consumers.list('KV_fleet_tasks').next();
+  // An operator (or a leader change) removes the consumer: from outside, as they would.
+  const nc = await connect({ servers: t.context.nats.url });
+  const jsm = await jetstreamManager(nc);
+  const consumers = await jsm.consumers.list('KV_fleet_tasks').next();
   t.true(consumers.length > 0, 'the watch has a consumer');
-  for (const c of consumers) await state.jsm.consumers.delete('KV_fleet_tasks', c.name);
+  for (const c of consumers) await jsm.consumers.delete('KV_fleet_tasks', c.name);
+  await nc.close();
 
   await records.create('task_0000000000000000002', newTask('task_0000000000000000002', spec, 2));
   // Two checks 5s apart notice it (at most about 10s), plus time for a loaded machine.

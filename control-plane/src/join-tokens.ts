@@ -7,21 +7,13 @@ import { AuthError, ValidationError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { KvRecords } from './store/kv-records.js';
+import type { JoinTokenRecord } from './store/records.js';
 
 export const JOIN_TOKEN_PREFIX = 'join';
 export const DEFAULT_JOIN_TOKEN_TTL_MS = 24 * 3_600_000;
 export const MAX_JOIN_TOKEN_TTL_MS = 365 * 86_400_000;
 export const DEFAULT_JOIN_TOKEN_USES = 1;
 export const MAX_JOIN_TOKEN_USES = 100_000;
-
-export interface JoinTokenRecord {
-  id: string;
-  secretHash: string;
-  createdAtMs: number;
-  expiresAtMs: number;
-  maxUses: number;
-  uses: number;
-}
 
 export class JoinTokens {
   constructor(

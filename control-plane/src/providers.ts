@@ -5,7 +5,7 @@
  * admin API never returns it.
  */
 import type { Clock } from '../../common/clock.js';
-import { ConflictError, NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
+import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProviderGrant } from '../../common/model.js';
 import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
@@ -13,16 +13,7 @@ import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import type { SecretBox } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
-
-export interface ProviderRecord {
-  name: string;
-  baseUrl: string;
-  model: string;
-  /** AES-256-GCM, bound to the provider's name (`SecretBox`). */
-  sealedKey: string;
-  createdAtMs: number;
-  updatedAtMs: number;
-}
+import type { ProviderRecord } from './store/records.js';
 
 export interface ProviderInput {
   name: string;
@@ -83,16 +74,8 @@ export class Providers {
       createdAtMs: now,
       updatedAtMs: now,
     };
-    for (;;) {
-      const existing = await this.records.get(input.name);
-      try {
-        if (!existing) await this.records.create(input.name, record);
-        else await this.records.update(input.name, { ...record, createdAtMs: existing.value.createdAtMs }, existing.revision);
-        break;
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-      }
-    }
+    // A replacement keeps when the provider was first made.
+    await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
     this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model }, 'provider set');
     return record;
   }

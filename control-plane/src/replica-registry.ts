@@ -5,19 +5,11 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
+import { errorMessage } from '../../common/errors.js';
 import type { KvRecords } from './store/kv-records.js';
+import type { ReplicaRecord } from './store/records.js';
 
 const REFRESH_EVERY_MS = 5_000;
-
-export interface ReplicaRecord {
-  id: string;
-  address: string;
-  startedAtMs: number;
-  lastSeenMs: number;
-  nodeSessions: number;
-  leader: boolean;
-  serving: boolean;
-}
 
 export class ReplicaRegistry {
   private timer: NodeJS.Timeout | undefined;
@@ -46,7 +38,7 @@ export class ReplicaRegistry {
   /** Publish now (a change worth showing at once, such as leadership). */
   async refresh(): Promise<void> {
     const record: ReplicaRecord = { ...this.self, startedAtMs: this.startedAtMs, lastSeenMs: this.clock.now(), ...this.facts() };
-    await this.records.kv.put(this.self.id, JSON.stringify(record)).catch((err: unknown) => this.log.debug({ err: (err as Error).message }, 'replica registration not refreshed'));
+    await this.records.put(this.self.id, record).catch((err: unknown) => this.log.debug({ err: errorMessage(err) }, 'replica registration not refreshed'));
   }
 
   async list(): Promise<ReplicaRecord[]> {

@@ -1,30 +1,25 @@
 /**
  * The control plane's state in NATS JetStream: which buckets and streams
- * exist, and with what settings. Every replica runs `openState` at start;
+ * exist, and with what settings. Every replica runs `openStore` at start;
  * creating what is missing is idempotent, so replicas may start together.
+ * The store is the only code that holds a NATS connection, a bucket or a
+ * stream: the rest of the control plane sees typed records and stores.
  */
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import { jetstream, jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
+import type { NodeRecord, Task } from '../../../common/model.js';
+import { EventLog } from './event-log.js';
+import { KvRecords, storeError } from './kv-records.js';
+import { LogStore } from './log-store.js';
+import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
+import type { IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
+import { ResultStore } from './result-store.js';
 
-export const BUCKETS = {
-  tasks: 'fleet_tasks',
-  nodes: 'fleet_nodes',
-  joinTokens: 'fleet_join_tokens',
-  idempotency: 'fleet_idempotency',
-  leases: 'fleet_leases',
-  replicas: 'fleet_replicas',
-  providers: 'fleet_providers',
-} as const;
-
-/** Object stores: Cline results (patches), one object per attempt. */
-export const OBJECT_STORES = {
-  results: 'fleet_results',
-} as const;
 
 /** A second submission with the same idempotency key within this window returns the first task. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -32,10 +27,6 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 /** A replica's registration expires this long after its last refresh. */
 export const REPLICA_TTL_MS = 15_000;
 
-export const STREAMS = {
-  events: { name: 'FLEET_EVENTS', subjects: ['fleet.events.>'] },
-  logs: { name: 'FLEET_LOGS', subjects: ['fleet.logs.>'] },
-} as const;
 
 const NANOS_PER_MS = 1_000_000;
 const EVENTS_MAX_AGE_MS = 30 * 86_400_000;
@@ -73,12 +64,36 @@ export class ConfigConflictError extends Error {
   }
 }
 
-export interface FleetState {
-  nc: NatsConnection;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  kv: { tasks: KV; nodes: KV; joinTokens: KV; idempotency: KV; leases: KV; replicas: KV; providers: KV };
-  results: ObjectStore;
+/** A stream's replication health, as `cluster status` shows it. */
+export interface StreamHealth {
+  name: string;
+  replicas: number;
+  /** "file", "memory", or "unavailable" when the stream did not answer. */
+  storage: string;
+  /** The server leading the stream's RAFT group ("" with R1 or no leader). */
+  leader: string;
+  peers: Array<{ name: string; current: boolean; offline: boolean; lag: number; activeMs: number }>;
+  messages: number;
+  bytes: number;
+}
+
+export interface FleetStore {
+  tasks: KvRecords<Task>;
+  nodes: KvRecords<NodeRecord>;
+  joinTokens: KvRecords<JoinTokenRecord>;
+  idempotency: KvRecords<IdempotencyRecord>;
+  leases: KvRecords<LeaseRecord>;
+  replicas: KvRecords<ReplicaRecord>;
+  providers: KvRecords<ProviderRecord>;
+  results: ResultStore;
+  logs: LogStore;
+  events: EventLog;
+  /** Resolves when JetStream answers; rejects with UnavailableError when it does not. */
+  ping(): Promise<void>;
+  /** Every stream's replication health. */
+  streams(): Promise<StreamHealth[]>;
+  /** Called each time the connection to NATS drops. */
+  onDisconnect(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -106,7 +121,7 @@ export async function connectNats(servers: string[], name: string, log: Logger):
   }
 }
 
-export async function openState(options: StateOptions, log: Logger): Promise<FleetState> {
+export async function openStore(options: StateOptions, log: Logger): Promise<FleetStore> {
   const nc = await connectNats(options.servers, options.name, log);
   try {
     // A write stuck longer than this is failing (no stream leader, no quorum):
@@ -146,12 +161,28 @@ export async function openState(options: StateOptions, log: Logger): Promise<Fle
     for (const stream of plan.filter((s) => !s.name.startsWith('KV_') && !s.name.startsWith('OBJ_'))) {
       if (!(await jsm.streams.info(stream.name).then(() => true, () => false))) await jsm.streams.add(stream);
     }
+    const disconnectListeners = new Set<() => void>();
+    (async () => {
+      for await (const status of nc.status()) if (status.type === 'disconnect') for (const l of disconnectListeners) l();
+    })().catch(() => {});
     return {
-      nc,
-      js,
-      jsm,
-      kv,
-      results,
+      tasks: new KvRecords<Task>(kv.tasks, 'task'),
+      nodes: new KvRecords<NodeRecord>(kv.nodes, 'node'),
+      joinTokens: new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'),
+      idempotency: new KvRecords<IdempotencyRecord>(kv.idempotency, 'idempotency key'),
+      leases: new KvRecords<LeaseRecord>(kv.leases, 'lease'),
+      replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
+      providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
+      results: new ResultStore(results),
+      logs: new LogStore(js),
+      events: new EventLog(js, log),
+      ping: async () => {
+        await jsm.streams.info(`KV_${BUCKETS.tasks}`).catch((err: unknown) => {
+          throw storeError(err, 'checking JetStream');
+        });
+      },
+      streams: () => Promise.all(STREAM_NAMES.map((name) => jsm.streams.info(name).then(toStreamHealth, () => unavailableStream(name)))),
+      onDisconnect: (listener) => disconnectListeners.add(listener),
       close: async () => {
         await nc.drain().catch(() => nc.close());
       },
@@ -209,4 +240,23 @@ export function compareStream(wanted: StreamSettings, existing: Partial<StreamSe
     out.push(`${wanted.name}: lease TTL ${Number(existing.max_age) / NANOS_PER_MS}ms, this replica wants ${Number(wanted.max_age) / NANOS_PER_MS}ms (--lease-ttl)`);
   }
   return out;
+}
+
+/** Every stream `cluster status` reports on: the buckets' and the appended streams. */
+const STREAM_NAMES = [...Object.values(BUCKETS).map((b) => `KV_${b}`), STREAMS.events.name, STREAMS.logs.name];
+
+function toStreamHealth(info: StreamInfo): StreamHealth {
+  return {
+    name: info.config.name,
+    replicas: info.config.num_replicas,
+    storage: String(info.config.storage),
+    leader: info.cluster?.leader ?? '',
+    peers: (info.cluster?.replicas ?? []).map((p) => ({ name: p.name, current: p.current, offline: Boolean(p.offline), lag: Number(p.lag ?? 0), activeMs: Math.round(Number(p.active ?? 0) / NANOS_PER_MS) })),
+    messages: info.state.messages,
+    bytes: info.state.bytes,
+  };
+}
+
+function unavailableStream(name: string): StreamHealth {
+  return { name, replicas: 0, storage: 'unavailable', leader: '', peers: [], messages: 0, bytes: 0 };
 }

@@ -2,7 +2,9 @@
  * JSON records in a JetStream KV bucket, where every write is a
  * compare-and-set on the key's revision. This is what makes a double
  * assignment impossible: of two writers racing on one record, one wins and
- * the other re-reads and decides again (`modify`).
+ * the other re-reads and decides again (`modify`). The bucket itself stays
+ * in here: every error leaves converted (`storeError`), and every retry is
+ * bounded.
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
@@ -36,8 +38,9 @@ export class KvRecords<T> {
   private readonly encoder = new TextEncoder();
 
   constructor(
-    readonly kv: KV,
-    private readonly what: string,
+    private readonly kv: KV,
+    /** What the records are, for messages: "task", "join token". */
+    readonly what: string,
   ) {}
 
   private decode(entry: KvEntry): T {
@@ -62,6 +65,15 @@ export class KvRecords<T> {
     } catch (err) {
       if (isCasConflict(err)) throw new ConflictError(`${this.what} ${key} already exists`, { cause: err });
       throw storeError(err, `creating ${this.what} ${key}`);
+    }
+  }
+
+  /** Writes whatever is there (records only their writer changes, such as a replica's registration). */
+  async put(key: string, value: T): Promise<number> {
+    try {
+      return await this.kv.put(key, this.encoder.encode(JSON.stringify(value)));
+    } catch (err) {
+      throw storeError(err, `writing ${this.what} ${key}`);
     }
   }
 
@@ -94,12 +106,44 @@ export class KvRecords<T> {
     throw new ConflictError(`${this.what} ${key}: too many concurrent changes, try again`);
   }
 
+  /** Creates or replaces, deciding from what is there (null: nothing); conflicts decide again, a bounded number of times. */
+  async upsert(key: string, decide: (current: T | null) => T): Promise<Versioned<T>> {
+    for (let i = 0; i < MODIFY_ATTEMPTS; i++) {
+      const current = await this.get(key);
+      try {
+        return current ? await this.update(key, decide(current.value), current.revision) : await this.create(key, decide(null));
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+    throw new ConflictError(`${this.what} ${key}: too many concurrent changes, try again`);
+  }
+
   /** Removes the key and its history, unless it changed since `revision` (ConflictError). */
   async purge(key: string, revision: number): Promise<void> {
     try {
       await this.kv.purge(key, { previousSeq: revision });
     } catch (err) {
       throw storeError(err, `purging ${this.what} ${key}`);
+    }
+  }
+
+  /** Deletes the key unless it changed since `revision` (ConflictError). */
+  async deleteIf(key: string, revision: number): Promise<void> {
+    try {
+      await this.kv.delete(key, { previousSeq: revision });
+    } catch (err) {
+      throw storeError(err, `deleting ${this.what} ${key}`);
+    }
+  }
+
+  /** The bucket's latest revision (0 when empty): a watch that saw less has fallen behind. */
+  async lastRevision(): Promise<number> {
+    try {
+      const status = await this.kv.status();
+      return status.streamInfo.state.messages === 0 ? 0 : status.streamInfo.state.last_seq;
+    } catch (err) {
+      throw storeError(err, `reading the ${this.what} bucket's status`);
     }
   }
 
@@ -150,8 +194,7 @@ export class KvRecords<T> {
         // The bucket's last revision after the watch began: the watch has
         // caught up when it has delivered that revision (it is always the
         // last value of some key, so it is always delivered).
-        const status = await this.kv.status();
-        const lastSeq = status.streamInfo.state.messages === 0 ? 0 : status.streamInfo.state.last_seq;
+        const lastSeq = await this.lastRevision();
         const buffered: RecordChange<T>[] = [];
         let caughtUp = lastSeq === 0;
         if (caughtUp) resolveInitial([]);
@@ -172,11 +215,36 @@ export class KvRecords<T> {
         }
         if (!caughtUp) resolveInitial(buffered);
       } catch (err) {
-        rejectInitial(storeError(err, `watching ${this.what}`));
-        throw err;
+        const converted = storeError(err, `watching ${this.what}`);
+        rejectInitial(converted);
+        throw converted;
       }
     })();
     done.catch(() => {});
     return { initial, stop: () => stopIterator(), done };
+  }
+
+  /**
+   * Follows one key: `onValue` sees its current value, then every new one,
+   * until it returns false or `signal` aborts. Resolves then; rejects with a
+   * converted error if the store fails.
+   */
+  async follow(key: string, signal: AbortSignal, onValue: (value: T) => boolean): Promise<void> {
+    try {
+      const iterator = await this.kv.watch({ key });
+      const stop = () => iterator.stop();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        if (signal.aborted) return;
+        for await (const entry of iterator) {
+          if (entry.operation === 'PUT' && !onValue(this.decode(entry))) break;
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+        iterator.stop();
+      }
+    } catch (err) {
+      throw storeError(err, `watching ${this.what} ${key}`);
+    }
   }
 }

@@ -60,8 +60,7 @@ export class LiveView<T> {
   private async check(): Promise<void> {
     if (this.restarting || this.stopped) return;
     try {
-      const status = await this.records.kv.status();
-      const bucketRevision = status.streamInfo.state.last_seq;
+      const bucketRevision = await this.records.lastRevision();
       if (bucketRevision <= this.lastRevision) {
         this.staleChecks = 0;
         return;
@@ -69,7 +68,7 @@ export class LiveView<T> {
       // Once behind may be a change still in flight; twice in a row is a watch that stopped.
       if (++this.staleChecks < 2) return;
       this.restarting = true;
-      this.log.warn({ bucket: status.bucket, seen: this.lastRevision, bucketRevision }, 'watch fell behind; starting it again');
+      this.log.warn({ records: this.records.what, seen: this.lastRevision, bucketRevision }, 'watch fell behind; starting it again');
       await this.watch();
       this.staleChecks = 0;
     } catch {

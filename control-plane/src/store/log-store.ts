@@ -6,7 +6,7 @@
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import type { LogChunk } from '../../../common/model.js';
-import { STREAMS } from './jetstream.js';
+import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
 
 export interface StoredLogChunk extends LogChunk {

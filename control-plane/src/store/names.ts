@@ -1,0 +1,21 @@
+/** What the control plane's state is called in JetStream: buckets, object stores, streams. */
+
+export const BUCKETS = {
+  tasks: 'fleet_tasks',
+  nodes: 'fleet_nodes',
+  joinTokens: 'fleet_join_tokens',
+  idempotency: 'fleet_idempotency',
+  leases: 'fleet_leases',
+  replicas: 'fleet_replicas',
+  providers: 'fleet_providers',
+} as const;
+
+/** Object stores: Cline results (patches), one object per attempt. */
+export const OBJECT_STORES = {
+  results: 'fleet_results',
+} as const;
+
+export const STREAMS = {
+  events: { name: 'FLEET_EVENTS', subjects: ['fleet.events.>'] },
+  logs: { name: 'FLEET_LOGS', subjects: ['fleet.logs.>'] },
+} as const;
