@@ -49,6 +49,7 @@ test.serial('a drain with a deadline requeues the long task elsewhere and comple
   const drain = await fleet.fleetctl(['node', 'drain', 'keeper', '--deadline', '1s', '--wait']);
   t.is(drain.code, 0, drain.stderr);
   t.regex(drain.stderr, /DRAINING\(1 left/, 'progress is shown');
+  t.regex(drain.stderr, /^draining keeper: 1 attempt\(s\) running, deadline in (\d+ms|1s)$/m, 'the deadline as asked for');
   t.regex(drain.stdout, /keeper \(node_\w+\) READY,DRAINED/);
   // Complete means: no fleet container on the node any more, not even a stopped one.
   t.deepEqual((await fleet.containers()).filter((c) => c.Labels['io.cline-fleet.node'] === keeper.nodeId), []);
@@ -126,7 +127,8 @@ test.serial('a node that cannot create containers is cordoned after a failure st
   }, 20_000);
   t.is(cordoned.cordonedBy, 'AUTO');
   t.regex(cordoned.cordonReason, /^\d+ infrastructure failures in a row$/);
-  proxy.failCreates = false;
+  // The engine stays broken until the tasks are done: an attempt placed on
+  // the flaky node just before its cordon must fail there too, not succeed.
   await fleet.fleetctl(['node', 'uncordon', 'keeper']);
 
   for (const id of ids) {
@@ -143,6 +145,7 @@ test.serial('a node that cannot create containers is cordoned after a failure st
     t.is(full.taskFailures, 0);
     t.is(full.infraFailures, failed.length);
   }
+  proxy.failCreates = false;
   await eventually('the node to return after its healthy probe', async () => !(await node(fleet, 'flaky')).cordoned, 20_000);
   t.is((await getTask(fleet, ids[0]!)).state, 'SUCCEEDED');
 });

@@ -13,8 +13,7 @@ import type { Clock } from '../common/clock.js';
 import type { Task } from '../common/model.js';
 import { compileTaskSpec } from '../common/task-spec.js';
 import { RetentionLoop } from '../control-plane/src/retention.js';
-import { EventLog } from '../control-plane/src/store/event-log.js';
-import { openState, type FleetState } from '../control-plane/src/store/jetstream.js';
+import { openStore, type FleetStore } from '../control-plane/src/store/jetstream.js';
 import { KvRecords } from '../control-plane/src/store/kv-records.js';
 import { ResultStore } from '../control-plane/src/store/result-store.js';
 import { assignTask, attemptFinished, attemptStarted, newTask } from '../control-plane/src/task-state.js';
@@ -24,7 +23,7 @@ import { startNats, type TestNats } from './harness/nats.js';
 interface Context {
   dir: string;
   nats: TestNats;
-  state: FleetState;
+  state: FleetStore;
   tasks: KvRecords<Task>;
   idempotency: KvRecords<{ taskId: string }>;
   results: ResultStore;
@@ -38,14 +37,14 @@ const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 test.before(async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-retention-'));
   const nats = await startNats(dir);
-  const state = await openState({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
+  const state = await openStore({ servers: [nats.url], replicas: 1, storage: 'file', logsMaxBytes: 1024 ** 2, name: 'test', leaseTtlMs: 3_000 }, log);
   t.context = {
     dir,
     nats,
     state,
-    tasks: new KvRecords<Task>(state.kv.tasks, 'task'),
-    idempotency: new KvRecords<{ taskId: string }>(state.kv.idempotency, 'idempotency key'),
-    results: new ResultStore(state.results),
+    tasks: state.tasks,
+    idempotency: state.idempotency,
+    results: state.results,
   };
 });
 
@@ -67,7 +66,7 @@ async function storeEnded(t: { context: Context }, id: string, endedAt: number):
 
 function loop(t: { context: Context }, now: number, leading = true): RetentionLoop {
   const clock: Clock = { now: () => now };
-  return new RetentionLoop(30 * DAY, { ...t.context, events: new EventLog(t.context.state.js, log), clock, log, fence: () => (leading ? 1 : null) });
+  return new RetentionLoop(30 * DAY, { ...t.context, events: t.context.state.events, clock, log, leadingEpoch: () => (leading ? 1 : null) });
 }
 
 test.serial('a sweep removes tasks ended before the period, with their patches and idempotency keys, and keeps the rest', async (t) => {

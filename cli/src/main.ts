@@ -4,6 +4,12 @@ import { CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { buildProgram } from './program.js';
 
+// A reader that stops early (`fleetctl task list | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const { program, context } = buildProgram({ out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
 
 try {

@@ -1,38 +1,34 @@
 /**
  * One control-plane replica: stateless (all state in JetStream), serving the
  * API and node sessions, and running the singleton loops while it holds the
- * leader lease.
+ * leader lease. This file wires the parts together; it decides nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { Backoff } from '../../common/backoff.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import type { NodeRecord, Task } from '../../common/model.js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
 import { Admin, loadOrCreateAdminToken } from './admin-auth.js';
+import { clusterStatus } from './cluster-status.js';
+import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { fleetServiceHandlers } from './fleet-service.js';
-import { Providers, type ProviderRecord } from './providers.js';
-import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
-import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
-import { ResultStore } from './store/result-store.js';
 import { HealthState } from './health.js';
-import { JoinTokens, type JoinTokenRecord } from './join-tokens.js';
-import { Lease, type LeaseRecord } from './lease.js';
+import { JoinTokens } from './join-tokens.js';
+import { Lease } from './lease.js';
 import { stopAfterDisconnectMs, type LivenessSettings } from './node-health.js';
 import { NodeMonitor } from './node-monitor.js';
-import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session.js';
-import { nodeServiceHandlers } from './session/node-service.js';
 import { Nodes } from './nodes.js';
+import { Providers } from './providers.js';
+import { ReplicaRegistry } from './replica-registry.js';
+import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
 import { SchedulerLoop } from './scheduler-loop.js';
-import { EventLog } from './store/event-log.js';
-import { Backoff } from '../../common/backoff.js';
-import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openState, type FleetState } from './store/jetstream.js';
-import { clusterStatus } from './cluster-status.js';
-import { ReplicaRegistry, type ReplicaRecord } from './replica-registry.js';
-import { KvRecords } from './store/kv-records.js';
-import { LogStore } from './store/log-store.js';
+import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
+import { nodeServiceHandlers } from './session/node-service.js';
+import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session.js';
+import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
 import { TaskIndex } from './task-index.js';
 import { Tasks } from './tasks.js';
 
@@ -69,7 +65,7 @@ export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
 export class ControlPlane {
   readonly replicaId = randomUUID();
   private embedded: EmbeddedNats | undefined;
-  private state: FleetState | undefined;
+  private store: FleetStore | undefined;
   private server: grpc.Server | undefined;
   private readonly health = new HealthState();
   private readonly sessions = new SessionRegistry();
@@ -78,6 +74,7 @@ export class ControlPlane {
   private lease: Lease | undefined;
   private scheduler: SchedulerLoop | undefined;
   private monitor: NodeMonitor | undefined;
+  private drainer: Drainer | undefined;
   private retention: RetentionLoop | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -102,7 +99,7 @@ export class ControlPlane {
     }
     const servers = this.embedded ? [this.embedded.url] : options.natsUrls;
     this.natsUrl = servers.join(',');
-    this.state = await this.openStateWhenReady(
+    const store = (this.store = await this.openStoreWhenReady(
       {
         servers,
         replicas: options.replicas,
@@ -112,41 +109,26 @@ export class ControlPlane {
         leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
       },
       log,
-    );
-    const { kv, js, nc } = this.state;
-    const events = new EventLog(js, log);
-    const taskRecords = new KvRecords<Task>(kv.tasks, 'task');
-    const results = new ResultStore(this.state.results);
-    const tasks = new Tasks(taskRecords, new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'), events, clock, log, results);
-    const providers = new Providers(new KvRecords<ProviderRecord>(kv.providers, 'provider'), new SecretBox(secrets.key), clock, log);
-    const joinTokens = new JoinTokens(new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'), clock);
-    const nodes = (this.nodes = new Nodes(new KvRecords<NodeRecord>(kv.nodes, 'node'), joinTokens, events, clock, log));
-    const index = (this.index = new TaskIndex(taskRecords, log));
-    const logs = new LogStore(js);
+    ));
+    const { events } = store;
+    const tasks = new Tasks(store.tasks, store.idempotency, events, clock, log, store.results);
+    const providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log);
+    const joinTokens = new JoinTokens(store.joinTokens, clock);
+    const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, events, clock, log));
+    const index = (this.index = new TaskIndex(store.tasks, log));
     await Promise.all([index.start(), nodes.start()]);
 
-    const fence = () => this.lease?.fence() ?? null;
-    const scheduler = (this.scheduler = new SchedulerLoop(tasks, index, nodes, clock, log, fence));
-    const monitor = (this.monitor = new NodeMonitor(nodes, tasks, index, options.liveness, clock, log, fence));
-    const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, {
-      tasks: taskRecords,
-      idempotency: new KvRecords<{ taskId: string }>(kv.idempotency, 'idempotency key'),
-      results,
-      events,
-      clock,
-      log,
-      fence,
-    }));
-    const leases = new KvRecords<LeaseRecord>(kv.leases, 'lease');
-    this.lease = new Lease(leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
-      if (leading) {
-        scheduler.start();
-        monitor.start();
-        retention.start();
-      } else {
-        scheduler.stop();
-        monitor.stop();
-        retention.stop();
+    // The leader's loops: what they read (the live views), what they write (the stores).
+    const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
+    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks }));
+    const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness }));
+    const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
+    const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
+    const loops = [scheduler, monitor, drainer, retention];
+    this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
+      for (const loop of loops) {
+        if (leading) loop.start();
+        else loop.stop();
       }
       void this.registry?.refresh();
     });
@@ -154,7 +136,7 @@ export class ControlPlane {
     const { fleet, health } = loadProtos();
     const server = (this.server = new grpc.Server(CHANNEL_OPTIONS));
     const registry = (this.registry = new ReplicaRegistry(
-      new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
+      store.replicas,
       { id: this.replicaId, address: options.advertise ?? options.listen },
       () => ({ nodeSessions: this.sessions.count, leader: this.lease?.isLeader ?? false, serving: this.health.current === 'SERVING' }),
       clock,
@@ -165,18 +147,28 @@ export class ControlPlane {
       fleetServiceHandlers({
         admin: new Admin(admin.token),
         tasks,
-        taskRecords,
+        taskRecords: store.tasks,
         index,
         nodes,
         joinTokens,
-        logs,
+        logs: store.logs,
         log,
         providers,
         clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
-        clusterStatus: () => clusterStatus({ jsm: this.state!.jsm, registry, leases, replicaId: this.replicaId }),
+        clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
       }),
     );
-    const sessionDeps = { tasks, index, nodes, logs, log, providers, heartbeatIntervalMs: options.liveness.heartbeatIntervalMs, stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness), cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS };
+    const sessionDeps = {
+      tasks,
+      index,
+      nodes,
+      logs: store.logs,
+      log,
+      providers,
+      heartbeatIntervalMs: options.liveness.heartbeatIntervalMs,
+      stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness),
+      cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
+    };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
     this.boundPort = await new Promise<number>((resolve, reject) =>
@@ -189,16 +181,12 @@ export class ControlPlane {
     // Serving means JetStream answers: without it nothing can be written, and
     // probes and load balancers should send callers elsewhere.
     this.probeTimer = setInterval(() => {
-      this.state!.jsm.streams.info('KV_fleet_tasks').then(
+      store.ping().then(
         () => this.health.set('SERVING'),
         () => this.health.set('NOT_SERVING'),
       );
     }, STORE_PROBE_EVERY_MS);
-    (async () => {
-      for await (const status of nc.status()) {
-        if (status.type === 'disconnect') this.health.set('NOT_SERVING');
-      }
-    })().catch(() => {});
+    store.onDisconnect(() => this.health.set('NOT_SERVING'));
     log.info({ listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded) }, 'control plane ready');
   }
 
@@ -207,12 +195,12 @@ export class ControlPlane {
    * restarting): wait for it with backoff rather than exit. A configuration
    * conflict is final.
    */
-  private async openStateWhenReady(options: Parameters<typeof openState>[0], log: Logger): Promise<FleetState> {
+  private async openStoreWhenReady(options: StateOptions, log: Logger): Promise<FleetStore> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, multiplier: 2 });
     const deadline = Date.now() + OPEN_STATE_TIMEOUT_MS;
     for (;;) {
       try {
-        return await openState(options, log);
+        return await openStore(options, log);
       } catch (err) {
         if (err instanceof ConfigConflictError || Date.now() > deadline) throw err;
         const delayMs = backoff.next();
@@ -230,6 +218,7 @@ export class ControlPlane {
     await this.lease?.stop();
     this.scheduler?.stop();
     this.monitor?.stop();
+    this.drainer?.stop();
     this.retention?.stop();
     this.sessions.closeAll();
     const server = this.server;
@@ -247,7 +236,7 @@ export class ControlPlane {
     }
     this.index?.stop();
     this.nodes?.stop();
-    await this.state?.close().catch(() => {});
+    await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.log.info('control plane stopped');
   }

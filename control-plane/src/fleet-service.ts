@@ -13,6 +13,7 @@ import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
 import type { Node as NodeMsg } from '../../proto/gen/fleet/v1/Node.js';
 import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
 import type { Admin } from './admin-auth.js';
+import { drainDeadlineMs } from './drain/drain.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { Nodes } from './nodes.js';
@@ -105,12 +106,9 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
     }),
     DrainNode: unary(deps, async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
-      const deadlineMs = Number(req.deadlineMs ?? 0);
-      if (!Number.isInteger(deadlineMs) || deadlineMs < 0 || deadlineMs > MAX_DRAIN_DEADLINE_MS) {
-        throw new ValidationError('deadline_ms', `must be between 0 (the default, ${DEFAULT_DRAIN_DEADLINE_MS}ms) and ${MAX_DRAIN_DEADLINE_MS}, got ${req.deadlineMs}`);
-      }
-      const updated = await deps.nodes.drain(node.id, deadlineMs || DEFAULT_DRAIN_DEADLINE_MS);
-      log.info({ nodeId: node.id, deadlineMs: deadlineMs || DEFAULT_DRAIN_DEADLINE_MS }, 'node drain requested');
+      const deadlineMs = drainDeadlineMs(req.deadlineMs);
+      const updated = await deps.nodes.drain(node.id, deadlineMs);
+      log.info({ nodeId: node.id, deadlineMs }, 'node drain requested');
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, async () => deps.clusterStatus()),
@@ -125,9 +123,6 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
     },
   };
 }
-
-export const DEFAULT_DRAIN_DEADLINE_MS = 3_600_000;
-const MAX_DRAIN_DEADLINE_MS = 7 * 86_400_000;
 
 function nodeRef(text: unknown): string {
   const ref = String(text ?? '');
@@ -164,29 +159,11 @@ function callSignal(call: grpc.ServerWritableStream<unknown, unknown>): AbortCon
   return controller;
 }
 
-/** Resolves when the task has ended for good: terminal, and its last attempt over. */
+/** Resolves when the task has ended for good (terminal, and its last attempt over), or the client went away. */
 function untilSettled(deps: FleetServiceDeps, taskId: string, signal: AbortSignal, onTask: (t: Task) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const watcher = deps.taskRecords.kv.watch({ key: taskId });
-    let stop = () => {};
-    signal.addEventListener('abort', () => {
-      stop();
-      resolve();
-    });
-    watcher.then(async (iterator) => {
-      stop = () => iterator.stop();
-      if (signal.aborted) stop();
-      for await (const entry of iterator) {
-        if (entry.operation !== 'PUT') continue;
-        const task = entry.json<Task>();
-        onTask(task);
-        if (!isTaskActive(task)) {
-          iterator.stop();
-          break;
-        }
-      }
-      resolve();
-    }, reject);
+  return deps.taskRecords.follow(taskId, signal, (task) => {
+    onTask(task);
+    return isTaskActive(task);
   });
 }
 

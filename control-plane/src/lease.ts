@@ -2,24 +2,20 @@
  * Leadership through a KV lease: the key `leader` in a bucket whose entries
  * expire LEASE_TTL_MS after their last write. The holder renews by
  * compare-and-set well inside the TTL; anyone else takes the key only after it
- * has expired. The KV revision at which the lease was taken is the fencing
- * epoch. A holder that cannot renew gives up its loops before the TTL runs
- * out, so two leaders never act at once (JetStream's CAS guards the rest).
+ * has expired. The KV revision at which the lease was taken is the leader's
+ * epoch: it only grows, and every assignment records it, so the audit trail
+ * says which leader placed what. It is not a storage-side fence (no write
+ * checks it): what keeps two leaders from doing harm is that a holder that
+ * cannot renew stops its loops before the TTL runs out, and that every write
+ * is a compare-and-set on the record it changes (docs/DESIGN.md, invariant 2).
  */
 import type { Clock } from '../../common/clock.js';
 import { ConflictError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { KvRecords } from './store/kv-records.js';
+import type { LeaseRecord } from './store/records.js';
 
-const LEASE_KEY = 'leader';
-
-export interface LeaseRecord {
-  holder: string;
-  /** The KV revision at which the holder took the lease: the fencing epoch. */
-  epoch: number;
-  acquiredAtMs: number;
-  renewedAtMs: number;
-}
+export const LEASE_KEY = 'leader';
 
 export type LeadershipListener = (leading: boolean, epoch: number) => void;
 
@@ -50,8 +46,8 @@ export class Lease {
     return this.revision !== 0;
   }
 
-  /** The epoch to fence a write with, or null when this replica must not act as leader. */
-  fence(): number | null {
+  /** The epoch while this replica may act as leader (its last renewal is recent enough), or null. */
+  leadingEpoch(): number | null {
     return this.isLeader && this.clock.now() - this.lastRenewMs <= this.giveUpAfterMs ? this.epoch : null;
   }
 
@@ -67,7 +63,7 @@ export class Lease {
       const revision = this.revision;
       this.lose('stopping');
       // Hand over at once rather than make the next leader wait out the TTL.
-      await this.records.kv.delete(LEASE_KEY, { previousSeq: revision }).catch(() => {});
+      await this.records.deleteIf(LEASE_KEY, revision).catch(() => {});
     }
   }
 

@@ -1,25 +1,11 @@
 import test from 'ava';
-import { EMPTY_RESOURCES, type NodeRecord } from '../../common/model.js';
-import { checkLiveness, DEFAULT_LIVENESS, judgeNodes, stopAfterDisconnectMs, type ActiveAttemptRef, type NodeAction } from './node-health.js';
+import type { NodeRecord } from '../../common/model.js';
+import type { ActiveAttemptRef } from './leader-roles.js';
+import { nodeRecord } from './testing/memory-fleet.js';
+import { checkLiveness, DEFAULT_LIVENESS, judgeNodes, stopAfterDisconnectMs, type NodeAction } from './node-health.js';
 
 const settings = DEFAULT_LIVENESS;
-const node = (extra: Partial<NodeRecord> = {}): NodeRecord => ({
-  id: 'node_a',
-  name: 'a',
-  labels: {},
-  slots: 2,
-  status: 'READY',
-  enrolledAtMs: 0,
-  lastHeartbeatMs: 100_000,
-  resources: EMPTY_RESOURCES,
-  agentVersion: '',
-  hostname: '',
-  dockerHealthy: true,
-  dockerError: '',
-  credentialHash: '',
-  dockerHealthySinceMs: 1,
-  ...extra,
-});
+const node = (extra: Partial<NodeRecord> = {}): NodeRecord => nodeRecord('node_a', { name: 'a', lastHeartbeatMs: 100_000, ...extra });
 const attempt: ActiveAttemptRef = { taskId: 'task_1', attemptId: 'att_1', stopRequested: false };
 
 function judge(n: NodeRecord, now: number, attempts: ActiveAttemptRef[] = [], judgingSinceMs = 0): NodeAction[] {
@@ -68,14 +54,4 @@ test('the breaker cordons on Docker unreachable or a failure streak, and lifts a
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 124_000 }, 124_500), [], 'healthy since 95s: the 30s probe ends at 125s');
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 125_000 }, 125_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 199_000, cordon: { by: 'OPERATOR', reason: 'x', atMs: 90_000 } }, 200_000), [], "an operator's cordon is never lifted automatically");
-});
-
-test('a drain stops what is left at its deadline and completes when the node reports no containers', (t) => {
-  const draining = node({ drain: { state: 'DRAINING', requestedAtMs: 99_000, deadlineMs: 105_000, completedAtMs: 0 }, fleetContainers: 1 });
-  t.deepEqual(judge(draining, 100_500, [attempt]), [], 'attempts may finish before the deadline');
-  t.deepEqual(judge(draining, 105_000, [attempt]), [{ kind: 'stop-attempts', nodeId: 'node_a', attempts: [attempt], reason: 'node a drained (deadline passed)' }]);
-  t.deepEqual(judge(draining, 105_500, [{ ...attempt, stopRequested: true }]), [], 'asked once');
-  t.deepEqual(judge(draining, 106_000, []), [], 'the attempt ended but a container is still there');
-  t.deepEqual(judge({ ...draining, fleetContainers: 0 }, 106_000, []), [{ kind: 'drain-complete', nodeId: 'node_a' }]);
-  t.deepEqual(judge({ ...draining, fleetContainers: 0, lastHeartbeatMs: 98_000 }, 99_500, []), [], 'a report from before the drain proves nothing');
 });

@@ -1,12 +1,13 @@
 /**
- * What the leader decides about nodes, as a pure function of (nodes, their
- * active attempts, now): liveness (READY → DISCONNECTED → DOWN), the circuit
- * breaker (cordon a node that keeps failing at the infrastructure level, lift
- * it after a healthy probe period) and drains (stop what is left at the
- * deadline, complete when no fleet container remains). `node-monitor.ts`
- * applies the actions.
+ * What the leader decides about nodes' health, as a pure function of (nodes,
+ * their active attempts, now): liveness (READY → DISCONNECTED → DOWN, and the
+ * attempts of a DOWN node lost) and the circuit breaker (cordon a node that
+ * keeps failing at the infrastructure level, lift it after a healthy probe
+ * period). `node-monitor.ts` applies the actions; drains are decided in
+ * `drain/drain.ts`.
  */
 import type { NodeRecord } from '../../common/model.js';
+import type { ActiveAttemptRef } from './leader-roles.js';
 
 export interface LivenessSettings {
   heartbeatIntervalMs: number;
@@ -48,19 +49,11 @@ export function checkLiveness(s: LivenessSettings): string | null {
   return null;
 }
 
-export interface ActiveAttemptRef {
-  taskId: string;
-  attemptId: string;
-  stopRequested: boolean;
-}
-
 export type NodeAction =
   | { kind: 'status'; nodeId: string; status: 'DISCONNECTED' | 'DOWN' }
   | { kind: 'lose-attempts'; nodeId: string; attempts: ActiveAttemptRef[]; reason: string }
   | { kind: 'cordon'; nodeId: string; reason: string }
-  | { kind: 'uncordon'; nodeId: string }
-  | { kind: 'stop-attempts'; nodeId: string; attempts: ActiveAttemptRef[]; reason: string }
-  | { kind: 'drain-complete'; nodeId: string };
+  | { kind: 'uncordon'; nodeId: string };
 
 export interface Judgement {
   nodes: readonly NodeRecord[];
@@ -81,14 +74,17 @@ export function judgeNodes({ nodes, attemptsOn, now, judgingSinceMs, settings }:
     } else if (node.status === 'READY' && silentMs > settings.disconnectedAfterMs) {
       actions.push({ kind: 'status', nodeId: node.id, status: 'DISCONNECTED' });
     }
-    const down = node.status === 'DOWN' || silentMs > settings.downAfterMs;
-    if (down && attempts.length > 0) {
+    if (isDown(node, now, judgingSinceMs, settings) && attempts.length > 0) {
       actions.push({ kind: 'lose-attempts', nodeId: node.id, attempts, reason: `node ${node.name} lost: no heartbeat for ${Math.round(silentMs / 1000)}s` });
     }
     actions.push(...breaker(node, now, settings));
-    actions.push(...drain(node, attempts, down, now));
   }
   return actions;
+}
+
+/** Judged DOWN, or about to be: silent for longer than down-after. */
+export function isDown(node: NodeRecord, now: number, judgingSinceMs: number, settings: LivenessSettings): boolean {
+  return node.status === 'DOWN' || now - Math.max(node.lastHeartbeatMs, judgingSinceMs) > settings.downAfterMs;
 }
 
 function breaker(node: NodeRecord, now: number, settings: LivenessSettings): NodeAction[] {
@@ -106,22 +102,6 @@ function breaker(node: NodeRecord, now: number, settings: LivenessSettings): Nod
   const healthySince = node.dockerHealthySinceMs ?? 0;
   if (node.cordon.by === 'AUTO' && node.dockerHealthy && healthySince > 0 && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
     return [{ kind: 'uncordon', nodeId: node.id }];
-  }
-  return [];
-}
-
-function drain(node: NodeRecord, attempts: ActiveAttemptRef[], down: boolean, now: number): NodeAction[] {
-  const d = node.drain;
-  if (!d || d.state !== 'DRAINING') return [];
-  if (attempts.length === 0) {
-    // Complete only when the node itself has said it holds no fleet container
-    // since the drain began; a node that is DOWN has stopped its own.
-    const reportedEmpty = node.lastHeartbeatMs >= d.requestedAtMs && (node.fleetContainers ?? 0) === 0;
-    return reportedEmpty || down ? [{ kind: 'drain-complete', nodeId: node.id }] : [];
-  }
-  const toStop = attempts.filter((a) => !a.stopRequested);
-  if (now >= d.deadlineMs && toStop.length > 0) {
-    return [{ kind: 'stop-attempts', nodeId: node.id, attempts: toStop, reason: `node ${node.name} drained (deadline passed)` }];
   }
   return [];
 }

@@ -9,6 +9,8 @@ import { AuthError, NotFoundError, PreconditionError } from '../../common/errors
 import type { Logger } from '../../common/logger.js';
 import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus } from '../../common/model.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
+import { completeDrain, startDrain } from './drain/drain.js';
+import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeStatus, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, RecordChange } from './store/kv-records.js';
@@ -93,7 +95,7 @@ export class Nodes {
   }
 
   async hello(nodeId: string, sessionId: string, info: NodeInfo): Promise<void> {
-    await this.update(nodeId, (n) => ({ ...n, ...info, sessionId, status: 'READY', lastHeartbeatMs: this.clock.now() }));
+    await this.update(nodeId, (n) => nodeHello(n, info, sessionId, this.clock.now()));
   }
 
   /** Marks the node DISCONNECTED if `sessionId` is still its latest session. */
@@ -102,28 +104,14 @@ export class Nodes {
   }
 
   async heartbeat(nodeId: string, beat: HeartbeatReport): Promise<void> {
-    const now = this.clock.now();
-    await this.update(nodeId, (n) => ({
-      ...n,
-      status: 'READY',
-      lastHeartbeatMs: now,
-      resources: beat.resources,
-      dockerHealthy: beat.dockerHealthy,
-      dockerError: beat.dockerError,
-      dockerHealthySinceMs: beat.dockerHealthy ? n.dockerHealthySinceMs || now : 0,
-      fleetContainers: beat.fleetContainers,
-      agentDraining: beat.draining,
-    }));
+    await this.update(nodeId, (n) => nodeHeartbeat(n, beat, this.clock.now()));
   }
 
   /** Feeds the circuit breaker; writes only when the streak changes. */
   async recordAttemptResult(nodeId: string, infraFailure: boolean): Promise<void> {
     const known = this.known.get(nodeId);
     if (!infraFailure && !(known?.infraFailureStreak ?? 0)) return;
-    await this.update(nodeId, (n) => {
-      const streak = infraFailure ? (n.infraFailureStreak ?? 0) + 1 : 0;
-      return streak === (n.infraFailureStreak ?? 0) ? null : { ...n, infraFailureStreak: streak };
-    });
+    await this.update(nodeId, (n) => attemptResult(n, infraFailure));
   }
 
   /** A node by id, or by name when exactly one node has it. */
@@ -137,33 +125,24 @@ export class Nodes {
   }
 
   async cordon(nodeId: string, by: Cordon['by'], reason: string): Promise<NodeRecord> {
-    return this.update(nodeId, (n) => {
-      // An operator's cordon is never replaced by the breaker's.
-      if (n.cordon && (n.cordon.by === 'OPERATOR' || by === 'AUTO')) return null;
-      return { ...n, cordon: { by, reason, atMs: this.clock.now() } };
-    });
+    return this.update(nodeId, (n) => cordonNode(n, by, reason, this.clock.now()));
   }
 
-  /** The breaker lifts only its own cordons; an operator lifts any cordon and any drain. */
   async uncordon(nodeId: string, by: Cordon['by']): Promise<NodeRecord> {
-    return this.update(nodeId, (n) => {
-      if (by === 'AUTO' && n.cordon?.by !== 'AUTO') return null;
-      if (!n.cordon && !n.drain && !n.infraFailureStreak) return null;
-      return { ...n, cordon: null, drain: by === 'OPERATOR' ? null : (n.drain ?? null), infraFailureStreak: 0 };
-    });
+    return this.update(nodeId, (n) => uncordonNode(n, by));
   }
 
+  /** Begins a drain (`drain/drain.ts` decides); a drain already under way is left as it is. */
   async drain(nodeId: string, deadlineMs: number): Promise<NodeRecord> {
-    const now = this.clock.now();
-    return this.update(nodeId, (n) => (n.drain?.state === 'DRAINING' ? null : { ...n, drain: { state: 'DRAINING', requestedAtMs: now, deadlineMs: now + deadlineMs, completedAtMs: 0 } }));
+    return this.update(nodeId, (n) => startDrain(n, this.clock.now(), deadlineMs));
   }
 
   async drainComplete(nodeId: string): Promise<void> {
-    await this.update(nodeId, (n) => (n.drain?.state !== 'DRAINING' ? null : { ...n, drain: { ...n.drain, state: 'DRAINED', completedAtMs: this.clock.now() } }));
+    await this.update(nodeId, (n) => completeDrain(n, this.clock.now()));
   }
 
   async setStatus(nodeId: string, status: NodeStatus, onlyIf?: (n: NodeRecord) => boolean): Promise<void> {
-    await this.update(nodeId, (n) => (n.status === status || (onlyIf && !onlyIf(n)) ? null : { ...n, status }));
+    await this.update(nodeId, (n) => (onlyIf && !onlyIf(n) ? null : nodeStatus(n, status)));
   }
 
   private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null): Promise<NodeRecord> {

@@ -11,6 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { isTaskActive, isTerminal, type Task } from '../../common/model.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
+import type { IdempotencyRecord } from './store/records.js';
 import type { ResultStore } from './store/result-store.js';
 import { idempotencyRecordKey } from './tasks.js';
 
@@ -31,13 +32,13 @@ export function sweepIntervalMs(retentionMs: number): number {
 
 export interface RetentionDeps {
   tasks: KvRecords<Task>;
-  idempotency: KvRecords<{ taskId: string }>;
+  idempotency: KvRecords<IdempotencyRecord>;
   results: ResultStore;
   events: EventLog;
   clock: Clock;
   log: Logger;
   /** The leader's epoch, or null when this replica does not lead. */
-  fence: () => number | null;
+  leadingEpoch: () => number | null;
 }
 
 export class RetentionLoop {
@@ -68,7 +69,7 @@ export class RetentionLoop {
       const expired = expiredTasks(await this.deps.tasks.list((t) => isTerminal(t.state)), this.deps.clock.now(), this.retentionMs);
       for (const record of expired) {
         // Leadership can end mid-pass: no removal after it has.
-        if (this.deps.fence() === null) break;
+        if (this.deps.leadingEpoch() === null) break;
         if (await this.remove(record)) removed++;
       }
       if (removed > 0) this.deps.log.info({ removed, retentionMs: this.retentionMs }, 'expired tasks removed');

@@ -4,16 +4,19 @@
  * earliest retry backoff ends, never on a polling interval. Runs are
  * coalesced: a change during a run causes exactly one more run.
  */
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/logger.js';
+import { errorMessage } from '../../common/errors.js';
 import { isSchedulable } from '../../common/model.js';
-import type { Nodes } from './nodes.js';
+import type { ActiveTasks, LeaderContext, NodeDirectory, TaskWrites } from './leader-roles.js';
 import { schedule, type NodeView } from './scheduler.js';
-import type { TaskIndex } from './task-index.js';
-import type { Tasks } from './tasks.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
+
+export interface SchedulerDeps extends LeaderContext {
+  tasks: ActiveTasks;
+  nodes: NodeDirectory;
+  taskWrites: Pick<TaskWrites, 'assign'>;
+}
 
 export class SchedulerLoop {
   private running = false;
@@ -21,23 +24,16 @@ export class SchedulerLoop {
   private dirty = false;
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: Array<() => void> = [];
+  private idle: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly tasks: Tasks,
-    private readonly index: TaskIndex,
-    private readonly nodes: Nodes,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    /** The leader's epoch, or null once leadership is gone: checked before every write. */
-    private readonly fence: () => number | null,
-  ) {}
+  constructor(private readonly deps: SchedulerDeps) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.unsubscribe.push(
-      this.index.onChange(() => this.kick()),
-      this.nodes.onChange(() => this.kick()),
+      this.deps.tasks.onChange(() => this.kick()),
+      this.deps.nodes.onChange(() => this.kick()),
     );
     this.kick();
   }
@@ -48,6 +44,11 @@ export class SchedulerLoop {
     for (const u of this.unsubscribe.splice(0)) u();
   }
 
+  /** Resolves when no pass is running or due (for tests and an orderly stop). */
+  settled(): Promise<void> {
+    return this.idle;
+  }
+
   kick(): void {
     if (!this.running) return;
     if (this.busy) {
@@ -55,7 +56,7 @@ export class SchedulerLoop {
       return;
     }
     this.busy = true;
-    void this.pass().finally(() => {
+    this.idle = this.pass().finally(() => {
       this.busy = false;
       if (this.dirty && this.running) {
         this.dirty = false;
@@ -65,19 +66,20 @@ export class SchedulerLoop {
   }
 
   private nodeViews(): NodeView[] {
-    return this.nodes.all().map((n) => ({
+    return this.deps.nodes.all().map((n) => ({
       id: n.id,
       labels: n.labels,
       slots: n.slots,
       status: n.status,
-      activeAttempts: this.index.activeAttemptsOn(n.id),
+      activeAttempts: this.deps.tasks.activeAttemptsOn(n.id),
       schedulable: isSchedulable(n),
     }));
   }
 
   private async pass(): Promise<void> {
-    const now = this.clock.now();
-    const plan = schedule(this.index.pending(), this.nodeViews(), now);
+    const { clock, log, leadingEpoch, taskWrites } = this.deps;
+    const now = clock.now();
+    const plan = schedule(this.deps.tasks.pending(), this.nodeViews(), now);
     clearTimeout(this.wakeTimer);
     if (plan.wakeAtMs !== undefined) {
       this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, plan.wakeAtMs - now));
@@ -85,17 +87,17 @@ export class SchedulerLoop {
     if (plan.assignments.length === 0) return;
     const results = await Promise.allSettled(
       plan.assignments.map(async (a) => {
-        const epoch = this.fence();
+        const epoch = leadingEpoch();
         if (epoch === null || !this.running) return false;
-        return this.tasks.assign(a.taskId, a.nodeId, epoch);
+        return taskWrites.assign(a.taskId, a.nodeId, epoch);
       }),
     );
-    const failed = results.filter((r) => r.status === 'rejected');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
-      this.log.warn({ failed: failed.length, err: (failed[0] as PromiseRejectedResult).reason?.message }, 'assignments failed; retrying');
+      log.warn({ failed: failed.length, err: errorMessage(failed[0]!.reason) }, 'assignments failed; retrying');
       clearTimeout(this.wakeTimer);
       this.wakeTimer = setTimeout(() => this.kick(), RETRY_AFTER_ERROR_MS);
     }
-    this.log.debug({ assigned: results.length - failed.length, durationMs: this.clock.now() - now }, 'scheduling pass');
+    log.debug({ assigned: results.length - failed.length, durationMs: clock.now() - now }, 'scheduling pass');
   }
 }

@@ -60,7 +60,11 @@ export class TaskIndex {
     return this.byNode.get(nodeId)?.size ?? 0;
   }
 
-  /** Applies a change; stale revisions (an older write seen late) are ignored by updatedAt order. */
+  /**
+   * Applies a change. One watch delivers a bucket's changes in revision
+   * order, and a restarted watch hands over a whole snapshot (`reset`), so
+   * the last change applied is always the newest.
+   */
   private apply(change: RecordChange<Task>): void {
     const previous = this.active.get(change.key);
     if (previous) this.unindexNode(previous);

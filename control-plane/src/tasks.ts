@@ -12,6 +12,7 @@ import { isTerminal, type AgentProgress, type AttemptOutcome, type Task, type Ta
 import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
+import type { IdempotencyRecord } from './store/records.js';
 import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, newTask, requestStop, StaleAttemptError } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
@@ -30,7 +31,7 @@ export function checkTaskId(field: string, id: string): string {
 export class Tasks {
   constructor(
     private readonly records: KvRecords<Task>,
-    private readonly idempotency: KvRecords<{ taskId: string }>,
+    private readonly idempotency: KvRecords<IdempotencyRecord>,
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -131,7 +132,8 @@ export class Tasks {
    * A Cline result's patch is stored first, then the record that points at
    * it; a report refused on the way leaves no object behind.
    */
-  async finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome, patch?: Uint8Array): Promise<void> {
+  /** Returns the task as it now is, or null when the report changed nothing (a resend). */
+  async finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome, patch?: Uint8Array): Promise<Task | null> {
     if (outcome.result && patch) {
       const current = await this.records.get(taskId);
       if (!current) throw new NotFoundError(`task ${taskId} not found`);
@@ -149,7 +151,7 @@ export class Tasks {
       if (outcome.result && patch && (err instanceof StaleAttemptError || err instanceof PermissionError)) await this.results.remove(taskId, attemptId);
       throw err;
     }
-    if (!changed) return;
+    if (!changed) return null;
     const task = record.value;
     this.events.record({
       type: 'task.attempt_finished',
@@ -165,6 +167,7 @@ export class Tasks {
       { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, taskState: task.state, terminal: isTerminal(task.state) },
       'attempt finished',
     );
+    return task;
   }
 
   /** A running Cline attempt's iterations, tokens and cost, for `task get`. */

@@ -11,6 +11,7 @@ import type { AttemptOutcome, Assignment, CancelOrder, TaskSpec } from '../../co
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 import type { ContainerRuntime } from './container-runtime.js';
 import { attemptDir } from './cline-attempt.js';
+import { admitsWork, drain, type AgentState } from './drain.js';
 import type { Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import { newGatewayToken, type LlmGateway } from './llm-gateway.js';
 import { removeWorkspace } from './workspace.js';
@@ -26,9 +27,6 @@ export interface AgentIdentity {
   hostname: string;
   agentVersion: string;
 }
-
-/** running → draining (no new work; running attempts may finish) → stopped. */
-export type AgentState = 'running' | 'draining' | 'stopped';
 
 export interface DockerHealth {
   healthy: boolean;
@@ -113,7 +111,7 @@ export class NodeAgent {
 
   assign(assignment: Assignment): void {
     const { taskId, attemptId, spec } = assignment;
-    if (this.state !== 'running') {
+    if (!admitsWork(this.state)) {
       // Sent before the control plane heard we are draining: give it straight back.
       this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' });
       return;
@@ -174,20 +172,10 @@ export class NodeAgent {
     for (const runner of this.runners.values()) void runner.cancel(reason, graceMs, 'LOST');
   }
 
-  /**
-   * Drains before the agent stops: takes no new work, lets running attempts
-   * finish until `deadlineMs`, then stops the rest (their tasks are requeued).
-   */
+  /** Drains before the agent stops (`drain.ts`): no new work from now on. */
   async drain(deadlineMs: number, graceMs: number): Promise<void> {
     this.state = 'draining';
-    this.log.info({ attempts: this.runners.size, deadlineMs }, 'draining before stop');
-    const deadline = this.clock.now() + deadlineMs;
-    while (this.runners.size > 0 && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    if (this.runners.size > 0) {
-      this.stopAll(`node ${this.identity.name} stopped after its drain deadline`, graceMs);
-      while (this.runners.size > 0) await new Promise((r) => setTimeout(r, 100));
-    }
-    this.log.info('drained');
+    await drain({ nodeName: this.identity.name, running: () => this.runners.size, stopAll: (reason, grace) => this.stopAll(reason, grace) }, deadlineMs, graceMs, this.clock, this.log);
   }
 
   private launch(attempt: JournalAttempt): void {

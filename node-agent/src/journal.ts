@@ -113,7 +113,11 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
   ['usage_json', 'TEXT'],
 ];
 
-/** Finished attempts are kept this long for `journal` inspection, then pruned. */
+/**
+ * Done attempts are kept this long, then pruned: while its row is there, an
+ * Assign resent for an attempt this node has already run and reported is
+ * recognised (`accept` finds it) and not run a second time.
+ */
 const DONE_RETENTION_MS = 24 * 3_600_000;
 
 function toAttempt(row: AttemptRow): JournalAttempt {
@@ -265,7 +269,7 @@ export class Journal {
   /**
    * Records the outcome once; a second call for the same attempt is ignored.
    * A Cline patch (up to 8 MiB) travels in the outbox row only: the attempt
-   * row, kept a day for inspection, records the outcome without it.
+   * row, kept a day after the ack, records the outcome without it.
    */
   finished(attemptId: string, taskId: string, outcome: AttemptOutcomeRecord, now: number): boolean {
     const { patchBase64: _patch, ...recorded } = outcome;

@@ -41,32 +41,32 @@ test('a clean history has no violations and yields the figures', (t) => {
 test('each kind of violation is caught', (t) => {
   const lost = clean();
   lost.tasks = [];
-  t.deepEqual(judge(lost).violations, ['acknowledged submission k1 (t1) was lost']);
+  t.deepEqual(judge(lost).violations, ['invariant 1: acknowledged submission k1 (t1) was lost']);
 
   const overlap = clean();
   overlap.containers[0]!.dieNs = 5n;
-  t.deepEqual(judge(overlap).violations, ['task t1: attempts a1 and a2 overlapped']);
+  t.deepEqual(judge(overlap).violations, ['invariant 2: task t1: attempts a1 and a2 overlapped']);
 
   const stale = clean();
   stale.tasks[0]!.attempts[0]!.state = 'SUCCEEDED';
   stale.tasks[0]!.attempts[0]!.exitCode = 0;
-  t.deepEqual(judge(stale).violations, ['task t1: 2 attempts accepted as SUCCEEDED']);
+  t.deepEqual(judge(stale).violations, ['invariant 2: task t1: 2 attempts accepted as SUCCEEDED']);
 
   const forged = clean();
   forged.journals[1] = { attemptId: 'a2', state: 'FAILED', exitCode: 1 };
-  t.deepEqual(judge(forged).violations, ['task t1: attempt a2 recorded SUCCEEDED/0 but its node journaled FAILED/1']);
+  t.deepEqual(judge(forged).violations, ['invariant 3: task t1: attempt a2 recorded SUCCEEDED/0 but its node journaled FAILED/1']);
 
   const stuck = clean();
   stuck.tasks[0]!.state = 'RUNNING';
-  t.deepEqual(judge(stuck).violations, ['task t1 never ended (still RUNNING)']);
+  t.deepEqual(judge(stuck).violations, ['invariant 1: task t1 never ended (still RUNNING)']);
 
   const twice = clean();
   twice.tasks.push({ ...twice.tasks[0]!, id: 't9' });
-  t.true(judge(twice).violations.includes('submission k1 made 2 tasks'));
+  t.true(judge(twice).violations.includes('invariant 1: submission k1 made 2 tasks'));
 
   const litter = clean();
   litter.containersLeft = 2;
-  t.deepEqual(judge(litter).violations, ['2 fleet container(s) left on the nodes']);
+  t.deepEqual(judge(litter).violations, ['invariant 4: 2 fleet container(s) left on the nodes']);
 });
 
 test('percentiles', (t) => {

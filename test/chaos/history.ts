@@ -1,6 +1,7 @@
 /**
  * What happened during a chaos run, and the checks over it. Pure: the
- * runner collects, this judges, so the judging is unit-tested.
+ * runner collects, this judges, so the judging is unit-tested. Each
+ * violation names the invariant it breaks, numbered as in docs/DESIGN.md.
  */
 
 export interface Submission {
@@ -74,47 +75,47 @@ export function judge(h: History): Verdict {
   const byKey = new Map<string, RecordedTask[]>();
   for (const task of h.tasks) byKey.set(task.key, [...(byKey.get(task.key) ?? []), task]);
 
-  // 1. Every acknowledged submission is one task, and it ended.
+  // Invariant 1: every acknowledged submission is one task, and it ended.
   const terminal: Record<string, number> = {};
   for (const s of acked) {
     const tasks = byKey.get(s.key) ?? [];
-    if (tasks.length === 0) violations.push(`acknowledged submission ${s.key} (${s.taskId}) was lost`);
-    if (tasks.length > 1) violations.push(`submission ${s.key} made ${tasks.length} tasks`);
+    if (tasks.length === 0) violations.push(`invariant 1: acknowledged submission ${s.key} (${s.taskId}) was lost`);
+    if (tasks.length > 1) violations.push(`invariant 1: submission ${s.key} made ${tasks.length} tasks`);
     for (const t of tasks) {
-      if (!TERMINAL.has(t.state)) violations.push(`task ${t.id} never ended (still ${t.state})`);
+      if (!TERMINAL.has(t.state)) violations.push(`invariant 1: task ${t.id} never ended (still ${t.state})`);
       terminal[t.state] = (terminal[t.state] ?? 0) + 1;
     }
   }
 
-  // 2. No two attempts of a task were alive at once (Docker's clock).
+  // Invariant 2: no two attempts of a task were alive at once (Docker's clock)...
   const lives = new Map<string, ContainerLife[]>();
   for (const c of h.containers) lives.set(c.taskId, [...(lives.get(c.taskId) ?? []), c]);
   for (const [taskId, list] of lives) {
     const sorted = [...list].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
     for (let i = 1; i < sorted.length; i++) {
       const prev = sorted[i - 1]!;
-      if (prev.dieNs === null || prev.dieNs > sorted[i]!.startNs) violations.push(`task ${taskId}: attempts ${prev.attemptId} and ${sorted[i]!.attemptId} overlapped`);
+      if (prev.dieNs === null || prev.dieNs > sorted[i]!.startNs) violations.push(`invariant 2: task ${taskId}: attempts ${prev.attemptId} and ${sorted[i]!.attemptId} overlapped`);
     }
   }
 
-  // 3. Only the current attempt's result was accepted, and it is what the node reported.
+  // ... and only the current attempt's result was accepted; invariant 3: it is what the node reported.
   const journaled = new Map(h.journals.map((j) => [j.attemptId, j]));
   for (const task of h.tasks) {
     const succeeded = task.attempts.filter((a) => a.state === 'SUCCEEDED');
-    if (succeeded.length > 1) violations.push(`task ${task.id}: ${succeeded.length} attempts accepted as SUCCEEDED`);
-    if (task.state === 'SUCCEEDED' && task.attempts.at(-1)?.state !== 'SUCCEEDED') violations.push(`task ${task.id}: SUCCEEDED by an attempt that is not its last`);
+    if (succeeded.length > 1) violations.push(`invariant 2: task ${task.id}: ${succeeded.length} attempts accepted as SUCCEEDED`);
+    if (task.state === 'SUCCEEDED' && task.attempts.at(-1)?.state !== 'SUCCEEDED') violations.push(`invariant 2: task ${task.id}: SUCCEEDED by an attempt that is not its last`);
     for (const a of task.attempts) {
       if (a.state === 'LOST' || a.state === 'ASSIGNED' || a.state === 'RUNNING') continue;
       const j = journaled.get(a.id);
       if (!j) continue; // the agent's journal was pruned or the attempt never reached an agent
       if (j.state !== a.state || (a.exitCode !== null && j.exitCode !== a.exitCode)) {
-        violations.push(`task ${task.id}: attempt ${a.id} recorded ${a.state}/${a.exitCode} but its node journaled ${j.state}/${j.exitCode}`);
+        violations.push(`invariant 3: task ${task.id}: attempt ${a.id} recorded ${a.state}/${a.exitCode} but its node journaled ${j.state}/${j.exitCode}`);
       }
     }
   }
 
-  // 4. Nothing left behind.
-  if (h.containersLeft > 0) violations.push(`${h.containersLeft} fleet container(s) left on the nodes`);
+  // Invariant 4: nothing left behind.
+  if (h.containersLeft > 0) violations.push(`invariant 4: ${h.containersLeft} fleet container(s) left on the nodes`);
 
   const assignments = h.tasks.flatMap((t) => t.attempts.map((a) => a.assignedAtMs)).sort((a, b) => a - b);
   const firstAfter = (ms: number, times: number[]) => times.find((x) => x > ms);

@@ -27,7 +27,7 @@ export async function drainNode(ctx: Context, node: string, deadlineMs: number, 
     printNode(ctx, started);
     return;
   }
-  ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, started.drain?.deadlineMs ?? 0 - Date.now()))}\n`);
+  ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, (started.drain?.deadlineMs ?? 0) - Date.now()))}\n`);
   let last = started;
   let lastLine = '';
   for await (const n of ctx.client().watchNode({ node: started.id })) {

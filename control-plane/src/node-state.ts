@@ -1,0 +1,50 @@
+/**
+ * Every change of a node record, in one place, like `task-state.ts` for
+ * tasks: pure functions that take the record as stored and return the next
+ * version, or null when nothing changes. `nodes.ts` applies them with
+ * compare-and-set; the leader loops' in-memory tests apply them to a map.
+ */
+import type { CordonSource, HeartbeatReport, NodeInfo, NodeRecord, NodeStatus } from '../../common/model.js';
+import { drainAfterUncordon } from './drain/drain.js';
+
+/** A session said hello: what the node says about itself is kept (see the trust model in docs/DESIGN.md). */
+export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, now: number): NodeRecord {
+  return { ...n, ...info, sessionId, status: 'READY', lastHeartbeatMs: now };
+}
+
+export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number): NodeRecord {
+  return {
+    ...n,
+    status: 'READY',
+    lastHeartbeatMs: now,
+    resources: beat.resources,
+    dockerHealthy: beat.dockerHealthy,
+    dockerError: beat.dockerError,
+    dockerHealthySinceMs: beat.dockerHealthy ? n.dockerHealthySinceMs || now : 0,
+    fleetContainers: beat.fleetContainers,
+    agentDraining: beat.draining,
+  };
+}
+
+export function nodeStatus(n: NodeRecord, status: NodeStatus): NodeRecord | null {
+  return n.status === status ? null : { ...n, status };
+}
+
+/** Feeds the circuit breaker: an infrastructure failure lengthens the streak, anything else ends it. */
+export function attemptResult(n: NodeRecord, infraFailure: boolean): NodeRecord | null {
+  const streak = infraFailure ? (n.infraFailureStreak ?? 0) + 1 : 0;
+  return streak === (n.infraFailureStreak ?? 0) ? null : { ...n, infraFailureStreak: streak };
+}
+
+/** An operator's cordon is never replaced by the breaker's. */
+export function cordonNode(n: NodeRecord, by: CordonSource, reason: string, now: number): NodeRecord | null {
+  if (n.cordon && (n.cordon.by === 'OPERATOR' || by === 'AUTO')) return null;
+  return { ...n, cordon: { by, reason, atMs: now } };
+}
+
+/** The breaker lifts only its own cordons; an operator lifts any cordon (and with it any drain) and resets the streak. */
+export function uncordonNode(n: NodeRecord, by: CordonSource): NodeRecord | null {
+  if (by === 'AUTO' && n.cordon?.by !== 'AUTO') return null;
+  if (!n.cordon && !n.drain && !n.infraFailureStreak) return null;
+  return { ...n, cordon: null, drain: drainAfterUncordon(n, by), infraFailureStreak: 0 };
+}
