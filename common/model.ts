@@ -139,6 +139,8 @@ export interface Attempt {
   /** Cline attempts: what they have done so far. */
   progress?: AgentProgress;
   reason?: AttemptReason | '';
+  /** How long the task waited in the queue for this attempt (absent on attempts stored before it was recorded). */
+  queuedMs?: number;
 }
 
 export interface Task {
@@ -149,6 +151,8 @@ export interface Task {
   createdAtMs: number;
   updatedAtMs: number;
   notBeforeMs: number;
+  /** When the task last entered the queue able to run: submitted, requeued, or a retry's backoff over. */
+  queuedAtMs?: number;
   message: string;
   taskFailures: number;
   infraFailures: number;

@@ -95,6 +95,10 @@ test('a task exiting 3 is FAILED with exit code 3 after its retries', async (t) 
   for (let i = 1; i < task.attempts.length; i++) {
     t.true(Date.parse(task.attempts[i]!.startedAt!) >= Date.parse(task.attempts[i - 1]!.finishedAt!));
   }
+  // Each attempt says how long its task waited in the queue (a retry: from the end of its backoff).
+  for (const a of task.attempts) t.true(Number.isInteger(a.queuedMs) && a.queuedMs! >= 0 && a.queuedMs! < 30_000, `queued ${a.queuedMs}ms`);
+  const shown = await fleet.fleetctl(['task', 'get', task.id]);
+  t.regex(shown.stdout, /^ {2}ID +NODE +QUEUED +STATE +EXIT +ERROR$/m);
 });
 
 test('--wait exits 0 when the task succeeds', async (t) => {

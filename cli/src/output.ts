@@ -27,6 +27,7 @@ export function taskView(t: Task) {
       startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
       finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
       reason: a.reason ?? '',
+      ...(a.queuedMs === undefined ? {} : { queuedMs: a.queuedMs }),
       ...(a.progress ? { progress: a.progress } : {}),
     })),
     ...(t.result ? { result: t.result } : {}),
@@ -95,11 +96,11 @@ export function taskDetails(t: Task): string {
   if (t.attempts.length > 0) {
     lines.push('Attempts:');
     const rows = t.attempts.map((a) => {
-      const row = [a.id, a.nodeId, a.state, a.exitCode === undefined ? '-' : String(a.exitCode)];
+      const row = [a.id, a.nodeId, a.queuedMs === undefined ? '-' : formatDuration(a.queuedMs), a.state, a.exitCode === undefined ? '-' : String(a.exitCode)];
       if (cline) row.push(a.reason || '-', progressText(a.progress));
       return [...row, a.error];
     });
-    const headers = cline ? ['ID', 'NODE', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'ERROR'] : ['ID', 'NODE', 'STATE', 'EXIT', 'ERROR'];
+    const headers = cline ? ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'ERROR'] : ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'ERROR'];
     lines.push(...table(headers, rows).trimEnd().split('\n').map((l) => `  ${l}`));
   }
   if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);

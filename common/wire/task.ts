@@ -110,6 +110,7 @@ export function encodeAttempt(a: Attempt): AttemptMsg {
     leaderEpoch: a.leaderEpoch ?? 0,
     ...(a.progress ? { progress: encodeProgress(a.progress) } : {}),
     reason: a.reason ?? '',
+    ...(a.queuedMs === undefined ? {} : { queuedMs: a.queuedMs }),
   };
 }
 
@@ -133,6 +134,7 @@ export function decodeAttempt(field: string, a: Attempt__Output): Attempt {
     ...(leaderEpoch ? { leaderEpoch } : {}),
     ...(a.progress ? { progress: decodeProgress(`${field}.progress`, a.progress) } : {}),
     ...(reason ? { reason } : {}),
+    ...(a.queuedMs === undefined || a.queuedMs === null ? {} : { queuedMs: count(`${field}.queued_ms`, a.queuedMs) }),
   };
 }
 

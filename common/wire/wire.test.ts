@@ -124,6 +124,7 @@ const attempt: Arbitrary<Attempt> = fc
     leaderEpoch: optional(fc.integer({ min: 1, max: 2 ** 40 })),
     progress: optional(progress),
     reason: optional(fc.constantFrom(...ATTEMPT_REASONS)),
+    queuedMs: optional(fc.nat()),
   })
   .map(dropUndefined);
 

@@ -28,6 +28,17 @@ test('the happy path: PENDING → ASSIGNED → RUNNING → SUCCEEDED', (t) => {
   t.false(isTaskActive(done));
 });
 
+test('each attempt records how long its task waited in the queue: from submission, or from the end of a retry backoff', (t) => {
+  const first = assignTask(newTask('task_1', spec({ maxAttempts: 2 }), 1_000), 'att_1', 'node_a', 4_500);
+  t.is(first.attempts[0]!.queuedMs, 3_500);
+  const failed = attemptFinished(attemptStarted(first, 'att_1', 'c1', 4_600)!, 'att_1', { state: 'FAILED', exitCode: 1, error: '' }, 5_000, half)!;
+  t.is(failed.notBeforeMs, 5_500, 'a backoff of half the first second');
+  const second = assignTask(failed, 'att_2', 'node_b', 7_500);
+  t.is(second.attempts[1]!.queuedMs, 2_000, 'the backoff is not queueing');
+  const old = { ...newTask('task_2', spec(), 1_000), queuedAtMs: undefined };
+  t.is(assignTask(old, 'att_1', 'node_a', 1_250).attempts[0]!.queuedMs, 250, 'a task stored before the field: from its creation');
+});
+
 test('a resent report changes nothing', (t) => {
   const run = running();
   t.is(attemptStarted(run, 'att_1', 'c1', 5), null);

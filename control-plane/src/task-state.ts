@@ -35,6 +35,7 @@ export function newTask(id: string, spec: TaskSpec, now: number): Task {
     createdAtMs: now,
     updatedAtMs: now,
     notBeforeMs: 0,
+    queuedAtMs: now,
     message: 'waiting for a node',
     taskFailures: 0,
     infraFailures: 0,
@@ -45,11 +46,14 @@ export function assignTask(task: Task, attemptId: string, nodeId: string, now: n
   if (task.state !== 'PENDING') {
     throw new PreconditionError(`task ${task.id} is ${task.state}, not PENDING`);
   }
+  // Tasks stored before queuedAtMs was recorded: their creation or backoff end is the best guess.
+  const queuedAtMs = task.queuedAtMs ?? Math.max(task.createdAtMs, task.notBeforeMs);
   const attempt: Attempt = {
     id: attemptId,
     nodeId,
     state: 'ASSIGNED',
     error: '',
+    queuedMs: Math.max(0, now - queuedAtMs),
     assignedAtMs: now,
     startedAtMs: 0,
     finishedAtMs: 0,
@@ -119,7 +123,7 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
   if (isTerminal(task.state)) return base;
   if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed', ...(outcome.result ? { result: outcome.result } : {}) };
   // Stopped on purpose (a drain): not the task's fault nor the node's failure.
-  if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, message: `requeued: ${attempt.stopRequested}` };
+  if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, queuedAtMs: now, message: `requeued: ${attempt.stopRequested}` };
   if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
   return afterTaskFailure(base, outcome, now, random);
 }
@@ -142,7 +146,7 @@ function afterTaskFailure(task: Task, outcome: AttemptOutcome, now: number, rand
   }
   const policy = { initialMs: task.spec.retry.initialBackoffMs, maxMs: task.spec.retry.maxBackoffMs, multiplier: task.spec.retry.backoffMultiplier };
   const delay = fullJitterDelayMs(policy, failures, random);
-  return { ...task, state: 'PENDING', taskFailures: failures, notBeforeMs: now + delay, message: `${what}; retry ${failures} of ${task.spec.retry.maxAttempts - 1} in ${delay}ms` };
+  return { ...task, state: 'PENDING', taskFailures: failures, notBeforeMs: now + delay, queuedAtMs: now + delay, message: `${what}; retry ${failures} of ${task.spec.retry.maxAttempts - 1} in ${delay}ms` };
 }
 
 function afterInfraFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {
@@ -152,7 +156,7 @@ function afterInfraFailure(task: Task, outcome: AttemptOutcome, now: number, ran
     return { ...task, state: 'FAILED', infraFailures: failures, message: `${what} (${failures} infrastructure failures in a row)` };
   }
   const delay = fullJitterDelayMs(INFRA_RETRY_BACKOFF, failures, random);
-  return { ...task, state: 'PENDING', infraFailures: failures, notBeforeMs: now + delay, message: `${what}; requeued` };
+  return { ...task, state: 'PENDING', infraFailures: failures, notBeforeMs: now + delay, queuedAtMs: now + delay, message: `${what}; requeued` };
 }
 
 /** Records a running Cline attempt's progress; null when the attempt has ended. */

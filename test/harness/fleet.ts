@@ -271,7 +271,7 @@ export interface TaskJson {
   id: string;
   state: string;
   message: string;
-  attempts: Array<{ id: string; nodeId: string; state: string; exitCode: number | null; error: string; containerId: string; startedAt: string | null; finishedAt: string | null }>;
+  attempts: Array<{ id: string; nodeId: string; state: string; exitCode: number | null; error: string; containerId: string; startedAt: string | null; finishedAt: string | null; queuedMs?: number }>;
 }
 
 export async function getTask(fleet: TestFleet, id: string): Promise<TaskJson> {

@@ -20,7 +20,9 @@ export interface Attempt {
   'leaderEpoch'?: (number | string | Long);
   'progress'?: (_fleet_v1_AgentProgress | null);
   'reason'?: (string);
+  'queuedMs'?: (number | string | Long);
   '_exitCode'?: "exitCode";
+  '_queuedMs'?: "queuedMs";
 }
 
 export interface Attempt__Output {
@@ -38,5 +40,7 @@ export interface Attempt__Output {
   'leaderEpoch': (number);
   'progress': (_fleet_v1_AgentProgress__Output | null);
   'reason': (string);
+  'queuedMs'?: (number);
   '_exitCode'?: "exitCode";
+  '_queuedMs'?: "queuedMs";
 }
