@@ -246,7 +246,9 @@ try {
   out(`  first acknowledged submission after a nats-server SIGKILL: max ${fmt(verdict.natsKillGapsMs.length ? Math.max(...verdict.natsKillGapsMs) : undefined)} over ${verdict.natsKillGapsMs.length} kill(s) (target ${TARGET_MS / 1000}s: ${verdict.natsKillGapsMs.every((g) => g <= TARGET_MS) ? 'met' : 'MISSED'})`);
   if (verdict.violations.length > 0) {
     out(`VIOLATIONS (${verdict.violations.length}):`);
-    for (const v of verdict.violations.slice(0, 50)) out(`  - ${v}`);
+    // The rarer kinds first: a run that stalls can bury one overlap under a hundred unfinished tasks.
+    const ordered = [...verdict.violations].sort((a, b) => Number(a.includes('never ended')) - Number(b.includes('never ended')));
+    for (const v of ordered.slice(0, 50)) out(`  - ${v}`);
     out(`replay with: npm run chaos -- --duration ${values.duration} --seed ${SEED} --rate ${RATE}`);
   } else {
     out('  invariants: all held');

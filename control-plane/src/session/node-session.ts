@@ -8,7 +8,9 @@
  *
  * Events are acknowledged cumulatively, and only after their effect is
  * stored; an error ends the session without an ack, so the agent resends
- * them on its next connection.
+ * them on its next connection. Heartbeats have a lane of their own: their
+ * acknowledgement is what keeps the node from stopping its containers (the
+ * cut-off), so it must not wait behind a burst of task events.
  */
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
@@ -39,6 +41,7 @@ type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
 export class NodeSession {
   readonly sessionId = randomUUID();
   private queue: Promise<void> = Promise.resolve();
+  private heartbeats: Promise<void> = Promise.resolve();
   private closed = false;
   private unsubscribe: (() => void) | undefined;
   private readonly log: Logger;
@@ -78,14 +81,15 @@ export class NodeSession {
         this.fail(new ValidationError('msg', 'hello was already sent on this session; reconnect to say it again'));
         return;
       }
-      this.enqueue(() => this.handle(message));
+      if (message.msg === 'heartbeat') this.heartbeats = this.heartbeats.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
+      else this.enqueue(() => this.handle(message));
     });
     await ended;
     clearTimeout(helloTimer);
     this.closed = true;
     this.unsubscribe?.();
     if (greeted) {
-      await this.queue.catch(() => {});
+      await Promise.all([this.queue.catch(() => {}), this.heartbeats.catch(() => {})]);
       await this.deps.nodes.sessionClosed(this.nodeId, this.sessionId).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'node status not updated'));
     }
     this.log.info('node session closed');
