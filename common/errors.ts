@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'ABORTED'
+  | 'RESOURCE_EXHAUSTED'
   | 'INTERNAL';
 
 export class FleetError extends Error {
@@ -66,6 +67,13 @@ export class PermissionError extends FleetError {
 export class UnavailableError extends FleetError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);
+  }
+}
+
+/** Out of room: a store that cannot take another write (a full disk). Reads still work. */
+export class ResourceExhaustedError extends FleetError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESOURCE_EXHAUSTED', message, options);
   }
 }
 

@@ -28,10 +28,46 @@ export type LogStreamName = (typeof LOG_STREAMS)[number];
 
 /**
  * Why an attempt failed, for machines and alerts. The task's own reasons
- * spend its retry budget like a non-zero exit.
+ * (a Cline run's) spend its retry budget like a non-zero exit; the node's
+ * reasons say what went wrong with the machine, and how each is charged is
+ * in `NODE_FAULT_CHARGES` (the table is in docs/DESIGN.md, "Faults and who
+ * pays for them").
  */
-export const ATTEMPT_REASONS = ['budget_exceeded', 'stalled', 'provider_error', 'workspace_error', 'patch_too_large', 'agent_error'] as const;
+export const TASK_REASONS = ['budget_exceeded', 'stalled', 'provider_error', 'workspace_error', 'patch_too_large', 'agent_error'] as const;
+export const NODE_REASONS = ['engine_unavailable', 'engine_error', 'stopped_outside', 'exit_lost', 'host_oom', 'image_missing', 'disk_full'] as const;
+export const ATTEMPT_REASONS = [...TASK_REASONS, ...NODE_REASONS] as const;
 export type AttemptReason = (typeof ATTEMPT_REASONS)[number];
+export type NodeReason = (typeof NODE_REASONS)[number];
+
+/**
+ * What a node fault costs. `none`: the attempt never ran or its node is now
+ * excluded (cordoned, or known to lack the image), so the task goes back to
+ * the queue at once without spending a budget; the node pays instead.
+ * `infrastructure`: the infrastructure budget (bounded, apart from the
+ * task's retries), as for a lost node.
+ */
+export const NODE_FAULT_CHARGES: Readonly<Record<NodeReason, 'none' | 'infrastructure'>> = {
+  // The engine did not answer when the container was to be made or started: it never ran; the breaker cordons the node at once.
+  engine_unavailable: 'none',
+  // The engine answered with an internal error (HTTP 5xx) before the container ran; cordoned at once.
+  // Charged all the same: a 5xx can come from what the task asked for, and a task must not cordon every node for free.
+  engine_error: 'infrastructure',
+  // Stopped by a signal the agent did not send: the engine shutting down or restarting without live-restore, an operator's docker stop.
+  stopped_outside: 'infrastructure',
+  // It ended while its engine restarted with live-restore, and the engine lost its exit status (Docker says 255): it may or may not have done its work.
+  exit_lost: 'infrastructure',
+  // Killed by the host's out-of-memory killer while the task had no memory limit of its own.
+  host_oom: 'infrastructure',
+  // --image-pull never and the image is not on the node: the scheduler sends the task to a node that has it.
+  // Charged, because a node's image list can be a heartbeat old (or it holds more than it lists): the bound stops a bounce.
+  image_missing: 'infrastructure',
+  // The node's journal could not write for lack of space: it never ran; the node is cordoned for disk pressure.
+  disk_full: 'none',
+};
+
+export function isNodeReason(reason: AttemptReason | '' | undefined): reason is NodeReason {
+  return (NODE_REASONS as readonly string[]).includes(reason ?? '');
+}
 
 export interface ResourceLimits {
   cpus: number;
@@ -215,6 +251,12 @@ export interface NodeRecord extends NodeBase {
   drain?: Drain | null;
   /** Fleet containers (running or awaiting removal) the agent last reported. */
   fleetContainers?: number;
+  /** Why the node is short of disk space ('' or absent: it is not). */
+  diskPressure?: string;
+  /** The node runs only `images` (--image-pull never); otherwise it pulls what it lacks. */
+  imagesOnly?: boolean;
+  /** With --image-pull never: the images the node holds, normalized (`normalizeImageRef`). */
+  images?: string[];
   /** Attempts in a row that failed at the infrastructure level; a success resets it. */
   infraFailureStreak?: number;
   /** Since when Docker has been reported healthy without a break (0: not healthy). */
@@ -231,6 +273,12 @@ export interface NodeSummary extends NodeBase {
   drain: Drain | null;
   fleetContainers: number;
   infraFailureStreak: number;
+  /** Why the node is short of disk space; '' when it is not. */
+  diskPressure: string;
+  /** The node runs only the images it holds. */
+  imagesOnly: boolean;
+  /** How many images an images-only node holds. */
+  imageCount: number;
 }
 
 /** A piece of an attempt's output. */
@@ -268,6 +316,21 @@ export interface HeartbeatReport {
   fleetContainers: number;
   /** The agent is draining itself before it stops. */
   draining: boolean;
+  /** Why the node is short of disk space ('' when it is not): it takes no new work. */
+  diskPressure: string;
+  /** Attempts the node refused without running them (it could not journal them). */
+  declined: DeclinedAttempt[];
+  /** The node runs only `images` (--image-pull never, and it holds no more than it lists). */
+  imagesOnly: boolean;
+  /** The images it holds, when they changed (or the session is new); null: the last list stands. */
+  images: string[] | null;
+}
+
+export interface DeclinedAttempt {
+  taskId: string;
+  attemptId: string;
+  reason: NodeReason;
+  error: string;
 }
 
 /**
@@ -315,9 +378,35 @@ export type ControlMessage =
   /** The heartbeat was stored. */
   | { kind: 'heartbeat-ack'; serverTimeMs: number };
 
-/** A node takes new work only when it is READY, not cordoned and not draining. */
+/** A node takes new work only when it is READY, not cordoned, not draining, its engine answers and it has disk space. */
 export function isSchedulable(node: NodeRecord): boolean {
-  return node.status === 'READY' && !node.cordon && !node.drain && !node.agentDraining;
+  return node.status === 'READY' && !node.cordon && !node.drain && !node.agentDraining && node.dockerHealthy && !node.diskPressure;
+}
+
+/**
+ * An image reference as Docker names it locally, so that what a task asks for
+ * and what a node holds compare equal: `busybox` is `busybox:latest`, the
+ * default registry's prefixes are dropped, and a digest wins over a tag.
+ */
+export function normalizeImageRef(ref: string): string {
+  let name = ref.trim();
+  const at = name.indexOf('@');
+  if (at >= 0) {
+    const digest = name.slice(at);
+    name = stripDefaultRegistry(name.slice(0, at));
+    const colon = name.lastIndexOf(':');
+    if (colon > name.lastIndexOf('/')) name = name.slice(0, colon);
+    return `${name}${digest}`;
+  }
+  name = stripDefaultRegistry(name);
+  return name.lastIndexOf(':') > name.lastIndexOf('/') ? name : `${name}:latest`;
+}
+
+function stripDefaultRegistry(name: string): string {
+  for (const prefix of ['docker.io/library/', 'index.docker.io/library/', 'docker.io/', 'index.docker.io/']) {
+    if (name.startsWith(prefix)) return name.slice(prefix.length);
+  }
+  return name;
 }
 
 export function isTerminal(state: TaskState): boolean {

@@ -2,7 +2,13 @@
 # Installs (or upgrades) the fleet node agent on this machine from a checkout.
 #
 #   sudo installers/install-node-agent.sh --control-plane cp1:7700,cp2:7700 --join-token TOKEN \
-#        [--name NAME] [--labels k=v,...] [--slots N] [--image-pull missing|never] [--force] [--no-start]
+#        [--name NAME] [--labels k=v,...] [--slots N] [--image-pull missing|never] [--min-free-disk 2g]
+#        [--docker-live-restore] [--force] [--no-start]
+#
+# --docker-live-restore sets "live-restore": true in /etc/docker/daemon.json
+# (keeping its other settings) and reloads dockerd, so that an engine restart
+# (an upgrade of docker.io) leaves running attempts running. Without it the
+# installer checks the setting and says when it is off.
 #
 # An upgrade is the same command: the new tree replaces the old one, the
 # settings in /etc/cline-fleet/node-agent.env stay, and the restarted agent
@@ -12,9 +18,9 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
-CONTROL_PLANE='' JOIN_TOKEN='' NAME='' LABELS='' SLOTS='' PULL='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes
+CONTROL_PLANE='' JOIN_TOKEN='' NAME='' LABELS='' SLOTS='' PULL='' MIN_FREE='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes LIVE_RESTORE=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --control-plane) CONTROL_PLANE=${2:?--control-plane needs HOST:PORT}; shift 2 ;;
@@ -23,6 +29,8 @@ while [ $# -gt 0 ]; do
     --labels) LABELS=${2:?--labels needs k=v,...}; shift 2 ;;
     --slots) SLOTS=${2:?--slots needs a number}; shift 2 ;;
     --image-pull) PULL=${2:?--image-pull needs missing or never}; shift 2 ;;
+    --min-free-disk) MIN_FREE=${2:?--min-free-disk needs a size, e.g. 2g}; shift 2 ;;
+    --docker-live-restore) LIVE_RESTORE=yes; shift ;;
     --root) ROOT=${2:?--root needs a directory}; shift 2 ;;
     --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
     --force) FORCE=yes; shift ;;
@@ -37,6 +45,7 @@ ENDPOINTS_RE='^[][A-Za-z0-9.:,-]+$'
 [[ "$CONTROL_PLANE" =~ $ENDPOINTS_RE ]] || die "--control-plane: \"$CONTROL_PLANE\" is not HOST:PORT[,HOST:PORT...]"
 [ -z "$SLOTS" ] || [[ "$SLOTS" =~ ^[1-9][0-9]*$ ]] || die "--slots: must be a whole number of at least 1"
 [ -z "$PULL" ] || [[ "$PULL" =~ ^(missing|never)$ ]] || die "--image-pull: must be missing or never"
+[ -z "$MIN_FREE" ] || [[ "$MIN_FREE" =~ ^[0-9]+(\.[0-9]+)?[bkmgtBKMGT]?$ ]] || die "--min-free-disk: must be a size such as 512m or 2g"
 [ -z "$LABELS" ] || [[ "$LABELS" =~ ^[A-Za-z0-9._/=,-]+$ ]] || die "--labels: must be k=v,... (letters, digits, . _ - /)"
 [ -z "$NAME" ] || [[ "$NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name: letters, digits, . _ - only"
 if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (sudo), or stage with --root DIR"; fi
@@ -49,6 +58,7 @@ ARGS=''
 [ -z "$LABELS" ] || ARGS="$ARGS --labels $LABELS"
 [ -z "$SLOTS" ] || ARGS="$ARGS --slots $SLOTS"
 [ -z "$PULL" ] || ARGS="$ARGS --image-pull $PULL"
+[ -z "$MIN_FREE" ] || ARGS="$ARGS --min-free-disk $MIN_FREE"
 
 install_tree "$ROOT" "$PREFIX"
 ensure_user "$ROOT"
@@ -62,4 +72,5 @@ install_unit "$ROOT" fleet-node-agent.service
 if [ "$PREFIX" != "$FLEET_PREFIX_DEFAULT" ]; then
   sed -i "s#$FLEET_PREFIX_DEFAULT#$PREFIX#g" "$ROOT/etc/systemd/system/fleet-node-agent.service"
 fi
+docker_live_restore "$ROOT" "$LIVE_RESTORE"
 start_unit "$ROOT" fleet-node-agent.service "$START"

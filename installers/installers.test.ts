@@ -4,7 +4,7 @@
  * a config only root can read, and keeps that config on upgrade.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -74,11 +74,18 @@ test('install-node-agent.sh stages a runnable agent and keeps its config on upgr
     t.is(help.status, 0, help.stderr);
     t.regex(help.stdout, /--join-token/);
 
+    t.regex(first.stderr, /warning: Docker's live-restore is off \(.*etc\/docker\/daemon\.json\): restarting dockerd .* run this again with --docker-live-restore/);
+
     writeFileSync(env, text.replace('zone=a', 'zone=edited'));
-    const upgrade = install(['--root', root, '--control-plane', '10.0.0.9:7700']);
+    const daemonJson = join(root, 'etc/docker/daemon.json');
+    mkdirSync(join(root, 'etc/docker'), { recursive: true });
+    writeFileSync(daemonJson, JSON.stringify({ 'log-driver': 'json-file' }));
+    const upgrade = install(['--root', root, '--control-plane', '10.0.0.9:7700', '--docker-live-restore']);
     t.is(upgrade.status, 0, upgrade.stderr);
     t.regex(upgrade.stderr, /keeping existing/);
     t.regex(readFileSync(env, 'utf8'), /zone=edited/, "an upgrade keeps the operator's settings");
+    t.deepEqual(JSON.parse(readFileSync(daemonJson, 'utf8')), { 'log-driver': 'json-file', 'live-restore': true }, "live-restore is set, Docker's other settings kept");
+    t.notRegex(upgrade.stderr, /live-restore is off/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -93,6 +100,7 @@ test('install-node-agent.sh refuses bad input, naming the flag, and installs not
       [['--control-plane', 'a b'], /--control-plane: "a b" is not HOST:PORT/],
       [['--control-plane', 'host:1', '--image-pull', 'always'], /--image-pull: must be missing or never/],
       [['--control-plane', 'host:1', '--labels', 'zone=a;rm -rf /'], /--labels: must be k=v/],
+      [['--control-plane', 'host:1', '--min-free-disk', 'lots'], /--min-free-disk: must be a size such as 512m or 2g/],
     ];
     for (const [args, message] of cases) {
       const result = install(['--root', root, ...args]);

@@ -77,10 +77,11 @@ test.serial('an agent cut off from the network stops its own containers; the tas
 
   netns.cut(true);
   await islander.process.waitForLog('stopping every attempt on this node', 10_000);
+  // How long the stop takes is the machine's business; that it came before the task ran elsewhere is checked below (no overlap).
   await eventually('the cut-off container to stop', async () => {
     const c = (await fleet.containers()).find((x) => x.Id === oldContainer);
     return c !== undefined && c.State !== 'running';
-  }, 10_000, 100);
+  }, 30_000, 100);
   t.true(islander.process.child.exitCode === null, 'the agent itself is still alive');
 
   const done = await untilState(fleet, id, ['SUCCEEDED', 'FAILED'], 40_000);

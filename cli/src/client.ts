@@ -60,6 +60,7 @@ export function explain(err: unknown, servers: string[]): CliError {
       return new CliError(`invalid request: ${e.details}`, 2);
     case grpc.status.NOT_FOUND:
     case grpc.status.FAILED_PRECONDITION:
+    case grpc.status.RESOURCE_EXHAUSTED:
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.ABORTED:
       return new CliError(e.details);

@@ -51,6 +51,9 @@ export function nodeView(n: NodeSummary) {
     drain: n.drain ? { state: n.drain.state, deadline: new Date(n.drain.deadlineMs).toISOString(), completedAt: n.drain.completedAtMs ? new Date(n.drain.completedAtMs).toISOString() : null } : null,
     fleetContainers: n.fleetContainers,
     infraFailureStreak: n.infraFailureStreak,
+    diskPressure: n.diskPressure,
+    imagesOnly: n.imagesOnly,
+    imageCount: n.imageCount,
     hostname: n.hostname,
     agentVersion: n.agentVersion,
     resources: n.resources,
@@ -107,9 +110,10 @@ export function taskDetails(t: Task): string {
   return lines.join('\n') + '\n';
 }
 
-/** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), DOWN,DRAINED … */
+/** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), READY,DISK-PRESSURE,CORDONED(auto), DOWN,DRAINED … */
 export function nodeState(n: NodeSummary, now = Date.now()): string {
   const parts: string[] = [n.status];
+  if (n.diskPressure) parts.push('DISK-PRESSURE');
   if (n.drain?.state === 'DRAINING') {
     const left = Math.max(0, Number(n.drain.deadlineMs) - now);
     parts.push(`DRAINING(${n.activeAttempts} left, ${left > 0 ? `${formatDuration(left)} to deadline` : 'deadline passed'})`);

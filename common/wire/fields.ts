@@ -51,11 +51,16 @@ export function bytes(field: string, value: unknown, maxBytes: number): Uint8Arr
   return value;
 }
 
-export function strings(field: string, value: unknown, maxItems: number, maxChars: number): string[] {
+/** A repeated field: a list of at most `maxItems`. */
+export function listOf<T>(field: string, value: readonly T[] | null | undefined, maxItems: number): readonly T[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be a list');
   if (value.length > maxItems) throw new ValidationError(field, `has ${value.length} items; the limit is ${maxItems}`);
-  return value.map((v, i) => str(`${field}[${i}]`, v, maxChars));
+  return value;
+}
+
+export function strings(field: string, value: unknown, maxItems: number, maxChars: number): string[] {
+  return listOf(field, value as unknown[] | null | undefined, maxItems).map((v, i) => str(`${field}[${i}]`, v, maxChars));
 }
 
 export function stringMap(field: string, value: unknown): Record<string, string> {

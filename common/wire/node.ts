@@ -6,6 +6,8 @@ import { decodeCordonSource, decodeDrainState, decodeNodeStatus, encodeCordonSou
 import { bool, count, int, num, str, stringMap, text } from './fields.js';
 
 const MAX_CPUS = 1_000_000;
+/** A node condition's description (disk pressure, a Docker error). */
+export const MAX_CONDITION_CHARS = 1024;
 const MAX_LOAD_PERCENT = 1e6;
 
 export function encodeResources(r: NodeResources): NodeResourcesMsg {
@@ -49,6 +51,9 @@ export function encodeNode(n: NodeRecord, activeAttempts: number): NodeMsg {
       : { state: encodeDrainState(undefined), requestedAtMs: 0, deadlineMs: 0, completedAtMs: 0 },
     fleetContainers: n.fleetContainers ?? 0,
     infraFailureStreak: n.infraFailureStreak ?? 0,
+    diskPressure: n.diskPressure ?? '',
+    imagesOnly: n.imagesOnly ?? false,
+    imageCount: n.images?.length ?? 0,
   };
 }
 
@@ -75,5 +80,8 @@ export function decodeNode(n: Node__Output): NodeSummary {
       : null,
     fleetContainers: count('fleet_containers', n.fleetContainers),
     infraFailureStreak: count('infra_failure_streak', n.infraFailureStreak),
+    diskPressure: text('disk_pressure', n.diskPressure, MAX_CONDITION_CHARS),
+    imagesOnly: bool('images_only', n.imagesOnly),
+    imageCount: count('image_count', n.imageCount),
   };
 }

@@ -8,6 +8,7 @@ import type { AttemptEvent as AttemptEventMsg, AttemptEvent__Output } from '../.
 import type { AttemptFinished__Output } from '../../proto/gen/fleet/v1/AttemptFinished.js';
 import type { Assign__Output } from '../../proto/gen/fleet/v1/Assign.js';
 import type { Cancel__Output } from '../../proto/gen/fleet/v1/Cancel.js';
+import type { DeclinedAttempt__Output } from '../../proto/gen/fleet/v1/DeclinedAttempt.js';
 import type { ControlMessage as ControlMessageMsg, ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { Heartbeat__Output } from '../../proto/gen/fleet/v1/Heartbeat.js';
 import type { Hello__Output } from '../../proto/gen/fleet/v1/Hello.js';
@@ -17,7 +18,10 @@ import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
 import { ValidationError } from '../errors.js';
 import {
   ATTEMPT_OUTCOME_STATES,
+  isNodeReason,
+  NODE_REASONS,
   type AttemptEvent,
+  type DeclinedAttempt,
   type AttemptOutcome,
   type Assignment,
   type CancelOrder,
@@ -29,10 +33,10 @@ import {
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
-import { PROVIDER_LIMITS, RESULT_LIMITS } from '../task-spec.js';
+import { PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
-import { bool, bytes, count, enumName, int, required, str, strings, text } from './fields.js';
-import { decodeResources, encodeResources } from './node.js';
+import { bool, bytes, count, enumName, int, listOf, required, str, strings, text } from './fields.js';
+import { decodeResources, encodeResources, MAX_CONDITION_CHARS } from './node.js';
 import { decodeProgress, decodeReason, decodeResult, decodeTaskSpec, encodeProgress, encodeResult, encodeTaskSpec, INT32_MAX, INT32_MIN } from './task.js';
 
 /** One output chunk; the agent sends at most 64 KiB. */
@@ -40,6 +44,10 @@ export const MAX_OUTPUT_CHUNK_BYTES = 1024 * 1024;
 const MAX_ID_CHARS = 128;
 const MAX_ERROR_CHARS = 4096;
 const MAX_ACTIVE_ATTEMPTS = 100_000;
+/** Images a node that does not pull reports, at most (the first, in Docker's order). */
+export const MAX_IMAGES = 512;
+/** Declined attempts one heartbeat carries, at most. */
+export const MAX_DECLINED = 1_000;
 
 // ---------------------------------------------------------------------------
 // Node → control plane
@@ -48,8 +56,10 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
   switch (m.kind) {
     case 'hello':
       return { hello: { ...m.hello } };
-    case 'heartbeat':
-      return { heartbeat: { ...m.heartbeat, resources: encodeResources(m.heartbeat.resources) } };
+    case 'heartbeat': {
+      const { images, ...heartbeat } = m.heartbeat;
+      return { heartbeat: { ...heartbeat, resources: encodeResources(heartbeat.resources), images: images ?? [], imagesChanged: images !== null } };
+    }
     case 'event':
       return { event: encodeAttemptEvent(m.event) };
   }
@@ -77,9 +87,24 @@ export function decodeHeartbeat(h: Heartbeat__Output): HeartbeatReport {
     resources: decodeResources('heartbeat.resources', h.resources),
     freeSlots: count('heartbeat.free_slots', h.freeSlots),
     dockerHealthy: bool('heartbeat.docker_healthy', h.dockerHealthy),
-    dockerError: text('heartbeat.docker_error', h.dockerError, 1024),
+    dockerError: text('heartbeat.docker_error', h.dockerError, MAX_CONDITION_CHARS),
     fleetContainers: count('heartbeat.fleet_containers', h.fleetContainers),
     draining: bool('heartbeat.draining', h.draining),
+    diskPressure: text('heartbeat.disk_pressure', h.diskPressure, MAX_CONDITION_CHARS),
+    declined: listOf('heartbeat.declined', h.declined, MAX_DECLINED).map((d, i) => decodeDeclined(`heartbeat.declined[${i}]`, d)),
+    imagesOnly: bool('heartbeat.images_only', h.imagesOnly),
+    images: bool('heartbeat.images_changed', h.imagesChanged) ? strings('heartbeat.images', h.images, MAX_IMAGES, SPEC_LIMITS.imageChars + 80) : null,
+  };
+}
+
+function decodeDeclined(field: string, d: DeclinedAttempt__Output): DeclinedAttempt {
+  const reason = decodeReason(`${field}.reason`, d.reason);
+  if (!isNodeReason(reason)) throw new ValidationError(`${field}.reason`, `"${d.reason}" is not a node reason (${NODE_REASONS.join(', ')})`);
+  return {
+    taskId: str(`${field}.task_id`, d.taskId, MAX_ID_CHARS),
+    attemptId: str(`${field}.attempt_id`, d.attemptId, MAX_ID_CHARS),
+    reason,
+    error: text(`${field}.error`, d.error, MAX_ERROR_CHARS),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   ATTEMPT_STATES,
   ATTEMPT_OUTCOME_STATES,
   CORDON_SOURCES,
+  NODE_REASONS,
   NODE_STATUSES,
   TASK_STATES,
   type AgentProgress,
@@ -27,6 +28,7 @@ import {
   type Task,
   type TaskResult,
   type TaskSpec,
+  normalizeImageRef,
 } from '../model.js';
 import { protoDefinition } from '../proto.js';
 import { compileTaskSpec } from '../task-spec.js';
@@ -161,6 +163,9 @@ const node: Arbitrary<NodeRecord> = fc.record({
   drain: fc.option(fc.record({ state: fc.constantFrom('DRAINING' as const, 'DRAINED' as const), requestedAtMs: ms, deadlineMs: ms, completedAtMs: ms })),
   fleetContainers: fc.nat(100),
   infraFailureStreak: fc.nat(10),
+  diskPressure: fc.oneof(fc.constant(''), text(80)),
+  imagesOnly: fc.boolean(),
+  images: fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1', `app@sha256:${'b'.repeat(64)}`), { maxLength: 3 }),
 });
 
 const attemptEvent: Arbitrary<AttemptEvent> = fc
@@ -200,6 +205,10 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
       dockerError: text(100),
       fleetContainers: fc.nat(100),
       draining: fc.boolean(),
+      diskPressure: fc.oneof(fc.constant(''), text(80)),
+      declined: fc.array(fc.record({ taskId: id('task'), attemptId: id('att'), reason: fc.constantFrom(...NODE_REASONS), error: text(60) }), { maxLength: 2 }),
+      imagesOnly: fc.boolean(),
+      images: fc.option(fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1'), { maxLength: 2 }), { nil: null }),
     })
     .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
@@ -259,8 +268,8 @@ test('a node record reaches fleetctl as its summary, without its credential', (t
   const listed = method('FleetService', 'CordonNode');
   holds(t, fc.tuple(node, fc.nat(64)), ([record, active]) => {
     const decoded = decodeNode(overTheWire(listed, 'response', encodeNode(record, active)));
-    const { credentialHash: _secret, ...shown } = record;
-    return same(decoded, { ...shown, activeAttempts: active }) && !JSON.stringify(decoded).includes(record.credentialHash);
+    const { credentialHash: _secret, images, ...shown } = record;
+    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0 }) && !JSON.stringify(decoded).includes(record.credentialHash);
   });
 });
 
@@ -293,7 +302,7 @@ test('an outcome that is not an outcome, an unknown reason or a short commit is 
   const connect = method('NodeService', 'Connect');
   const decode = (m: object) => () => decodeNodeMessage(overTheWire(connect, 'request', m));
   refused(t, decode(finished({ state: 'ATTEMPT_STATE_RUNNING' })), 'event.finished.state: "ATTEMPT_STATE_RUNNING" is not an outcome (one of SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, LOST)');
-  refused(t, decode(finished({ reason: 'bored' })), 'event.finished.reason: "bored" is not a known reason (budget_exceeded, stalled, provider_error, workspace_error, patch_too_large, agent_error)');
+  refused(t, decode(finished({ reason: 'bored' })), 'event.finished.reason: "bored" is not a known reason (budget_exceeded, stalled, provider_error, workspace_error, patch_too_large, agent_error, engine_unavailable, engine_error, stopped_outside, exit_lost, host_oom, image_missing, disk_full)');
   refused(t, decode(finished({ state: 'ATTEMPT_STATE_SUCCEEDED', result: { baseCommit: 'abc123' } })), 'event.finished.result.base_commit: must be a full commit id');
   refused(t, decode(finished({ patch: Buffer.alloc(8 * 1024 * 1024 + 1) })), 'event.finished.patch: is 8388609 bytes; the limit is 8388608');
   refused(t, decode({ msg: 'event', event: { seq: 1, taskId: 't', attemptId: 'a', output: { stream: 'LOG_STREAM_STDOUT', data: Buffer.alloc(1024 * 1024 + 1) } } }), 'event.output.data: is 1048577 bytes; the limit is 1048576');
@@ -324,4 +333,12 @@ test('task states from a client are checked by name', (t) => {
   t.is(decodeTaskState('states[0]', 'TASK_STATE_RUNNING'), 'RUNNING');
   refused(t, () => decodeTaskState('states[0]', 42), 'states[0]: "42" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
   refused(t, () => decodeTaskState('states[1]', 'TASK_STATE_UNSPECIFIED'), 'states[1]: "TASK_STATE_UNSPECIFIED" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
+});
+
+test('image references compare as Docker names them locally', (t) => {
+  t.is(normalizeImageRef('busybox'), 'busybox:latest');
+  t.is(normalizeImageRef('docker.io/library/busybox:1.36'), 'busybox:1.36');
+  t.is(normalizeImageRef('registry.example.com:5000/team/app'), 'registry.example.com:5000/team/app:latest');
+  t.is(normalizeImageRef(`app:1.2@sha256:${'c'.repeat(64)}`), `app@sha256:${'c'.repeat(64)}`);
+  t.is(normalizeImageRef('localhost/cline-fleet/agent:3.0.65'), 'localhost/cline-fleet/agent:3.0.65');
 });

@@ -120,7 +120,8 @@ export class ControlPlane {
 
     // The leader's loops: what they read (the live views), what they write (the stores).
     const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
-    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks }));
+    // A node's image list comes with its heartbeats: two of them before "no node has the image" fails a task.
+    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks, imageGraceMs: 2 * options.liveness.heartbeatIntervalMs }));
     const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness }));
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));

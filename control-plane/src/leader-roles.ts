@@ -31,6 +31,10 @@ export interface TaskWrites {
   finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome): Promise<Task | null>;
   /** Asks the node to stop an attempt whose task goes on. */
   requestStop(taskId: string, attemptId: string, reason: string): Promise<void>;
+  /** Says why a PENDING task waits (only when that changed). */
+  explainWait(taskId: string, why: string): Promise<void>;
+  /** Ends a PENDING task that no node will run as it is. */
+  failUnplaceable(taskId: string, why: string): Promise<void>;
 }
 
 /** Node writes the leader makes. */

@@ -55,3 +55,13 @@ test('the breaker cordons on Docker unreachable or a failure streak, and lifts a
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 125_000 }, 125_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
   t.deepEqual(judge({ ...cordoned, lastHeartbeatMs: 199_000, cordon: { by: 'OPERATOR', reason: 'x', atMs: 90_000 } }, 200_000), [], "an operator's cordon is never lifted automatically");
 });
+
+test('disk pressure cordons a node and the breaker lifts it only once the space is back for a probe period', (t) => {
+  t.deepEqual(judge(node({ diskPressure: 'data dir /d has 5.0MiB free (at least 1.0GiB wanted)' }), 100_500), [
+    { kind: 'cordon', nodeId: 'node_a', reason: 'disk pressure: data dir /d has 5.0MiB free (at least 1.0GiB wanted)' },
+  ]);
+  const cordoned = node({ cordon: { by: 'AUTO', reason: 'disk pressure: x', atMs: 90_000 }, diskPressure: 'x', dockerHealthySinceMs: 0, lastHeartbeatMs: 200_000 });
+  t.deepEqual(judge(cordoned, 200_000), [], 'still short of space');
+  t.deepEqual(judge({ ...cordoned, diskPressure: '', dockerHealthySinceMs: 195_000 }, 200_000), [], 'space back, but not for long enough');
+  t.deepEqual(judge({ ...cordoned, diskPressure: '', dockerHealthySinceMs: 160_000 }, 200_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
+});

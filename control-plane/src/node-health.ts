@@ -94,13 +94,14 @@ function breaker(node: NodeRecord, now: number, settings: LivenessSettings): Nod
     if (!node.dockerHealthy && node.lastHeartbeatMs > 0 && node.dockerError) {
       return [{ kind: 'cordon', nodeId: node.id, reason: `docker unreachable: ${node.dockerError}` }];
     }
+    if (node.diskPressure) return [{ kind: 'cordon', nodeId: node.id, reason: `disk pressure: ${node.diskPressure}` }];
     if (streak >= settings.breakerThreshold) {
       return [{ kind: 'cordon', nodeId: node.id, reason: `${streak} infrastructure failures in a row` }];
     }
     return [];
   }
   const healthySince = node.dockerHealthySinceMs ?? 0;
-  if (node.cordon.by === 'AUTO' && node.dockerHealthy && healthySince > 0 && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
+  if (node.cordon.by === 'AUTO' && node.dockerHealthy && !node.diskPressure && healthySince > 0 && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
     return [{ kind: 'uncordon', nodeId: node.id }];
   }
   return [];

@@ -13,6 +13,7 @@ export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, now:
 }
 
 export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number): NodeRecord {
+  const healthy = beat.dockerHealthy && !beat.diskPressure;
   return {
     ...n,
     status: 'READY',
@@ -20,9 +21,13 @@ export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number)
     resources: beat.resources,
     dockerHealthy: beat.dockerHealthy,
     dockerError: beat.dockerError,
-    dockerHealthySinceMs: beat.dockerHealthy ? n.dockerHealthySinceMs || now : 0,
+    // Healthy (the engine answers and the disk has room) without a break since then: the breaker's probe period counts from it.
+    dockerHealthySinceMs: healthy ? n.dockerHealthySinceMs || now : 0,
     fleetContainers: beat.fleetContainers,
     agentDraining: beat.draining,
+    diskPressure: beat.diskPressure,
+    imagesOnly: beat.imagesOnly,
+    images: beat.imagesOnly ? (beat.images ?? n.images ?? []) : [],
   };
 }
 

@@ -8,7 +8,7 @@ const log = pino({ level: 'silent' });
 function world(leading: () => number | null = () => 7) {
   const clock = new FakeClock();
   const fleet = new MemoryFleet(clock);
-  const loop = new SchedulerLoop({ clock, log, leadingEpoch: leading, tasks: fleet.tasksView, nodes: fleet.nodesView, taskWrites: fleet });
+  const loop = new SchedulerLoop({ clock, log, leadingEpoch: leading, tasks: fleet.tasksView, nodes: fleet.nodesView, taskWrites: fleet, imageGraceMs: 10_000 });
   return { clock, fleet, loop };
 }
 

@@ -5,9 +5,9 @@
  * coalesced: a change during a run causes exactly one more run.
  */
 import { errorMessage } from '../../common/errors.js';
-import { isSchedulable } from '../../common/model.js';
+import type { NodeRecord } from '../../common/model.js';
 import type { ActiveTasks, LeaderContext, NodeDirectory, TaskWrites } from './leader-roles.js';
-import { schedule, type NodeView } from './scheduler.js';
+import { schedule, type NodeView, type Unavailable } from './scheduler.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -15,7 +15,36 @@ const RETRY_AFTER_ERROR_MS = 1_000;
 export interface SchedulerDeps extends LeaderContext {
   tasks: ActiveTasks;
   nodes: NodeDirectory;
-  taskWrites: Pick<TaskWrites, 'assign'>;
+  taskWrites: Pick<TaskWrites, 'assign' | 'explainWait' | 'failUnplaceable'>;
+  /** How long a task waits before "its image is on no node" fails it (see ScheduleOptions). */
+  imageGraceMs: number;
+}
+
+/**
+ * Why a node takes no new work now, in the scheduler's terms. A condition
+ * (the engine, the disk) comes before the cordon it brings with it: it says
+ * more about when the node will be back.
+ */
+export function unavailable(n: NodeRecord): Unavailable | null {
+  if (!n.dockerHealthy) return 'engine';
+  if (n.diskPressure) return 'disk';
+  if (n.cordon) return 'cordoned';
+  if (n.drain || n.agentDraining) return 'draining';
+  return null;
+}
+
+export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
+  return {
+    id: n.id,
+    name: n.name,
+    labels: n.labels,
+    slots: n.slots,
+    status: n.status,
+    activeAttempts,
+    unavailable: unavailable(n),
+    // An engine that does not answer cannot say what it holds: unknown, not "nothing".
+    images: n.imagesOnly && n.dockerHealthy ? new Set(n.images ?? []) : null,
+  };
 }
 
 export class SchedulerLoop {
@@ -65,31 +94,29 @@ export class SchedulerLoop {
     });
   }
 
-  private nodeViews(): NodeView[] {
-    return this.deps.nodes.all().map((n) => ({
-      id: n.id,
-      labels: n.labels,
-      slots: n.slots,
-      status: n.status,
-      activeAttempts: this.deps.tasks.activeAttemptsOn(n.id),
-      schedulable: isSchedulable(n),
-    }));
-  }
-
   private async pass(): Promise<void> {
-    const { clock, log, leadingEpoch, taskWrites } = this.deps;
+    const { clock, log, leadingEpoch, taskWrites, imageGraceMs } = this.deps;
     const now = clock.now();
-    const plan = schedule(this.deps.tasks.pending(), this.nodeViews(), now);
+    const nodes = this.deps.nodes.all().map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
+    const pending = this.deps.tasks.pending();
+    const plan = schedule(pending, nodes, now, { imageGraceMs });
+    const shown = new Map(pending.map((t) => [t.id, t.message]));
     clearTimeout(this.wakeTimer);
-    if (plan.wakeAtMs !== undefined) {
-      this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, plan.wakeAtMs - now));
-    }
-    if (plan.assignments.length === 0) return;
+    // A task that may fail for its image is looked at again when its grace is over.
+    const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);
+    if (wakeAtMs !== undefined) this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, wakeAtMs - now));
+    const writes = [
+      ...plan.assignments.map((a) => (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch)),
+      ...[...plan.failures].map(([taskId, why]) => () => taskWrites.failUnplaceable(taskId, why)),
+      // Only a reason that changed is written: most passes change none.
+      ...[...plan.unschedulable].filter(([taskId, why]) => shown.get(taskId) !== why).map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
+    ];
+    if (writes.length === 0) return;
     const results = await Promise.allSettled(
-      plan.assignments.map(async (a) => {
+      writes.map(async (write) => {
         const epoch = leadingEpoch();
         if (epoch === null || !this.running) return false;
-        return taskWrites.assign(a.taskId, a.nodeId, epoch);
+        return write(epoch);
       }),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

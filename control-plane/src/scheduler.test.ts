@@ -6,7 +6,7 @@ import { assignTask, newTask } from './task-state.js';
 
 const spec = (extra: Record<string, unknown> = {}) => compileTaskSpec({ image: 'busybox', command: ['true'], ...extra });
 const task = (id: string, createdAtMs: number, extra: Partial<Task> = {}, specExtra: Record<string, unknown> = {}): Task => ({ ...newTask(id, spec(specExtra), createdAtMs), ...extra });
-const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, schedulable: true, ...extra });
+const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, name: id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, unavailable: null, images: null, ...extra });
 
 test('assigns by priority, then submission order', (t) => {
   const tasks = [task('t1', 1), task('t2', 2, {}, { priority: 5 }), task('t3', 3)];
@@ -89,4 +89,30 @@ test('property: random fleets never over-commit a node and never assign a task t
       t.true(placed <= Math.max(0, n.slots - n.activeAttempts), `node ${n.id} over-committed`);
     }
   }
+});
+
+test('a task waits, saying why, when no node takes work: engines down, disks full, or a mix', (t) => {
+  const one = [task('t1', 1)];
+  t.is(schedule(one, [node('a', { unavailable: 'engine' }), node('b', { unavailable: 'engine' })], 10).unschedulable.get('t1'), 'no node with a healthy Docker engine');
+  t.is(schedule(one, [node('a', { unavailable: 'disk' })], 10).unschedulable.get('t1'), 'no node with free disk space');
+  t.is(
+    schedule(one, [node('a', { unavailable: 'engine' }), node('b', { unavailable: 'cordoned' }), node('c', { unavailable: 'cordoned' })], 10).unschedulable.get('t1'),
+    'no matching node takes new work (cordoned, Docker engine not answering)',
+  );
+  t.deepEqual(schedule(one, [node('a', { unavailable: 'engine' }), node('b')], 10).assignments, [{ taskId: 't1', nodeId: 'b' }], 'a healthy node takes it');
+});
+
+test('a task goes only to a node that holds its image, or pulls; with none, it fails after the grace, naming the nodes', (t) => {
+  const withImage = node('has', { images: new Set(['busybox:latest']) });
+  const without = node('lacks', { images: new Set(['other:1']) });
+  t.deepEqual(schedule([task('t1', 1)], [without, withImage], 10).assignments, [{ taskId: 't1', nodeId: 'has' }], '"busybox" is busybox:latest');
+  t.deepEqual(schedule([task('t1', 1)], [without, node('pulls')], 10).assignments, [{ taskId: 't1', nodeId: 'pulls' }]);
+  const fresh = schedule([task('t2', 1_000, {}, { image: 'nowhere:1' })], [without, node('lacks-too', { images: new Set() })], 5_000, { imageGraceMs: 10_000 });
+  t.deepEqual(fresh.failures, new Map(), 'not before the grace: a node list may be a heartbeat old');
+  t.regex(fresh.unschedulable.get('t2') ?? '', /^image nowhere:1 is on no node that could run it: load it \(docker load\) on lacks, lacks-too/);
+  const later = schedule([task('t2', 1_000, {}, { image: 'nowhere:1' })], [without], 11_000, { imageGraceMs: 10_000 });
+  t.is(later.failures.get('t2'), 'image nowhere:1 is on no node that could run it: load it (docker load) on lacks, or let a node pull images (--image-pull missing)');
+  const cordonedHolder = schedule([task('t3', 1_000, {}, { image: 'busybox' })], [{ ...withImage, unavailable: 'cordoned' }], 60_000);
+  t.deepEqual(cordonedHolder.failures, new Map(), 'a node that holds it but takes no work now: the task waits');
+  t.is(cordonedHolder.unschedulable.get('t3'), 'no matching node takes new work (cordoned)');
 });

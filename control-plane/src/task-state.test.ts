@@ -1,8 +1,8 @@
 import test from 'ava';
 import { PreconditionError } from '../../common/errors.js';
-import { activeAttempt, isTaskActive } from '../../common/model.js';
+import { activeAttempt, isTaskActive, NODE_FAULT_CHARGES, NODE_REASONS } from '../../common/model.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
-import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, desiredOnNode, MAX_INFRA_FAILURES, newTask, StaleAttemptError } from './task-state.js';
+import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, desiredOnNode, explainWait, failUnplaceable, MAX_INFRA_FAILURES, newTask, StaleAttemptError } from './task-state.js';
 
 const spec = (retry: Record<string, unknown> = {}) =>
   compileTaskSpec({ image: 'busybox', command: ['true'], retry: { initialBackoffMs: 1000, maxBackoffMs: 60_000, ...retry } });
@@ -149,4 +149,31 @@ test('a Cline success stores its result; progress is kept only while the attempt
   t.deepEqual(done.result, result);
   t.is(done.attempts[0]!.progress?.iterations, 3);
   t.is(attemptProgress(done, 'att_1', p(4, 40), 40), null);
+});
+
+test('a node fault that keeps the node out of the way costs the task nothing; one that does not spends the infrastructure budget', (t) => {
+  for (const reason of ['engine_unavailable', 'disk_full'] as const) {
+    const task = attemptFinished(running(1), 'att_1', { state: 'FAILED', error: 'node n1: docker create: connect ENOENT', failureKind: 'INFRASTRUCTURE', reason }, 100, half)!;
+    t.is(task.state, 'PENDING', reason);
+    t.deepEqual([task.taskFailures, task.infraFailures, task.notBeforeMs, task.queuedAtMs], [0, 0, 0, 100], `${reason}: back to the queue at once, no budget`);
+    t.regex(task.message, new RegExp(`requeued \\(${reason}: no budget spent\\)$`));
+  }
+  for (const reason of ['engine_error', 'stopped_outside', 'exit_lost', 'host_oom', 'image_missing'] as const) {
+    const task = attemptFinished(running(1), 'att_1', { state: 'FAILED', exitCode: 143, error: 'x', failureKind: 'INFRASTRUCTURE', reason }, 100, half)!;
+    t.deepEqual([task.state, task.taskFailures, task.infraFailures], ['PENDING', 0, 1], `${reason} spends the infrastructure budget`);
+    t.true(task.notBeforeMs > 100, `${reason}: retried after a backoff`);
+  }
+  const declined = attemptFinished(running(1), 'att_1', { state: 'LOST', error: 'disk full', failureKind: 'INFRASTRUCTURE', reason: 'disk_full' }, 100, half)!;
+  t.deepEqual([declined.state, declined.infraFailures], ['PENDING', 0], 'a declined attempt (LOST, disk_full) is free too');
+  t.is(NODE_REASONS.filter((r) => NODE_FAULT_CHARGES[r] === 'none').length, 2, 'the table and this test agree');
+});
+
+test('a PENDING task can be told why it waits (once) or failed for good; nothing else can', (t) => {
+  const pending = newTask('task_1', spec(), 0);
+  const told = explainWait(pending, 'no ready node', 5)!;
+  t.is(told.message, 'no ready node');
+  t.is(explainWait(told, 'no ready node', 6), null, 'the same reason is not written again');
+  t.is(failUnplaceable(told, 'image x is on no node', 7)!.state, 'FAILED');
+  t.is(explainWait(running(), 'x', 8), null);
+  t.is(failUnplaceable(running(), 'x', 8), null);
 });

@@ -6,7 +6,7 @@
  */
 import { fullJitterDelayMs } from '../../common/backoff.js';
 import { FleetError, PermissionError, PreconditionError } from '../../common/errors.js';
-import { activeAttempt, currentAttempt, isTerminal, type AgentProgress, type Attempt, type AttemptOutcome, type Task, type TaskSpec } from '../../common/model.js';
+import { activeAttempt, currentAttempt, isNodeReason, isTerminal, NODE_FAULT_CHARGES, type AgentProgress, type Attempt, type AttemptOutcome, type Task, type TaskSpec } from '../../common/model.js';
 
 /**
  * Infrastructure failures (lost node, Docker error, drain) are not the task's
@@ -124,6 +124,10 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
   if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed', ...(outcome.result ? { result: outcome.result } : {}) };
   // Stopped on purpose (a drain): not the task's fault nor the node's failure.
   if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, queuedAtMs: now, message: `requeued: ${attempt.stopRequested}` };
+  if (failureKind === 'INFRASTRUCTURE' && isNodeReason(outcome.reason) && NODE_FAULT_CHARGES[outcome.reason] === 'none') {
+    // The node pays (it is cordoned, or known to lack the image): back to the queue at once, no budget spent.
+    return { ...base, state: 'PENDING', notBeforeMs: 0, queuedAtMs: now, message: `${outcome.error}; requeued (${outcome.reason}: no budget spent)` };
+  }
   if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
   return afterTaskFailure(base, outcome, now, random);
 }
@@ -187,6 +191,18 @@ export function requestStop(task: Task, attemptId: string, reason: string, now: 
   const attempt = activeAttempt(task);
   if (!attempt || attempt.id !== attemptId || attempt.stopRequested || isTerminal(task.state)) return null;
   return { ...task, attempts: withCurrent(task, { ...attempt, stopRequested: reason }), updatedAtMs: now, message: `stopping: ${reason}` };
+}
+
+/** A task that no node will ever run as it is (its image is on no node that could run it) ends now, with why. */
+export function failUnplaceable(task: Task, message: string, now: number): Task | null {
+  if (task.state !== 'PENDING') return null;
+  return { ...task, state: 'FAILED', notBeforeMs: 0, updatedAtMs: now, message };
+}
+
+/** Why a PENDING task is still waiting, for `task get`; null when the message says so already. */
+export function explainWait(task: Task, why: string, now: number): Task | null {
+  if (task.state !== 'PENDING' || task.message === why) return null;
+  return { ...task, message: why, updatedAtMs: now };
 }
 
 /**

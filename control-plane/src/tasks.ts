@@ -13,7 +13,7 @@ import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { IdempotencyRecord } from './store/records.js';
-import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, newTask, requestStop, StaleAttemptError } from './task-state.js';
+import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, explainWait, failUnplaceable, newTask, requestStop, StaleAttemptError } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
 export const MAX_LIST_LIMIT = 10_000;
@@ -188,6 +188,19 @@ export class Tasks {
     const patch = includePatch ? await this.results.getPatch(taskId, task.result.attemptId) : null;
     if (includePatch && task.result.patchBytes > 0 && !patch) throw new NotFoundError(`the patch of task ${taskId} is missing from the object store`);
     return { task, patch };
+  }
+
+  async explainWait(taskId: string, why: string): Promise<void> {
+    await this.records.modify(taskId, (task) => explainWait(task, why, this.clock.now())).catch((err: unknown) => {
+      if (!(err instanceof NotFoundError)) throw err;
+    });
+  }
+
+  async failUnplaceable(taskId: string, why: string): Promise<void> {
+    const { changed } = await this.records.modify(taskId, (task) => failUnplaceable(task, why, this.clock.now()));
+    if (!changed) return;
+    this.events.record({ type: 'task.unplaceable', taskId, reason: why });
+    this.log.warn({ taskId, reason: why }, 'task failed: no node can run it');
   }
 
   /** Asks the node to stop an attempt whose task goes on; it is requeued when the attempt ends. */

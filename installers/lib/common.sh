@@ -77,3 +77,30 @@ start_unit() {
   systemctl restart "$unit"
   say "$unit started; follow it with: journalctl -u $unit -f"
 }
+
+# Docker's live-restore keeps containers running while dockerd restarts (an
+# upgrade of docker.io): the agent then adopts them instead of retrying them.
+# With "yes", sets it in daemon.json (other settings kept) and reloads dockerd;
+# otherwise only says when it is off.
+docker_live_restore() {
+  local root=$1 enable=$2 file="$1/etc/docker/daemon.json"
+  if [ "$enable" = yes ]; then
+    mkdir -p "$(dirname "$file")"
+    node -e '
+      const fs = require("fs"); const file = process.argv[1];
+      const now = fs.existsSync(file) && fs.readFileSync(file, "utf8").trim() ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
+      now["live-restore"] = true;
+      fs.writeFileSync(file + ".new", JSON.stringify(now, null, 2) + "\n"); fs.renameSync(file + ".new", file);
+    ' "$file" || die "cannot update $file: is it valid JSON?"
+    say "set \"live-restore\": true in $file"
+    if [ -z "$root" ]; then
+      if command -v systemctl >/dev/null && systemctl is-active --quiet docker; then systemctl reload docker
+      elif pidof dockerd >/dev/null; then kill -HUP "$(pidof dockerd)"
+      fi
+    fi
+    return
+  fi
+  if ! node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(j["live-restore"] === true ? 0 : 1)' "$file" 2>/dev/null; then
+    say "warning: Docker's live-restore is off ($file): restarting dockerd (an upgrade of docker.io) stops every running attempt, and they are retried; run this again with --docker-live-restore, or set \"live-restore\": true there and reload dockerd"
+  fi
+}

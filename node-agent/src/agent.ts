@@ -7,17 +7,22 @@ import { readdir } from 'node:fs/promises';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { AttemptOutcome, Assignment, CancelOrder, TaskSpec } from '../../common/model.js';
+import type { AttemptOutcome, Assignment, CancelOrder, DeclinedAttempt, NodeResources, TaskSpec } from '../../common/model.js';
+import { readResources } from './resources.js';
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
-import type { ContainerRuntime } from './container-runtime.js';
+import { EngineError, type ContainerRuntime, type EngineInfo } from './container-runtime.js';
+import { diskPressure, freeBytes } from './disk.js';
+import { MAX_DECLINED, MAX_IMAGES } from '../../common/wire/session.js';
 import { attemptDir } from './cline-attempt.js';
 import { admitsWork, drain, type AgentState } from './drain.js';
-import type { Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
+import { JournalFullError, type Journal, type JournalAttempt, type LlmGrantRecord } from './journal.js';
 import { newGatewayToken, type LlmGateway } from './llm-gateway.js';
 import { removeWorkspace } from './workspace.js';
 
 const REAP_INTERVAL_MS = 60_000;
 const MAX_GRACE_MS = 10 * 60_000;
+/** While the engine is away, how often the agent asks whether it is back. */
+const ENGINE_POLL_MS = 500;
 
 export interface AgentIdentity {
   nodeId: string;
@@ -33,13 +38,56 @@ export interface DockerHealth {
   error: string;
 }
 
+/** What the node can run: only `images` when `imagesOnly`, anything otherwise. */
+export interface LocalImages {
+  imagesOnly: boolean;
+  images: string[];
+}
+
+/** A Docker call that does not answer within this long counts as the engine not answering. */
+const ENGINE_CALL_TIMEOUT_MS = 10_000;
+
+/** The promise, or EngineError('unavailable') if it takes longer than `ms` (a hung engine must not hang the heartbeat's facts). */
+function inTime<T>(p: Promise<T>, what: string, ms = ENGINE_CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EngineError('unavailable', `docker ${what}: no answer within ${ms}ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** What a heartbeat says about the node, as last measured. */
+export interface NodeFacts {
+  docker: DockerHealth;
+  resources: NodeResources | undefined;
+  /** Fleet containers on the node; undefined when Docker did not answer. */
+  containers: number | undefined;
+  diskPressure: string;
+  images: LocalImages;
+}
+
+export interface AgentSettings {
+  /** Where the journal and the workspaces live, for the disk check. */
+  dataDir: string;
+  /** Below this much free space on the data dir or Docker's, the node is under disk pressure. */
+  minFreeDiskBytes: number;
+}
+
 export class NodeAgent {
   private readonly runners = new Map<string, AttemptRunner>();
   private reapTimer: NodeJS.Timeout | undefined;
   private docker: DockerHealth = { healthy: false, error: 'not checked yet' };
+  private engine: EngineInfo | undefined;
+  private engineBack: Promise<void> | undefined;
   private state: AgentState = 'running';
-  /** Called when containers were removed, so the control plane hears of it soon (drains wait for it). */
-  onContainersRemoved: () => void = () => {};
+  private pressure = '';
+  /** Attempts refused without a journal entry, until the control plane has heard of them. */
+  private readonly declined = new Map<string, DeclinedAttempt>();
+  private measuring: Promise<NodeFacts> | undefined;
+  /** The node's facts as last measured (`measure`). */
+  facts: NodeFacts = { docker: this.docker, resources: undefined, containers: undefined, diskPressure: '', images: { imagesOnly: false, images: [] } };
+  /** Called when the control plane should hear of the node soon: containers removed (drains wait for it), the journal out of space. */
+  onNewsForControlPlane: () => void = () => {};
 
   constructor(
     readonly identity: AgentIdentity,
@@ -48,7 +96,10 @@ export class NodeAgent {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly cline: { gateway: LlmGateway; attemptsDir: string },
-  ) {}
+    private readonly settings: AgentSettings,
+  ) {
+    journal.onDegradedChange(() => this.onNewsForControlPlane());
+  }
 
   /**
    * Reaps strays, then resumes what the journal holds. Call once at start:
@@ -57,6 +108,12 @@ export class NodeAgent {
    */
   async start(): Promise<void> {
     await this.checkDocker();
+    if (this.engine && !this.engine.liveRestore) {
+      this.log.warn(
+        { dockerRootDir: this.engine.rootDir },
+        "Docker's live-restore is off: restarting the engine stops every running attempt (they are retried); set \"live-restore\": true in /etc/docker/daemon.json",
+      );
+    }
     await this.removeStoredResults();
     await this.reap();
     for (const attempt of this.journal.active()) {
@@ -64,6 +121,8 @@ export class NodeAgent {
     }
     this.reapTimer = setInterval(() => void this.reap(), REAP_INTERVAL_MS);
     this.reapTimer.unref();
+    // The first heartbeat says what is true, not what was assumed before anything was measured.
+    await this.measure();
   }
 
   /** Leaves containers running: the next agent process adopts them. */
@@ -78,13 +137,85 @@ export class NodeAgent {
 
   async checkDocker(): Promise<DockerHealth> {
     try {
-      await this.runtime.ping();
+      await inTime(this.runtime.ping(), 'ping');
+      // Asked each time: an engine restarted between two checks may have come back with other settings.
+      this.engine = (await inTime(this.runtime.info(), 'info').catch(() => undefined)) ?? this.engine;
       this.docker = { healthy: true, error: '' };
     } catch (err) {
       if (this.docker.healthy) this.log.warn({ err: errorMessage(err) }, 'docker engine unreachable');
       this.docker = { healthy: false, error: errorMessage(err) };
     }
     return this.docker;
+  }
+
+  /** Measures the node's facts for heartbeats; one measurement at a time, shared by whoever asks meanwhile. */
+  measure(): Promise<NodeFacts> {
+    this.measuring ??= (async () => {
+      const [docker, resources, containers, diskPressure, images] = await Promise.all([
+        this.checkDocker(),
+        readResources(this.settings.dataDir).catch(() => undefined),
+        this.fleetContainers(),
+        this.checkDisk(),
+        this.localImages(),
+      ]);
+      this.facts = { docker, resources, containers, diskPressure, images };
+      return this.facts;
+    })().finally(() => {
+      this.measuring = undefined;
+    });
+    return this.measuring;
+  }
+
+  /** Resolves when the engine answers again; shared by every runner waiting for it. */
+  whenEngineAvailable(): Promise<void> {
+    this.engineBack ??= (async () => {
+      while ((await this.checkDocker()).healthy === false) await new Promise((r) => setTimeout(r, ENGINE_POLL_MS));
+      this.log.info('docker engine answering again');
+    })().finally(() => {
+      this.engineBack = undefined;
+    });
+    return this.engineBack;
+  }
+
+  /**
+   * Why the node is short of disk space, checked now ('' when it is not): a
+   * journal that holds writes, or too little free space on the data dir or
+   * Docker's data root. Kept for `assign` until the next check.
+   */
+  async checkDisk(): Promise<string> {
+    const { dataDir, minFreeDiskBytes } = this.settings;
+    const checks = [{ what: 'data dir', path: dataDir, freeBytes: await freeBytes(dataDir) }];
+    if (this.engine?.rootDir) checks.push({ what: "Docker's data root", path: this.engine.rootDir, freeBytes: await freeBytes(this.engine.rootDir) });
+    const pressure = [this.journal.degradedReason, diskPressure(checks, minFreeDiskBytes)].filter(Boolean).join('; ');
+    if (pressure !== this.pressure) {
+      if (pressure) this.log.warn({ pressure }, 'disk pressure: taking no new work');
+      else this.log.info('disk pressure over');
+    }
+    this.pressure = pressure;
+    return pressure;
+  }
+
+  /**
+   * With --image-pull never, the images this node can run. A node that pulls
+   * can run anything, and so can one holding more images than a heartbeat
+   * lists (it says so, and a missing one fails as image_missing). An engine
+   * that does not answer has not lost its images: the last list stands.
+   */
+  async localImages(): Promise<LocalImages> {
+    if (this.runtime.pullPolicy !== 'never') return { imagesOnly: false, images: [] };
+    const images = await inTime(this.runtime.images(MAX_IMAGES + 1), 'image ls').catch(() => null);
+    if (!images) return this.facts.images;
+    return images.length > MAX_IMAGES ? { imagesOnly: false, images: [] } : { imagesOnly: true, images: images.sort() };
+  }
+
+  /** Attempts refused without a journal entry, for the next heartbeat (at most MAX_DECLINED; the rest follow). */
+  declinedAttempts(): DeclinedAttempt[] {
+    return [...this.declined.values()].slice(0, MAX_DECLINED);
+  }
+
+  /** The control plane stored a heartbeat that carried these: they need not be said again. */
+  forgetDeclined(attemptIds: readonly string[]): void {
+    for (const id of attemptIds) this.declined.delete(id);
   }
 
   /** Attempts this node runs or holds a result for: what the hello reports. */
@@ -106,22 +237,47 @@ export class NodeAgent {
 
   /** Fleet containers on this node, running or awaiting removal; undefined if Docker does not answer. */
   async fleetContainers(): Promise<number | undefined> {
-    return this.runtime.list(this.identity.nodeId).then((list) => list.length, () => undefined);
+    return inTime(this.runtime.list(this.identity.nodeId), 'ps').then((list) => list.length, () => undefined);
   }
 
   assign(assignment: Assignment): void {
     const { taskId, attemptId, spec } = assignment;
+    // Declined once, declined for good: the control plane requeues it, so running it now would run it twice.
+    if (this.declined.has(attemptId)) return;
+    // A resent Assign for an attempt this node knows (accept would say so too, but needs a write).
+    if (this.journal.get(attemptId)) return;
     if (!admitsWork(this.state)) {
       // Sent before the control plane heard we are draining: give it straight back.
       this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' });
       return;
     }
+    if (this.pressure) {
+      this.decline(taskId, attemptId, `node ${this.identity.name} is short of disk space: ${this.pressure}`);
+      return;
+    }
     // A Cline attempt's provider key stays in this process and its journal;
     // the container gets only the attempt's own gateway token.
     const llm: LlmGrantRecord | null = spec.cline ? { provider: assignment.provider, token: newGatewayToken() } : null;
-    if (!this.journal.accept(attemptId, taskId, JSON.stringify(spec), this.clock.now(), llm)) return;
+    try {
+      if (!this.journal.accept(attemptId, taskId, JSON.stringify(spec), this.clock.now(), llm)) return;
+    } catch (err) {
+      if (!(err instanceof JournalFullError)) throw err;
+      this.decline(taskId, attemptId, `node ${this.identity.name}: ${err.message}`);
+      return;
+    }
     this.log.info({ taskId, attemptId }, 'attempt accepted');
     this.launch(this.journal.get(attemptId)!);
+  }
+
+  /**
+   * Refuses an attempt without journaling it (the journal cannot write, or
+   * the disk is nearly full): nothing was started, so the control plane may
+   * requeue it at once. It hears of it in the next heartbeats.
+   */
+  private decline(taskId: string, attemptId: string, error: string): void {
+    if (this.declined.has(attemptId)) return;
+    this.declined.set(attemptId, { taskId, attemptId, reason: 'disk_full', error });
+    this.log.warn({ taskId, attemptId, err: error }, 'attempt declined');
   }
 
   /** An Assign this node cannot read (the control plane validated it: mismatched versions) fails at the infrastructure level. */
@@ -129,9 +285,17 @@ export class NodeAgent {
     this.giveBack(ref.taskId, ref.attemptId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${problem}`, failureKind: 'INFRASTRUCTURE' });
   }
 
-  /** Journals an outcome for an attempt that never ran here (once: a resent Assign changes nothing). */
+  /**
+   * Journals an outcome for an attempt that never ran here (once: a resent
+   * Assign changes nothing). A journal that cannot write declines it instead.
+   */
   private giveBack(taskId: string, attemptId: string, outcome: AttemptOutcome): void {
-    if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) this.journal.finished(attemptId, taskId, outcome, this.clock.now());
+    try {
+      if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) this.journal.finished(attemptId, taskId, outcome, this.clock.now());
+    } catch (err) {
+      if (!(err instanceof JournalFullError)) throw err;
+      this.decline(taskId, attemptId, `node ${this.identity.name}: ${err.message}`);
+    }
   }
 
   cancel(order: CancelOrder): void {
@@ -158,7 +322,7 @@ export class NodeAgent {
       await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId)).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'workspace not removed'));
       this.journal.markDone(attemptId, this.clock.now());
     }
-    if (removed) this.onContainersRemoved();
+    if (removed) this.onNewsForControlPlane();
   }
 
   /**
@@ -182,6 +346,7 @@ export class NodeAgent {
     if (this.runners.has(attempt.attemptId)) return;
     const runner = new AttemptRunner(attempt, JSON.parse(attempt.specJson) as TaskSpec, {
       runtime: this.runtime,
+      engine: { whenAvailable: () => this.whenEngineAvailable(), liveRestore: () => this.engine?.liveRestore },
       journal: this.journal,
       nodeId: this.identity.nodeId,
       clock: this.clock,

@@ -7,8 +7,8 @@
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { TaskSpec } from '../../common/model.js';
-import { ImageMissingError, LABELS, RuntimeError, type ContainerRuntime } from './container-runtime.js';
+import type { NodeReason, TaskSpec } from '../../common/model.js';
+import { ContainerNameTakenError, EngineError, ImageMissingError, isDiskFull, LABELS, RuntimeError, type ContainerRuntime, type ContainerState } from './container-runtime.js';
 import { ClineAttempt } from './cline-attempt.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
@@ -23,8 +23,33 @@ export const DEFAULT_STOP_GRACE_MS = 10_000;
 const CLINE_STOP_GRACE_MS = 1_000;
 const CLINE_TICK_MS = 1_000;
 
+/** Between tries of a call the engine answers with an internal error. */
+const ENGINE_RETRY_MS = 1_000;
+
+/**
+ * How the container's engine stood when the container ended: there all
+ * along; away, and the container ended by itself (live-restore before and
+ * after); away, and the engine stopped it (live-restore off on either side).
+ */
+type EngineAtExit = 'engine-present' | 'ended-while-away' | 'stopped-by-engine';
+
+/**
+ * The exit code Docker gives a container whose end it did not see: one that
+ * exits just as a live-restore engine comes back can get it instead of its own.
+ */
+const ENGINE_LOST_EXIT_CODE = 255;
+
+/** The node's container engine, as the agent watches it (shared by every runner on the node). */
+export interface EngineWatch {
+  /** Resolves when the engine answers again. */
+  whenAvailable(): Promise<void>;
+  /** Whether the engine keeps containers running through its restarts, as last seen (undefined: never seen). */
+  liveRestore(): boolean | undefined;
+}
+
 export interface RunnerDeps {
   runtime: ContainerRuntime;
+  engine: EngineWatch;
   journal: Journal;
   nodeId: string;
   clock: Clock;
@@ -42,10 +67,13 @@ class OutputBatcher {
   private total = 0;
   private truncated = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Docker's timestamp of the last entry seen: where following the output again resumes. */
+  lastTimestamp = '';
 
   constructor(private readonly write: (stream: 'stdout' | 'stderr', data: Buffer, lastTimestamp: string) => void) {}
 
   add(stream: 'stdout' | 'stderr', data: Buffer, timestamp: string): void {
+    if (timestamp) this.lastTimestamp = timestamp;
     if (this.truncated) return;
     if (timestamp) this.stamps[stream] = timestamp;
     if (this.total + data.length > OUTPUT_LIMIT_BYTES) {
@@ -127,16 +155,62 @@ export class AttemptRunner {
 
   /** Runs to the end; the outcome is in the journal when this resolves. */
   async run(): Promise<void> {
-    let outcome = await this.execute().catch((err: unknown): AttemptOutcomeRecord => {
-      if (err instanceof ImageMissingError) return { state: 'FAILED', error: err.message, failureKind: 'TASK' };
-      return { state: 'FAILED', error: `node ${this.deps.nodeId}: ${errorMessage(err)}`, failureKind: 'INFRASTRUCTURE' };
-    });
+    let outcome = await this.execute().catch((err: unknown) => this.failedToRun(err));
     if (this.cline) {
       outcome = { ...outcome, progress: this.cline.progress() };
       await this.cline.release();
     }
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
       this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, error: outcome.error || undefined }, 'attempt finished');
+    }
+  }
+
+  /**
+   * How an attempt that could not be run at all is charged (see
+   * NODE_FAULT_CHARGES): an engine that is away or failing, or an image the
+   * node may not pull, is the node's fault; an image that could not be
+   * pulled is the task's (its name, most likely).
+   */
+  private failedToRun(err: unknown): AttemptOutcomeRecord {
+    const error = `node ${this.deps.nodeId}: ${errorMessage(err)}`;
+    if (isDiskFull(err)) return { state: 'FAILED', error, failureKind: 'INFRASTRUCTURE', reason: 'disk_full' };
+    if (err instanceof ImageMissingError) return err.pulled ? { state: 'FAILED', error: err.message, failureKind: 'TASK' } : { state: 'FAILED', error, failureKind: 'INFRASTRUCTURE', reason: 'image_missing' };
+    if (err instanceof EngineError) return { state: 'FAILED', error, failureKind: 'INFRASTRUCTURE', reason: err.fault === 'unavailable' ? 'engine_unavailable' : 'engine_error' };
+    return { state: 'FAILED', error, failureKind: 'INFRASTRUCTURE' };
+  }
+
+  /**
+   * Calls the engine about a container that may be running; while the engine
+   * is away or failing, waits for it and tries again. Giving up would mean
+   * reporting an attempt over while its container may still run, so it does
+   * not: the node is cordoned meanwhile, and says why.
+   */
+  private async withEngine<T>(call: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err;
+        this.log.warn({ err: err.message }, 'the engine is away or failing; waiting for it');
+        if (err.fault === 'internal') await new Promise((r) => setTimeout(r, ENGINE_RETRY_MS));
+        await this.deps.engine.whenAvailable();
+      }
+    }
+  }
+
+  /**
+   * Starts the container. If the engine fails or goes away meanwhile, what
+   * the container did decides: started, it is supervised like any other;
+   * never started, the attempt never ran (the container is removed with it).
+   */
+  private async startContainer(id: string): Promise<void> {
+    try {
+      await this.deps.runtime.start(id);
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      const state = await this.withEngine(() => this.deps.runtime.inspect(id));
+      if (state?.started) return;
+      throw err;
     }
   }
 
@@ -148,7 +222,12 @@ export class AttemptRunner {
     const { runtime, journal, clock } = this.deps;
     let startedAtMs = this.attempt.startedAtMs ?? 0;
     let resumeAfter = '';
-    if (this.attempt.state === 'accepted') {
+    if (this.attempt.state === 'accepted' && this.containerId && (await this.startedBeforeRestart(this.containerId))) {
+      startedAtMs = clock.now();
+      journal.started(this.attemptId, this.attempt.taskId, this.containerId, startedAtMs);
+      await this.cline?.connect();
+      this.log.info({ containerId: this.containerId.slice(0, 12) }, 'attempt adopted: its container was started just before the agent stopped');
+    } else if (this.attempt.state === 'accepted') {
       if (this.cancelReason !== null) return this.cancelledOutcome();
       if (this.cline) {
         const refused = await this.cline.prepare();
@@ -159,32 +238,77 @@ export class AttemptRunner {
       await runtime.ensureImage(this.spec.image);
       if (this.cancelReason !== null) return this.cancelledOutcome();
       const id = await this.createContainer();
-      if (process.env.FLEET_AGENT_FAULT === 'crash-after-create') {
-        // Test hook: die between creating the container and journaling it.
-        this.log.warn({ containerId: id.slice(0, 12) }, 'fault injected: crashing after create');
-        process.kill(process.pid, 'SIGKILL');
-      }
+      this.crashAt('after-create', id);
       this.containerId = id;
       journal.setContainer(this.attemptId, id, clock.now());
       if (this.cancelReason !== null) return this.cancelledOutcome();
-      await runtime.start(id);
+      this.crashAt('before-start', id);
+      await this.startContainer(id);
+      this.crashAt('after-start', id);
       startedAtMs = clock.now();
       journal.started(this.attemptId, this.attempt.taskId, id, startedAtMs);
       this.log.info({ containerId: id.slice(0, 12), image: this.spec.image }, 'attempt started');
     } else {
       // Adopted after an agent restart: the container kept running without us.
-      if (!this.containerId || !(await runtime.inspect(this.containerId))) {
+      const containerId = this.containerId;
+      if (!containerId || !(await this.withEngine(() => runtime.inspect(containerId)))) {
         return { state: 'LOST', error: 'the container vanished while the agent was away', failureKind: 'INFRASTRUCTURE' };
       }
       // Resume the output right after the last entry journaled before the restart.
       resumeAfter = this.attempt.lastLogTimestamp;
       await this.cline?.connect();
-      this.log.info({ containerId: this.containerId.slice(0, 12) }, 'attempt adopted');
+      this.log.info({ containerId: containerId.slice(0, 12) }, 'attempt adopted');
     }
     return this.supervise(this.containerId!, startedAtMs, resumeAfter);
   }
 
+  /**
+   * Test hook: with FLEET_AGENT_FAULT=crash-<point>, the agent dies (SIGKILL)
+   * at that point on the way to starting a container: after create (not yet
+   * journaled), before start (journaled), after start (not yet journaled as
+   * started).
+   */
+  private crashAt(point: 'after-create' | 'before-start' | 'after-start', containerId: string): void {
+    if (process.env.FLEET_AGENT_FAULT !== `crash-${point}`) return;
+    this.log.warn({ containerId: containerId.slice(0, 12) }, `fault injected: crashing ${point.replace('-', ' ')}`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+
+  /**
+   * For an attempt journaled with a container but not as started (the agent
+   * stopped between the two): whether that container did start. One that
+   * never started is removed, to be made again with this process's settings.
+   */
+  private async startedBeforeRestart(containerId: string): Promise<boolean> {
+    const state = await this.withEngine(() => this.deps.runtime.inspect(containerId));
+    if (state?.started) return true;
+    if (state) {
+      this.log.info({ containerId: containerId.slice(0, 12) }, 'removing the container made but never started before the agent stopped');
+      await this.withEngine(() => this.deps.runtime.remove(containerId));
+    }
+    this.containerId = null;
+    return false;
+  }
+
+  /**
+   * Makes the attempt's container. Its name is the attempt's, so a container
+   * of that name is this attempt's, made by a create whose answer was lost (an
+   * agent killed with the request in flight, an engine cut off mid-answer). It
+   * was never started (a container is journaled before it starts), so it is
+   * removed and made again.
+   */
   private async createContainer(): Promise<string> {
+    try {
+      return await this.createContainerOnce();
+    } catch (err) {
+      if (!(err instanceof ContainerNameTakenError)) throw err;
+      this.log.warn({ container: err.containerName }, 'a container made for this attempt but never journaled is in the way; removing it');
+      await this.deps.runtime.remove(err.containerName);
+      return await this.createContainerOnce();
+    }
+  }
+
+  private async createContainerOnce(): Promise<string> {
     const { spec, attempt, deps } = this;
     const extras = this.cline?.containerExtras();
     return deps.runtime.create({
@@ -206,34 +330,68 @@ export class AttemptRunner {
     });
   }
 
+  /**
+   * Follows the container until it exits. If its engine goes away meanwhile
+   * (a restart, an upgrade), waits for the engine: a container that survived
+   * (live-restore) is followed again from the last output journaled; one
+   * that did not is judged by how it ended (`exitOutcome`).
+   */
   private async supervise(containerId: string, startedAtMs: number, resumeAfter: string): Promise<AttemptOutcomeRecord> {
     const { runtime, journal, clock } = this.deps;
     const batcher = new OutputBatcher((stream, data, stamp) => journal.output(this.attemptId, this.attempt.taskId, stream, data, clock.now(), stamp));
-    const logsDone = runtime
-      .followLogs(containerId, resumeAfter, (entry) => {
-        batcher.add(entry.stream, entry.data, entry.timestamp);
-        if (entry.stream === 'stdout') this.cline?.onStdout(entry.data);
-      })
-      .catch((err: unknown) => {
-        this.log.warn({ err: errorMessage(err) }, 'log stream failed');
-      });
+    const follow = (after: string) =>
+      runtime
+        .followLogs(containerId, after, (entry) => {
+          batcher.add(entry.stream, entry.data, entry.timestamp);
+          if (entry.stream === 'stdout') this.cline?.onStdout(entry.data);
+        })
+        .catch((err: unknown) => {
+          this.log.warn({ err: errorMessage(err) }, 'log stream failed');
+        });
     const ticker = this.cline ? setInterval(() => this.cline!.tick(), CLINE_TICK_MS) : undefined;
     const remainingMs = Math.max(0, this.spec.timeoutMs - (clock.now() - startedAtMs));
     const timer = setTimeout(() => {
       this.timedOut = true;
       this.log.info({ timeoutMs: this.spec.timeoutMs }, 'attempt timed out; stopping it');
-      void runtime.stop(containerId, this.cancelGraceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+      this.stopContainer(containerId);
     }, remainingMs);
     try {
-      const state = await runtime.wait(containerId);
-      await logsDone;
-      batcher.flush();
-      if (this.cancelReason !== null) return this.cancelledOutcome();
-      if (this.timedOut) return { state: 'TIMED_OUT', exitCode: state.exitCode, error: `timed out after ${this.spec.timeoutMs}ms`, failureKind: 'TASK' };
-      if (this.cline) return await this.cline.finish(state.exitCode);
-      if (state.exitCode === 0) return { state: 'SUCCEEDED', exitCode: 0, error: '' };
-      const error = state.oomKilled ? `killed: out of memory (limit ${this.spec.resources.memoryBytes} bytes)` : `exited with code ${state.exitCode}`;
-      return { state: 'FAILED', exitCode: state.exitCode, error, failureKind: 'TASK' };
+      for (let after = resumeAfter; ; ) {
+        const logsDone = follow(after);
+        let state: ContainerState;
+        try {
+          state = await runtime.wait(containerId);
+        } catch (err) {
+          if (!(err instanceof EngineError)) throw err;
+          await logsDone;
+          batcher.flush();
+          this.log.warn({ err: err.message }, 'the engine went away or failed while the attempt ran; waiting for it');
+          // The settings of the engine that ran the container, before the agent sees the next one's.
+          const liveRestoreBefore = this.deps.engine.liveRestore();
+          const now = await this.withEngine(() => runtime.inspect(containerId));
+          if (!now) return { state: 'FAILED', error: 'the container vanished while its engine was away', failureKind: 'INFRASTRUCTURE', reason: 'stopped_outside' };
+          state = now;
+          after = batcher.lastTimestamp || after;
+          if (state.running) {
+            this.log.info({ containerId: containerId.slice(0, 12) }, 'the container survived its engine restart (live-restore); following it again');
+            // A stop asked for while the engine was away is sent now.
+            if (this.cancelReason !== null || this.timedOut || this.cline?.stopRequest) this.stopContainer(containerId);
+            continue;
+          }
+          // It stopped while the engine was away: what it wrote meanwhile is read now.
+          await follow(after);
+          batcher.flush();
+          // An engine without live-restore stops every container as it shuts
+          // down, and one that comes back without it stops those that outlived
+          // the old one; only with live-restore on both sides did the
+          // container end by itself.
+          const liveRestoreAfter = (await this.withEngine(() => runtime.info())).liveRestore;
+          return await this.exitOutcome(containerId, state, startedAtMs, liveRestoreBefore === true && liveRestoreAfter ? 'ended-while-away' : 'stopped-by-engine');
+        }
+        await logsDone;
+        batcher.flush();
+        return await this.exitOutcome(containerId, state, startedAtMs, 'engine-present');
+      }
     } catch (err) {
       batcher.flush();
       if (err instanceof RuntimeError) throw err;
@@ -242,5 +400,56 @@ export class AttemptRunner {
       clearTimeout(timer);
       clearInterval(ticker);
     }
+  }
+
+  private stopContainer(containerId: string): void {
+    void this.deps.runtime.stop(containerId, this.cancelGraceMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
+  }
+
+  /** How the attempt ended, once its container has exited. */
+  private async exitOutcome(containerId: string, state: ContainerState, startedAtMs: number, engine: EngineAtExit): Promise<AttemptOutcomeRecord> {
+    if (this.cancelReason !== null) return this.cancelledOutcome();
+    if (this.timedOut) return { state: 'TIMED_OUT', exitCode: state.exitCode, error: `timed out after ${this.spec.timeoutMs}ms`, failureKind: 'TASK' };
+    const outside = await this.stoppedFromOutside(containerId, state, startedAtMs, engine);
+    if (outside) return { state: 'FAILED', exitCode: state.exitCode, error: outside.error, failureKind: 'INFRASTRUCTURE', reason: outside.reason };
+    if (this.cline) return await this.cline.finish(state.exitCode);
+    if (state.exitCode === 0) return { state: 'SUCCEEDED', exitCode: 0, error: '' };
+    const error = state.oomKilled ? `killed: out of memory (limit ${this.spec.resources.memoryBytes} bytes)` : `exited with code ${state.exitCode}`;
+    return { state: 'FAILED', exitCode: state.exitCode, error, failureKind: 'TASK' };
+  }
+
+  /**
+   * Whether something other than the task and the agent ended the container:
+   * the host's OOM killer (when the task set no memory limit of its own), or
+   * a kill signal the agent did not send (its own stops are handled before:
+   * cancel, timeout, a Cline stop, the cut-off), which is the engine shutting
+   * down without live-restore or a `docker stop` from outside the fleet. An
+   * engine that went away as the container stopped counts as the engine's
+   * doing too, and so does a stop while an engine without live-restore
+   * restarted (the kill events went with the old process). A task that kills
+   * itself sends no kill event: that is its own.
+   */
+  private async stoppedFromOutside(containerId: string, state: ContainerState, startedAtMs: number, engine: EngineAtExit): Promise<{ reason: NodeReason; error: string } | null> {
+    // A task that said it succeeded did, however it was asked to stop: running it again could do its work twice.
+    if (state.exitCode === 0) return null;
+    if (state.oomKilled) {
+      return this.spec.resources.memoryBytes ? null : { reason: 'host_oom', error: "killed by the host's out-of-memory killer (the task set no memory limit)" };
+    }
+    if (this.cline?.stopRequest) return null;
+    if (engine === 'stopped-by-engine') {
+      return { reason: 'stopped_outside', error: `it stopped while its engine restarted without live-restore, which stops every container (exit code ${state.exitCode})` };
+    }
+    if (engine === 'ended-while-away' && state.exitCode === ENGINE_LOST_EXIT_CODE) {
+      return { reason: 'exit_lost', error: `it ended while its engine restarted, and the engine lost its exit status (it says ${ENGINE_LOST_EXIT_CODE})` };
+    }
+    try {
+      if (await this.deps.runtime.killedSince(containerId, startedAtMs)) {
+        return { reason: 'stopped_outside', error: `stopped by a signal the agent did not send (exit code ${state.exitCode}): its engine shutting down, or a docker stop from outside the fleet` };
+      }
+    } catch (err) {
+      if (!(err instanceof EngineError)) throw err;
+      return { reason: 'stopped_outside', error: `its engine went away as the container stopped (exit code ${state.exitCode})` };
+    }
+    return null;
   }
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import type { AgentProgress, AttemptReason, ClineSpec } from '../../common/model.js';
 import { RESULT_LIMITS } from '../../common/task-spec.js';
 import { ClineMonitor } from './cline-monitor.js';
-import type { ContainerSpec } from './container-runtime.js';
+import { isDiskFull, type ContainerSpec } from './container-runtime.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
 import { computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
@@ -87,6 +87,8 @@ export class ClineAttempt {
       this.deps.journal.setLlm(this.attempt.attemptId, this.grant, this.deps.clock.now());
       return null;
     } catch (err) {
+      // A clone that ran out of disk is the node's condition, not the repository's.
+      if (isDiskFull(err)) return { state: 'FAILED', reason: 'disk_full', error: errorMessage(err), failureKind: 'INFRASTRUCTURE' };
       if (err instanceof WorkspaceError) return { state: 'FAILED', reason: 'workspace_error', error: err.message, failureKind: 'TASK' };
       throw err;
     }

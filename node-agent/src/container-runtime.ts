@@ -3,8 +3,10 @@
  * Docker implementation behind it (dockerode). The attempt runner depends on
  * the interface only.
  */
+import http from 'node:http';
 import Docker from 'dockerode';
 import { FleetError } from '../../common/errors.js';
+import { normalizeImageRef } from '../../common/model.js';
 import { dockerSince, LogFrameParser, timestampNanos, type LogEntry } from './docker-log-frames.js';
 
 export const LABELS = {
@@ -41,6 +43,8 @@ export interface FleetContainer {
 
 export interface ContainerState {
   running: boolean;
+  /** It was started at some point (a created container that never ran was not). */
+  started: boolean;
   exitCode: number;
   oomKilled: boolean;
 }
@@ -52,19 +56,93 @@ export class RuntimeError extends FleetError {
   }
 }
 
+/**
+ * What an engine failure says about the engine (see `engineFault`):
+ * `unavailable`, it is not there (stopped, restarting); `internal`, it is
+ * there but failing.
+ */
+export type EngineFault = 'unavailable' | 'internal';
+
+export class EngineError extends RuntimeError {
+  constructor(
+    readonly fault: EngineFault,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The image is not on the node: `pulled` says whether a pull was tried (and failed) or the node never pulls. */
+/** A container of that name exists already (HTTP 409 on create). */
+export class ContainerNameTakenError extends RuntimeError {
+  constructor(
+    readonly containerName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class ImageMissingError extends FleetError {
-  constructor(readonly image: string, detail: string) {
+  constructor(
+    readonly image: string,
+    readonly pulled: boolean,
+    detail: string,
+  ) {
     super('FAILED_PRECONDITION', `image ${image} is not present on this node and could not be pulled (${detail}); load it with "docker load" or make a registry reachable`);
   }
 }
 
+/** Connection errors that mean nobody is answering on the engine's socket (or the answer was cut off). */
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
+
+/** The engine (or the file system under it) is out of space: the node's condition, not the task's. */
+export function isDiskFull(err: unknown): boolean {
+  return /no space left on device/i.test((err as Error)?.message ?? '');
+}
+
+/**
+ * The agent's one table of engine errors, by what they say about the engine:
+ * - no socket, connection refused or cut (ENOENT, ECONNREFUSED, ECONNRESET,
+ *   "socket hang up", "aborted"): the engine is stopped or restarting, as
+ *   during an `apt upgrade` of docker.io: `unavailable`;
+ * - an HTTP 5xx answer: the engine is there but failing, typically while it
+ *   shuts down ("the client connection is closing", "failed to update
+ *   store"): `internal`;
+ * - anything else (a 4xx: no such image or container, a name conflict) is
+ *   about the request, not the engine: null, and the caller decides.
+ */
+export function engineFault(err: unknown): EngineFault | null {
+  const e = err as { code?: string; statusCode?: number; message?: string } | undefined;
+  if (e?.code && UNAVAILABLE_CODES.has(e.code)) return 'unavailable';
+  if (/socket hang up|^aborted$/.test(e?.message ?? '')) return 'unavailable';
+  if ((e?.statusCode ?? 0) >= 500) return 'internal';
+  return null;
+}
+
+/** What the engine says about itself. */
+export interface EngineInfo {
+  /** Containers keep running while the engine restarts (`"live-restore": true` in daemon.json). */
+  liveRestore: boolean;
+  /** Where the engine keeps its images and containers, for the disk check. */
+  rootDir: string;
+}
+
 export interface ContainerRuntime {
+  /** `never`: only images already on the node run (air-gapped sites). */
+  readonly pullPolicy: PullPolicy;
   ping(): Promise<void>;
+  info(): Promise<EngineInfo>;
+  /** Normalized references of the images the engine holds (at most `limit`). */
+  images(limit: number): Promise<string[]>;
   ensureImage(image: string): Promise<void>;
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
-  /** Resolves with the exit state once the container stops. */
+  /** Resolves with the exit state once the container stops; EngineError if the engine goes away meanwhile. */
   wait(id: string): Promise<ContainerState>;
+  /** Whether something sent the container a kill signal (a stop, the engine shutting down) since `sinceMs`. */
+  killedSince(id: string, sinceMs: number): Promise<boolean>;
   /** Calls `onOutput` for each entry after `afterTimestamp` ('' = all) until the container's output ends. */
   followLogs(id: string, afterTimestamp: string, onOutput: (entry: LogEntry) => void): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. */
@@ -89,14 +167,24 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(
     dockerHost?: string,
-    private readonly pullPolicy: PullPolicy = 'missing',
+    readonly pullPolicy: PullPolicy = 'missing',
   ) {
-    this.docker = new Docker(dockerOptions(dockerHost));
+    // No kept-alive connections: an engine shutting down still serves
+    // requests on connections it already has, so a stale one would hide that
+    // the engine is going away; a new connection per call finds out at once.
+    this.docker = new Docker({ ...dockerOptions(dockerHost), agent: new http.Agent({ keepAlive: false }) } as Docker.DockerOptions);
+  }
+
+  /** Our error for a failed engine call: an EngineError when it says something about the engine. */
+  private failure(what: string, err: unknown): RuntimeError {
+    const message = `docker ${what}: ${(err as Error)?.message ?? err}`;
+    const fault = engineFault(err);
+    return fault ? new EngineError(fault, message, { cause: err }) : new RuntimeError(message, { cause: err });
   }
 
   private wrap<T>(what: string, p: Promise<T>): Promise<T> {
     return p.catch((err: unknown) => {
-      throw new RuntimeError(`docker ${what}: ${(err as Error)?.message ?? err}`, { cause: err });
+      throw this.failure(what, err);
     });
   }
 
@@ -104,18 +192,38 @@ export class DockerRuntime implements ContainerRuntime {
     await this.wrap('ping', this.docker.ping());
   }
 
+  async info(): Promise<EngineInfo> {
+    const info = (await this.wrap('info', this.docker.info())) as { LiveRestoreEnabled?: boolean; DockerRootDir?: string };
+    return { liveRestore: Boolean(info.LiveRestoreEnabled), rootDir: String(info.DockerRootDir ?? '') };
+  }
+
+  async images(limit: number): Promise<string[]> {
+    const list = await this.wrap('image ls', this.docker.listImages());
+    const refs = new Set<string>();
+    for (const image of list) {
+      for (const ref of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]) {
+        if (!ref.includes('<none>')) refs.add(normalizeImageRef(ref));
+        if (refs.size >= limit) return [...refs];
+      }
+    }
+    return [...refs];
+  }
+
   async ensureImage(image: string): Promise<void> {
     try {
       await this.docker.getImage(image).inspect();
       return;
     } catch (err) {
-      if (statusCode(err) !== 404) throw new RuntimeError(`docker image inspect ${image}: ${(err as Error).message}`, { cause: err });
+      if (statusCode(err) !== 404) throw this.failure(`image inspect ${image}`, err);
     }
-    if (this.pullPolicy === 'never') throw new ImageMissingError(image, 'the pull policy is "never"');
+    if (this.pullPolicy === 'never') throw new ImageMissingError(image, false, 'the pull policy is "never"');
     try {
       await this.pull(image);
     } catch (err) {
-      throw new ImageMissingError(image, (err as Error).message.split('\n')[0]!.slice(0, 300));
+      // Only an engine that is not there says something about the engine: a
+      // registry it cannot reach or a name it cannot find comes back as a 5xx too.
+      if (engineFault(err) === 'unavailable' || isDiskFull(err)) throw this.failure(`pull ${image}`, err);
+      throw new ImageMissingError(image, true, (err as Error).message.split('\n')[0]!.slice(0, 300));
     }
   }
 
@@ -132,9 +240,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async create(spec: ContainerSpec): Promise<string> {
-    const container = await this.wrap(
-      'create',
-      this.docker.createContainer({
+    const container = await this.docker
+      .createContainer({
         name: spec.name,
         Image: spec.image,
         Cmd: spec.command,
@@ -161,8 +268,11 @@ export class DockerRuntime implements ContainerRuntime {
           ...(spec.mounts ? { Binds: spec.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
           ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
         },
-      }),
-    );
+      })
+      .catch((err: unknown) => {
+        if (statusCode(err) === 409) throw new ContainerNameTakenError(spec.name, `docker create: ${(err as Error).message}`);
+        throw this.failure('create', err);
+      });
     return container.id;
   }
 
@@ -170,11 +280,49 @@ export class DockerRuntime implements ContainerRuntime {
     await this.wrap('start', this.docker.getContainer(id).start());
   }
 
+  /**
+   * The wait call as a stream: dockerode's plain wait() never settles when a
+   * live-restore engine stops under it (the 200 headers have come, and a
+   * dropped connection is not reported), so this one listens for the cut.
+   */
   async wait(id: string): Promise<ContainerState> {
-    await this.wrap('wait', this.docker.getContainer(id).wait());
+    await new Promise<void>((resolve, reject) => {
+      const dial = { path: `/containers/${id}/wait?`, method: 'POST', isStream: true, options: {}, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' } };
+      this.docker.modem.dial(dial, (err: unknown, res: unknown) => {
+        if (err) return reject(this.failure('wait', err));
+        const stream = res as http.IncomingMessage;
+        let done = false;
+        stream.on('data', () => {});
+        stream.on('end', () => {
+          done = true;
+          resolve();
+        });
+        stream.on('error', (e) => reject(this.failure('wait', e)));
+        stream.on('close', () => {
+          if (!done) reject(new EngineError('unavailable', 'docker wait: the engine closed the connection before the container stopped'));
+        });
+      });
+    });
     const state = await this.inspect(id);
     if (!state) throw new RuntimeError(`container ${id} vanished while running`);
+    // Never an outcome for a container that still runs: a wait cut short is the engine's hiccup, and is waited again.
+    if (state.running) throw new EngineError('unavailable', 'docker wait: the answer came while the container still runs');
     return state;
+  }
+
+  async killedSince(id: string, sinceMs: number): Promise<boolean> {
+    // `until` now: a time in the future would keep the stream open until then.
+    const stream = (await this.wrap(
+      'events',
+      this.docker.getEvents({ since: Math.floor(sinceMs / 1000) - 1, until: Math.ceil(Date.now() / 1000), filters: { container: [id], event: ['kill'] } }),
+    )) as unknown as NodeJS.ReadableStream;
+    let text = '';
+    try {
+      for await (const chunk of stream) text += chunk.toString();
+    } catch (err) {
+      throw this.failure('events', err);
+    }
+    return text.trim() !== '';
   }
 
   async followLogs(id: string, afterTimestamp: string, onOutput: (entry: LogEntry) => void): Promise<void> {
@@ -203,7 +351,7 @@ export class DockerRuntime implements ContainerRuntime {
       await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
     } catch (err) {
       // 304: already stopped; 404: already gone. Both are what we wanted.
-      if (statusCode(err) !== 304 && statusCode(err) !== 404) throw new RuntimeError(`docker stop: ${(err as Error).message}`, { cause: err });
+      if (statusCode(err) !== 304 && statusCode(err) !== 404) throw this.failure('stop', err);
     }
   }
 
@@ -211,17 +359,17 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
-      if (statusCode(err) !== 404) throw new RuntimeError(`docker rm: ${(err as Error).message}`, { cause: err });
+      if (statusCode(err) !== 404) throw this.failure('rm', err);
     }
   }
 
   async inspect(id: string): Promise<ContainerState | null> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      return { running: info.State.Running, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
+      return { running: info.State.Running, started: !info.State.StartedAt.startsWith('0001-'), exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
     } catch (err) {
       if (statusCode(err) === 404) return null;
-      throw new RuntimeError(`docker inspect: ${(err as Error).message}`, { cause: err });
+      throw this.failure('inspect', err);
     }
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +101,70 @@ test('a journal from before Cline tasks gains the new columns when opened', (t) 
   t.is(attempt.state, 'running');
   t.is(attempt.llm, null);
   t.true(j.accept('att_new', 'task_new', '{}', 2, { provider: null, token: 't' }));
+});
+
+/** A journal on a file system of its own, 2 MiB, that the test fills and frees: a real full disk. */
+function onSmallDisk(run: (j: Journal, fill: () => void, free: () => void) => void): void {
+  if (process.getuid?.() !== 0) throw new Error('this test mounts a small tmpfs: run it as root (CI does)');
+  const dir = mkdtempSync(join(tmpdir(), 'journal-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  try {
+    const journal = new Journal(join(dir, 'journal.sqlite'), 64 * 1024);
+    const filler = join(dir, 'filler');
+    try {
+      run(
+        journal,
+        () => spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' }),
+        () => rmSync(filler, { force: true }),
+      );
+    } finally {
+      journal.close();
+    }
+  } finally {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a full disk holds writes in order instead of crashing, refuses new attempts, and loses nothing once space returns', (t) => {
+  onSmallDisk((j, fill, free) => {
+    const changes: boolean[] = [];
+    j.onDegradedChange((degraded) => changes.push(degraded));
+    t.true(j.accept('att_1', 'task_1', '{}', 1));
+    j.started('att_1', 'task_1', 'c1', 2);
+    fill();
+    for (let i = 0; i < 20; i++) j.output('att_1', 'task_1', 'stdout', Buffer.from(`line ${i}\n`.repeat(50)), 3 + i, '');
+    t.true(j.degraded, 'the writes the disk could not take are held');
+    t.regex(j.degradedReason, /^the journal cannot write: database or disk is full/);
+    t.throws(() => j.accept('att_2', 'task_2', '{}', 30), { message: /the journal cannot write/ }, 'no new attempt while the disk is full');
+    t.true(j.finished('att_1', 'task_1', { state: 'SUCCEEDED', exitCode: 0, error: '' }, 40));
+    t.is(j.get('att_1')?.state, 'running', 'not written yet');
+    j.retryHeld();
+    t.true(j.degraded, 'still full: still held');
+    free();
+    j.retryHeld();
+    t.false(j.degraded);
+    t.deepEqual(changes, [true, false]);
+    t.is(j.get('att_1')?.state, 'finished');
+    const events = j.pending(0, 100);
+    t.deepEqual([events[0]!.kind, events.at(-1)!.kind], ['started', 'finished'], 'the outbox keeps its order');
+    const text = events.flatMap((e) => (e.kind === 'output' ? [Buffer.from(e.data).toString()] : [])).join('');
+    for (let i = 0; i < 20; i++) t.true(text.includes(`line ${i}\n`), `output ${i} kept`);
+  });
+});
+
+test('held output past its bound is dropped with a note; outcomes are always kept', (t) => {
+  onSmallDisk((j, fill, free) => {
+    j.accept('att_1', 'task_1', '{}', 1);
+    fill();
+    for (let i = 0; i < 100; i++) j.output('att_1', 'task_1', 'stdout', Buffer.alloc(4096, 'x'), 2, '');
+    j.finished('att_1', 'task_1', { state: 'FAILED', exitCode: 1, error: '' }, 3);
+    free();
+    j.retryHeld();
+    const events = j.pending(0, 1000);
+    const held = events.filter((e) => e.kind === 'output' && e.stream === 'stdout').length;
+    t.true(held > 0 && held < 100, `${held} of 100 chunks kept within the 64 KiB bound`);
+    t.true(events.some((e) => e.kind === 'output' && Buffer.from(e.data).toString().includes("output was dropped here: the node's disk was full")));
+    t.is(events.at(-1)?.kind, 'finished');
+  });
 });

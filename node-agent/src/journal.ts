@@ -4,6 +4,13 @@
  * written here before it is sent, in the same transaction as the attempt's
  * state change it reports, so a crash, a restart or a lost network loses no
  * result: the next session resends everything not yet acknowledged.
+ *
+ * A full disk does not stop the agent: a write that fails for lack of space
+ * is held, in order with every write after it, and made when space returns
+ * (tried every second). Meanwhile the journal is `degraded`: the agent takes
+ * no new attempt (`accept` refuses) and reports disk pressure, and what it
+ * runs goes on. Held output is bounded; what does not fit is dropped with a
+ * note in the attempt's log. Outcomes and state changes are always held.
  */
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
@@ -107,6 +114,28 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 `;
 
+/** While the disk is full, at most this much output is held for later; the rest is dropped with a note. */
+export const HELD_OUTPUT_LIMIT_BYTES = 16 * 1024 * 1024;
+/** How often held writes are tried again. */
+const HELD_RETRY_MS = 1_000;
+
+interface HeldWrite {
+  op: () => void;
+  /** `event`: appends to the outbox (the session is told when it is made). */
+  kind: 'state' | 'event';
+  /** Output bytes it holds. */
+  bytes: number;
+}
+
+/** The journal cannot take a new attempt now (its disk is full). */
+export class JournalFullError extends Error {}
+
+/** SQLite's errors for a disk that is full or failing: the write can succeed later, unlike a bad statement. */
+export function isStorageFull(err: unknown): boolean {
+  const code = (err as { code?: string })?.code ?? '';
+  return code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR');
+}
+
 /** Columns added after the first release; `migrate` adds them to older journals. */
 const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
   ['llm_json', 'TEXT'],
@@ -156,8 +185,18 @@ function toEvent(row: OutboxRow): AttemptEvent {
 export class Journal {
   private readonly db: Db;
   private readonly listeners = new Set<() => void>();
+  /** Writes that could not be made yet (the disk is full), oldest first. */
+  private readonly held: HeldWrite[] = [];
+  private heldOutputBytes = 0;
+  private readonly droppedOutput = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastFailure = '';
+  private readonly degradedListeners = new Set<(degraded: boolean) => void>();
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly heldOutputLimitBytes = HELD_OUTPUT_LIMIT_BYTES,
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged-to-nobody event is still on disk after a power cut.
@@ -172,7 +211,15 @@ export class Journal {
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE attempts ADD COLUMN ${name} ${type}`);
   }
 
+  /**
+   * Held writes get one last try. What is still held is lost with the
+   * process, and safely so: it was not sent, and the next start finds the
+   * attempt as it was journaled and follows (or re-reads) its container.
+   */
   close(): void {
+    if (this.degraded) this.retryHeld();
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
     this.db.close();
   }
 
@@ -182,8 +229,76 @@ export class Journal {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called when the journal starts or stops holding writes for lack of space. */
+  onDegradedChange(listener: (degraded: boolean) => void): () => void {
+    this.degradedListeners.add(listener);
+    return () => this.degradedListeners.delete(listener);
+  }
+
+  /** Writes are being held: the disk is full. */
+  get degraded(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** Why the journal holds writes ('' when it does not). */
+  get degradedReason(): string {
+    return this.degraded ? `the journal cannot write: ${this.lastFailure}` : '';
+  }
+
   private notify(): void {
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Makes a write now, or holds it (in order, behind any write already held)
+   * when the disk is full. Returns whether it was made now.
+   */
+  private write(op: () => void, kind: HeldWrite['kind'] = 'state', bytes = 0): boolean {
+    if (this.held.length === 0) {
+      try {
+        op();
+        return true;
+      } catch (err) {
+        if (!isStorageFull(err)) throw err;
+        this.lastFailure = (err as Error).message;
+      }
+    }
+    this.held.push({ op, kind, bytes });
+    this.heldOutputBytes += bytes;
+    if (this.held.length === 1) {
+      for (const l of this.degradedListeners) l(true);
+      this.retryTimer ??= setInterval(() => this.retryHeld(), HELD_RETRY_MS);
+      this.retryTimer.unref();
+    }
+    return false;
+  }
+
+  /** Makes held writes in order until one fails again or none is left. Public for tests. */
+  retryHeld(): void {
+    let appended = false;
+    while (this.held.length > 0) {
+      const next = this.held[0]!;
+      try {
+        next.op();
+      } catch (err) {
+        if (isStorageFull(err)) {
+          this.lastFailure = (err as Error).message;
+          break;
+        }
+        // A write that cannot succeed at all must not block the ones behind it.
+        this.lastFailure = `a held write failed: ${(err as Error).message}`;
+      }
+      this.held.shift();
+      this.heldOutputBytes -= next.bytes;
+      appended ||= next.kind !== 'state';
+    }
+    if (this.held.length === 0) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = undefined;
+      this.droppedOutput.clear();
+      for (const l of this.degradedListeners) l(false);
+    }
+    if (appended) this.notify();
   }
 
   private appendRow(attemptId: string, taskId: string, kind: OutboxRow['kind'], atMs: number, stream: string | null, payload: Buffer | null): void {
@@ -192,15 +307,28 @@ export class Journal {
       .run(attemptId, taskId, kind, atMs, stream, payload);
   }
 
-  /** Returns false if the attempt was already known (a resent Assign). */
+  /**
+   * Returns false if the attempt was already known (a resent Assign). Throws
+   * JournalFullError when it cannot be written now: an attempt the journal
+   * cannot record is not taken.
+   */
   accept(attemptId: string, taskId: string, specJson: string, now: number, llm: LlmGrantRecord | null = null): boolean {
-    const result = this.db
-      .prepare(
-        `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms, llm_json)
-         VALUES (?, ?, ?, 'accepted', ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
-      )
-      .run(attemptId, taskId, specJson, now, now, llm ? JSON.stringify(llm) : null);
-    return result.changes === 1;
+    if (this.degraded) throw new JournalFullError(this.degradedReason);
+    try {
+      const result = this.db
+        .prepare(
+          `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms, llm_json)
+           VALUES (?, ?, ?, 'accepted', ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
+        )
+        .run(attemptId, taskId, specJson, now, now, llm ? JSON.stringify(llm) : null);
+      return result.changes === 1;
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      // Degraded from now on, so the node says so: a probe write is held until the disk takes it.
+      this.lastFailure = (err as Error).message;
+      this.write(() => this.db.prepare("INSERT INTO meta (key, value) VALUES ('disk_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(now)));
+      throw new JournalFullError(`the journal cannot write: ${(err as Error).message}`);
+    }
   }
 
   get(attemptId: string): JournalAttempt | null {
@@ -214,48 +342,62 @@ export class Journal {
   }
 
   setContainer(attemptId: string, containerId: string, now: number): void {
-    this.db.prepare('UPDATE attempts SET container_id = ?, updated_at_ms = ? WHERE attempt_id = ?').run(containerId, now, attemptId);
+    this.write(() => this.db.prepare('UPDATE attempts SET container_id = ?, updated_at_ms = ? WHERE attempt_id = ?').run(containerId, now, attemptId));
   }
 
   markCancelRequested(attemptId: string, reason: string, now: number): void {
-    this.db.prepare('UPDATE attempts SET cancel_reason = ?, updated_at_ms = ? WHERE attempt_id = ?').run(reason || 'cancelled', now, attemptId);
+    this.write(() => this.db.prepare('UPDATE attempts SET cancel_reason = ?, updated_at_ms = ? WHERE attempt_id = ?').run(reason || 'cancelled', now, attemptId));
   }
 
   started(attemptId: string, taskId: string, containerId: string, now: number): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare("UPDATE attempts SET state = 'running', container_id = ?, started_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ?")
-        .run(containerId, now, now, attemptId);
-      this.appendRow(attemptId, taskId, 'started', now, null, Buffer.from(containerId));
-    })();
-    this.notify();
+    const made = this.write(
+      this.db.transaction(() => {
+        this.db
+          .prepare("UPDATE attempts SET state = 'running', container_id = ?, started_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ?")
+          .run(containerId, now, now, attemptId);
+        this.appendRow(attemptId, taskId, 'started', now, null, Buffer.from(containerId));
+      }),
+      'event',
+    );
+    if (made) this.notify();
   }
 
   /** Output and how far it reaches (Docker's timestamp), in one transaction. */
   output(attemptId: string, taskId: string, stream: 'stdout' | 'stderr', data: Buffer, now: number, lastTimestamp: string): void {
-    this.db.transaction(() => {
-      this.appendRow(attemptId, taskId, 'output', now, stream, data);
+    const op = this.db.transaction((chunk: Buffer, s: string) => {
+      this.appendRow(attemptId, taskId, 'output', now, s, chunk);
       if (lastTimestamp) this.db.prepare('UPDATE attempts SET last_log_ts = ? WHERE attempt_id = ?').run(lastTimestamp, attemptId);
-    })();
-    this.notify();
+    });
+    if (this.degraded && this.heldOutputBytes + data.length > this.heldOutputLimitBytes) {
+      // Past the bound, output is dropped while the disk is full; the log says so once.
+      if (!this.droppedOutput.has(attemptId)) {
+        this.droppedOutput.add(attemptId);
+        this.write(() => op(Buffer.from(`\n[fleet] output was dropped here: the node's disk was full\n`), 'stderr'), 'event');
+      }
+      return;
+    }
+    if (this.write(() => op(data, stream), 'event', data.length)) this.notify();
   }
 
   /** A Cline attempt's progress: kept for adoption and queued for the control plane. */
   progress(attemptId: string, taskId: string, progress: AgentProgress, now: number): void {
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(progress), now, attemptId);
-      this.appendRow(attemptId, taskId, 'progress', now, null, Buffer.from(JSON.stringify(progress)));
-    })();
-    this.notify();
+    const made = this.write(
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(progress), now, attemptId);
+        this.appendRow(attemptId, taskId, 'progress', now, null, Buffer.from(JSON.stringify(progress)));
+      }),
+      'event',
+    );
+    if (made) this.notify();
   }
 
   setLlm(attemptId: string, llm: LlmGrantRecord, now: number): void {
-    this.db.prepare('UPDATE attempts SET llm_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(llm), now, attemptId);
+    this.write(() => this.db.prepare('UPDATE attempts SET llm_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(llm), now, attemptId));
   }
 
   /** The gateway's count, kept at once so that a restart cannot reset a budget. */
   setUsage(attemptId: string, usage: AgentProgress, now: number): void {
-    this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(usage), now, attemptId);
+    this.write(() => this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(usage), now, attemptId));
   }
 
   getMeta(key: string): string | null {
@@ -263,30 +405,36 @@ export class Journal {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.write(() => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   /**
    * Records the outcome once; a second call for the same attempt is ignored.
    * A Cline patch (up to 8 MiB) travels in the outbox row only: the attempt
-   * row, kept a day after the ack, records the outcome without it.
+   * row, kept a day after the ack, records the outcome without it. Returns
+   * false for an outcome already recorded; a held write counts as recorded.
    */
   finished(attemptId: string, taskId: string, outcome: AttemptOutcomeRecord, now: number): boolean {
     const { patchBase64: _patch, ...recorded } = outcome;
-    const changed = this.db.transaction(() => {
-      const result = this.db
-        .prepare("UPDATE attempts SET state = 'finished', outcome_json = ?, finished_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ? AND state IN ('accepted', 'running')")
-        .run(JSON.stringify(recorded), now, now, attemptId);
-      if (result.changes === 1) this.appendRow(attemptId, taskId, 'finished', now, null, Buffer.from(JSON.stringify(outcome)));
-      return result.changes === 1;
-    })();
-    if (changed) this.notify();
+    let changed = true;
+    const made = this.write(
+      () =>
+        (changed = this.db.transaction(() => {
+          const result = this.db
+            .prepare("UPDATE attempts SET state = 'finished', outcome_json = ?, finished_at_ms = ?, updated_at_ms = ? WHERE attempt_id = ? AND state IN ('accepted', 'running')")
+            .run(JSON.stringify(recorded), now, now, attemptId);
+          if (result.changes === 1) this.appendRow(attemptId, taskId, 'finished', now, null, Buffer.from(JSON.stringify(outcome)));
+          return result.changes === 1;
+        })()),
+      'event',
+    );
+    if (made && changed) this.notify();
     return changed;
   }
 
   /** The provider key is needed no more once the outcome is stored: it is dropped with the rest of the grant. */
   markDone(attemptId: string, now: number): void {
-    this.db.prepare("UPDATE attempts SET state = 'done', llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId);
+    this.write(() => this.db.prepare("UPDATE attempts SET state = 'done', llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId));
   }
 
   /** Events after `afterSeq`, oldest first. */
@@ -297,13 +445,12 @@ export class Journal {
   /**
    * The control plane has stored every event up to `seq`. Returns the
    * attempts whose outcome was among them: their containers may now go.
+   * (Reading needs no space; the deletion may be held.)
    */
   acknowledge(seq: number): string[] {
-    return this.db.transaction(() => {
-      const finished = this.db.prepare("SELECT attempt_id FROM outbox WHERE seq <= ? AND kind = 'finished'").all(seq) as Array<{ attempt_id: string }>;
-      this.db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq);
-      return finished.map((r) => r.attempt_id);
-    })();
+    const finished = this.db.prepare("SELECT attempt_id FROM outbox WHERE seq <= ? AND kind = 'finished'").all(seq) as Array<{ attempt_id: string }>;
+    this.write(() => this.db.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq));
+    return finished.map((r) => r.attempt_id);
   }
 
   /** Attempts whose outcome is stored by the control plane but whose container may remain (a crash after the ack). */
@@ -315,11 +462,12 @@ export class Journal {
     ).map(toAttempt);
   }
 
+  /** Events not yet acknowledged, the held ones included. */
   outboxSize(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n + this.held.filter((h) => h.kind === 'event').length;
   }
 
   prune(now: number): void {
-    this.db.prepare("DELETE FROM attempts WHERE state = 'done' AND updated_at_ms < ?").run(now - DONE_RETENTION_MS);
+    this.write(() => this.db.prepare("DELETE FROM attempts WHERE state = 'done' AND updated_at_ms < ?").run(now - DONE_RETENTION_MS));
   }
 }

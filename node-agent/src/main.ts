@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../../common/clock.js';
 import { ValidationError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { parseDuration } from '../../common/duration.js';
+import { parseDuration, parseSize } from '../../common/duration.js';
+import { DEFAULT_MIN_FREE_DISK_BYTES } from './disk.js';
 import { validateNodeInfo } from '../../common/node-info.js';
 import { NodeAgent } from './agent.js';
 import { DockerRuntime, type PullPolicy } from './container-runtime.js';
@@ -62,10 +63,17 @@ const program = new Command('fleet-node-agent')
       throw new InvalidArgumentError((err as Error).message);
     }
   }, 240_000)
+  .option('--min-free-disk <size>', 'below this much free space on the data dir or Docker\'s, the node takes no new work (e.g. 2g)', (t: string) => {
+    try {
+      return parseSize('--min-free-disk', t);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }, DEFAULT_MIN_FREE_DISK_BYTES)
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number }>();
 const log = createLogger('node-agent');
 
 function die(message: string): never {
@@ -103,12 +111,17 @@ async function main(): Promise<void> {
   const journal = new Journal(join(dataDir, 'journal.sqlite'));
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
   const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
-  const agent = new NodeAgent({ nodeId: identity.nodeId, ...info }, runtime, journal, systemClock, log.child({ nodeId: identity.nodeId }), {
-    gateway,
-    attemptsDir: join(dataDir, 'attempts'),
-  });
+  const agent = new NodeAgent(
+    { nodeId: identity.nodeId, ...info },
+    runtime,
+    journal,
+    systemClock,
+    log.child({ nodeId: identity.nodeId }),
+    { gateway, attemptsDir: join(dataDir, 'attempts') },
+    { dataDir, minFreeDiskBytes: opts.minFreeDisk },
+  );
   await agent.start();
-  const session = new Session(opts.controlPlane, identity.nodeToken, agent, journal, dataDir, log, (message) => {
+  const session = new Session(opts.controlPlane, identity.nodeToken, agent, journal, log, (message) => {
     log.fatal({ reason: message }, 'stopping: the control plane refused this node');
     process.stderr.write(`fleet-node-agent: ${message}\n`);
     process.exit(1);

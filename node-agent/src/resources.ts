@@ -11,10 +11,15 @@ export async function readResources(dataDir: string): Promise<NodeResources> {
     .sort((a, b) => b.mount.length - a.mount.length)[0];
   return {
     cpus: os.cpus().length,
-    loadPercent: Math.round(load.currentLoad * 10) / 10,
-    memoryTotalBytes: mem.total,
-    memoryUsedBytes: mem.active,
-    diskTotalBytes: disk?.size ?? 0,
-    diskUsedBytes: disk?.used ?? 0,
+    loadPercent: Math.round(figure(load.currentLoad) * 10) / 10,
+    memoryTotalBytes: Math.round(figure(mem.total)),
+    memoryUsedBytes: Math.round(figure(mem.active)),
+    diskTotalBytes: Math.round(figure(disk?.size)),
+    diskUsedBytes: Math.round(figure(disk?.used)),
   };
+}
+
+/** A measurement the control plane can take: a finite number, not negative (systeminformation gives NaN when it cannot tell). */
+function figure(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : 0;
 }

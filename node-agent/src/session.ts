@@ -20,7 +20,6 @@ import type { NodeAgent } from './agent.js';
 import { describe, isFatal, nodeClient, RECONNECT_BACKOFF } from './control-plane-client.js';
 import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
-import { readResources } from './resources.js';
 
 /** Events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
@@ -52,13 +51,18 @@ export class Session {
   private loop: Promise<void> | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private readonly cutoff: CutoffWatchdog;
+  /** Heartbeats sent and acknowledged on this session, to know which declines reached the control plane. */
+  private heartbeatsSent = 0;
+  private heartbeatsAcked = 0;
+  /** The image list as last sent on this session. */
+  private imagesSent = '';
+  private readonly declinesInHeartbeat = new Map<number, string[]>();
 
   constructor(
     private readonly endpoints: string[],
     private readonly nodeToken: string,
     private readonly agent: NodeAgent,
     private readonly journal: Journal,
-    private readonly dataDir: string,
     private readonly log: Logger,
     private readonly onFatal: (message: string) => void,
   ) {
@@ -73,7 +77,7 @@ export class Session {
       },
       systemClock,
     );
-    agent.onContainersRemoved = () => this.heartbeatSoon();
+    agent.onNewsForControlPlane = () => this.heartbeatSoon();
   }
 
   start(): void {
@@ -85,7 +89,7 @@ export class Session {
   /** A heartbeat now rather than at the next interval (after containers went away). */
   heartbeatSoon(): void {
     clearTimeout(this.soonTimer);
-    this.soonTimer = setTimeout(() => void this.heartbeat(), 100);
+    this.soonTimer = setTimeout(() => void this.heartbeat(true), 100);
   }
 
   async stop(): Promise<void> {
@@ -131,6 +135,10 @@ export class Session {
     const call = client.Connect(metadata);
     this.call = call;
     this.sentSeqs = [];
+    this.heartbeatsSent = 0;
+    this.heartbeatsAcked = 0;
+    this.declinesInHeartbeat.clear();
+    this.imagesSent = '';
     return new Promise<unknown>((resolve) => {
       let ended = false;
       const finish = (err: unknown) => {
@@ -177,7 +185,7 @@ export class Session {
         this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs }, 'control plane session open');
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
-        void this.heartbeat();
+        void this.heartbeat(true);
         this.pump();
         return;
       }
@@ -189,6 +197,7 @@ export class Session {
         return;
       case 'heartbeat-ack':
         this.cutoff.contact();
+        this.heartbeatStored();
         return;
       case 'ack': {
         this.cutoff.contact();
@@ -213,15 +222,28 @@ export class Session {
     }
   }
 
-  private async heartbeat(): Promise<void> {
+  /**
+   * Sends a heartbeat now with the node's latest facts, and has them measured
+   * again for the next one: a slow Docker or a slow `df` must not delay the
+   * heartbeat, since its acknowledgement is what keeps the node's containers
+   * running (the cut-off). `fresh` waits for a new measurement first (the
+   * first heartbeat, or containers just removed while a drain waits).
+   */
+  private async heartbeat(fresh = false): Promise<void> {
     const call = this.call;
     if (!call) return;
-    const [docker, resources, containers] = await Promise.all([
-      this.agent.checkDocker(),
-      readResources(this.dataDir).catch(() => undefined),
-      this.agent.fleetContainers(),
-    ]);
+    const measuring = this.agent.measure();
+    if (fresh) await measuring;
     if (this.call !== call) return;
+    const { docker, resources, containers, diskPressure, images } = this.agent.facts;
+    const declined = this.agent.declinedAttempts();
+    // Heartbeats are acknowledged in order: the one numbered `sent` carries these declines.
+    if (declined.length > 0) this.declinesInHeartbeat.set(this.heartbeatsSent + 1, declined.map((d) => d.attemptId));
+    this.heartbeatsSent += 1;
+    // The image list goes with the first heartbeat of a session and whenever it changes: it can be long.
+    const imagesKey = `${images.imagesOnly}:${images.images.join('\n')}`;
+    const imagesChanged = imagesKey !== this.imagesSent;
+    this.imagesSent = imagesKey;
     this.write(call, {
       kind: 'heartbeat',
       heartbeat: {
@@ -232,7 +254,20 @@ export class Session {
         // Unknown (Docker down) counts as "some": a drain must not complete on a guess.
         fleetContainers: containers ?? Math.max(1, this.agent.runningAttempts),
         draining: this.agent.draining,
+        diskPressure,
+        declined,
+        imagesOnly: images.imagesOnly,
+        images: imagesChanged ? images.images : null,
       },
     });
+  }
+
+  /** A heartbeat was stored: the declines it carried have reached the control plane. */
+  private heartbeatStored(): void {
+    this.heartbeatsAcked += 1;
+    const ids = this.declinesInHeartbeat.get(this.heartbeatsAcked);
+    if (!ids) return;
+    this.declinesInHeartbeat.delete(this.heartbeatsAcked);
+    this.agent.forgetDeclined(ids);
   }
 }

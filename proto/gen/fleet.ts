@@ -17,6 +17,7 @@ import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from './fleet/v1/CordonNodeRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from './fleet/v1/CreateJoinTokenResponse';
+import type { DeclinedAttempt as _fleet_v1_DeclinedAttempt, DeclinedAttempt__Output as _fleet_v1_DeclinedAttempt__Output } from './fleet/v1/DeclinedAttempt';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from './fleet/v1/DrainNodeRequest';
 import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _fleet_v1_DrainStatus__Output } from './fleet/v1/DrainStatus';
 import type { EnrollRequest as _fleet_v1_EnrollRequest, EnrollRequest__Output as _fleet_v1_EnrollRequest__Output } from './fleet/v1/EnrollRequest';
@@ -83,6 +84,7 @@ export interface ProtoGrpcType {
       CordonSource: EnumTypeDefinition
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
+      DeclinedAttempt: MessageTypeDefinition<_fleet_v1_DeclinedAttempt, _fleet_v1_DeclinedAttempt__Output>
       DrainNodeRequest: MessageTypeDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_DrainNodeRequest__Output>
       DrainState: EnumTypeDefinition
       DrainStatus: MessageTypeDefinition<_fleet_v1_DrainStatus, _fleet_v1_DrainStatus__Output>

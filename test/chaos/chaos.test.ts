@@ -2,7 +2,7 @@ import test from 'ava';
 import { planFaults } from './faults.js';
 import { judge, percentile, type History } from './history.js';
 
-const options = { seed: 42, durationMs: 120_000, natsServers: 3, agents: 3, cuttableAgent: true, leaseTtlMs: 3_000 };
+const options = { seed: 42, durationMs: 120_000, natsServers: 3, agents: 3, cuttableAgent: true, restartableEngine: true, fillableDisk: true, leaseTtlMs: 3_000 };
 
 test('a seed replays the same fault schedule; another seed does not', (t) => {
   t.deepEqual(planFaults(options), planFaults(options));
@@ -11,7 +11,7 @@ test('a seed replays the same fault schedule; another seed does not', (t) => {
 
 test('every kind of fault comes up in a two-minute run, within the duration, one at a time', (t) => {
   const faults = planFaults(options);
-  t.deepEqual(new Set(faults.map((f) => f.kind)), new Set(['kill-leader', 'kill-follower', 'kill-nats', 'pause-replica', 'kill-agent', 'cut-agent']));
+  t.deepEqual(new Set(faults.map((f) => f.kind)), new Set(['kill-leader', 'kill-follower', 'kill-nats', 'pause-replica', 'kill-agent', 'cut-agent', 'restart-engine', 'fill-disk']));
   for (let i = 0; i < faults.length; i++) {
     const f = faults[i]!;
     t.true(f.atMs + f.holdMs <= options.durationMs);

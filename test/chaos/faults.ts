@@ -4,7 +4,7 @@
  * carries its own recovery (restart, SIGCONT, link up) after `holdMs`.
  */
 
-export type FaultKind = 'kill-leader' | 'kill-follower' | 'kill-nats' | 'pause-replica' | 'kill-agent' | 'cut-agent';
+export type FaultKind = 'kill-leader' | 'kill-follower' | 'kill-nats' | 'pause-replica' | 'kill-agent' | 'cut-agent' | 'restart-engine' | 'fill-disk';
 
 export interface Fault {
   atMs: number;
@@ -21,6 +21,10 @@ export interface FaultPlanOptions {
   agents: number;
   /** Whether an agent runs in a network namespace that can be cut. */
   cuttableAgent: boolean;
+  /** Whether an agent runs on a private Docker engine that can be restarted. */
+  restartableEngine: boolean;
+  /** Whether an agent's data dir is a small file system that can be filled. */
+  fillableDisk: boolean;
   leaseTtlMs: number;
 }
 
@@ -41,7 +45,16 @@ const GAP_MS = [3_000, 6_000] as const;
 export function planFaults(o: FaultPlanOptions): Fault[] {
   const random = seededRandom(o.seed);
   const between = (lo: number, hi: number) => Math.round(lo + random() * (hi - lo));
-  const kinds: FaultKind[] = ['kill-leader', 'kill-follower', 'kill-nats', 'pause-replica', 'kill-agent', ...(o.cuttableAgent ? (['cut-agent'] as const) : [])];
+  const kinds: FaultKind[] = [
+    'kill-leader',
+    'kill-follower',
+    'kill-nats',
+    'pause-replica',
+    'kill-agent',
+    ...(o.cuttableAgent ? (['cut-agent'] as const) : []),
+    ...(o.restartableEngine ? (['restart-engine'] as const) : []),
+    ...(o.fillableDisk ? (['fill-disk'] as const) : []),
+  ];
   const faults: Fault[] = [];
   // Leave the first seconds for the fleet to settle under load.
   let at = 5_000;
@@ -49,7 +62,13 @@ export function planFaults(o: FaultPlanOptions): Fault[] {
     // Every kind comes up early (a short run still sees each once); then at random.
     const kind = i < kinds.length ? kinds[i]! : kinds[Math.floor(random() * kinds.length)]!;
     const holdMs =
-      kind === 'pause-replica' ? o.leaseTtlMs * 2 : kind === 'cut-agent' ? between(2_000, 8_000) : kind === 'kill-nats' ? between(2_000, 5_000) : between(1_000, 3_000);
+      kind === 'pause-replica'
+        ? o.leaseTtlMs * 2
+        : kind === 'cut-agent' || kind === 'fill-disk'
+          ? between(2_000, 8_000)
+          : kind === 'kill-nats'
+            ? between(2_000, 5_000)
+            : between(1_000, 3_000);
     const target = kind === 'kill-nats' ? Math.floor(random() * o.natsServers) : kind === 'kill-agent' ? Math.floor(random() * o.agents) : Math.floor(random() * 3);
     if (at + holdMs > o.durationMs) break;
     faults.push({ atMs: at, kind, target, holdMs });

@@ -1,11 +1,13 @@
 /**
  * The fault-injection suite: a three-node nats-server cluster, three
- * control-plane replicas and four node agents (one behind a network namespace
- * when the machine allows) on this machine; a steady stream of tasks; faults
- * at random from a seed (kill the leader or a follower, kill a nats-server,
- * pause a replica past its lease, kill an agent, cut an agent off). At the end
- * the history is judged (see history.ts) and the figures printed. Exits 1 on
- * any violation.
+ * control-plane replicas and four node agents on this machine (one behind a
+ * network namespace, one on a private Docker engine, one with its data dir on
+ * a small file system of its own, when the machine allows); a steady stream
+ * of tasks; faults at random from a seed (kill the leader or a follower, kill
+ * a nats-server, pause a replica past its lease, kill an agent, cut an agent
+ * off, restart a node's Docker engine with or without live-restore, fill a
+ * node's disk). At the end the history is judged (see history.ts) and the
+ * figures printed. Exits 1 on any violation.
  *
  *   npm run chaos -- --duration 2m --seed 7 --rate 2
  */
@@ -15,6 +17,10 @@ import Database from 'better-sqlite3';
 import * as grpc from '@grpc/grpc-js';
 import { parseDuration } from '../../common/duration.js';
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDockerd } from '../harness/dockerd.js';
 import { TestFleet } from '../harness/fleet.js';
 import { bearer, clients } from '../harness/grpc.js';
 import { TestNetns } from '../harness/netns.js';
@@ -86,19 +92,61 @@ class Api {
   }
 }
 
+/** A private engine for one agent, so that restarting it leaves the machine's engine (and the other agents) alone. */
+async function makeEngine(): Promise<TestDockerd | undefined> {
+  if (values['no-netns']) return undefined;
+  try {
+    return await TestDockerd.start({ liveRestore: true });
+  } catch (err) {
+    say(`no private Docker engine (${(err as Error).message}); running without the restart-engine fault`);
+    return undefined;
+  }
+}
+
+/** A small file system for one agent's data dir, so that filling it fills nobody else's. */
+function makeSmallDisk(): string | undefined {
+  if (values['no-netns']) return undefined;
+  const dir = mkdtempSync('/tmp/fcd-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dir]);
+    return dir;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    say(`no small file system (${(err as Error).message}); running without the fill-disk fault`);
+    return undefined;
+  }
+}
+
 const netns = makeNetns();
+const engine = await makeEngine();
+const smallDisk = makeSmallDisk();
 const fleet = await TestFleet.start({
   natsCluster: 3,
   replicas: 3,
-  agents: [{ name: 'node-1', slots: 4 }, { name: 'node-2', slots: 4 }, { name: 'node-3', slots: 4 }],
+  agents: [{ name: 'node-1', slots: 4 }],
   controlPlaneArgs: LIVENESS,
   listenHost: netns ? '0.0.0.0' : '127.0.0.1',
 });
 let exitCode = 1;
 try {
+  if (engine) {
+    fleet.extraEngines.push(engine.docker);
+    await engine.loadFrom(fleet.docker, TEST_IMAGE);
+  }
+  await fleet.addAgent({ name: 'node-2', slots: 4 }, engine ? { extraArgs: ['--docker-host', engine.host] } : {});
+  await fleet.addAgent({ name: 'node-3', slots: 4 }, smallDisk ? { dataDir: join(smallDisk, 'agent'), extraArgs: ['--min-free-disk', '8m'] } : {});
   if (netns) await fleet.addAgent({ name: 'islander', slots: 4 }, { netns: netns.name, server: fleet.ports.map((p) => `${netns.hostAddress}:${p}`).join(',') });
   const api = new Api(fleet.server.split(','), fleet.adminToken);
-  const plan = planFaults({ seed: SEED, durationMs: DURATION_MS, natsServers: 3, agents: fleet.agents.length, cuttableAgent: Boolean(netns), leaseTtlMs: LEASE_TTL_MS });
+  const plan = planFaults({
+    seed: SEED,
+    durationMs: DURATION_MS,
+    natsServers: 3,
+    agents: fleet.agents.length,
+    cuttableAgent: Boolean(netns),
+    restartableEngine: Boolean(engine),
+    fillableDisk: Boolean(smallDisk),
+    leaseTtlMs: LEASE_TTL_MS,
+  });
   say(`seed ${SEED}: ${plan.length} faults over ${DURATION_MS / 1000}s, ${RATE} tasks/s, ${fleet.agents.length} agents`);
 
   const startedAt = Date.now();
@@ -187,6 +235,25 @@ try {
         netns!.cut(false);
         return;
       }
+      case 'restart-engine': {
+        // Both ways an engine restart goes: containers kept (live-restore) or stopped with it.
+        const liveRestore = f.target % 2 === 0;
+        faults.push({ kind: f.kind, target: `node-2 engine (live-restore ${liveRestore ? 'on' : 'off'})`, atMs: at });
+        say(`restart node-2's Docker engine, down for ${f.holdMs}ms, live-restore ${liveRestore ? 'on' : 'off'}`);
+        await engine!.down();
+        await sleep(f.holdMs);
+        await engine!.up(liveRestore);
+        return;
+      }
+      case 'fill-disk': {
+        faults.push({ kind: f.kind, target: 'node-3 data dir', atMs: at });
+        say(`fill node-3's data dir for ${f.holdMs}ms`);
+        const filler = join(smallDisk!, 'filler');
+        spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'ignore' });
+        await sleep(f.holdMs);
+        rmSync(filler, { force: true });
+        return;
+      }
     }
   };
   for (const f of plan) {
@@ -249,6 +316,11 @@ try {
     // The rarer kinds first: a run that stalls can bury one overlap under a hundred unfinished tasks.
     const ordered = [...verdict.violations].sort((a, b) => Number(a.includes('never ended')) - Number(b.includes('never ended')));
     for (const v of ordered.slice(0, 50)) out(`  - ${v}`);
+    // What Docker saw of each overlap, to tell a real one from a gap in the engines' event logs.
+    for (const v of verdict.violations.filter((x) => x.includes('overlapped'))) {
+      const taskId = /task (task_\w+)/.exec(v)?.[1] ?? '';
+      for (const l of lives.get(taskId) ?? []) out(`    ${l.attemptId} on ${l.nodeId}: start ${new Date(Number(l.startNs / 1_000_000n)).toISOString()}, die ${l.dieNs === null ? 'never seen' : new Date(Number(l.dieNs / 1_000_000n)).toISOString()}`);
+    }
     out(`replay with: npm run chaos -- --duration ${values.duration} --seed ${SEED} --rate ${RATE}`);
   } else {
     out('  invariants: all held');
@@ -257,5 +329,10 @@ try {
 } finally {
   await fleet.stop();
   netns?.destroy();
+  await engine?.destroy();
+  if (smallDisk) {
+    spawnSync('umount', ['-l', smallDisk]);
+    rmSync(smallDisk, { recursive: true, force: true });
+  }
 }
 process.exit(exitCode);

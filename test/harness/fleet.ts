@@ -36,6 +36,8 @@ export interface ContainerLife {
 
 export interface AgentOptions {
   extraArgs?: string[];
+  /** Default: a directory of the fleet's own. */
+  dataDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Runs the agent inside this network namespace (see netns.ts). */
   netns?: string;
@@ -79,13 +81,15 @@ export class TestFleet {
     replicas?: number;
     /** nats-servers in a JetStream cluster (default: one standalone server). */
     natsCluster?: number;
+    /** Where the standalone nats-server keeps its JetStream store (default: in the fleet's dir). */
+    natsStoreDir?: string;
   }): Promise<TestFleet> {
     const fleet = new TestFleet();
     try {
       requireBuild();
       fleet.docker = await requireDocker();
       if (options.natsCluster) fleet.natsCluster = await TestNatsCluster.start(fleet.dir, options.natsCluster);
-      else if (!options.embedded) fleet.nats = await startNats(fleet.dir);
+      else if (!options.embedded) fleet.nats = await startNats(fleet.dir, options.natsStoreDir);
       fleet.listenHost = options.listenHost ?? '127.0.0.1';
       fleet.controlPlaneArgs = options.controlPlaneArgs ?? [];
       const replicas = options.replicas ?? 1;
@@ -132,7 +136,7 @@ export class TestFleet {
   async addAgent(spec: AgentSpec, options: AgentOptions = {}): Promise<Agent> {
     const token = await this.fleetctl(['token', 'create']);
     if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
-    const agent: Agent = { spec, process: undefined as unknown as TestProcess, nodeId: '', dataDir: join(this.dir, `agent-${spec.name}`), options };
+    const agent: Agent = { spec, process: undefined as unknown as TestProcess, nodeId: '', dataDir: options.dataDir ?? join(this.dir, `agent-${spec.name}`), options };
     await this.launchAgent(agent, token.stdout.trim());
     this.agents.push(agent);
     return agent;
@@ -186,29 +190,41 @@ export class TestFleet {
    * test checks about the binary itself (exit codes, stderr) uses `fleetctl`.
    */
   async json<T>(args: string[]): Promise<T> {
+    return JSON.parse(await this.run([...args, '-o', 'json'])) as T;
+  }
+
+  /** fleetctl's program in this process (see `json`): its standard output, or an error with what it said. */
+  async run(args: string[]): Promise<string> {
     let stdout = '';
     let stderr = '';
     const { program, context } = buildProgram({ out: (t) => (stdout += t), err: (t) => (stderr += t) }, {});
     try {
-      await program.parseAsync(['--server', this.server, '--token', ADMIN_TOKEN, ...args, '-o', 'json'], { from: 'user' });
+      await program.parseAsync(['--server', this.server, '--token', ADMIN_TOKEN, ...args], { from: 'user' });
     } catch (err) {
-      throw new Error(`fleetctl ${args.join(' ')} failed: ${err instanceof CliError ? err.message : (err as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`);
+      throw new Error(`fleetctl ${args.slice(0, 4).join(' ')} failed: ${err instanceof CliError ? err.message : (err as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`);
     } finally {
       context()?.client().close();
     }
-    return JSON.parse(stdout) as T;
+    return stdout;
   }
 
   get adminToken(): string {
     return ADMIN_TOKEN;
   }
 
-  /** Fleet containers on this fleet's nodes, running or not. */
+  /** Engines besides the machine's that agents of this fleet use (private ones, for engine faults). */
+  readonly extraEngines: Docker[] = [];
+
+  private get engines(): Docker[] {
+    return [this.docker, ...this.extraEngines];
+  }
+
+  /** Fleet containers on this fleet's nodes, running or not, on every engine the fleet uses. */
   async containers(): Promise<Docker.ContainerInfo[]> {
     const ids = this.agents.map((a) => a.nodeId);
     if (ids.length === 0) return [];
-    const all = await this.docker.listContainers({ all: true, filters: { label: [NODE_LABEL] } });
-    return all.filter((c) => ids.includes(c.Labels[NODE_LABEL] ?? ''));
+    const lists = await Promise.all(this.engines.map((d) => d.listContainers({ all: true, filters: { label: [NODE_LABEL] } }).catch(() => [])));
+    return lists.flat().filter((c) => ids.includes(c.Labels[NODE_LABEL] ?? ''));
   }
 
   /** Start and die times of the task's containers, from Docker's own event log. */
@@ -218,14 +234,19 @@ export class TestFleet {
 
   /** Every fleet container's start and die times since this fleet started, by task. */
   async allContainerLifetimes(): Promise<Map<string, ContainerLife[]>> {
-    // `until` now: a time in the future would keep the stream open until then.
-    const stream = (await this.docker.getEvents({
-      since: Math.floor(this.startedAt.getTime() / 1000),
-      until: Math.ceil(Date.now() / 1000),
-      filters: { type: ['container'], event: ['start', 'die'], label: ['io.cline-fleet.task'] },
-    })) as unknown as NodeJS.ReadableStream;
     let text = '';
-    for await (const chunk of stream) text += chunk.toString();
+    for (const engine of this.engines) {
+      // `until` now: a time in the future would keep the stream open until then.
+      const stream = (await engine
+        .getEvents({
+          since: Math.floor(this.startedAt.getTime() / 1000),
+          until: Math.ceil(Date.now() / 1000),
+          filters: { type: ['container'], event: ['start', 'die'], label: ['io.cline-fleet.task'] },
+        })
+        .catch(() => null)) as unknown as NodeJS.ReadableStream | null;
+      if (stream) for await (const chunk of stream) text += chunk.toString();
+      text += '\n';
+    }
     const byContainer = new Map<string, ContainerLife & { taskId: string }>();
     for (const line of text.split('\n').filter(Boolean)) {
       const e = JSON.parse(line) as { id: string; status: string; timeNano: number | string; Actor: { Attributes: Record<string, string> } };

@@ -11,12 +11,13 @@ export interface TestNats {
   stop(): Promise<void>;
 }
 
-export async function startNats(dir: string): Promise<TestNats> {
+/** `storeDir`: where JetStream keeps its store (default: under `dir`), e.g. a small tmpfs. */
+export async function startNats(dir: string, storeDir = join(dir, 'nats-store')): Promise<TestNats> {
   requireBinary('nats-server', 'apt-get install -y nats-server');
   const portsDir = join(dir, 'nats-ports');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(portsDir, { recursive: true });
-  const process = new TestProcess('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', join(dir, 'nats-store'), '--ports_file_dir', portsDir], join(dir, 'nats.log'));
+  const process = new TestProcess('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', storeDir, '--ports_file_dir', portsDir], join(dir, 'nats.log'));
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));

@@ -38,8 +38,24 @@ export class NodeReports {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Attempts the node declined (it could not journal them, so it started
+   * nothing) go back to the queue first; then the node record. The ack that
+   * follows tells the node both are stored.
+   */
   async heartbeat(beat: HeartbeatReport): Promise<void> {
+    // The node record first: its disk pressure must keep the requeued attempts from coming straight back.
     await this.deps.nodes.heartbeat(this.nodeId, beat);
+    if (beat.declined.length > 0) await this.diskFull(beat.declined[0]!.error);
+    for (const d of beat.declined) {
+      const outcome: AttemptOutcome = { state: 'LOST', error: d.error, failureKind: 'INFRASTRUCTURE', reason: d.reason };
+      await this.refusing(d.taskId, d.attemptId, 'declined', () => this.deps.tasks.finished(this.nodeId, d.taskId, d.attemptId, outcome).then(() => {}));
+    }
+  }
+
+  /** A node that could not journal an attempt is short of space, whatever its free-space figures say (a quota, no inodes). */
+  private async diskFull(error: string): Promise<void> {
+    await this.deps.nodes.cordon(this.nodeId, 'AUTO', `disk pressure: ${error}`);
   }
 
   async event(event: AttemptEvent): Promise<ReportVerdict> {
@@ -97,9 +113,24 @@ export class NodeReports {
   }
 
   private async finished(taskId: string, attemptId: string, outcome: AttemptOutcome, patch: Uint8Array): Promise<void> {
+    // An engine that is away or failing, or a disk that is full, trips the
+    // breaker at once, before the task is requeued, so that the retry does
+    // not come back to it.
+    if (outcome.reason === 'engine_unavailable' || outcome.reason === 'engine_error') {
+      await this.deps.nodes.cordon(this.nodeId, 'AUTO', `docker engine failed: ${outcome.error}`);
+    }
+    if (outcome.reason === 'disk_full') await this.diskFull(outcome.error);
     await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
-    // Only failures to run at all count against the node: not lost or
-    // stopped attempts, which say nothing about the node's health.
-    await this.deps.nodes.recordAttemptResult(this.nodeId, outcome.state === 'FAILED' && outcome.failureKind === 'INFRASTRUCTURE');
+    await this.deps.nodes.recordAttemptResult(this.nodeId, countsAgainstNode(outcome));
   }
+}
+
+/**
+ * Only failures to run at all count toward the node's breaker streak: not
+ * lost or stopped attempts, which say nothing about the node's health, nor a
+ * missing image (the node is fine; the task goes where the image is) or a
+ * full disk (a condition of its own, with its own cordon).
+ */
+function countsAgainstNode(outcome: AttemptOutcome): boolean {
+  return outcome.state === 'FAILED' && outcome.failureKind === 'INFRASTRUCTURE' && outcome.reason !== 'image_missing' && outcome.reason !== 'disk_full';
 }

@@ -12,6 +12,7 @@ export type FleetEvent =
   | { type: 'task.started'; taskId: string; attemptId: string; nodeId: string }
   | { type: 'task.attempt_finished'; taskId: string; attemptId: string; nodeId: string; state: string; exitCode?: number; reason?: string; taskState: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }
+  | { type: 'task.unplaceable'; taskId: string; reason: string }
   | { type: 'task.expired'; taskId: string; state: string }
   | { type: 'node.enrolled'; nodeId: string; name: string }
   | { type: 'node.status'; nodeId: string; status: string };

@@ -14,7 +14,7 @@ import { UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
 import { EventLog } from './event-log.js';
-import { KvRecords, storeError } from './kv-records.js';
+import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
 import type { IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
@@ -190,7 +190,9 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
   } catch (err) {
     await nc.close().catch(() => {});
     if (err instanceof ConfigConflictError) throw err;
-    throw new UnavailableError(`cannot set up JetStream state: ${(err as Error).message}`, { cause: err });
+    // The logs stream reserves --logs-max-bytes up front: a small store cannot hold the reservation.
+    const hint = isOutOfSpace(err) || /insufficient storage/.test((err as Error).message) ? ' (the store has less room than the streams reserve: lower --logs-max-bytes, or give nats-server more disk)' : '';
+    throw new UnavailableError(`cannot set up JetStream state: ${(err as Error).message}${hint}`, { cause: err });
   }
 }
 

@@ -8,9 +8,11 @@
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { ConflictError, FleetError, NotFoundError, UnavailableError } from '../../../common/errors.js';
+import { ConflictError, FleetError, NotFoundError, ResourceExhaustedError, UnavailableError } from '../../../common/errors.js';
 
 const MODIFY_ATTEMPTS = 20;
+/** JetStream's API error for a write its resource limits (or its disk) cannot take. */
+const JETSTREAM_INSUFFICIENT_RESOURCES = 10023;
 
 export interface Versioned<T> {
   key: string;
@@ -27,10 +29,24 @@ function isCasConflict(err: unknown): boolean {
   );
 }
 
+/**
+ * JetStream refusing a write for lack of room: its store limits reached
+ * ("insufficient resources") or its disk full. Reads still work.
+ */
+export function isOutOfSpace(err: unknown): boolean {
+  return (err instanceof JetStreamApiError && err.code === JETSTREAM_INSUFFICIENT_RESOURCES) || /insufficient resources|no space left on device/i.test((err as Error)?.message ?? '');
+}
+
 /** Converts NATS errors to ours once, here; `FleetError`s pass through. */
 export function storeError(err: unknown, what: string): FleetError {
   if (err instanceof FleetError) return err;
   if (isCasConflict(err)) return new ConflictError(`${what}: changed concurrently`, { cause: err });
+  if (isOutOfSpace(err)) {
+    return new ResourceExhaustedError(
+      `${what}: the state store (NATS JetStream) is out of space (${(err as Error).message}): free disk space where nats-server keeps its store, or raise its max_file_store; reading goes on meanwhile`,
+      { cause: err },
+    );
+  }
   return new UnavailableError(`${what}: the state store (NATS JetStream) did not answer: ${(err as Error)?.message ?? err}`, { cause: err });
 }
 
@@ -157,15 +173,17 @@ export class KvRecords<T> {
 
   /** Every current record, read in one ordered pass (one consumer, not one request per key). */
   async list(filter: (value: T) => boolean = () => true, limit = Number.POSITIVE_INFINITY): Promise<Versioned<T>[]> {
-    const out: Versioned<T>[] = [];
     const watcher = this.watch(() => {});
+    // A key written while the watch catches up shows up twice: its last change is the one that counts.
+    const latest = new Map<string, RecordChange<T>>();
     try {
-      const initial = await watcher.initial;
-      for (const change of initial) {
-        if (!change.deleted && filter(change.value)) out.push({ key: change.key, value: change.value, revision: change.revision });
-      }
+      for (const change of await watcher.initial) latest.set(change.key, change);
     } finally {
       watcher.stop();
+    }
+    const out: Versioned<T>[] = [];
+    for (const change of latest.values()) {
+      if (!change.deleted && filter(change.value)) out.push({ key: change.key, value: change.value, revision: change.revision });
     }
     return out.slice(0, limit);
   }
@@ -179,6 +197,10 @@ export class KvRecords<T> {
     let stopped = false;
     let stopIterator: () => void = () => {
       stopped = true;
+    };
+    const stop = () => {
+      stopped = true;
+      stopIterator();
     };
     let resolveInitial!: (changes: RecordChange<T>[]) => void;
     let rejectInitial!: (err: unknown) => void;
@@ -213,7 +235,11 @@ export class KvRecords<T> {
             resolveInitial(buffered);
           }
         }
-        if (!caughtUp) resolveInitial(buffered);
+        // Ended before it caught up: stopped by us (what was seen is all that is asked for), or cut off, which must not pass for the whole bucket.
+        if (!caughtUp) {
+          if (stopped) resolveInitial(buffered);
+          else rejectInitial(new UnavailableError(`watching ${this.what}: the watch ended before it had read the whole bucket`));
+        }
       } catch (err) {
         const converted = storeError(err, `watching ${this.what}`);
         rejectInitial(converted);
@@ -221,7 +247,7 @@ export class KvRecords<T> {
       }
     })();
     done.catch(() => {});
-    return { initial, stop: () => stopIterator(), done };
+    return { initial, stop, done };
   }
 
   /**

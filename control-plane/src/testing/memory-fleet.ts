@@ -10,7 +10,7 @@ import { compileTaskSpec } from '../../../common/task-spec.js';
 import { completeDrain } from '../drain/drain.js';
 import type { ActiveTasks, NodeDirectory, NodeWrites, TaskWrites } from '../leader-roles.js';
 import { cordonNode, nodeStatus, uncordonNode } from '../node-state.js';
-import { assignTask, attemptFinished, checkOwner, newTask, requestStop } from '../task-state.js';
+import { assignTask, attemptFinished, checkOwner, explainWait, failUnplaceable, newTask, requestStop } from '../task-state.js';
 
 export class FakeClock implements Clock {
   constructor(public ms = 1_000_000) {}
@@ -140,6 +140,18 @@ export class MemoryFleet implements TaskWrites {
     this.writes.push(`finished ${taskId} ${outcome.state}`);
     this.setTask(next);
     return next;
+  }
+
+  async explainWait(taskId: string, why: string): Promise<void> {
+    const next = explainWait(this.tasks.get(taskId)!, why, this.clock.now());
+    if (next) this.setTask(next);
+  }
+
+  async failUnplaceable(taskId: string, why: string): Promise<void> {
+    const next = failUnplaceable(this.tasks.get(taskId)!, why, this.clock.now());
+    if (!next) return;
+    this.writes.push(`fail ${taskId}`);
+    this.setTask(next);
   }
 
   async requestStop(taskId: string, attemptId: string, reason: string): Promise<void> {

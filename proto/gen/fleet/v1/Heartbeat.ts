@@ -1,6 +1,7 @@
 // Original file: proto/fleet/v1/fleet.proto
 
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from '../../fleet/v1/NodeResources';
+import type { DeclinedAttempt as _fleet_v1_DeclinedAttempt, DeclinedAttempt__Output as _fleet_v1_DeclinedAttempt__Output } from '../../fleet/v1/DeclinedAttempt';
 
 export interface Heartbeat {
   'resources'?: (_fleet_v1_NodeResources | null);
@@ -9,6 +10,11 @@ export interface Heartbeat {
   'dockerError'?: (string);
   'fleetContainers'?: (number);
   'draining'?: (boolean);
+  'diskPressure'?: (string);
+  'declined'?: (_fleet_v1_DeclinedAttempt)[];
+  'imagesOnly'?: (boolean);
+  'images'?: (string)[];
+  'imagesChanged'?: (boolean);
 }
 
 export interface Heartbeat__Output {
@@ -18,4 +24,9 @@ export interface Heartbeat__Output {
   'dockerError': (string);
   'fleetContainers': (number);
   'draining': (boolean);
+  'diskPressure': (string);
+  'declined': (_fleet_v1_DeclinedAttempt__Output)[];
+  'imagesOnly': (boolean);
+  'images': (string)[];
+  'imagesChanged': (boolean);
 }

@@ -27,6 +27,9 @@ export interface Node {
   'infraFailureStreak'?: (number);
   'cordonedBy'?: (_fleet_v1_CordonSource);
   'cordonedAtMs'?: (number | string | Long);
+  'diskPressure'?: (string);
+  'imagesOnly'?: (boolean);
+  'imageCount'?: (number);
 }
 
 export interface Node__Output {
@@ -50,4 +53,7 @@ export interface Node__Output {
   'infraFailureStreak': (number);
   'cordonedBy': (_fleet_v1_CordonSource__Output);
   'cordonedAtMs': (number);
+  'diskPressure': (string);
+  'imagesOnly': (boolean);
+  'imageCount': (number);
 }
