@@ -348,6 +348,7 @@ export class AttemptRunner {
         .catch((err: unknown) => {
           this.log.warn({ err: errorMessage(err) }, 'log stream failed');
         });
+    this.cline?.supervising();
     const ticker = this.cline ? setInterval(() => this.cline!.tick(), CLINE_TICK_MS) : undefined;
     const remainingMs = Math.max(0, this.spec.timeoutMs - (clock.now() - startedAtMs));
     const timer = setTimeout(() => {

@@ -157,6 +157,11 @@ export class ClineAttempt {
     return counted ? { ...p, inputTokens: this.usage.inputTokens, outputTokens: this.usage.outputTokens, costUsd: Math.max(this.usage.costUsd, p.costUsd) } : p;
   }
 
+  /** The container runs (started, or adopted after a restart): Cline's time starts now. */
+  supervising(): void {
+    this.monitor.containerStarted(this.deps.clock.now());
+  }
+
   /** Called every second while the container runs: stall checks and progress reports. */
   tick(): void {
     const now = this.deps.clock.now();

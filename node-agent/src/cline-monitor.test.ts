@@ -46,6 +46,15 @@ test('no event for the stall timeout is a stall; any event resets the clock', (t
   t.deepEqual(m.check(19_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
 });
 
+test('the stall clock starts when the container does: a slow clone or image pull is not Cline stalling', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  m.containerStarted(25_000);
+  t.is(m.check(34_999), null);
+  t.deepEqual(m.check(35_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+  m.containerStarted(1_000); // an earlier time never winds the clock back
+  t.deepEqual(m.check(35_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+});
+
 test('lines that are not events are ignored and do not count as progress', (t) => {
   const m = new ClineMonitor(settings, 0);
   m.push('Warning: AI SDK says hi\n{not json\n[1,2]\n', 9_000);

@@ -122,6 +122,14 @@ export class ClineMonitor {
     return null;
   }
 
+  /**
+   * The stall clock starts when the container starts: cloning the repository
+   * and making the container are the node's time, not Cline's.
+   */
+  containerStarted(nowMs: number): void {
+    this.lastEventAtMs = Math.max(this.lastEventAtMs, nowMs);
+  }
+
   /** Null while the run makes progress. */
   check(nowMs: number): Stall | null {
     const loop = this.loop();
