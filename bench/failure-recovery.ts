@@ -40,7 +40,7 @@ interface Trial {
 }
 
 async function trial(fleet: TestFleet): Promise<Trial> {
-  const api = clients(fleet.server).fleet;
+  const api = clients(fleet.server, fleet.caPem).fleet;
   const md = bearer(fleet.adminToken);
   const victim = fleet.agent('victim');
   const spare = fleet.agent('spare');

@@ -57,7 +57,7 @@ async function direct(docker: Docker, concurrency: number): Promise<number> {
 }
 
 async function wholePath(fleet: TestFleet, concurrency: number): Promise<number> {
-  const { fleet: api } = clients(fleet.server);
+  const { fleet: api } = clients(fleet.server, fleet.caPem);
   const metadata = bearer(fleet.adminToken);
   const elapsed = await pool(N, concurrency, async () => {
     const task = await new Promise<Task__Output>((resolve, reject) =>

@@ -239,12 +239,16 @@ interface NodeBase {
   hostname: string;
   dockerHealthy: boolean;
   dockerError: string;
+  /** When an operator revoked the node (0: never); its certificates are refused for good. */
+  revokedAtMs: number;
+  /** When the node's newest certificate expires. */
+  certificateExpiresAtMs: number;
 }
 
 /** A node as the control plane stores it. */
 export interface NodeRecord extends NodeBase {
-  /** SHA-256 of the node credential secret (256 random bits, so no slow hash is needed); never leaves the control plane. */
-  credentialHash: string;
+  /** The join token the node enrolled with. */
+  joinTokenId?: string;
   /** The session that last said hello; an older session closing must not mark the node disconnected. */
   sessionId?: string;
   cordon?: Cordon | null;
@@ -344,7 +348,12 @@ export type AttemptEvent = { seq: number; taskId: string; attemptId: string; atM
   | { kind: 'finished'; outcome: AttemptOutcome; patch: Uint8Array }
 );
 
-export type NodeMessage = { kind: 'hello'; hello: Hello } | { kind: 'heartbeat'; heartbeat: HeartbeatReport } | { kind: 'event'; event: AttemptEvent };
+export type NodeMessage =
+  | { kind: 'hello'; hello: Hello }
+  | { kind: 'heartbeat'; heartbeat: HeartbeatReport }
+  | { kind: 'event'; event: AttemptEvent }
+  /** A new client certificate, please, for the key behind this CSR (PEM). */
+  | { kind: 'renew'; csrPem: string };
 
 export interface Welcome {
   nodeId: string;
@@ -376,7 +385,9 @@ export type ControlMessage =
   /** Every event with seq <= this one is durably stored. */
   | { kind: 'ack'; seq: number }
   /** The heartbeat was stored. */
-  | { kind: 'heartbeat-ack'; serverTimeMs: number };
+  | { kind: 'heartbeat-ack'; serverTimeMs: number }
+  /** The node's renewed client certificate (PEM). */
+  | { kind: 'certificate'; certificatePem: string };
 
 /** A node takes new work only when it is READY, not cordoned, not draining, its engine answers and it has disk space. */
 export function isSchedulable(node: NodeRecord): boolean {

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import { SERVER_NAME } from './tls-names.js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as FleetProto } from '../proto/gen/fleet.js';
 import type { ProtoGrpcType as HealthProto } from '../proto/gen/health.js';
@@ -54,3 +56,13 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
   'grpc.keepalive_permit_without_calls': 1,
 };
+
+/**
+ * Channel options for one target. TLS may not name a server by an IP
+ * address (RFC 6066), so a target given as an address is named by the
+ * fleet's server name, which every fleet-CA server certificate carries.
+ */
+export function channelOptions(target: string): grpc.ChannelOptions {
+  const host = target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return isIP(host) ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': SERVER_NAME } : CHANNEL_OPTIONS;
+}

@@ -43,6 +43,7 @@ done
 [ -n "$CONTROL_PLANE" ] || die "--control-plane HOST:PORT is required"
 ENDPOINTS_RE='^[][A-Za-z0-9.:,-]+$'
 [[ "$CONTROL_PLANE" =~ $ENDPOINTS_RE ]] || die "--control-plane: \"$CONTROL_PLANE\" is not HOST:PORT[,HOST:PORT...]"
+[ -z "$JOIN_TOKEN" ] || [[ "$JOIN_TOKEN" =~ ^join_[0-9a-z]{19}\.[A-Za-z0-9_-]{43}\.[0-9a-f]{64}$ ]] || die "--join-token: malformed; it is ID.SECRET.CA-FINGERPRINT, as fleetctl token create prints it"
 [ -z "$SLOTS" ] || [[ "$SLOTS" =~ ^[1-9][0-9]*$ ]] || die "--slots: must be a whole number of at least 1"
 [ -z "$PULL" ] || [[ "$PULL" =~ ^(missing|never)$ ]] || die "--image-pull: must be missing or never"
 [ -z "$MIN_FREE" ] || [[ "$MIN_FREE" =~ ^[0-9]+(\.[0-9]+)?[bkmgtBKMGT]?$ ]] || die "--min-free-disk: must be a size such as 512m or 2g"

@@ -40,15 +40,21 @@ echo "==> starting the control plane on $SERVER (embedded nats-server, state in 
 node dist/control-plane/src/main.js --listen "$SERVER" --data-dir "$STATE/control-plane" >>"$STATE/control-plane.log" 2>&1 &
 pids+=($!)
 wait_for_log "$STATE/control-plane.log" "control plane ready" "${pids[0]}"
+# Everything between the processes is TLS: the control plane made a fleet CA
+# on its first start; fleetctl verifies the server against it, and the join
+# token pins it for the agent.
 export FLEET_SERVER=$SERVER
 export FLEET_TOKEN_FILE=$STATE/control-plane/admin.token
+export FLEET_CA_FILE=$STATE/control-plane/tls/ca.crt
 fleetctl() { node "$ROOT/dist/cli/src/main.js" "$@"; }
 
+# The join token goes in the environment, never in argv (ps shows argv to every user).
+FLEET_JOIN_TOKEN=
 if [ ! -f "$STATE/node-agent/identity.json" ]; then
-  JOIN_TOKEN=$(fleetctl token create --ttl 10m 2>/dev/null)
+  FLEET_JOIN_TOKEN=$(fleetctl token create --ttl 10m 2>/dev/null)
 fi
 echo "==> starting a node agent (state in $STATE/node-agent)" >&2
-node dist/node-agent/src/main.js --control-plane "$SERVER" ${JOIN_TOKEN:+--join-token "$JOIN_TOKEN"} \
+FLEET_JOIN_TOKEN=$FLEET_JOIN_TOKEN node dist/node-agent/src/main.js --control-plane "$SERVER" \
   --data-dir "$STATE/node-agent" --name "$(hostname -s)" --labels demo=true --image-pull never >>"$STATE/node-agent.log" 2>&1 &
 pids+=($!)
 wait_for_log "$STATE/node-agent.log" "control plane session open" "${pids[1]}"
@@ -61,7 +67,7 @@ cat >&2 <<TXT
 
 The fleet is up. In another shell:
 
-  export FLEET_SERVER=$SERVER FLEET_TOKEN_FILE=$FLEET_TOKEN_FILE
+  export FLEET_SERVER=$SERVER FLEET_TOKEN_FILE=$FLEET_TOKEN_FILE FLEET_CA_FILE=$FLEET_CA_FILE
   alias fleetctl='node $ROOT/dist/cli/src/main.js'
   fleetctl task submit --image fleet-test/busybox:1 --wait -- sh -c 'echo hi; sleep 2'
   fleetctl task list

@@ -6,14 +6,14 @@ import * as grpc from '@grpc/grpc-js';
 import anyTest, { type TestFn } from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestFleet } from './harness/fleet.js';
-import { bearer, call, clients } from './harness/grpc.js';
+import { bearer, call, clients, enrollNode } from './harness/grpc.js';
 import { TEST_IMAGE } from './harness/requirements.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet; api: ReturnType<typeof clients> }>;
 
 test.before(async (t) => {
   t.context.fleet = await TestFleet.start({ agents: [] });
-  t.context.api = clients(t.context.fleet.server);
+  t.context.api = clients(t.context.fleet.server, t.context.fleet.caPem);
 });
 
 test.after.always(async (t) => {
@@ -110,7 +110,7 @@ test.serial('ids that are not task ids are refused before any lookup', async (t)
 
 test.serial('an expired join token and a used-up join token are refused, and no node is stored', async (t) => {
   const { fleet, api } = t.context;
-  const enroll = (joinToken: string, name: string) => call<{ nodeId: string }>((cb) => api.node.Enroll({ joinToken, name, slots: 1 }, cb));
+  const enroll = (joinToken: string, name: string) => enrollNode(api, joinToken, name);
 
   const shortLived = (await fleet.fleetctl(['token', 'create', '--ttl', '1s'])).stdout.trim();
   await sleep(1_500);
@@ -121,27 +121,37 @@ test.serial('an expired join token and a used-up join token are refused, and no 
   const once = (await fleet.fleetctl(['token', 'create', '--uses', '1'])).stdout.trim();
   const first = await enroll(once, 'first-node');
   t.is(first.err, null);
-  t.regex(first.res!.nodeId, /^node_/);
+  t.regex(first.nodeId, /^node_/);
   const second = await enroll(once, 'second-node');
   t.is(second.err?.code, grpc.status.UNAUTHENTICATED);
   t.is(second.err?.details, 'join token has been used up: ask an admin for a new one (fleetctl token create)');
 
-  const forged = await enroll(`${once.split('.')[0]}.${'A'.repeat(43)}`, 'forged');
+  const [tokenId, , pin] = once.split('.');
+  const forged = await enroll(`${tokenId}.${'A'.repeat(43)}.${pin}`, 'forged');
   t.is(forged.err?.code, grpc.status.UNAUTHENTICATED);
   t.is(forged.err?.details, 'join token is not valid: ask an admin for a new one (fleetctl token create)');
 
-  const badName = await enroll((await fleet.fleetctl(['token', 'create'])).stdout.trim(), 'no spaces allowed');
+  const otherFleet = await enroll(`${tokenId}.${'A'.repeat(43)}.${'0'.repeat(64)}`, 'elsewhere');
+  t.is(otherFleet.err?.details, 'join token was made for another fleet CA: ask an admin of this fleet for one (fleetctl token create)');
+
+  const fresh = (await fleet.fleetctl(['token', 'create'])).stdout.trim();
+  const badName = await enroll(fresh, 'no spaces allowed');
   t.is(badName.err?.code, grpc.status.INVALID_ARGUMENT);
   t.regex(badName.err?.details ?? '', /^name: /);
+  const badCsr = await call((cb) => api.node.Enroll({ joinToken: fresh, name: 'bad-csr', slots: 1, csrPem: 'not a csr' }, cb));
+  t.is(badCsr.err?.code, grpc.status.INVALID_ARGUMENT);
+  t.is(badCsr.err?.details, 'csr_pem: is not a PEM certificate signing request');
+  const afterBadCsr = await enroll(fresh, 'good-csr');
+  t.is(afterBadCsr.err, null, 'a refused CSR spent none of the token');
 
   const nodes = await fleet.json<Array<{ name: string }>>(['node', 'list']);
-  t.deepEqual(nodes.map((n) => n.name), ['first-node']);
+  t.deepEqual(nodes.map((n) => n.name), ['first-node', 'good-csr']);
 });
 
 test.serial('the node agent stops with a clear message when its join token is refused', async (t) => {
   const { fleet } = t.context;
   const used = (await fleet.fleetctl(['token', 'create', '--uses', '1'])).stdout.trim();
-  await call((cb) => t.context.api.node.Enroll({ joinToken: used, name: 'taker', slots: 1 }, cb));
+  await enrollNode(t.context.api, used, 'taker');
   const { TestProcess } = await import('./harness/process.js');
   const { BIN } = await import('./harness/requirements.js');
   const { join } = await import('node:path');
@@ -166,10 +176,11 @@ test.serial('the node agent refuses a data dir too long for its gateway sockets,
 test.serial('a node cannot report on attempts that are not its own', async (t) => {
   const { fleet, api } = t.context;
   const token = (await fleet.fleetctl(['token', 'create'])).stdout.trim();
-  const enrolled = await call<{ nodeId: string; nodeToken: string }>((cb) => api.node.Enroll({ joinToken: token, name: 'intruder', slots: 1 }, cb));
+  const enrolled = await enrollNode(api, token, 'intruder');
+  const asNode = clients(fleet.server, fleet.caPem, enrolled);
   const submitted = await fleet.fleetctl(['task', 'submit', '--image', TEST_IMAGE, '--label-selector', 'zone=nowhere', '--', 'true']);
   const taskId = submitted.stdout.trim();
-  const stream = api.node.Connect(bearer(enrolled.res!.nodeToken));
+  const stream = asNode.node.Connect();
   const acks: number[] = [];
   stream.on('data', (m: { msg: string; ack?: { seq: number } }) => m.msg === 'ack' && acks.push(Number(m.ack!.seq)));
   stream.on('error', () => {});
@@ -182,7 +193,7 @@ test.serial('a node cannot report on attempts that are not its own', async (t) =
   const task = await fleet.json<{ state: string; attempts: unknown[] }>(['task', 'get', taskId]);
   t.is(task.state, 'PENDING');
   t.deepEqual(task.attempts, []);
-  const twice = api.node.Connect(bearer(enrolled.res!.nodeToken));
+  const twice = asNode.node.Connect();
   const refusal = new Promise<grpc.ServiceError>((resolve) => {
     twice.on('error', resolve);
     twice.on('data', () => {});
@@ -192,12 +203,14 @@ test.serial('a node cannot report on attempts that are not its own', async (t) =
   const second = await refusal;
   t.is(second.code, grpc.status.INVALID_ARGUMENT);
   t.is(second.details, 'msg: hello was already sent on this session; reconnect to say it again');
-  const badToken = api.node.Connect(bearer('node_0000000000000000000.' + 'x'.repeat(43)));
-  const code = await new Promise<number>((resolve) => {
-    badToken.on('error', (err: grpc.ServiceError) => resolve(err.code));
-    badToken.on('data', () => {});
+  // Without a client certificate, a node token of old or anything else in the metadata is nothing.
+  const noCert = api.node.Connect(bearer('node_0000000000000000000.' + 'x'.repeat(43)));
+  const refused = await new Promise<grpc.ServiceError>((resolve) => {
+    noCert.on('error', resolve);
+    noCert.on('data', () => {});
   });
-  t.is(code, grpc.status.UNAUTHENTICATED);
+  t.is(refused.code, grpc.status.UNAUTHENTICATED);
+  asNode.node.close();
   await fleet.fleetctl(['task', 'cancel', taskId]);
 });
 

@@ -133,7 +133,7 @@ test.serial('without quorum the replicas say NOT_SERVING and refuse writes; runn
   const running = await untilState(fleet, id, ['RUNNING']);
   await cluster.kill('nats-1');
   await cluster.kill('nats-3');
-  const api = clients(`127.0.0.1:${fleet.ports[0]}`);
+  const api = clients(`127.0.0.1:${fleet.ports[0]}`, fleet.caPem);
   await eventually('the replica to report NOT_SERVING', async () => (await call<{ status: string }>((cb) => api.health.Check({ service: '' }, cb))).res?.status === 'NOT_SERVING', 20_000);
   const refused = await call((cb) => api.fleet.SubmitTask({ spec: { image: TEST_IMAGE, command: ['true'] } }, bearer(fleet.adminToken), { deadline: Date.now() + 15_000 }, cb));
   t.true(refused.err !== null && [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED].includes(refused.err.code), `write refused with ${refused.err?.code}: ${refused.err?.details}`);

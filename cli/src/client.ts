@@ -4,11 +4,13 @@
  * calls that never reached a replica. Tasks, nodes, results and log chunks
  * are decoded at this boundary (`common/wire`): actions see domain values.
  */
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
+import { serverNameCheck } from '../../common/tls-names.js';
 import { ValidationError } from '../../common/errors.js';
 import type { LogChunk, NodeSummary, Task, TaskResult, TaskState } from '../../common/model.js';
-import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import { channelOptions, loadProtos } from '../../common/proto.js';
 import { decodeLogChunk, decodeNode, decodeResult, decodeTask, encodeTaskState } from '../../common/wire/index.js';
 import { bytes, count, str } from '../../common/wire/fields.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
@@ -22,6 +24,9 @@ import type { GetTaskLogsRequest } from '../../proto/gen/fleet/v1/GetTaskLogsReq
 import type { GetTaskRequest } from '../../proto/gen/fleet/v1/GetTaskRequest.js';
 import type { GetTaskResultRequest } from '../../proto/gen/fleet/v1/GetTaskResultRequest.js';
 import type { GetTaskResultResponse__Output } from '../../proto/gen/fleet/v1/GetTaskResultResponse.js';
+import type { JoinToken__Output } from '../../proto/gen/fleet/v1/JoinToken.js';
+import type { JoinTokenRef } from '../../proto/gen/fleet/v1/JoinTokenRef.js';
+import type { ListJoinTokensResponse__Output } from '../../proto/gen/fleet/v1/ListJoinTokensResponse.js';
 import type { ListNodesResponse__Output } from '../../proto/gen/fleet/v1/ListNodesResponse.js';
 import type { ListProvidersResponse__Output } from '../../proto/gen/fleet/v1/ListProvidersResponse.js';
 import type { ListTasksResponse__Output } from '../../proto/gen/fleet/v1/ListTasksResponse.js';
@@ -48,9 +53,33 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * What went wrong in the TLS handshake, in words an operator can act on;
+ * null when the failure was not TLS. The token is never sent before the
+ * handshake succeeds, so each says so.
+ */
+export function tlsProblem(details: string, servers: string[]): string | null {
+  const where = servers.join(', ');
+  if (/certificate has expired|CERT_HAS_EXPIRED/i.test(details)) {
+    return `the control plane at ${where} presented an expired certificate; nothing was sent. Check the replica's clock and restart it (it renews its own certificate), or renew the certificate you gave it with --tls-cert`;
+  }
+  if (/self[- ]signed|unable to (get local issuer|verify the first)|unknown ca|signature failure|certificate chain/i.test(details)) {
+    return `the control plane at ${where} presented a certificate from a CA fleetctl does not trust; nothing was sent. Pass --ca-file (or set FLEET_CA_FILE) to the fleet CA (the control plane writes it to DATA_DIR/tls/ca.crt), or check --server`;
+  }
+  if (/altname|does not match|Hostname\/IP/i.test(details)) {
+    return `the certificate of the control plane at ${where} does not name that address; nothing was sent. Use the address it was issued for, or reissue it`;
+  }
+  if (/wrong version number|packet length too long|http\/1\.1|unexpected eof|EPROTO|before secure TLS connection/i.test(details)) {
+    return `the server at ${where} did not complete a TLS handshake (a plaintext server, or not a control plane); nothing was sent. Check --server`;
+  }
+  return null;
+}
+
 /** One line an operator can act on, from a gRPC error. */
 export function explain(err: unknown, servers: string[]): CliError {
   const e = err as grpc.ServiceError;
+  const tlsIssue = e?.code === grpc.status.UNAVAILABLE ? tlsProblem(e.details ?? '', servers) : null;
+  if (tlsIssue) return new CliError(tlsIssue);
   switch (e?.code) {
     case grpc.status.UNAVAILABLE:
       return new CliError(`cannot reach the control plane at ${servers.join(', ')}: ${e.details} (is it running? check --server or FLEET_SERVER)`);
@@ -99,9 +128,13 @@ export class FleetClient {
   constructor(
     readonly servers: string[],
     token: string,
+    /** The fleet CA (PEM) to verify the control plane against; null: the system's roots. */
+    caPem: string | null,
   ) {
     const { fleet } = loadProtos();
-    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, grpc.credentials.createInsecure(), CHANNEL_OPTIONS));
+    // The token goes only to a server that proved itself: gRPC sends metadata after the handshake.
+    const credentials = grpc.credentials.createSsl(caPem ? Buffer.from(caPem) : null, null, null, { checkServerIdentity: serverNameCheck(tls.checkServerIdentity) });
+    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, credentials, channelOptions(s)));
     this.metadata.set('authorization', `Bearer ${token}`);
   }
 
@@ -116,6 +149,9 @@ export class FleetClient {
   cancelTask = (req: CancelTaskRequest) => this.unary('CancelTask', req, task);
   listNodes = () => this.unary('ListNodes', {}, (res: ListNodesResponse__Output) => answer(() => res.nodes.map(decodeNode)));
   createJoinToken = (req: CreateJoinTokenRequest) => this.unary('CreateJoinToken', req, (res: CreateJoinTokenResponse__Output) => res);
+  listJoinTokens = () => this.unary('ListJoinTokens', {}, (res: ListJoinTokensResponse__Output) => res.tokens);
+  revokeJoinToken = (req: JoinTokenRef) => this.unary('RevokeJoinToken', req, (res: JoinToken__Output) => res);
+  revokeNode = (req: NodeRef) => this.unary('RevokeNode', req, node);
   cordonNode = (req: CordonNodeRequest) => this.unary('CordonNode', req, node);
   uncordonNode = (req: CordonNodeRequest) => this.unary('UncordonNode', req, node);
   drainNode = (req: DrainNodeRequest) => this.unary('DrainNode', req, node);

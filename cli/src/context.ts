@@ -7,6 +7,7 @@ export interface GlobalOptions {
   server: string;
   token?: string;
   tokenFile?: string;
+  caFile?: string;
   output: string;
 }
 
@@ -37,7 +38,16 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
         }
       }
       if (!token) throw new CliError('no admin token: pass --token, --token-file, or set FLEET_TOKEN (the control plane writes it to DATA_DIR/admin.token)', 2);
-      client = new FleetClient(servers, token);
+      let caPem: string | null = null;
+      if (opts.caFile) {
+        try {
+          caPem = readFileSync(opts.caFile, 'utf8');
+        } catch (err) {
+          throw new CliError(`--ca-file: cannot read ${opts.caFile}: ${(err as Error).message}`, 2);
+        }
+        if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca-file: ${opts.caFile} holds no PEM certificate`, 2);
+      }
+      client = new FleetClient(servers, token, caPem);
       return client;
     },
   };

@@ -54,6 +54,8 @@ export function nodeView(n: NodeSummary) {
     diskPressure: n.diskPressure,
     imagesOnly: n.imagesOnly,
     imageCount: n.imageCount,
+    revokedAt: n.revokedAtMs ? new Date(n.revokedAtMs).toISOString() : null,
+    certificateExpiresAt: n.certificateExpiresAtMs ? new Date(n.certificateExpiresAtMs).toISOString() : null,
     hostname: n.hostname,
     agentVersion: n.agentVersion,
     resources: n.resources,
@@ -113,6 +115,7 @@ export function taskDetails(t: Task): string {
 /** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), READY,DISK-PRESSURE,CORDONED(auto), DOWN,DRAINED … */
 export function nodeState(n: NodeSummary, now = Date.now()): string {
   const parts: string[] = [n.status];
+  if (n.revokedAtMs) return `${n.status},REVOKED`;
   if (n.diskPressure) parts.push('DISK-PRESSURE');
   if (n.drain?.state === 'DRAINING') {
     const left = Math.max(0, Number(n.drain.deadlineMs) - now);

@@ -21,6 +21,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .addOption(new Option('--server <host:port>', 'control plane address(es), comma-separated').env('FLEET_SERVER').default(env.FLEET_SERVER ?? DEFAULT_SERVER))
     .addOption(new Option('--token <token>', 'admin token').env('FLEET_TOKEN'))
     .addOption(new Option('--token-file <path>', 'read the admin token from a file').env('FLEET_TOKEN_FILE'))
+    .addOption(new Option('--ca-file <path>', "the fleet CA to verify the control plane against (its DATA_DIR/tls/ca.crt); default: the system's roots").env('FLEET_CA_FILE'))
     .addOption(new Option('-o, --output <format>', 'table or json').default('table'))
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err });

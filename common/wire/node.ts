@@ -26,7 +26,7 @@ export function decodeResources(field: string, r: NodeResources__Output | null |
   };
 }
 
-/** The credential hash and the session bookkeeping never leave the control plane. */
+/** The session bookkeeping and the image list stay in the control plane. */
 export function encodeNode(n: NodeRecord, activeAttempts: number): NodeMsg {
   return {
     id: n.id,
@@ -54,6 +54,8 @@ export function encodeNode(n: NodeRecord, activeAttempts: number): NodeMsg {
     diskPressure: n.diskPressure ?? '',
     imagesOnly: n.imagesOnly ?? false,
     imageCount: n.images?.length ?? 0,
+    revokedAtMs: n.revokedAtMs,
+    certificateExpiresAtMs: n.certificateExpiresAtMs,
   };
 }
 
@@ -83,5 +85,7 @@ export function decodeNode(n: Node__Output): NodeSummary {
     diskPressure: text('disk_pressure', n.diskPressure, MAX_CONDITION_CHARS),
     imagesOnly: bool('images_only', n.imagesOnly),
     imageCount: count('image_count', n.imageCount),
+    revokedAtMs: count('revoked_at_ms', n.revokedAtMs),
+    certificateExpiresAtMs: count('certificate_expires_at_ms', n.certificateExpiresAtMs),
   };
 }

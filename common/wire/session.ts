@@ -48,6 +48,8 @@ const MAX_ACTIVE_ATTEMPTS = 100_000;
 export const MAX_IMAGES = 512;
 /** Declined attempts one heartbeat carries, at most. */
 export const MAX_DECLINED = 1_000;
+/** A certificate or a CSR in PEM: a few KB at most. */
+export const MAX_PEM_CHARS = 16_384;
 
 // ---------------------------------------------------------------------------
 // Node → control plane
@@ -62,6 +64,8 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
     }
     case 'event':
       return { event: encodeAttemptEvent(m.event) };
+    case 'renew':
+      return { renew: { csrPem: m.csrPem } };
   }
 }
 
@@ -73,8 +77,10 @@ export function decodeNodeMessage(m: NodeMessage__Output): NodeMessage {
       return { kind: 'heartbeat', heartbeat: decodeHeartbeat(required('heartbeat', m.heartbeat)) };
     case 'event':
       return { kind: 'event', event: decodeAttemptEvent(required('event', m.event)) };
+    case 'renew':
+      return { kind: 'renew', csrPem: str('renew.csr_pem', required('renew', m.renew).csrPem, MAX_PEM_CHARS) };
     default:
-      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat or event');
+      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event or renew');
   }
 }
 
@@ -204,6 +210,8 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
       return { ack: { seq: m.seq } };
     case 'heartbeat-ack':
       return { heartbeatAck: { serverTimeMs: m.serverTimeMs } };
+    case 'certificate':
+      return { certificate: { certificatePem: m.certificatePem } };
   }
 }
 
@@ -219,8 +227,10 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
       return { kind: 'ack', seq: count('ack.seq', required('ack', m.ack).seq) };
     case 'heartbeatAck':
       return { kind: 'heartbeat-ack', serverTimeMs: count('heartbeat_ack.server_time_ms', required('heartbeat_ack', m.heartbeatAck).serverTimeMs) };
+    case 'certificate':
+      return { kind: 'certificate', certificatePem: str('certificate.certificate_pem', required('certificate', m.certificate).certificatePem, MAX_PEM_CHARS) };
     default:
-      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack or heartbeat_ack');
+      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack or certificate');
   }
 }
 

@@ -158,7 +158,10 @@ const node: Arbitrary<NodeRecord> = fc.record({
   hostname: fc.stringMatching(/^[a-z0-9.-]{0,30}$/),
   dockerHealthy: fc.boolean(),
   dockerError: text(100),
-  credentialHash: hex(64),
+  joinTokenId: id('join'),
+  revokedAtMs: ms,
+  certificateExpiresAtMs: ms,
+  sessionId: fc.uuid(),
   cordon: fc.option(fc.record({ by: fc.constantFrom(...CORDON_SOURCES), reason: text(50), atMs: ms })),
   drain: fc.option(fc.record({ state: fc.constantFrom('DRAINING' as const, 'DRAINED' as const), requestedAtMs: ms, deadlineMs: ms, completedAtMs: ms })),
   fleetContainers: fc.nat(100),
@@ -193,6 +196,9 @@ const attemptEvent: Arbitrary<AttemptEvent> = fc
     ),
   );
 
+/** PEM-shaped text: the wire carries it as a string; `common/pki.ts` parses it. */
+const pem = (label: string) => fc.base64String({ minLength: 4, maxLength: 600 }).map((b) => `-----BEGIN ${label}-----\n${b}\n-----END ${label}-----\n`);
+
 const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
   fc
     .record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/), labels, slots: fc.integer({ min: 1, max: 1024 }), hostname: text(30), agentVersion: fc.constant('0.1.0'), activeAttemptIds: fc.array(id('att'), { maxLength: 5 }) })
@@ -212,6 +218,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
     })
     .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
+  pem('CERTIFICATE REQUEST').map((csrPem): NodeMessage => ({ kind: 'renew', csrPem })),
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
@@ -228,6 +235,7 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
   fc.record({ taskId: id('task'), attemptId: id('att'), reason: text(100), graceMs: fc.nat(600_000) }).map((cancel): ControlMessage => ({ kind: 'cancel', cancel })),
   fc.integer({ min: 0, max: 2 ** 40 }).map((seq): ControlMessage => ({ kind: 'ack', seq })),
   ms.map((serverTimeMs): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs })),
+  pem('CERTIFICATE').map((certificatePem): ControlMessage => ({ kind: 'certificate', certificatePem })),
 );
 
 const logChunk: Arbitrary<LogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms });
@@ -264,12 +272,12 @@ test('a task survives the trip to fleetctl unchanged', (t) => {
   holds(t, task, (value) => same(decodeTask(overTheWire(getTask, 'response', encodeTask(value))), value));
 });
 
-test('a node record reaches fleetctl as its summary, without its credential', (t) => {
+test('a node record reaches fleetctl as its summary, without its session bookkeeping', (t) => {
   const listed = method('FleetService', 'CordonNode');
   holds(t, fc.tuple(node, fc.nat(64)), ([record, active]) => {
     const decoded = decodeNode(overTheWire(listed, 'response', encodeNode(record, active)));
-    const { credentialHash: _secret, images, ...shown } = record;
-    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0 }) && !JSON.stringify(decoded).includes(record.credentialHash);
+    const { sessionId, joinTokenId: _token, images, ...shown } = record;
+    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0 }) && !JSON.stringify(decoded).includes(sessionId!);
   });
 });
 
@@ -326,7 +334,7 @@ test('an assign with a bad spec, a grant too large or an unknown message is refu
   refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
   const cline = { cline: { repoUrl: 'https://x.example/a.git', prompt: 'p' } };
   refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
-  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack or heartbeat_ack');
+  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack or certificate');
 });
 
 test('task states from a client are checked by name', (t) => {

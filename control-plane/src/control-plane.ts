@@ -31,6 +31,8 @@ import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
 import { TaskIndex } from './task-index.js';
 import { Tasks } from './tasks.js';
+import { DEFAULT_NODE_CERT_LIFETIME_MS, loadOrCreateFleetCa, serverNames, ServerIdentity, type TlsOptions } from './tls/fleet-tls.js';
+import { NodeCertificates } from './tls/node-certs.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 const OPEN_STATE_TIMEOUT_MS = 120_000;
@@ -58,6 +60,10 @@ export interface ControlPlaneOptions {
   taskRetentionMs?: number;
   /** 64 hex characters; default: DATA_DIR/secrets.key, made on first start. */
   secretsKey?: string;
+  /** The fleet CA and this replica's certificate: default DATA_DIR/tls, made on first start. */
+  tls?: TlsOptions;
+  /** How long a node certificate is valid; agents renew at 70-90% of it. */
+  nodeCertLifetimeMs?: number;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -78,7 +84,10 @@ export class ControlPlane {
   private retention: RetentionLoop | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  private serverIdentity: ServerIdentity | undefined;
   boundPort = 0;
+  /** SHA-256 of the fleet CA certificate: what join tokens pin. */
+  caFingerprint = '';
   natsUrl = '';
 
   constructor(
@@ -93,6 +102,10 @@ export class ControlPlane {
     if (admin.source === 'created') log.info({ path: join(options.dataDir, 'admin.token') }, 'admin token created');
     const secrets = loadOrCreateSecretsKey(join(options.dataDir, 'secrets.key'), options.secretsKey);
     if (secrets.source === 'created') log.info({ path: join(options.dataDir, 'secrets.key') }, 'secrets key created');
+    const ca = await loadOrCreateFleetCa(options.dataDir, options.tls ?? {}, log);
+    this.caFingerprint = ca.fingerprint;
+    const serverIdentity = (this.serverIdentity = await ServerIdentity.start(ca, serverNames(options.listen, options.advertise), options.tls ?? {}, log));
+    const nodeCerts = new NodeCertificates(ca, options.nodeCertLifetimeMs ?? DEFAULT_NODE_CERT_LIFETIME_MS, clock);
 
     if (options.natsUrls.length === 0) {
       this.embedded = await startEmbeddedNats(options.dataDir, log);
@@ -113,8 +126,12 @@ export class ControlPlane {
     const { events } = store;
     const tasks = new Tasks(store.tasks, store.idempotency, events, clock, log, store.results);
     const providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log);
-    const joinTokens = new JoinTokens(store.joinTokens, clock);
-    const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, events, clock, log));
+    const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
+    const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log));
+    // A node revoked on any replica loses its session here too: every replica watches the node records.
+    nodes.onChange((node) => {
+      if (node.revokedAtMs) this.sessions.revoke(node.id);
+    });
     const index = (this.index = new TaskIndex(store.tasks, log));
     await Promise.all([index.start(), nodes.start()]);
 
@@ -173,7 +190,7 @@ export class ControlPlane {
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(options.listen, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      server.bindAsync(options.listen, serverIdentity.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
     );
 
     this.lease.start();
@@ -188,7 +205,10 @@ export class ControlPlane {
       );
     }, STORE_PROBE_EVERY_MS);
     store.onDisconnect(() => this.health.set('NOT_SERVING'));
-    log.info({ listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded) }, 'control plane ready');
+    log.info(
+      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames },
+      'control plane ready',
+    );
   }
 
   /**
@@ -239,6 +259,7 @@ export class ControlPlane {
     this.nodes?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
+    this.serverIdentity?.stop();
     this.log.info('control plane stopped');
   }
 }

@@ -19,6 +19,8 @@ import type { JoinTokens } from './join-tokens.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, type Providers } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
+import type { JoinTokenRecord } from './store/records.js';
+import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
@@ -62,6 +64,10 @@ function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res
   };
 }
 
+function joinTokenToProto(r: JoinTokenRecord): JoinToken {
+  return { tokenId: r.id, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, maxUses: r.maxUses, uses: r.uses };
+}
+
 export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
   const { tasks, log } = deps;
   return {
@@ -90,6 +96,17 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       const { token, record } = await deps.joinTokens.create(Number(req.ttlMs ?? 0), Number(req.maxUses ?? 0));
       log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses }, 'join token created');
       return { token, tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses };
+    }),
+    ListJoinTokens: unary(deps, async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
+    RevokeJoinToken: unary(deps, async (req) => {
+      const record = await deps.joinTokens.revoke(String(req.tokenId ?? ''));
+      log.info({ tokenId: record.id }, 'join token revoked');
+      return joinTokenToProto(record);
+    }),
+    RevokeNode: unary(deps, async (req) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const updated = await deps.nodes.revoke(node.id);
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     CordonNode: unary(deps, async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));

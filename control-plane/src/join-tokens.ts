@@ -1,29 +1,36 @@
 /**
- * Join tokens: made by an admin, with a TTL and a use limit, stored hashed.
- * A node exchanges one once for its own identity. Using a token is a CAS on
- * its use count, so two nodes racing for its last use cannot both win.
+ * Join tokens: made by an admin, short-lived, with a use limit, stored
+ * hashed. A node exchanges one once for its certificate. Using a token is a
+ * CAS on its use count, so two nodes racing for its last use cannot both win.
+ *
+ * The token a person copies is `<id>.<secret>.<CA fingerprint>`: the node
+ * checks the control plane's CA against the fingerprint before it sends the
+ * secret (kubeadm's discovery-token-ca-cert-hash, folded into the token).
  */
-import { AuthError, ValidationError } from '../../common/errors.js';
+import { AuthError, NotFoundError, ValidationError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 
 export const JOIN_TOKEN_PREFIX = 'join';
-export const DEFAULT_JOIN_TOKEN_TTL_MS = 24 * 3_600_000;
-export const MAX_JOIN_TOKEN_TTL_MS = 365 * 86_400_000;
+export const DEFAULT_JOIN_TOKEN_TTL_MS = 3_600_000;
+/** A join token is a bootstrap secret, not a credential to keep: a week at most. */
+export const MAX_JOIN_TOKEN_TTL_MS = 7 * 86_400_000;
 export const DEFAULT_JOIN_TOKEN_USES = 1;
-export const MAX_JOIN_TOKEN_USES = 100_000;
+export const MAX_JOIN_TOKEN_USES = 1_000;
 
 export class JoinTokens {
   constructor(
     private readonly records: KvRecords<JoinTokenRecord>,
     private readonly clock: Clock,
+    /** SHA-256 of the fleet CA certificate, hex: carried in every token. */
+    private readonly caFingerprint: string,
   ) {}
 
   async create(ttlMs: number, maxUses: number): Promise<{ token: string; record: JoinTokenRecord }> {
     if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_JOIN_TOKEN_TTL_MS) {
-      throw new ValidationError('ttl_ms', `must be between 0 (the default, 24h) and ${MAX_JOIN_TOKEN_TTL_MS}, got ${ttlMs}`);
+      throw new ValidationError('ttl_ms', `must be between 0 (the default, 1h) and ${MAX_JOIN_TOKEN_TTL_MS} (7 days), got ${ttlMs}`);
     }
     if (!Number.isInteger(maxUses) || maxUses < 0 || maxUses > MAX_JOIN_TOKEN_USES) {
       throw new ValidationError('max_uses', `must be between 0 (the default, 1) and ${MAX_JOIN_TOKEN_USES}, got ${maxUses}`);
@@ -39,12 +46,13 @@ export class JoinTokens {
       uses: 0,
     };
     await this.records.create(id, record);
-    return { token, record };
+    return { token: `${token}.${this.caFingerprint}`, record };
   }
 
   /** Spends one use of the token, or throws AuthError saying why it is refused. */
   async consume(token: string): Promise<JoinTokenRecord> {
-    const { id, secret } = splitToken(token, JOIN_TOKEN_PREFIX, 'join token');
+    const { id, secret, pin } = parseJoinToken(token);
+    if (pin !== this.caFingerprint) throw new AuthError('join token was made for another fleet CA: ask an admin of this fleet for one (fleetctl token create)');
     const refused = new AuthError('join token is not valid: ask an admin for a new one (fleetctl token create)');
     const existing = await this.records.get(id);
     if (!existing || !secretMatches(secret, existing.value.secretHash)) throw refused;
@@ -55,4 +63,26 @@ export class JoinTokens {
     });
     return record.value;
   }
+
+  /** Every token, newest first, without secrets. */
+  async list(): Promise<JoinTokenRecord[]> {
+    return (await this.records.list()).map((r) => r.value).sort((a, b) => b.createdAtMs - a.createdAtMs || a.id.localeCompare(b.id));
+  }
+
+  /** Removes the token: it enrolls no node from now on. */
+  async revoke(tokenId: string): Promise<JoinTokenRecord> {
+    if (!/^join_[0-9a-z]{19}$/.test(tokenId)) throw new ValidationError('token_id', `"${tokenId.slice(0, 64)}" is not a join token id (fleetctl token list shows them)`);
+    const existing = await this.records.get(tokenId);
+    if (!existing) throw new NotFoundError(`join token ${tokenId} not found (fleetctl token list shows the tokens)`);
+    await this.records.delete(tokenId);
+    return existing.value;
+  }
+}
+
+/** `<id>.<secret>.<fingerprint>`, checked for shape; AuthError otherwise. */
+export function parseJoinToken(token: string): { id: string; secret: string; pin: string } {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !/^[0-9a-f]{64}$/.test(parts[2]!)) throw new AuthError('join token is malformed: it is ID.SECRET.CA-FINGERPRINT, as fleetctl token create prints it');
+  const { id, secret } = splitToken(`${parts[0]}.${parts[1]}`, JOIN_TOKEN_PREFIX, 'join token');
+  return { id, secret, pin: parts[2]! };
 }

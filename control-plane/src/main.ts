@@ -10,6 +10,8 @@ import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
 import { checkLiveness, DEFAULT_LIVENESS } from './node-health.js';
+import { DEFAULT_NODE_CERT_LIFETIME_MS } from './tls/fleet-tls.js';
+import { MIN_NODE_CERT_LIFETIME_MS } from './tls/node-certs.js';
 
 function flag<T>(name: string, parse: (field: string, text: string) => T): (text: string) => T {
   return (text) => {
@@ -37,7 +39,7 @@ function positiveInt(field: string, text: string): number {
 const program = new Command('fleet-control-plane')
   .description('Fleet control plane replica: gRPC API and node sessions over NATS JetStream state')
   .option('--listen <host:port>', 'gRPC listen address', flag('--listen', hostPort), '127.0.0.1:7700')
-  .option('--data-dir <dir>', 'data directory (admin token, embedded NATS storage)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/control-plane')
+  .option('--data-dir <dir>', 'data directory (admin token, fleet CA, embedded NATS storage)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/control-plane')
   .option('--nats <urls>', 'NATS server URLs, comma-separated; omit to start an embedded nats-server', process.env.FLEET_NATS_URL ?? '')
   .option('--replicas <n>', 'JetStream replicas for buckets and streams (3 in production)', flag('--replicas', positiveInt), 1)
   .option('--storage <kind>', 'JetStream storage: file or memory', 'file')
@@ -52,6 +54,11 @@ const program = new Command('fleet-control-plane')
   .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
   .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'localhost/cline-fleet/agent:3.0.65')
   .option('--task-retention <duration>', 'ended tasks (with their patches) are removed this long after they end; 0s keeps them forever', flag('--task-retention', parseDuration), 30 * 86_400_000)
+  .option('--tls-ca-cert <file>', 'the fleet CA certificate (PEM); default DATA_DIR/tls/ca.crt, made on first start. Every replica needs the same CA', process.env.FLEET_TLS_CA_CERT)
+  .option('--tls-ca-key <file>', 'the fleet CA key (PEM, mode 0600); with --tls-ca-cert', process.env.FLEET_TLS_CA_KEY)
+  .option('--tls-cert <file>', "this replica's certificate chain (PEM), ending with the fleet CA; default: issued by the fleet CA at start", process.env.FLEET_TLS_CERT)
+  .option('--tls-key <file>', "this replica's key (PEM); with --tls-cert", process.env.FLEET_TLS_KEY)
+  .option('--node-cert-lifetime <duration>', 'how long a node certificate is valid; agents renew at 70-90% of it', flag('--node-cert-lifetime', parseDuration), DEFAULT_NODE_CERT_LIFETIME_MS)
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
   .showHelpAfterError();
 
@@ -74,6 +81,11 @@ const opts = program.opts<{
   advertise?: string;
   clineImage: string;
   taskRetention: number;
+  tlsCaCert?: string;
+  tlsCaKey?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  nodeCertLifetime: number;
 }>();
 
 const log = createLogger('control-plane');
@@ -88,6 +100,8 @@ const liveness = {
 };
 const livenessProblem = checkLiveness(liveness) ?? (opts.leaseTtl < 1_000 ? '--lease-ttl: must be at least 1s' : null);
 if (livenessProblem) program.error(`error: ${livenessProblem}`);
+if (opts.nodeCertLifetime < MIN_NODE_CERT_LIFETIME_MS) program.error(`error: --node-cert-lifetime: must be at least ${MIN_NODE_CERT_LIFETIME_MS / 1000}s`);
+if (opts.nodeCertLifetime < opts.heartbeatInterval * 5) program.error('error: --node-cert-lifetime: must be at least five heartbeat intervals, so that agents can renew in time');
 
 const controlPlane = new ControlPlane(
   {
@@ -105,6 +119,8 @@ const controlPlane = new ControlPlane(
     secretsKey: process.env.FLEET_SECRETS_KEY,
     clineImage: opts.clineImage,
     taskRetentionMs: opts.taskRetention,
+    tls: { caCertFile: opts.tlsCaCert, caKeyFile: opts.tlsCaKey, certFile: opts.tlsCert, keyFile: opts.tlsKey },
+    nodeCertLifetimeMs: opts.nodeCertLifetime,
   },
   log,
 );

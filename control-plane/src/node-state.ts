@@ -47,6 +47,15 @@ export function cordonNode(n: NodeRecord, by: CordonSource, reason: string, now:
   return { ...n, cordon: { by, reason, atMs: now } };
 }
 
+/**
+ * Revoked: cordoned with the reason, and no longer READY, so nothing is
+ * placed on it; hellos and heartbeats are refused from now on, so liveness
+ * judges it DOWN after down-after and its attempts are lost then.
+ */
+export function nodeRevoked(n: NodeRecord, now: number): NodeRecord {
+  return { ...n, revokedAtMs: now, status: n.status === 'READY' ? 'DISCONNECTED' : n.status, cordon: { by: 'OPERATOR', reason: 'revoked', atMs: now } };
+}
+
 /** The breaker lifts only its own cordons; an operator lifts any cordon (and with it any drain) and resets the streak. */
 export function uncordonNode(n: NodeRecord, by: CordonSource): NodeRecord | null {
   if (by === 'AUTO' && n.cordon?.by !== 'AUTO') return null;

@@ -1,22 +1,25 @@
 /**
- * Node identity and status: enrollment (a join token for a credential),
- * authentication of node sessions, and the records that heartbeats and
- * sessions keep current. A KV watch keeps every replica's copy of the node
+ * Node identity and status: enrollment (a join token and a CSR for a
+ * certificate), authentication of node sessions by their certificate,
+ * renewal and revocation, and the records that heartbeats and sessions keep
+ * current. A KV watch keeps every replica's copy of the node
  * list fresh for the scheduler and for `node list`.
  */
 import type { Clock } from '../../common/clock.js';
 import { AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus } from '../../common/model.js';
-import { makeToken, secretMatches, splitToken } from './credentials.js';
+import { newId } from '../../common/ids.js';
+import type { NodeCertificate } from '../../common/pki.js';
 import { completeDrain, startDrain } from './drain/drain.js';
-import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeStatus, uncordonNode } from './node-state.js';
+import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeRevoked, nodeStatus, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
+import type { NodeCertificates } from './tls/node-certs.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, RecordChange } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 
-export const NODE_TOKEN_PREFIX = 'node';
+export const NODE_ID_PREFIX = 'node';
 
 export class Nodes {
   private readonly known = new Map<string, NodeRecord>();
@@ -26,6 +29,7 @@ export class Nodes {
   constructor(
     private readonly records: KvRecords<NodeRecord>,
     private readonly joinTokens: JoinTokens,
+    private readonly certs: NodeCertificates,
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -63,10 +67,16 @@ export class Nodes {
     return [...this.known.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
-  async enroll(joinToken: string, info: NodeInfo): Promise<{ nodeId: string; nodeToken: string }> {
-    await this.joinTokens.consume(joinToken);
+  /**
+   * A join token and a CSR for a new node and its first certificate. The CSR
+   * is checked before the token's use is spent.
+   */
+  async enroll(joinToken: string, info: NodeInfo, csrPem: string): Promise<{ nodeId: string; certificatePem: string; caPem: string }> {
+    await this.certs.check(csrPem);
+    const token = await this.joinTokens.consume(joinToken);
     const now = this.clock.now();
-    const { token, id, secretHash } = makeToken(NODE_TOKEN_PREFIX);
+    const id = newId(NODE_ID_PREFIX);
+    const { certPem, expiresAtMs } = await this.certs.issue(id, csrPem);
     const record: NodeRecord = {
       id,
       ...info,
@@ -76,26 +86,52 @@ export class Nodes {
       resources: { ...EMPTY_RESOURCES },
       dockerHealthy: false,
       dockerError: '',
-      credentialHash: secretHash,
+      joinTokenId: token.id,
+      revokedAtMs: 0,
+      certificateExpiresAtMs: expiresAtMs,
     };
     await this.records.create(id, record);
-    this.events.record({ type: 'node.enrolled', nodeId: id, name: info.name }, now);
-    this.log.info({ nodeId: id, nodeName: info.name, hostname: info.hostname }, 'node enrolled');
-    return { nodeId: id, nodeToken: token };
+    this.events.record({ type: 'node.enrolled', nodeId: id, name: info.name, joinTokenId: token.id, certificateExpiresAtMs: expiresAtMs }, now);
+    this.log.info({ nodeId: id, nodeName: info.name, hostname: info.hostname, joinTokenId: token.id }, 'node enrolled');
+    return { nodeId: id, certificatePem: certPem, caPem: this.certs.caPem };
   }
 
-  /** The node id a node token proves, or AuthError. */
-  async authenticate(nodeToken: string): Promise<string> {
-    const { id, secret } = splitToken(nodeToken, NODE_TOKEN_PREFIX, 'node token');
-    const record = this.known.get(id) ?? (await this.records.get(id))?.value;
-    if (!record || !secretMatches(secret, record.credentialHash)) {
-      throw new AuthError('node token is not valid: re-enroll the node with a new join token');
-    }
-    return id;
+  /**
+   * The node a verified certificate names, if it may connect: enrolled and
+   * not revoked. AuthError otherwise.
+   */
+  async authenticate(cert: NodeCertificate): Promise<NodeRecord> {
+    const record = this.known.get(cert.nodeId) ?? (await this.records.get(cert.nodeId))?.value;
+    if (!record) throw new AuthError(`node ${cert.nodeId} is not enrolled (it was removed): enroll it again with a new join token`);
+    if (record.revokedAtMs) throw new AuthError(`node ${cert.nodeId} was revoked: its certificates are refused for good; enroll the machine again with a new join token`);
+    return record;
+  }
+
+  /** A new certificate for a connected node's new key. */
+  async renew(nodeId: string, csrPem: string): Promise<{ certPem: string; expiresAtMs: number }> {
+    const issued = await this.certs.issue(nodeId, csrPem, 'renew.csr_pem');
+    // Shown in `node list`; the certificate itself is what counts, so a lost write only dates the column.
+    await this.update(nodeId, (n) => (n.revokedAtMs ? null : { ...n, certificateExpiresAtMs: Math.max(n.certificateExpiresAtMs ?? 0, issued.expiresAtMs) }));
+    this.events.record({ type: 'node.certificate_renewed', nodeId, certificateExpiresAtMs: issued.expiresAtMs }, this.clock.now());
+    return issued;
+  }
+
+  /**
+   * Revokes a node for good: its certificates are refused from now on, its
+   * sessions close on every replica (they watch the record), and it takes no
+   * new work. Its attempts are lost as a silent node's are: after down-after,
+   * by when the agent (if it lives) has stopped them.
+   */
+  async revoke(nodeId: string): Promise<NodeRecord> {
+    const now = this.clock.now();
+    const node = await this.update(nodeId, (n) => (n.revokedAtMs ? null : nodeRevoked(n, now)));
+    this.events.record({ type: 'node.revoked', nodeId, name: node.name }, now);
+    this.log.warn({ nodeId, nodeName: node.name }, 'node revoked');
+    return node;
   }
 
   async hello(nodeId: string, sessionId: string, info: NodeInfo): Promise<void> {
-    await this.update(nodeId, (n) => nodeHello(n, info, sessionId, this.clock.now()));
+    await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.clock.now()));
   }
 
   /** Marks the node DISCONNECTED if `sessionId` is still its latest session. */
@@ -104,7 +140,7 @@ export class Nodes {
   }
 
   async heartbeat(nodeId: string, beat: HeartbeatReport): Promise<void> {
-    await this.update(nodeId, (n) => nodeHeartbeat(n, beat, this.clock.now()));
+    await this.update(nodeId, (n) => nodeHeartbeat(notRevoked(n), beat, this.clock.now()));
   }
 
   /** Feeds the circuit breaker; writes only when the streak changes. */
@@ -129,7 +165,10 @@ export class Nodes {
   }
 
   async uncordon(nodeId: string, by: Cordon['by']): Promise<NodeRecord> {
-    return this.update(nodeId, (n) => uncordonNode(n, by));
+    return this.update(nodeId, (n) => {
+      if (n.revokedAtMs) throw new PreconditionError(`node ${n.name} was revoked: it cannot take work again; enroll the machine again with a new join token`);
+      return uncordonNode(n, by);
+    });
   }
 
   /** Begins a drain (`drain/drain.ts` decides); a drain already under way is left as it is. */
@@ -155,4 +194,10 @@ export class Nodes {
       throw err;
     }
   }
+}
+
+/** A revoked node's session that was open when it was revoked says nothing more. */
+function notRevoked(n: NodeRecord): NodeRecord {
+  if (n.revokedAtMs) throw new AuthError(`node ${n.id} was revoked`);
+  return n;
 }

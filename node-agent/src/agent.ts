@@ -336,6 +336,13 @@ export class NodeAgent {
     for (const runner of this.runners.values()) void runner.cancel(reason, graceMs, 'LOST');
   }
 
+  /** `stopAll`, then waits (bounded) until the attempts have ended: before the process exits. */
+  async stopAllAndWait(reason: string, graceMs: number): Promise<void> {
+    this.stopAll(reason, graceMs);
+    const deadline = Date.now() + graceMs + 10_000;
+    while (this.runners.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+
   /** Drains before the agent stops (`drain.ts`): no new work from now on. */
   async drain(deadlineMs: number, graceMs: number): Promise<void> {
     this.state = 'draining';

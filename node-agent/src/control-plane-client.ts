@@ -2,12 +2,17 @@
  * The agent's side of the gRPC contract: which errors are worth retrying,
  * enrollment, and clients for a list of endpoints.
  */
+import { X509Certificate } from 'node:crypto';
+import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
-import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import { createNodeKeyAndCsr, fingerprint, SERVER_NAME } from '../../common/pki.js';
+import { channelOptions, loadProtos } from '../../common/proto.js';
 import type { Logger } from '../../common/logger.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
 import type { AgentIdentity } from './agent.js';
+import type { Identity } from './identity.js';
+import { channelCredentials } from './node-credentials.js';
 
 /**
  * Reconnects spread with full jitter: after a control plane restart, a
@@ -17,6 +22,7 @@ import type { AgentIdentity } from './agent.js';
  */
 export const RECONNECT_BACKOFF = { initialMs: 3_000, maxMs: 10_000, multiplier: 2 };
 const ENROLL_DEADLINE_MS = 15_000;
+const DISCOVERY_TIMEOUT_MS = 10_000;
 
 /**
  * Errors after which trying again cannot help; the agent stops and says why.
@@ -45,35 +51,91 @@ export function describe(err: unknown): string {
   return e?.details || e?.message || String(err);
 }
 
-export function nodeClient(endpoint: string): NodeServiceClient {
+export function nodeClient(endpoint: string, credentials: grpc.ChannelCredentials): NodeServiceClient {
   const { fleet } = loadProtos();
-  return new fleet.fleet.v1.NodeService(endpoint, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  return new fleet.fleet.v1.NodeService(endpoint, credentials, channelOptions(endpoint));
 }
 
-/** Enrolls with the first endpoint that answers; retries with backoff while none does. */
+/** The CA fingerprint a join token carries (its last part); FatalError if it has none. */
+export function joinTokenPin(joinToken: string): string {
+  const pin = joinToken.split('.')[2] ?? '';
+  if (joinToken.split('.').length !== 3 || !/^[0-9a-f]{64}$/.test(pin)) {
+    throw new FatalError('--join-token: malformed; it is ID.SECRET.CA-FINGERPRINT, as "fleetctl token create" prints it');
+  }
+  return pin;
+}
+
+/**
+ * Finds the fleet CA before trusting anything: a TLS handshake that verifies
+ * nothing yet, then the certificate in the server's chain whose SHA-256 is
+ * the join token's pin. Nothing is sent over this connection, and the CA it
+ * yields is then the only root the real connection trusts.
+ */
+export async function discoverCa(endpoint: string, pin: string): Promise<string> {
+  const { host, port } = splitEndpoint(endpoint);
+  const chain = await new Promise<tls.DetailedPeerCertificate>((resolve, reject) => {
+    const socket = tls.connect({ host, port, servername: SERVER_NAME, rejectUnauthorized: false, ALPNProtocols: ['h2'], timeout: DISCOVERY_TIMEOUT_MS });
+    socket.once('secureConnect', () => {
+      const peer = socket.getPeerCertificate(true);
+      socket.destroy();
+      resolve(peer);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(Object.assign(new Error(`no TLS handshake with ${endpoint} within ${DISCOVERY_TIMEOUT_MS}ms`), { code: grpc.status.UNAVAILABLE }));
+    });
+    socket.once('error', (err) => reject(Object.assign(new Error(`TLS to ${endpoint}: ${err.message}`), { code: grpc.status.UNAVAILABLE })));
+  });
+  const seen = new Set<string>();
+  for (let cert: tls.DetailedPeerCertificate | undefined = chain; cert?.raw && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+    seen.add(cert.fingerprint256);
+    if (fingerprint(cert.raw) === pin) return new X509Certificate(cert.raw).toString();
+  }
+  throw new FatalError(
+    `the control plane at ${endpoint} does not present the fleet CA this join token pins (sha256 ${pin.slice(0, 16)}…): check --control-plane, or someone is in between; nothing was sent`,
+  );
+}
+
+function splitEndpoint(endpoint: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d+)$/.exec(endpoint);
+  if (!match) throw new FatalError(`--control-plane: "${endpoint}" is not HOST:PORT`);
+  return { host: match[1] ?? match[2]!, port: Number(match[3]) };
+}
+
+/**
+ * Enrolls with the first endpoint that answers: finds the CA the join token
+ * pins, makes a key that stays here, and trades the token and a CSR for the
+ * node's certificate. Retries with backoff while no endpoint answers.
+ */
 export async function enroll(
   endpoints: string[],
   joinToken: string,
   identity: Omit<AgentIdentity, 'nodeId'>,
   log: Logger,
   signal: AbortSignal,
-): Promise<{ nodeId: string; nodeToken: string }> {
+): Promise<Identity> {
+  const pin = joinTokenPin(joinToken);
   const backoff = new Backoff(RECONNECT_BACKOFF);
   for (let i = 0; !signal.aborted; i++) {
     const endpoint = endpoints[i % endpoints.length]!;
-    const client = nodeClient(endpoint);
+    let client: NodeServiceClient | undefined;
     try {
-      const res = await new Promise<{ nodeId: string; nodeToken: string }>((resolve, reject) =>
-        client.Enroll({ joinToken, ...identity }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, value) => (err ? reject(err) : resolve(value!))),
+      const caPem = await discoverCa(endpoint, pin);
+      const { keyPem, csrPem } = await createNodeKeyAndCsr();
+      client = nodeClient(endpoint, channelCredentials(caPem));
+      const res = await new Promise<{ nodeId: string; certificatePem: string; caPem: string }>((resolve, reject) =>
+        client!.Enroll({ joinToken, csrPem, ...identity }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, value) => (err ? reject(err) : resolve(value!))),
       );
-      return res;
+      if (res.caPem.trim() !== caPem.trim()) log.warn({ endpoint }, 'the control plane sent a CA other than the pinned one; keeping the pinned one');
+      return { nodeId: res.nodeId, enrolledAtMs: Date.now(), caPem, certPem: res.certificatePem, keyPem };
     } catch (err) {
+      if (err instanceof FatalError) throw err;
       if (isFatal(err)) throw new FatalError(`enrollment refused by ${endpoint}: ${describe(err)}`);
       const delayMs = backoff.next();
       log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'enrollment failed; retrying');
       await new Promise((r) => setTimeout(r, delayMs));
     } finally {
-      client.close();
+      client?.close();
     }
   }
   throw new FatalError('stopped before enrollment completed');

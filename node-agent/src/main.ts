@@ -13,11 +13,12 @@ import { validateNodeInfo } from '../../common/node-info.js';
 import { NodeAgent } from './agent.js';
 import { DockerRuntime, type PullPolicy } from './container-runtime.js';
 import { enroll, FatalError } from './control-plane-client.js';
-import { loadIdentity, saveIdentity } from './identity.js';
+import { identityPath, IdentityError, loadIdentity, saveIdentity } from './identity.js';
+import { NodeCredentials } from './node-credentials.js';
 import { Journal } from './journal.js';
 import { LlmGateway, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
 import { gatewaySocketPath } from './cline-attempt.js';
-import { Session } from './session.js';
+import { CUTOFF_STOP_GRACE_MS, Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 
@@ -98,14 +99,26 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const stopping = new AbortController();
 
-  let identity = loadIdentity(dataDir);
+  let identity;
+  try {
+    identity = loadIdentity(dataDir);
+  } catch (err) {
+    if (err instanceof IdentityError) die(err.message);
+    throw err;
+  }
   if (!identity) {
     if (!opts.joinToken) die('this node is not enrolled yet: pass --join-token (an admin makes one with "fleetctl token create")');
     log.info({ endpoints: opts.controlPlane }, 'enrolling');
-    const enrolled = await enroll(opts.controlPlane, opts.joinToken, info, log, stopping.signal);
-    identity = { ...enrolled, enrolledAtMs: Date.now() };
+    identity = await enroll(opts.controlPlane, opts.joinToken, info, log, stopping.signal);
     saveIdentity(dataDir, identity);
     log.info({ nodeId: identity.nodeId }, 'enrolled');
+  }
+  const credentials = new NodeCredentials(dataDir, identity);
+  if (credentials.expiresAtMs <= Date.now()) {
+    die(
+      `the node certificate expired at ${new Date(credentials.expiresAtMs).toISOString()} (the agent was stopped past its renewal): ` +
+        `enroll again with a new join token: remove ${identityPath(dataDir)} and start with --join-token`,
+    );
   }
 
   const journal = new Journal(join(dataDir, 'journal.sqlite'));
@@ -121,10 +134,16 @@ async function main(): Promise<void> {
     { dataDir, minFreeDiskBytes: opts.minFreeDisk },
   );
   await agent.start();
-  const session = new Session(opts.controlPlane, identity.nodeToken, agent, journal, log, (message) => {
-    log.fatal({ reason: message }, 'stopping: the control plane refused this node');
+  const session = new Session(opts.controlPlane, credentials, agent, journal, log, (message) => {
+    // Refused (revoked, or its certificate expired): it can report nothing
+    // from now on, so its containers stop here rather than run unwatched
+    // while the control plane gives their tasks to other nodes.
+    log.fatal({ reason: message }, 'stopping: the control plane refused this node; stopping its containers');
     process.stderr.write(`fleet-node-agent: ${message}\n`);
-    process.exit(1);
+    void agent
+      .stopAllAndWait(`node ${info.name} was refused by the control plane`, CUTOFF_STOP_GRACE_MS)
+      .catch(() => {})
+      .finally(() => process.exit(1));
   });
   session.start();
   log.info({ nodeId: identity.nodeId, name: info.name, slots: info.slots, dockerHealthy: agent.dockerHealth.healthy }, 'node agent started');

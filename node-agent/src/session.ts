@@ -5,7 +5,8 @@
  * this node holds; then the outbox is replayed from the oldest
  * unacknowledged event, a bounded window at a time. Messages are encoded and
  * decoded at the wire boundary (`common/wire`); the cut-off stop is the
- * `CutoffWatchdog`'s.
+ * `CutoffWatchdog`'s. Sessions are TLS with the node's client certificate
+ * (`NodeCredentials`), which is renewed over the session when it is due.
  */
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
@@ -20,6 +21,7 @@ import type { NodeAgent } from './agent.js';
 import { describe, isFatal, nodeClient, RECONNECT_BACKOFF } from './control-plane-client.js';
 import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
+import type { NodeCredentials } from './node-credentials.js';
 
 /** Events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
@@ -60,7 +62,7 @@ export class Session {
 
   constructor(
     private readonly endpoints: string[],
-    private readonly nodeToken: string,
+    private readonly credentials: NodeCredentials,
     private readonly agent: NodeAgent,
     private readonly journal: Journal,
     private readonly log: Logger,
@@ -129,10 +131,9 @@ export class Session {
   /** Resolves with the error that ended the session. */
   private session(endpoint: string): Promise<unknown> {
     this.state = 'connecting';
-    const client = nodeClient(endpoint);
-    const metadata = new grpc.Metadata();
-    metadata.set('authorization', `Bearer ${this.nodeToken}`);
-    const call = client.Connect(metadata);
+    const client = nodeClient(endpoint, this.credentials.channel());
+    this.credentials.renewalLost();
+    const call = client.Connect();
     this.call = call;
     this.sentSeqs = [];
     this.heartbeatsSent = 0;
@@ -199,6 +200,15 @@ export class Session {
         this.cutoff.contact();
         this.heartbeatStored();
         return;
+      case 'certificate':
+        try {
+          const { expiresAtMs } = this.credentials.accept(message.certificatePem);
+          this.log.info({ expiresAt: new Date(expiresAtMs).toISOString() }, 'node certificate renewed');
+        } catch (err) {
+          this.credentials.renewalLost();
+          this.log.error({ err: (err as Error).message }, 'renewed certificate refused; asking again on the next session');
+        }
+        return;
       case 'ack': {
         this.cutoff.contact();
         this.sentSeqs = this.sentSeqs.filter((s) => s > message.seq);
@@ -235,6 +245,7 @@ export class Session {
     const measuring = this.agent.measure();
     if (fresh) await measuring;
     if (this.call !== call) return;
+    void this.renewIfDue(call);
     const { docker, resources, containers, diskPressure, images } = this.agent.facts;
     const declined = this.agent.declinedAttempts();
     // Heartbeats are acknowledged in order: the one numbered `sent` carries these declines.
@@ -260,6 +271,20 @@ export class Session {
         images: imagesChanged ? images.images : null,
       },
     });
+  }
+
+  /** Asks for a new certificate over this session when the current one is due (checked with every heartbeat). */
+  private async renewIfDue(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>): Promise<void> {
+    if (this.state !== 'connected') return;
+    try {
+      const csrPem = await this.credentials.renewalRequest();
+      if (csrPem === null || this.call !== call) return;
+      this.log.info({ expiresAt: new Date(this.credentials.expiresAtMs).toISOString() }, 'renewing the node certificate');
+      this.write(call, { kind: 'renew', csrPem });
+    } catch (err) {
+      this.credentials.renewalLost();
+      this.log.error({ err: (err as Error).message }, 'could not make a certificate request');
+    }
   }
 
   /** A heartbeat was stored: the declines it carried have reached the control plane. */

@@ -11,6 +11,7 @@ import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
+import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from './fleet/v1/Certificate';
 import type { ClineSpec as _fleet_v1_ClineSpec, ClineSpec__Output as _fleet_v1_ClineSpec__Output } from './fleet/v1/ClineSpec';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from './fleet/v1/ClusterStatus';
 import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
@@ -31,7 +32,11 @@ import type { GetTaskResultResponse as _fleet_v1_GetTaskResultResponse, GetTaskR
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from './fleet/v1/Heartbeat';
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from './fleet/v1/HeartbeatAck';
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from './fleet/v1/Hello';
+import type { JoinToken as _fleet_v1_JoinToken, JoinToken__Output as _fleet_v1_JoinToken__Output } from './fleet/v1/JoinToken';
+import type { JoinTokenRef as _fleet_v1_JoinTokenRef, JoinTokenRef__Output as _fleet_v1_JoinTokenRef__Output } from './fleet/v1/JoinTokenRef';
 import type { LeaderStatus as _fleet_v1_LeaderStatus, LeaderStatus__Output as _fleet_v1_LeaderStatus__Output } from './fleet/v1/LeaderStatus';
+import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from './fleet/v1/ListJoinTokensRequest';
+import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from './fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from './fleet/v1/ListNodesResponse';
 import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from './fleet/v1/ListProvidersRequest';
@@ -47,6 +52,7 @@ import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefin
 import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from './fleet/v1/Provider';
 import type { ProviderGrant as _fleet_v1_ProviderGrant, ProviderGrant__Output as _fleet_v1_ProviderGrant__Output } from './fleet/v1/ProviderGrant';
 import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from './fleet/v1/ProviderRef';
+import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from './fleet/v1/RenewCertificate';
 import type { ReplicaStatus as _fleet_v1_ReplicaStatus, ReplicaStatus__Output as _fleet_v1_ReplicaStatus__Output } from './fleet/v1/ReplicaStatus';
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
@@ -77,6 +83,7 @@ export interface ProtoGrpcType {
       AttemptState: EnumTypeDefinition
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
+      Certificate: MessageTypeDefinition<_fleet_v1_Certificate, _fleet_v1_Certificate__Output>
       ClineSpec: MessageTypeDefinition<_fleet_v1_ClineSpec, _fleet_v1_ClineSpec__Output>
       ClusterStatus: MessageTypeDefinition<_fleet_v1_ClusterStatus, _fleet_v1_ClusterStatus__Output>
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
@@ -100,7 +107,11 @@ export interface ProtoGrpcType {
       Heartbeat: MessageTypeDefinition<_fleet_v1_Heartbeat, _fleet_v1_Heartbeat__Output>
       HeartbeatAck: MessageTypeDefinition<_fleet_v1_HeartbeatAck, _fleet_v1_HeartbeatAck__Output>
       Hello: MessageTypeDefinition<_fleet_v1_Hello, _fleet_v1_Hello__Output>
+      JoinToken: MessageTypeDefinition<_fleet_v1_JoinToken, _fleet_v1_JoinToken__Output>
+      JoinTokenRef: MessageTypeDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinTokenRef__Output>
       LeaderStatus: MessageTypeDefinition<_fleet_v1_LeaderStatus, _fleet_v1_LeaderStatus__Output>
+      ListJoinTokensRequest: MessageTypeDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensRequest__Output>
+      ListJoinTokensResponse: MessageTypeDefinition<_fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensResponse__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
       ListNodesResponse: MessageTypeDefinition<_fleet_v1_ListNodesResponse, _fleet_v1_ListNodesResponse__Output>
       ListProvidersRequest: MessageTypeDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersRequest__Output>
@@ -118,6 +129,7 @@ export interface ProtoGrpcType {
       Provider: MessageTypeDefinition<_fleet_v1_Provider, _fleet_v1_Provider__Output>
       ProviderGrant: MessageTypeDefinition<_fleet_v1_ProviderGrant, _fleet_v1_ProviderGrant__Output>
       ProviderRef: MessageTypeDefinition<_fleet_v1_ProviderRef, _fleet_v1_ProviderRef__Output>
+      RenewCertificate: MessageTypeDefinition<_fleet_v1_RenewCertificate, _fleet_v1_RenewCertificate__Output>
       ReplicaStatus: MessageTypeDefinition<_fleet_v1_ReplicaStatus, _fleet_v1_ReplicaStatus__Output>
       ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>

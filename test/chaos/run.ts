@@ -67,7 +67,7 @@ class Api {
   private readonly list: ReturnType<typeof clients>['fleet'][];
   private readonly md: grpc.Metadata;
   constructor(endpoints: string[], token: string) {
-    this.list = endpoints.map((e) => clients(e).fleet);
+    this.list = endpoints.map((e) => clients(e, fleet.caPem).fleet);
     this.md = bearer(token);
   }
   async call<T>(method: string, request: unknown, timeoutMs = 5_000): Promise<T> {

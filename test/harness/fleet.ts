@@ -4,12 +4,13 @@
  * running the built binaries, and fleetctl run as a real process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { CliError } from '../../cli/src/client.js';
+import { createCa } from '../../common/pki.js';
 import { buildProgram } from '../../cli/src/program.js';
 import { freePort, startNats, TestNatsCluster, type TestNats } from './nats.js';
 import { TestProcess } from './process.js';
@@ -69,6 +70,8 @@ export class TestFleet {
   listenHost = '127.0.0.1';
   controlPlaneArgs: string[] = [];
   readonly agents: Agent[] = [];
+  /** Several replicas share a CA made here; one replica makes its own in its data dir, as in production. */
+  sharedCa: { cert: string; key: string } | undefined;
   docker!: Docker;
   readonly startedAt = new Date();
 
@@ -93,6 +96,7 @@ export class TestFleet {
       fleet.listenHost = options.listenHost ?? '127.0.0.1';
       fleet.controlPlaneArgs = options.controlPlaneArgs ?? [];
       const replicas = options.replicas ?? 1;
+      if (replicas > 1) fleet.sharedCa = await fleet.makeCa('ca');
       for (let i = 0; i < replicas; i++) fleet.ports.push(await freePort());
       await Promise.all(fleet.ports.map((_, i) => fleet.startControlPlane(i)));
       for (const spec of options.agents) await fleet.addAgent(spec);
@@ -101,6 +105,26 @@ export class TestFleet {
       throw err;
     }
     return fleet;
+  }
+
+  /** A CA of this test's own, in DIR/NAME/ca.{crt,key}; a second one stands for another fleet's. */
+  async makeCa(name: string): Promise<{ cert: string; key: string }> {
+    const dir = join(this.dir, name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const ca = await createCa(`test ${name}`, 86_400_000);
+    const paths = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+    writeFileSync(paths.cert, ca.certPem);
+    writeFileSync(paths.key, ca.keyPem, { mode: 0o600 });
+    return paths;
+  }
+
+  /** The fleet CA fleetctl and raw clients verify the control plane against. */
+  get caFile(): string {
+    return this.sharedCa?.cert ?? join(this.dir, 'control-plane', 'tls', 'ca.crt');
+  }
+
+  get caPem(): string {
+    return readFileSync(this.caFile, 'utf8');
   }
 
   get controlPlane(): TestProcess | undefined {
@@ -114,6 +138,7 @@ export class TestFleet {
     const args = [BIN.controlPlane, '--listen', `${this.listenHost}:${this.ports[i]}`, '--data-dir', join(this.dir, `control-plane${suffix}`), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s'];
     if (this.nats) args.push('--nats', this.nats.url);
     if (this.natsCluster) args.push('--nats', this.natsCluster.urls.join(','), '--replicas', String(this.natsCluster.nodes.length));
+    if (this.sharedCa) args.push('--tls-ca-cert', this.sharedCa.cert, '--tls-ca-key', this.sharedCa.key);
     // The test's own flags last: they win.
     args.push(...this.controlPlaneArgs, ...extraArgs);
     const cp = new TestProcess(`control-plane${suffix}`, process.execPath, args, join(this.dir, `control-plane${suffix}.log`), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug' });
@@ -167,10 +192,10 @@ export class TestFleet {
   }
 
   /** Runs the real fleetctl binary. */
-  fleetctl(args: string[], options: { token?: string; input?: string } = {}): Promise<CliResult> {
+  fleetctl(args: string[], options: { token?: string; input?: string; caFile?: string } = {}): Promise<CliResult> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [BIN.fleetctl, '--server', this.server, ...args], {
-        env: { ...process.env, FLEET_TOKEN: options.token ?? ADMIN_TOKEN, FLEET_SERVER: '' },
+        env: { ...process.env, FLEET_TOKEN: options.token ?? ADMIN_TOKEN, FLEET_SERVER: '', FLEET_CA_FILE: options.caFile ?? this.caFile },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -199,7 +224,7 @@ export class TestFleet {
     let stderr = '';
     const { program, context } = buildProgram({ out: (t) => (stdout += t), err: (t) => (stderr += t) }, {});
     try {
-      await program.parseAsync(['--server', this.server, '--token', ADMIN_TOKEN, ...args], { from: 'user' });
+      await program.parseAsync(['--server', this.server, '--token', ADMIN_TOKEN, '--ca-file', this.caFile, ...args], { from: 'user' });
     } catch (err) {
       throw new Error(`fleetctl ${args.slice(0, 4).join(' ')} failed: ${err instanceof CliError ? err.message : (err as Error).message}${stderr ? ` (${stderr.trim()})` : ''}`);
     } finally {

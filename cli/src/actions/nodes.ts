@@ -20,6 +20,12 @@ export async function uncordonNode(ctx: Context, node: string): Promise<void> {
   printNode(ctx, await ctx.client().uncordonNode({ node, reason: '' }));
 }
 
+export async function revokeNode(ctx: Context, node: string): Promise<void> {
+  const revoked = await ctx.client().revokeNode({ node });
+  printNode(ctx, revoked);
+  if (ctx.format !== 'json') ctx.err(`its sessions are closed; its ${revoked.activeAttempts} attempt(s) are requeued once it is judged DOWN (after --down-after), by when its agent, if it runs, has stopped them\n`);
+}
+
 /** Starts a drain; with `wait`, shows its progress until no fleet container is left on the node. */
 export async function drainNode(ctx: Context, node: string, deadlineMs: number, wait: boolean): Promise<void> {
   const started = await ctx.client().drainNode({ node, deadlineMs });

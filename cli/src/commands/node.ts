@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { durationFlag } from './flags.js';
 import type { Context } from '../context.js';
-import { cordonNode, drainNode, listNodes, uncordonNode } from '../actions/nodes.js';
+import { cordonNode, drainNode, listNodes, revokeNode, uncordonNode } from '../actions/nodes.js';
 
 export function nodeCommand(ctx: () => Context): Command {
-  const node = new Command('node').description('inspect, cordon and drain nodes');
+  const node = new Command('node').description('inspect, cordon, drain and revoke nodes');
   node
     .command('list')
     .description('list nodes with status, slots in use, load and Docker health')
@@ -27,5 +27,10 @@ export function nodeCommand(ctx: () => Context): Command {
     .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', durationFlag('--deadline'))
     .option('--wait', 'show progress until no fleet container is left on the node')
     .action(async (ref: string, o) => drainNode(ctx(), ref, o.deadline ?? 0, Boolean(o.wait)));
+  node
+    .command('revoke')
+    .description("revoke a node for good: its certificates are refused, its sessions close, its attempts are requeued as a lost node's")
+    .argument('<node>', 'node id or name')
+    .action(async (ref: string) => revokeNode(ctx(), ref));
   return node;
 }

@@ -2,8 +2,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeServiceHandlers } from '../../../proto/gen/fleet/v1/NodeService.js';
-import { bearerToken } from '../credentials.js';
 import { toGrpcStatus } from '../grpc-status.js';
+import { peerNodeCertificate } from './node-identity.js';
 import { NodeSession, SessionRegistry, type SessionDeps } from './node-session.js';
 import { validateNodeInfo } from '../../../common/node-info.js';
 
@@ -12,7 +12,7 @@ export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry
     Enroll: (call, callback) => {
       (async () => {
         const info = validateNodeInfo(call.request);
-        return deps.nodes.enroll(String(call.request.joinToken ?? ''), info);
+        return deps.nodes.enroll(String(call.request.joinToken ?? ''), info, String(call.request.csrPem ?? ''));
       })().then(
         (res) => callback(null, res),
         (err: unknown) => callback(toGrpcStatus(err, log) as grpc.ServiceError),
@@ -20,8 +20,10 @@ export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry
     },
     Connect: (call) => {
       (async () => {
-        const nodeId = await deps.nodes.authenticate(bearerToken(call.metadata.get('authorization')[0]));
-        const session = new NodeSession(nodeId, call, deps);
+        // The node is the one its certificate names; nothing it sends can change that.
+        const cert = peerNodeCertificate(call);
+        const node = await deps.nodes.authenticate(cert);
+        const session = new NodeSession(node.id, call, deps, cert.notAfterMs);
         sessions.add(session);
         try {
           await session.run();

@@ -14,10 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { errorMessage, FleetError, ValidationError } from '../../../common/errors.js';
+import { AuthError, errorMessage, FleetError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ControlMessage } from '../../../common/model.js';
-import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, encodeControlMessage } from '../../../common/wire/index.js';
+import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, encodeControlMessage } from '../../../common/wire/index.js';
 import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEvent.js';
 import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage__Output } from '../../../proto/gen/fleet/v1/NodeMessage.js';
@@ -47,13 +47,17 @@ export class NodeSession {
   private readonly log: Logger;
   private readonly reports: NodeReports;
   private readonly delivery: Delivery;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly nodeId: string,
     private readonly call: Call,
     private readonly deps: SessionDeps,
+    /** When the certificate the session was opened with expires; renewals extend it. */
+    private validUntilMs: number,
   ) {
     this.log = deps.log.child({ nodeId, sessionId: this.sessionId });
+    this.armExpiry();
     this.reports = new NodeReports(nodeId, deps, this.log);
     this.delivery = new Delivery(nodeId, deps, (message) => this.send(message), this.log);
   }
@@ -82,10 +86,12 @@ export class NodeSession {
         return;
       }
       if (message.msg === 'heartbeat') this.heartbeats = this.heartbeats.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
+      else if (message.msg === 'renew') void this.onRenew(message).catch((err: unknown) => this.fail(err));
       else this.enqueue(() => this.handle(message));
     });
     await ended;
     clearTimeout(helloTimer);
+    clearTimeout(this.expiryTimer);
     this.closed = true;
     this.unsubscribe?.();
     if (greeted) {
@@ -98,6 +104,27 @@ export class NodeSession {
   /** Ends the session from our side, e.g. when another session of the node arrives. */
   close(): void {
     if (!this.closed) this.call.end();
+  }
+
+  /** The node was revoked: the session ends now, refused. */
+  revoke(): void {
+    this.fail(new AuthError(`node ${this.nodeId} was revoked: its certificates are refused for good`));
+  }
+
+  /**
+   * A session lives no longer than the node's newest certificate: a node
+   * that stopped renewing (or was given no new certificate) is cut off when
+   * its certificate expires, as it would be refused on reconnecting.
+   */
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    const leftMs = this.validUntilMs - Date.now();
+    if (leftMs <= 0) {
+      this.fail(new AuthError('the node certificate expired during the session: the agent renews it at 70-90% of its life; check its log, or enroll it again with a new join token'));
+      return;
+    }
+    this.expiryTimer = setTimeout(() => this.armExpiry(), Math.min(leftMs, 2 ** 31 - 1));
+    this.expiryTimer.unref();
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -147,6 +174,17 @@ export class NodeSession {
     this.unsubscribe = this.deps.index.onChange((task) => this.delivery.deliver(task));
   }
 
+  /** A new certificate for the node's new key, signed for the node this session authenticated. */
+  private async onRenew(message: NodeMessage__Output): Promise<void> {
+    const decoded = decodeNodeMessage(message);
+    if (decoded.kind !== 'renew') return;
+    const issued = await this.deps.nodes.renew(this.nodeId, decoded.csrPem);
+    this.validUntilMs = Math.max(this.validUntilMs, issued.expiresAtMs);
+    this.armExpiry();
+    this.send({ kind: 'certificate', certificatePem: issued.certPem });
+    this.log.info({ expiresAtMs: issued.expiresAtMs }, 'node certificate renewed');
+  }
+
   private async onEvent(raw: AttemptEvent__Output): Promise<void> {
     const { taskId, attemptId } = decodeEventRef(raw);
     let verdict: ReportVerdict;
@@ -183,5 +221,10 @@ export class SessionRegistry {
 
   closeAll(): void {
     for (const session of this.sessions.values()) session.close();
+  }
+
+  /** Ends the node's session here, if it has one, as refused. */
+  revoke(nodeId: string): void {
+    this.sessions.get(nodeId)?.revoke();
   }
 }

@@ -14,7 +14,9 @@ export type FleetEvent =
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'task.unplaceable'; taskId: string; reason: string }
   | { type: 'task.expired'; taskId: string; state: string }
-  | { type: 'node.enrolled'; nodeId: string; name: string }
+  | { type: 'node.enrolled'; nodeId: string; name: string; joinTokenId: string; certificateExpiresAtMs: number }
+  | { type: 'node.certificate_renewed'; nodeId: string; certificateExpiresAtMs: number }
+  | { type: 'node.revoked'; nodeId: string; name: string }
   | { type: 'node.status'; nodeId: string; status: string };
 
 export class EventLog {

@@ -36,7 +36,8 @@ export function nodeRecord(id: string, extra: Partial<NodeRecord> = {}): NodeRec
     hostname: '',
     dockerHealthy: true,
     dockerError: '',
-    credentialHash: '',
+    revokedAtMs: 0,
+    certificateExpiresAtMs: 0,
     dockerHealthySinceMs: 1,
     ...extra,
   };

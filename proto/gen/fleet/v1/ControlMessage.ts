@@ -5,6 +5,7 @@ import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Ou
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from '../../fleet/v1/Cancel';
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from '../../fleet/v1/Ack';
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from '../../fleet/v1/HeartbeatAck';
+import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from '../../fleet/v1/Certificate';
 
 export interface ControlMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
@@ -12,7 +13,8 @@ export interface ControlMessage {
   'cancel'?: (_fleet_v1_Cancel | null);
   'ack'?: (_fleet_v1_Ack | null);
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck";
+  'certificate'?: (_fleet_v1_Certificate | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate";
 }
 
 export interface ControlMessage__Output {
@@ -21,5 +23,6 @@ export interface ControlMessage__Output {
   'cancel'?: (_fleet_v1_Cancel__Output | null);
   'ack'?: (_fleet_v1_Ack__Output | null);
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck__Output | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck";
+  'certificate'?: (_fleet_v1_Certificate__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate";
 }

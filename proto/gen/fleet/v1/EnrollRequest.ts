@@ -8,6 +8,7 @@ export interface EnrollRequest {
   'slots'?: (number);
   'hostname'?: (string);
   'agentVersion'?: (string);
+  'csrPem'?: (string);
 }
 
 export interface EnrollRequest__Output {
@@ -17,4 +18,5 @@ export interface EnrollRequest__Output {
   'slots': (number);
   'hostname': (string);
   'agentVersion': (string);
+  'csrPem': (string);
 }

@@ -3,10 +3,12 @@
 
 export interface EnrollResponse {
   'nodeId'?: (string);
-  'nodeToken'?: (string);
+  'certificatePem'?: (string);
+  'caPem'?: (string);
 }
 
 export interface EnrollResponse__Output {
   'nodeId': (string);
-  'nodeToken': (string);
+  'certificatePem': (string);
+  'caPem': (string);
 }

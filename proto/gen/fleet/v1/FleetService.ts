@@ -13,6 +13,10 @@ import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsReq
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from '../../fleet/v1/GetTaskRequest';
 import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskResultRequest__Output as _fleet_v1_GetTaskResultRequest__Output } from '../../fleet/v1/GetTaskResultRequest';
 import type { GetTaskResultResponse as _fleet_v1_GetTaskResultResponse, GetTaskResultResponse__Output as _fleet_v1_GetTaskResultResponse__Output } from '../../fleet/v1/GetTaskResultResponse';
+import type { JoinToken as _fleet_v1_JoinToken, JoinToken__Output as _fleet_v1_JoinToken__Output } from '../../fleet/v1/JoinToken';
+import type { JoinTokenRef as _fleet_v1_JoinTokenRef, JoinTokenRef__Output as _fleet_v1_JoinTokenRef__Output } from '../../fleet/v1/JoinTokenRef';
+import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from '../../fleet/v1/ListJoinTokensRequest';
+import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from '../../fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from '../../fleet/v1/ListNodesResponse';
 import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from '../../fleet/v1/ListProvidersRequest';
@@ -106,6 +110,15 @@ export interface FleetServiceClient extends grpc.Client {
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   
+  ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  listJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  listJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  listJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  listJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
+  
   ListNodes(argument: _fleet_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _fleet_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _fleet_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
@@ -132,6 +145,24 @@ export interface FleetServiceClient extends grpc.Client {
   listTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
+  
+  RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  revokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  revokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  revokeJoinToken(argument: _fleet_v1_JoinTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  revokeJoinToken(argument: _fleet_v1_JoinTokenRef, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
+  
+  RevokeNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RevokeNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RevokeNode(argument: _fleet_v1_NodeRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RevokeNode(argument: _fleet_v1_NodeRef, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  revokeNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  revokeNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  revokeNode(argument: _fleet_v1_NodeRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  revokeNode(argument: _fleet_v1_NodeRef, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -191,11 +222,17 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetTaskResult: grpc.handleUnaryCall<_fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse>;
   
+  ListJoinTokens: grpc.handleUnaryCall<_fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse>;
+  
   ListNodes: grpc.handleUnaryCall<_fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse>;
   
   ListProviders: grpc.handleUnaryCall<_fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse>;
   
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
+  
+  RevokeJoinToken: grpc.handleUnaryCall<_fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken>;
+  
+  RevokeNode: grpc.handleUnaryCall<_fleet_v1_NodeRef__Output, _fleet_v1_Node>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
   
@@ -219,9 +256,12 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
   GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
+  ListJoinTokens: MethodDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
+  RevokeJoinToken: MethodDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinToken, _fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken__Output>
+  RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
   UncordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>

@@ -30,6 +30,8 @@ export interface Node {
   'diskPressure'?: (string);
   'imagesOnly'?: (boolean);
   'imageCount'?: (number);
+  'revokedAtMs'?: (number | string | Long);
+  'certificateExpiresAtMs'?: (number | string | Long);
 }
 
 export interface Node__Output {
@@ -56,4 +58,6 @@ export interface Node__Output {
   'diskPressure': (string);
   'imagesOnly': (boolean);
   'imageCount': (number);
+  'revokedAtMs': (number);
+  'certificateExpiresAtMs': (number);
 }

@@ -3,17 +3,20 @@
 import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output } from '../../fleet/v1/Hello';
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from '../../fleet/v1/Heartbeat';
 import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from '../../fleet/v1/AttemptEvent';
+import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from '../../fleet/v1/RenewCertificate';
 
 export interface NodeMessage {
   'hello'?: (_fleet_v1_Hello | null);
   'heartbeat'?: (_fleet_v1_Heartbeat | null);
   'event'?: (_fleet_v1_AttemptEvent | null);
-  'msg'?: "hello"|"heartbeat"|"event";
+  'renew'?: (_fleet_v1_RenewCertificate | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew";
 }
 
 export interface NodeMessage__Output {
   'hello'?: (_fleet_v1_Hello__Output | null);
   'heartbeat'?: (_fleet_v1_Heartbeat__Output | null);
   'event'?: (_fleet_v1_AttemptEvent__Output | null);
-  'msg'?: "hello"|"heartbeat"|"event";
+  'renew'?: (_fleet_v1_RenewCertificate__Output | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew";
 }
