@@ -30,8 +30,13 @@ const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN_EC = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const SIGN_RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
-/** Issued certificates start a little in the past: clocks between machines differ. */
+/**
+ * Issued certificates start a little in the past, as clocks between machines
+ * differ: five minutes, or a tenth of a short lifetime (renewal is timed from
+ * the start, so a backdate longer than the life would make it due at once).
+ */
 const BACKDATE_MS = 5 * 60_000;
+const backdateMs = (lifetimeMs: number) => Math.min(BACKDATE_MS, Math.floor(lifetimeMs / 10));
 /** A CSR larger than this is not one our agent made. */
 export const MAX_CSR_BYTES = 8_192;
 
@@ -123,7 +128,7 @@ async function issue(ca: SigningCa, subject: string, publicKey: CryptoKey | x509
     serialNumber: serial(),
     subject,
     issuer: ca.cert.subject,
-    notBefore: new Date(now - BACKDATE_MS),
+    notBefore: new Date(now - backdateMs(lifetimeMs)),
     notAfter: new Date(Math.min(now + lifetimeMs, ca.cert.notAfter.getTime())),
     publicKey,
     signingKey: ca.key,

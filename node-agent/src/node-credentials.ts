@@ -28,6 +28,11 @@ export class NodeCredentials {
     return this.current.nodeId;
   }
 
+  /** When the current certificate is due for renewal. */
+  get renewAtMs(): number {
+    return this.renewAt;
+  }
+
   get expiresAtMs(): number {
     return expiresAtMs(this.current.certPem);
   }

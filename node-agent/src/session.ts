@@ -52,6 +52,7 @@ export class Session {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
   private readonly cutoff: CutoffWatchdog;
   /** Heartbeats sent and acknowledged on this session, to know which declines reached the control plane. */
   private heartbeatsSent = 0;
@@ -99,6 +100,7 @@ export class Session {
     this.state = 'stopped';
     this.cutoff.stop();
     clearTimeout(this.soonTimer);
+    clearTimeout(this.renewTimer);
     clearTimeout(this.sleepTimer);
     this.wake?.();
     this.call?.end();
@@ -146,6 +148,7 @@ export class Session {
         if (ended) return;
         ended = true;
         clearInterval(this.heartbeatTimer);
+        clearTimeout(this.renewTimer);
         this.call = undefined;
         call.cancel();
         client.close();
@@ -187,6 +190,7 @@ export class Session {
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
         void this.heartbeat(true);
+        if (this.call) this.scheduleRenewal(this.call);
         this.pump();
         return;
       }
@@ -204,6 +208,7 @@ export class Session {
         try {
           const { expiresAtMs } = this.credentials.accept(message.certificatePem);
           this.log.info({ expiresAt: new Date(expiresAtMs).toISOString() }, 'node certificate renewed');
+          if (this.call) this.scheduleRenewal(this.call);
         } catch (err) {
           this.credentials.renewalLost();
           this.log.error({ err: (err as Error).message }, 'renewed certificate refused; asking again on the next session');
@@ -245,7 +250,6 @@ export class Session {
     const measuring = this.agent.measure();
     if (fresh) await measuring;
     if (this.call !== call) return;
-    void this.renewIfDue(call);
     const { docker, resources, containers, diskPressure, images } = this.agent.facts;
     const declined = this.agent.declinedAttempts();
     // Heartbeats are acknowledged in order: the one numbered `sent` carries these declines.
@@ -273,9 +277,19 @@ export class Session {
     });
   }
 
-  /** Asks for a new certificate over this session when the current one is due (checked with every heartbeat). */
+  /** Arms the renewal of the node certificate at its due time, on this session. */
+  private scheduleRenewal(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>): void {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renewIfDue(call), Math.min(Math.max(0, this.credentials.renewAtMs - Date.now()), 2 ** 31 - 1));
+  }
+
+  /** Asks for a new certificate over this session when the current one is due. */
   private async renewIfDue(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>): Promise<void> {
-    if (this.state !== 'connected') return;
+    if (this.call !== call) return;
+    if (Date.now() < this.credentials.renewAtMs) {
+      this.scheduleRenewal(call);
+      return;
+    }
     try {
       const csrPem = await this.credentials.renewalRequest();
       if (csrPem === null || this.call !== call) return;
