@@ -8,6 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { nkeys } from '@nats-io/nats-core';
+import { makeNatsCertificates, renderExampleConf } from '../test/harness/nats.js';
 import { ROOT } from '../test/harness/requirements.js';
 
 const UNITS = ['fleet-node-agent.service', 'fleet-control-plane.service'];
@@ -29,11 +31,15 @@ test('the three-node example: the replica template unit verifies and the nats co
   t.is(unit.stderr.trim(), '', 'the template unit has warnings');
   const scratch = mkdtempSync(join(tmpdir(), 'fleet-nats-conf-'));
   try {
+    // The operator replaces the control plane's nkey and provides the certificates; so does this check.
+    makeNatsCertificates(join(scratch, 'tls'));
+    const nodes = [1, 2, 3].map((i) => ({ name: `nats-${i}`, port: 4222 + i, clusterPort: 6222 + i, url: '', process: undefined }));
     for (const i of [1, 2, 3]) {
-      // Debian 12's nats-server (2.9) predates sync_interval, which production needs: check the rest here.
       const conf = readFileSync(join(dir, `nats-${i}.conf`), 'utf8');
+      // Debian 12's nats-server (2.9) predates sync_interval, which production needs: the rendering drops it.
       t.regex(conf, /^\s*sync_interval: always$/m);
-      writeFileSync(join(scratch, 'nats.conf'), conf.replace(/^\s*sync_interval: always$/m, ''));
+      t.regex(conf, /^\s*verify: true$/m, 'routes are mutual TLS');
+      writeFileSync(join(scratch, 'nats.conf'), renderExampleConf(i, nodes, scratch, nkeys.createUser().getPublicKey()));
       const check = spawnSync('nats-server', ['-t', '-c', join(scratch, 'nats.conf')], { encoding: 'utf8' });
       t.is(check.status, 0, `nats-${i}.conf: ${check.stderr}`);
     }
@@ -60,12 +66,13 @@ function install(args: string[]) {
 test('install-node-agent.sh stages a runnable agent and keeps its config on upgrade', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'fleet-install-'));
   try {
-    const first = install(['--root', root, '--control-plane', '10.0.0.1:7700,10.0.0.2:7700', '--join-token', 'join_abc.def', '--labels', 'zone=a', '--slots', '3']);
+    const token = `join_${'a'.repeat(19)}.${'B'.repeat(43)}.${'c'.repeat(64)}`;
+    const first = install(['--root', root, '--control-plane', '10.0.0.1:7700,10.0.0.2:7700', '--join-token', token, '--labels', 'zone=a', '--slots', '3']);
     t.is(first.status, 0, first.stderr);
     const env = join(root, 'etc/cline-fleet/node-agent.env');
     const text = readFileSync(env, 'utf8');
     t.regex(text, /^FLEET_CONTROL_PLANE=10\.0\.0\.1:7700,10\.0\.0\.2:7700$/m);
-    t.regex(text, /^FLEET_JOIN_TOKEN=join_abc\.def$/m);
+    t.true(text.includes(`\nFLEET_JOIN_TOKEN=${token}\n`));
     t.regex(text, /^FLEET_AGENT_ARGS=--labels zone=a --slots 3$/m);
     t.is(statSync(env).mode & 0o777, 0o600, 'the join token is readable by root only');
     const unit = readFileSync(join(root, 'etc/systemd/system/fleet-node-agent.service'), 'utf8');
@@ -101,6 +108,7 @@ test('install-node-agent.sh refuses bad input, naming the flag, and installs not
       [['--control-plane', 'host:1', '--image-pull', 'always'], /--image-pull: must be missing or never/],
       [['--control-plane', 'host:1', '--labels', 'zone=a;rm -rf /'], /--labels: must be k=v/],
       [['--control-plane', 'host:1', '--min-free-disk', 'lots'], /--min-free-disk: must be a size such as 512m or 2g/],
+      [['--control-plane', 'host:1', '--join-token', 'join_abc.def'], /--join-token: malformed; it is ID\.SECRET\.CA-FINGERPRINT/],
     ];
     for (const [args, message] of cases) {
       const result = install(['--root', root, ...args]);

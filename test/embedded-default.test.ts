@@ -3,9 +3,10 @@
  * nats-server, runs a task end to end, and leaves no nats-server behind
  * after SIGTERM.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { connect } from '@nats-io/transport-node';
 import { eventually, TestFleet, type TaskJson } from './harness/fleet.js';
 import { TEST_IMAGE } from './harness/requirements.js';
 
@@ -27,6 +28,19 @@ test('the control plane with no --nats runs a task and stops its nats-server on 
     const pidFile = join(fleet.dir, 'control-plane', 'nats', 'nats-server.pid');
     const natsPid = Number(readFileSync(pidFile, 'utf8'));
     t.true(alive(natsPid));
+
+    // Not open to every local user: without the control plane's nkey, NATS refuses the connection.
+    const stranger = await connect({ servers: String(ready.nats), timeout: 5_000, reconnect: false }).then(
+      async (nc) => {
+        await nc.close();
+        return 'connected';
+      },
+      (err: Error) => err.message,
+    );
+    t.regex(stranger, /Authorization Violation/i);
+    const seed = join(fleet.dir, 'control-plane', 'nats', 'control-plane.nk');
+    t.is(statSync(seed).mode & 0o777, 0o600);
+    t.false(readFileSync(join(fleet.dir, 'control-plane', 'nats', 'nats-server.conf'), 'utf8').includes(readFileSync(seed, 'utf8').trim()), 'the server config holds the public key only');
 
     const result = await fleet.fleetctl(['task', 'submit', '--image', TEST_IMAGE, '--wait', '-o', 'json', '--', 'echo', 'embedded']);
     t.is(result.code, 0, result.stderr);

@@ -29,6 +29,7 @@ import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
 import { nodeServiceHandlers } from './session/node-service.js';
 import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session.js';
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
+import { NatsAccessError, type NatsAccess } from './store/nats-access.js';
 import { TaskIndex } from './task-index.js';
 import { Tasks } from './tasks.js';
 import { DEFAULT_NODE_CERT_LIFETIME_MS, loadOrCreateFleetCa, serverNames, ServerIdentity, type TlsOptions } from './tls/fleet-tls.js';
@@ -44,6 +45,8 @@ export interface ControlPlaneOptions {
   dataDir: string;
   /** Empty: start the embedded nats-server. */
   natsUrls: string[];
+  /** Credentials and TLS for `natsUrls` (the embedded server's are made here). */
+  natsAccess?: NatsAccess;
   replicas: number;
   storage: 'file' | 'memory';
   logsMaxBytes: number;
@@ -111,6 +114,7 @@ export class ControlPlane {
       this.embedded = await startEmbeddedNats(options.dataDir, log);
     }
     const servers = this.embedded ? [this.embedded.url] : options.natsUrls;
+    const access = this.embedded ? this.embedded.access : (options.natsAccess ?? {});
     this.natsUrl = servers.join(',');
     const store = (this.store = await this.openStoreWhenReady(
       {
@@ -120,6 +124,7 @@ export class ControlPlane {
         logsMaxBytes: options.logsMaxBytes,
         name: `fleet-control-plane-${this.replicaId}`,
         leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+        access,
       },
       log,
     ));
@@ -223,7 +228,7 @@ export class ControlPlane {
       try {
         return await openStore(options, log);
       } catch (err) {
-        if (err instanceof ConfigConflictError || Date.now() > deadline) throw err;
+        if (err instanceof ConfigConflictError || err instanceof NatsAccessError || Date.now() > deadline) throw err;
         const delayMs = backoff.next();
         log.warn({ err: (err as Error).message, retryInMs: delayMs }, 'waiting for JetStream');
         await new Promise((r) => setTimeout(r, delayMs));

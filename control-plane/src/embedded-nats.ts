@@ -4,12 +4,19 @@
  * port) and stops it when it stops. Its pid is kept in a file so that a
  * control plane killed without warning does not leave it behind for good:
  * the next start stops it first.
+ *
+ * It is not open to every local user: its one user is an nkey whose seed is
+ * made on the first start in DATA_DIR/nats/control-plane.nk (0600); the
+ * server's configuration holds only the public key. The client port stays on
+ * loopback and no cluster port is opened.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nkeys } from '@nats-io/nats-core';
 import type { Logger } from '../../common/logger.js';
+import type { NatsAccess } from './store/nats-access.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -28,7 +35,24 @@ export function natsServerVersion(binary = 'nats-server'): string | null {
 
 export interface EmbeddedNats {
   url: string;
+  /** How the control plane logs in. */
+  access: NatsAccess;
   stop(): Promise<void>;
+}
+
+/** The control plane's nkey seed (made once, 0600) and the server configuration naming its public key. */
+function embeddedAuth(dir: string): { seedFile: string; configFile: string } {
+  const seedFile = join(dir, 'control-plane.nk');
+  if (!existsSync(seedFile)) {
+    const user = nkeys.createUser();
+    writeFileSync(seedFile, new TextDecoder().decode(user.getSeed()) + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(seedFile, 0o600);
+  const seed = readFileSync(seedFile, 'utf8').trim();
+  const publicKey = nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+  const configFile = join(dir, 'nats-server.conf');
+  writeFileSync(configFile, `# Written by the control plane on every start.\nauthorization {\n  users: [\n    { nkey: ${publicKey} }\n  ]\n}\n`, { mode: 0o600 });
+  return { seedFile, configFile };
 }
 
 function isNatsServer(pid: number): boolean {
@@ -59,10 +83,11 @@ export async function startEmbeddedNats(dataDir: string, log: Logger, binary = '
   mkdirSync(portsDir, { recursive: true, mode: 0o700 });
   await stopStale(pidFile, log);
   for (const f of readdirSync(portsDir)) rmSync(join(portsDir, f), { force: true });
+  const auth = embeddedAuth(dir);
 
   const child: ChildProcess = spawn(
     binary,
-    ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', join(dir, 'jetstream'), '--ports_file_dir', portsDir, '-n', 'fleet-embedded', '-P', pidFile],
+    ['-c', auth.configFile, '-a', '127.0.0.1', '-p', '-1', '-js', '-sd', join(dir, 'jetstream'), '--ports_file_dir', portsDir, '-n', 'fleet-embedded', '-P', pidFile],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -91,6 +116,7 @@ export async function startEmbeddedNats(dataDir: string, log: Logger, binary = '
 
   return {
     url,
+    access: { credsFile: auth.seedFile },
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -9,6 +9,7 @@ import { installSignalHandlers } from './signals.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
+import { NatsAccessError } from './store/nats-access.js';
 import { checkLiveness, DEFAULT_LIVENESS } from './node-health.js';
 import { DEFAULT_NODE_CERT_LIFETIME_MS } from './tls/fleet-tls.js';
 import { MIN_NODE_CERT_LIFETIME_MS } from './tls/node-certs.js';
@@ -41,6 +42,12 @@ const program = new Command('fleet-control-plane')
   .option('--listen <host:port>', 'gRPC listen address', flag('--listen', hostPort), '127.0.0.1:7700')
   .option('--data-dir <dir>', 'data directory (admin token, fleet CA, embedded NATS storage)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/control-plane')
   .option('--nats <urls>', 'NATS server URLs, comma-separated; omit to start an embedded nats-server', process.env.FLEET_NATS_URL ?? '')
+  .option('--nats-creds <file>', 'NATS credentials: an nkey user seed or a .creds file (mode 0600)', process.env.FLEET_NATS_CREDS)
+  .option('--nats-user <name>', 'NATS user name, with --nats-password-file', process.env.FLEET_NATS_USER)
+  .option('--nats-password-file <file>', 'the NATS password, read from a file (mode 0600)', process.env.FLEET_NATS_PASSWORD_FILE)
+  .option('--nats-ca <file>', 'CA of the NATS servers\' certificates: TLS to NATS', process.env.FLEET_NATS_CA)
+  .option('--nats-cert <file>', 'client certificate for NATS, where the servers require one', process.env.FLEET_NATS_CERT)
+  .option('--nats-key <file>', 'its key (mode 0600)', process.env.FLEET_NATS_KEY)
   .option('--replicas <n>', 'JetStream replicas for buckets and streams (3 in production)', flag('--replicas', positiveInt), 1)
   .option('--storage <kind>', 'JetStream storage: file or memory', 'file')
   .option('--logs-max-bytes <size>', 'cap on stored task logs', flag('--logs-max-bytes', parseSize), 1024 ** 3)
@@ -86,6 +93,12 @@ const opts = program.opts<{
   tlsCert?: string;
   tlsKey?: string;
   nodeCertLifetime: number;
+  natsCreds?: string;
+  natsUser?: string;
+  natsPasswordFile?: string;
+  natsCa?: string;
+  natsCert?: string;
+  natsKey?: string;
 }>();
 
 const log = createLogger('control-plane');
@@ -108,6 +121,7 @@ const controlPlane = new ControlPlane(
     listen: opts.listen,
     dataDir: opts.dataDir,
     natsUrls: opts.nats.split(',').map((s) => s.trim()).filter(Boolean),
+    natsAccess: { credsFile: opts.natsCreds || undefined, user: opts.natsUser || undefined, passwordFile: opts.natsPasswordFile || undefined, caFile: opts.natsCa || undefined, certFile: opts.natsCert || undefined, keyFile: opts.natsKey || undefined },
     replicas: opts.replicas,
     storage: opts.storage as 'file' | 'memory',
     logsMaxBytes: opts.logsMaxBytes,
@@ -127,7 +141,7 @@ const controlPlane = new ControlPlane(
 
 installSignalHandlers(log, () => controlPlane.stop());
 controlPlane.start().catch(async (err: unknown) => {
-  if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError) {
+  if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError || err instanceof NatsAccessError) {
     process.stderr.write(`fleet-control-plane: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'control plane failed to start');

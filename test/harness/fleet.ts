@@ -84,6 +84,8 @@ export class TestFleet {
     replicas?: number;
     /** nats-servers in a JetStream cluster (default: one standalone server). */
     natsCluster?: number;
+    /** The cluster is the secured three-node example: TLS, an nkey user, mutual TLS between routes. */
+    natsSecure?: boolean;
     /** Where the standalone nats-server keeps its JetStream store (default: in the fleet's dir). */
     natsStoreDir?: string;
   }): Promise<TestFleet> {
@@ -91,7 +93,7 @@ export class TestFleet {
     try {
       requireBuild();
       fleet.docker = await requireDocker();
-      if (options.natsCluster) fleet.natsCluster = await TestNatsCluster.start(fleet.dir, options.natsCluster);
+      if (options.natsCluster) fleet.natsCluster = await TestNatsCluster.start(fleet.dir, options.natsCluster, options.natsSecure);
       else if (!options.embedded) fleet.nats = await startNats(fleet.dir, options.natsStoreDir);
       fleet.listenHost = options.listenHost ?? '127.0.0.1';
       fleet.controlPlaneArgs = options.controlPlaneArgs ?? [];
@@ -138,6 +140,7 @@ export class TestFleet {
     const args = [BIN.controlPlane, '--listen', `${this.listenHost}:${this.ports[i]}`, '--data-dir', join(this.dir, `control-plane${suffix}`), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s'];
     if (this.nats) args.push('--nats', this.nats.url);
     if (this.natsCluster) args.push('--nats', this.natsCluster.urls.join(','), '--replicas', String(this.natsCluster.nodes.length));
+    if (this.natsCluster?.access) args.push('--nats-creds', this.natsCluster.access.seedFile, '--nats-ca', this.natsCluster.access.caFile);
     if (this.sharedCa) args.push('--tls-ca-cert', this.sharedCa.cert, '--tls-ca-key', this.sharedCa.key);
     // The test's own flags last: they win.
     args.push(...this.controlPlaneArgs, ...extraArgs);

@@ -8,15 +8,16 @@
 import { jetstream, jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { AuthorizationError, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { UnavailableError } from '../../../common/errors.js';
+import { errorMessage, UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
 import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
+import { NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
 import type { IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 
@@ -51,6 +52,8 @@ export interface StateOptions {
   logsMaxBytes: number;
   name: string;
   leaseTtlMs: number;
+  /** Credentials and TLS for NATS (`nats-access.ts`). */
+  access?: NatsAccess;
 }
 
 /** The existing JetStream state was made with settings other than this replica's. */
@@ -97,11 +100,13 @@ export interface FleetStore {
   close(): Promise<void>;
 }
 
-export async function connectNats(servers: string[], name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(servers: string[], name: string, log: Logger, access: NatsAccess = {}): Promise<NatsConnection> {
+  const secured = natsConnectionOptions(access);
   try {
     const nc = await connect({
       servers,
       name,
+      ...secured,
       timeout: CONNECT_TIMEOUT_MS,
       maxReconnectAttempts: -1,
       // Back on another server of the cluster quickly when one dies.
@@ -117,12 +122,17 @@ export async function connectNats(servers: string[], name: string, log: Logger):
     })().catch(() => {});
     return nc;
   } catch (err) {
+    // Wrong credentials or a certificate that does not verify: waiting will not help.
+    const text = errorMessage(err) + ' ' + errorMessage((err as Error)?.cause);
+    if (err instanceof AuthorizationError || /authorization violation|authentication|certificate|self[- ]signed|unable to verify/i.test(text)) {
+      throw new NatsAccessError(`NATS at ${servers.join(',')} refused this control plane or could not be verified: ${text.trim()}; check --nats-creds/--nats-user and --nats-ca`);
+    }
     throw new UnavailableError(`cannot connect to NATS at ${servers.join(',')}: ${(err as Error).message}`, { cause: err });
   }
 }
 
 export async function openStore(options: StateOptions, log: Logger): Promise<FleetStore> {
-  const nc = await connectNats(options.servers, options.name, log);
+  const nc = await connectNats(options.servers, options.name, log, options.access);
   try {
     // A write stuck longer than this is failing (no stream leader, no quorum):
     // report UNAVAILABLE so that the caller retries, perhaps on another replica.

@@ -1,0 +1,61 @@
+/**
+ * How the control plane proves itself to NATS and verifies NATS: an nkey
+ * seed or a .creds file, or a user and password (from a file), and TLS with
+ * a CA and optionally a client certificate. Secrets come from files (mode
+ * 0600), never from argv or a URL.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { credsAuthenticator, nkeyAuthenticator, usernamePasswordAuthenticator, type Authenticator, type ConnectionOptions } from '@nats-io/nats-core';
+
+export interface NatsAccess {
+  /** An nkey user seed (`SU…`) or a NATS .creds file (JWT and seed). */
+  credsFile?: string;
+  user?: string;
+  /** The password of `user`, read from this file. */
+  passwordFile?: string;
+  /** TLS: the CA that signed the servers' certificates (turns TLS on). */
+  caFile?: string;
+  /** TLS client certificate and key, where the servers ask for one. */
+  certFile?: string;
+  keyFile?: string;
+}
+
+export class NatsAccessError extends Error {}
+
+function secretFile(path: string, flag: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new NatsAccessError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
+  // A secret readable by others is a secret shared with them.
+  if ((statSync(path).mode & 0o077) !== 0) throw new NatsAccessError(`${flag}: ${path} is readable by others; chmod 600 it`);
+  return text.trim();
+}
+
+/** The connection options for `access`; NatsAccessError names the flag that is wrong. */
+export function natsConnectionOptions(access: NatsAccess): Pick<ConnectionOptions, 'authenticator' | 'tls'> {
+  const options: Pick<ConnectionOptions, 'authenticator' | 'tls'> = {};
+  const authenticators: Authenticator[] = [];
+  if (access.credsFile) {
+    const text = secretFile(access.credsFile, '--nats-creds');
+    if (/^SU[A-Z2-7]{56}$/.test(text)) authenticators.push(nkeyAuthenticator(new TextEncoder().encode(text)));
+    else if (text.includes('-----BEGIN NATS USER JWT-----')) authenticators.push(credsAuthenticator(new TextEncoder().encode(text)));
+    else throw new NatsAccessError(`--nats-creds: ${access.credsFile} holds neither an nkey user seed (SU…) nor a NATS .creds file`);
+  }
+  if (access.user || access.passwordFile) {
+    if (!access.user || !access.passwordFile) throw new NatsAccessError('--nats-user and --nats-password-file go together');
+    authenticators.push(usernamePasswordAuthenticator(access.user, secretFile(access.passwordFile, '--nats-password-file')));
+  }
+  if (authenticators.length > 1) throw new NatsAccessError('give either --nats-creds or --nats-user, not both');
+  if (authenticators[0]) options.authenticator = authenticators[0];
+  if (access.certFile || access.keyFile) {
+    if (!access.certFile || !access.keyFile) throw new NatsAccessError('--nats-cert and --nats-key go together');
+    if (!access.caFile) throw new NatsAccessError('--nats-cert needs --nats-ca (the CA of the servers)');
+  }
+  if (access.caFile) {
+    options.tls = { caFile: access.caFile, ...(access.certFile ? { certFile: access.certFile, keyFile: access.keyFile } : {}) };
+  }
+  return options;
+}
