@@ -1,11 +1,16 @@
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../../common/errors.js';
-import { compileProviderInput, providerToProto } from './providers.js';
+import { systemClock } from '../../common/clock.js';
+import { compileProviderInput, providerBinding, providerToProto, Providers } from './providers.js';
+import { SecretBox, SecretKeyError } from './secret-box.js';
+import type { KvRecords } from './store/kv-records.js';
+import type { ProviderRecord } from './store/records.js';
 
-const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n' };
+const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false };
 
 test('a provider input is trimmed and kept', (t) => {
-  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123' });
+  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false });
 });
 
 test('each bad field is named', (t) => {
@@ -15,6 +20,7 @@ test('each bad field is named', (t) => {
     [{ baseUrl: 'ftp://h/v1' }, 'base_url: must be an http:// or https:// URL'],
     [{ baseUrl: 'https://user:pw@h/v1' }, 'base_url: must not carry credentials: give the key with --api-key-file'],
     [{ baseUrl: 'https://h/v1?key=x' }, 'base_url: must be a plain base URL without query or fragment'],
+    [{ baseUrl: 'http://llm.internal/v1' }, 'base_url: must be https:// (plain http:// only to a loopback host, or with --insecure-http, which sends the key in clear)'],
     [{ model: '' }, 'model: is required: the model name the provider expects, without spaces'],
     [{ apiKey: '' }, 'api_key: is required'],
     [{ apiKey: 'two words' }, 'api_key: must be one line without spaces, at most 8192 characters'],
@@ -24,7 +30,41 @@ test('each bad field is named', (t) => {
   }
 });
 
+test('plain http goes to loopback freely, elsewhere only when an operator says so', (t) => {
+  t.false(compileProviderInput({ ...ok, baseUrl: 'http://127.0.0.1:8080/v1' }).insecureHttp);
+  t.false(compileProviderInput({ ...ok, baseUrl: 'http://localhost:8080/v1' }).insecureHttp);
+  t.true(compileProviderInput({ ...ok, baseUrl: 'http://llm.internal/v1', insecureHttp: true }).insecureHttp);
+  t.false(compileProviderInput({ ...ok, insecureHttp: true }).insecureHttp, 'meaningless for https, so not recorded');
+});
+
 test('the API view never carries the key', (t) => {
   const view = providerToProto({ name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2 });
-  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true });
+  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false });
+});
+
+/** A KvRecords stand-in holding one record in memory: this test is about sealing, not storage. */
+function oneRecord(): { records: KvRecords<ProviderRecord>; stored: () => ProviderRecord; tamper: (change: Partial<ProviderRecord>) => void } {
+  let value: ProviderRecord | null = null;
+  const records = {
+    upsert: async (_key: string, decide: (current: ProviderRecord | null) => ProviderRecord) => {
+      value = decide(value);
+      return { value, revision: 1 };
+    },
+    get: async () => (value ? { value, revision: 1 } : null),
+  } as unknown as KvRecords<ProviderRecord>;
+  return { records, stored: () => value!, tamper: (change) => (value = { ...value!, ...change }) };
+}
+
+test('the key is bound to the whole provider: a base URL, model or flag changed in the store makes it unusable', async (t) => {
+  const box = new SecretBox(randomBytes(32));
+  for (const change of [{ baseUrl: 'https://attacker.example/v1' }, { model: 'other' }, { insecureHttp: true }, { binding: undefined }] as Array<Partial<ProviderRecord>>) {
+    const store = oneRecord();
+    const providers = new Providers(store.records, box, systemClock, { info: () => {} } as never);
+    await providers.set(compileProviderInput(ok));
+    t.is((await providers.grant('openai')).apiKey, 'sk-123');
+    t.is(store.stored().sealedKey.includes('sk-123'), false);
+    store.tamper(change);
+    await t.throwsAsync(providers.grant('openai'), { instanceOf: SecretKeyError }, JSON.stringify(change));
+  }
+  t.not(providerBinding({ name: 'a', baseUrl: 'b', model: 'c' }), providerBinding({ name: 'a', baseUrl: 'b', model: 'c', insecureHttp: true }));
 });

@@ -11,7 +11,7 @@ import type { ProviderGrant } from '../../common/model.js';
 import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
-import type { SecretBox } from './secret-box.js';
+import { SecretKeyError, type SecretBox } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
@@ -20,6 +20,17 @@ export interface ProviderInput {
   baseUrl: string;
   model: string;
   apiKey: string;
+  insecureHttp: boolean;
+}
+
+/** What the sealed key is bound to: every field that decides where the key goes. */
+export function providerBinding(p: { name: string; baseUrl: string; model: string; insecureHttp?: boolean }): string {
+  return JSON.stringify(['provider/2', p.name, p.baseUrl, p.model, Boolean(p.insecureHttp)]);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+function isLoopback(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 export function checkProviderName(field: string, name: string): string {
@@ -38,6 +49,11 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
     throw new ValidationError('base_url', `"${baseUrl.slice(0, 80)}" is not a URL (e.g. https://api.example.com/v1)`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError('base_url', 'must be an http:// or https:// URL');
+  const insecureHttp = Boolean(req.insecureHttp);
+  // The key travels to this URL: in clear only to this machine's loopback, or where an operator said so.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !insecureHttp) {
+    throw new ValidationError('base_url', 'must be https:// (plain http:// only to a loopback host, or with --insecure-http, which sends the key in clear)');
+  }
   if (url.username || url.password) throw new ValidationError('base_url', 'must not carry credentials: give the key with --api-key-file');
   if (url.search || url.hash || baseUrl.length > PROVIDER_LIMITS.baseUrlChars) throw new ValidationError('base_url', 'must be a plain base URL without query or fragment');
   const model = String(req.model ?? '').trim();
@@ -49,11 +65,11 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
   if (apiKey.length > PROVIDER_LIMITS.apiKeyChars || /[\s\0]/.test(apiKey)) {
     throw new ValidationError('api_key', `must be one line without spaces, at most ${PROVIDER_LIMITS.apiKeyChars} characters`);
   }
-  return { name, baseUrl, model, apiKey };
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname) };
 }
 
 export function providerToProto(p: ProviderRecord): ProviderMsg {
-  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '' };
+  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp) };
 }
 
 export class Providers {
@@ -70,13 +86,15 @@ export class Providers {
       name: input.name,
       baseUrl: input.baseUrl,
       model: input.model,
-      sealedKey: this.box.seal(input.apiKey, input.name),
+      ...(input.insecureHttp ? { insecureHttp: true } : {}),
+      sealedKey: this.box.seal(input.apiKey, providerBinding(input)),
+      binding: 2,
       createdAtMs: now,
       updatedAtMs: now,
     };
     // A replacement keeps when the provider was first made.
     await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
-    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model }, 'provider set');
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp }, 'provider set');
     return record;
   }
 
@@ -104,6 +122,9 @@ export class Providers {
   /** What a node's gateway needs for one attempt, key included. */
   async grant(name: string): Promise<ProviderGrant> {
     const p = await this.require(name);
-    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, p.name) };
+    if (p.binding !== 2) {
+      throw new SecretKeyError(`provider "${name}" was stored before its whole record was sealed with its key: set it again (fleetctl provider set ${name} …)`);
+    }
+    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p), p.name) };
   }
 }

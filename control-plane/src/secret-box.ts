@@ -37,7 +37,8 @@ export class SecretBox {
     return [FORMAT, iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':');
   }
 
-  open(sealed: string, context: string): string {
+  /** `label` names the secret in errors (the context may be long). */
+  open(sealed: string, context: string, label = context): string {
     const [format, iv, tag, body] = sealed.split(':');
     if (format !== FORMAT || !iv || !tag || body === undefined) throw new SecretKeyError('a stored secret is not in a known format');
     try {
@@ -47,7 +48,7 @@ export class SecretBox {
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
     } catch (err) {
       throw new SecretKeyError(
-        `cannot decrypt the stored key of "${context}": this replica's secrets key differs from the one that stored it (give every replica the same FLEET_SECRETS_KEY)`,
+        `cannot decrypt the stored key of "${label}": this replica's secrets key differs from the one that stored it (give every replica the same FLEET_SECRETS_KEY), or the record was changed outside the API (set it again)`,
         { cause: err },
       );
     }

@@ -10,6 +10,7 @@ export interface ProviderInput {
   baseUrl: string;
   model: string;
   apiKeyFile: string;
+  insecureHttp: boolean;
 }
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -29,11 +30,11 @@ function readKey(path: string): string {
   return text;
 }
 
-const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
+const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
 
 export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
   const apiKey = readKey(input.apiKeyFile);
-  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey });
+  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp });
   ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted)\n`);
 }
 

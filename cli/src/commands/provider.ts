@@ -12,7 +12,8 @@ export function providerCommand(ctx: () => Context): Command {
     .requiredOption('--base-url <url>', 'OpenAI-compatible base URL, e.g. https://api.example.com/v1')
     .requiredOption('--model <model>', 'model name the provider expects')
     .requiredOption('--api-key-file <path>', 'file holding the API key ("-" reads standard input); never pass a key on the command line')
-    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile }));
+    .option('--insecure-http', 'allow a plain http:// base URL on a host that is not loopback: the key then crosses the network in clear')
+    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp) }));
   provider
     .command('list')
     .description('list providers (never their keys)')

@@ -37,8 +37,16 @@ export interface ProviderRecord {
   name: string;
   baseUrl: string;
   model: string;
-  /** AES-256-GCM, bound to the provider's name (`SecretBox`). */
+  /** Plain http:// to a host that is not loopback, allowed by an operator. */
+  insecureHttp?: boolean;
+  /**
+   * AES-256-GCM over the key, with the whole provider (name, base URL,
+   * model, insecureHttp) as associated data: changing any of them in the
+   * store makes the key undecryptable rather than sent elsewhere.
+   */
   sealedKey: string;
+  /** 2: sealed with the whole record bound (`providerBinding`); absent: only the name (refused). */
+  binding?: number;
   createdAtMs: number;
   updatedAtMs: number;
 }

@@ -8,6 +8,7 @@ export interface Provider {
   'model'?: (string);
   'updatedAtMs'?: (number | string | Long);
   'hasApiKey'?: (boolean);
+  'insecureHttp'?: (boolean);
 }
 
 export interface Provider__Output {
@@ -16,4 +17,5 @@ export interface Provider__Output {
   'model': (string);
   'updatedAtMs': (number);
   'hasApiKey': (boolean);
+  'insecureHttp': (boolean);
 }

@@ -6,6 +6,7 @@ export interface SetProviderRequest {
   'baseUrl'?: (string);
   'model'?: (string);
   'apiKey'?: (string);
+  'insecureHttp'?: (boolean);
 }
 
 export interface SetProviderRequest__Output {
@@ -13,4 +14,5 @@ export interface SetProviderRequest__Output {
   'baseUrl': (string);
   'model': (string);
   'apiKey': (string);
+  'insecureHttp': (boolean);
 }
