@@ -23,7 +23,7 @@ test.after.always(async (t) => {
 test('SIGKILL of the control plane while 20 tasks run: all complete after it restarts, none twice', async (t) => {
   const { fleet } = t.context;
   // Long enough that all twenty run at once even when a loaded machine starts containers slowly.
-  const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => submitTask(fleet, [], ['sh', '-c', `sleep 15; echo task-${i}`])));
+  const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => submitTask(fleet, [], ['sh', '-c', `sleep 25; echo task-${i}`])));
   await eventually('all twenty to run', async () => {
     const tasks = await fleet.json<TaskJson[]>(['task', 'list', '--state', 'RUNNING']);
     return tasks.filter((x) => ids.includes(x.id)).length === 20;

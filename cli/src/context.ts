@@ -1,10 +1,13 @@
 /** What every action gets: the client, the output format and where to write. */
 import { readFileSync } from 'node:fs';
 import { CliError, FleetClient } from './client.js';
+import { activeContext, configPath } from './config-file.js';
+import { DEFAULT_SERVER } from './defaults.js';
 import type { OutputFormat } from './output.js';
 
 export interface GlobalOptions {
-  server: string;
+  server?: string;
+  context?: string;
   token?: string;
   tokenFile?: string;
   caFile?: string;
@@ -18,7 +21,11 @@ export interface Context {
   err: (text: string) => void;
 }
 
-export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void; err: (t: string) => void }): Context {
+/**
+ * What a command talks to: flags and their environment variables first, then
+ * the active context from the config file, then the defaults.
+ */
+export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void; err: (t: string) => void }, env: NodeJS.ProcessEnv = process.env): Context {
   if (opts.output !== 'table' && opts.output !== 'json') throw new CliError(`-o/--output: must be "table" or "json", got "${opts.output}"`, 2);
   let client: FleetClient | undefined;
   return {
@@ -27,25 +34,29 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
     err: io.err,
     client: () => {
       if (client) return client;
-      const servers = opts.server.split(',').map((s) => s.trim()).filter(Boolean);
+      const named = activeContext(configPath(env), opts.context || undefined);
+      const serverList = opts.server || named?.server || DEFAULT_SERVER;
+      const tokenFile = opts.tokenFile || (opts.token ? undefined : named?.tokenFile);
+      const caFile = opts.caFile ?? named?.caFile;
+      const servers = serverList.split(',').map((s) => s.trim()).filter(Boolean);
       if (servers.length === 0) throw new CliError('--server: give the control plane as HOST:PORT (or set FLEET_SERVER)', 2);
       let token = opts.token;
-      if (!token && opts.tokenFile) {
+      if (!token && tokenFile) {
         try {
-          token = readFileSync(opts.tokenFile, 'utf8').trim();
+          token = readFileSync(tokenFile, 'utf8').trim();
         } catch (err) {
-          throw new CliError(`--token-file: cannot read ${opts.tokenFile}: ${(err as Error).message}`, 2);
+          throw new CliError(`--token-file: cannot read ${tokenFile}: ${(err as Error).message}`, 2);
         }
       }
       if (!token) throw new CliError('no admin token: pass --token, --token-file, or set FLEET_TOKEN (the control plane writes it to DATA_DIR/admin.token)', 2);
       let caPem: string | null = null;
-      if (opts.caFile) {
+      if (caFile) {
         try {
-          caPem = readFileSync(opts.caFile, 'utf8');
+          caPem = readFileSync(caFile, 'utf8');
         } catch (err) {
-          throw new CliError(`--ca-file: cannot read ${opts.caFile}: ${(err as Error).message}`, 2);
+          throw new CliError(`--ca-file: cannot read ${caFile}: ${(err as Error).message}`, 2);
         }
-        if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca-file: ${opts.caFile} holds no PEM certificate`, 2);
+        if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca-file: ${caFile} holds no PEM certificate`, 2);
       }
       client = new FleetClient(servers, token, caPem);
       return client;

@@ -5,20 +5,29 @@ import { clusterCommand } from './commands/cluster.js';
 import { nodeCommand } from './commands/node.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
+import { configCommand } from './commands/config.js';
 import { providerCommand } from './commands/provider.js';
 import { makeContext, type Context, type GlobalOptions } from './context.js';
+import { DEFAULT_SERVER } from './defaults.js';
 
-export const DEFAULT_SERVER = '127.0.0.1:7700';
 
 export interface ProgramIo {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
+/** The context flags as typed on this command line (not from the environment). */
+function fromCommandLine(program: Command): { server?: string; caFile?: string; tokenFile?: string } {
+  const opts = program.opts<GlobalOptions>();
+  const typed = (key: 'server' | 'caFile' | 'tokenFile') => (program.getOptionValueSource(key) === 'cli' ? opts[key] : undefined);
+  return { server: typed('server'), caFile: typed('caFile'), tokenFile: typed('tokenFile') };
+}
+
 export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env): { program: Command; context: () => Context | undefined } {
   const program = new Command('fleetctl')
     .description('operate a Cline fleet: tasks, nodes, providers, join tokens')
-    .addOption(new Option('--server <host:port>', 'control plane address(es), comma-separated').env('FLEET_SERVER').default(env.FLEET_SERVER ?? DEFAULT_SERVER))
+    .addOption(new Option('--server <host:port>', `control plane address(es), comma-separated (default: the context's, else ${DEFAULT_SERVER})`).env('FLEET_SERVER'))
+    .addOption(new Option('--context <name>', 'a named context from the config file (fleetctl config get-contexts)').env('FLEET_CONTEXT'))
     .addOption(new Option('--token <token>', 'admin token').env('FLEET_TOKEN'))
     .addOption(new Option('--token-file <path>', 'read the admin token from a file').env('FLEET_TOKEN_FILE'))
     .addOption(new Option('--ca-file <path>', "the fleet CA to verify the control plane against (its DATA_DIR/tls/ca.crt); default: the system's roots").env('FLEET_CA_FILE'))
@@ -26,8 +35,8 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
-  const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), statusCommand(ctx)]) program.addCommand(sub);
+  const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io, env));
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -308,6 +308,10 @@ try {
   out(`  submissions acknowledged: ${verdict.acknowledged} of ${submissions.length} (${refused} refused tries were retried with the same idempotency key)`);
   for (const [reason, n] of [...refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)) out(`    refused ${n}x: ${reason}`);
   out(`  terminal states: ${JSON.stringify(verdict.terminal)}; attempts ${verdict.attempts}, of which LOST ${verdict.lostAttempts}`);
+  // A task that did not succeed is not a violation (its own exit code, a spent budget), but the reason is worth reading.
+  for (const task of tasks.filter((x) => ackedIds.has(x.id) && String(x.state) !== 'TASK_STATE_SUCCEEDED').slice(0, 5)) {
+    out(`    ${task.id} ${String(task.state).replace('TASK_STATE_', '')}: ${task.message}; attempts: ${task.attempts.map((a) => `${String(a.state).replace('ATTEMPT_STATE_', '')}(${a.error ?? ''})`).join(', ')}`);
+  }
   out(`  acknowledged tasks lost: ${verdict.violations.filter((v) => v.includes('was lost')).length}; overlapping attempts: ${verdict.violations.filter((v) => v.includes('overlapped')).length}`);
   out(`  scheduling gap after leader SIGKILL: p99 ${fmt(percentile(verdict.leaderKillGapsMs, 0.99))}, max ${fmt(Math.max(...verdict.leaderKillGapsMs, -Infinity) > 0 ? Math.max(...verdict.leaderKillGapsMs) : undefined)} over ${verdict.leaderKillGapsMs.length} kill(s) (target ${TARGET_MS / 1000}s: ${verdict.leaderKillGapsMs.every((g) => g <= TARGET_MS) ? 'met' : 'MISSED'})`);
   out(`  first acknowledged submission after a nats-server SIGKILL: max ${fmt(verdict.natsKillGapsMs.length ? Math.max(...verdict.natsKillGapsMs) : undefined)} over ${verdict.natsKillGapsMs.length} kill(s) (target ${TARGET_MS / 1000}s: ${verdict.natsKillGapsMs.every((g) => g <= TARGET_MS) ? 'met' : 'MISSED'})`);

@@ -198,7 +198,7 @@ export class TestFleet {
   fleetctl(args: string[], options: { token?: string; input?: string; caFile?: string } = {}): Promise<CliResult> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [BIN.fleetctl, '--server', this.server, ...args], {
-        env: { ...process.env, FLEET_TOKEN: options.token ?? ADMIN_TOKEN, FLEET_SERVER: '', FLEET_CA_FILE: options.caFile ?? this.caFile },
+        env: { ...process.env, FLEET_TOKEN: options.token ?? ADMIN_TOKEN, FLEET_SERVER: '', FLEET_CA_FILE: options.caFile ?? this.caFile, FLEET_CONFIG: join(this.dir, 'fleetctl.json') },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -225,7 +225,7 @@ export class TestFleet {
   async run(args: string[]): Promise<string> {
     let stdout = '';
     let stderr = '';
-    const { program, context } = buildProgram({ out: (t) => (stdout += t), err: (t) => (stderr += t) }, {});
+    const { program, context } = buildProgram({ out: (t) => (stdout += t), err: (t) => (stderr += t) }, { FLEET_CONFIG: join(this.dir, 'fleetctl.json') });
     try {
       await program.parseAsync(['--server', this.server, '--token', ADMIN_TOKEN, '--ca-file', this.caFile, ...args], { from: 'user' });
     } catch (err) {
