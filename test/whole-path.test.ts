@@ -154,7 +154,9 @@ test('tasks with a label selector land only on matching nodes', async (t) => {
   for (const id of ids) {
     const task = await until(fleet, id, ['SUCCEEDED', 'FAILED']);
     t.is(task.state, 'SUCCEEDED');
-    t.deepEqual(task.attempts.map((a) => a.nodeId), [nodeB.nodeId]);
+    // Every attempt on B: a retry (an attempt lost on a loaded machine) must land there too.
+    t.true(task.attempts.length >= 1 && task.attempts.every((a) => a.nodeId === nodeB.nodeId), JSON.stringify(task.attempts.map((a) => [a.nodeId, a.state, a.error])));
+    if (task.attempts.length > 1) t.log(`${id} was retried: ${task.attempts.map((a) => `${a.state} ${a.error}`).join('; ')}`);
   }
 });
 

@@ -1,7 +1,6 @@
 /** `fleetctl config …`: named contexts (server, CA, token file) in the config file. */
 import { Command } from 'commander';
 import { configPath, readConfig, setContext, useContext, type FleetContext } from '../config-file.js';
-import type { ProgramIo } from '../program.js';
 import { table } from '../output.js';
 
 /**
@@ -9,7 +8,7 @@ import { table } from '../output.js';
  * set-context takes them as given on its command line (`given`), never from
  * the environment.
  */
-export function configCommand(io: ProgramIo, env: NodeJS.ProcessEnv, format: () => string, given: () => Partial<FleetContext>): Command {
+export function configCommand(io: { out: (text: string) => void }, env: NodeJS.ProcessEnv, format: () => string, given: () => Partial<FleetContext>): Command {
   const config = new Command('config').description('named contexts: which control plane, which CA, which token file');
   config
     .command('set-context')
