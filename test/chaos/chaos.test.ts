@@ -38,6 +38,16 @@ test('a clean history has no violations and yields the figures', (t) => {
   t.deepEqual(v.leaderKillGapsMs, [1_000]);
 });
 
+test('a start an engine forgot (it restarted since) counts from the assignment, not from 1970', (t) => {
+  const forgot = clean();
+  // a2's start was lost; it died long after a1 ended. Assigned at 5 s, after a1 died (2 ns).
+  forgot.containers[1] = { taskId: 't1', attemptId: 'a2', startNs: 0n, dieNs: 9_000_000_000n };
+  t.deepEqual(judge(forgot).violations, []);
+  // But an attempt assigned while the previous container still lived is an overlap, start seen or not.
+  forgot.containers[0]!.dieNs = 6_000_000_000n;
+  t.deepEqual(judge(forgot).violations, ['invariant 2: task t1: attempts a1 and a2 overlapped']);
+});
+
 test('each kind of violation is caught', (t) => {
   const lost = clean();
   lost.tasks = [];

@@ -88,8 +88,14 @@ export function judge(h: History): Verdict {
   }
 
   // Invariant 2: no two attempts of a task were alive at once (Docker's clock)...
+  // An engine restarted since keeps no events from before: a start it forgot
+  // is bounded below by the attempt's assignment (no container runs before it).
+  const assignedNs = new Map(h.tasks.flatMap((t) => t.attempts.map((a) => [a.id, BigInt(Math.max(0, Math.floor(a.assignedAtMs))) * 1_000_000n] as const)));
   const lives = new Map<string, ContainerLife[]>();
-  for (const c of h.containers) lives.set(c.taskId, [...(lives.get(c.taskId) ?? []), c]);
+  for (const raw of h.containers) {
+    const c = raw.startNs === 0n ? { ...raw, startNs: assignedNs.get(raw.attemptId) ?? 0n } : raw;
+    lives.set(c.taskId, [...(lives.get(c.taskId) ?? []), c]);
+  }
   for (const [taskId, list] of lives) {
     const sorted = [...list].sort((a, b) => (a.startNs < b.startNs ? -1 : 1));
     for (let i = 1; i < sorted.length; i++) {
