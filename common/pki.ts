@@ -182,8 +182,8 @@ export async function parseCsr(csrPem: string): Promise<x509.Pkcs10CertificateRe
     throw new CsrError('is not a PEM certificate signing request');
   }
   const algorithm = csr.publicKey.algorithm as { name: string; namedCurve: string; modulusLength: number };
-  const strong = (algorithm.name === 'ECDSA' && ['P-256', 'P-384'].includes(algorithm.namedCurve)) || (algorithm.name === 'RSASSA-PKCS1-v1_5' && algorithm.modulusLength >= 2048);
-  if (!strong) throw new CsrError('must carry an ECDSA P-256/P-384 or RSA (2048 bits or more) key');
+  const strong = (algorithm.name === 'ECDSA' && ['P-256', 'P-384'].includes(algorithm.namedCurve)) || (algorithm.name === 'RSASSA-PKCS1-v1_5' && algorithm.modulusLength >= 2048 && algorithm.modulusLength <= 4096);
+  if (!strong) throw new CsrError('must carry an ECDSA P-256/P-384 or RSA (2048 to 4096 bits) key');
   if (!(await csr.verify())) throw new CsrError('signature does not verify');
   return csr;
 }

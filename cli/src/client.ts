@@ -10,7 +10,7 @@ import { Backoff } from '../../common/backoff.js';
 import { serverNameCheck } from '../../common/tls-names.js';
 import { ValidationError } from '../../common/errors.js';
 import type { LogChunk, NodeSummary, Task, TaskResult, TaskState } from '../../common/model.js';
-import { channelOptions, loadProtos } from '../../common/proto.js';
+import { CHANNEL_OPTIONS, channelOptions, loadProtos } from '../../common/proto.js';
 import { decodeLogChunk, decodeNode, decodeResult, decodeTask, encodeTaskState } from '../../common/wire/index.js';
 import { bytes, count, str } from '../../common/wire/fields.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
@@ -133,8 +133,9 @@ export class FleetClient {
   ) {
     const { fleet } = loadProtos();
     // The token goes only to a server that proved itself: gRPC sends metadata after the handshake.
-    const credentials = grpc.credentials.createSsl(caPem ? Buffer.from(caPem) : null, null, null, { checkServerIdentity: serverNameCheck(tls.checkServerIdentity) });
-    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, credentials, channelOptions(s)));
+    // The fleet's own server name is accepted only from a pinned fleet CA; under the system's roots, the usual hostname check.
+    const credentials = grpc.credentials.createSsl(caPem ? Buffer.from(caPem) : null, null, null, { checkServerIdentity: caPem ? serverNameCheck(tls.checkServerIdentity) : tls.checkServerIdentity });
+    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, credentials, caPem ? channelOptions(s) : CHANNEL_OPTIONS));
     this.metadata.set('authorization', `Bearer ${token}`);
   }
 

@@ -34,7 +34,10 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
     err: io.err,
     client: () => {
       if (client) return client;
-      const named = activeContext(configPath(env), opts.context || undefined);
+      // A server given by flag or environment does not get the current context's token or CA
+      // (a stray FLEET_SERVER must not receive the production token), unless --context says so.
+      const active = activeContext(configPath(env), opts.context || undefined);
+      const named = opts.server && !opts.context ? null : active;
       const serverList = opts.server || named?.server || DEFAULT_SERVER;
       const tokenFile = opts.tokenFile || (opts.token ? undefined : named?.tokenFile);
       const caFile = opts.caFile ?? named?.caFile;

@@ -56,12 +56,18 @@ export class JoinTokens {
     const refused = new AuthError('join token is not valid: ask an admin for a new one (fleetctl token create)');
     const existing = await this.records.get(id);
     if (!existing || !secretMatches(secret, existing.value.secretHash)) throw refused;
-    const { record } = await this.records.modify(id, (current) => {
-      if (this.clock.now() >= current.expiresAtMs) throw new AuthError('join token has expired: ask an admin for a new one (fleetctl token create)');
-      if (current.uses >= current.maxUses) throw new AuthError('join token has been used up: ask an admin for a new one (fleetctl token create)');
-      return { ...current, uses: current.uses + 1 };
-    });
-    return record.value;
+    try {
+      const { record } = await this.records.modify(id, (current) => {
+        if (this.clock.now() >= current.expiresAtMs) throw new AuthError('join token has expired: ask an admin for a new one (fleetctl token create)');
+        if (current.uses >= current.maxUses) throw new AuthError('join token has been used up: ask an admin for a new one (fleetctl token create)');
+        return { ...current, uses: current.uses + 1 };
+      });
+      return record.value;
+    } catch (err) {
+      // Revoked between the read and the use.
+      if (err instanceof NotFoundError) throw refused;
+      throw err;
+    }
   }
 
   /** Every token, newest first, without secrets. */

@@ -109,6 +109,10 @@ export class Nodes {
 
   /** A new certificate for a connected node's new key. */
   async renew(nodeId: string, csrPem: string): Promise<{ certPem: string; expiresAtMs: number }> {
+    // Checked in the store, not the cache: a node revoked a moment ago gets nothing more.
+    const current = (await this.records.get(nodeId))?.value;
+    if (!current) throw new AuthError(`node ${nodeId} is not enrolled`);
+    notRevoked(current);
     const issued = await this.certs.issue(nodeId, csrPem, 'renew.csr_pem');
     // Shown in `node list`; the certificate itself is what counts, so a lost write only dates the column.
     await this.update(nodeId, (n) => (n.revokedAtMs ? null : { ...n, certificateExpiresAtMs: Math.max(n.certificateExpiresAtMs ?? 0, issued.expiresAtMs) }));

@@ -11,7 +11,7 @@ import { channelOptions, loadProtos } from '../../common/proto.js';
 import type { Logger } from '../../common/logger.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
 import type { AgentIdentity } from './agent.js';
-import type { Identity } from './identity.js';
+import { checkIdentity, IdentityError, type Identity } from './identity.js';
 import { channelCredentials } from './node-credentials.js';
 
 /**
@@ -40,6 +40,9 @@ const FATAL: ReadonlyMap<grpc.status, string> = new Map([
 ]);
 
 export class FatalError extends Error {}
+
+/** An endpoint whose chain lacks the pinned CA: nothing was sent to it. */
+class MismatchedCaError extends Error {}
 
 export function isFatal(err: unknown): boolean {
   const code = (err as grpc.ServiceError)?.code;
@@ -91,7 +94,7 @@ export async function discoverCa(endpoint: string, pin: string): Promise<string>
     seen.add(cert.fingerprint256);
     if (fingerprint(cert.raw) === pin) return new X509Certificate(cert.raw).toString();
   }
-  throw new FatalError(
+  throw new MismatchedCaError(
     `the control plane at ${endpoint} does not present the fleet CA this join token pins (sha256 ${pin.slice(0, 16)}…): check --control-plane, or someone is in between; nothing was sent`,
   );
 }
@@ -116,6 +119,7 @@ export async function enroll(
 ): Promise<Identity> {
   const pin = joinTokenPin(joinToken);
   const backoff = new Backoff(RECONNECT_BACKOFF);
+  const mismatched = new Set<string>();
   for (let i = 0; !signal.aborted; i++) {
     const endpoint = endpoints[i % endpoints.length]!;
     let client: NodeServiceClient | undefined;
@@ -127,9 +131,19 @@ export async function enroll(
         client!.Enroll({ joinToken, csrPem, ...identity }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, value) => (err ? reject(err) : resolve(value!))),
       );
       if (res.caPem.trim() !== caPem.trim()) log.warn({ endpoint }, 'the control plane sent a CA other than the pinned one; keeping the pinned one');
-      return { nodeId: res.nodeId, enrolledAtMs: Date.now(), caPem, certPem: res.certificatePem, keyPem };
+      const enrolled: Identity = { nodeId: res.nodeId, enrolledAtMs: Date.now(), caPem, certPem: res.certificatePem, keyPem };
+      // What came back must be a certificate of the pinned CA, for this key, naming the node: checked before it is kept.
+      checkIdentity(enrolled, `the certificate from ${endpoint}`);
+      return enrolled;
     } catch (err) {
-      if (err instanceof FatalError) throw err;
+      if (err instanceof MismatchedCaError) {
+        // Perhaps only this address is wrong (or intercepted): the others may still be the fleet's.
+        mismatched.add(endpoint);
+        if (mismatched.size >= endpoints.length) throw new FatalError(err.message);
+        log.error({ endpoint, err: err.message }, 'enrollment: this endpoint is not the pinned fleet; trying the others');
+        continue;
+      }
+      if (err instanceof FatalError || err instanceof IdentityError) throw new FatalError((err as Error).message);
       if (isFatal(err)) throw new FatalError(`enrollment refused by ${endpoint}: ${describe(err)}`);
       const delayMs = backoff.next();
       log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'enrollment failed; retrying');

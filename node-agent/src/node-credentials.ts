@@ -61,7 +61,8 @@ export class NodeCredentials {
     if (!keyPem) throw new Error('a certificate arrived that this node did not ask for');
     const next: Identity = { ...this.current, certPem, keyPem };
     checkIdentity(next, 'the renewed certificate');
-    if (expiresAtMs(certPem) <= this.expiresAtMs) throw new Error('the renewed certificate expires no later than the current one');
+    // Equal is fine (near the CA's own expiry, certificates cannot outlive it); earlier is not ours to keep.
+    if (expiresAtMs(certPem) < this.expiresAtMs) throw new Error('the renewed certificate expires before the current one');
     saveIdentity(this.dataDir, next);
     this.current = next;
     this.pendingKeyPem = null;

@@ -35,6 +35,8 @@ export const DEFAULT_STOP_AFTER_DISCONNECT_MS = 20_000;
 /** SIGTERM to SIGKILL when the node stops its own containers after a cut-off. */
 export const CUTOFF_STOP_GRACE_MS = 2_000;
 const STOP_AFTER_KEY = 'stop_after_disconnect_ms';
+/** After a renewed certificate was refused, or a request could not be made. */
+const RENEWAL_RETRY_MS = 3_000;
 /** A session that stayed up this long resets the reconnect backoff. */
 const STABLE_SESSION_MS = 10_000;
 
@@ -210,8 +212,10 @@ export class Session {
           this.log.info({ expiresAt: new Date(expiresAtMs).toISOString() }, 'node certificate renewed');
           if (this.call) this.scheduleRenewal(this.call);
         } catch (err) {
+          // Asked again on this session: waiting for the next would mean waiting for the certificate to expire.
           this.credentials.renewalLost();
-          this.log.error({ err: (err as Error).message }, 'renewed certificate refused; asking again on the next session');
+          this.log.error({ err: (err as Error).message, retryInMs: RENEWAL_RETRY_MS }, 'renewed certificate refused; asking again');
+          if (this.call) this.scheduleRenewal(this.call, RENEWAL_RETRY_MS);
         }
         return;
       case 'ack': {
@@ -278,9 +282,9 @@ export class Session {
   }
 
   /** Arms the renewal of the node certificate at its due time, on this session. */
-  private scheduleRenewal(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>): void {
+  private scheduleRenewal(call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output>, atLeastMs = 0): void {
     clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => void this.renewIfDue(call), Math.min(Math.max(0, this.credentials.renewAtMs - Date.now()), 2 ** 31 - 1));
+    this.renewTimer = setTimeout(() => void this.renewIfDue(call), Math.min(Math.max(atLeastMs, this.credentials.renewAtMs - Date.now()), 2 ** 31 - 1));
   }
 
   /** Asks for a new certificate over this session when the current one is due. */
@@ -297,7 +301,8 @@ export class Session {
       this.write(call, { kind: 'renew', csrPem });
     } catch (err) {
       this.credentials.renewalLost();
-      this.log.error({ err: (err as Error).message }, 'could not make a certificate request');
+      this.log.error({ err: (err as Error).message, retryInMs: RENEWAL_RETRY_MS }, 'could not make a certificate request');
+      this.scheduleRenewal(call, RENEWAL_RETRY_MS);
     }
   }
 

@@ -28,6 +28,8 @@ import { NodeReports, type ReportDeps, type ReportVerdict } from './reports.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+/** Renewals on one session are at least this far apart (agents renew once per certificate, at 70-90% of its life). */
+export const MIN_RENEWAL_GAP_MS = 2_000;
 
 export interface SessionDeps extends ReportDeps, DeliveryDeps {
   nodes: Nodes;
@@ -48,6 +50,10 @@ export class NodeSession {
   private readonly reports: NodeReports;
   private readonly delivery: Delivery;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** The hello was stored and answered: only then may the node ask for a certificate. */
+  private welcomed = false;
+  private renewing = false;
+  private lastRenewalAtMs = 0;
 
   constructor(
     readonly nodeId: string,
@@ -169,6 +175,7 @@ export class NodeSession {
     const { activeAttemptIds, ...info } = decodeHello(message.hello!);
     await this.deps.nodes.hello(this.nodeId, this.sessionId, info);
     this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
+    this.welcomed = true;
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');
     this.delivery.reconcile(activeAttemptIds);
     this.unsubscribe = this.deps.index.onChange((task) => this.delivery.deliver(task));
@@ -178,7 +185,14 @@ export class NodeSession {
   private async onRenew(message: NodeMessage__Output): Promise<void> {
     const decoded = decodeNodeMessage(message);
     if (decoded.kind !== 'renew') return;
-    const issued = await this.deps.nodes.renew(this.nodeId, decoded.csrPem);
+    // One at a time, after the hello, and not more often than every few seconds:
+    // each renewal signs, writes the node record and appends an event.
+    if (!this.welcomed) throw new ValidationError('renew', 'comes after the hello');
+    if (this.renewing) throw new ValidationError('renew', 'a renewal is already under way on this session');
+    if (Date.now() - this.lastRenewalAtMs < MIN_RENEWAL_GAP_MS) throw new ValidationError('renew', `at most one renewal every ${MIN_RENEWAL_GAP_MS / 1000}s`);
+    this.renewing = true;
+    this.lastRenewalAtMs = Date.now();
+    const issued = await this.deps.nodes.renew(this.nodeId, decoded.csrPem).finally(() => (this.renewing = false));
     this.validUntilMs = Math.max(this.validUntilMs, issued.expiresAtMs);
     this.armExpiry();
     this.send({ kind: 'certificate', certificatePem: issued.certPem });

@@ -17,7 +17,7 @@ import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
-import { NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
+import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
 import type { IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 
@@ -101,6 +101,8 @@ export interface FleetStore {
 }
 
 export async function connectNats(servers: string[], name: string, log: Logger, access: NatsAccess = {}): Promise<NatsConnection> {
+  checkNatsUrls(servers);
+  checkPasswordTransport(access, servers);
   const secured = natsConnectionOptions(access);
   try {
     const nc = await connect({

@@ -34,6 +34,27 @@ function secretFile(path: string, flag: string): string {
   return text.trim();
 }
 
+/** Server URLs, checked: credentials belong in files, never in a URL (it is logged and shown in errors). */
+export function checkNatsUrls(urls: string[]): string[] {
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u.includes('://') ? u : `nats://${u}`);
+    } catch {
+      throw new NatsAccessError(`--nats: "${u.slice(0, 80)}" is not a URL (nats://host:4222)`);
+    }
+    if (parsed.username || parsed.password) throw new NatsAccessError('--nats: URLs must not carry credentials: use --nats-creds, or --nats-user with --nats-password-file');
+  }
+  return urls;
+}
+
+/** A password sent in clear to another machine is a password given away. */
+export function checkPasswordTransport(access: NatsAccess, urls: string[]): void {
+  if (!access.user || access.caFile) return;
+  const remote = urls.filter((u) => !/^(nats:\/\/)?(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(u));
+  if (remote.length > 0) throw new NatsAccessError(`--nats-user: the password would cross the network in clear to ${remote[0]}: give --nats-ca (TLS), or use --nats-creds (an nkey proves itself without sending a secret)`);
+}
+
 /** The connection options for `access`; NatsAccessError names the flag that is wrong. */
 export function natsConnectionOptions(access: NatsAccess): Pick<ConnectionOptions, 'authenticator' | 'tls'> {
   const options: Pick<ConnectionOptions, 'authenticator' | 'tls'> = {};
@@ -54,6 +75,7 @@ export function natsConnectionOptions(access: NatsAccess): Pick<ConnectionOption
     if (!access.certFile || !access.keyFile) throw new NatsAccessError('--nats-cert and --nats-key go together');
     if (!access.caFile) throw new NatsAccessError('--nats-cert needs --nats-ca (the CA of the servers)');
   }
+  if (access.keyFile) secretFile(access.keyFile, '--nats-key');
   if (access.caFile) {
     options.tls = { caFile: access.caFile, ...(access.certFile ? { certFile: access.certFile, keyFile: access.keyFile } : {}) };
   }

@@ -7,7 +7,7 @@
  * node sessions must present a node certificate (checked per call in
  * `session/node-identity.ts`).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -29,6 +29,13 @@ export interface TlsOptions {
 
 export const caPaths = (dataDir: string) => ({ cert: join(dataDir, 'tls', 'ca.crt'), key: join(dataDir, 'tls', 'ca.key') });
 
+/** A private key file: readable by its owner only, or refused. */
+function readKey(path: string, what: string): string {
+  const text = read(path, what);
+  if ((statSync(path).mode & 0o077) !== 0) throw new Error(`${what}: ${path} is readable by others; chmod 600 it`);
+  return text;
+}
+
 function read(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -41,7 +48,9 @@ function read(path: string, what: string): string {
 export async function loadOrCreateFleetCa(dataDir: string, options: TlsOptions, log: Logger): Promise<SigningCa> {
   if (options.caCertFile || options.caKeyFile) {
     if (!options.caCertFile || !options.caKeyFile) throw new Error('--tls-ca-cert and --tls-ca-key go together');
-    return loadSigningCa(read(options.caCertFile, '--tls-ca-cert'), read(options.caKeyFile, '--tls-ca-key')).catch((err: Error) => {
+    const certPem = read(options.caCertFile, '--tls-ca-cert');
+    const keyPem = readKey(options.caKeyFile, '--tls-ca-key');
+    return loadSigningCa(certPem, keyPem).catch((err: Error) => {
       throw new Error(`--tls-ca-cert/--tls-ca-key: ${err.message}`);
     });
   }
@@ -49,12 +58,19 @@ export async function loadOrCreateFleetCa(dataDir: string, options: TlsOptions, 
   if (!existsSync(paths.cert)) {
     mkdirSync(join(dataDir, 'tls'), { recursive: true, mode: 0o700 });
     const ca = await createCa(`cline-fleet CA ${hostname()}`, CA_LIFETIME_MS);
-    writeFileSync(paths.key, ca.keyPem, { mode: 0o600, flag: 'wx' });
-    chmodSync(paths.key, 0o600);
-    writeFileSync(paths.cert, ca.certPem, { mode: 0o644, flag: 'wx' });
+    // Key first, certificate last, each whole by rename: the certificate's presence means both are there.
+    // A key left without its certificate (a crash in between) was never used and is replaced.
+    writeFileSync(`${paths.key}.tmp`, ca.keyPem, { mode: 0o600 });
+    chmodSync(`${paths.key}.tmp`, 0o600);
+    renameSync(`${paths.key}.tmp`, paths.key);
+    writeFileSync(`${paths.cert}.tmp`, ca.certPem, { mode: 0o644 });
+    renameSync(`${paths.cert}.tmp`, paths.cert);
     log.info({ path: paths.cert }, 'fleet CA created');
   }
-  return loadSigningCa(read(paths.cert, 'fleet CA'), read(paths.key, 'fleet CA key'));
+  const ca = await loadSigningCa(read(paths.cert, 'fleet CA'), readKey(paths.key, 'fleet CA key'));
+  const leftMs = ca.cert.notAfter.getTime() - Date.now();
+  if (leftMs < 30 * 86_400_000) log.warn({ expiresAt: ca.cert.notAfter.toISOString() }, 'the fleet CA expires within 30 days: node certificates cannot outlive it; plan a new CA');
+  return ca;
 }
 
 /**
@@ -79,7 +95,7 @@ export class ServerIdentity implements grpc.experimental.CertificateProvider {
     let own: Pem | null = null;
     if (options.certFile || options.keyFile) {
       if (!options.certFile || !options.keyFile) throw new Error('--tls-cert and --tls-key go together');
-      own = { certPem: read(options.certFile, '--tls-cert'), keyPem: read(options.keyFile, '--tls-key') };
+      own = { certPem: read(options.certFile, '--tls-cert'), keyPem: readKey(options.keyFile, '--tls-key') };
     }
     const identity = new ServerIdentity(ca, names, own, log);
     await identity.renew();
