@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { SERVER_NAME } from './tls-names.js';
+import { hostOf, SERVER_NAME } from './tls-names.js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as FleetProto } from '../proto/gen/fleet.js';
 import type { ProtoGrpcType as HealthProto } from '../proto/gen/health.js';
@@ -63,6 +63,5 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
  * fleet's server name, which every fleet-CA server certificate carries.
  */
 export function channelOptions(target: string): grpc.ChannelOptions {
-  const host = target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-  return isIP(host) ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': SERVER_NAME } : CHANNEL_OPTIONS;
+  return isIP(hostOf(target)) ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': SERVER_NAME } : CHANNEL_OPTIONS;
 }

@@ -19,3 +19,8 @@ export function serverNameCheck<C extends { subjectaltname?: string }>(checkHost
     return checkHost(host, cert);
   };
 }
+
+/** The host of a `HOST:PORT` target, IPv6 brackets removed: what a certificate names. */
+export function hostOf(target: string): string {
+  return target.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}

@@ -4,7 +4,7 @@
  * a CA and optionally a client certificate. Secrets come from files (mode
  * 0600), never from argv or a URL.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readPrivateFile } from '../private-file.js';
 import { credsAuthenticator, nkeyAuthenticator, usernamePasswordAuthenticator, type Authenticator, type ConnectionOptions } from '@nats-io/nats-core';
 
 export interface NatsAccess {
@@ -23,15 +23,11 @@ export interface NatsAccess {
 export class NatsAccessError extends Error {}
 
 function secretFile(path: string, flag: string): string {
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readPrivateFile(path, flag).trim();
   } catch (err) {
-    throw new NatsAccessError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+    throw new NatsAccessError((err as Error).message);
   }
-  // A secret readable by others is a secret shared with them.
-  if ((statSync(path).mode & 0o077) !== 0) throw new NatsAccessError(`${flag}: ${path} is readable by others; chmod 600 it`);
-  return text.trim();
 }
 
 /** Server URLs, checked: credentials belong in files, never in a URL (it is logged and shown in errors). */

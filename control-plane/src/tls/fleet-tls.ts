@@ -7,11 +7,13 @@
  * node sessions must present a node certificate (checked per call in
  * `session/node-identity.ts`).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../../common/logger.js';
+import { readFile, readPrivateFile } from '../private-file.js';
+import { hostOf } from '../../../common/tls-names.js';
 import { createCa, expiresAtMs, issueServerCert, loadSigningCa, validFromMs, type Pem, type SigningCa } from '../../../common/pki.js';
 
 export const CA_LIFETIME_MS = 10 * 365 * 86_400_000;
@@ -29,27 +31,12 @@ export interface TlsOptions {
 
 export const caPaths = (dataDir: string) => ({ cert: join(dataDir, 'tls', 'ca.crt'), key: join(dataDir, 'tls', 'ca.key') });
 
-/** A private key file: readable by its owner only, or refused. */
-function readKey(path: string, what: string): string {
-  const text = read(path, what);
-  if ((statSync(path).mode & 0o077) !== 0) throw new Error(`${what}: ${path} is readable by others; chmod 600 it`);
-  return text;
-}
-
-function read(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`${what}: cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
 /** The fleet CA: the operator's files, or DATA_DIR/tls's, made on first start (key 0600). */
 export async function loadOrCreateFleetCa(dataDir: string, options: TlsOptions, log: Logger): Promise<SigningCa> {
   if (options.caCertFile || options.caKeyFile) {
     if (!options.caCertFile || !options.caKeyFile) throw new Error('--tls-ca-cert and --tls-ca-key go together');
-    const certPem = read(options.caCertFile, '--tls-ca-cert');
-    const keyPem = readKey(options.caKeyFile, '--tls-ca-key');
+    const certPem = readFile(options.caCertFile, '--tls-ca-cert');
+    const keyPem = readPrivateFile(options.caKeyFile, '--tls-ca-key');
     return loadSigningCa(certPem, keyPem).catch((err: Error) => {
       throw new Error(`--tls-ca-cert/--tls-ca-key: ${err.message}`);
     });
@@ -67,7 +54,7 @@ export async function loadOrCreateFleetCa(dataDir: string, options: TlsOptions, 
     renameSync(`${paths.cert}.tmp`, paths.cert);
     log.info({ path: paths.cert }, 'fleet CA created');
   }
-  const ca = await loadSigningCa(read(paths.cert, 'fleet CA'), readKey(paths.key, 'fleet CA key'));
+  const ca = await loadSigningCa(readFile(paths.cert, 'fleet CA'), readPrivateFile(paths.key, 'fleet CA key'));
   const leftMs = ca.cert.notAfter.getTime() - Date.now();
   if (leftMs < 30 * 86_400_000) log.warn({ expiresAt: ca.cert.notAfter.toISOString() }, 'the fleet CA expires within 30 days: node certificates cannot outlive it; plan a new CA');
   return ca;
@@ -95,7 +82,7 @@ export class ServerIdentity implements grpc.experimental.CertificateProvider {
     let own: Pem | null = null;
     if (options.certFile || options.keyFile) {
       if (!options.certFile || !options.keyFile) throw new Error('--tls-cert and --tls-key go together');
-      own = { certPem: read(options.certFile, '--tls-cert'), keyPem: readKey(options.keyFile, '--tls-key') };
+      own = { certPem: readFile(options.certFile, '--tls-cert'), keyPem: readPrivateFile(options.keyFile, '--tls-key') };
     }
     const identity = new ServerIdentity(ca, names, own, log);
     await identity.renew();
@@ -167,7 +154,6 @@ export class ServerIdentity implements grpc.experimental.CertificateProvider {
 
 /** The names a replica's certificate carries: where it listens, where it is advertised, and this host's. */
 export function serverNames(listen: string, advertise: string | undefined): string[] {
-  const hostOf = (hp: string) => hp.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   const names = [hostOf(listen), advertise ? hostOf(advertise) : '', 'localhost', '127.0.0.1', '::1', hostname()];
   return [...new Set(names.filter((n) => n && n !== '0.0.0.0' && n !== '::'))];
 }
