@@ -46,6 +46,13 @@ export class ConflictError extends FleetError {
   }
 }
 
+/** A name (a node's, a token's) that must be unique is taken. */
+export class AlreadyExistsError extends FleetError {
+  constructor(message: string) {
+    super('ALREADY_EXISTS', message);
+  }
+}
+
 export class PreconditionError extends FleetError {
   constructor(message: string) {
     super('FAILED_PRECONDITION', message);

@@ -229,8 +229,12 @@ export interface Drain {
 interface NodeBase {
   id: string;
   name: string;
+  /** From the node's join token or an operator; never from the node. */
   labels: Record<string, string>;
+  /** What the node offers: at most `maxSlots`. */
   slots: number;
+  /** The ceiling, from the join token (or the slots offered at enrollment) or an operator. */
+  maxSlots: number;
   status: NodeStatus;
   enrolledAtMs: number;
   lastHeartbeatMs: number;
@@ -249,6 +253,8 @@ interface NodeBase {
 export interface NodeRecord extends NodeBase {
   /** The join token the node enrolled with. */
   joinTokenId?: string;
+  /** The slots the agent last said it has (`slots` is that, capped at `maxSlots`). */
+  offeredSlots?: number;
   /** The session that last said hello; an older session closing must not mark the node disconnected. */
   sessionId?: string;
   cordon?: Cordon | null;

@@ -5,7 +5,7 @@ import { validateLabels } from './task-spec.js';
 import { str, stringMap, text } from './wire/fields.js';
 
 export const MAX_SLOTS = 1024;
-const MAX_NODE_LABELS = 64;
+export const MAX_NODE_LABELS = 64;
 const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 
 /** Validates what an agent says about itself (enroll and hello). */

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs (or upgrades) the fleet node agent on this machine from a checkout.
 #
-#   sudo installers/install-node-agent.sh --control-plane cp1:7700,cp2:7700 --join-token TOKEN \
-#        [--name NAME] [--labels k=v,...] [--slots N] [--image-pull missing|never] [--min-free-disk 2g]
+#   sudo installers/install-node-agent.sh --control-plane cp1:7700,cp2:7700 --join-token-file FILE \
+#        [--name NAME] [--slots N] [--image-pull missing|never] [--min-free-disk 2g]
 #        [--docker-live-restore] [--force] [--no-start]
+#
+# The join token (--join-token-file FILE, or --join-token TOKEN, which other
+# users can see in the process list) is written to the agent's data dir
+# (mode 0600, the fleet user's); the agent deletes it once it has enrolled.
+# A node's labels come from its join token (fleetctl token create --labels).
 #
 # --docker-live-restore sets "live-restore": true in /etc/docker/daemon.json
 # (keeping its other settings) and reloads dockerd, so that an engine restart
@@ -20,13 +25,14 @@ set -euo pipefail
 
 usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
-CONTROL_PLANE='' JOIN_TOKEN='' NAME='' LABELS='' SLOTS='' PULL='' MIN_FREE='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes LIVE_RESTORE=no
+CONTROL_PLANE='' JOIN_TOKEN='' NAME='' SLOTS='' PULL='' MIN_FREE='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes LIVE_RESTORE=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --control-plane) CONTROL_PLANE=${2:?--control-plane needs HOST:PORT}; shift 2 ;;
     --join-token) JOIN_TOKEN=${2:?--join-token needs a token}; shift 2 ;;
+    --join-token-file) JOIN_TOKEN=$(tr -d '[:space:]' < "${2:?--join-token-file needs a file}") || die "--join-token-file: cannot read $2"; shift 2 ;;
     --name) NAME=${2:?--name needs a value}; shift 2 ;;
-    --labels) LABELS=${2:?--labels needs k=v,...}; shift 2 ;;
+    --labels) die "--labels: a node's labels come from its join token (fleetctl token create --labels k=v,...) or an operator (fleetctl node label NODE k=v); the node cannot choose them" ;;
     --slots) SLOTS=${2:?--slots needs a number}; shift 2 ;;
     --image-pull) PULL=${2:?--image-pull needs missing or never}; shift 2 ;;
     --min-free-disk) MIN_FREE=${2:?--min-free-disk needs a size, e.g. 2g}; shift 2 ;;
@@ -47,7 +53,6 @@ ENDPOINTS_RE='^[][A-Za-z0-9.:,-]+$'
 [ -z "$SLOTS" ] || [[ "$SLOTS" =~ ^[1-9][0-9]*$ ]] || die "--slots: must be a whole number of at least 1"
 [ -z "$PULL" ] || [[ "$PULL" =~ ^(missing|never)$ ]] || die "--image-pull: must be missing or never"
 [ -z "$MIN_FREE" ] || [[ "$MIN_FREE" =~ ^[0-9]+(\.[0-9]+)?[bkmgtBKMGT]?$ ]] || die "--min-free-disk: must be a size such as 512m or 2g"
-[ -z "$LABELS" ] || [[ "$LABELS" =~ ^[A-Za-z0-9._/=,-]+$ ]] || die "--labels: must be k=v,... (letters, digits, . _ - /)"
 [ -z "$NAME" ] || [[ "$NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "--name: letters, digits, . _ - only"
 if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (sudo), or stage with --root DIR"; fi
 require_node
@@ -56,7 +61,6 @@ if [ -z "$ROOT" ] && ! command -v git >/dev/null; then say "warning: git is not 
 
 ARGS=''
 [ -z "$NAME" ] || ARGS="$ARGS --name $NAME"
-[ -z "$LABELS" ] || ARGS="$ARGS --labels $LABELS"
 [ -z "$SLOTS" ] || ARGS="$ARGS --slots $SLOTS"
 [ -z "$PULL" ] || ARGS="$ARGS --image-pull $PULL"
 [ -z "$MIN_FREE" ] || ARGS="$ARGS --min-free-disk $MIN_FREE"
@@ -66,9 +70,17 @@ ensure_user "$ROOT"
 if [ -z "$ROOT" ] && getent group docker >/dev/null; then usermod -aG docker fleet; fi
 install_config "$ROOT" node-agent.env "$(sed \
   -e "s#^FLEET_CONTROL_PLANE=.*#FLEET_CONTROL_PLANE=$CONTROL_PLANE#" \
-  -e "s#^FLEET_JOIN_TOKEN=.*#FLEET_JOIN_TOKEN=$JOIN_TOKEN#" \
   -e "s#^FLEET_AGENT_ARGS=.*#FLEET_AGENT_ARGS=${ARGS# }#" \
   "$REPO_DIR/installers/config/node-agent.env")" "$FORCE"
+if [ -n "$JOIN_TOKEN" ]; then
+  # Kept out of the env file and argv; the agent removes it once enrolled.
+  STATE_DIR="$ROOT/var/lib/fleet/node-agent"
+  mkdir -p "$STATE_DIR"
+  chmod 700 "$STATE_DIR"
+  (umask 077 && printf '%s\n' "$JOIN_TOKEN" > "$STATE_DIR/join-token")
+  if [ -z "$ROOT" ]; then chown -R fleet:fleet "$ROOT/var/lib/fleet"; fi
+  say "wrote the join token to $STATE_DIR/join-token (the agent deletes it once enrolled)"
+fi
 install_unit "$ROOT" fleet-node-agent.service
 if [ "$PREFIX" != "$FLEET_PREFIX_DEFAULT" ]; then
   sed -i "s#$FLEET_PREFIX_DEFAULT#$PREFIX#g" "$ROOT/etc/systemd/system/fleet-node-agent.service"

@@ -67,14 +67,21 @@ test('install-node-agent.sh stages a runnable agent and keeps its config on upgr
   const root = mkdtempSync(join(tmpdir(), 'fleet-install-'));
   try {
     const token = `join_${'a'.repeat(19)}.${'B'.repeat(43)}.${'c'.repeat(64)}`;
-    const first = install(['--root', root, '--control-plane', '10.0.0.1:7700,10.0.0.2:7700', '--join-token', token, '--labels', 'zone=a', '--slots', '3']);
+    const tokenFile = join(root, 'given-token');
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const first = install(['--root', root, '--control-plane', '10.0.0.1:7700,10.0.0.2:7700', '--join-token-file', tokenFile, '--name', 'zone-a-1', '--slots', '3']);
     t.is(first.status, 0, first.stderr);
     const env = join(root, 'etc/cline-fleet/node-agent.env');
     const text = readFileSync(env, 'utf8');
     t.regex(text, /^FLEET_CONTROL_PLANE=10\.0\.0\.1:7700,10\.0\.0\.2:7700$/m);
-    t.true(text.includes(`\nFLEET_JOIN_TOKEN=${token}\n`));
-    t.regex(text, /^FLEET_AGENT_ARGS=--labels zone=a --slots 3$/m);
-    t.is(statSync(env).mode & 0o777, 0o600, 'the join token is readable by root only');
+    t.false(text.includes(token), 'the join token is not in the env file');
+    t.regex(text, /^FLEET_JOIN_TOKEN_FILE=\/var\/lib\/fleet\/node-agent\/join-token$/m);
+    const staged = join(root, 'var/lib/fleet/node-agent/join-token');
+    t.is(readFileSync(staged, 'utf8'), `${token}\n`);
+    t.is(statSync(staged).mode & 0o777, 0o600, 'the join token is readable by its owner only');
+    t.is(statSync(join(root, 'var/lib/fleet/node-agent')).mode & 0o777, 0o700);
+    t.regex(text, /^FLEET_AGENT_ARGS=--name zone-a-1 --slots 3$/m);
+    t.is(statSync(env).mode & 0o777, 0o600);
     const unit = readFileSync(join(root, 'etc/systemd/system/fleet-node-agent.service'), 'utf8');
     t.regex(unit, /ExecStart=\/usr\/bin\/node \/opt\/cline-fleet\/dist\/node-agent\/src\/main\.js \$FLEET_AGENT_ARGS/);
     const help = spawnSync(process.execPath, [join(root, 'opt/cline-fleet/dist/node-agent/src/main.js'), '--help'], { encoding: 'utf8' });
@@ -83,14 +90,14 @@ test('install-node-agent.sh stages a runnable agent and keeps its config on upgr
 
     t.regex(first.stderr, /warning: Docker's live-restore is off \(.*etc\/docker\/daemon\.json\): restarting dockerd .* run this again with --docker-live-restore/);
 
-    writeFileSync(env, text.replace('zone=a', 'zone=edited'));
+    writeFileSync(env, text.replace('zone-a-1', 'zone-edited'));
     const daemonJson = join(root, 'etc/docker/daemon.json');
     mkdirSync(join(root, 'etc/docker'), { recursive: true });
     writeFileSync(daemonJson, JSON.stringify({ 'log-driver': 'json-file' }));
     const upgrade = install(['--root', root, '--control-plane', '10.0.0.9:7700', '--docker-live-restore']);
     t.is(upgrade.status, 0, upgrade.stderr);
     t.regex(upgrade.stderr, /keeping existing/);
-    t.regex(readFileSync(env, 'utf8'), /zone=edited/, "an upgrade keeps the operator's settings");
+    t.regex(readFileSync(env, 'utf8'), /zone-edited/, "an upgrade keeps the operator's settings");
     t.deepEqual(JSON.parse(readFileSync(daemonJson, 'utf8')), { 'log-driver': 'json-file', 'live-restore': true }, "live-restore is set, Docker's other settings kept");
     t.notRegex(upgrade.stderr, /live-restore is off/);
   } finally {
@@ -106,7 +113,7 @@ test('install-node-agent.sh refuses bad input, naming the flag, and installs not
       [['--control-plane', 'host:1', '--slots', '0'], /--slots: must be a whole number of at least 1/],
       [['--control-plane', 'a b'], /--control-plane: "a b" is not HOST:PORT/],
       [['--control-plane', 'host:1', '--image-pull', 'always'], /--image-pull: must be missing or never/],
-      [['--control-plane', 'host:1', '--labels', 'zone=a;rm -rf /'], /--labels: must be k=v/],
+      [['--control-plane', 'host:1', '--labels', 'zone=a'], /--labels: a node's labels come from its join token/],
       [['--control-plane', 'host:1', '--min-free-disk', 'lots'], /--min-free-disk: must be a size such as 512m or 2g/],
       [['--control-plane', 'host:1', '--join-token', 'join_abc.def'], /--join-token: malformed; it is ID\.SECRET\.CA-FINGERPRINT/],
     ];

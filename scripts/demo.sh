@@ -48,14 +48,17 @@ export FLEET_TOKEN_FILE=$STATE/control-plane/admin.token
 export FLEET_CA_FILE=$STATE/control-plane/tls/ca.crt
 fleetctl() { node "$ROOT/dist/cli/src/main.js" "$@"; }
 
-# The join token goes in the environment, never in argv (ps shows argv to every user).
-FLEET_JOIN_TOKEN=
+# The join token goes in a file only we can read, never in argv (ps shows argv to every user);
+# it carries the node's labels, and the agent deletes it once enrolled.
+JOIN_ARGS=()
 if [ ! -f "$STATE/node-agent/identity.json" ]; then
-  FLEET_JOIN_TOKEN=$(fleetctl token create --ttl 10m 2>/dev/null)
+  mkdir -p "$STATE/node-agent" && chmod 700 "$STATE/node-agent"
+  (umask 077 && fleetctl token create --ttl 10m --labels demo=true 2>/dev/null >"$STATE/node-agent/join-token")
+  JOIN_ARGS=(--join-token-file "$STATE/node-agent/join-token")
 fi
 echo "==> starting a node agent (state in $STATE/node-agent)" >&2
-FLEET_JOIN_TOKEN=$FLEET_JOIN_TOKEN node dist/node-agent/src/main.js --control-plane "$SERVER" \
-  --data-dir "$STATE/node-agent" --name "$(hostname -s)" --labels demo=true --image-pull never >>"$STATE/node-agent.log" 2>&1 &
+node dist/node-agent/src/main.js --control-plane "$SERVER" "${JOIN_ARGS[@]}" \
+  --data-dir "$STATE/node-agent" --name "$(hostname -s)" --image-pull never >>"$STATE/node-agent.log" 2>&1 &
 pids+=($!)
 wait_for_log "$STATE/node-agent.log" "control plane session open" "${pids[1]}"
 
@@ -72,6 +75,8 @@ The fleet is up. In another shell:
   fleetctl task submit --image fleet-test/busybox:1 --wait -- sh -c 'echo hi; sleep 2'
   fleetctl task list
   fleetctl task logs TASK_ID --follow
+  fleetctl access-token create alice --role submitter   # named, scoped tokens; the bootstrap one is admin
+  fleetctl audit --since 1h                             # who changed what
 
 Cline on a repository, with any OpenAI-compatible provider (the key stays out of containers):
 

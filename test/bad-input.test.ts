@@ -85,11 +85,11 @@ test.serial('an unknown state filter is refused', async (t) => {
   t.is(limit.err?.details, 'limit: must be between 0 and 10000, got -1');
 });
 
-test.serial('a bad admin token is refused with UNAUTHENTICATED and changes nothing', async (t) => {
+test.serial('a bad access token is refused with UNAUTHENTICATED and changes nothing', async (t) => {
   const { fleet, api } = t.context;
   const cli = await fleet.fleetctl(['task', 'submit', '--image', TEST_IMAGE, '--', 'true'], { token: 'not-the-token' });
   t.is(cli.code, 1);
-  t.is(cli.stderr, 'fleetctl: admin token is not valid: check --token or FLEET_TOKEN\n');
+  t.is(cli.stderr, 'fleetctl: access token is not valid: check --token-file or FLEET_TOKEN (an admin makes tokens with fleetctl access-token create)\n');
   const none = await call((cb) => api.fleet.ListNodes({}, new grpc.Metadata(), cb));
   t.is(none.err?.code, grpc.status.UNAUTHENTICATED);
   t.is(none.err?.details, 'missing bearer token: pass --token or set FLEET_TOKEN');

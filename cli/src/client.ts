@@ -13,7 +13,15 @@ import type { LogChunk, NodeSummary, Task, TaskResult, TaskState } from '../../c
 import { CHANNEL_OPTIONS, channelOptions, loadProtos } from '../../common/proto.js';
 import { decodeLogChunk, decodeNode, decodeResult, decodeTask, encodeTaskState } from '../../common/wire/index.js';
 import { bytes, count, str } from '../../common/wire/fields.js';
+import type { AccessToken__Output } from '../../proto/gen/fleet/v1/AccessToken.js';
+import type { AccessTokenRef } from '../../proto/gen/fleet/v1/AccessTokenRef.js';
+import type { AuditEntry__Output } from '../../proto/gen/fleet/v1/AuditEntry.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
+import type { CreateAccessTokenRequest } from '../../proto/gen/fleet/v1/CreateAccessTokenRequest.js';
+import type { CreateAccessTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateAccessTokenResponse.js';
+import type { ListAccessTokensResponse__Output } from '../../proto/gen/fleet/v1/ListAccessTokensResponse.js';
+import type { ListAuditRequest } from '../../proto/gen/fleet/v1/ListAuditRequest.js';
+import type { UpdateNodeRequest } from '../../proto/gen/fleet/v1/UpdateNodeRequest.js';
 import type { ClusterStatus__Output } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeRequest.js';
 import type { CreateJoinTokenRequest } from '../../proto/gen/fleet/v1/CreateJoinTokenRequest.js';
@@ -88,6 +96,7 @@ export function explain(err: unknown, servers: string[]): CliError {
     case grpc.status.INVALID_ARGUMENT:
       return new CliError(`invalid request: ${e.details}`, 2);
     case grpc.status.NOT_FOUND:
+    case grpc.status.ALREADY_EXISTS:
     case grpc.status.FAILED_PRECONDITION:
     case grpc.status.RESOURCE_EXHAUSTED:
     case grpc.status.PERMISSION_DENIED:
@@ -159,6 +168,13 @@ export class FleetClient {
   watchNode = (req: NodeRef) => this.stream('WatchNode', req, node);
   clusterStatus = () => this.unary('GetClusterStatus', {}, (res: ClusterStatus__Output) => res);
   taskResult = (req: GetTaskResultRequest) => this.unary('GetTaskResult', req, result);
+  updateNode = (req: UpdateNodeRequest) => this.unary('UpdateNode', req, node);
+  createAccessToken = (req: CreateAccessTokenRequest) => this.unary('CreateAccessToken', req, (res: CreateAccessTokenResponse__Output) => res);
+  listAccessTokens = () => this.unary('ListAccessTokens', {}, (res: ListAccessTokensResponse__Output) => res.tokens);
+  revokeAccessToken = (req: AccessTokenRef) => this.unary('RevokeAccessToken', req, (res: AccessToken__Output) => res);
+  rotateAccessToken = (req: AccessTokenRef) => this.unary('RotateAccessToken', req, (res: CreateAccessTokenResponse__Output) => res);
+  whoAmI = () => this.unary('WhoAmI', {}, (res: AccessToken__Output) => res);
+  audit = (req: ListAuditRequest) => this.stream('ListAudit', req, (e: AuditEntry__Output) => e);
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);

@@ -37,7 +37,7 @@ test('contexts: set, list, use; a context supplies server, CA and token file; fl
   await inProd.program.parseAsync(['config', 'get-contexts'], { from: 'user' });
   t.deepEqual(inProd.context?.()?.client().servers ?? (await clientServers(path, [])), ['cp1:7700', 'cp2:7700']);
   t.deepEqual(await clientServers(path, ['--server', 'other:1', '--token', 'x'.repeat(20)]), ['other:1'], 'a flag wins over the context');
-  await t.throwsAsync(clientServers(path, ['--server', 'other:1']), { message: /^no admin token/ }, "another server never gets the context's token");
+  await t.throwsAsync(clientServers(path, ['--server', 'other:1']), { message: /^no access token/ }, "another server never gets the context's token");
   t.deepEqual(await clientServers(path, ['--context', 'lab', '--token', 'x'.repeat(20)]), ['lab:7700']);
 
   await run(['config', 'use-context', 'lab']);

@@ -51,7 +51,7 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
           throw new CliError(`--token-file: cannot read ${tokenFile}: ${(err as Error).message}`, 2);
         }
       }
-      if (!token) throw new CliError('no admin token: pass --token, --token-file, or set FLEET_TOKEN (the control plane writes it to DATA_DIR/admin.token)', 2);
+      if (!token) throw new CliError('no access token: pass --token-file (or set FLEET_TOKEN_FILE or FLEET_TOKEN); the bootstrap admin token is in the control plane\'s DATA_DIR/admin.token, and admins make others with fleetctl access-token create', 2);
       let caPem: string | null = null;
       if (caFile) {
         try {

@@ -1,6 +1,7 @@
 /** How the CLI shows tasks and nodes: tables for people, JSON for scripts. */
 import { formatBytes, formatDuration } from '../../common/duration.js';
 import type { AgentProgress, NodeSummary, Task } from '../../common/model.js';
+import { safeText } from './safe-text.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -41,6 +42,7 @@ export function nodeView(n: NodeSummary) {
     status: n.status,
     labels: n.labels,
     slots: n.slots,
+    maxSlots: n.maxSlots,
     activeAttempts: n.activeAttempts,
     lastHeartbeat: n.lastHeartbeatMs ? new Date(n.lastHeartbeatMs).toISOString() : null,
     dockerHealthy: n.dockerHealthy,
@@ -62,7 +64,9 @@ export function nodeView(n: NodeSummary) {
   };
 }
 
-export function table(headers: string[], rows: string[][]): string {
+/** Every cell is cleaned of escape sequences and control characters: nodes and containers wrote some of them. */
+export function table(headers: string[], raw: string[][]): string {
+  const rows = raw.map((r) => r.map(safeText));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n') + '\n';
@@ -109,7 +113,7 @@ export function taskDetails(t: Task): string {
     lines.push(...table(headers, rows).trimEnd().split('\n').map((l) => `  ${l}`));
   }
   if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);
-  return lines.join('\n') + '\n';
+  return safeText(lines.join('\n') + '\n');
 }
 
 /** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), READY,DISK-PRESSURE,CORDONED(auto), DOWN,DRAINED … */

@@ -43,7 +43,7 @@ test('retry flags are parsed and checked', async (t) => {
 test('a missing token says where to find one', async (t) => {
   const { parse } = run(['node', 'list']);
   const e = await t.throwsAsync(parse(), { instanceOf: CliError });
-  t.regex(e!.message, /no admin token: pass --token, --token-file, or set FLEET_TOKEN/);
+  t.regex(e!.message, /no access token: pass --token-file \(or set FLEET_TOKEN_FILE or FLEET_TOKEN\)/);
 });
 
 test('an unknown output format is refused', async (t) => {

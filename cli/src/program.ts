@@ -1,4 +1,5 @@
 /** Builds the fleetctl command tree. `main.ts` runs it; tests drive it with exitOverride(). */
+import { accessTokenCommand, auditCommand, whoAmICommand } from './commands/access.js';
 import { Command, Option } from 'commander';
 import { taskCommand } from './commands/task.js';
 import { clusterCommand } from './commands/cluster.js';
@@ -36,7 +37,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io, env));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), accessTokenCommand(ctx), whoAmICommand(ctx), auditCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -150,6 +150,7 @@ const node: Arbitrary<NodeRecord> = fc.record({
   name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
   labels,
   slots: fc.integer({ min: 1, max: 1024 }),
+  maxSlots: fc.integer({ min: 1, max: 1024 }),
   status: fc.constantFrom(...NODE_STATUSES),
   enrolledAtMs: ms,
   lastHeartbeatMs: ms,

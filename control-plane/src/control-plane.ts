@@ -10,7 +10,10 @@ import { Backoff } from '../../common/backoff.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
-import { Admin, loadOrCreateAdminToken } from './admin-auth.js';
+import { AccessTokens } from './access/access-tokens.js';
+import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
+import { Gate } from './access/gate.js';
+import { loadOrCreateAdminToken } from './admin-auth.js';
 import { clusterStatus } from './cluster-status.js';
 import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -67,6 +70,8 @@ export interface ControlPlaneOptions {
   tls?: TlsOptions;
   /** How long a node certificate is valid; agents renew at 70-90% of it. */
   nodeCertLifetimeMs?: number;
+  /** Failed authentications allowed per peer address. */
+  authLimits?: AuthLimits;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -80,6 +85,7 @@ export class ControlPlane {
   private readonly sessions = new SessionRegistry();
   private index: TaskIndex | undefined;
   private nodes: Nodes | undefined;
+  private accessTokens: AccessTokens | undefined;
   private lease: Lease | undefined;
   private scheduler: SchedulerLoop | undefined;
   private monitor: NodeMonitor | undefined;
@@ -138,7 +144,15 @@ export class ControlPlane {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
     });
     const index = (this.index = new TaskIndex(store.tasks, log));
-    await Promise.all([index.start(), nodes.start()]);
+    const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
+    await Promise.all([index.start(), nodes.start(), accessTokens.start()]);
+    const bootstrap = await accessTokens.seedBootstrap(admin.token);
+    if (bootstrap === 'not-accepted') {
+      log.warn(
+        { source: admin.source === 'env' ? 'FLEET_ADMIN_TOKEN' : join(options.dataDir, 'admin.token') },
+        'this admin token is not the fleet\'s bootstrap token (it was rotated or revoked, or another replica stored its own first): it is refused; use an access token (fleetctl access-token create)',
+      );
+    }
 
     // The leader's loops: what they read (the live views), what they write (the stores).
     const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
@@ -168,7 +182,9 @@ export class ControlPlane {
     server.addService(
       fleet.fleet.v1.FleetService.service,
       fleetServiceHandlers({
-        admin: new Admin(admin.token),
+        gate: new Gate(accessTokens, new AuthLimiter(clock, options.authLimits ?? DEFAULT_AUTH_LIMITS), store.audit, this.replicaId, log),
+        accessTokens,
+        audit: store.audit,
         tasks,
         taskRecords: store.tasks,
         index,
@@ -262,6 +278,7 @@ export class ControlPlane {
     }
     this.index?.stop();
     this.nodes?.stop();
+    this.accessTokens?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

@@ -4,6 +4,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../common/errors.js';
+import { MAX_NODE_LABELS, MAX_SLOTS as MAX_NODE_SLOTS } from '../../common/node-info.js';
+import { validateLabels } from '../../common/task-spec.js';
 import type { Logger } from '../../common/logger.js';
 import { isTaskActive, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
 import { decodeTaskSpec, decodeTaskState, encodeLogChunk, encodeNode, encodeResult, encodeTask } from '../../common/wire/index.js';
@@ -12,12 +14,19 @@ import type { ClusterStatus } from '../../proto/gen/fleet/v1/ClusterStatus.js';
 import type { LogChunk } from '../../proto/gen/fleet/v1/LogChunk.js';
 import type { Node as NodeMsg } from '../../proto/gen/fleet/v1/Node.js';
 import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
-import type { Admin } from './admin-auth.js';
+import { checkAccessTokenName, type AccessTokens } from './access/access-tokens.js';
+import type { Caller, Gate } from './access/gate.js';
+import { FLEET_POLICY, type FleetMethod } from './access/policy.js';
+import { parseRole, requireRole } from './access/roles.js';
+import type { AuditLog } from './store/audit-log.js';
+import type { AccessTokenRecord } from './store/records.js';
+import type { AccessToken } from '../../proto/gen/fleet/v1/AccessToken.js';
+import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/AuditEntry.js';
 import { drainDeadlineMs } from './drain/drain.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { Nodes } from './nodes.js';
-import { checkProviderName, compileProviderInput, providerToProto, type Providers } from './providers.js';
+import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
@@ -26,7 +35,9 @@ import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
 export interface FleetServiceDeps {
-  admin: Admin;
+  gate: Gate;
+  accessTokens: AccessTokens;
+  audit: AuditLog;
   tasks: Tasks;
   taskRecords: KvRecords<Task>;
   index: TaskIndex;
@@ -43,20 +54,29 @@ export interface FleetServiceDeps {
 /** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
 async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<TaskSpec> {
   if (!spec.cline) return spec;
-  await deps.providers.require(spec.cline.provider);
-  return spec.image ? spec : { ...spec, image: deps.clineImage };
+  const provider = await deps.providers.require(spec.cline.provider);
+  return { ...spec, image: spec.image || deps.clineImage, nodeSelector: withProviderSelector(spec.nodeSelector, provider) };
 }
 
 function parseStates(states: readonly unknown[]): Set<TaskState> {
   return new Set(states.map((s, i) => decodeTaskState(`states[${i}]`, s)));
 }
 
-/** Wraps a unary handler: admin check, then the body; errors converted once. */
-function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+/**
+ * Wraps a unary handler: the caller authenticated and authorized for
+ * `method`, a changing call audited before and after (`resultTarget` names
+ * what it made when the request could not), then the body; errors
+ * converted once.
+ */
+function unary<Req, Res>(deps: FleetServiceDeps, method: FleetMethod, body: (req: Req, caller: Caller) => Promise<Res>, resultTarget?: (res: Res) => string): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     (async () => {
-      deps.admin.check(call.metadata);
-      return body(call.request);
+      const caller = await deps.gate.admit(call, method);
+      if (!FLEET_POLICY[method].mutates) return body(call.request, caller);
+      return deps.gate.audited(caller, method, call.request as Record<string, unknown>, async () => {
+        const response = await body(call.request, caller);
+        return { response, target: resultTarget?.(response) };
+      });
     })().then(
       (res) => callback(null, res),
       (err: unknown) => callback(toGrpcStatus(err, deps.log) as grpc.ServiceError),
@@ -65,70 +85,118 @@ function unary<Req, Res>(deps: FleetServiceDeps, body: (req: Req) => Promise<Res
 }
 
 function joinTokenToProto(r: JoinTokenRecord): JoinToken {
-  return { tokenId: r.id, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, maxUses: r.maxUses, uses: r.uses };
+  return { tokenId: r.id, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, maxUses: r.maxUses, uses: r.uses, labels: r.labels ?? {}, maxSlots: r.maxSlots ?? 0 };
+}
+
+function accessTokenToProto(r: AccessTokenRecord): AccessToken {
+  return { name: r.name, role: r.role, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, createdBy: r.createdBy, revokedAtMs: r.revokedAtMs, rotatedAtMs: r.rotatedAtMs };
+}
+
+/** Labels decide which nodes receive a provider's key: giving them is an admin's act. */
+function labelsNeedAdmin(caller: Caller, labels: Record<string, string>, removed: readonly string[] = []): void {
+  if (Object.keys(labels).length > 0 || removed.length > 0) requireRole(caller, 'admin', 'give nodes labels (labels decide which nodes receive a provider\'s key)');
 }
 
 export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
   const { tasks, log } = deps;
   return {
-    SubmitTask: unary(deps, async (req) => encodeTask(await tasks.submit(await prepareSpec(deps, decodeTaskSpec(req.spec))))),
-    GetTaskResult: unary(deps, async (req) => {
+    SubmitTask: unary(deps, 'SubmitTask', async (req) => encodeTask(await tasks.submit(await prepareSpec(deps, decodeTaskSpec(req.spec)))), (task) => task.id ?? ''),
+    GetTaskResult: unary(deps, 'GetTaskResult', async (req) => {
       const { task, patch } = await tasks.result(checkTaskId('task_id', req.taskId), Boolean(req.includePatch));
       return { result: encodeResult(task.result!), patch: patch ?? Buffer.alloc(0) };
     }),
-    SetProvider: unary(deps, async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
-    ListProviders: unary(deps, async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),
-    DeleteProvider: unary(deps, async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
-    GetTask: unary(deps, async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
-    CancelTask: unary(deps, async (req) => {
+    SetProvider: unary(deps, 'SetProvider', async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
+    ListProviders: unary(deps, 'ListProviders', async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),
+    DeleteProvider: unary(deps, 'DeleteProvider', async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
+    GetTask: unary(deps, 'GetTask', async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
+    CancelTask: unary(deps, 'CancelTask', async (req) => {
       const reason = String(req.reason ?? '');
       if (reason.length > 1024) throw new ValidationError('reason', 'must be at most 1024 characters');
       return encodeTask(await tasks.cancel(checkTaskId('task_id', req.taskId), reason));
     }),
-    ListTasks: unary(deps, async (req) => {
+    ListTasks: unary(deps, 'ListTasks', async (req) => {
       const states = parseStates(req.states ?? []);
       const limit = Number(req.limit ?? 0);
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
       return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(encodeTask) };
     }),
-    ListNodes: unary(deps, async () => ({ nodes: deps.nodes.all().map((n) => encodeNode(n, deps.index.activeAttemptsOn(n.id))) })),
-    CreateJoinToken: unary(deps, async (req) => {
-      const { token, record } = await deps.joinTokens.create(Number(req.ttlMs ?? 0), Number(req.maxUses ?? 0));
-      log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses }, 'join token created');
-      return { token, tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses };
+    ListNodes: unary(deps, 'ListNodes', async () => ({ nodes: deps.nodes.all().map((n) => encodeNode(n, deps.index.activeAttemptsOn(n.id))) })),
+    CreateJoinToken: unary(
+      deps,
+      'CreateJoinToken',
+      async (req, caller) => {
+        const labels = validateLabels('labels', req.labels ?? {}, MAX_NODE_LABELS);
+        labelsNeedAdmin(caller, labels);
+        const { token, record } = await deps.joinTokens.create(Number(req.ttlMs ?? 0), Number(req.maxUses ?? 0), labels, Number(req.maxSlots ?? 0));
+        log.info({ tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses, labels, maxSlots: record.maxSlots, by: caller.name }, 'join token created');
+        return { token, tokenId: record.id, expiresAtMs: record.expiresAtMs, maxUses: record.maxUses };
+      },
+      (res) => res.tokenId ?? '',
+    ),
+    UpdateNode: unary(deps, 'UpdateNode', async (req, caller) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const set = validateLabels('set_labels', req.setLabels ?? {}, MAX_NODE_LABELS);
+      const removed = (req.removeLabels ?? []).map((k, i) => {
+        const key = String(k);
+        if (!Object.keys(validateLabels(`remove_labels[${i}]`, { [key]: 'x' }, 1)).length) throw new ValidationError(`remove_labels[${i}]`, 'is empty');
+        return key;
+      });
+      labelsNeedAdmin(caller, set, removed);
+      const maxSlots = Number(req.maxSlots ?? 0);
+      if (!Number.isInteger(maxSlots) || maxSlots < 0 || maxSlots > MAX_NODE_SLOTS) throw new ValidationError('max_slots', `must be between 1 and ${MAX_NODE_SLOTS} (0: unchanged), got ${req.maxSlots}`);
+      if (Object.keys(set).length === 0 && removed.length === 0 && maxSlots === 0) throw new ValidationError('set_labels', 'nothing to change: give labels to set or remove, or max_slots');
+      const updated = await deps.nodes.setByOperator(node.id, { set, removed, maxSlots });
+      log.info({ nodeId: node.id, set, removed, maxSlots, by: caller.name }, 'node changed by an operator');
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
-    ListJoinTokens: unary(deps, async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
-    RevokeJoinToken: unary(deps, async (req) => {
+    CreateAccessToken: unary(deps, 'CreateAccessToken', async (req, caller) => {
+      const name = checkAccessTokenName('name', req.name);
+      const role = parseRole('role', req.role);
+      const { token, record } = await deps.accessTokens.create(name, role, Number(req.ttlMs ?? 0), caller.name);
+      return { token, accessToken: accessTokenToProto(record) };
+    }),
+    ListAccessTokens: unary(deps, 'ListAccessTokens', async () => ({ tokens: (await deps.accessTokens.list()).map(accessTokenToProto) })),
+    RevokeAccessToken: unary(deps, 'RevokeAccessToken', async (req, caller) => accessTokenToProto(await deps.accessTokens.revoke(checkAccessTokenName('name', req.name), caller.name))),
+    RotateAccessToken: unary(deps, 'RotateAccessToken', async (req, caller) => {
+      const { token, record } = await deps.accessTokens.rotate(checkAccessTokenName('name', req.name), caller.name);
+      return { token, accessToken: accessTokenToProto(record) };
+    }),
+    WhoAmI: unary(deps, 'WhoAmI', async (_req, caller) => accessTokenToProto(await deps.accessTokens.get(caller.name))),
+    ListAudit: (call) => {
+      void streamAudit(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
+    },
+    ListJoinTokens: unary(deps, 'ListJoinTokens', async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
+    RevokeJoinToken: unary(deps, 'RevokeJoinToken', async (req) => {
       const record = await deps.joinTokens.revoke(String(req.tokenId ?? ''));
       log.info({ tokenId: record.id }, 'join token revoked');
       return joinTokenToProto(record);
     }),
-    RevokeNode: unary(deps, async (req) => {
+    RevokeNode: unary(deps, 'RevokeNode', async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const updated = await deps.nodes.revoke(node.id);
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
-    CordonNode: unary(deps, async (req) => {
+    CordonNode: unary(deps, 'CordonNode', async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const reason = String(req.reason ?? '').slice(0, 512) || 'cordoned by an operator';
       const updated = await deps.nodes.cordon(node.id, 'OPERATOR', reason);
       log.info({ nodeId: node.id, reason }, 'node cordoned');
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
-    UncordonNode: unary(deps, async (req) => {
+    UncordonNode: unary(deps, 'UncordonNode', async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const updated = await deps.nodes.uncordon(node.id, 'OPERATOR');
       log.info({ nodeId: node.id }, 'node uncordoned');
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
-    DrainNode: unary(deps, async (req) => {
+    DrainNode: unary(deps, 'DrainNode', async (req) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const deadlineMs = drainDeadlineMs(req.deadlineMs);
       const updated = await deps.nodes.drain(node.id, deadlineMs);
       log.info({ nodeId: node.id, deadlineMs }, 'node drain requested');
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
-    GetClusterStatus: unary(deps, async () => deps.clusterStatus()),
+    GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
     WatchNode: (call) => {
       void streamNode(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
     },
@@ -149,7 +217,7 @@ function nodeRef(text: unknown): string {
 
 /** The node now, then each change, until its drain (if any) is complete. */
 async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ node: string }, NodeMsg>): Promise<void> {
-  deps.admin.check(call.metadata);
+  await deps.gate.admit(call, 'WatchNode');
   const node = deps.nodes.resolve(nodeRef(call.request.node));
   const controller = callSignal(call);
   await new Promise<void>((resolve) => {
@@ -185,7 +253,7 @@ function untilSettled(deps: FleetServiceDeps, taskId: string, signal: AbortSigna
 }
 
 async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>): Promise<void> {
-  deps.admin.check(call.metadata);
+  await deps.gate.admit(call, 'WatchTask');
   const taskId = checkTaskId('task_id', call.request.taskId);
   await deps.tasks.get(taskId);
   const controller = callSignal(call);
@@ -194,7 +262,7 @@ async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
 }
 
 async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean }, LogChunk>): Promise<void> {
-  deps.admin.check(call.metadata);
+  await deps.gate.admit(call, 'GetTaskLogs');
   const taskId = checkTaskId('task_id', call.request.taskId);
   const task = await deps.tasks.get(taskId);
   const controller = callSignal(call);
@@ -220,4 +288,17 @@ async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   }
   await send({ follow: false, signal: controller.signal, afterSeq: lastSeq });
   call.end();
+}
+
+/** Audit entries from a time, of one actor or all; with `follow`, new ones as they are written. */
+async function streamAudit(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ sinceMs: number; actor: string; follow: boolean }, AuditEntryMsg>): Promise<void> {
+  await deps.gate.admit(call, 'ListAudit');
+  const sinceMs = Number(call.request.sinceMs ?? 0);
+  if (!Number.isInteger(sinceMs) || sinceMs < 0) throw new ValidationError('since_ms', `must be a time in milliseconds since 1970 (0: everything kept), got ${call.request.sinceMs}`);
+  const actor = call.request.actor ? checkAccessTokenName('actor', call.request.actor) : '';
+  const controller = callSignal(call);
+  for await (const entry of deps.audit.read({ sinceMs, actor, follow: Boolean(call.request.follow), signal: controller.signal })) {
+    call.write(entry);
+  }
+  if (!controller.signal.aborted) call.end();
 }

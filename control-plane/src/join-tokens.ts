@@ -9,6 +9,7 @@
  */
 import { AuthError, NotFoundError, ValidationError } from '../../common/errors.js';
 import type { Clock } from '../../common/clock.js';
+import { MAX_SLOTS } from '../../common/node-info.js';
 import { makeToken, secretMatches, splitToken } from './credentials.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
@@ -28,12 +29,15 @@ export class JoinTokens {
     private readonly caFingerprint: string,
   ) {}
 
-  async create(ttlMs: number, maxUses: number): Promise<{ token: string; record: JoinTokenRecord }> {
+  async create(ttlMs: number, maxUses: number, labels: Record<string, string> = {}, maxSlots = 0): Promise<{ token: string; record: JoinTokenRecord }> {
     if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_JOIN_TOKEN_TTL_MS) {
       throw new ValidationError('ttl_ms', `must be between 0 (the default, 1h) and ${MAX_JOIN_TOKEN_TTL_MS} (7 days), got ${ttlMs}`);
     }
     if (!Number.isInteger(maxUses) || maxUses < 0 || maxUses > MAX_JOIN_TOKEN_USES) {
       throw new ValidationError('max_uses', `must be between 0 (the default, 1) and ${MAX_JOIN_TOKEN_USES}, got ${maxUses}`);
+    }
+    if (!Number.isInteger(maxSlots) || maxSlots < 0 || maxSlots > MAX_SLOTS) {
+      throw new ValidationError('max_slots', `must be between 0 (what the node offers at enrollment) and ${MAX_SLOTS}, got ${maxSlots}`);
     }
     const now = this.clock.now();
     const { token, id, secretHash } = makeToken(JOIN_TOKEN_PREFIX);
@@ -44,6 +48,8 @@ export class JoinTokens {
       expiresAtMs: now + (ttlMs || DEFAULT_JOIN_TOKEN_TTL_MS),
       maxUses: maxUses || DEFAULT_JOIN_TOKEN_USES,
       uses: 0,
+      labels,
+      maxSlots,
     };
     await this.records.create(id, record);
     return { token: `${token}.${this.caFingerprint}`, record };

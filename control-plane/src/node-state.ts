@@ -8,8 +8,22 @@ import type { CordonSource, HeartbeatReport, NodeInfo, NodeRecord, NodeStatus } 
 import { drainAfterUncordon } from './drain/drain.js';
 
 /** A session said hello: what the node says about itself is kept (see the trust model in docs/DESIGN.md). */
+/**
+ * A node's hello changes only what the node may say about itself: its
+ * version, hostname and how many slots it offers now, never more than its
+ * ceiling. Its name and labels stay what enrollment and operators made them.
+ */
 export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, now: number): NodeRecord {
-  return { ...n, ...info, sessionId, status: 'READY', lastHeartbeatMs: now };
+  const maxSlots = n.maxSlots || n.slots;
+  return { ...n, hostname: info.hostname, agentVersion: info.agentVersion, slots: Math.min(info.slots, maxSlots), offeredSlots: info.slots, maxSlots, sessionId, status: 'READY', lastHeartbeatMs: now };
+}
+
+/** An operator's change of labels or of the slot ceiling (0: unchanged). */
+export function nodeSetByOperator(n: NodeRecord, change: { set: Record<string, string>; removed: readonly string[]; maxSlots: number }): NodeRecord {
+  const labels = { ...n.labels, ...change.set };
+  for (const key of change.removed) delete labels[key];
+  const maxSlots = change.maxSlots || n.maxSlots || n.slots;
+  return { ...n, labels, maxSlots, slots: Math.min(n.offeredSlots ?? n.slots, maxSlots) };
 }
 
 export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number): NodeRecord {

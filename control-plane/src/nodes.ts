@@ -6,13 +6,13 @@
  * list fresh for the scheduler and for `node list`.
  */
 import type { Clock } from '../../common/clock.js';
-import { AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
+import { AlreadyExistsError, AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus } from '../../common/model.js';
 import { newId } from '../../common/ids.js';
 import type { NodeCertificate } from '../../common/pki.js';
 import { completeDrain, startDrain } from './drain/drain.js';
-import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeRevoked, nodeStatus, uncordonNode } from './node-state.js';
+import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeRevoked, nodeSetByOperator, nodeStatus, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { NodeCertificates } from './tls/node-certs.js';
 import type { EventLog } from './store/event-log.js';
@@ -73,13 +73,22 @@ export class Nodes {
    */
   async enroll(joinToken: string, info: NodeInfo, csrPem: string): Promise<{ nodeId: string; certificatePem: string; caPem: string }> {
     await this.certs.check(csrPem);
+    await this.nameIsFree(info.name);
     const token = await this.joinTokens.consume(joinToken);
     const now = this.clock.now();
     const id = newId(NODE_ID_PREFIX);
     const { certPem, expiresAtMs } = await this.certs.issue(id, csrPem);
+    // What the node may be comes from the token an operator made, not from the node.
+    const maxSlots = token.maxSlots || info.slots;
     const record: NodeRecord = {
       id,
-      ...info,
+      name: info.name,
+      hostname: info.hostname,
+      agentVersion: info.agentVersion,
+      labels: { ...(token.labels ?? {}) },
+      slots: Math.min(info.slots, maxSlots),
+      offeredSlots: info.slots,
+      maxSlots,
       status: 'DISCONNECTED',
       enrolledAtMs: now,
       lastHeartbeatMs: 0,
@@ -94,6 +103,19 @@ export class Nodes {
     this.events.record({ type: 'node.enrolled', nodeId: id, name: info.name, joinTokenId: token.id, certificateExpiresAtMs: expiresAtMs }, now);
     this.log.info({ nodeId: id, nodeName: info.name, hostname: info.hostname, joinTokenId: token.id }, 'node enrolled');
     return { nodeId: id, certificatePem: certPem, caPem: this.certs.caPem };
+  }
+
+  /** Names are unique among the nodes not revoked: `node drain NAME` must mean one machine. */
+  private async nameIsFree(name: string): Promise<void> {
+    const taken = (await this.records.list((n) => n.name === name && !n.revokedAtMs, 1))[0]?.value;
+    if (taken) {
+      throw new AlreadyExistsError(`a node named "${name}" is already enrolled (${taken.id}): give this one another --name, or revoke the old one first (fleetctl node revoke ${taken.id})`);
+    }
+  }
+
+  /** An operator's labels and slot ceiling. */
+  async setByOperator(nodeId: string, change: { set: Record<string, string>; removed: readonly string[]; maxSlots: number }): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => nodeSetByOperator(n, change));
   }
 
   /**

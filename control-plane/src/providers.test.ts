@@ -2,15 +2,15 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '../../common/errors.js';
 import { systemClock } from '../../common/clock.js';
-import { compileProviderInput, providerBinding, providerToProto, Providers } from './providers.js';
+import { compileProviderInput, providerBinding, providerToProto, Providers, withProviderSelector } from './providers.js';
 import { SecretBox, SecretKeyError } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
-const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false };
+const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string> };
 
 test('a provider input is trimmed and kept', (t) => {
-  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false });
+  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {} });
 });
 
 test('each bad field is named', (t) => {
@@ -24,6 +24,7 @@ test('each bad field is named', (t) => {
     [{ model: '' }, 'model: is required: the model name the provider expects, without spaces'],
     [{ apiKey: '' }, 'api_key: is required'],
     [{ apiKey: 'two words' }, 'api_key: must be one line without spaces, at most 8192 characters'],
+    [{ nodeSelector: { 'bad key!': 'x' } }, 'node_selector["bad key!"]: label keys are letters, digits, ".", "-", "_" and "/" (at most 128)'],
   ];
   for (const [change, message] of cases) {
     t.throws(() => compileProviderInput({ ...ok, ...change }), { instanceOf: ValidationError, message });
@@ -39,7 +40,7 @@ test('plain http goes to loopback freely, elsewhere only when an operator says s
 
 test('the API view never carries the key', (t) => {
   const view = providerToProto({ name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2 });
-  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false });
+  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {} });
 });
 
 /** A KvRecords stand-in holding one record in memory: this test is about sealing, not storage. */
@@ -57,14 +58,34 @@ function oneRecord(): { records: KvRecords<ProviderRecord>; stored: () => Provid
 
 test('the key is bound to the whole provider: a base URL, model or flag changed in the store makes it unusable', async (t) => {
   const box = new SecretBox(randomBytes(32));
-  for (const change of [{ baseUrl: 'https://attacker.example/v1' }, { model: 'other' }, { insecureHttp: true }, { binding: undefined }] as Array<Partial<ProviderRecord>>) {
+  const node = { id: 'node_a', labels: { pool: 'trusted' } };
+  const changes: Array<Partial<ProviderRecord>> = [{ baseUrl: 'https://attacker.example/v1' }, { model: 'other' }, { insecureHttp: true }, { binding: undefined }, { nodeSelector: {} }, { nodeSelector: { zone: 'a' } }, { binding: 2 }];
+  for (const change of changes) {
     const store = oneRecord();
     const providers = new Providers(store.records, box, systemClock, { info: () => {} } as never);
-    await providers.set(compileProviderInput(ok));
-    t.is((await providers.grant('openai')).apiKey, 'sk-123');
+    await providers.set(compileProviderInput({ ...ok, nodeSelector: { pool: 'trusted' } }));
+    t.is((await providers.grant('openai', node)).apiKey, 'sk-123');
     t.is(store.stored().sealedKey.includes('sk-123'), false);
     store.tamper(change);
-    await t.throwsAsync(providers.grant('openai'), { instanceOf: SecretKeyError }, JSON.stringify(change));
+    await t.throwsAsync(providers.grant('openai', { id: 'node_a', labels: { pool: 'trusted', zone: 'a' } }), { instanceOf: SecretKeyError }, JSON.stringify(change));
   }
   t.not(providerBinding({ name: 'a', baseUrl: 'b', model: 'c' }), providerBinding({ name: 'a', baseUrl: 'b', model: 'c', insecureHttp: true }));
+  t.not(providerBinding({ name: 'a', baseUrl: 'b', model: 'c' }), providerBinding({ name: 'a', baseUrl: 'b', model: 'c', nodeSelector: { pool: 'x' } }));
+  t.is(providerBinding({ name: 'a', baseUrl: 'b', model: 'c', nodeSelector: { x: '1', y: '2' } }), providerBinding({ name: 'a', baseUrl: 'b', model: 'c', nodeSelector: { y: '2', x: '1' } }), 'key order does not matter');
+});
+
+test('a provider with a node selector is granted only to nodes that match it, and joins the task\'s selector', async (t) => {
+  const store = oneRecord();
+  const providers = new Providers(store.records, new SecretBox(randomBytes(32)), systemClock, { info: () => {} } as never);
+  const record = await providers.set(compileProviderInput({ ...ok, nodeSelector: { pool: 'trusted' } }));
+  t.is((await providers.grant('openai', { id: 'node_a', labels: { pool: 'trusted', zone: 'b' } })).apiKey, 'sk-123');
+  await t.throwsAsync(providers.grant('openai', { id: 'node_b', labels: { pool: 'other' } }), { message: 'provider "openai" is limited to nodes with pool=trusted; node node_b does not have them' });
+  await t.throwsAsync(providers.grant('openai', { id: 'node_c', labels: {} }), { message: /node node_c does not have them/ });
+  t.deepEqual(withProviderSelector({ zone: 'b' }, record), { zone: 'b', pool: 'trusted' });
+  t.throws(() => withProviderSelector({ pool: 'other' }, record), { instanceOf: ValidationError, message: 'spec.node_selector["pool"]: is "other", but provider "openai" runs only on nodes with pool=trusted' });
+  // A version-2 record (stored before selectors) still works, for any node.
+  const legacyBox = new SecretBox(randomBytes(32));
+  const legacy = oneRecord();
+  await legacy.records.upsert('openai', () => ({ name: 'openai', baseUrl: 'https://h', model: 'm', sealedKey: legacyBox.seal('sk-old', providerBinding({ name: 'openai', baseUrl: 'https://h', model: 'm' }, 2)), binding: 2, createdAtMs: 1, updatedAtMs: 1 }));
+  t.is((await new Providers(legacy.records, legacyBox, systemClock, { info: () => {} } as never).grant('openai', { id: 'n', labels: {} })).apiKey, 'sk-old');
 });

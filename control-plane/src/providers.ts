@@ -8,7 +8,9 @@ import type { Clock } from '../../common/clock.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProviderGrant } from '../../common/model.js';
-import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN } from '../../common/task-spec.js';
+import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
+import { stringMap } from '../../common/wire/fields.js';
+import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import { SecretKeyError, type SecretBox } from './secret-box.js';
@@ -21,11 +23,18 @@ export interface ProviderInput {
   model: string;
   apiKey: string;
   insecureHttp: boolean;
+  /** Only nodes with these labels receive the key (empty: any node). */
+  nodeSelector: Record<string, string>;
 }
 
-/** What the sealed key is bound to: every field that decides where the key goes. */
-export function providerBinding(p: { name: string; baseUrl: string; model: string; insecureHttp?: boolean }): string {
-  return JSON.stringify(['provider/2', p.name, p.baseUrl, p.model, Boolean(p.insecureHttp)]);
+/**
+ * What the sealed key is bound to: every field that decides where the key
+ * goes. Version 3 adds the node selector; a version-2 record has none.
+ */
+export function providerBinding(p: { name: string; baseUrl: string; model: string; insecureHttp?: boolean; nodeSelector?: Record<string, string> }, version: 2 | 3 = 3): string {
+  if (version === 2) return JSON.stringify(['provider/2', p.name, p.baseUrl, p.model, Boolean(p.insecureHttp)]);
+  const selector = Object.entries(p.nodeSelector ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(['provider/3', p.name, p.baseUrl, p.model, Boolean(p.insecureHttp), selector]);
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
@@ -65,11 +74,12 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
   if (apiKey.length > PROVIDER_LIMITS.apiKeyChars || /[\s\0]/.test(apiKey)) {
     throw new ValidationError('api_key', `must be one line without spaces, at most ${PROVIDER_LIMITS.apiKeyChars} characters`);
   }
-  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname) };
+  const nodeSelector = validateLabels('node_selector', stringMap('node_selector', req.nodeSelector ?? {}), SPEC_LIMITS.selectorLabels);
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector };
 }
 
 export function providerToProto(p: ProviderRecord): ProviderMsg {
-  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp) };
+  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {} };
 }
 
 export class Providers {
@@ -87,14 +97,15 @@ export class Providers {
       baseUrl: input.baseUrl,
       model: input.model,
       ...(input.insecureHttp ? { insecureHttp: true } : {}),
+      nodeSelector: input.nodeSelector,
       sealedKey: this.box.seal(input.apiKey, providerBinding(input)),
-      binding: 2,
+      binding: 3,
       createdAtMs: now,
       updatedAtMs: now,
     };
     // A replacement keeps when the provider was first made.
     await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
-    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp }, 'provider set');
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector }, 'provider set');
     return record;
   }
 
@@ -119,12 +130,37 @@ export class Providers {
     return found.value;
   }
 
-  /** What a node's gateway needs for one attempt, key included. */
-  async grant(name: string): Promise<ProviderGrant> {
+  /**
+   * What a node's gateway needs for one attempt, key included; refused to a
+   * node the provider's selector does not allow (the scheduler places such
+   * tasks only on allowed nodes; this holds if the selector changed since).
+   */
+  async grant(name: string, node: { id: string; labels: Record<string, string> }): Promise<ProviderGrant> {
     const p = await this.require(name);
-    if (p.binding !== 2) {
+    if (p.binding !== 2 && p.binding !== 3) {
       throw new SecretKeyError(`provider "${name}" was stored before its whole record was sealed with its key: set it again (fleetctl provider set ${name} …)`);
     }
-    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p), p.name) };
+    const selector = p.binding === 3 ? (p.nodeSelector ?? {}) : {};
+    if (!matchesSelector(node.labels, selector)) throw new PreconditionError(`provider "${name}" is limited to nodes with ${formatSelector(selector)}; node ${node.id} does not have them`);
+    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p, p.binding), p.name) };
   }
+}
+
+export function formatSelector(selector: Record<string, string>): string {
+  return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/**
+ * A Cline task runs only where its provider's key may go: the provider's
+ * selector joins the task's own. A key both name with different values can
+ * match no node: refused at submission.
+ */
+export function withProviderSelector(taskSelector: Record<string, string>, provider: ProviderRecord): Record<string, string> {
+  const selector = provider.binding === 3 ? (provider.nodeSelector ?? {}) : {};
+  for (const [key, value] of Object.entries(selector)) {
+    if (key in taskSelector && taskSelector[key] !== value) {
+      throw new ValidationError(`spec.node_selector["${key}"]`, `is "${taskSelector[key]}", but provider "${provider.name}" runs only on nodes with ${key}=${value}`);
+    }
+  }
+  return { ...taskSelector, ...selector };
 }

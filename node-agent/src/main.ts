@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** fleet-node-agent: flags in, an enrolled agent with a session out. Wiring only. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -31,14 +31,9 @@ function parseEndpoints(text: string): string[] {
   return list;
 }
 
-function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InvalidArgumentError(`"${pair}" is not key=value`);
-    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return labels;
+/** A node does not choose its labels: they decide where tasks and provider keys go. */
+function refuseLabels(): never {
+  throw new InvalidArgumentError('a node\'s labels come from its join token (fleetctl token create --labels k=v,...) or an operator (fleetctl node label NODE k=v); the node cannot choose them');
 }
 
 function parseSlots(text: string): number {
@@ -49,10 +44,11 @@ function parseSlots(text: string): number {
 const program = new Command('fleet-node-agent')
   .description('Fleet node agent: runs attempts in Docker for the control plane')
   .requiredOption('--control-plane <endpoints>', 'control plane HOST:PORT, comma-separated for several replicas', parseEndpoints, process.env.FLEET_CONTROL_PLANE ? parseEndpoints(process.env.FLEET_CONTROL_PLANE) : undefined)
-  .option('--join-token <token>', 'join token (first start only; env FLEET_JOIN_TOKEN)', process.env.FLEET_JOIN_TOKEN)
+  .option('--join-token <token>', 'join token (first start only; env FLEET_JOIN_TOKEN; prefer --join-token-file: argv is visible to every user)', process.env.FLEET_JOIN_TOKEN)
+  .option('--join-token-file <file>', 'file holding the join token (first start only; env FLEET_JOIN_TOKEN_FILE); removed once the node is enrolled', process.env.FLEET_JOIN_TOKEN_FILE)
   .option('--data-dir <dir>', 'data directory (identity, journal)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/node-agent')
   .option('--name <name>', 'node name', os.hostname())
-  .option('--labels <k=v,...>', 'node labels for task node selectors', parseLabels, {})
+  .addOption(new Option('--labels <k=v,...>').hideHelp().argParser(refuseLabels))
   .option('--slots <n>', 'attempts this node runs at once', parseSlots, os.cpus().length)
   .option('--docker-host <url>', 'Docker engine (default: DOCKER_HOST, then /var/run/docker.sock)')
   .addOption(new Option('--image-pull <policy>', 'pull images the node lacks ("missing") or never ("never")').choices(['missing', 'never']).default('missing'))
@@ -74,7 +70,7 @@ const program = new Command('fleet-node-agent')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; dataDir: string; name: string; labels: Record<string, string>; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number }>();
 const log = createLogger('node-agent');
 
 function die(message: string): never {
@@ -82,10 +78,28 @@ function die(message: string): never {
   process.exit(1);
 }
 
+/** From --join-token-file (checked like any secret file) or --join-token; dies saying what to do when neither is given. */
+function readJoinToken(): string {
+  if (opts.joinTokenFile) {
+    let text: string;
+    try {
+      const mode = statSync(opts.joinTokenFile).mode;
+      if (mode & 0o077) die(`--join-token-file: ${opts.joinTokenFile} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+      text = readFileSync(opts.joinTokenFile, 'utf8').trim();
+    } catch (err) {
+      die(`--join-token-file: cannot read ${opts.joinTokenFile}: ${(err as Error).message}`);
+    }
+    if (!text) die(`--join-token-file: ${opts.joinTokenFile} is empty`);
+    return text;
+  }
+  if (opts.joinToken) return opts.joinToken;
+  die('this node is not enrolled yet: pass --join-token-file (an admin makes a token with "fleetctl token create")');
+}
+
 async function main(): Promise<void> {
   let info;
   try {
-    info = validateNodeInfo({ name: opts.name, labels: opts.labels, slots: opts.slots, hostname: os.hostname(), agentVersion: AGENT_VERSION });
+    info = validateNodeInfo({ name: opts.name, labels: {}, slots: opts.slots, hostname: os.hostname(), agentVersion: AGENT_VERSION });
   } catch (err) {
     if (err instanceof ValidationError) die(`--${err.field.replace(/\[.*/, '')}: ${err.message.slice(err.field.length + 2)}`);
     throw err;
@@ -107,11 +121,20 @@ async function main(): Promise<void> {
     throw err;
   }
   if (!identity) {
-    if (!opts.joinToken) die('this node is not enrolled yet: pass --join-token (an admin makes one with "fleetctl token create")');
+    const joinToken = readJoinToken();
     log.info({ endpoints: opts.controlPlane }, 'enrolling');
-    identity = await enroll(opts.controlPlane, opts.joinToken, info, log, stopping.signal);
+    identity = await enroll(opts.controlPlane, joinToken, info, log, stopping.signal);
     saveIdentity(dataDir, identity);
     log.info({ nodeId: identity.nodeId }, 'enrolled');
+    // The token is spent (or may enroll others): it has no business staying on this machine.
+    if (opts.joinTokenFile) {
+      try {
+        rmSync(opts.joinTokenFile, { force: true });
+        log.info({ path: opts.joinTokenFile }, 'join token file removed');
+      } catch (err) {
+        log.warn({ path: opts.joinTokenFile, err: (err as Error).message }, 'cannot remove the join token file: remove it by hand');
+      }
+    }
   }
   const credentials = new NodeCredentials(dataDir, identity);
   if (credentials.expiresAtMs <= Date.now()) {

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AccessToken as _fleet_v1_AccessToken, AccessToken__Output as _fleet_v1_AccessToken__Output } from './fleet/v1/AccessToken';
+import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output as _fleet_v1_AccessTokenRef__Output } from './fleet/v1/AccessTokenRef';
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack';
 import type { AgentProgress as _fleet_v1_AgentProgress, AgentProgress__Output as _fleet_v1_AgentProgress__Output } from './fleet/v1/AgentProgress';
 import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from './fleet/v1/Assign';
@@ -9,6 +11,7 @@ import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _f
 import type { AttemptFinished as _fleet_v1_AttemptFinished, AttemptFinished__Output as _fleet_v1_AttemptFinished__Output } from './fleet/v1/AttemptFinished';
 import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as _fleet_v1_AttemptOutput__Output } from './fleet/v1/AttemptOutput';
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
+import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from './fleet/v1/AuditEntry';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from './fleet/v1/Certificate';
@@ -16,6 +19,8 @@ import type { ClineSpec as _fleet_v1_ClineSpec, ClineSpec__Output as _fleet_v1_C
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from './fleet/v1/ClusterStatus';
 import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from './fleet/v1/CordonNodeRequest';
+import type { CreateAccessTokenRequest as _fleet_v1_CreateAccessTokenRequest, CreateAccessTokenRequest__Output as _fleet_v1_CreateAccessTokenRequest__Output } from './fleet/v1/CreateAccessTokenRequest';
+import type { CreateAccessTokenResponse as _fleet_v1_CreateAccessTokenResponse, CreateAccessTokenResponse__Output as _fleet_v1_CreateAccessTokenResponse__Output } from './fleet/v1/CreateAccessTokenResponse';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from './fleet/v1/CreateJoinTokenResponse';
 import type { DeclinedAttempt as _fleet_v1_DeclinedAttempt, DeclinedAttempt__Output as _fleet_v1_DeclinedAttempt__Output } from './fleet/v1/DeclinedAttempt';
@@ -35,6 +40,9 @@ import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output
 import type { JoinToken as _fleet_v1_JoinToken, JoinToken__Output as _fleet_v1_JoinToken__Output } from './fleet/v1/JoinToken';
 import type { JoinTokenRef as _fleet_v1_JoinTokenRef, JoinTokenRef__Output as _fleet_v1_JoinTokenRef__Output } from './fleet/v1/JoinTokenRef';
 import type { LeaderStatus as _fleet_v1_LeaderStatus, LeaderStatus__Output as _fleet_v1_LeaderStatus__Output } from './fleet/v1/LeaderStatus';
+import type { ListAccessTokensRequest as _fleet_v1_ListAccessTokensRequest, ListAccessTokensRequest__Output as _fleet_v1_ListAccessTokensRequest__Output } from './fleet/v1/ListAccessTokensRequest';
+import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, ListAccessTokensResponse__Output as _fleet_v1_ListAccessTokensResponse__Output } from './fleet/v1/ListAccessTokensResponse';
+import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from './fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from './fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
@@ -63,7 +71,9 @@ import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskReques
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from './fleet/v1/Task';
 import type { TaskResult as _fleet_v1_TaskResult, TaskResult__Output as _fleet_v1_TaskResult__Output } from './fleet/v1/TaskResult';
 import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from './fleet/v1/TaskSpec';
+import type { UpdateNodeRequest as _fleet_v1_UpdateNodeRequest, UpdateNodeRequest__Output as _fleet_v1_UpdateNodeRequest__Output } from './fleet/v1/UpdateNodeRequest';
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome';
+import type { WhoAmIRequest as _fleet_v1_WhoAmIRequest, WhoAmIRequest__Output as _fleet_v1_WhoAmIRequest__Output } from './fleet/v1/WhoAmIRequest';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -72,6 +82,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   fleet: {
     v1: {
+      AccessToken: MessageTypeDefinition<_fleet_v1_AccessToken, _fleet_v1_AccessToken__Output>
+      AccessTokenRef: MessageTypeDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessTokenRef__Output>
       Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
       AgentProgress: MessageTypeDefinition<_fleet_v1_AgentProgress, _fleet_v1_AgentProgress__Output>
       Assign: MessageTypeDefinition<_fleet_v1_Assign, _fleet_v1_Assign__Output>
@@ -81,6 +93,7 @@ export interface ProtoGrpcType {
       AttemptOutput: MessageTypeDefinition<_fleet_v1_AttemptOutput, _fleet_v1_AttemptOutput__Output>
       AttemptStarted: MessageTypeDefinition<_fleet_v1_AttemptStarted, _fleet_v1_AttemptStarted__Output>
       AttemptState: EnumTypeDefinition
+      AuditEntry: MessageTypeDefinition<_fleet_v1_AuditEntry, _fleet_v1_AuditEntry__Output>
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
       Certificate: MessageTypeDefinition<_fleet_v1_Certificate, _fleet_v1_Certificate__Output>
@@ -89,6 +102,8 @@ export interface ProtoGrpcType {
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
       CordonNodeRequest: MessageTypeDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_CordonNodeRequest__Output>
       CordonSource: EnumTypeDefinition
+      CreateAccessTokenRequest: MessageTypeDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenRequest__Output>
+      CreateAccessTokenResponse: MessageTypeDefinition<_fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenResponse__Output>
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
       DeclinedAttempt: MessageTypeDefinition<_fleet_v1_DeclinedAttempt, _fleet_v1_DeclinedAttempt__Output>
@@ -110,6 +125,9 @@ export interface ProtoGrpcType {
       JoinToken: MessageTypeDefinition<_fleet_v1_JoinToken, _fleet_v1_JoinToken__Output>
       JoinTokenRef: MessageTypeDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinTokenRef__Output>
       LeaderStatus: MessageTypeDefinition<_fleet_v1_LeaderStatus, _fleet_v1_LeaderStatus__Output>
+      ListAccessTokensRequest: MessageTypeDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensRequest__Output>
+      ListAccessTokensResponse: MessageTypeDefinition<_fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensResponse__Output>
+      ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
       ListJoinTokensRequest: MessageTypeDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensRequest__Output>
       ListJoinTokensResponse: MessageTypeDefinition<_fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensResponse__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
@@ -141,7 +159,9 @@ export interface ProtoGrpcType {
       TaskResult: MessageTypeDefinition<_fleet_v1_TaskResult, _fleet_v1_TaskResult__Output>
       TaskSpec: MessageTypeDefinition<_fleet_v1_TaskSpec, _fleet_v1_TaskSpec__Output>
       TaskState: EnumTypeDefinition
+      UpdateNodeRequest: MessageTypeDefinition<_fleet_v1_UpdateNodeRequest, _fleet_v1_UpdateNodeRequest__Output>
       Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>
+      WhoAmIRequest: MessageTypeDefinition<_fleet_v1_WhoAmIRequest, _fleet_v1_WhoAmIRequest__Output>
     }
   }
 }

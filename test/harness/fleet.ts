@@ -162,7 +162,9 @@ export class TestFleet {
   }
 
   async addAgent(spec: AgentSpec, options: AgentOptions = {}): Promise<Agent> {
-    const token = await this.fleetctl(['token', 'create']);
+    // A node's labels come from its join token, never from the node.
+    const labels = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const token = await this.fleetctl(['token', 'create', ...(labels ? ['--labels', labels] : [])]);
     if (token.code !== 0) throw new Error(`token create failed: ${token.stderr}`);
     const agent: Agent = { spec, process: undefined as unknown as TestProcess, nodeId: '', dataDir: options.dataDir ?? join(this.dir, `agent-${spec.name}`), options };
     await this.launchAgent(agent, token.stdout.trim());
@@ -177,10 +179,8 @@ export class TestFleet {
 
   private async launchAgent(agent: Agent, joinToken: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<void> {
     const { spec, options } = agent;
-    const labels = Object.entries(spec.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     const args = [BIN.nodeAgent, '--control-plane', options.server ?? this.server, '--data-dir', agent.dataDir, '--name', spec.name, '--slots', String(spec.slots ?? 4), '--image-pull', 'never', ...(options.extraArgs ?? [])];
     if (joinToken) args.push('--join-token', joinToken);
-    if (labels) args.push('--labels', labels);
     const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
     agent.process = new TestProcess(`agent ${spec.name}`, command, argv, join(this.dir, `agent-${spec.name}.log`), { ...options.env, ...env });
     const started = await agent.process.waitForLog('node agent started');

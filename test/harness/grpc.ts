@@ -36,8 +36,9 @@ export async function enrollNode(
   api: ReturnType<typeof clients>,
   joinToken: string,
   name: string,
+  slots = 1,
 ): Promise<{ err: grpc.ServiceError | null; nodeId: string; certPem: string; keyPem: string; caPem: string }> {
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
-  const { err, res } = await call<{ nodeId: string; certificatePem: string; caPem: string }>((cb) => api.node.Enroll({ joinToken, name, slots: 1, csrPem }, cb));
+  const { err, res } = await call<{ nodeId: string; certificatePem: string; caPem: string }>((cb) => api.node.Enroll({ joinToken, name, slots, csrPem }, cb));
   return { err, nodeId: res?.nodeId ?? '', certPem: res?.certificatePem ?? '', keyPem, caPem: res?.caPem ?? '' };
 }

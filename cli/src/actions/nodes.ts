@@ -1,5 +1,6 @@
 import { formatDuration } from '../../../common/duration.js';
 import type { NodeSummary } from '../../../common/model.js';
+import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { nodesTable, nodeState, nodeView } from '../output.js';
 
@@ -18,6 +19,25 @@ export async function cordonNode(ctx: Context, node: string, reason: string): Pr
 
 export async function uncordonNode(ctx: Context, node: string): Promise<void> {
   printNode(ctx, await ctx.client().uncordonNode({ node, reason: '' }));
+}
+
+/**
+ * `k=v` sets a label, `k-` removes it (kubectl's form); `maxSlots` (0: unchanged) sets the ceiling.
+ */
+export async function labelNode(ctx: Context, node: string, changes: string[], maxSlots: number): Promise<void> {
+  const setLabels: Record<string, string> = {};
+  const removeLabels: string[] = [];
+  for (const change of changes) {
+    if (change.endsWith('-') && !change.includes('=')) removeLabels.push(change.slice(0, -1));
+    else {
+      const eq = change.indexOf('=');
+      if (eq <= 0) throw new CliError(`"${change.slice(0, 80)}" is neither KEY=VALUE (set) nor KEY- (remove)`, 2);
+      setLabels[change.slice(0, eq)] = change.slice(eq + 1);
+    }
+  }
+  const updated = await ctx.client().updateNode({ node, setLabels, removeLabels, maxSlots });
+  if (ctx.format === 'json') ctx.out(JSON.stringify(nodeView(updated), null, 2) + '\n');
+  else ctx.out(`${updated.name} (${updated.id}): labels ${Object.entries(updated.labels).map(([k, v]) => `${k}=${v}`).join(',') || '(none)'}; slots ${updated.slots} of at most ${updated.maxSlots}\n`);
 }
 
 export async function revokeNode(ctx: Context, node: string): Promise<void> {

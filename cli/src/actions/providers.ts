@@ -11,6 +11,7 @@ export interface ProviderInput {
   model: string;
   apiKeyFile: string;
   insecureHttp: boolean;
+  nodeSelector: Record<string, string>;
 }
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -30,12 +31,13 @@ function readKey(path: string): string {
   return text;
 }
 
-const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
+const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, nodeSelector: p.nodeSelector ?? {}, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
+const selectorText = (s: Record<string, string>) => Object.entries(s).map(([k, v]) => `${k}=${v}`).join(',');
 
 export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
   const apiKey = readKey(input.apiKeyFile);
-  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp });
-  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted)\n`);
+  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector });
+  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted${Object.keys(p.nodeSelector ?? {}).length ? `; only nodes with ${selectorText(p.nodeSelector)} receive it` : ''})\n`);
 }
 
 export async function listProviders(ctx: Context): Promise<void> {
@@ -48,7 +50,7 @@ export async function listProviders(ctx: Context): Promise<void> {
     ctx.out('no providers; add one with: fleetctl provider set default --base-url URL --model MODEL --api-key-file FILE\n');
     return;
   }
-  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', view(p).updatedAt])));
+  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'NODES', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', selectorText(p.nodeSelector ?? {}) || 'any', view(p).updatedAt])));
 }
 
 export async function deleteProvider(ctx: Context, name: string): Promise<void> {

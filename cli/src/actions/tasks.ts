@@ -9,6 +9,7 @@ import type { TaskSpec } from '../../../proto/gen/fleet/v1/TaskSpec.js';
 import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { taskDetails, tasksTable, taskView } from '../output.js';
+import { safeBytes, safeText } from '../safe-text.js';
 
 /** As typed on the command line: checked by compileTaskSpec, like the control plane does. */
 export type ClineInput = Omit<ClineSpec, 'network'> & { network: string };
@@ -167,13 +168,16 @@ export async function cancelTask(ctx: Context, taskId: string, reason: string): 
 }
 
 /**
- * Plain tasks: their output as it was written. Cline tasks: readable lines
- * made from Cline's events (stderr as is), or with -o json the raw events.
+ * Plain tasks: their output as it was written, less escape sequences and
+ * control characters (`raw` keeps them: for output piped to a file). Cline
+ * tasks: readable lines made from Cline's events (stderr cleaned the same
+ * way), or with -o json the raw events.
  */
-export async function followTaskLogs(ctx: Context, taskId: string, follow: boolean, write: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void } = {
+export async function followTaskLogs(ctx: Context, taskId: string, follow: boolean, rawWrite: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void } = {
   stdout: (b) => process.stdout.write(b),
   stderr: (b) => process.stderr.write(b),
-}): Promise<void> {
+}, raw = false): Promise<void> {
+  const write = raw ? rawWrite : { stdout: (b: Buffer) => rawWrite.stdout(safeBytes(b)), stderr: (b: Buffer) => rawWrite.stderr(safeBytes(b)) };
   const task = await ctx.client().getTask({ taskId });
   if (task.spec.cline) return followClineLogs(ctx, taskId, follow, write);
   for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
@@ -225,7 +229,7 @@ export async function taskResult(ctx: Context, taskId: string, patchPath: string
     ctx.format === 'json'
       ? JSON.stringify(view, null, 2) + '\n'
       : [
-          `Summary:   ${result.summary || '(none)'}`,
+          `Summary:   ${safeText(result.summary) || '(none)'}`,
           `Verified:  ${result.verified ? 'yes (by Cline)' : 'no'}`,
           `Base:      ${result.baseCommit}`,
           `Patch:     ${view.patchBytes} bytes, ${result.filesChanged} file${result.filesChanged === 1 ? '' : 's'}${view.patchBytes === 0 ? ' (no change)' : ''}`,

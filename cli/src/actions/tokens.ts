@@ -2,8 +2,8 @@ import type { JoinToken__Output } from '../../../proto/gen/fleet/v1/JoinToken.js
 import type { Context } from '../context.js';
 import { table } from '../output.js';
 
-export async function createToken(ctx: Context, ttlMs: number, maxUses: number): Promise<void> {
-  const res = await ctx.client().createJoinToken({ ttlMs, maxUses });
+export async function createToken(ctx: Context, ttlMs: number, maxUses: number, labels: Record<string, string> = {}, maxSlots = 0): Promise<void> {
+  const res = await ctx.client().createJoinToken({ ttlMs, maxUses, labels, maxSlots });
   if (ctx.format === 'json') {
     ctx.out(JSON.stringify({ token: res.token, tokenId: res.tokenId, expiresAt: new Date(res.expiresAtMs).toISOString(), maxUses: res.maxUses }, null, 2) + '\n');
     return;
@@ -14,7 +14,7 @@ export async function createToken(ctx: Context, ttlMs: number, maxUses: number):
 
 function tokenView(t: JoinToken__Output, now: number) {
   const state = t.uses >= t.maxUses ? 'USED-UP' : Number(t.expiresAtMs) <= now ? 'EXPIRED' : 'VALID';
-  return { tokenId: t.tokenId, state, uses: t.uses, maxUses: t.maxUses, createdAt: new Date(Number(t.createdAtMs)).toISOString(), expiresAt: new Date(Number(t.expiresAtMs)).toISOString() };
+  return { tokenId: t.tokenId, state, uses: t.uses, maxUses: t.maxUses, labels: t.labels ?? {}, maxSlots: t.maxSlots, createdAt: new Date(Number(t.createdAtMs)).toISOString(), expiresAt: new Date(Number(t.expiresAtMs)).toISOString() };
 }
 
 export async function listTokens(ctx: Context): Promise<void> {
@@ -24,7 +24,8 @@ export async function listTokens(ctx: Context): Promise<void> {
     ctx.out(JSON.stringify(tokens, null, 2) + '\n');
     return;
   }
-  ctx.out(table(['TOKEN', 'STATE', 'USES', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.tokenId, t.state, `${t.uses}/${t.maxUses}`, t.createdAt, t.expiresAt])));
+  const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
+  ctx.out(table(['TOKEN', 'STATE', 'USES', 'LABELS', 'MAX SLOTS', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.tokenId, t.state, `${t.uses}/${t.maxUses}`, labels(t.labels), t.maxSlots ? String(t.maxSlots) : '-', t.createdAt, t.expiresAt])));
 }
 
 export async function revokeToken(ctx: Context, tokenId: string): Promise<void> {

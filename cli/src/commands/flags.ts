@@ -15,6 +15,11 @@ export function selectors(text: string, previous: Record<string, string>): Recor
   return text.split(',').filter(Boolean).reduce((acc, pair) => keyValue('--label-selector')(pair, acc), previous);
 }
 
+/** `k=v,k2=v2`, repeatable; the server checks keys and values. */
+export function labelList(flag: string) {
+  return (text: string, previous: Record<string, string>): Record<string, string> => text.split(',').map((p) => p.trim()).filter(Boolean).reduce((acc, pair) => keyValue(flag)(pair, acc), previous);
+}
+
 export function flagValue<T>(flag: string, parse: (field: string, text: string) => T) {
   return (text: string): T => {
     try {

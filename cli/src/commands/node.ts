@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { durationFlag } from './flags.js';
+import { durationFlag, wholeNumber } from './flags.js';
 import type { Context } from '../context.js';
-import { cordonNode, drainNode, listNodes, revokeNode, uncordonNode } from '../actions/nodes.js';
+import { cordonNode, drainNode, labelNode, listNodes, revokeNode, uncordonNode } from '../actions/nodes.js';
 
 export function nodeCommand(ctx: () => Context): Command {
   const node = new Command('node').description('inspect, cordon, drain and revoke nodes');
@@ -27,6 +27,13 @@ export function nodeCommand(ctx: () => Context): Command {
     .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', durationFlag('--deadline'))
     .option('--wait', 'show progress until no fleet container is left on the node')
     .action(async (ref: string, o) => drainNode(ctx(), ref, o.deadline ?? 0, Boolean(o.wait)));
+  node
+    .command('label')
+    .description('set (k=v) or remove (k-) a node\'s labels, or its slot ceiling; a node cannot choose either itself')
+    .argument('<node>', 'node id or name')
+    .argument('[changes...]', 'k=v to set, k- to remove')
+    .option('--max-slots <n>', 'the most slots the node may offer', wholeNumber('--max-slots', 1))
+    .action(async (ref: string, changes: string[], o) => labelNode(ctx(), ref, changes, o.maxSlots ?? 0));
   node
     .command('revoke')
     .description("revoke a node for good: its certificates are refused, its sessions close, its attempts are requeued as a lost node's")

@@ -1,6 +1,7 @@
 /** `fleetctl provider …`: the LLM providers Cline tasks use. */
 import { Command } from 'commander';
 import type { Context } from '../context.js';
+import { labelList } from './flags.js';
 import { deleteProvider, listProviders, setProvider } from '../actions/providers.js';
 
 export function providerCommand(ctx: () => Context): Command {
@@ -13,7 +14,8 @@ export function providerCommand(ctx: () => Context): Command {
     .requiredOption('--model <model>', 'model name the provider expects')
     .requiredOption('--api-key-file <path>', 'file holding the API key ("-" reads standard input); never pass a key on the command line')
     .option('--insecure-http', 'allow a plain http:// base URL on a host that is not loopback: the key then crosses the network in clear')
-    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp) }));
+    .option('--node-selector <k=v,...>', 'only nodes with these labels run its tasks and receive its key', labelList('--node-selector'), {})
+    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector }));
   provider
     .command('list')
     .description('list providers (never their keys)')

@@ -136,7 +136,8 @@ export function taskCommand(ctx: () => Context): Command {
     .description("print a task's output (all attempts, in order)")
     .argument('<id>', 'task id')
     .addOption(new Option('-f, --follow', 'keep printing until the task ends'))
-    .action(async (id: string, o) => followTaskLogs(ctx(), id, Boolean(o.follow)));
+    .option('--raw', 'the bytes as written, escape sequences and control characters included (for a file, not a terminal)')
+    .action(async (id: string, o) => followTaskLogs(ctx(), id, Boolean(o.follow), undefined, Boolean(o.raw)));
 
   task
     .command('result')

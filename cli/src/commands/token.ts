@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { durationFlag, wholeNumber } from './flags.js';
+import { durationFlag, labelList, wholeNumber } from './flags.js';
 import type { Context } from '../context.js';
 import { createToken, listTokens, revokeToken } from '../actions/tokens.js';
 
@@ -10,7 +10,9 @@ export function tokenCommand(ctx: () => Context): Command {
     .description('create a join token; give it to fleet-node-agent --join-token')
     .option('--ttl <duration>', 'how long it is valid (default 1h, at most 7d)', durationFlag('--ttl'))
     .option('--uses <n>', 'how many nodes may enroll with it (default 1, at most 1000)', wholeNumber('--uses', 1))
-    .action(async (o) => createToken(ctx(), o.ttl ?? 0, o.uses ?? 0));
+    .option('--labels <k=v,...>', 'the labels of every node enrolled with it (an admin\'s to give: labels decide where provider keys go)', labelList('--labels'), {})
+    .option('--max-slots <n>', 'the most slots such a node may offer (default: what it offers when it enrolls)', wholeNumber('--max-slots', 1))
+    .action(async (o) => createToken(ctx(), o.ttl ?? 0, o.uses ?? 0, o.labels, o.maxSlots ?? 0));
   token
     .command('list')
     .description('list join tokens (never their secrets): uses, expiry')

@@ -8,12 +8,14 @@
 import { errorMessage } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ControlMessage, Task } from '../../../common/model.js';
+import type { Nodes } from '../nodes.js';
 import type { Providers } from '../providers.js';
 import type { TaskIndex } from '../task-index.js';
 import { desiredOnNode } from '../task-state.js';
 
 export interface DeliveryDeps {
   index: TaskIndex;
+  nodes: Pick<Nodes, 'resolve'>;
   providers: Providers;
   cancelGraceMs: number;
 }
@@ -73,11 +75,12 @@ export class Delivery {
 
   /**
    * A Cline attempt carries its provider's key to the node's gateway. If the
-   * provider is gone (or this replica cannot decrypt it) the Assign goes
-   * without one and the agent fails the attempt as a provider_error.
+   * provider is gone, this replica cannot decrypt it, or the node is not one
+   * the provider's node selector allows, the Assign goes without one and the
+   * agent fails the attempt as a provider_error.
    */
   private async assignCline(task: Task, attemptId: string): Promise<void> {
-    const provider = await this.deps.providers.grant(task.spec.cline!.provider).catch((err: unknown) => {
+    const provider = await this.deps.providers.grant(task.spec.cline!.provider, this.deps.nodes.resolve(this.nodeId)).catch((err: unknown) => {
       this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
       return null;
     });

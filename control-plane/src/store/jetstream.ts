@@ -13,12 +13,13 @@ import { connect } from '@nats-io/transport-node';
 import { errorMessage, UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
+import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
-import type { IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
+import type { AccessTokenRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 
 
@@ -88,6 +89,8 @@ export interface FleetStore {
   leases: KvRecords<LeaseRecord>;
   replicas: KvRecords<ReplicaRecord>;
   providers: KvRecords<ProviderRecord>;
+  accessTokens: KvRecords<AccessTokenRecord>;
+  audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
   events: EventLog;
@@ -164,6 +167,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       leases: await open(BUCKETS.leases, { history: 1, ttl: options.leaseTtlMs }),
       replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
       providers: await open(BUCKETS.providers, { history: 1 }),
+      accessTokens: await open(BUCKETS.accessTokens, { history: 1 }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -185,6 +189,8 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       leases: new KvRecords<LeaseRecord>(kv.leases, 'lease'),
       replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
       providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
+      accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
+      audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
       events: new EventLog(js, log),
@@ -221,6 +227,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.leases, options.leaseTtlMs),
     kv(BUCKETS.replicas, REPLICA_TTL_MS),
     kv(BUCKETS.providers),
+    kv(BUCKETS.accessTokens),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,
@@ -228,6 +235,13 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
       storage,
       num_replicas: options.replicas,
       max_age: EVENTS_MAX_AGE_MS * NANOS_PER_MS,
+    },
+    {
+      name: STREAMS.audit.name,
+      subjects: [...STREAMS.audit.subjects],
+      storage,
+      num_replicas: options.replicas,
+      max_age: AUDIT_MAX_AGE_MS * NANOS_PER_MS,
     },
     {
       name: STREAMS.logs.name,
@@ -257,7 +271,7 @@ export function compareStream(wanted: StreamSettings, existing: Partial<StreamSe
 }
 
 /** Every stream `cluster status` reports on: the buckets' and the appended streams. */
-const STREAM_NAMES = [...Object.values(BUCKETS).map((b) => `KV_${b}`), STREAMS.events.name, STREAMS.logs.name];
+const STREAM_NAMES = [...Object.values(BUCKETS).map((b) => `KV_${b}`), STREAMS.events.name, STREAMS.audit.name, STREAMS.logs.name];
 
 function toStreamHealth(info: StreamInfo): StreamHealth {
   return {

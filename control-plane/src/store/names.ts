@@ -8,6 +8,7 @@ export const BUCKETS = {
   leases: 'fleet_leases',
   replicas: 'fleet_replicas',
   providers: 'fleet_providers',
+  accessTokens: 'fleet_access_tokens',
 } as const;
 
 /** Object stores: Cline results (patches), one object per attempt. */
@@ -18,4 +19,5 @@ export const OBJECT_STORES = {
 export const STREAMS = {
   events: { name: 'FLEET_EVENTS', subjects: ['fleet.events.>'] },
   logs: { name: 'FLEET_LOGS', subjects: ['fleet.logs.>'] },
+  audit: { name: 'FLEET_AUDIT', subjects: ['fleet.audit.>'] },
 } as const;

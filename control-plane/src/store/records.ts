@@ -31,6 +31,10 @@ export interface JoinTokenRecord {
   expiresAtMs: number;
   maxUses: number;
   uses: number;
+  /** The labels of every node enrolled with it (absent or empty: none). */
+  labels?: Record<string, string>;
+  /** The most slots such a node may offer (absent or 0: what it offers at enrollment). */
+  maxSlots?: number;
 }
 
 export interface ProviderRecord {
@@ -39,13 +43,15 @@ export interface ProviderRecord {
   model: string;
   /** Plain http:// to a host that is not loopback, allowed by an operator. */
   insecureHttp?: boolean;
+  /** Only nodes with these labels run its tasks and receive its key (binding 3). */
+  nodeSelector?: Record<string, string>;
   /**
    * AES-256-GCM over the key, with the whole provider (name, base URL,
    * model, insecureHttp) as associated data: changing any of them in the
    * store makes the key undecryptable rather than sent elsewhere.
    */
   sealedKey: string;
-  /** 2: sealed with the whole record bound (`providerBinding`); absent: only the name (refused). */
+  /** 3: sealed with the whole record bound, node selector included; 2: without a selector; absent: only the name (refused). */
   binding?: number;
   createdAtMs: number;
   updatedAtMs: number;
@@ -54,4 +60,21 @@ export interface ProviderRecord {
 /** A submission's idempotency key (hashed) and the task it made. */
 export interface IdempotencyRecord {
   taskId: string;
+}
+
+/** An access token for people and programs (`access/access-tokens.ts`). Keyed by name. */
+export interface AccessTokenRecord {
+  name: string;
+  /** The `at_…` part of the token before the dot; "bootstrap" for the bootstrap admin token. */
+  id: string;
+  /** SHA-256 of the secret (of the whole token for the bootstrap one). */
+  secretHash: string;
+  role: 'viewer' | 'submitter' | 'operator' | 'admin';
+  createdAtMs: number;
+  /** 0: never. */
+  expiresAtMs: number;
+  createdBy: string;
+  /** 0: valid. Kept, not deleted, so the name stays in `access-token list` and the bootstrap token is not made again. */
+  revokedAtMs: number;
+  rotatedAtMs: number;
 }

@@ -28,6 +28,7 @@ export function nodeRecord(id: string, extra: Partial<NodeRecord> = {}): NodeRec
     name: id.replace(/^node_/, ''),
     labels: {},
     slots: 2,
+    maxSlots: extra.slots ?? 2,
     status: 'READY',
     enrolledAtMs: 0,
     lastHeartbeatMs: 0,

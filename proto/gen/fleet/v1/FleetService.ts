@@ -2,9 +2,14 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AccessToken as _fleet_v1_AccessToken, AccessToken__Output as _fleet_v1_AccessToken__Output } from '../../fleet/v1/AccessToken';
+import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output as _fleet_v1_AccessTokenRef__Output } from '../../fleet/v1/AccessTokenRef';
+import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from '../../fleet/v1/AuditEntry';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from '../../fleet/v1/CancelTaskRequest';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from '../../fleet/v1/ClusterStatus';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from '../../fleet/v1/CordonNodeRequest';
+import type { CreateAccessTokenRequest as _fleet_v1_CreateAccessTokenRequest, CreateAccessTokenRequest__Output as _fleet_v1_CreateAccessTokenRequest__Output } from '../../fleet/v1/CreateAccessTokenRequest';
+import type { CreateAccessTokenResponse as _fleet_v1_CreateAccessTokenResponse, CreateAccessTokenResponse__Output as _fleet_v1_CreateAccessTokenResponse__Output } from '../../fleet/v1/CreateAccessTokenResponse';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from '../../fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from '../../fleet/v1/CreateJoinTokenResponse';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from '../../fleet/v1/DrainNodeRequest';
@@ -15,6 +20,9 @@ import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskRes
 import type { GetTaskResultResponse as _fleet_v1_GetTaskResultResponse, GetTaskResultResponse__Output as _fleet_v1_GetTaskResultResponse__Output } from '../../fleet/v1/GetTaskResultResponse';
 import type { JoinToken as _fleet_v1_JoinToken, JoinToken__Output as _fleet_v1_JoinToken__Output } from '../../fleet/v1/JoinToken';
 import type { JoinTokenRef as _fleet_v1_JoinTokenRef, JoinTokenRef__Output as _fleet_v1_JoinTokenRef__Output } from '../../fleet/v1/JoinTokenRef';
+import type { ListAccessTokensRequest as _fleet_v1_ListAccessTokensRequest, ListAccessTokensRequest__Output as _fleet_v1_ListAccessTokensRequest__Output } from '../../fleet/v1/ListAccessTokensRequest';
+import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, ListAccessTokensResponse__Output as _fleet_v1_ListAccessTokensResponse__Output } from '../../fleet/v1/ListAccessTokensResponse';
+import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from '../../fleet/v1/ListAuditRequest';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from '../../fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from '../../fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
@@ -31,6 +39,8 @@ import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _flee
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
+import type { UpdateNodeRequest as _fleet_v1_UpdateNodeRequest, UpdateNodeRequest__Output as _fleet_v1_UpdateNodeRequest__Output } from '../../fleet/v1/UpdateNodeRequest';
+import type { WhoAmIRequest as _fleet_v1_WhoAmIRequest, WhoAmIRequest__Output as _fleet_v1_WhoAmIRequest__Output } from '../../fleet/v1/WhoAmIRequest';
 
 export interface FleetServiceClient extends grpc.Client {
   CancelTask(argument: _fleet_v1_CancelTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
@@ -50,6 +60,15 @@ export interface FleetServiceClient extends grpc.Client {
   cordonNode(argument: _fleet_v1_CordonNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   cordonNode(argument: _fleet_v1_CordonNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   cordonNode(argument: _fleet_v1_CordonNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  
+  CreateAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  CreateAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   
   CreateJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -110,6 +129,20 @@ export interface FleetServiceClient extends grpc.Client {
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   
+  ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  listAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  listAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  listAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  listAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
+  ListAudit(argument: _fleet_v1_ListAuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
+  listAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
+  listAudit(argument: _fleet_v1_ListAuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
+  
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
@@ -146,6 +179,15 @@ export interface FleetServiceClient extends grpc.Client {
   listTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   
+  RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  revokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  revokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  revokeAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  revokeAccessToken(argument: _fleet_v1_AccessTokenRef, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  
   RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
   RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
   RevokeJoinToken(argument: _fleet_v1_JoinTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_JoinToken__Output>): grpc.ClientUnaryCall;
@@ -163,6 +205,15 @@ export interface FleetServiceClient extends grpc.Client {
   revokeNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   revokeNode(argument: _fleet_v1_NodeRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   revokeNode(argument: _fleet_v1_NodeRef, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  
+  RotateAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  RotateAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  RotateAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  RotateAccessToken(argument: _fleet_v1_AccessTokenRef, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  rotateAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  rotateAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  rotateAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  rotateAccessToken(argument: _fleet_v1_AccessTokenRef, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -191,6 +242,15 @@ export interface FleetServiceClient extends grpc.Client {
   uncordonNode(argument: _fleet_v1_CordonNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   uncordonNode(argument: _fleet_v1_CordonNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   
+  UpdateNode(argument: _fleet_v1_UpdateNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  UpdateNode(argument: _fleet_v1_UpdateNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  UpdateNode(argument: _fleet_v1_UpdateNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  UpdateNode(argument: _fleet_v1_UpdateNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  updateNode(argument: _fleet_v1_UpdateNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  updateNode(argument: _fleet_v1_UpdateNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  updateNode(argument: _fleet_v1_UpdateNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  updateNode(argument: _fleet_v1_UpdateNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  
   WatchNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_Node__Output>;
   WatchNode(argument: _fleet_v1_NodeRef, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_Node__Output>;
   watchNode(argument: _fleet_v1_NodeRef, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_Node__Output>;
@@ -201,12 +261,23 @@ export interface FleetServiceClient extends grpc.Client {
   watchTask(argument: _fleet_v1_GetTaskRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_Task__Output>;
   watchTask(argument: _fleet_v1_GetTaskRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_Task__Output>;
   
+  WhoAmI(argument: _fleet_v1_WhoAmIRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  WhoAmI(argument: _fleet_v1_WhoAmIRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  WhoAmI(argument: _fleet_v1_WhoAmIRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  WhoAmI(argument: _fleet_v1_WhoAmIRequest, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  whoAmI(argument: _fleet_v1_WhoAmIRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  whoAmI(argument: _fleet_v1_WhoAmIRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  whoAmI(argument: _fleet_v1_WhoAmIRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  whoAmI(argument: _fleet_v1_WhoAmIRequest, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation {
   CancelTask: grpc.handleUnaryCall<_fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task>;
   
   CordonNode: grpc.handleUnaryCall<_fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node>;
+  
+  CreateAccessToken: grpc.handleUnaryCall<_fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse>;
   
   CreateJoinToken: grpc.handleUnaryCall<_fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse>;
   
@@ -222,6 +293,10 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetTaskResult: grpc.handleUnaryCall<_fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse>;
   
+  ListAccessTokens: grpc.handleUnaryCall<_fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse>;
+  
+  ListAudit: grpc.handleServerStreamingCall<_fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry>;
+  
   ListJoinTokens: grpc.handleUnaryCall<_fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse>;
   
   ListNodes: grpc.handleUnaryCall<_fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse>;
@@ -230,9 +305,13 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
   
+  RevokeAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken>;
+  
   RevokeJoinToken: grpc.handleUnaryCall<_fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken>;
   
   RevokeNode: grpc.handleUnaryCall<_fleet_v1_NodeRef__Output, _fleet_v1_Node>;
+  
+  RotateAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
   
@@ -240,15 +319,20 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   UncordonNode: grpc.handleUnaryCall<_fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node>;
   
+  UpdateNode: grpc.handleUnaryCall<_fleet_v1_UpdateNodeRequest__Output, _fleet_v1_Node>;
+  
   WatchNode: grpc.handleServerStreamingCall<_fleet_v1_NodeRef__Output, _fleet_v1_Node>;
   
   WatchTask: grpc.handleServerStreamingCall<_fleet_v1_GetTaskRequest__Output, _fleet_v1_Task>;
+  
+  WhoAmI: grpc.handleUnaryCall<_fleet_v1_WhoAmIRequest__Output, _fleet_v1_AccessToken>;
   
 }
 
 export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_Task, _fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task__Output>
   CordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
+  CreateAccessToken: MethodDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
   DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
@@ -256,15 +340,21 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
   GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
+  ListAccessTokens: MethodDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse__Output>
+  ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_AuditEntry, _fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry__Output>
   ListJoinTokens: MethodDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
+  RevokeAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessToken, _fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken__Output>
   RevokeJoinToken: MethodDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinToken, _fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken__Output>
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
+  RotateAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
   UncordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
+  UpdateNode: MethodDefinition<_fleet_v1_UpdateNodeRequest, _fleet_v1_Node, _fleet_v1_UpdateNodeRequest__Output, _fleet_v1_Node__Output>
   WatchNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
   WatchTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
+  WhoAmI: MethodDefinition<_fleet_v1_WhoAmIRequest, _fleet_v1_AccessToken, _fleet_v1_WhoAmIRequest__Output, _fleet_v1_AccessToken__Output>
 }

@@ -8,6 +8,8 @@ export interface JoinToken {
   'expiresAtMs'?: (number | string | Long);
   'maxUses'?: (number);
   'uses'?: (number);
+  'labels'?: ({[key: string]: string});
+  'maxSlots'?: (number);
 }
 
 export interface JoinToken__Output {
@@ -16,4 +18,6 @@ export interface JoinToken__Output {
   'expiresAtMs': (number);
   'maxUses': (number);
   'uses': (number);
+  'labels': ({[key: string]: string});
+  'maxSlots': (number);
 }

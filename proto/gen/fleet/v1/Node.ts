@@ -32,6 +32,7 @@ export interface Node {
   'imageCount'?: (number);
   'revokedAtMs'?: (number | string | Long);
   'certificateExpiresAtMs'?: (number | string | Long);
+  'maxSlots'?: (number);
 }
 
 export interface Node__Output {
@@ -60,4 +61,5 @@ export interface Node__Output {
   'imageCount': (number);
   'revokedAtMs': (number);
   'certificateExpiresAtMs': (number);
+  'maxSlots': (number);
 }

@@ -9,6 +9,7 @@ export interface Provider {
   'updatedAtMs'?: (number | string | Long);
   'hasApiKey'?: (boolean);
   'insecureHttp'?: (boolean);
+  'nodeSelector'?: ({[key: string]: string});
 }
 
 export interface Provider__Output {
@@ -18,4 +19,5 @@ export interface Provider__Output {
   'updatedAtMs': (number);
   'hasApiKey': (boolean);
   'insecureHttp': (boolean);
+  'nodeSelector': ({[key: string]: string});
 }

@@ -7,6 +7,7 @@ export interface SetProviderRequest {
   'model'?: (string);
   'apiKey'?: (string);
   'insecureHttp'?: (boolean);
+  'nodeSelector'?: ({[key: string]: string});
 }
 
 export interface SetProviderRequest__Output {
@@ -15,4 +16,5 @@ export interface SetProviderRequest__Output {
   'model': (string);
   'apiKey': (string);
   'insecureHttp': (boolean);
+  'nodeSelector': ({[key: string]: string});
 }

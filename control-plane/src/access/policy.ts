@@ -1,0 +1,55 @@
+/**
+ * The role each FleetService method needs, whether it changes something
+ * (and is therefore audited), and what it acts on. One table, typed against
+ * the generated service: a new RPC does not compile until it has a line here.
+ */
+import type { FleetServiceHandlers } from '../../../proto/gen/fleet/v1/FleetService.js';
+import type { Role } from './roles.js';
+
+/** The service's method names (the generated interface also has an index signature: dropped). */
+export type FleetMethod = keyof { [K in keyof FleetServiceHandlers as string extends K ? never : number extends K ? never : K]: true };
+
+export interface MethodPolicy {
+  role: Role;
+  /** Changes state: audited before and after. */
+  mutates: boolean;
+  /** What a refusal says the caller cannot do. */
+  what: string;
+  /** What the call acts on, from its request (for the audit trail). */
+  target?: (req: Record<string, unknown>) => string;
+}
+
+const field = (name: string) => (req: Record<string, unknown>) => String(req[name] ?? '').slice(0, 128);
+
+export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
+  GetTask: { role: 'viewer', mutates: false, what: 'read tasks' },
+  ListTasks: { role: 'viewer', mutates: false, what: 'read tasks' },
+  WatchTask: { role: 'viewer', mutates: false, what: 'read tasks' },
+  GetTaskLogs: { role: 'viewer', mutates: false, what: 'read task logs' },
+  GetTaskResult: { role: 'viewer', mutates: false, what: 'read task results' },
+  ListNodes: { role: 'viewer', mutates: false, what: 'read nodes' },
+  WatchNode: { role: 'viewer', mutates: false, what: 'read nodes' },
+  GetClusterStatus: { role: 'viewer', mutates: false, what: 'read the cluster status' },
+  ListProviders: { role: 'viewer', mutates: false, what: 'read providers' },
+  WhoAmI: { role: 'viewer', mutates: false, what: 'read its own token' },
+
+  SubmitTask: { role: 'submitter', mutates: true, what: 'submit tasks' },
+  CancelTask: { role: 'submitter', mutates: true, what: 'cancel tasks', target: field('taskId') },
+
+  CordonNode: { role: 'operator', mutates: true, what: 'cordon nodes', target: field('node') },
+  UncordonNode: { role: 'operator', mutates: true, what: 'uncordon nodes', target: field('node') },
+  DrainNode: { role: 'operator', mutates: true, what: 'drain nodes', target: field('node') },
+  RevokeNode: { role: 'operator', mutates: true, what: 'revoke nodes', target: field('node') },
+  UpdateNode: { role: 'operator', mutates: true, what: 'change nodes', target: field('node') },
+  CreateJoinToken: { role: 'operator', mutates: true, what: 'create join tokens' },
+  ListJoinTokens: { role: 'operator', mutates: false, what: 'read join tokens' },
+  RevokeJoinToken: { role: 'operator', mutates: true, what: 'revoke join tokens', target: field('tokenId') },
+  ListAudit: { role: 'operator', mutates: false, what: 'read the audit trail' },
+
+  SetProvider: { role: 'admin', mutates: true, what: 'set providers', target: field('name') },
+  DeleteProvider: { role: 'admin', mutates: true, what: 'delete providers', target: field('name') },
+  CreateAccessToken: { role: 'admin', mutates: true, what: 'create access tokens', target: field('name') },
+  ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },
+  RevokeAccessToken: { role: 'admin', mutates: true, what: 'revoke access tokens', target: field('name') },
+  RotateAccessToken: { role: 'admin', mutates: true, what: 'rotate access tokens', target: field('name') },
+};

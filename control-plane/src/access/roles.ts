@@ -1,0 +1,38 @@
+/**
+ * Who may do what. Four roles, each able to do everything the one below it
+ * can: a viewer reads; a submitter also submits and cancels tasks; an
+ * operator also manages nodes, drains and join tokens and reads the audit
+ * trail; an admin also manages providers, access tokens and labels (labels
+ * decide which nodes receive a provider's key).
+ *
+ * A caller is a `Principal`: the name of the token it presented and its
+ * role. Teams will add a scope to it (the tokens and tasks of one team); every
+ * check already goes through `authorize`, so that is one more condition here,
+ * not a rewrite of the handlers.
+ */
+import { PermissionError, ValidationError } from '../../../common/errors.js';
+
+export const ROLES = ['viewer', 'submitter', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  /** The access token's name: what the audit trail records as the actor. */
+  name: string;
+  role: Role;
+}
+
+export function roleAtLeast(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
+
+export function parseRole(field: string, value: unknown): Role {
+  const role = ROLES.find((r) => r === value);
+  if (!role) throw new ValidationError(field, `must be one of ${ROLES.join(', ')}, got "${String(value ?? '').slice(0, 32)}"`);
+  return role;
+}
+
+/** PERMISSION_DENIED naming the caller's role and what it lacks. */
+export function requireRole(caller: Principal, need: Role, what: string): void {
+  if (roleAtLeast(caller.role, need)) return;
+  throw new PermissionError(`access token "${caller.name}" has the role ${caller.role}, which cannot ${what} (that needs ${need} or above; an admin can create such a token: fleetctl access-token create NAME --role ${need})`);
+}

@@ -1,0 +1,78 @@
+/**
+ * The audit trail of calls: who (the access token's name) did what, on what,
+ * from where, when, and how it ended. Unlike the event log, writing it is
+ * not best effort: a changing call is recorded ("request") before it acts,
+ * and is refused if that cannot be stored; its outcome ("result") is stored
+ * before the caller hears it. The subject carries the actor, so reading one
+ * actor's calls is a filtered consumer, not a scan.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { UnavailableError } from '../../../common/errors.js';
+import { STREAMS } from './names.js';
+import { storeError } from './kv-records.js';
+
+export interface AuditEntry {
+  callId: string;
+  atMs: number;
+  actor: string;
+  role: string;
+  action: string;
+  target: string;
+  peer: string;
+  phase: 'request' | 'result';
+  /** "OK" or a gRPC status name; "" on a request. */
+  outcome: string;
+  error: string;
+  replica: string;
+}
+
+export const AUDIT_SUBJECT_PREFIX = 'fleet.audit';
+/** How long entries are kept. */
+export const AUDIT_MAX_AGE_MS = 400 * 86_400_000;
+
+export function newCallId(): string {
+  return randomUUID();
+}
+
+export class AuditLog {
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly js: JetStreamClient) {}
+
+  /** Stored (acknowledged by JetStream) or UnavailableError. */
+  async write(entry: AuditEntry): Promise<void> {
+    try {
+      await this.js.publish(`${AUDIT_SUBJECT_PREFIX}.${entry.actor}.${entry.action}`, this.encoder.encode(JSON.stringify(entry)));
+    } catch (err) {
+      const cause = storeError(err, 'writing the audit trail');
+      throw new UnavailableError(`the call was not recorded in the audit trail, so it was not made (${cause.message}); try again when JetStream answers`, { cause: err });
+    }
+  }
+
+  /**
+   * Entries at or after `sinceMs`, oldest first, of one actor or all. Without
+   * `follow` it ends at the last entry stored when it began; with `follow` it
+   * goes on until `signal` aborts.
+   */
+  async *read(options: { sinceMs: number; actor: string; follow: boolean; signal: AbortSignal }): AsyncGenerator<AuditEntry> {
+    const from = options.sinceMs > 0 ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() } : { deliver_policy: DeliverPolicy.All };
+    const consumer = await this.js.consumers.get(STREAMS.audit.name, { filter_subjects: `${AUDIT_SUBJECT_PREFIX}.${options.actor || '*'}.>`, ...from });
+    const info = await consumer.info(true);
+    if (!options.follow && info.num_pending === 0) return;
+    const messages = await consumer.consume();
+    const onAbort = () => void messages.stop();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.signal.aborted) onAbort();
+    try {
+      for await (const m of messages) {
+        yield JSON.parse(this.decoder.decode(m.data)) as AuditEntry;
+        if (!options.follow && m.info.pending === 0) break;
+      }
+    } finally {
+      options.signal.removeEventListener('abort', onAbort);
+      await messages.close().catch(() => {});
+    }
+  }
+}
