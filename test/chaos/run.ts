@@ -46,7 +46,14 @@ if (!Number.isInteger(SEED) || !(RATE > 0 && RATE <= 20)) {
 const LEASE_TTL_MS = 3_000;
 const LIVENESS = ['--heartbeat-interval', '1s', '--disconnected-after', '3s', '--down-after', '8s', '--stop-margin', '4s', '--lease-ttl', `${LEASE_TTL_MS}ms`];
 const SUBMIT_PATIENCE_MS = 20_000;
-const QUIESCE_TIMEOUT_MS = 180_000;
+/**
+ * After the faults, the fleet works off its backlog. A task that never ends
+ * is one the fleet stopped working on, so the wait ends when every task has
+ * ended, or when nothing has changed for QUIESCE_STALL_MS (stuck), or at the
+ * cap: slow (a loaded 2-core machine re-running lost attempts) is not stuck.
+ */
+const QUIESCE_STALL_MS = 60_000;
+const QUIESCE_CAP_MS = 600_000;
 const TARGET_MS = 5_000;
 
 const say = (text: string) => process.stderr.write(`[chaos +${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
@@ -267,13 +274,22 @@ try {
 
   const ackedIds = new Set(submissions.filter((s) => s.taskId).map((s) => s.taskId!));
   let tasks: Task__Output[] = [];
-  const quiesceDeadline = Date.now() + QUIESCE_TIMEOUT_MS;
-  while (Date.now() < quiesceDeadline) {
+  const quiesceStarted = Date.now();
+  let lastChangeMs = Date.now();
+  let lastShape = '';
+  while (Date.now() - quiesceStarted < QUIESCE_CAP_MS && Date.now() - lastChangeMs < QUIESCE_STALL_MS) {
     tasks = (await api.call<{ tasks: Task__Output[] }>('ListTasks', { limit: 10_000 }, 15_000).catch(() => ({ tasks }))).tasks;
     const open = tasks.filter((t) => ackedIds.has(t.id) && !['TASK_STATE_SUCCEEDED', 'TASK_STATE_FAILED', 'TASK_STATE_CANCELLED', 'TASK_STATE_TIMED_OUT'].includes(String(t.state)));
     if (open.length === 0 && tasks.length >= ackedIds.size) break;
+    // Progress: any open task changed state or got another attempt.
+    const shape = open.map((t) => `${t.id}:${String(t.state)}:${t.attempts?.length ?? 0}`).join(',');
+    if (shape !== lastShape) {
+      lastShape = shape;
+      lastChangeMs = Date.now();
+    }
     await sleep(1_000);
   }
+  say(`backlog worked off in ${((Date.now() - quiesceStarted) / 1000).toFixed(0)}s`);
   const containerDeadline = Date.now() + 60_000;
   while ((await fleet.containers()).length > 0 && Date.now() < containerDeadline) await sleep(500);
 
