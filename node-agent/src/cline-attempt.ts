@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
+import { checkId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { AgentProgress, AttemptReason, ClineSpec } from '../../common/model.js';
 import { RESULT_LIMITS } from '../../common/task-spec.js';
@@ -36,8 +37,12 @@ export interface ClineStop {
   message: string;
 }
 
+/**
+ * The attempt's directory. The id came off the wire (checked there too): one
+ * that is not an attempt id is refused here as well, before any path is made.
+ */
 export function attemptDir(attemptsDir: string, attemptId: string): string {
-  return join(attemptsDir, attemptId);
+  return join(attemptsDir, checkId('attempt_id', attemptId, 'att'));
 }
 
 export function gatewaySocketPath(attemptsDir: string, attemptId: string): string {

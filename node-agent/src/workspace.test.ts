@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
+import { ValidationError } from '../../common/errors.js';
 import { git, makeRepo } from '../../test/harness/git.js';
+import { attemptDir, gatewaySocketPath } from './cline-attempt.js';
 import { computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
 
 const test = anyTest as TestFn<{ dir: string; repo: string; first: string; second: string }>;
@@ -90,4 +92,16 @@ test('a missing repository, a missing ref and an empty repository fail with a Wo
   mkdirSync(empty);
   git(empty, 'init', '--quiet');
   await t.throwsAsync(prepareWorkspace(join(dir, 'e3'), `file://${empty}`, '', { uid: process.getuid!(), gid: process.getgid!() }), { message: `file://${empty} has no default branch to check out (is it empty?)` });
+});
+
+test('an attempt id that is not one is refused before it becomes a path, naming the field', (t) => {
+  const attemptsDir = mkdtempSync(join(t.context.dir, 'ids-'));
+  for (const bad of ['../../etc', 'att_0000000000000000001/..', '.', '', 'att_1']) {
+    const err = t.throws(() => attemptDir(attemptsDir, bad), { instanceOf: ValidationError });
+    t.is(err?.field, 'attempt_id');
+    t.regex(err!.message, /^attempt_id: ".*" is not an attempt id \(att_ and 19 lowercase letters or digits\)$/);
+    t.throws(() => gatewaySocketPath(attemptsDir, bad), { instanceOf: ValidationError });
+  }
+  t.deepEqual(readdirSync(attemptsDir), [], 'nothing was made');
+  t.is(attemptDir(attemptsDir, 'att_0000000000000000001'), join(attemptsDir, 'att_0000000000000000001'));
 });
