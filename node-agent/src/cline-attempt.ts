@@ -15,7 +15,7 @@ import { ClineMonitor } from './cline-monitor.js';
 import { isDiskFull, type ContainerSpec } from './container-runtime.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
-import { computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
+import { claimRunDir, computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
 
 /** Progress goes to the control plane at most this often. */
 export const PROGRESS_EVERY_MS = 2_000;
@@ -102,6 +102,7 @@ export class ClineAttempt {
   /** Opens (or, after an agent restart, reopens) the attempt's gateway channel. */
   async connect(): Promise<void> {
     const provider = this.grant.provider!;
+    await claimRunDir(workspacePaths(this.dir));
     await this.deps.gateway.open({
       attemptId: this.attempt.attemptId,
       socketPath: gatewaySocketPath(this.deps.attemptsDir, this.attempt.attemptId),
@@ -131,7 +132,8 @@ export class ClineAttempt {
       user: `${uid}:${gid}`,
       mounts: [
         { source: paths.workspace, target: '/workspace', readOnly: false },
-        { source: paths.run, target: RUN_MOUNT, readOnly: false },
+        // Read-only: the container connects to the socket and reads the prompt, and can plant nothing for the agent to follow.
+        { source: paths.run, target: RUN_MOUNT, readOnly: true },
       ],
       networkMode: this.spec.network,
       entrypoint: [ENTRYPOINT],
