@@ -77,6 +77,8 @@ export class ClineAttempt {
    * attempt cannot start (no provider, no repository, no ref): no container is made.
    */
   async prepare(): Promise<AttemptOutcomeRecord | null> {
+    // The node's own fault: its journal key changed under the attempt.
+    if (this.grant.unreadable) return { state: 'FAILED', error: this.grant.unreadable, failureKind: 'INFRASTRUCTURE' };
     if (!this.grant.provider) {
       return {
         state: 'FAILED',
@@ -101,7 +103,8 @@ export class ClineAttempt {
 
   /** Opens (or, after an agent restart, reopens) the attempt's gateway channel. */
   async connect(): Promise<void> {
-    const provider = this.grant.provider!;
+    const provider = this.grant.provider;
+    if (!provider) throw new Error(this.grant.unreadable ?? 'the attempt has no provider grant in the journal');
     await claimRunDir(workspacePaths(this.dir));
     await this.deps.gateway.open({
       attemptId: this.attempt.attemptId,
