@@ -131,7 +131,9 @@ asRoot("a repository's symlinks to host files are handed to the container's user
   git(repo, 'add', '.');
   git(repo, 'commit', '--quiet', '-m', 'links to the host');
 
-  const ws = await prepareWorkspace(join(dir, 'attempt'), `file://${repo}`, 'main', { uid: 1000, gid: 1000 });
+  // A strict umask (a hardened unit's) must not shut the container out of run/.
+  const umask = process.umask(0o077);
+  const ws = await prepareWorkspace(join(dir, 'attempt'), `file://${repo}`, 'main', { uid: 1000, gid: 1000 }).finally(() => process.umask(umask));
   const w = ws.paths.workspace;
   t.true(lstatSync(join(w, 'x')).isSymbolicLink(), 'git checked the link out as a link');
   assertUntouched(t, shadow);
@@ -141,7 +143,7 @@ asRoot("a repository's symlinks to host files are handed to the container's user
   for (const file of ['a.txt', 'sub/b.txt', 'sub', '.git/HEAD', '.']) t.is(lstatSync(join(w, file)).uid, 1000, `${file} is handed over`);
   const run = lstatSync(ws.paths.run);
   t.is(run.uid, 0, 'run/ stays the agent\'s');
-  t.is(run.mode & 0o022, 0, 'and no one else may write it');
+  t.is(run.mode & 0o777, 0o755, "no one else may write it; the container's user may enter it, whatever the agent's umask");
 });
 
 asRoot('the prompt is a new file of the agent\'s: a link planted at its name is replaced, not written through or chmodded', async (t) => {

@@ -104,6 +104,8 @@ export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref:
   const paths = workspacePaths(attemptDir);
   await rm(attemptDir, { recursive: true, force: true });
   await mkdir(paths.run, { recursive: true, mode: 0o755 });
+  // Whatever the umask: the container's user reads the prompt and connects to the socket through it.
+  await chmod(paths.run, 0o755);
   try {
     await git(['clone', '--quiet', '--bare', '--', repoUrl, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
   } catch (err) {
@@ -170,8 +172,8 @@ export async function writePrompt(paths: WorkspacePaths, prompt: string): Promis
 /**
  * run/ as `prepareWorkspace` makes it: a directory of the agent's that no one
  * else may write. An attempt adopted from an older agent, which handed run/
- * to the container's user, gets it back (the link itself, never a target)
- * before the gateway makes its socket there again.
+ * to the container's user, gets it back before the gateway makes its socket
+ * there again (a link in run/'s place is refused, not followed).
  */
 export async function claimRunDir(paths: WorkspacePaths): Promise<void> {
   const found = await lstat(paths.run);
