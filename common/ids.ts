@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ValidationError } from './errors.js';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -17,6 +18,19 @@ export function newId(prefix: string, now: number = Date.now()): string {
 
 /** What an id from `newId` looks like; checked before an id is used as a KV key or a subject. */
 export const ID_PATTERN = /^[a-z]{1,8}_[0-9a-z]{19}$/;
+
+/**
+ * An id of one kind (`task`, `att`) exactly as `newId` makes it, or a
+ * ValidationError naming the field. A node turns attempt ids into
+ * directories and container names: an id from the wire that is anything
+ * else (`../..`, a slash, a dot) never gets that far.
+ */
+export function checkId(field: string, id: string, prefix: string): string {
+  if (!ID_PATTERN.test(id) || !id.startsWith(`${prefix}_`)) {
+    throw new ValidationError(field, `${JSON.stringify(id.slice(0, 40))} is not ${prefix === 'att' ? 'an attempt' : `a ${prefix}`} id (${prefix}_ and 19 lowercase letters or digits)`);
+  }
+  return id;
+}
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');

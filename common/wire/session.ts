@@ -16,6 +16,7 @@ import type { NodeMessage as NodeMessageMsg, NodeMessage__Output } from '../../p
 import type { ProviderGrant as ProviderGrantMsg, ProviderGrant__Output } from '../../proto/gen/fleet/v1/ProviderGrant.js';
 import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
 import { ValidationError } from '../errors.js';
+import { checkId } from '../ids.js';
 import {
   ATTEMPT_OUTCOME_STATES,
   isNodeReason,
@@ -242,20 +243,28 @@ function decodeWelcome(w: Welcome__Output): Welcome {
   };
 }
 
-/** Which attempt an Assign is about: readable even when its spec is not, so the node can refuse it. */
+/**
+ * Which attempt an Assign is about: readable even when its spec is not, so
+ * the node can refuse it. The ids must be the control plane's own shape: the
+ * node makes directories and container names of them.
+ */
 export function decodeAssignRef(a: Assign__Output): { taskId: string; attemptId: string } {
-  return { taskId: str('assign.task_id', a.taskId, MAX_ID_CHARS), attemptId: str('assign.attempt_id', a.attemptId, MAX_ID_CHARS) };
+  return {
+    taskId: checkId('assign.task_id', str('assign.task_id', a.taskId, MAX_ID_CHARS), 'task'),
+    attemptId: checkId('assign.attempt_id', str('assign.attempt_id', a.attemptId, MAX_ID_CHARS), 'att'),
+  };
 }
 
 function decodeAssign(a: Assign__Output): Assignment {
+  const ref = decodeAssignRef(a);
   const spec = decodeTaskSpec(a.spec);
-  return { ...decodeAssignRef(a), spec, provider: spec.cline && a.provider ? decodeGrant('assign.provider', a.provider) : null };
+  return { ...ref, spec, provider: spec.cline && a.provider ? decodeGrant('assign.provider', a.provider) : null };
 }
 
 function decodeCancel(c: Cancel__Output): CancelOrder {
   return {
-    taskId: str('cancel.task_id', c.taskId, MAX_ID_CHARS),
-    attemptId: str('cancel.attempt_id', c.attemptId, MAX_ID_CHARS),
+    taskId: checkId('cancel.task_id', str('cancel.task_id', c.taskId, MAX_ID_CHARS), 'task'),
+    attemptId: checkId('cancel.attempt_id', str('cancel.attempt_id', c.attemptId, MAX_ID_CHARS), 'att'),
     reason: text('cancel.reason', c.reason, MAX_ERROR_CHARS),
     graceMs: count('cancel.grace_ms', c.graceMs),
   };

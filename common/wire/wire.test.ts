@@ -332,10 +332,27 @@ test('a hello or heartbeat that lies about the machine is refused, naming the fi
 test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {
   const connect = method('NodeService', 'Connect');
   const decode = (m: object) => () => decodeControlMessage(overTheWire(connect, 'response', m));
-  refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
+  const ids = { taskId: 'task_0000000000000000001', attemptId: 'att_0000000000000000001' };
+  refused(t, decode({ assign: { ...ids, spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
   const cline = { cline: { repoUrl: 'https://x.example/a.git', prompt: 'p' } };
-  refused(t, decode({ assign: { taskId: 'task_1', attemptId: 'att_1', spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
+  refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
   refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack or certificate');
+});
+
+test('an assign or cancel whose ids are not the control plane\'s ids is refused, naming the field, before its spec is read', (t) => {
+  const connect = method('NodeService', 'Connect');
+  const decode = (m: object) => () => decodeControlMessage(overTheWire(connect, 'response', m));
+  const spec = { image: 'busybox', command: ['true'] };
+  const good = { taskId: 'task_0000000000000000001', attemptId: 'att_0000000000000000001' };
+  const att = '(att_ and 19 lowercase letters or digits)';
+  refused(t, decode({ assign: { ...good, attemptId: '../../../etc', spec } }), `assign.attempt_id: "../../../etc" is not an attempt id ${att}`);
+  refused(t, decode({ assign: { ...good, attemptId: 'att_0000000000000000001/..', spec } }), `assign.attempt_id: "att_0000000000000000001/.." is not an attempt id ${att}`);
+  refused(t, decode({ assign: { ...good, attemptId: 'task_0000000000000000001', spec } }), `assign.attempt_id: "task_0000000000000000001" is not an attempt id ${att}`);
+  refused(t, decode({ assign: { ...good, attemptId: '', spec } }), `assign.attempt_id: "" is not an attempt id ${att}`);
+  refused(t, decode({ assign: { ...good, taskId: 'task_1', spec: {} } }), 'assign.task_id: "task_1" is not a task id (task_ and 19 lowercase letters or digits)');
+  refused(t, decode({ cancel: { ...good, attemptId: 'ATT_0000000000000000001' } }), `cancel.attempt_id: "ATT_0000000000000000001" is not an attempt id ${att}`);
+  const assign = decodeControlMessage(overTheWire(connect, 'response', { assign: { ...good, spec } }));
+  t.like(assign, { kind: 'assign', assign: good });
 });
 
 test('task states from a client are checked by name', (t) => {

@@ -4,6 +4,7 @@
  * after a restart, and reaps fleet containers that belong to no attempt.
  */
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -319,7 +320,11 @@ export class NodeAgent {
         await this.runtime.remove(attempt.containerId).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed'));
         removed = true;
       }
-      await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId)).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'workspace not removed'));
+      try {
+        await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId));
+      } catch (err) {
+        this.log.warn({ attemptId, err: errorMessage(err) }, 'workspace not removed');
+      }
       this.journal.markDone(attemptId, this.clock.now());
     }
     if (removed) this.onNewsForControlPlane();
@@ -407,7 +412,8 @@ export class NodeAgent {
       const attempt = this.journal.get(attemptId);
       if (attempt && attempt.state !== 'done') continue;
       this.log.info({ attemptId, reason: attempt ? 'attempt already reported' : 'attempt unknown to this node' }, 'removing stale workspace');
-      await removeWorkspace(attemptDir(this.cline.attemptsDir, attemptId));
+      // A name readdir gave (one path component, whatever its shape), not an id from the wire.
+      await removeWorkspace(join(this.cline.attemptsDir, attemptId));
     }
   }
 }

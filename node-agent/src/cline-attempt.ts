@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
+import { checkId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { AgentProgress, AttemptReason, ClineSpec } from '../../common/model.js';
 import { RESULT_LIMITS } from '../../common/task-spec.js';
@@ -14,7 +15,7 @@ import { ClineMonitor } from './cline-monitor.js';
 import { isDiskFull, type ContainerSpec } from './container-runtime.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
-import { computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
+import { claimRunDir, computePatch, containerUser, prepareWorkspace, workspacePaths, WorkspaceError, writePrompt } from './workspace.js';
 
 /** Progress goes to the control plane at most this often. */
 export const PROGRESS_EVERY_MS = 2_000;
@@ -36,8 +37,12 @@ export interface ClineStop {
   message: string;
 }
 
+/**
+ * The attempt's directory. The id came off the wire (checked there too): one
+ * that is not an attempt id is refused here as well, before any path is made.
+ */
 export function attemptDir(attemptsDir: string, attemptId: string): string {
-  return join(attemptsDir, attemptId);
+  return join(attemptsDir, checkId('attempt_id', attemptId, 'att'));
 }
 
 export function gatewaySocketPath(attemptsDir: string, attemptId: string): string {
@@ -72,6 +77,8 @@ export class ClineAttempt {
    * attempt cannot start (no provider, no repository, no ref): no container is made.
    */
   async prepare(): Promise<AttemptOutcomeRecord | null> {
+    // The node's own fault: its journal key changed under the attempt.
+    if (this.grant.unreadable) return { state: 'FAILED', error: this.grant.unreadable, failureKind: 'INFRASTRUCTURE' };
     if (!this.grant.provider) {
       return {
         state: 'FAILED',
@@ -96,7 +103,9 @@ export class ClineAttempt {
 
   /** Opens (or, after an agent restart, reopens) the attempt's gateway channel. */
   async connect(): Promise<void> {
-    const provider = this.grant.provider!;
+    const provider = this.grant.provider;
+    if (!provider) throw new Error(this.grant.unreadable ?? 'the attempt has no provider grant in the journal');
+    await claimRunDir(workspacePaths(this.dir));
     await this.deps.gateway.open({
       attemptId: this.attempt.attemptId,
       socketPath: gatewaySocketPath(this.deps.attemptsDir, this.attempt.attemptId),
@@ -126,7 +135,8 @@ export class ClineAttempt {
       user: `${uid}:${gid}`,
       mounts: [
         { source: paths.workspace, target: '/workspace', readOnly: false },
-        { source: paths.run, target: RUN_MOUNT, readOnly: false },
+        // Read-only: the container connects to the socket and reads the prompt, and can plant nothing for the agent to follow.
+        { source: paths.run, target: RUN_MOUNT, readOnly: true },
       ],
       networkMode: this.spec.network,
       entrypoint: [ENTRYPOINT],

@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { Journal } from './journal.js';
+import { Journal, type LlmGrantRecord } from './journal.js';
+import { JournalKeyError } from './journal-key.js';
 
 function withJournal(run: (j: Journal, path: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'journal-'));
@@ -101,6 +102,134 @@ test('a journal from before Cline tasks gains the new columns when opened', (t) 
   t.is(attempt.state, 'running');
   t.is(attempt.llm, null);
   t.true(j.accept('att_new', 'task_new', '{}', 2, { provider: null, token: 't' }));
+});
+
+const API_KEY = 'sk-FLEET-TEST-provider-key-4f2a9c81';
+const TOKEN = 'fleet_llm_FLEET-TEST-gateway-token-7d1e';
+const grant: LlmGrantRecord = { provider: { name: 'p', baseUrl: 'https://llm.example/v1', model: 'm', apiKey: API_KEY }, token: TOKEN };
+
+/** Where a secret could rest on disk: the journal and its WAL (and the rollback journal, were there one), as raw bytes. */
+function onDisk(path: string): Buffer {
+  return Buffer.concat(['', '-wal', '-journal'].map((suffix) => (existsSync(path + suffix) ? readFileSync(path + suffix) : Buffer.alloc(0))));
+}
+
+function assertNotOnDisk(t: import('ava').ExecutionContext, path: string, when: string): void {
+  const bytes = onDisk(path);
+  t.true(bytes.length > 0, 'the journal was read');
+  for (const secret of [API_KEY, TOKEN]) t.false(bytes.includes(secret), `${secret.slice(0, 12)}… is not in the journal ${when}`);
+}
+
+function tempDir(t: import('ava').ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a Cline grant rests sealed: its provider key and token are in neither the journal nor its WAL, and it reads back after a reopen', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'journal.sqlite');
+  const j = new Journal(path);
+  t.is(statSync(join(dir, 'journal.key')).mode & 0o777, 0o600, 'the key file is made 0600');
+  j.accept('att_1', 'task_1', '{}', 1, grant);
+  j.setLlm('att_1', { ...grant, baseCommit: 'a'.repeat(40) }, 2);
+  j.accept('att_2', 'task_2', '{}', 3, grant);
+  t.true(existsSync(`${path}-wal`), 'the writes are in the WAL');
+  assertNotOnDisk(t, path, 'while it runs');
+  t.deepEqual(j.get('att_1')?.llm, { ...grant, baseCommit: 'a'.repeat(40) });
+  j.close();
+  assertNotOnDisk(t, path, 'once closed');
+
+  const raw = new Database(path, { readonly: true });
+  const sealed = (raw.prepare("SELECT llm_sealed FROM attempts WHERE attempt_id = 'att_1'").get() as { llm_sealed: Buffer }).llm_sealed;
+  raw.close();
+  t.true(onDisk(path).includes(sealed), 'what rests is the sealed record');
+
+  const reopened = new Journal(path);
+  t.deepEqual(reopened.get('att_1')?.llm, { ...grant, baseCommit: 'a'.repeat(40) }, 'the grant reads back after a restart, for adoption');
+  t.deepEqual(reopened.active().map((a) => a.llm?.provider?.apiKey), [API_KEY, API_KEY]);
+  reopened.finished('att_1', 'task_1', { state: 'SUCCEEDED', error: '' }, 4);
+  reopened.markDone('att_1', 5);
+  t.is(reopened.get('att_1')?.llm, null);
+  assertNotOnDisk(t, path, 'after markDone');
+  t.true(reopened.get('att_2')?.llm?.provider?.apiKey === API_KEY, 'the other attempt keeps its grant');
+  reopened.close();
+  t.false(onDisk(path).includes(sealed), 'and the dropped record itself is zeroed (secure_delete), not left in a free page');
+});
+
+test("a sealed grant opens only in its own attempt's row and under the key that sealed it; otherwise the attempt is told why, with no secret", (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'journal.sqlite');
+  const j = new Journal(path);
+  j.accept('att_1', 'task_1', '{}', 1, grant);
+  j.accept('att_2', 'task_2', '{}', 2, null);
+  j.close();
+  const db = new Database(path);
+  db.prepare("UPDATE attempts SET llm_sealed = (SELECT llm_sealed FROM attempts WHERE attempt_id = 'att_1') WHERE attempt_id = 'att_2'").run();
+  db.close();
+  const moved = new Journal(path);
+  const copied = moved.get('att_2')!.llm!;
+  t.is(copied.provider, null, 'a record copied to another attempt does not open');
+  t.regex(copied.unreadable ?? '', /^its provider grant cannot be read back from this node's journal: the sealed record of att_2 does not open/);
+  moved.close();
+
+  rmSync(join(dir, 'journal.key'));
+  const rekeyed = new Journal(path);
+  t.teardown(() => rekeyed.close());
+  const lost = rekeyed.get('att_1')!.llm!;
+  t.is(lost.provider, null, 'a replaced key opens nothing');
+  t.regex(lost.unreadable ?? '', /the key file was replaced/);
+  t.false(JSON.stringify(lost).includes(API_KEY));
+});
+
+test('a journal key that others may read, or that is a link, is refused with what to do, and the journal is not opened', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'journal.sqlite');
+  new Journal(path).close();
+  const keyPath = join(dir, 'journal.key');
+  const key = readFileSync(keyPath, 'utf8').trim();
+  chmodSync(keyPath, 0o644);
+  const err = t.throws(() => new Journal(path), { instanceOf: JournalKeyError });
+  t.is(err?.message, `the journal key ${keyPath} is readable by others (mode 644); chmod 600 it`);
+  chmodSync(keyPath, 0o640);
+  t.throws(() => new Journal(path), { instanceOf: JournalKeyError, message: /is readable by others \(mode 640\); chmod 600 it$/ });
+  chmodSync(keyPath, 0o600);
+
+  const elsewhere = join(dir, 'journal-elsewhere.sqlite');
+  const linked = join(dir, 'linked.key');
+  symlinkSync(keyPath, linked);
+  t.throws(() => new Journal(elsewhere, undefined, linked), { instanceOf: JournalKeyError, message: /^cannot read the journal key .*linked\.key/ });
+  t.false(existsSync(elsewhere), 'the journal was not made');
+
+  writeFileSync(keyPath, 'short\n', { mode: 0o600 });
+  const damaged = t.throws(() => new Journal(path), { instanceOf: JournalKeyError });
+  t.regex(damaged!.message, /is damaged .*: remove it/);
+  t.false(damaged!.message.includes(key));
+});
+
+test('a journal from before grants were sealed has them sealed, and its free pages scrubbed, when first opened', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'journal.sqlite');
+  const old = new Database(path);
+  old.exec(`CREATE TABLE attempts (attempt_id TEXT PRIMARY KEY, task_id TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
+    container_id TEXT, started_at_ms INTEGER, finished_at_ms INTEGER, outcome_json TEXT, cancel_reason TEXT, last_log_ts TEXT,
+    created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, llm_json TEXT, usage_json TEXT);`);
+  const insert = old.prepare("INSERT INTO attempts VALUES (?, ?, '{}', ?, NULL, 1, NULL, NULL, NULL, NULL, 1, 1, ?, NULL)");
+  insert.run('att_running', 'task_1', 'running', JSON.stringify({ ...grant, baseCommit: 'b'.repeat(40) }));
+  insert.run('att_done', 'task_2', 'finished', JSON.stringify(grant));
+  // As the older markDone did: the grant nulled, its bytes left in the page's free space.
+  old.prepare("UPDATE attempts SET state = 'done', llm_json = NULL WHERE attempt_id = 'att_done'").run();
+  old.close();
+  t.true(onDisk(path).includes(API_KEY), 'the old journal holds the key in the clear (the case this test is about)');
+
+  const j = new Journal(path);
+  t.deepEqual(j.get('att_running')?.llm, { ...grant, baseCommit: 'b'.repeat(40) }, 'the grant is kept, sealed');
+  assertNotOnDisk(t, path, 'once opened');
+  j.close();
+  assertNotOnDisk(t, path, 'once closed');
+  const again = new Journal(path);
+  t.teardown(() => again.close());
+  t.is(again.get('att_running')?.llm?.provider?.apiKey, API_KEY);
+  t.is(again.getMeta('grants_sealed'), '1', 'sealed once: not rebuilt on every start');
 });
 
 /** A journal on a file system of its own, 2 MiB, that the test fills and frees: a real full disk. */

@@ -11,10 +11,17 @@
  * no new attempt (`accept` refuses) and reports disk pressure, and what it
  * runs goes on. Held output is bounded; what does not fit is dropped with a
  * note in the attempt's log. Outcomes and state changes are always held.
+ *
+ * A Cline attempt's grant (its provider key and gateway token) is kept sealed
+ * under the node's journal key (`journal-key.ts`), never in the clear, and
+ * with secure_delete on, what is deleted or overwritten is zeroed rather than
+ * left in free pages. A journal from before sealing has its plaintext grants
+ * sealed, and its free space scrubbed, when it is first opened.
  */
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import type { AgentProgress, AttemptEvent, AttemptOutcome, ProviderGrant } from '../../common/model.js';
+import { JournalKey, journalKeyPath, SealedRecordError } from './journal-key.js';
 
 export type JournalAttemptState =
   /** Assigned; no container yet. */
@@ -36,6 +43,8 @@ export interface LlmGrantRecord {
   token: string;
   /** The commit the workspace was cloned at; the patch is taken against it. */
   baseCommit?: string;
+  /** Set (with no provider) when the sealed grant does not open: why, for the attempt's error. Never stored. */
+  unreadable?: string;
 }
 
 export interface JournalAttempt {
@@ -69,7 +78,10 @@ interface AttemptRow {
   outcome_json: string | null;
   cancel_reason: string | null;
   last_log_ts: string | null;
+  /** Before grants were sealed: the grant in the clear. Sealed and emptied on open. */
   llm_json: string | null;
+  /** The grant, sealed (`JournalKey.seal`, the attempt id as associated data). */
+  llm_sealed: Buffer | null;
   usage_json: string | null;
 }
 
@@ -140,7 +152,11 @@ export function isStorageFull(err: unknown): boolean {
 const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
   ['llm_json', 'TEXT'],
   ['usage_json', 'TEXT'],
+  ['llm_sealed', 'BLOB'],
 ];
+
+/** Set once a journal holds no grant in the clear, in its rows or its free pages. */
+const GRANTS_SEALED_KEY = 'grants_sealed';
 
 /**
  * Done attempts are kept this long, then pruned: while its row is there, an
@@ -149,7 +165,7 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
  */
 const DONE_RETENTION_MS = 24 * 3_600_000;
 
-function toAttempt(row: AttemptRow): JournalAttempt {
+function toAttempt(row: AttemptRow, llm: LlmGrantRecord | null): JournalAttempt {
   return {
     attemptId: row.attempt_id,
     taskId: row.task_id,
@@ -161,7 +177,7 @@ function toAttempt(row: AttemptRow): JournalAttempt {
     outcome: row.outcome_json ? (JSON.parse(row.outcome_json) as AttemptOutcome) : null,
     cancelReason: row.cancel_reason,
     lastLogTimestamp: row.last_log_ts ?? '',
-    llm: row.llm_json ? (JSON.parse(row.llm_json) as LlmGrantRecord) : null,
+    llm,
     usage: row.usage_json ? (JSON.parse(row.usage_json) as AgentProgress) : null,
   };
 }
@@ -193,15 +209,23 @@ export class Journal {
   private lastFailure = '';
   private readonly degradedListeners = new Set<(degraded: boolean) => void>();
 
+  private readonly key: JournalKey;
+
+  /** `keyPath`: the journal key, by default `journal.key` beside the journal (made if missing; refused if others may read it). */
   constructor(
     path: string,
     private readonly heldOutputLimitBytes = HELD_OUTPUT_LIMIT_BYTES,
+    keyPath = journalKeyPath(path),
   ) {
+    // Before the database: a key the agent may not use leaves the journal untouched.
+    this.key = JournalKey.loadOrCreate(keyPath);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // FULL: an acknowledged-to-nobody event is still on disk after a power cut.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    // What is deleted or overwritten (a grant, its ciphertext) is zeroed, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
     this.migrate();
   }
@@ -209,6 +233,55 @@ export class Journal {
   private migrate(): void {
     const have = new Set((this.db.prepare('PRAGMA table_info(attempts)').all() as Array<{ name: string }>).map((c) => c.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) this.db.exec(`ALTER TABLE attempts ADD COLUMN ${name} ${type}`);
+    if (this.getMeta(GRANTS_SEALED_KEY) !== null) return;
+    // A journal that held grants before they were sealed; a new one (or one from before Cline) never did.
+    if (have.has('llm_json')) this.sealPlaintextGrants();
+    else this.markGrantsSealed();
+  }
+
+  private markGrantsSealed(): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(GRANTS_SEALED_KEY, '1');
+  }
+
+  /**
+   * Seals every grant an older agent kept in the clear, then rebuilds the
+   * file (VACUUM) so that none is left in free pages either (those of done
+   * attempts, emptied without secure_delete), and empties the WAL. Marked
+   * done only once scrubbed: a disk too full to rebuild the file now is
+   * tried again on the next open.
+   */
+  private sealPlaintextGrants(): void {
+    const rows = this.db.prepare('SELECT attempt_id, llm_json FROM attempts WHERE llm_json IS NOT NULL').all() as Array<{ attempt_id: string; llm_json: string }>;
+    const seal = this.db.prepare('UPDATE attempts SET llm_sealed = ?, llm_json = NULL WHERE attempt_id = ?');
+    this.db.transaction(() => {
+      for (const row of rows) seal.run(this.key.seal(row.llm_json, row.attempt_id), row.attempt_id);
+    })();
+    try {
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      if (!isStorageFull(err)) throw err;
+      return;
+    }
+    this.markGrantsSealed();
+  }
+
+  private seal(attemptId: string, llm: LlmGrantRecord | null): Buffer | null {
+    if (!llm) return null;
+    const { unreadable: _unreadable, ...grant } = llm;
+    return this.key.seal(JSON.stringify(grant), attemptId);
+  }
+
+  /** The grant of a row; one that does not open is reported as such (the attempt fails, saying why) rather than failing the whole journal. */
+  private toAttempt(row: AttemptRow): JournalAttempt {
+    if (!row.llm_sealed) return toAttempt(row, null);
+    try {
+      return toAttempt(row, JSON.parse(this.key.open(row.llm_sealed, row.attempt_id)) as LlmGrantRecord);
+    } catch (err) {
+      // Not the parser's message: it quotes what it read.
+      const why = err instanceof SealedRecordError ? err.message : 'the opened record is not a grant';
+      return toAttempt(row, { provider: null, token: '', unreadable: `its provider grant cannot be read back from this node's journal: ${why}` });
+    }
   }
 
   /**
@@ -317,10 +390,10 @@ export class Journal {
     try {
       const result = this.db
         .prepare(
-          `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms, llm_json)
+          `INSERT INTO attempts (attempt_id, task_id, spec_json, state, created_at_ms, updated_at_ms, llm_sealed)
            VALUES (?, ?, ?, 'accepted', ?, ?, ?) ON CONFLICT(attempt_id) DO NOTHING`,
         )
-        .run(attemptId, taskId, specJson, now, now, llm ? JSON.stringify(llm) : null);
+        .run(attemptId, taskId, specJson, now, now, this.seal(attemptId, llm));
       return result.changes === 1;
     } catch (err) {
       if (!isStorageFull(err)) throw err;
@@ -333,12 +406,12 @@ export class Journal {
 
   get(attemptId: string): JournalAttempt | null {
     const row = this.db.prepare('SELECT * FROM attempts WHERE attempt_id = ?').get(attemptId) as AttemptRow | undefined;
-    return row ? toAttempt(row) : null;
+    return row ? this.toAttempt(row) : null;
   }
 
   /** Attempts not yet done: running, or holding a result the control plane has not stored. */
   active(): JournalAttempt[] {
-    return (this.db.prepare("SELECT * FROM attempts WHERE state != 'done' ORDER BY created_at_ms").all() as AttemptRow[]).map(toAttempt);
+    return (this.db.prepare("SELECT * FROM attempts WHERE state != 'done' ORDER BY created_at_ms").all() as AttemptRow[]).map((row) => this.toAttempt(row));
   }
 
   setContainer(attemptId: string, containerId: string, now: number): void {
@@ -392,7 +465,8 @@ export class Journal {
   }
 
   setLlm(attemptId: string, llm: LlmGrantRecord, now: number): void {
-    this.write(() => this.db.prepare('UPDATE attempts SET llm_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(llm), now, attemptId));
+    const sealed = this.seal(attemptId, llm);
+    this.write(() => this.db.prepare('UPDATE attempts SET llm_sealed = ?, updated_at_ms = ? WHERE attempt_id = ?').run(sealed, now, attemptId));
   }
 
   /** The gateway's count, kept at once so that a restart cannot reset a budget. */
@@ -432,9 +506,9 @@ export class Journal {
     return changed;
   }
 
-  /** The provider key is needed no more once the outcome is stored: it is dropped with the rest of the grant. */
+  /** The provider key is needed no more once the outcome is stored: it is dropped with the rest of the grant (and zeroed, secure_delete). */
   markDone(attemptId: string, now: number): void {
-    this.write(() => this.db.prepare("UPDATE attempts SET state = 'done', llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId));
+    this.write(() => this.db.prepare("UPDATE attempts SET state = 'done', llm_sealed = NULL, llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId));
   }
 
   /** Events after `afterSeq`, oldest first. */
@@ -459,7 +533,7 @@ export class Journal {
       this.db
         .prepare("SELECT a.* FROM attempts a WHERE a.state = 'finished' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.attempt_id = a.attempt_id AND o.kind = 'finished')")
         .all() as AttemptRow[]
-    ).map(toAttempt);
+    ).map((row) => this.toAttempt(row));
   }
 
   /** Events not yet acknowledged, the held ones included. */

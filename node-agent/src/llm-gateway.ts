@@ -7,7 +7,7 @@
  * budget. When the attempt ends its token is revoked and its socket removed.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, lstat, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { LineSplitter } from '../../common/cline-events.js';
@@ -132,7 +132,12 @@ export class LlmGateway {
       server.once('error', reject);
       server.listen(options.socketPath, () => resolve());
     });
-    // The container's user connects; the directory around it is the attempt's alone.
+    // The container's user connects. Only our own socket is opened to it, never what a link in its place points at.
+    const made = await lstat(options.socketPath);
+    if (!made.isSocket() || made.uid !== process.getuid?.()) {
+      server.close();
+      throw new Error(`${options.socketPath} is not the gateway's socket (something replaced it): not opening it to the container`);
+    }
     await chmod(options.socketPath, 0o666);
     this.attempts.set(options.attemptId, {
       ...options,

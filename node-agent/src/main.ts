@@ -16,6 +16,7 @@ import { enroll, FatalError } from './control-plane-client.js';
 import { identityPath, IdentityError, loadIdentity, saveIdentity } from './identity.js';
 import { NodeCredentials } from './node-credentials.js';
 import { Journal } from './journal.js';
+import { JournalKeyError } from './journal-key.js';
 import { LlmGateway, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
 import { gatewaySocketPath } from './cline-attempt.js';
 import { CUTOFF_STOP_GRACE_MS, Session } from './session.js';
@@ -144,7 +145,13 @@ async function main(): Promise<void> {
     );
   }
 
-  const journal = new Journal(join(dataDir, 'journal.sqlite'));
+  let journal: Journal;
+  try {
+    journal = new Journal(join(dataDir, 'journal.sqlite'));
+  } catch (err) {
+    if (err instanceof JournalKeyError) die(err.message);
+    throw err;
+  }
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
   const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
   const agent = new NodeAgent(

@@ -168,6 +168,22 @@ export class Session {
     call.write(encodeNodeMessage(message));
   }
 
+  /**
+   * Gives back an Assign this node cannot read. One whose ids are not ids
+   * (the control plane makes none) cannot be named back, nor journaled, as
+   * an attempt id becomes a path: it is only logged, and nothing is written.
+   */
+  private refuseAssign(assign: NonNullable<ControlMessage__Output['assign']>, problem: string): void {
+    let ref: { taskId: string; attemptId: string };
+    try {
+      ref = decodeAssignRef(assign);
+    } catch (err) {
+      if (err instanceof ValidationError) return;
+      throw err;
+    }
+    this.agent.refuse(ref, problem);
+  }
+
   private onMessage(raw: ControlMessage__Output, endpoint: string): void {
     let message: ControlMessage;
     try {
@@ -176,7 +192,7 @@ export class Session {
       if (!(err instanceof ValidationError)) throw err;
       this.log.warn({ endpoint, msg: raw.msg, err: err.message }, 'unreadable message from the control plane');
       // An attempt this node cannot read is given back, so that its task goes on elsewhere.
-      if (raw.msg === 'assign' && raw.assign) this.agent.refuse(decodeAssignRef(raw.assign), err.message);
+      if (raw.msg === 'assign' && raw.assign) this.refuseAssign(raw.assign, err.message);
       return;
     }
     switch (message.kind) {

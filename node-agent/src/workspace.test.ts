@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
+import { pino } from 'pino';
+import { ValidationError } from '../../common/errors.js';
 import { git, makeRepo } from '../../test/harness/git.js';
-import { computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
+import { attemptDir, gatewaySocketPath } from './cline-attempt.js';
+import { LlmGateway, newGatewayToken } from './llm-gateway.js';
+import { claimRunDir, computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
 
 const test = anyTest as TestFn<{ dir: string; repo: string; first: string; second: string }>;
 
@@ -90,4 +94,114 @@ test('a missing repository, a missing ref and an empty repository fail with a Wo
   mkdirSync(empty);
   git(empty, 'init', '--quiet');
   await t.throwsAsync(prepareWorkspace(join(dir, 'e3'), `file://${empty}`, '', { uid: process.getuid!(), gid: process.getgid!() }), { message: `file://${empty} has no default branch to check out (is it empty?)` });
+});
+
+/** A file of the host's outside any workspace (a stand-in for /etc/shadow): owner 4242, mode 0640, known content. */
+function hostFile(dir: string, name: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, 'host secret\n');
+  chownSync(path, 4242, 4242);
+  chmodSync(path, 0o640);
+  return path;
+}
+
+function assertUntouched(t: import('ava').ExecutionContext, path: string): void {
+  const st = statSync(path);
+  t.deepEqual([st.uid, st.gid, st.mode & 0o7777], [4242, 4242, 0o640], `${path} keeps its owner and mode`);
+  t.is(readFileSync(path, 'utf8'), 'host secret\n', `${path} keeps its content`);
+}
+
+const asRoot = process.getuid?.() === 0 ? test : test.skip;
+
+asRoot("a repository's symlinks to host files are handed to the container's user as links, never their targets", async (t) => {
+  const dir = mkdtempSync(join(t.context.dir, 'links-'));
+  const shadow = hostFile(dir, 'shadow');
+  const hostDir = join(dir, 'host-dir');
+  mkdirSync(hostDir, { mode: 0o700 });
+  const inner = hostFile(hostDir, 'inner');
+  chownSync(hostDir, 4242, 4242);
+  const repo = join(dir, 'hostile');
+  makeRepo(repo, { 'a.txt': 'a\n' });
+  mkdirSync(join(repo, 'sub'));
+  writeFileSync(join(repo, 'sub', 'b.txt'), 'b\n');
+  symlinkSync(shadow, join(repo, 'x'));
+  symlinkSync('../../shadow', join(repo, 'sub', 'up'));
+  symlinkSync(hostDir, join(repo, 'linked-dir'));
+  symlinkSync('/nonexistent/nowhere', join(repo, 'dangling'));
+  git(repo, 'add', '.');
+  git(repo, 'commit', '--quiet', '-m', 'links to the host');
+
+  // A strict umask (a hardened unit's) must not shut the container out of run/.
+  const umask = process.umask(0o077);
+  const ws = await prepareWorkspace(join(dir, 'attempt'), `file://${repo}`, 'main', { uid: 1000, gid: 1000 }).finally(() => process.umask(umask));
+  const w = ws.paths.workspace;
+  t.true(lstatSync(join(w, 'x')).isSymbolicLink(), 'git checked the link out as a link');
+  assertUntouched(t, shadow);
+  assertUntouched(t, inner);
+  t.deepEqual([statSync(hostDir).uid, statSync(hostDir).mode & 0o777], [4242, 0o700], 'a symlinked directory is not entered');
+  for (const link of ['x', 'sub/up', 'linked-dir', 'dangling']) t.is(lstatSync(join(w, link)).uid, 1000, `the link ${link} itself is handed over`);
+  for (const file of ['a.txt', 'sub/b.txt', 'sub', '.git/HEAD', '.']) t.is(lstatSync(join(w, file)).uid, 1000, `${file} is handed over`);
+  const run = lstatSync(ws.paths.run);
+  t.is(run.uid, 0, 'run/ stays the agent\'s');
+  t.is(run.mode & 0o777, 0o755, "no one else may write it; the container's user may enter it, whatever the agent's umask");
+});
+
+asRoot('the prompt is a new file of the agent\'s: a link planted at its name is replaced, not written through or chmodded', async (t) => {
+  const dir = mkdtempSync(join(t.context.dir, 'prompt-'));
+  const target = hostFile(dir, 'target');
+  const ws = await prepareWorkspace(join(dir, 'attempt'), `file://${t.context.repo}`, 'main', { uid: 1000, gid: 1000 });
+  const prompt = join(ws.paths.run, 'prompt');
+  symlinkSync(target, prompt);
+  t.is(await writePrompt(ws.paths, 'do it'), prompt);
+  assertUntouched(t, target);
+  const written = lstatSync(prompt);
+  t.true(written.isFile());
+  t.deepEqual([written.uid, written.mode & 0o777], [0, 0o644], "the agent's, readable by the container's user");
+  t.is(readFileSync(prompt, 'utf8'), 'do it');
+  await writePrompt(ws.paths, 'again');
+  t.is(readFileSync(prompt, 'utf8'), 'again', 'written again over its own file');
+});
+
+asRoot("an adopted attempt's run/ is taken back, and the gateway opens its own socket, never a link planted in its place", async (t) => {
+  const dir = mkdtempSync(join(t.context.dir, 'socket-'));
+  const target = hostFile(dir, 'target');
+  const attemptsDir = join(dir, 'attempts');
+  const attemptId = 'att_0000000000000000007';
+  const ws = await prepareWorkspace(attemptDir(attemptsDir, attemptId), `file://${t.context.repo}`, 'main', { uid: 1000, gid: 1000 });
+  // As an older agent left it: run/ handed to the container's user, which planted a link where the socket goes.
+  chownSync(ws.paths.run, 1000, 1000);
+  chmodSync(ws.paths.run, 0o777);
+  const socketPath = gatewaySocketPath(attemptsDir, attemptId);
+  symlinkSync(target, socketPath);
+  await claimRunDir(ws.paths);
+  const run = lstatSync(ws.paths.run);
+  t.deepEqual([run.uid, run.gid, run.mode & 0o777], [0, 0, 0o755]);
+  const gateway = new LlmGateway(pino({ level: 'silent' }));
+  t.teardown(() => gateway.closeAll());
+  await gateway.open({
+    attemptId,
+    socketPath,
+    token: newGatewayToken(),
+    provider: { name: 'p', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', apiKey: 'k' },
+    budget: { maxTokens: 0, maxCostUsd: 0 },
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    onUsage: () => {},
+    onStop: () => {},
+  });
+  assertUntouched(t, target);
+  const socket = lstatSync(socketPath);
+  t.true(socket.isSocket());
+  t.is(socket.mode & 0o777, 0o666, "the socket, and only it, is opened to the container's user");
+});
+
+test('an attempt id that is not one is refused before it becomes a path, naming the field', (t) => {
+  const attemptsDir = mkdtempSync(join(t.context.dir, 'ids-'));
+  for (const bad of ['../../etc', 'att_0000000000000000001/..', '.', '', 'att_1']) {
+    const err = t.throws(() => attemptDir(attemptsDir, bad), { instanceOf: ValidationError });
+    t.is(err?.field, 'attempt_id');
+    t.regex(err!.message, /^attempt_id: ".*" is not an attempt id \(att_ and 19 lowercase letters or digits\)$/);
+    t.throws(() => gatewaySocketPath(attemptsDir, bad), { instanceOf: ValidationError });
+  }
+  t.deepEqual(readdirSync(attemptsDir), [], 'nothing was made');
+  t.is(attemptDir(attemptsDir, 'att_0000000000000000001'), join(attemptsDir, 'att_0000000000000000001'));
 });

@@ -11,10 +11,16 @@
  *                by a git the agent runs.
  *   workspace/   a checkout for the container (/workspace), owned by its user,
  *                with no remote (no URL, so no credentials inside).
- *   run/         the gateway socket and the prompt, mounted at /run/fleet.
+ *   run/         the gateway socket and the prompt, mounted read-only at
+ *                /run/fleet. The agent's own: the container can read and
+ *                connect, never plant a link there for the agent to follow.
+ *
+ * Whatever the repository holds (symlinks to /etc/shadow included) is the
+ * task's, and is handed over without ever following a link.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '../../common/errors.js';
 
@@ -98,6 +104,8 @@ export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref:
   const paths = workspacePaths(attemptDir);
   await rm(attemptDir, { recursive: true, force: true });
   await mkdir(paths.run, { recursive: true, mode: 0o755 });
+  // Whatever the umask: the container's user reads the prompt and connects to the socket through it.
+  await chmod(paths.run, 0o755);
   try {
     await git(['clone', '--quiet', '--bare', '--', repoUrl, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
   } catch (err) {
@@ -123,27 +131,58 @@ export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref:
   } catch (err) {
     throw new WorkspaceError(`cannot check out ${baseCommit.slice(0, 12)} of ${repoUrl}: ${lastLine(err)}`, { cause: err });
   }
-  if (owner.uid !== process.getuid?.()) {
-    await chownTree(paths.workspace, owner);
-    await chown(paths.run, owner.uid, owner.gid);
-  }
+  if (owner.uid !== process.getuid?.()) await chownTree(paths.workspace, owner);
   return { paths, baseCommit };
 }
 
+/**
+ * Hands a checkout to the container's user without following a link: a
+ * symlink is itself chowned (lchown), never its target, and only real
+ * directories are entered (readdir's types come from the entries, not from
+ * what they point at). Nothing else writes here before the container starts.
+ */
 async function chownTree(dir: string, owner: { uid: number; gid: number }): Promise<void> {
-  await chown(dir, owner.uid, owner.gid);
+  await lchown(dir, owner.uid, owner.gid);
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await chownTree(path, owner);
-    else await chown(path, owner.uid, owner.gid).catch(() => {});
+    else await lchown(path, owner.uid, owner.gid);
   }
 }
 
+/**
+ * Writes the prompt as a new file of the agent's: whatever was at its name
+ * is unlinked (not followed), and the file is created exclusively without
+ * following a link, then made readable by the container's user through its
+ * own descriptor.
+ */
 export async function writePrompt(paths: WorkspacePaths, prompt: string): Promise<string> {
   const file = join(paths.run, 'prompt');
-  await writeFile(file, prompt, { mode: 0o644 });
-  await chmod(file, 0o644);
+  await rm(file, { force: true });
+  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    await handle.writeFile(prompt);
+    await handle.chmod(0o644);
+  } finally {
+    await handle.close();
+  }
   return file;
+}
+
+/**
+ * run/ as `prepareWorkspace` makes it: a directory of the agent's that no one
+ * else may write. An attempt adopted from an older agent, which handed run/
+ * to the container's user, gets it back before the gateway makes its socket
+ * there again (a link in run/'s place is refused, not followed).
+ */
+export async function claimRunDir(paths: WorkspacePaths): Promise<void> {
+  const found = await lstat(paths.run);
+  if (!found.isDirectory()) throw new WorkspaceError(`${paths.run} is not a directory: the attempt's workspace was changed outside the agent`);
+  const uid = process.getuid?.() ?? found.uid;
+  const gid = process.getgid?.() ?? found.gid;
+  if (found.uid !== uid || found.gid !== gid) await lchown(paths.run, uid, gid);
+  // Its parent is the agent's, so what was just looked at is what is changed.
+  if ((found.mode & 0o022) !== 0) await chmod(paths.run, 0o755);
 }
 
 export interface WorkspacePatch {
