@@ -84,7 +84,8 @@ export function validateLabels(field: string, labels: Record<string, string> | u
   if (entries.length > maxLabels) throw new ValidationError(field, `has ${entries.length} labels; the limit is ${maxLabels}`);
   for (const [key, value] of entries) {
     if (key.length > SPEC_LIMITS.labelChars || !LABEL_KEY_PATTERN.test(key)) {
-      throw new ValidationError(`${field}["${key.slice(0, 64)}"]`, 'label keys are letters, digits, ".", "-", "_" and "/" (at most 128)');
+      // The key is the caller's: quoted and escaped, it cannot pass for part of the message or reach a terminal raw.
+      throw new ValidationError(`${field}[${JSON.stringify(key.slice(0, 64))}]`, 'label keys are letters, digits, ".", "-", "_" and "/" (at most 128)');
     }
     if (typeof value !== 'string' || value.length > SPEC_LIMITS.labelChars || !LABEL_VALUE_PATTERN.test(value)) {
       throw new ValidationError(`${field}["${key}"]`, 'label values are letters, digits, ".", "-" and "_" (at most 128)');

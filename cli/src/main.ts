@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** fleetctl: runs the command tree; expected errors are one line, never a stack trace. */
+import { safeText } from './safe-text.js';
 import { CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { buildProgram } from './program.js';
@@ -20,7 +21,8 @@ try {
     // Commander has printed its message already (help, usage errors).
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof CliError) {
-    if (err.message) process.stderr.write(`fleetctl: ${err.message}\n`);
+    // A server's message may quote what a node or a caller sent.
+    if (err.message) process.stderr.write(`fleetctl: ${safeText(err.message)}\n`);
     process.exitCode = err.exitCode;
   } else {
     process.stderr.write(`fleetctl: unexpected error: ${(err as Error)?.stack ?? err}\n`);

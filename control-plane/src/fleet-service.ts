@@ -290,11 +290,14 @@ async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   call.end();
 }
 
+/** The latest time a JavaScript Date can hold. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
 /** Audit entries from a time, of one actor or all; with `follow`, new ones as they are written. */
 async function streamAudit(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ sinceMs: number; actor: string; follow: boolean }, AuditEntryMsg>): Promise<void> {
   await deps.gate.admit(call, 'ListAudit');
   const sinceMs = Number(call.request.sinceMs ?? 0);
-  if (!Number.isInteger(sinceMs) || sinceMs < 0) throw new ValidationError('since_ms', `must be a time in milliseconds since 1970 (0: everything kept), got ${call.request.sinceMs}`);
+  if (!Number.isInteger(sinceMs) || sinceMs < 0 || sinceMs > MAX_TIME_MS) throw new ValidationError('since_ms', `must be a time in milliseconds since 1970 (0: everything kept), got ${call.request.sinceMs}`);
   const actor = call.request.actor ? checkAccessTokenName('actor', call.request.actor) : '';
   const controller = callSignal(call);
   for await (const entry of deps.audit.read({ sinceMs, actor, follow: Boolean(call.request.follow), signal: controller.signal })) {

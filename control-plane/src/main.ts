@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** fleet-control-plane: flags in, a ControlPlane out. Wiring only. */
+import { DEFAULT_AUTH_LIMITS } from './access/auth-limiter.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration, parseSize } from '../../common/duration.js';
 import { ValidationError } from '../../common/errors.js';
@@ -67,10 +68,12 @@ const program = new Command('fleet-control-plane')
   .option('--tls-key <file>', "this replica's key (PEM); with --tls-cert", process.env.FLEET_TLS_KEY)
   .option('--node-cert-lifetime <duration>', 'how long a node certificate is valid; agents renew at 70-90% of it', flag('--node-cert-lifetime', parseDuration), DEFAULT_NODE_CERT_LIFETIME_MS)
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
+  .option('--auth-burst <n>', 'failed authentications one address may make before it is held off (one more every 6s)', flag('--auth-burst', positiveInt), DEFAULT_AUTH_LIMITS.burst)
   .showHelpAfterError();
 
 program.parse();
 const opts = program.opts<{
+  authBurst: number;
   listen: string;
   dataDir: string;
   nats: string;
@@ -128,6 +131,7 @@ const controlPlane = new ControlPlane(
     liveness,
     cancelGraceMs: opts.cancelGrace,
     leaseTtlMs: opts.leaseTtl,
+    authLimits: { ...DEFAULT_AUTH_LIMITS, burst: opts.authBurst },
     ...(opts.advertise ? { advertise: opts.advertise } : {}),
     adminToken: process.env.FLEET_ADMIN_TOKEN,
     secretsKey: process.env.FLEET_SECRETS_KEY,
