@@ -4,10 +4,13 @@
  * and through the gateway (unix socket, token check, key swap, usage count),
  * sequentially and concurrently. Prints ms per call for both and the added
  * time. The fake answers at once, so the figures
- * are the gateway's own cost; a real model's seconds dwarf them.
+ * are the gateway's own cost; a real model's seconds dwarf them. The attempt
+ * may have as many calls in flight as the highest concurrency asked;
+ * `--max-tokens` gives it a token budget (calls then are planned and clamped
+ * against it).
  *
  *   npm run bench:gateway                    # N=500
- *   npm run bench:gateway -- --calls 2000 --concurrency 1,8
+ *   npm run bench:gateway -- --calls 2000 --concurrency 1,8 --max-tokens 1000000000
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -15,14 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { LlmGateway, newGatewayToken } from '../node-agent/src/llm-gateway.js';
+import { LlmGateway, MAX_CONCURRENT_CALLS, newGatewayToken } from '../node-agent/src/llm-gateway.js';
 import { FakeLlm, runCommands } from '../test/harness/fake-llm.js';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '1,8' } } });
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '1,8' }, 'max-tokens': { type: 'string', default: '0' } } });
 const N = Number(values.calls);
 const LEVELS = values.concurrency.split(',').map(Number);
-if (!Number.isInteger(N) || N < 1 || LEVELS.some((c) => !Number.isInteger(c) || c < 1)) {
-  process.stderr.write('usage: llm-gateway [--calls N] [--concurrency 1,8]\n');
+const MAX_TOKENS = Number(values['max-tokens']);
+if (!Number.isInteger(N) || N < 1 || LEVELS.some((c) => !Number.isInteger(c) || c < 1 || c > MAX_CONCURRENT_CALLS) || !Number.isInteger(MAX_TOKENS) || MAX_TOKENS < 0) {
+  process.stderr.write(`usage: llm-gateway [--calls N] [--concurrency 1,8 (each at most ${MAX_CONCURRENT_CALLS})] [--max-tokens BUDGET]\n`);
   process.exit(2);
 }
 
@@ -51,7 +55,7 @@ async function run(concurrency: number, call: () => Promise<void>): Promise<numb
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-bench-gw-'));
 const fake = await new FakeLlm('sk-bench', () => ({ tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } })).start();
-const gateway = new LlmGateway(pino({ level: 'silent' }));
+const gateway = new LlmGateway(pino({ level: 'silent' }), { maxConcurrentCalls: Math.max(4, ...LEVELS) });
 const token = newGatewayToken();
 const socketPath = join(dir, 'llm.sock');
 await gateway.open({
@@ -59,7 +63,7 @@ await gateway.open({
   socketPath,
   token,
   provider: { name: 'fake', baseUrl: fake.url, model: 'm', apiKey: fake.apiKey },
-  budget: { maxTokens: 0, maxCostUsd: 0 },
+  budget: { maxTokens: MAX_TOKENS, maxCostUsd: 0 },
   usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
   onUsage: () => {},
   onStop: (reason, message) => {
@@ -72,7 +76,7 @@ const viaGateway = () => post({ socketPath }, '/v1/chat/completions', token);
 await run(4, direct);
 await run(4, viaGateway);
 
-console.log(`LLM gateway: ${N} streamed calls, 20 KB request each, to a local fake provider`);
+console.log(`LLM gateway: ${N} streamed calls, 20 KB request each, to a local fake provider${MAX_TOKENS ? `, under a budget of ${MAX_TOKENS} tokens` : ''}`);
 for (const c of LEVELS) {
   const d = await run(c, direct);
   const g = await run(c, viaGateway);

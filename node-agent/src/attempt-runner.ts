@@ -157,8 +157,9 @@ export class AttemptRunner {
   async run(): Promise<void> {
     let outcome = await this.execute().catch((err: unknown) => this.failedToRun(err));
     if (this.cline) {
-      outcome = { ...outcome, progress: this.cline.progress() };
+      // Released first: calls the gateway cuts are charged, and counted in the progress.
       await this.cline.release();
+      outcome = { ...outcome, progress: this.cline.progress() };
     }
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
       this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, error: outcome.error || undefined }, 'attempt finished');

@@ -5,6 +5,15 @@
  * with the real key (which never enters a container), streams the answer
  * back, counts tokens and cost per attempt, and enforces the attempt's
  * budget. When the attempt ends its token is revoked and its socket removed.
+ *
+ * The container is hostile (Cline runs any command in --yolo), so the budget
+ * holds whatever the client does: an attempt has at most a few calls in flight
+ * (`maxConcurrentCalls`); each call reserves its prompt (estimated from the
+ * request's size) and its output (`max_tokens`, clamped to what the budget has
+ * left) before it goes upstream, so calls in parallel cannot together pass the
+ * budget; a client that hangs up does not stop the call upstream (the provider
+ * bills it all the same), its usage is read to the end and counted; and a call
+ * whose usage never arrives keeps its reservation as its charge.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, lstat, rm } from 'node:fs/promises';
@@ -14,8 +23,28 @@ import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
 import type { AgentProgress, ProviderGrant } from '../../common/model.js';
 
-/** Requests larger than this are refused (Cline sends its whole conversation each call). */
+/** Requests larger than this are refused with 413 (Cline sends its whole conversation each call). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+/**
+ * Model calls one attempt may have in flight by default. Cline makes one at a
+ * time; the second slot is for its retry while a call it gave up on still runs
+ * upstream (a call is not cut when its client hangs up).
+ */
+export const DEFAULT_CONCURRENT_CALLS = 2;
+export const MAX_CONCURRENT_CALLS = 64;
+/**
+ * Request bytes per prompt token, to reserve a prompt before the provider has
+ * counted it. Tokenizers give 3 to 4 bytes a token for code and English, and
+ * the JSON around the messages adds bytes: 3 errs towards reserving too much.
+ */
+export const REQUEST_BYTES_PER_TOKEN = 3;
+/**
+ * The output a call may have, under a budget, when its client asked for no
+ * limit (Cline asks none of an OpenAI-compatible provider): what Cline asks of
+ * most models itself, and under every current model's maximum (a provider
+ * refuses a max_tokens above it).
+ */
+export const DEFAULT_OUTPUT_TOKENS = 8192;
 /** The provider must answer with headers within this time. */
 const PROVIDER_HEADERS_TIMEOUT_MS = 120_000;
 /** A streamed answer with no bytes for this long is cut. */
@@ -33,6 +62,11 @@ export interface Budget {
 }
 
 export type GatewayStopReason = 'budget_exceeded' | 'provider_error';
+
+export interface GatewayOptions {
+  /** Model calls one attempt may have in flight; more are refused with 429. */
+  maxConcurrentCalls?: number;
+}
 
 export interface AttemptChannel {
   socketPath: string;
@@ -58,6 +92,101 @@ interface AttemptEntry extends OpenOptions {
   providerFailures: number;
   lastProviderError: string;
   stopped: boolean;
+  /** Calls in flight: the request is being read or the provider is answering. */
+  inFlight: number;
+  /** What the calls in flight have reserved of the budget. */
+  reservedTokens: number;
+  reservedCostUsd: number;
+  /** The dearest cost per token (input plus output) a call of this attempt was charged; 0 until one reports cost. */
+  usdPerToken: number;
+  /** Upstream calls in flight, cut when the attempt ends. */
+  upstream: Set<AbortController>;
+  /** The same calls, settled once charged. */
+  forwarding: Set<Promise<void>>;
+  closed: boolean;
+}
+
+type Usage = Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd'>;
+
+/** What a call may spend, decided before it goes upstream. */
+export type CallPlan =
+  | {
+      refused: false;
+      /** The prompt as estimated from the request's size. */
+      promptTokens: number;
+      /** The output limit to send (null: the client's choice stands, there is no budget). */
+      maxOutput: number | null;
+      /** Held against the budget until the provider reports what the call used. */
+      reserveTokens: number;
+      reserveCostUsd: number;
+    }
+  /** `final`: nothing the calls in flight could give back would make room; the attempt is over. */
+  | { refused: true; final: boolean; message: string };
+
+/**
+ * Plans one call against the budget: the prompt (estimated from
+ * `requestBytes`) and the output limit must both fit in what is left once
+ * the calls in flight have their reservations. Under a budget the output
+ * limit is always set: the client's, clamped, or `DEFAULT_OUTPUT_TOKENS`.
+ * A cost budget is turned into tokens at the dearest rate this attempt has
+ * been charged; until a call has reported a cost, calls are held to
+ * `DEFAULT_OUTPUT_TOKENS` of output.
+ */
+export function planCall(
+  budget: Budget,
+  ledger: { used: Usage; reservedTokens: number; reservedCostUsd: number; usdPerToken: number },
+  requestBytes: number,
+  askedOutput: number | null,
+): CallPlan {
+  const promptTokens = Math.ceil(requestBytes / REQUEST_BYTES_PER_TOKEN);
+  if (budget.maxTokens <= 0 && budget.maxCostUsd <= 0) return { refused: false, promptTokens, maxOutput: askedOutput, reserveTokens: 0, reserveCostUsd: 0 };
+  let room = askedOutput ?? DEFAULT_OUTPUT_TOKENS;
+  if (budget.maxTokens > 0) {
+    const used = ledger.used.inputTokens + ledger.used.outputTokens;
+    const unreserved = budget.maxTokens - used - promptTokens;
+    if (unreserved < 1) {
+      return { refused: true, final: true, message: `token budget of ${budget.maxTokens} spent: ${used} used, and this call's prompt alone is about ${promptTokens}` };
+    }
+    if (unreserved - ledger.reservedTokens < 1) {
+      return { refused: true, final: false, message: `what is left of the token budget of ${budget.maxTokens} is held by the model calls in flight (${ledger.reservedTokens} tokens reserved): retry when they finish` };
+    }
+    room = Math.min(room, unreserved - ledger.reservedTokens);
+  }
+  if (budget.maxCostUsd > 0) {
+    if (ledger.usdPerToken > 0) {
+      const unreserved = Math.floor((budget.maxCostUsd - ledger.used.costUsd) / ledger.usdPerToken) - promptTokens;
+      if (unreserved < 1) {
+        return { refused: true, final: true, message: `cost budget of $${budget.maxCostUsd} spent: $${ledger.used.costUsd.toFixed(4)} used, and this call's prompt alone would take the rest` };
+      }
+      const affordable = Math.floor((budget.maxCostUsd - ledger.used.costUsd - ledger.reservedCostUsd) / ledger.usdPerToken) - promptTokens;
+      if (affordable < 1) {
+        return { refused: true, final: false, message: `what is left of the cost budget of $${budget.maxCostUsd} is held by the model calls in flight ($${ledger.reservedCostUsd.toFixed(4)} reserved): retry when they finish` };
+      }
+      room = Math.min(room, affordable);
+    } else room = Math.min(room, DEFAULT_OUTPUT_TOKENS);
+  }
+  const reserveTokens = promptTokens + room;
+  return { refused: false, promptTokens, maxOutput: room, reserveTokens, reserveCostUsd: reserveTokens * ledger.usdPerToken };
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/** The output limit the client asked for: the lower of `max_tokens` and `max_completion_tokens` (null if neither is a count). */
+export function askedOutput(body: Record<string, unknown>): number | null {
+  const asked = [body.max_tokens, body.max_completion_tokens].filter(isCount);
+  return asked.length > 0 ? Math.min(...asked) : null;
+}
+
+/**
+ * Sets the output limit in the request: on each field the client sent, or on
+ * `max_tokens` (the one every OpenAI-compatible server knows) if it sent
+ * neither. Only `max_completion_tokens` is kept alone: OpenAI's reasoning
+ * models refuse `max_tokens`.
+ */
+export function setOutputLimit(body: Record<string, unknown>, limit: number): void {
+  const completion = 'max_completion_tokens' in body;
+  if (completion) body.max_completion_tokens = limit;
+  if ('max_tokens' in body || !completion) body.max_tokens = limit;
 }
 
 export function newGatewayToken(): string {
@@ -101,22 +230,37 @@ export class SseUsageScanner {
   }
 }
 
-function sendError(res: http.ServerResponse, status: number, type: string, message: string): void {
+function sendError(res: http.ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
+  if (res.destroyed) return;
   const body = JSON.stringify({ error: { message, type, code: type } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
+
+/** Network errors (fetch's cause codes) that come after the provider may have taken the request. */
+const REACHED_PROVIDER = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** A request body over `MAX_REQUEST_BYTES`. */
+class RequestTooLarge extends Error {}
 
 export class LlmGateway {
   private readonly attempts = new Map<string, AttemptEntry>();
   private readonly socketAttempt = new WeakMap<net.Socket, string>();
   private readonly http: http.Server;
+  private readonly maxConcurrentCalls: number;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    options: GatewayOptions = {},
+  ) {
+    this.maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_CONCURRENT_CALLS;
+    if (!Number.isInteger(this.maxConcurrentCalls) || this.maxConcurrentCalls < 1 || this.maxConcurrentCalls > MAX_CONCURRENT_CALLS) {
+      throw new RangeError(`model calls per attempt must be a whole number from 1 to ${MAX_CONCURRENT_CALLS}, got ${options.maxConcurrentCalls}`);
+    }
     this.http = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -147,15 +291,30 @@ export class LlmGateway {
       providerFailures: 0,
       lastProviderError: '',
       stopped: false,
+      inFlight: 0,
+      reservedTokens: 0,
+      reservedCostUsd: 0,
+      usdPerToken: 0,
+      upstream: new Set(),
+      forwarding: new Set(),
+      closed: false,
     });
     return { socketPath: options.socketPath, token: options.token };
   }
 
-  /** Revokes the attempt's token and removes its socket. */
+  /**
+   * Revokes the attempt's token and removes its socket. Calls still running
+   * upstream are cut (the attempt is over: what they would still spend buys
+   * nothing) and charged their reservation, reported through `onUsage` before
+   * this resolves.
+   */
   async close(attemptId: string): Promise<void> {
     const entry = this.attempts.get(attemptId);
     if (!entry) return;
     this.attempts.delete(attemptId);
+    entry.closed = true;
+    for (const call of entry.upstream) call.abort(new Error('the attempt ended'));
+    await Promise.allSettled([...entry.forwarding]);
     await new Promise<void>((resolve) => entry.server.close(() => resolve()));
     await rm(entry.socketPath, { force: true });
   }
@@ -194,6 +353,8 @@ export class LlmGateway {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // A client gone mid-answer must not take the agent down with a write error.
+    res.on('error', () => {});
     const entry = this.authorize(req);
     if (!entry) return sendError(res, 401, 'invalid_token', 'this token is not valid for this attempt (it may have ended)');
     const path = (req.url ?? '').split('?')[0];
@@ -205,15 +366,57 @@ export class LlmGateway {
       this.stop(entry, 'budget_exceeded', spent);
       return sendError(res, 429, 'budget_exceeded', spent);
     }
-    let body: Record<string, unknown>;
+    // Refused rather than queued: a queue would hold the container's requests
+    // (up to MAX_REQUEST_BYTES each) in the agent for as long as it liked, and
+    // OpenAI clients, Cline's among them, retry a 429 after `retry-after`.
+    if (entry.inFlight >= this.maxConcurrentCalls) {
+      const message = `this attempt already has ${entry.inFlight} model calls in flight, the most the node allows (fleet-node-agent --model-calls-per-attempt): retry when one has finished`;
+      return sendError(res, 429, 'rate_limit_exceeded', message, { 'retry-after': '1' });
+    }
+    entry.inFlight += 1;
     try {
-      body = await readJson(req);
+      await this.call(entry, req, res);
+    } finally {
+      entry.inFlight -= 1;
+    }
+  }
+
+  /** One model call, holding one of the attempt's slots: the request read, planned against the budget, and forwarded. */
+  private async call(entry: AttemptEntry, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_REQUEST_BYTES) return refuseTooLarge(res);
+    let request: { body: Record<string, unknown>; bytes: number };
+    try {
+      request = await readJson(req);
     } catch (err) {
+      if (err instanceof RequestTooLarge) return refuseTooLarge(res);
       return sendError(res, 400, 'invalid_request', (err as Error).message);
     }
+    const { body } = request;
+    // n choices cost n outputs, each up to max_tokens.
+    if (body.n !== undefined && body.n !== 1) return sendError(res, 400, 'invalid_request', 'the fleet gateway asks for one choice per call: leave out n or set it to 1');
+    const plan = planCall(entry.budget, { used: entry.usage, reservedTokens: entry.reservedTokens, reservedCostUsd: entry.reservedCostUsd, usdPerToken: entry.usdPerToken }, request.bytes, askedOutput(body));
+    if (plan.refused) {
+      if (!plan.final) return sendError(res, 429, 'rate_limit_exceeded', plan.message, { 'retry-after': '1' });
+      this.stop(entry, 'budget_exceeded', plan.message);
+      return sendError(res, 429, 'budget_exceeded', plan.message);
+    }
+    if (entry.budget.maxTokens > 0 || entry.budget.maxCostUsd > 0) setOutputLimit(body, plan.maxOutput!);
     body.model = entry.provider.model;
     if (body.stream === true) body.stream_options = { ...((body.stream_options as object) ?? {}), include_usage: true };
-    await this.forward(entry, body, res);
+    entry.reservedTokens += plan.reserveTokens;
+    entry.reservedCostUsd += plan.reserveCostUsd;
+    const forwarding = this.forward(entry, body, plan, res);
+    entry.forwarding.add(forwarding);
+    try {
+      await forwarding;
+    } finally {
+      entry.forwarding.delete(forwarding);
+      entry.reservedTokens -= plan.reserveTokens;
+      entry.reservedCostUsd -= plan.reserveCostUsd;
+      // Floating point sums drift: with no other call in flight, nothing is reserved.
+      if (entry.inFlight === 1) entry.reservedCostUsd = 0;
+    }
   }
 
   private providerFailed(entry: AttemptEntry, detail: string): void {
@@ -224,11 +427,33 @@ export class LlmGateway {
     }
   }
 
-  private async forward(entry: AttemptEntry, body: Record<string, unknown>, res: http.ServerResponse): Promise<void> {
+  /**
+   * Counts what a call used. A call whose usage never came (the answer was
+   * cut, or the provider does not report it) is charged its estimate: its
+   * reservation under a budget (the prompt estimate and the output limit
+   * sent, which the provider cannot exceed), or else the prompt estimate and
+   * the bytes streamed as tokens, at the dearest rate seen.
+   */
+  private charge(entry: AttemptEntry, plan: Extract<CallPlan, { refused: false }>, used: { input: number; output: number; cost: number } | null, streamedBytes: number): { input: number; output: number; cost: number; estimated: boolean } {
+    const charged = used
+      ? { ...used, estimated: false }
+      : (() => {
+          const output = plan.maxOutput ?? Math.ceil(streamedBytes / REQUEST_BYTES_PER_TOKEN);
+          return { input: plan.promptTokens, output, cost: (plan.promptTokens + output) * entry.usdPerToken, estimated: true };
+        })();
+    if (used && used.cost > 0 && used.input + used.output > 0) entry.usdPerToken = Math.max(entry.usdPerToken, used.cost / (used.input + used.output));
+    entry.usage = { inputTokens: entry.usage.inputTokens + charged.input, outputTokens: entry.usage.outputTokens + charged.output, costUsd: entry.usage.costUsd + charged.cost };
+    entry.onUsage({ ...entry.usage });
+    return charged;
+  }
+
+  private async forward(entry: AttemptEntry, body: Record<string, unknown>, plan: Extract<CallPlan, { refused: false }>, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
     const abort = new AbortController();
+    entry.upstream.add(abort);
     let idle = setTimeout(() => abort.abort(new Error('no answer in time')), PROVIDER_HEADERS_TIMEOUT_MS);
-    res.on('close', () => abort.abort(new Error('the client went away')));
+    // No abort when the client hangs up: the provider bills the call all the
+    // same, so it is read to the end (within the timeouts) and its usage counted.
     let upstream: Response;
     try {
       upstream = await fetch(`${entry.provider.baseUrl}/chat/completions`, {
@@ -239,11 +464,18 @@ export class LlmGateway {
       });
     } catch (err) {
       clearTimeout(idle);
+      entry.upstream.delete(abort);
+      // Timed out, cut because the attempt ended, or hung up on once
+      // connected, the provider had the request and may bill it; refused or
+      // unresolved, it never saw it.
+      if (abort.signal.aborted || REACHED_PROVIDER.has(String((err as { cause?: { code?: unknown } }).cause?.code))) this.charge(entry, plan, null, 0);
+      if (entry.closed) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
       this.providerFailed(entry, `is unreachable at ${entry.provider.baseUrl}: ${(err as Error).message}`);
       return sendError(res, 502, 'provider_unreachable', entry.lastProviderError);
     }
     if (!upstream.ok) {
       clearTimeout(idle);
+      entry.upstream.delete(abort);
       const text = (await upstream.text().catch(() => '')).slice(0, 300);
       const detail = `answered HTTP ${upstream.status}${text ? `: ${text}` : ''}`;
       if (upstream.status >= 500) this.providerFailed(entry, detail);
@@ -252,21 +484,24 @@ export class LlmGateway {
         this.stop(entry, 'provider_error', entry.lastProviderError);
       } else entry.lastProviderError = `provider "${entry.provider.name}" ${detail}`;
       this.log.warn({ attemptId: entry.attemptId, provider: entry.provider.name, status: upstream.status }, 'provider call failed');
+      if (res.destroyed) return;
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
       res.end(text);
       return;
     }
     entry.providerFailures = 0;
-    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-cache' });
+    if (!res.destroyed) res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-cache' });
     const streamed = (upstream.headers.get('content-type') ?? '').includes('text/event-stream');
     const scanner = new SseUsageScanner();
     const decoder = new TextDecoder();
     const whole: string[] = [];
+    let streamedBytes = 0;
     try {
       for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
         clearTimeout(idle);
         idle = setTimeout(() => abort.abort(new Error('the answer stalled')), PROVIDER_IDLE_TIMEOUT_MS);
-        res.write(chunk);
+        streamedBytes += chunk.length;
+        if (!res.destroyed) res.write(chunk);
         const text = decoder.decode(chunk, { stream: true });
         if (streamed) scanner.push(text);
         else whole.push(text);
@@ -275,8 +510,9 @@ export class LlmGateway {
       this.log.warn({ attemptId: entry.attemptId, provider: entry.provider.name, err: (err as Error).message }, 'provider answer cut off');
     } finally {
       clearTimeout(idle);
+      entry.upstream.delete(abort);
     }
-    res.end();
+    if (!res.destroyed) res.end();
     scanner.end();
     let used = scanner.last;
     if (!streamed) {
@@ -286,25 +522,32 @@ export class LlmGateway {
         used = null;
       }
     }
-    if (used) {
-      entry.usage = { inputTokens: entry.usage.inputTokens + used.input, outputTokens: entry.usage.outputTokens + used.output, costUsd: entry.usage.costUsd + used.cost };
-      entry.onUsage({ ...entry.usage });
-    }
-    this.log.info({ attemptId: entry.attemptId, provider: entry.provider.name, inputTokens: used?.input ?? 0, outputTokens: used?.output ?? 0, durationMs: Date.now() - started }, 'model call');
+    const charged = this.charge(entry, plan, used, streamedBytes);
+    this.log.info(
+      { attemptId: entry.attemptId, provider: entry.provider.name, inputTokens: charged.input, outputTokens: charged.output, ...(charged.estimated ? { estimated: true } : {}), durationMs: Date.now() - started },
+      charged.estimated ? 'model call without usage: charged its estimate' : 'model call',
+    );
     const spent = this.overBudget(entry);
     if (spent) this.stop(entry, 'budget_exceeded', spent);
   }
 }
 
-function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+function refuseTooLarge(res: http.ServerResponse): void {
+  // The connection is closed after the answer: the rest of the body is not read.
+  sendError(res, 413, 'request_too_large', `the request is over the ${MAX_REQUEST_BYTES} bytes the fleet gateway accepts: start a new task with a shorter prompt or conversation`, { connection: 'close' });
+}
+
+function readJson(req: http.IncomingMessage): Promise<{ body: Record<string, unknown>; bytes: number }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_REQUEST_BYTES) {
-        reject(new Error(`request is over ${MAX_REQUEST_BYTES} bytes`));
-        req.destroy();
+        req.removeAllListeners('data');
+        req.pause();
+        chunks.length = 0;
+        reject(new RequestTooLarge());
         return;
       }
       chunks.push(chunk);
@@ -313,11 +556,13 @@ function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
       try {
         const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('the body must be a JSON object');
-        resolve(value as Record<string, unknown>);
+        resolve({ body: value as Record<string, unknown>, bytes: size });
       } catch (err) {
         reject(new Error(`the body is not valid JSON: ${(err as Error).message}`));
       }
     });
     req.on('error', reject);
+    // A client gone mid-request frees its slot (a settled promise ignores this).
+    req.on('close', () => reject(new Error('the client went away before the request was complete')));
   });
 }

@@ -17,7 +17,7 @@ import { identityPath, IdentityError, loadIdentity, saveIdentity } from './ident
 import { NodeCredentials } from './node-credentials.js';
 import { Journal } from './journal.js';
 import { JournalKeyError } from './journal-key.js';
-import { LlmGateway, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
+import { DEFAULT_CONCURRENT_CALLS, LlmGateway, MAX_CONCURRENT_CALLS, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
 import { gatewaySocketPath } from './cline-attempt.js';
 import { CUTOFF_STOP_GRACE_MS, Session } from './session.js';
 import { Shutdown } from './shutdown.js';
@@ -42,6 +42,12 @@ function parseSlots(text: string): number {
   return Number(text);
 }
 
+function parseModelCalls(text: string): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= MAX_CONCURRENT_CALLS)) throw new InvalidArgumentError(`"${text}" is not a whole number from 1 to ${MAX_CONCURRENT_CALLS} (Cline makes one call at a time: 2 leaves room for its retries)`);
+  return n;
+}
+
 const program = new Command('fleet-node-agent')
   .description('Fleet node agent: runs attempts in Docker for the control plane')
   .requiredOption('--control-plane <endpoints>', 'control plane HOST:PORT, comma-separated for several replicas', parseEndpoints, process.env.FLEET_CONTROL_PLANE ? parseEndpoints(process.env.FLEET_CONTROL_PLANE) : undefined)
@@ -61,6 +67,7 @@ const program = new Command('fleet-node-agent')
       throw new InvalidArgumentError((err as Error).message);
     }
   }, 240_000)
+  .option('--model-calls-per-attempt <n>', 'model calls one Cline attempt may have in flight at once; more get HTTP 429', parseModelCalls, DEFAULT_CONCURRENT_CALLS)
   .option('--min-free-disk <size>', 'below this much free space on the data dir or Docker\'s, the node takes no new work (e.g. 2g)', (t: string) => {
     try {
       return parseSize('--min-free-disk', t);
@@ -71,7 +78,7 @@ const program = new Command('fleet-node-agent')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; modelCallsPerAttempt: number }>();
 const log = createLogger('node-agent');
 
 function die(message: string): never {
@@ -153,7 +160,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
-  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
+  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt });
   const agent = new NodeAgent(
     { nodeId: identity.nodeId, ...info },
     runtime,
