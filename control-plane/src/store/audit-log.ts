@@ -11,6 +11,7 @@ import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { UnavailableError } from '../../../common/errors.js';
 import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
+import { readStream } from './stream-reader.js';
 
 export interface AuditEntry {
   callId: string;
@@ -58,21 +59,9 @@ export class AuditLog {
    */
   async *read(options: { sinceMs: number; actor: string; follow: boolean; signal: AbortSignal }): AsyncGenerator<AuditEntry> {
     const from = options.sinceMs > 0 ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() } : { deliver_policy: DeliverPolicy.All };
-    const consumer = await this.js.consumers.get(STREAMS.audit.name, { filter_subjects: `${AUDIT_SUBJECT_PREFIX}.${options.actor || '*'}.>`, ...from });
-    const info = await consumer.info(true);
-    if (!options.follow && info.num_pending === 0) return;
-    const messages = await consumer.consume();
-    const onAbort = () => void messages.stop();
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    if (options.signal.aborted) onAbort();
-    try {
-      for await (const m of messages) {
-        yield JSON.parse(this.decoder.decode(m.data)) as AuditEntry;
-        if (!options.follow && m.info.pending === 0) break;
-      }
-    } finally {
-      options.signal.removeEventListener('abort', onAbort);
-      await messages.close().catch(() => {});
+    const filter = `${AUDIT_SUBJECT_PREFIX}.${options.actor || '*'}.>`;
+    for await (const m of readStream(this.js, { stream: STREAMS.audit.name, filter, from, follow: options.follow, signal: options.signal })) {
+      yield JSON.parse(this.decoder.decode(m.data)) as AuditEntry;
     }
   }
 }

@@ -8,6 +8,7 @@ import { headers } from '@nats-io/nats-core';
 import type { LogChunk } from '../../../common/model.js';
 import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
+import { readStream } from './stream-reader.js';
 
 export interface StoredLogChunk extends LogChunk {
   /** The chunk's sequence in the stream. */
@@ -36,29 +37,16 @@ export class LogStore {
    */
   async *read(taskId: string, options: { follow: boolean; signal: AbortSignal; afterSeq?: number }): AsyncGenerator<StoredLogChunk> {
     const from = options.afterSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.afterSeq + 1 } : { deliver_policy: DeliverPolicy.All };
-    const consumer = await this.js.consumers.get(STREAMS.logs.name, { filter_subjects: `fleet.logs.${taskId}.>`, ...from });
-    const info = await consumer.info(true);
-    if (!options.follow && info.num_pending === 0) return;
-    const messages = await consumer.consume();
-    const onAbort = () => void messages.stop();
-    options.signal.addEventListener('abort', onAbort, { once: true });
-    if (options.signal.aborted) onAbort();
-    try {
-      for await (const m of messages) {
-        const [, , , attemptId] = m.subject.split('.');
-        yield {
-          taskId,
-          attemptId: attemptId ?? '',
-          stream: m.headers?.get('Fleet-Stream') === 'stderr' ? 'stderr' : 'stdout',
-          data: m.data,
-          atMs: Number(m.headers?.get('Fleet-At') ?? 0),
-          seq: m.seq,
-        };
-        if (!options.follow && m.info.pending === 0) break;
-      }
-    } finally {
-      options.signal.removeEventListener('abort', onAbort);
-      await messages.close().catch(() => {});
+    for await (const m of readStream(this.js, { stream: STREAMS.logs.name, filter: `fleet.logs.${taskId}.>`, from, follow: options.follow, signal: options.signal })) {
+      const [, , , attemptId] = m.subject.split('.');
+      yield {
+        taskId,
+        attemptId: attemptId ?? '',
+        stream: m.headers?.get('Fleet-Stream') === 'stderr' ? 'stderr' : 'stdout',
+        data: m.data,
+        atMs: Number(m.headers?.get('Fleet-At') ?? 0),
+        seq: m.seq,
+      };
     }
   }
 }

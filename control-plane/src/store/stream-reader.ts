@@ -1,0 +1,35 @@
+/**
+ * Reading a slice of a JetStream stream in order through an ordered
+ * consumer: what the log store and the audit trail both do. Without
+ * `follow` it ends at the last message stored when it began; with `follow`
+ * it goes on until `signal` aborts.
+ */
+import type { JetStreamClient, JsMsg, OrderedConsumerOptions } from '@nats-io/jetstream';
+
+export interface ReadOptions {
+  stream: string;
+  filter: string;
+  /** Where to start: all, a sequence, a time. */
+  from: Partial<OrderedConsumerOptions>;
+  follow: boolean;
+  signal: AbortSignal;
+}
+
+export async function* readStream(js: JetStreamClient, options: ReadOptions): AsyncGenerator<JsMsg> {
+  const consumer = await js.consumers.get(options.stream, { filter_subjects: options.filter, ...options.from });
+  const info = await consumer.info(true);
+  if (!options.follow && info.num_pending === 0) return;
+  const messages = await consumer.consume();
+  const onAbort = () => void messages.stop();
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  if (options.signal.aborted) onAbort();
+  try {
+    for await (const m of messages) {
+      yield m;
+      if (!options.follow && m.info.pending === 0) break;
+    }
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    await messages.close().catch(() => {});
+  }
+}
