@@ -96,6 +96,12 @@ export interface TaskSpec {
   idempotencyKey: string;
   /** Set: a Cline run on a repository (see ClineSpec in the proto). */
   cline?: ClineSpec;
+  /** Plain tasks: the container's network. Absent on a submission: the control plane's default; on a task stored before it existed: bridge. */
+  network?: AgentNetwork;
+  /** Plain tasks: a read-only root file system with a writable tmpfs at /tmp. */
+  readOnlyRoot?: boolean;
+  /** Plain tasks: "UID" or "UID:GID"; absent: the image's user. */
+  user?: string;
 }
 
 export const AGENT_NETWORKS = ['none', 'bridge'] as const;

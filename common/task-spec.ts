@@ -217,6 +217,13 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
   if (memoryBytes !== 0 && memoryBytes < SPEC_LIMITS.minMemoryBytes) {
     throw new ValidationError('spec.resources.memory_bytes', `must be 0 (no limit) or at least 6MiB, got ${memoryBytes}`);
   }
+  const network = (input.network ?? '') === '' ? undefined : AGENT_NETWORKS.find((n) => n === input.network);
+  if ((input.network ?? '') !== '' && !network) throw new ValidationError('spec.network', `must be "none" or "bridge", got ${JSON.stringify(String(input.network).slice(0, 40))}`);
+  const user = input.user ?? '';
+  if (user !== '' && !USER_PATTERN.test(user)) throw new ValidationError('spec.user', `must be a numeric UID or UID:GID (e.g. 1000:1000), got ${JSON.stringify(user.slice(0, 40))}`);
+  if (cline && (network || user || input.readOnlyRoot)) {
+    throw new ValidationError(network ? 'spec.network' : user ? 'spec.user' : 'spec.read_only_root', 'is for plain tasks: a Cline task sets its network in spec.cline.network and runs as the agent image\'s user');
+  }
   const idempotencyKey = input.idempotencyKey ?? '';
   if (idempotencyKey !== '' && (idempotencyKey.length > SPEC_LIMITS.idempotencyKeyChars || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))) {
     throw new ValidationError('spec.idempotency_key', 'is letters, digits, ".", "_", ":" and "-" (at most 128)');
@@ -237,8 +244,14 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
     priority: int('spec.priority', input.priority, -SPEC_LIMITS.maxPriority, SPEC_LIMITS.maxPriority),
     idempotencyKey,
     ...(cline ? { cline } : {}),
+    ...(network ? { network } : {}),
+    ...(input.readOnlyRoot ? { readOnlyRoot: true } : {}),
+    ...(user ? { user } : {}),
   };
 }
+
+/** A numeric user: names would need the image's /etc/passwd, and 0 is allowed only if asked for plainly. */
+const USER_PATTERN = /^\d{1,10}(:\d{1,10})?$/;
 
 /** Bounds on what a Cline attempt returns. Documented in the README; change them there too. */
 export const RESULT_LIMITS = {

@@ -83,6 +83,18 @@ export function tasksTable(tasks: Task[], now = Date.now()): string {
   );
 }
 
+/** What a plain task's container is allowed: network, limits, user, root file system. */
+function sandbox(t: Task): string {
+  const r = t.spec.resources;
+  return [
+    `network ${t.spec.network ?? 'bridge'}`,
+    r.memoryBytes ? `memory ${formatBytes(r.memoryBytes)}` : 'no memory limit',
+    r.cpus ? `${r.cpus} CPUs` : 'no CPU limit',
+    t.spec.user ? `user ${t.spec.user}` : "the image's user",
+    t.spec.readOnlyRoot ? 'read-only root' : 'writable root',
+  ].join(', ');
+}
+
 export function taskDetails(t: Task): string {
   const cline = t.spec.cline;
   // What runs: a Cline run on a repository, or an image and a command.
@@ -93,7 +105,7 @@ export function taskDetails(t: Task): string {
         `Prompt:    ${oneLine(cline.prompt, 100)}`,
         `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`,
       ]
-    : [`Image:     ${t.spec.image}`, `Command:   ${JSON.stringify(t.spec.command)}`];
+    : [`Image:     ${t.spec.image}`, `Command:   ${JSON.stringify(t.spec.command)}`, `Runs with: ${sandbox(t)}`];
   const lines = [
     `ID:        ${t.id}`,
     `State:     ${t.state}`,

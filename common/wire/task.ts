@@ -36,6 +36,9 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecMsg {
     priority: spec.priority,
     idempotencyKey: spec.idempotencyKey,
     ...(spec.cline ? { cline: { ...spec.cline } } : {}),
+    network: spec.network ?? '',
+    readOnlyRoot: spec.readOnlyRoot ?? false,
+    user: spec.user ?? '',
   };
 }
 

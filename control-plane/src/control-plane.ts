@@ -34,6 +34,7 @@ import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
 import { NatsAccessError, type NatsAccess } from './store/nats-access.js';
 import { TaskIndex } from './task-index.js';
+import { DEFAULT_TASK_DEFAULTS, type TaskDefaults } from './task-defaults.js';
 import { Tasks } from './tasks.js';
 import { DEFAULT_NODE_CERT_LIFETIME_MS, loadOrCreateFleetCa, serverNames, ServerIdentity, type TlsOptions } from './tls/fleet-tls.js';
 import { NodeCertificates } from './tls/node-certs.js';
@@ -72,6 +73,8 @@ export interface ControlPlaneOptions {
   nodeCertLifetimeMs?: number;
   /** Failed authentications allowed per peer address. */
   authLimits?: AuthLimits;
+  /** What plain tasks get when their submitter did not say. */
+  taskDefaults?: TaskDefaults;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -194,6 +197,7 @@ export class ControlPlane {
         log,
         providers,
         clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
+        taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
       }),
     );

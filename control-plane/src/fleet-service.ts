@@ -19,6 +19,7 @@ import type { Caller, Gate } from './access/gate.js';
 import { FLEET_POLICY, type FleetMethod } from './access/policy.js';
 import { parseRole, requireRole } from './access/roles.js';
 import type { AuditLog } from './store/audit-log.js';
+import { applyTaskDefaults, type TaskDefaults } from './task-defaults.js';
 import type { AccessTokenRecord } from './store/records.js';
 import type { AccessToken } from '../../proto/gen/fleet/v1/AccessToken.js';
 import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/AuditEntry.js';
@@ -49,11 +50,13 @@ export interface FleetServiceDeps {
   providers: Providers;
   /** The image of Cline tasks submitted without one. */
   clineImage: string;
+  /** What plain tasks get when their submitter did not say. */
+  taskDefaults: TaskDefaults;
 }
 
 /** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
 async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<TaskSpec> {
-  if (!spec.cline) return spec;
+  if (!spec.cline) return applyTaskDefaults(spec, deps.taskDefaults);
   const provider = await deps.providers.require(spec.cline.provider);
   return { ...spec, image: spec.image || deps.clineImage, nodeSelector: withProviderSelector(spec.nodeSelector, provider) };
 }

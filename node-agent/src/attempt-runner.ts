@@ -317,6 +317,10 @@ export class AttemptRunner {
       image: spec.image,
       command: spec.command,
       workingDir: spec.workingDir,
+      // A plain task's own settings (filled by the control plane's defaults); a Cline task's extras set its own.
+      ...(spec.network ? { networkMode: spec.network } : {}),
+      ...(spec.user ? { user: spec.user } : {}),
+      ...(spec.readOnlyRoot ? { readOnlyRoot: true } : {}),
       ...extras,
       env: { ...spec.env, ...extras?.env },
       cpus: spec.resources.cpus,

@@ -16,6 +16,9 @@ export const LABELS = {
   node: 'io.cline-fleet.node',
 } as const;
 
+/** The writable /tmp a read-only-root container gets (it counts against the container's memory). */
+const READ_ONLY_ROOT_TMP_BYTES = 256 * 1024 * 1024;
+
 export interface ContainerSpec {
   name: string;
   image: string;
@@ -31,6 +34,8 @@ export interface ContainerSpec {
   mounts?: Array<{ source: string; target: string; readOnly: boolean }>;
   /** Default: Docker's bridge. "none" leaves only loopback. */
   networkMode?: string;
+  /** A read-only root file system, with a writable tmpfs at /tmp. */
+  readOnlyRoot?: boolean;
   entrypoint?: string[];
 }
 
@@ -267,6 +272,7 @@ export class DockerRuntime implements ContainerRuntime {
           LogConfig: { Type: 'json-file', Config: { 'max-size': '50m', 'max-file': '2' } },
           ...(spec.mounts ? { Binds: spec.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? 'ro' : 'rw'}`) } : {}),
           ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}),
+          ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${READ_ONLY_ROOT_TMP_BYTES}` } } : {}),
         },
       })
       .catch((err: unknown) => {

@@ -29,6 +29,10 @@ export interface SubmitInput {
   cpus?: number;
   memoryBytes?: number;
   workingDir?: string;
+  /** Plain tasks: "" or absent for the control plane's defaults. */
+  network?: string;
+  user?: string;
+  readOnlyRoot?: boolean;
   priority: number;
   idempotencyKey?: string;
   wait: boolean;
@@ -61,6 +65,9 @@ const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^spec\.cline\.stall_timeout_ms$/, () => '--stall-timeout'],
   [/^spec\.cline\.max_repeated_tool_calls$/, () => '--max-repeated-tool-calls'],
   [/^spec\.cline\.network$/, () => '--network'],
+  [/^spec\.network$/, () => '--network'],
+  [/^spec\.user$/, () => '--user'],
+  [/^spec\.read_only_root$/, () => '--read-only-root'],
 ];
 
 export function flagError(err: ValidationError): CliError {
@@ -89,6 +96,9 @@ export function buildSpec(input: SubmitInput): TaskSpec {
     },
     resources: { cpus: input.cpus ?? 0, memoryBytes: input.memoryBytes ?? 0 },
     workingDir: input.workingDir ?? '',
+    network: input.network ?? '',
+    user: input.user ?? '',
+    readOnlyRoot: input.readOnlyRoot ?? false,
     priority: input.priority,
     // Always a key: a submission retried after a replica failed mid-call must not make a second task.
     idempotencyKey: input.idempotencyKey ?? `fleetctl-${randomUUID()}`,

@@ -67,7 +67,9 @@ export function taskCommand(ctx: () => Context): Command {
     }))
     .option('--stall-timeout <duration>', 'Cline: stop as stalled after this long without an event (default 5m)', durationFlag('--stall-timeout'))
     .option('--max-repeated-tool-calls <n>', 'Cline: stop as stalled after the same tool call this many times in a row (default 10)', wholeNumber('--max-repeated-tool-calls', 2))
-    .addOption(new Option('--network <mode>', 'Cline: container network; the model is reachable either way').choices(['none', 'bridge']).default('none'))
+    .addOption(new Option('--network <mode>', 'container network (default: the control plane\'s --task-default-network; Cline: none, the model is reachable either way)').choices(['none', 'bridge']))
+    .option('--user <uid[:gid]>', 'run as this numeric user (plain tasks; default: the control plane\'s --task-user, else the image\'s)')
+    .option('--read-only-root', 'a read-only root file system with a writable tmpfs at /tmp (plain tasks)')
     .option('--env <KEY=VALUE>', 'environment variable (repeatable)', keyValue('--env'), {})
     .option('--label-selector <k=v>', 'run only on nodes with this label (repeatable or comma-separated)', selectors, {})
     .option('--timeout <duration>', 'time limit per attempt (e.g. 30s, 10m, 2h)', durationFlag('--timeout'))
@@ -96,6 +98,7 @@ export function taskCommand(ctx: () => Context): Command {
     .option('--wait', 'follow the task and exit 0 only if it SUCCEEDED')
     .argument('[command...]', 'the command and its arguments (after --); none for --agent cline')
     .action(async (command: string[], o) => {
+      if (o.agent === 'cline' && (o.user || o.readOnlyRoot)) throw new CliError(`${o.user ? '--user' : '--read-only-root'}: is for plain tasks; a Cline task runs as the agent image's user`, 2);
       const input: SubmitInput = {
         ...(o.agent === 'cline' ? { cline: clineInput(o) } : {}),
         image: o.image,
@@ -111,6 +114,7 @@ export function taskCommand(ctx: () => Context): Command {
         cpus: o.cpus,
         memoryBytes: o.memory,
         workingDir: o.workdir,
+        ...(o.agent === 'cline' ? {} : { network: o.network, user: o.user, readOnlyRoot: Boolean(o.readOnlyRoot) }),
         priority: o.priority,
         idempotencyKey: o.idempotencyKey,
         wait: Boolean(o.wait),

@@ -17,6 +17,9 @@ export interface TaskSpec {
   'priority'?: (number);
   'idempotencyKey'?: (string);
   'cline'?: (_fleet_v1_ClineSpec | null);
+  'network'?: (string);
+  'readOnlyRoot'?: (boolean);
+  'user'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -31,4 +34,7 @@ export interface TaskSpec__Output {
   'priority': (number);
   'idempotencyKey': (string);
   'cline': (_fleet_v1_ClineSpec__Output | null);
+  'network': (string);
+  'readOnlyRoot': (boolean);
+  'user': (string);
 }
