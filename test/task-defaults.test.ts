@@ -54,6 +54,14 @@ test.serial("a task's own settings win: bridge, its own limits, a read-only root
   t.deepEqual(lines.slice(1), [`${64 * 1024 ** 2} 50000 100000`, '1000', 'tmp-writable', 'root-read-only']);
 });
 
+test.serial("more CPUs than the engine has are capped at its count (Docker would refuse them); a UID alone gets its own group, not root's", async (t) => {
+  const { fleet } = t.context;
+  const engineCpus = Number(((await fleet.docker.info()) as { NCPU: number }).NCPU);
+  const out = await run(fleet, ['--cpus', '64', '--user', '2000'], `${LIMITS}; id -u; id -g`);
+  t.is(out.state, 'SUCCEEDED', out.out);
+  t.deepEqual(out.out.split('\n').filter(Boolean), [`${2 * 1024 ** 3} ${engineCpus * 100000} 100000`, '2000', '2000']);
+});
+
 test.serial('bad values are refused naming the flag, before any call', async (t) => {
   const { fleet } = t.context;
   const net = await fleet.fleetctl(['task', 'submit', '--image', 'fleet-test/busybox:1', '--network', 'host', '--', 'true']);

@@ -319,7 +319,8 @@ export class AttemptRunner {
       workingDir: spec.workingDir,
       // A plain task's own settings (filled by the control plane's defaults); a Cline task's extras set its own.
       ...(spec.network ? { networkMode: spec.network } : {}),
-      ...(spec.user ? { user: spec.user } : {}),
+      // A UID alone would run with group 0 (root's): the same number as its group.
+      ...(spec.user ? { user: spec.user.includes(':') ? spec.user : `${spec.user}:${spec.user}` } : {}),
       ...(spec.readOnlyRoot ? { readOnlyRoot: true } : {}),
       ...extras,
       env: { ...spec.env, ...extras?.env },

@@ -4,6 +4,7 @@
  * the interface only.
  */
 import http from 'node:http';
+import os from 'node:os';
 import Docker from 'dockerode';
 import { FleetError } from '../../common/errors.js';
 import { normalizeImageRef } from '../../common/model.js';
@@ -168,6 +169,8 @@ function statusCode(err: unknown): number | undefined {
 export type PullPolicy = 'missing' | 'never';
 
 export class DockerRuntime implements ContainerRuntime {
+  /** The engine's CPU count from its last `info` (asked at start and with each heartbeat); this machine's until then. */
+  private engineCpus = os.cpus().length;
   readonly docker: Docker;
 
   constructor(
@@ -198,7 +201,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async info(): Promise<EngineInfo> {
-    const info = (await this.wrap('info', this.docker.info())) as { LiveRestoreEnabled?: boolean; DockerRootDir?: string };
+    const info = (await this.wrap('info', this.docker.info())) as { LiveRestoreEnabled?: boolean; DockerRootDir?: string; NCPU?: number };
+    if (Number(info.NCPU) > 0) this.engineCpus = Number(info.NCPU);
     return { liveRestore: Boolean(info.LiveRestoreEnabled), rootDir: String(info.DockerRootDir ?? '') };
   }
 
@@ -262,7 +266,8 @@ export class DockerRuntime implements ContainerRuntime {
           // An init process reaps zombies and forwards SIGTERM, so a stop is
           // graceful even for programs that do not handle signals as PID 1.
           Init: true,
-          NanoCpus: Math.round(spec.cpus * 1e9),
+          // Docker refuses a limit above the engine's CPU count: a 2-CPU default must still run on a 1-CPU node.
+          NanoCpus: Math.round(Math.min(spec.cpus, this.engineCpus) * 1e9),
           Memory: spec.memoryBytes,
           PidsLimit: spec.pidsLimit || DEFAULT_PIDS_LIMIT,
           SecurityOpt: ['no-new-privileges:true'],
