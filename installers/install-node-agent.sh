@@ -77,9 +77,21 @@ if [ -n "$JOIN_TOKEN" ]; then
   STATE_DIR="$ROOT/var/lib/fleet/node-agent"
   mkdir -p "$STATE_DIR"
   chmod 700 "$STATE_DIR"
+  rm -f "$STATE_DIR/join-token"   # never write through a link left in the directory
   (umask 077 && printf '%s\n' "$JOIN_TOKEN" > "$STATE_DIR/join-token")
   if [ -z "$ROOT" ]; then chown -R fleet:fleet "$ROOT/var/lib/fleet"; fi
   say "wrote the join token to $STATE_DIR/join-token (the agent deletes it once enrolled)"
+fi
+# An env file kept from an older install: the agent no longer takes --labels (it would refuse to start),
+# and reads its join token from a file, not from FLEET_JOIN_TOKEN.
+ENV_FILE="$ROOT/etc/cline-fleet/node-agent.env"
+if grep -q '^FLEET_AGENT_ARGS=.*--labels' "$ENV_FILE"; then
+  sed -i -E '/^FLEET_AGENT_ARGS=/ { s/ --labels[ =][^ ]+//g; s/=--labels[ =][^ ]+ ?/=/ }' "$ENV_FILE"
+  say "removed --labels from FLEET_AGENT_ARGS in $ENV_FILE: labels come from the join token (fleetctl token create --labels) or fleetctl node label"
+fi
+if grep -q '^FLEET_JOIN_TOKEN=' "$ENV_FILE"; then
+  sed -i -E 's#^FLEET_JOIN_TOKEN=.*#FLEET_JOIN_TOKEN_FILE=/var/lib/fleet/node-agent/join-token#' "$ENV_FILE"
+  say "$ENV_FILE: FLEET_JOIN_TOKEN replaced by FLEET_JOIN_TOKEN_FILE (the token no longer sits in the env file)"
 fi
 install_unit "$ROOT" fleet-node-agent.service
 if [ "$PREFIX" != "$FLEET_PREFIX_DEFAULT" ]; then

@@ -90,14 +90,19 @@ test('install-node-agent.sh stages a runnable agent and keeps its config on upgr
 
     t.regex(first.stderr, /warning: Docker's live-restore is off \(.*etc\/docker\/daemon\.json\): restarting dockerd .* run this again with --docker-live-restore/);
 
-    writeFileSync(env, text.replace('zone-a-1', 'zone-edited'));
+    // An env file as an older installer wrote it: labels on the agent, the token in the file.
+    writeFileSync(env, text.replace('zone-a-1', 'zone-edited').replace('FLEET_JOIN_TOKEN_FILE=/var/lib/fleet/node-agent/join-token', `FLEET_JOIN_TOKEN=${token}`).replace('FLEET_AGENT_ARGS=--name', 'FLEET_AGENT_ARGS=--labels zone=a --name'));
     const daemonJson = join(root, 'etc/docker/daemon.json');
     mkdirSync(join(root, 'etc/docker'), { recursive: true });
     writeFileSync(daemonJson, JSON.stringify({ 'log-driver': 'json-file' }));
     const upgrade = install(['--root', root, '--control-plane', '10.0.0.9:7700', '--docker-live-restore']);
     t.is(upgrade.status, 0, upgrade.stderr);
     t.regex(upgrade.stderr, /keeping existing/);
-    t.regex(readFileSync(env, 'utf8'), /zone-edited/, "an upgrade keeps the operator's settings");
+    const upgraded = readFileSync(env, 'utf8');
+    t.regex(upgraded, /zone-edited/, "an upgrade keeps the operator's settings");
+    t.regex(upgraded, /^FLEET_AGENT_ARGS=--name zone-edited --slots 3$/m, 'less the --labels the new agent refuses');
+    t.regex(upgraded, /^FLEET_JOIN_TOKEN_FILE=\/var\/lib\/fleet\/node-agent\/join-token$/m);
+    t.false(upgraded.includes(token), 'and without the token');
     t.deepEqual(JSON.parse(readFileSync(daemonJson, 'utf8')), { 'log-driver': 'json-file', 'live-restore': true }, "live-restore is set, Docker's other settings kept");
     t.notRegex(upgrade.stderr, /live-restore is off/);
   } finally {

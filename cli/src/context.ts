@@ -4,6 +4,7 @@ import { CliError, FleetClient } from './client.js';
 import { activeContext, configPath } from './config-file.js';
 import { DEFAULT_SERVER } from './defaults.js';
 import type { OutputFormat } from './output.js';
+import { safeText } from './safe-text.js';
 
 export interface GlobalOptions {
   server?: string;
@@ -30,8 +31,10 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
   let client: FleetClient | undefined;
   return {
     format: opts.output,
-    out: io.out,
-    err: io.err,
+    // Everything an action prints may quote a node or a container (messages, reasons, tool names):
+    // cleaned of escape sequences here, once. JSON is unaffected (it escapes control characters itself).
+    out: (text) => io.out(safeText(text)),
+    err: (text) => io.err(safeText(text)),
     client: () => {
       if (client) return client;
       // A server given by flag or environment does not get the current context's token or CA

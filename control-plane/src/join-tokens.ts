@@ -55,13 +55,22 @@ export class JoinTokens {
     return { token: `${token}.${this.caFingerprint}`, record };
   }
 
-  /** Spends one use of the token, or throws AuthError saying why it is refused. */
-  async consume(token: string): Promise<JoinTokenRecord> {
+  /**
+   * The token's record if the token is one (right CA, right secret), without
+   * spending a use: what enrollment checks before it answers anything else.
+   */
+  async verify(token: string): Promise<JoinTokenRecord> {
     const { id, secret, pin } = parseJoinToken(token);
     if (pin !== this.caFingerprint) throw new AuthError('join token was made for another fleet CA: ask an admin of this fleet for one (fleetctl token create)');
-    const refused = new AuthError('join token is not valid: ask an admin for a new one (fleetctl token create)');
     const existing = await this.records.get(id);
-    if (!existing || !secretMatches(secret, existing.value.secretHash)) throw refused;
+    if (!existing || !secretMatches(secret, existing.value.secretHash)) throw new AuthError('join token is not valid: ask an admin for a new one (fleetctl token create)');
+    return existing.value;
+  }
+
+  /** Spends one use of the token, or throws AuthError saying why it is refused. */
+  async consume(token: string): Promise<JoinTokenRecord> {
+    const { id } = await this.verify(token);
+    const refused = new AuthError('join token is not valid: ask an admin for a new one (fleetctl token create)');
     try {
       const { record } = await this.records.modify(id, (current) => {
         if (this.clock.now() >= current.expiresAtMs) throw new AuthError('join token has expired: ask an admin for a new one (fleetctl token create)');

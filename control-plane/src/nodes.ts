@@ -73,6 +73,8 @@ export class Nodes {
    */
   async enroll(joinToken: string, info: NodeInfo, csrPem: string): Promise<{ nodeId: string; certificatePem: string; caPem: string }> {
     await this.certs.check(csrPem);
+    // Only a holder of a real token learns whether a name is taken.
+    await this.joinTokens.verify(joinToken);
     await this.nameIsFree(info.name);
     const token = await this.joinTokens.consume(joinToken);
     const now = this.clock.now();
@@ -180,7 +182,10 @@ export class Nodes {
   resolve(ref: string): NodeRecord {
     const byId = this.known.get(ref);
     if (byId) return byId;
-    const named = [...this.known.values()].filter((n) => n.name === ref);
+    // A revoked node keeps its record (and its name); the live one is meant.
+    const all = [...this.known.values()].filter((n) => n.name === ref);
+    const live = all.filter((n) => !n.revokedAtMs);
+    const named = live.length > 0 ? live : all;
     if (named.length === 1) return named[0]!;
     if (named.length > 1) throw new PreconditionError(`${named.length} nodes are named "${ref}": use the node id (fleetctl node list)`);
     throw new NotFoundError(`node "${ref}" not found (fleetctl node list shows the nodes)`);

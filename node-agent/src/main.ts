@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** fleet-node-agent: flags in, an enrolled agent with a session out. Wiring only. */
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -143,6 +143,11 @@ async function main(): Promise<void> {
         log.warn({ path: opts.joinTokenFile, err: (err as Error).message }, 'cannot remove the join token file: remove it by hand');
       }
     }
+  }
+  // Enrolled: a join token file left behind (a crash right after enrolling, an installer run again) goes.
+  if (opts.joinTokenFile && existsSync(opts.joinTokenFile)) {
+    rmSync(opts.joinTokenFile, { force: true });
+    log.info({ path: opts.joinTokenFile }, 'join token file removed: this node is enrolled');
   }
   const credentials = new NodeCredentials(dataDir, identity);
   if (credentials.expiresAtMs <= Date.now()) {

@@ -1,7 +1,8 @@
 /**
  * Failed authentication, limited per peer address: a token bucket of
  * `burst` failures refilled one every `refillEveryMs`. While a peer's bucket
- * is empty its calls are refused before any token is looked at. Secrets are
+ * is empty its failures are answered RESOURCE_EXHAUSTED, unlogged; a valid
+ * token from the same address still works (a NAT shares addresses). Secrets are
  * 256 random bits, so this is not what stops guessing; it keeps a
  * misconfigured client or a scanner from filling the log and the CPU.
  * Memory is bounded: past `maxPeers` the stalest peer is forgotten.

@@ -41,12 +41,14 @@ export class Gate {
   /** Authenticates and authorizes; throws AuthError, ResourceExhaustedError or PermissionError. */
   async admit(call: ServerCall, method: FleetMethod): Promise<Caller> {
     const peer = peerAddress(call.getPeer());
-    this.limiter.check(peer);
     let principal: Principal;
     try {
       principal = await this.tokens.authenticate(bearerToken(call.metadata.get('authorization')[0]));
     } catch (err) {
       if (err instanceof AuthError) {
+        // A valid token is never held off (a misconfigured neighbour behind the same NAT must not lock
+        // everyone out); failures past the burst get a terse refusal and no log line each.
+        this.limiter.check(peer);
         this.limiter.failed(peer);
         this.log.warn({ peer, method, reason: err.message }, 'authentication failed');
       }

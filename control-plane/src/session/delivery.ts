@@ -80,10 +80,13 @@ export class Delivery {
    * agent fails the attempt as a provider_error.
    */
   private async assignCline(task: Task, attemptId: string): Promise<void> {
-    const provider = await this.deps.providers.grant(task.spec.cline!.provider, this.deps.nodes.resolve(this.nodeId)).catch((err: unknown) => {
-      this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
-      return null;
-    });
+    // Inside the chain: a node gone from this replica's view must fail the grant, not throw past it.
+    const provider = await Promise.resolve()
+      .then(() => this.deps.providers.grant(task.spec.cline!.provider, this.deps.nodes.resolve(this.nodeId)))
+      .catch((err: unknown) => {
+        this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
+        return null;
+      });
     // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
     if (this.sent.get(attemptId) !== 'run') return;
     this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: task.spec, provider } });
