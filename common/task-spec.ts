@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { AGENT_NETWORKS, type ClineSpec, type RetryPolicy, type TaskSpec } from './model.js';
+import { AGENT_NETWORKS, type AgentNetwork, type ClineSpec, type RetryPolicy, type TaskSpec } from './model.js';
 import type { TaskSpec as TaskSpecInput } from '../proto/gen/fleet/v1/TaskSpec.js';
 
 /** Limits on a task spec. Documented in the README; change them there too. */
@@ -217,10 +217,8 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
   if (memoryBytes !== 0 && memoryBytes < SPEC_LIMITS.minMemoryBytes) {
     throw new ValidationError('spec.resources.memory_bytes', `must be 0 (no limit) or at least 6MiB, got ${memoryBytes}`);
   }
-  const network = (input.network ?? '') === '' ? undefined : AGENT_NETWORKS.find((n) => n === input.network);
-  if ((input.network ?? '') !== '' && !network) throw new ValidationError('spec.network', `must be "none" or "bridge", got ${JSON.stringify(String(input.network).slice(0, 40))}`);
-  const user = input.user ?? '';
-  if (user !== '' && !USER_PATTERN.test(user)) throw new ValidationError('spec.user', `must be a numeric UID or UID:GID (e.g. 1000:1000), got ${JSON.stringify(user.slice(0, 40))}`);
+  const network = (input.network ?? '') === '' ? undefined : checkNetwork('spec.network', String(input.network));
+  const user = (input.user ?? '') === '' ? '' : checkUser('spec.user', String(input.user));
   if (cline && (network || user || input.readOnlyRoot)) {
     throw new ValidationError(network ? 'spec.network' : user ? 'spec.user' : 'spec.read_only_root', 'is for plain tasks: a Cline task sets its network in spec.cline.network and runs as the agent image\'s user');
   }
@@ -252,6 +250,17 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
 
 /** A numeric user: names would need the image's /etc/passwd, and 0 is allowed only if asked for plainly. */
 const USER_PATTERN = /^\d{1,10}(:\d{1,10})?$/;
+
+export function checkUser(field: string, text: string): string {
+  if (!USER_PATTERN.test(text)) throw new ValidationError(field, `must be a numeric UID or UID:GID (e.g. 1000:1000), got ${JSON.stringify(text.slice(0, 40))}`);
+  return text;
+}
+
+export function checkNetwork(field: string, text: string): AgentNetwork {
+  const network = AGENT_NETWORKS.find((n) => n === text);
+  if (!network) throw new ValidationError(field, `must be "none" or "bridge", got ${JSON.stringify(text.slice(0, 40))}`);
+  return network;
+}
 
 /** Bounds on what a Cline attempt returns. Documented in the README; change them there too. */
 export const RESULT_LIMITS = {

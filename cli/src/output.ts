@@ -128,6 +128,11 @@ export function taskDetails(t: Task): string {
   return safeText(lines.join('\n') + '\n');
 }
 
+/** `k=v,k2=v2`: labels and selectors as flags take them. */
+export function labelsText(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
 /** READY, READY,CORDONED, READY,DRAINING(2 left, 4m to deadline), READY,DISK-PRESSURE,CORDONED(auto), DOWN,DRAINED … */
 export function nodeState(n: NodeSummary, now = Date.now()): string {
   const parts: string[] = [n.status];
@@ -149,7 +154,7 @@ export function nodesTable(nodes: NodeSummary[], now = Date.now()): string {
       n.name,
       nodeState(n, now),
       `${n.activeAttempts}/${n.slots}`,
-      Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+      labelsText(n.labels) || '-',
       `${n.resources.loadPercent.toFixed(0)}%`,
       n.resources.memoryTotalBytes ? `${formatBytes(n.resources.memoryUsedBytes)}/${formatBytes(n.resources.memoryTotalBytes)}` : '-',
       n.dockerHealthy ? 'ok' : n.dockerError ? 'unreachable' : '-',

@@ -139,11 +139,8 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
     UpdateNode: unary(deps, 'UpdateNode', async (req, caller) => {
       const node = deps.nodes.resolve(nodeRef(req.node));
       const set = validateLabels('set_labels', req.setLabels ?? {}, MAX_NODE_LABELS);
-      const removed = (req.removeLabels ?? []).map((k, i) => {
-        const key = String(k);
-        if (!Object.keys(validateLabels(`remove_labels[${i}]`, { [key]: 'x' }, 1)).length) throw new ValidationError(`remove_labels[${i}]`, 'is empty');
-        return key;
-      });
+      // A key to remove is checked as a label key (the value is a placeholder).
+      const removed = (req.removeLabels ?? []).map((k, i) => Object.keys(validateLabels(`remove_labels[${i}]`, { [String(k)]: 'x' }, 1))[0]!);
       labelsNeedAdmin(caller, set, removed);
       const maxSlots = Number(req.maxSlots ?? 0);
       if (!Number.isInteger(maxSlots) || maxSlots < 0 || maxSlots > MAX_NODE_SLOTS) throw new ValidationError('max_slots', `must be between 1 and ${MAX_NODE_SLOTS} (0: unchanged), got ${req.maxSlots}`);

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /** fleet-control-plane: flags in, a ControlPlane out. Wiring only. */
 import { DEFAULT_AUTH_LIMITS } from './access/auth-limiter.js';
-import { AGENT_NETWORKS, type AgentNetwork } from '../../common/model.js';
+import type { AgentNetwork } from '../../common/model.js';
 import { DEFAULT_TASK_DEFAULTS } from './task-defaults.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration, parseSize } from '../../common/duration.js';
 import { ValidationError } from '../../common/errors.js';
-import { checkImage } from '../../common/task-spec.js';
+import { checkImage, checkNetwork, checkUser } from '../../common/task-spec.js';
 import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from './signals.js';
 import { ControlPlane } from './control-plane.js';
@@ -46,17 +46,6 @@ function cpuCount(field: string, text: string): number {
   return n;
 }
 
-function networkMode(field: string, text: string): AgentNetwork {
-  const mode = AGENT_NETWORKS.find((n) => n === text);
-  if (!mode) throw new ValidationError(field, `must be "none" or "bridge", got "${text}"`);
-  return mode;
-}
-
-function numericUser(field: string, text: string): string {
-  if (!/^\d{1,10}(:\d{1,10})?$/.test(text)) throw new ValidationError(field, `must be a numeric UID or UID:GID (e.g. 1000:1000), got "${text}"`);
-  return text;
-}
-
 function positiveInt(field: string, text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < 1) throw new ValidationError(field, `must be a whole number of at least 1, got "${text}"`);
@@ -93,11 +82,11 @@ const program = new Command('fleet-control-plane')
   .option('--tls-key <file>', "this replica's key (PEM); with --tls-cert", process.env.FLEET_TLS_KEY)
   .option('--node-cert-lifetime <duration>', 'how long a node certificate is valid; agents renew at 70-90% of it', flag('--node-cert-lifetime', parseDuration), DEFAULT_NODE_CERT_LIFETIME_MS)
   .option('--cancel-grace <duration>', 'time between SIGTERM and SIGKILL when an attempt is stopped', flag('--cancel-grace', parseDuration), 10_000)
-  .option('--task-default-network <mode>', 'network of plain tasks that do not ask for one: none (loopback only) or bridge', flag('--task-default-network', networkMode), process.env.FLEET_TASK_DEFAULT_NETWORK ? networkMode('FLEET_TASK_DEFAULT_NETWORK', process.env.FLEET_TASK_DEFAULT_NETWORK) : DEFAULT_TASK_DEFAULTS.network)
+  .option('--task-default-network <mode>', 'network of plain tasks that do not ask for one: none (loopback only) or bridge', flag('--task-default-network', checkNetwork), process.env.FLEET_TASK_DEFAULT_NETWORK ? checkNetwork('FLEET_TASK_DEFAULT_NETWORK', process.env.FLEET_TASK_DEFAULT_NETWORK) : DEFAULT_TASK_DEFAULTS.network)
   .option('--task-default-memory <size>', 'memory limit of plain tasks that set none (0: no limit)', flag('--task-default-memory', memoryLimit), DEFAULT_TASK_DEFAULTS.memoryBytes)
   .option('--task-default-cpus <n>', 'CPU limit of plain tasks that set none (0: no limit)', flag('--task-default-cpus', cpuCount), DEFAULT_TASK_DEFAULTS.cpus)
   .option('--task-read-only-root', 'every plain task gets a read-only root file system (a writable tmpfs at /tmp)')
-  .option('--task-user <uid[:gid]>', 'every plain task runs as this numeric user (default: the image\'s)', flag('--task-user', numericUser))
+  .option('--task-user <uid[:gid]>', 'every plain task runs as this numeric user (default: the image\'s)', flag('--task-user', checkUser))
   .option('--auth-burst <n>', 'failed authentications one address may make before it is held off (one more every 6s)', flag('--auth-burst', positiveInt), DEFAULT_AUTH_LIMITS.burst)
   .showHelpAfterError();
 

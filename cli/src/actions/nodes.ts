@@ -2,7 +2,7 @@ import { formatDuration } from '../../../common/duration.js';
 import type { NodeSummary } from '../../../common/model.js';
 import { CliError } from '../client.js';
 import type { Context } from '../context.js';
-import { nodesTable, nodeState, nodeView } from '../output.js';
+import { labelsText, nodesTable, nodeState, nodeView } from '../output.js';
 
 export async function listNodes(ctx: Context): Promise<void> {
   const nodes = await ctx.client().listNodes();
@@ -37,7 +37,7 @@ export async function labelNode(ctx: Context, node: string, changes: string[], m
   }
   const updated = await ctx.client().updateNode({ node, setLabels, removeLabels, maxSlots });
   if (ctx.format === 'json') ctx.out(JSON.stringify(nodeView(updated), null, 2) + '\n');
-  else ctx.out(`${updated.name} (${updated.id}): labels ${Object.entries(updated.labels).map(([k, v]) => `${k}=${v}`).join(',') || '(none)'}; slots ${updated.slots} of at most ${updated.maxSlots}\n`);
+  else ctx.out(`${updated.name} (${updated.id}): labels ${labelsText(updated.labels) || '(none)'}; slots ${updated.slots} of at most ${updated.maxSlots}\n`);
 }
 
 export async function revokeNode(ctx: Context, node: string): Promise<void> {

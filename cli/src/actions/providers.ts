@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Provider__Output } from '../../../proto/gen/fleet/v1/Provider.js';
 import { CliError } from '../client.js';
 import type { Context } from '../context.js';
-import { table } from '../output.js';
+import { labelsText, table } from '../output.js';
 
 export interface ProviderInput {
   name: string;
@@ -32,12 +32,11 @@ function readKey(path: string): string {
 }
 
 const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, nodeSelector: p.nodeSelector ?? {}, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
-const selectorText = (s: Record<string, string>) => Object.entries(s).map(([k, v]) => `${k}=${v}`).join(',');
 
 export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
   const apiKey = readKey(input.apiKeyFile);
   const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector });
-  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted${Object.keys(p.nodeSelector ?? {}).length ? `; only nodes with ${selectorText(p.nodeSelector)} receive it` : ''})\n`);
+  ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted${Object.keys(p.nodeSelector ?? {}).length ? `; only nodes with ${labelsText(p.nodeSelector)} receive it` : ''})\n`);
 }
 
 export async function listProviders(ctx: Context): Promise<void> {
@@ -50,7 +49,7 @@ export async function listProviders(ctx: Context): Promise<void> {
     ctx.out('no providers; add one with: fleetctl provider set default --base-url URL --model MODEL --api-key-file FILE\n');
     return;
   }
-  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'NODES', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', selectorText(p.nodeSelector ?? {}) || 'any', view(p).updatedAt])));
+  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'NODES', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', labelsText(p.nodeSelector ?? {}) || 'any', view(p).updatedAt])));
 }
 
 export async function deleteProvider(ctx: Context, name: string): Promise<void> {

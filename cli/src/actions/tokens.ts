@@ -1,6 +1,6 @@
 import type { JoinToken__Output } from '../../../proto/gen/fleet/v1/JoinToken.js';
 import type { Context } from '../context.js';
-import { table } from '../output.js';
+import { labelsText, table } from '../output.js';
 
 export async function createToken(ctx: Context, ttlMs: number, maxUses: number, labels: Record<string, string> = {}, maxSlots = 0): Promise<void> {
   const res = await ctx.client().createJoinToken({ ttlMs, maxUses, labels, maxSlots });
@@ -24,8 +24,7 @@ export async function listTokens(ctx: Context): Promise<void> {
     ctx.out(JSON.stringify(tokens, null, 2) + '\n');
     return;
   }
-  const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') || '-';
-  ctx.out(table(['TOKEN', 'STATE', 'USES', 'LABELS', 'MAX SLOTS', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.tokenId, t.state, `${t.uses}/${t.maxUses}`, labels(t.labels), t.maxSlots ? String(t.maxSlots) : '-', t.createdAt, t.expiresAt])));
+  ctx.out(table(['TOKEN', 'STATE', 'USES', 'LABELS', 'MAX SLOTS', 'CREATED', 'EXPIRES'], tokens.map((t) => [t.tokenId, t.state, `${t.uses}/${t.maxUses}`, labelsText(t.labels) || '-', t.maxSlots ? String(t.maxSlots) : '-', t.createdAt, t.expiresAt])));
 }
 
 export async function revokeToken(ctx: Context, tokenId: string): Promise<void> {
