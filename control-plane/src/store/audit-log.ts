@@ -4,7 +4,9 @@
  * not best effort: a changing call is recorded ("request") before it acts,
  * and is refused if that cannot be stored; its outcome ("result") is stored
  * before the caller hears it. The subject carries the actor, so reading one
- * actor's calls is a filtered consumer, not a scan.
+ * actor's calls is a filtered consumer, not a scan. Entries are
+ * group-committed per actor (`group-commit.ts`): a message holds a JSON
+ * array of the entries written in one round trip.
  */
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
@@ -12,6 +14,7 @@ import { UnavailableError } from '../../../common/errors.js';
 import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
 import { readStream } from './stream-reader.js';
+import { GroupCommit, recordsOf } from './group-commit.js';
 
 export interface AuditEntry {
   callId: string;
@@ -37,15 +40,17 @@ export function newCallId(): string {
 }
 
 export class AuditLog {
-  private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  private readonly batches: GroupCommit;
 
-  constructor(private readonly js: JetStreamClient) {}
+  constructor(private readonly js: JetStreamClient) {
+    this.batches = new GroupCommit(async (subject, payload) => void (await js.publish(subject, payload)), 'the audit trail');
+  }
 
   /** Stored (acknowledged by JetStream) or UnavailableError. */
   async write(entry: AuditEntry): Promise<void> {
     try {
-      await this.js.publish(`${AUDIT_SUBJECT_PREFIX}.${entry.actor}.${entry.action}`, this.encoder.encode(JSON.stringify(entry)));
+      await this.batches.add(`${AUDIT_SUBJECT_PREFIX}.${entry.actor}.calls`, entry);
     } catch (err) {
       const cause = storeError(err, 'writing the audit trail');
       throw new UnavailableError(`the call was not recorded in the audit trail, so it was not made (${cause.message}); try again when JetStream answers`, { cause: err });
@@ -61,7 +66,9 @@ export class AuditLog {
     const from = options.sinceMs > 0 ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() } : { deliver_policy: DeliverPolicy.All };
     const filter = `${AUDIT_SUBJECT_PREFIX}.${options.actor || '*'}.>`;
     for await (const m of readStream(this.js, { stream: STREAMS.audit.name, filter, from, follow: options.follow, signal: options.signal })) {
-      yield JSON.parse(this.decoder.decode(m.data)) as AuditEntry;
+      for (const entry of recordsOf<AuditEntry>(JSON.parse(this.decoder.decode(m.data)))) {
+        if (entry.atMs >= options.sinceMs) yield entry;
+      }
     }
   }
 }

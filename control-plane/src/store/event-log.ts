@@ -1,10 +1,15 @@
 /**
- * The audit trail: one JSON event per task or node change in FLEET_EVENTS.
- * It is written after the KV change it describes; KV is the truth, the event
- * log is history (who did what when) and the base for point-in-time restore.
+ * The history of task and node changes in FLEET_EVENTS: one JSON event per
+ * change, written after the KV change it describes (KV is the truth; this
+ * is who did what when, and the base for point-in-time restore). Events are
+ * group-committed (`group-commit.ts`): under load one message carries every
+ * event of a round trip, subject `fleet.events.batch`, body a JSON array.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from '../../../common/logger.js';
+import { GroupCommit } from './group-commit.js';
+
+export const EVENTS_SUBJECT = 'fleet.events.batch';
 
 export type FleetEvent =
   | { type: 'task.submitted'; taskId: string }
@@ -20,17 +25,23 @@ export type FleetEvent =
   | { type: 'node.status'; nodeId: string; status: string };
 
 export class EventLog {
-  private readonly encoder = new TextEncoder();
-  constructor(
-    private readonly js: JetStreamClient,
-    private readonly log: Logger,
-  ) {}
+  private readonly batches: GroupCommit;
+  /** Events lost since the last warning: at most one line a second, not one per event. */
+  private lost = 0;
+  private warnedAtMs = 0;
 
-  /** Best effort: a lost audit event must not fail the change it follows. */
+  constructor(js: JetStreamClient, private readonly log: Logger) {
+    this.batches = new GroupCommit(async (subject, payload) => void (await js.publish(subject, payload)), 'the event log');
+  }
+
+  /** Best effort: a lost event must not fail the change it follows. */
   record(event: FleetEvent, now: number = Date.now()): void {
-    const subject = 'taskId' in event ? `fleet.events.task.${event.taskId}` : `fleet.events.node.${event.nodeId}`;
-    this.js.publish(subject, this.encoder.encode(JSON.stringify({ ...event, atMs: now }))).catch((err: unknown) => {
-      this.log.warn({ err, event: event.type }, 'audit event not recorded');
+    this.batches.add(EVENTS_SUBJECT, { ...event, atMs: now }).catch((err: unknown) => {
+      this.lost++;
+      if (Date.now() - this.warnedAtMs < 1_000) return;
+      this.warnedAtMs = Date.now();
+      this.log.warn({ err: (err as Error)?.message ?? String(err), lost: this.lost }, 'events not recorded in the event log');
+      this.lost = 0;
     });
   }
 }
