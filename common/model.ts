@@ -263,6 +263,8 @@ export interface NodeRecord extends NodeBase {
   offeredSlots?: number;
   /** The session that last said hello; an older session closing must not mark the node disconnected. */
   sessionId?: string;
+  /** The control-plane replica holding that session: it vouches for the node's liveness while it is READY. */
+  replicaId?: string;
   cordon?: Cordon | null;
   drain?: Drain | null;
   /** Fleet containers (running or awaiting removal) the agent last reported. */

@@ -96,6 +96,7 @@ export class ControlPlane {
   private retention: RetentionLoop | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  private silenceTimer: NodeJS.Timeout | undefined;
   private serverIdentity: ServerIdentity | undefined;
   boundPort = 0;
   /** SHA-256 of the fleet CA certificate: what join tokens pin. */
@@ -141,14 +142,23 @@ export class ControlPlane {
     const tasks = new Tasks(store.tasks, store.idempotency, events, clock, log, store.results);
     const providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log);
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
-    const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log));
+    const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
     // A node revoked on any replica loses its session here too: every replica watches the node records.
     nodes.onChange((node) => {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
     });
     const index = (this.index = new TaskIndex(store.tasks, log));
+    tasks.useView((taskId) => index.versioned(taskId));
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
-    await Promise.all([index.start(), nodes.start(), accessTokens.start()]);
+    const registry = (this.registry = new ReplicaRegistry(
+      store.replicas,
+      { id: this.replicaId, address: options.advertise ?? options.listen },
+      () => ({ nodeSessions: this.sessions.count, leader: this.lease?.isLeader ?? false, serving: this.health.current === 'SERVING' }),
+      clock,
+      log,
+      options.liveness.heartbeatIntervalMs,
+    ));
+    await Promise.all([index.start(), nodes.start(), accessTokens.start(), registry.start()]);
     const bootstrap = await accessTokens.seedBootstrap(admin.token);
     if (bootstrap === 'not-accepted') {
       log.warn(
@@ -161,7 +171,7 @@ export class ControlPlane {
     const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
     // A node's image list comes with its heartbeats: two of them before "no node has the image" fails a task.
     const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks, imageGraceMs: 2 * options.liveness.heartbeatIntervalMs }));
-    const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness }));
+    const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id) }));
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
     const loops = [scheduler, monitor, drainer, retention];
@@ -175,13 +185,6 @@ export class ControlPlane {
 
     const { fleet, health } = loadProtos();
     const server = (this.server = new grpc.Server(CHANNEL_OPTIONS));
-    const registry = (this.registry = new ReplicaRegistry(
-      store.replicas,
-      { id: this.replicaId, address: options.advertise ?? options.listen },
-      () => ({ nodeSessions: this.sessions.count, leader: this.lease?.isLeader ?? false, serving: this.health.current === 'SERVING' }),
-      clock,
-      log,
-    ));
     server.addService(
       fleet.fleet.v1.FleetService.service,
       fleetServiceHandlers({
@@ -191,6 +194,7 @@ export class ControlPlane {
         tasks,
         taskRecords: store.tasks,
         index,
+        replicaContact: (id) => registry.vouchedUntil(id),
         nodes,
         joinTokens,
         logs: store.logs,
@@ -211,6 +215,7 @@ export class ControlPlane {
       heartbeatIntervalMs: options.liveness.heartbeatIntervalMs,
       stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness),
       cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
+      vouching: (now: number) => registry.vouching(now),
     };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
@@ -220,7 +225,8 @@ export class ControlPlane {
 
     this.lease.start();
     this.health.set('SERVING');
-    registry.start();
+    // A session silent for disconnected-after ends here: its node is then judged from its last heartbeat.
+    this.silenceTimer = setInterval(() => this.sessions.expireSilent(Date.now(), options.liveness.disconnectedAfterMs), Math.max(50, Math.floor(options.liveness.heartbeatIntervalMs / 2)));
     // Serving means JetStream answers: without it nothing can be written, and
     // probes and load balancers should send callers elsewhere.
     this.probeTimer = setInterval(() => {
@@ -260,6 +266,7 @@ export class ControlPlane {
   async stop(): Promise<void> {
     this.health.set('NOT_SERVING');
     clearInterval(this.probeTimer);
+    clearInterval(this.silenceTimer);
     await this.registry?.stop();
     await this.lease?.stop();
     this.scheduler?.stop();

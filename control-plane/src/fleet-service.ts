@@ -3,7 +3,7 @@
  * services and convert; every error leaves through `toGrpcStatus`.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ValidationError } from '../../common/errors.js';
+import { NotFoundError, ValidationError } from '../../common/errors.js';
 import { MAX_NODE_LABELS, MAX_SLOTS as MAX_NODE_SLOTS } from '../../common/node-info.js';
 import { validateLabels } from '../../common/task-spec.js';
 import type { Logger } from '../../common/logger.js';
@@ -26,9 +26,10 @@ import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/Audit
 import { drainDeadlineMs } from './drain/drain.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
+import { lastContactMs, type ReplicaContact } from './node-health.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
-import type { KvRecords } from './store/kv-records.js';
+import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
@@ -42,6 +43,8 @@ export interface FleetServiceDeps {
   tasks: Tasks;
   taskRecords: KvRecords<Task>;
   index: TaskIndex;
+  /** When this replica last heard from each replica (node liveness, see node-health.ts). */
+  replicaContact: ReplicaContact;
   nodes: Nodes;
   joinTokens: JoinTokens;
   logs: LogStore;
@@ -123,7 +126,10 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
       return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(encodeTask) };
     }),
-    ListNodes: unary(deps, 'ListNodes', async () => ({ nodes: deps.nodes.all().map((n) => encodeNode(n, deps.index.activeAttemptsOn(n.id))) })),
+    // "Last heartbeat" is the last contact the fleet knows of: most heartbeats are vouched for by their replica, not written.
+    ListNodes: unary(deps, 'ListNodes', async () => ({
+      nodes: byName(deps.nodes.all()).map((n) => encodeNode({ ...n, lastHeartbeatMs: Math.min(Date.now(), lastContactMs(n, deps.replicaContact)) }, deps.index.activeAttemptsOn(n.id))),
+    })),
     CreateJoinToken: unary(
       deps,
       'CreateJoinToken',
@@ -209,6 +215,10 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
   };
 }
 
+function byName(nodes: NodeRecord[]): NodeRecord[] {
+  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 function nodeRef(text: unknown): string {
   const ref = String(text ?? '');
   if (ref === '' || ref.length > 128) throw new ValidationError('node', 'give a node id or name');
@@ -244,18 +254,39 @@ function callSignal(call: grpc.ServerWritableStream<unknown, unknown>): AbortCon
   return controller;
 }
 
-/** Resolves when the task has ended for good (terminal, and its last attempt over), or the client went away. */
-function untilSettled(deps: FleetServiceDeps, taskId: string, signal: AbortSignal, onTask: (t: Task) => void): Promise<void> {
-  return deps.taskRecords.follow(taskId, signal, (task) => {
-    onTask(task);
-    return isTaskActive(task);
-  });
+/**
+ * The task now, then each change, from this replica's live view (no watch of
+ * its own per call); resolves when the task has ended for good (terminal,
+ * and its last attempt over), or the client went away. Changes are passed on
+ * in revision order, each once.
+ */
+async function untilSettled(deps: FleetServiceDeps, taskId: string, signal: AbortSignal, onTask: (t: Task) => void): Promise<void> {
+  let lastRevision = 0;
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const pass = (versioned: Versioned<Task>) => {
+    if (versioned.revision <= lastRevision) return;
+    lastRevision = versioned.revision;
+    onTask(versioned.value);
+    if (!isTaskActive(versioned.value)) settle();
+  };
+  // Listening first, then reading: a change between the two is not missed, and the revision drops the repeat.
+  const unsubscribe = deps.index.onTaskChange(taskId, pass);
+  signal.addEventListener('abort', settle, { once: true });
+  try {
+    const current = await deps.taskRecords.get(taskId);
+    if (!current) throw new NotFoundError(`task ${taskId} not found`);
+    pass(current);
+    await settled;
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', settle);
+  }
 }
 
 async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>): Promise<void> {
   await deps.gate.admit(call, 'WatchTask');
   const taskId = checkTaskId('task_id', call.request.taskId);
-  await deps.tasks.get(taskId);
   const controller = callSignal(call);
   await untilSettled(deps, taskId, controller.signal, (task) => call.write(encodeTask(task)));
   call.end();

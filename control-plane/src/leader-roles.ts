@@ -12,7 +12,8 @@ import { activeAttempt, type AttemptOutcome, type NodeRecord, type Task } from '
 /** The nodes as this replica sees them (a KV watch keeps them current). */
 export interface NodeDirectory {
   all(): NodeRecord[];
-  onChange(listener: (node: NodeRecord) => void): () => void;
+  /** `previous`: the record as it was before this change (undefined for a new node). */
+  onChange(listener: (node: NodeRecord, previous: NodeRecord | undefined) => void): () => void;
 }
 
 /** The tasks that still need attention, and which node each occupies. */
@@ -20,7 +21,8 @@ export interface ActiveTasks {
   pending(): Task[];
   onNode(nodeId: string): Task[];
   activeAttemptsOn(nodeId: string): number;
-  onChange(listener: (task: Task) => void): () => void;
+  /** `previous`: the task as this view held it before the change (undefined: it was not active). */
+  onChange(listener: (task: Task, previous: Task | undefined) => void): () => void;
 }
 
 /** Task writes the leader makes; each is a compare-and-set, so a repeat changes nothing. */

@@ -8,8 +8,8 @@ const settings = DEFAULT_LIVENESS;
 const node = (extra: Partial<NodeRecord> = {}): NodeRecord => nodeRecord('node_a', { name: 'a', lastHeartbeatMs: 100_000, ...extra });
 const attempt: ActiveAttemptRef = { taskId: 'task_1', attemptId: 'att_1', stopRequested: false };
 
-function judge(n: NodeRecord, now: number, attempts: ActiveAttemptRef[] = [], judgingSinceMs = 0): NodeAction[] {
-  return judgeNodes({ nodes: [n], attemptsOn: () => attempts, now, judgingSinceMs, settings });
+function judge(n: NodeRecord, now: number, attempts: ActiveAttemptRef[] = [], judgingSinceMs = 0, replicaContact = (_id: string) => 0): NodeAction[] {
+  return judgeNodes({ nodes: [n], attemptsOn: () => attempts, now, judgingSinceMs, settings, replicaContact });
 }
 
 test('the defaults are 5s heartbeats, DISCONNECTED after 15s, agents stop after 20s, DOWN after 30s', (t) => {
@@ -64,4 +64,17 @@ test('disk pressure cordons a node and the breaker lifts it only once the space 
   t.deepEqual(judge(cordoned, 200_000), [], 'still short of space');
   t.deepEqual(judge({ ...cordoned, diskPressure: '', dockerHealthySinceMs: 195_000 }, 200_000), [], 'space back, but not for long enough');
   t.deepEqual(judge({ ...cordoned, diskPressure: '', dockerHealthySinceMs: 160_000 }, 200_000), [{ kind: 'uncordon', nodeId: 'node_a' }]);
+});
+
+test('a READY node is as alive as the replica holding its session: unwritten heartbeats do not make it silent', (t) => {
+  const held = node({ replicaId: 'r1' });
+  const heardFrom = (at: number) => (id: string) => (id === 'r1' ? at : 0);
+  // Its record's heartbeat is 60s old, but its replica was heard from 2s ago: nothing to do.
+  t.deepEqual(judge(held, 160_000, [attempt], 0, heardFrom(158_000)), []);
+  // The replica has gone quiet: the node is judged from the replica's last word, as from a heartbeat.
+  t.deepEqual(judge(held, 174_000, [attempt], 0, heardFrom(158_000)), [{ kind: 'status', nodeId: 'node_a', status: 'DISCONNECTED' }]);
+  const lost = judge(held, 189_000, [attempt], 0, heardFrom(158_000));
+  t.deepEqual(lost.map((a) => a.kind), ['status', 'lose-attempts']);
+  // A node no longer READY is judged from its own last heartbeat, whatever its replica says.
+  t.deepEqual(judge({ ...held, status: 'DISCONNECTED' }, 160_000, [attempt], 0, heardFrom(158_000)).map((a) => a.kind), ['status', 'lose-attempts']);
 });

@@ -55,6 +55,9 @@ export type NodeAction =
   | { kind: 'cordon'; nodeId: string; reason: string }
   | { kind: 'uncordon'; nodeId: string };
 
+/** Until when a replica may have acknowledged its nodes' heartbeats, as far as the leader knows (0: not heard from). */
+export type ReplicaContact = (replicaId: string) => number;
+
 export interface Judgement {
   nodes: readonly NodeRecord[];
   attemptsOn: (nodeId: string) => ActiveAttemptRef[];
@@ -62,29 +65,38 @@ export interface Judgement {
   /** Heartbeats older than this are not held against a node: the judge itself was away. */
   judgingSinceMs: number;
   settings: LivenessSettings;
+  replicaContact: ReplicaContact;
 }
 
-export function judgeNodes({ nodes, attemptsOn, now, judgingSinceMs, settings }: Judgement): NodeAction[] {
+/**
+ * When the node was last known alive. Most heartbeats are never written
+ * (`heartbeatNeedsWrite`): a READY node's session is held by a replica that
+ * ends it when the node falls silent (writing its last heartbeat then) and
+ * that acknowledges heartbeats only while it can store its own entry, so the
+ * node counts as heard from for as long as its replica may have vouched for
+ * it (see replica-registry.ts).
+ */
+export function lastContactMs(node: NodeRecord, replicaContact: ReplicaContact): number {
+  return node.status === 'READY' && node.replicaId ? Math.max(node.lastHeartbeatMs, replicaContact(node.replicaId)) : node.lastHeartbeatMs;
+}
+
+export function judgeNodes({ nodes, attemptsOn, now, judgingSinceMs, settings, replicaContact }: Judgement): NodeAction[] {
   const actions: NodeAction[] = [];
   for (const node of nodes) {
     const attempts = attemptsOn(node.id);
-    const silentMs = now - Math.max(node.lastHeartbeatMs, judgingSinceMs);
+    const contactMs = lastContactMs(node, replicaContact);
+    const silentMs = now - Math.max(contactMs, judgingSinceMs);
     if (node.status !== 'DOWN' && silentMs > settings.downAfterMs) {
       actions.push({ kind: 'status', nodeId: node.id, status: 'DOWN' });
     } else if (node.status === 'READY' && silentMs > settings.disconnectedAfterMs) {
       actions.push({ kind: 'status', nodeId: node.id, status: 'DISCONNECTED' });
     }
-    if (isDown(node, now, judgingSinceMs, settings) && attempts.length > 0) {
+    if ((node.status === 'DOWN' || silentMs > settings.downAfterMs) && attempts.length > 0) {
       actions.push({ kind: 'lose-attempts', nodeId: node.id, attempts, reason: `node ${node.name} lost: no heartbeat for ${Math.round(silentMs / 1000)}s` });
     }
     actions.push(...breaker(node, now, settings));
   }
   return actions;
-}
-
-/** Judged DOWN, or about to be: silent for longer than down-after. */
-export function isDown(node: NodeRecord, now: number, judgingSinceMs: number, settings: LivenessSettings): boolean {
-  return node.status === 'DOWN' || now - Math.max(node.lastHeartbeatMs, judgingSinceMs) > settings.downAfterMs;
 }
 
 function breaker(node: NodeRecord, now: number, settings: LivenessSettings): NodeAction[] {

@@ -9,7 +9,7 @@ const log = pino({ level: 'silent' });
 function world(leading: () => number | null = () => 1) {
   const clock = new FakeClock();
   const fleet = new MemoryFleet(clock);
-  const monitor = new NodeMonitor({ clock, log, leadingEpoch: leading, nodes: fleet.nodesView, tasks: fleet.tasksView, taskWrites: fleet, settings: DEFAULT_LIVENESS });
+  const monitor = new NodeMonitor({ clock, log, leadingEpoch: leading, nodes: fleet.nodesView, tasks: fleet.tasksView, taskWrites: fleet, settings: DEFAULT_LIVENESS, replicaContact: () => 0 });
   return { clock, fleet, monitor };
 }
 

@@ -6,13 +6,15 @@
  */
 import { errorMessage } from '../../common/errors.js';
 import { applyWhileLeading, attemptsOn, PeriodicLoop, type ActiveTasks, type LeaderContext, type NodeDirectory, type NodeWrites, type TaskWrites } from './leader-roles.js';
-import { judgeNodes, type LivenessSettings, type NodeAction } from './node-health.js';
+import { judgeNodes, type LivenessSettings, type NodeAction, type ReplicaContact } from './node-health.js';
 
 export interface NodeMonitorDeps extends LeaderContext {
   nodes: NodeDirectory & NodeWrites;
   tasks: ActiveTasks;
   taskWrites: Pick<TaskWrites, 'finished'>;
   settings: LivenessSettings;
+  /** When this replica last heard from each replica (their nodes' liveness). */
+  replicaContact: ReplicaContact;
 }
 
 export class NodeMonitor extends PeriodicLoop {
@@ -32,7 +34,7 @@ export class NodeMonitor extends PeriodicLoop {
 
   protected async pass(): Promise<void> {
     const { nodes, tasks, clock, settings } = this.deps;
-    const actions = judgeNodes({ nodes: nodes.all(), attemptsOn: (nodeId) => attemptsOn(tasks, nodeId), now: clock.now(), judgingSinceMs: this.judgingSinceMs, settings });
+    const actions = judgeNodes({ nodes: nodes.all(), attemptsOn: (nodeId) => attemptsOn(tasks, nodeId), now: clock.now(), judgingSinceMs: this.judgingSinceMs, settings, replicaContact: this.deps.replicaContact });
     await applyWhileLeading(this.deps, actions, (action) => this.apply(action));
   }
 

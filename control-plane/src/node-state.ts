@@ -7,15 +7,50 @@
 import type { CordonSource, HeartbeatReport, NodeInfo, NodeRecord, NodeStatus } from '../../common/model.js';
 import { drainAfterUncordon } from './drain/drain.js';
 
-/** A session said hello: what the node says about itself is kept (see the trust model in docs/DESIGN.md). */
 /**
  * A node's hello changes only what the node may say about itself: its
  * version, hostname and how many slots it offers now, never more than its
  * ceiling. Its name and labels stay what enrollment and operators made them.
+ * The replica that holds the session vouches for the node's liveness from
+ * now on (see `lastContactMs` in node-health.ts).
  */
-export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, now: number): NodeRecord {
+export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, replicaId: string, now: number): NodeRecord {
   const maxSlots = n.maxSlots || n.slots;
-  return { ...n, hostname: info.hostname, agentVersion: info.agentVersion, slots: Math.min(info.slots, maxSlots), offeredSlots: info.slots, maxSlots, sessionId, status: 'READY', lastHeartbeatMs: now };
+  return { ...n, hostname: info.hostname, agentVersion: info.agentVersion, slots: Math.min(info.slots, maxSlots), offeredSlots: info.slots, maxSlots, sessionId, replicaId, status: 'READY', lastHeartbeatMs: now };
+}
+
+/** The node's latest session ended: DISCONNECTED, last heard from at its last heartbeat. */
+export function nodeSessionClosed(n: NodeRecord, sessionId: string, lastHeartbeatMs: number): NodeRecord | null {
+  if (n.sessionId !== sessionId) return null;
+  const last = Math.max(n.lastHeartbeatMs, lastHeartbeatMs);
+  return n.status === 'DISCONNECTED' && last === n.lastHeartbeatMs ? null : { ...n, status: n.status === 'DOWN' ? 'DOWN' : 'DISCONNECTED', lastHeartbeatMs: last };
+}
+
+/**
+ * Whether a heartbeat must be written to the node record: when it changes
+ * what the scheduler, the leader's loops or an operator act on, while the
+ * node drains (its completion waits for a heartbeat after the request), or
+ * when the stored one is `refreshMs` old (resources and "last heartbeat" in
+ * `node list`). Otherwise it costs no write: liveness is the session's
+ * replica's to vouch for.
+ */
+export function heartbeatNeedsWrite(n: NodeRecord, beat: HeartbeatReport, now: number, refreshMs: number): boolean {
+  if (n.status !== 'READY' || n.drain?.state === 'DRAINING' || now - n.lastHeartbeatMs >= refreshMs) return true;
+  const next = nodeHeartbeat(n, beat, now);
+  return (
+    next.dockerHealthy !== n.dockerHealthy ||
+    next.dockerError !== n.dockerError ||
+    next.dockerHealthySinceMs !== n.dockerHealthySinceMs ||
+    (next.diskPressure ?? '') !== (n.diskPressure ?? '') ||
+    Boolean(next.agentDraining) !== Boolean(n.agentDraining) ||
+    Boolean(next.imagesOnly) !== Boolean(n.imagesOnly) ||
+    (next.fleetContainers ?? 0) !== (n.fleetContainers ?? 0) ||
+    !sameList(next.images ?? [], n.images ?? [])
+  );
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** An operator's change of labels or of the slot ceiling (0: unchanged). */

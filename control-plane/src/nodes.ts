@@ -12,7 +12,7 @@ import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type
 import { newId } from '../../common/ids.js';
 import type { NodeCertificate } from '../../common/pki.js';
 import { completeDrain, startDrain } from './drain/drain.js';
-import { attemptResult, cordonNode, nodeHeartbeat, nodeHello, nodeRevoked, nodeSetByOperator, nodeStatus, uncordonNode } from './node-state.js';
+import { attemptResult, cordonNode, heartbeatNeedsWrite, nodeHeartbeat, nodeHello, nodeRevoked, nodeSessionClosed, nodeSetByOperator, nodeStatus, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { NodeCertificates } from './tls/node-certs.js';
 import type { EventLog } from './store/event-log.js';
@@ -20,10 +20,16 @@ import type { KvRecords, RecordChange } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 
 export const NODE_ID_PREFIX = 'node';
+/** A heartbeat that changes nothing is written at most this often (see `heartbeatNeedsWrite`). */
+export const DEFAULT_HEARTBEAT_REFRESH_MS = 60_000;
+
+export type NodeListener = (node: NodeRecord, previous: NodeRecord | undefined) => void;
 
 export class Nodes {
   private readonly known = new Map<string, NodeRecord>();
-  private readonly listeners = new Set<(node: NodeRecord) => void>();
+  /** The revision of each record in `known`: a heartbeat's write is a compare-and-set from it, without a read. */
+  private readonly revisions = new Map<string, number>();
+  private readonly listeners = new Set<NodeListener>();
   private view: LiveView<NodeRecord> | undefined;
 
   constructor(
@@ -33,20 +39,26 @@ export class Nodes {
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** This replica: the one that vouches for the nodes whose sessions it holds. */
+    private readonly replicaId: string,
+    private readonly heartbeatRefreshMs = DEFAULT_HEARTBEAT_REFRESH_MS,
   ) {}
 
   async start(): Promise<void> {
     const apply = (change: RecordChange<NodeRecord>) => {
+      const previous = this.known.get(change.key);
       if (change.deleted) {
         this.known.delete(change.key);
+        this.revisions.delete(change.key);
         return;
       }
-      this.known.set(change.key, change.value);
-      for (const listener of this.listeners) listener(change.value);
+      this.remember(change.key, change.value, change.revision);
+      for (const listener of this.listeners) listener(change.value, previous);
     };
     this.view = new LiveView(this.records, {
       reset: (snapshot) => {
         this.known.clear();
+        this.revisions.clear();
         for (const change of snapshot) apply(change);
       },
       change: apply,
@@ -58,13 +70,14 @@ export class Nodes {
     this.view?.stop();
   }
 
-  onChange(listener: (node: NodeRecord) => void): () => void {
+  onChange(listener: NodeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  /** Every node, in no particular order (the leader's loops read this often; `node list` sorts). */
   all(): NodeRecord[] {
-    return [...this.known.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return [...this.known.values()];
   }
 
   /**
@@ -159,16 +172,20 @@ export class Nodes {
   }
 
   async hello(nodeId: string, sessionId: string, info: NodeInfo): Promise<void> {
-    await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.clock.now()));
+    await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.replicaId, this.clock.now()));
   }
 
-  /** Marks the node DISCONNECTED if `sessionId` is still its latest session. */
-  async sessionClosed(nodeId: string, sessionId: string): Promise<void> {
-    await this.setStatus(nodeId, 'DISCONNECTED', (n) => n.sessionId === sessionId);
+  /** Marks the node DISCONNECTED if `sessionId` is still its latest session, last heard from at `lastHeartbeatMs`. */
+  async sessionClosed(nodeId: string, sessionId: string, lastHeartbeatMs: number): Promise<void> {
+    await this.update(nodeId, (n) => nodeSessionClosed(n, sessionId, lastHeartbeatMs));
   }
 
+  /** Written only when it changes something (`heartbeatNeedsWrite`): most heartbeats cost no write. */
   async heartbeat(nodeId: string, beat: HeartbeatReport): Promise<void> {
-    await this.update(nodeId, (n) => nodeHeartbeat(notRevoked(n), beat, this.clock.now()));
+    const now = this.clock.now();
+    const known = this.known.get(nodeId);
+    if (known && !known.revokedAtMs && !heartbeatNeedsWrite(known, beat, now, this.heartbeatRefreshMs)) return;
+    await this.update(nodeId, (n) => nodeHeartbeat(notRevoked(n), beat, now), known);
   }
 
   /** Feeds the circuit breaker; writes only when the streak changes. */
@@ -215,10 +232,18 @@ export class Nodes {
     await this.update(nodeId, (n) => (onlyIf && !onlyIf(n) ? null : nodeStatus(n, status)));
   }
 
-  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null): Promise<NodeRecord> {
+  /** Keeps the newer of what the watch and this replica's own writes say. */
+  private remember(nodeId: string, value: NodeRecord, revision: number): void {
+    if (revision < (this.revisions.get(nodeId) ?? 0)) return;
+    this.known.set(nodeId, value);
+    this.revisions.set(nodeId, revision);
+  }
+
+  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null, held?: NodeRecord): Promise<NodeRecord> {
     try {
-      const { record, changed } = await this.records.modify(nodeId, decide);
-      if (changed) this.known.set(nodeId, record.value);
+      const revision = held ? this.revisions.get(nodeId) : undefined;
+      const { record, changed } = await this.records.modify(nodeId, decide, held && revision ? { key: nodeId, value: held, revision } : undefined);
+      if (changed) this.remember(nodeId, record.value, record.revision);
       return record.value;
     } catch (err) {
       if (err instanceof NotFoundError) throw new AuthError(`node ${nodeId} is not enrolled`);

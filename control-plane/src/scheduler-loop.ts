@@ -1,13 +1,16 @@
 /**
- * The leader's scheduling loop: the I/O around `schedule()`. It runs when
- * something changed (a task or node event from the KV watches) and when the
- * earliest retry backoff ends, never on a polling interval. Runs are
- * coalesced: a change during a run causes exactly one more run.
+ * The leader's scheduling loop: the I/O around `schedulePass()`. It runs
+ * when something changed that can change a placement (a task waiting or a
+ * slot freed, a node's capacity; not a heartbeat) and when the earliest
+ * retry backoff ends, never on a polling interval. Runs are coalesced: a
+ * change during a run causes exactly one more run. The queue of PENDING
+ * tasks is kept from the task changes while this replica leads, not rebuilt.
  */
 import { errorMessage } from '../../common/errors.js';
-import type { NodeRecord } from '../../common/model.js';
+import { activeAttempt, type NodeRecord } from '../../common/model.js';
 import type { ActiveTasks, LeaderContext, NodeDirectory, TaskWrites } from './leader-roles.js';
-import { schedule, type NodeView, type Unavailable } from './scheduler.js';
+import { PendingQueue } from './pending-queue.js';
+import { schedulePass, type NodeView, type Unavailable } from './scheduler.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -33,18 +36,34 @@ export function unavailable(n: NodeRecord): Unavailable | null {
   return null;
 }
 
+/** An images-only node's image set, made once per record (records are replaced, never changed). */
+const imageSets = new WeakMap<NodeRecord, ReadonlySet<string>>();
+
 export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
-  return {
-    id: n.id,
-    name: n.name,
-    labels: n.labels,
-    slots: n.slots,
-    status: n.status,
-    activeAttempts,
-    unavailable: unavailable(n),
-    // An engine that does not answer cannot say what it holds: unknown, not "nothing".
-    images: n.imagesOnly && n.dockerHealthy ? new Set(n.images ?? []) : null,
-  };
+  let images: ReadonlySet<string> | null = null;
+  // An engine that does not answer cannot say what it holds: unknown, not "nothing".
+  if (n.imagesOnly && n.dockerHealthy) {
+    images = imageSets.get(n) ?? new Set(n.images ?? []);
+    imageSets.set(n, images);
+  }
+  return { id: n.id, name: n.name, labels: n.labels, slots: n.slots, status: n.status, activeAttempts, unavailable: unavailable(n), images };
+}
+
+/** Whether a node's change can change where tasks go: most heartbeats that are written cannot. */
+export function capacityChanged(previous: NodeRecord | undefined, next: NodeRecord): boolean {
+  if (!previous) return true;
+  return (
+    previous.status !== next.status ||
+    previous.slots !== next.slots ||
+    unavailable(previous) !== unavailable(next) ||
+    Boolean(previous.imagesOnly) !== Boolean(next.imagesOnly) ||
+    !sameStrings(Object.entries(previous.labels).flat(), Object.entries(next.labels).flat()) ||
+    !sameStrings(previous.images ?? [], next.images ?? [])
+  );
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export class SchedulerLoop {
@@ -54,15 +73,26 @@ export class SchedulerLoop {
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private idle: Promise<void> = Promise.resolve();
+  /** The PENDING tasks, kept current from task changes while this replica leads. */
+  private queue = new PendingQueue();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.queue = new PendingQueue();
+    for (const task of this.deps.tasks.pending()) this.queue.update(task);
     this.unsubscribe.push(
-      this.deps.tasks.onChange(() => this.kick()),
-      this.deps.nodes.onChange(() => this.kick()),
+      this.deps.tasks.onChange((task, previous) => {
+        this.queue.update(task);
+        // A task that waits, or one that freed a slot (its attempt ended): worth a pass.
+        const waits = task.state === 'PENDING' && (previous?.state !== 'PENDING' || previous.notBeforeMs !== task.notBeforeMs);
+        if (waits || (previous && activeAttempt(previous) && !activeAttempt(task))) this.kick();
+      }),
+      this.deps.nodes.onChange((node, previous) => {
+        if (capacityChanged(previous, node)) this.kick();
+      }),
     );
     this.kick();
   }
@@ -71,6 +101,7 @@ export class SchedulerLoop {
     this.running = false;
     clearTimeout(this.wakeTimer);
     for (const u of this.unsubscribe.splice(0)) u();
+    this.queue = new PendingQueue();
   }
 
   /** Resolves when no pass is running or due (for tests and an orderly stop). */
@@ -97,25 +128,34 @@ export class SchedulerLoop {
   private async pass(): Promise<void> {
     const { clock, log, leadingEpoch, taskWrites, imageGraceMs } = this.deps;
     const now = clock.now();
+    const queue = this.queue;
     const nodes = this.deps.nodes.all().map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
-    const pending = this.deps.tasks.pending();
-    const plan = schedule(pending, nodes, now, { imageGraceMs });
-    const shown = new Map(pending.map((t) => [t.id, t.message]));
+    const plan = schedulePass(queue, nodes, now, { imageGraceMs });
     clearTimeout(this.wakeTimer);
     // A task that may fail for its image is looked at again when its grace is over.
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);
     if (wakeAtMs !== undefined) this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, wakeAtMs - now));
     const writes = [
-      ...plan.assignments.map((a) => (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch)),
+      ...plan.assignments.map((a) => async (epoch: number) => {
+        // Not stored (the task moved on, or the write failed): it waits again, unless its change says otherwise.
+        const stored = await taskWrites.assign(a.taskId, a.nodeId, epoch).catch((err: unknown) => {
+          queue.putBack(a.taskId);
+          throw err;
+        });
+        if (!stored) queue.putBack(a.taskId);
+        return stored;
+      }),
       ...[...plan.failures].map(([taskId, why]) => () => taskWrites.failUnplaceable(taskId, why)),
-      // Only a reason that changed is written: most passes change none.
-      ...[...plan.unschedulable].filter(([taskId, why]) => shown.get(taskId) !== why).map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
+      ...[...plan.unschedulable].map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
     ];
     if (writes.length === 0) return;
     const results = await Promise.allSettled(
-      writes.map(async (write) => {
+      writes.map(async (write, i) => {
         const epoch = leadingEpoch();
-        if (epoch === null || !this.running) return false;
+        if (epoch === null || !this.running) {
+          if (i < plan.assignments.length) queue.putBack(plan.assignments[i]!.taskId);
+          return false;
+        }
         return write(epoch);
       }),
     );
@@ -125,6 +165,6 @@ export class SchedulerLoop {
       clearTimeout(this.wakeTimer);
       this.wakeTimer = setTimeout(() => this.kick(), RETRY_AFTER_ERROR_MS);
     }
-    log.debug({ assigned: results.length - failed.length, durationMs: clock.now() - now }, 'scheduling pass');
+    log.debug({ assigned: plan.assignments.length, queued: queue.size, durationMs: clock.now() - now }, 'scheduling pass');
   }
 }

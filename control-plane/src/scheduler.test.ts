@@ -12,7 +12,11 @@ test('assigns by priority, then submission order', (t) => {
   const tasks = [task('t1', 1), task('t2', 2, {}, { priority: 5 }), task('t3', 3)];
   const plan = schedule(tasks, [node('n1', { slots: 2 })], 10);
   t.deepEqual(plan.assignments.map((a) => a.taskId), ['t2', 't1']);
-  t.is(plan.unschedulable.get('t3'), 'every matching node is full');
+  // t3 waits for a slot: it still shows what it was submitted with, which says as much, so nothing is written.
+  t.false(plan.unschedulable.has('t3'));
+  // A task that showed another reason is told the new one.
+  const told = schedule([task('t4', 4, { message: 'no ready node' })], [node('n1', { slots: 1, activeAttempts: 1 })], 10);
+  t.is(told.unschedulable.get('t4'), 'every matching node is full');
 });
 
 test('never places more attempts on a node than its free slots', (t) => {

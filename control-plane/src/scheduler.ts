@@ -1,10 +1,11 @@
 /**
- * The scheduling decision: a pure function of (pending tasks, nodes, now).
- * It never does I/O; `scheduler-loop.ts` feeds it a snapshot and applies the
- * plan with compare-and-set writes. Two leaders racing cannot assign a task
+ * The scheduling decision: a function of (the pending queue, nodes, now).
+ * It never does I/O; `scheduler-loop.ts` keeps the queue current, feeds it a
+ * snapshot of the nodes and applies the plan with compare-and-set writes. Two leaders racing cannot assign a task
  * twice (the CAS does that), so this function only has to be good, not safe.
  */
-import { currentAttempt, normalizeImageRef, type NodeStatus, type Task } from '../../common/model.js';
+import { currentAttempt, type NodeStatus, type Task } from '../../common/model.js';
+import { comparePending, PendingQueue, type TaskClass } from './pending-queue.js';
 
 /** Why a READY node takes no new work now. */
 export type Unavailable = 'cordoned' | 'draining' | 'engine' | 'disk';
@@ -32,7 +33,7 @@ export interface Plan {
   assignments: Assignment[];
   /** The earliest not-before time still in the future: when to look again. */
   wakeAtMs: number | undefined;
-  /** Tasks that no node can take now, and why (shown in `task get`). */
+  /** Tasks that no node can take now, and why (shown in `task get`): only where what they show changes. */
   unschedulable: Map<string, string>;
   /** Tasks that no node will run as they are, and why: they fail. */
   failures: Map<string, string>;
@@ -55,10 +56,6 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
 
-/** Higher priority first, then first submitted first. */
-export function comparePending(a: Task, b: Task): number {
-  return b.spec.priority - a.spec.priority || a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
 
 const UNAVAILABLE_WORDS: Record<Unavailable, string> = {
   cordoned: 'cordoned',
@@ -80,52 +77,127 @@ function whyNoNode(candidates: readonly NodeView[]): string {
   return `no matching node takes new work (${[...causes].sort().map((c) => UNAVAILABLE_WORDS[c]).join(', ')})`;
 }
 
-export function schedule(pending: readonly Task[], nodes: readonly NodeView[], now: number, options: ScheduleOptions = DEFAULT_OPTIONS): Plan {
-  const free = new Map<string, number>();
-  for (const node of nodes) {
-    if (node.status === 'READY' && node.unavailable === null) free.set(node.id, Math.max(0, node.slots - node.activeAttempts));
-  }
-  const assignments: Assignment[] = [];
-  const unschedulable = new Map<string, string>();
-  const failures = new Map<string, string>();
-  let wakeAtMs: number | undefined;
+/** What a task waiting for a free slot shows: it keeps the message it was submitted with. */
+export const FULL = 'every matching node is full';
+/** The message of a task just submitted: it means "waiting" as well as "full" does, so it is never rewritten to FULL. */
+const SUBMITTED = 'waiting for a node';
 
-  for (const task of [...pending].sort(comparePending)) {
-    if (task.state !== 'PENDING') continue;
-    if (task.notBeforeMs > now) {
-      wakeAtMs = wakeAtMs === undefined ? task.notBeforeMs : Math.min(wakeAtMs, task.notBeforeMs);
-      continue;
-    }
-    const ready = nodes.filter((n) => n.status === 'READY' && matchesSelector(n.labels, task.spec.nodeSelector));
+/** Scheduling from a list (tests, and anything without a queue of its own). */
+export function schedule(pending: readonly Task[], nodes: readonly NodeView[], now: number, options: ScheduleOptions = DEFAULT_OPTIONS): Plan {
+  const queue = new PendingQueue();
+  for (const task of pending) queue.update(task);
+  return schedulePass(queue, nodes, now, options);
+}
+
+interface OpenClass {
+  cls: TaskClass;
+  /** The class's nodes that take new work. */
+  usable: NodeView[];
+}
+
+/**
+ * One pass over the queue: places what can be placed, explains what cannot.
+ * Placed tasks are taken out of the queue (`PendingQueue.take`); the caller
+ * puts back those whose assignment was not stored.
+ *
+ * Cost: O(nodes × classes) to find each class's nodes, then, per placement,
+ * O(classes + nodes of its class). Tasks that only wait for a slot are not
+ * looked at one by one: a class without room is closed for the pass.
+ */
+export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], now: number, options: ScheduleOptions = DEFAULT_OPTIONS): Plan {
+  queue.promote(now);
+  const plan: Plan = { assignments: [], wakeAtMs: queue.wakeAtMs(), unschedulable: new Map(), failures: new Map() };
+  const waiting = [...queue.waiting()];
+  if (waiting.length === 0) return plan;
+
+  const free = new Map<string, number>();
+  let totalFree = 0;
+  for (const node of nodes) {
+    if (node.status !== 'READY' || node.unavailable !== null) continue;
+    const n = Math.max(0, node.slots - node.activeAttempts);
+    free.set(node.id, n);
+    totalFree += n;
+  }
+  const open: OpenClass[] = [];
+  for (const cls of waiting) {
+    const ready = nodes.filter((n) => n.status === 'READY' && matchesSelector(n.labels, cls.selector));
     if (ready.length === 0) {
-      unschedulable.set(task.id, Object.keys(task.spec.nodeSelector).length > 0 ? 'no ready node matches the node selector' : 'no ready node');
+      explain(queue, cls, Object.keys(cls.selector).length > 0 ? 'no ready node matches the node selector' : 'no ready node', plan);
       continue;
     }
-    const image = normalizeImageRef(task.spec.image);
-    const canRun = ready.filter((n) => n.images === null || n.images.has(image));
+    const canRun = ready.filter((n) => n.images === null || n.images.has(cls.image));
     if (canRun.length === 0) {
-      const names = ready.slice(0, MAX_NAMES_SHOWN).map((n) => n.name).join(', ') + (ready.length > MAX_NAMES_SHOWN ? ` and ${ready.length - MAX_NAMES_SHOWN} more` : '');
-      const why = `image ${task.spec.image} is on no node that could run it: load it (docker load) on ${names}, or let a node pull images (--image-pull missing)`;
-      if (now - (task.queuedAtMs ?? task.createdAtMs) >= options.imageGraceMs) failures.set(task.id, why);
-      else unschedulable.set(task.id, why);
+      imageMissing(queue, cls, ready, now, options, plan);
       continue;
     }
     const usable = canRun.filter((n) => free.has(n.id));
     if (usable.length === 0) {
-      unschedulable.set(task.id, whyNoNode(canRun));
+      explain(queue, cls, whyNoNode(canRun), plan);
       continue;
     }
-    const withRoom = usable.filter((n) => (free.get(n.id) ?? 0) > 0);
-    if (withRoom.length === 0) {
-      unschedulable.set(task.id, 'every matching node is full');
-      continue;
-    }
-    const node = pickNode(withRoom, free, currentAttempt(task)?.nodeId);
-    assignments.push({ taskId: task.id, nodeId: node.id });
-    free.set(node.id, (free.get(node.id) ?? 0) - 1);
+    open.push({ cls, usable });
   }
-  return { assignments, wakeAtMs, unschedulable, failures };
+
+  while (open.length > 0) {
+    // The class whose first task comes first overall: priorities hold across classes.
+    let best = -1;
+    let bestTask: Task | undefined;
+    for (let i = 0; i < open.length; i++) {
+      const head = open[i]!.cls.head();
+      if (head && (!bestTask || comparePending(head, bestTask) < 0)) {
+        best = i;
+        bestTask = head;
+      }
+    }
+    if (!bestTask) break;
+    const { cls, usable } = open[best]!;
+    const withRoom = totalFree > 0 ? usable.filter((n) => (free.get(n.id) ?? 0) > 0) : [];
+    if (withRoom.length === 0) {
+      explain(queue, cls, FULL, plan);
+      open.splice(best, 1);
+      continue;
+    }
+    const node = pickNode(withRoom, free, currentAttempt(bestTask)?.nodeId);
+    plan.assignments.push({ taskId: bestTask.id, nodeId: node.id });
+    queue.take(bestTask.id);
+    free.set(node.id, free.get(node.id)! - 1);
+    totalFree--;
+  }
+  return plan;
 }
+
+/**
+ * Says why a class's tasks wait, where that changes what they show. The
+ * whole class is looked at only when its reason changed; otherwise only the
+ * tasks that joined since. A task still showing what it was submitted with
+ * is not told FULL: it says as much already, and a backlog of a hundred
+ * thousand tasks must not cost as many writes.
+ */
+function explain(queue: PendingQueue, cls: TaskClass, why: string, plan: Plan): void {
+  const ids = cls.explained === why ? cls.unexplained : cls.members;
+  for (const id of ids) {
+    const message = queue.get(id)?.message;
+    if (message !== undefined && message !== why && !(why === FULL && message === SUBMITTED)) plan.unschedulable.set(id, why);
+  }
+  cls.explained = why;
+  cls.unexplained.clear();
+}
+
+/** No node that could run the class has its image: each task fails once it has waited out the grace. */
+function imageMissing(queue: PendingQueue, cls: TaskClass, ready: readonly NodeView[], now: number, options: ScheduleOptions, plan: Plan): void {
+  const names = ready.slice(0, MAX_NAMES_SHOWN).map((n) => n.name).join(', ') + (ready.length > MAX_NAMES_SHOWN ? ` and ${ready.length - MAX_NAMES_SHOWN} more` : '');
+  // Every member each time: the grace ends for each on its own clock.
+  for (const id of cls.members) {
+    const task = queue.get(id);
+    if (!task) continue;
+    const why = `image ${task.spec.image} is on no node that could run it: load it (docker load) on ${names}, or let a node pull images (--image-pull missing)`;
+    if (now - (task.queuedAtMs ?? task.createdAtMs) >= options.imageGraceMs) plan.failures.set(id, why);
+    else if (task.message !== why) plan.unschedulable.set(id, why);
+  }
+  cls.explained = undefined;
+  cls.unexplained.clear();
+}
+
 /**
  * Spread: the node with the largest share of free slots wins. A retry avoids
  * the node its last attempt ran on when another has room, since a node that

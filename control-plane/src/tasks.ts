@@ -8,7 +8,7 @@ import type { Clock } from '../../common/clock.js';
 import { ConflictError, NotFoundError, PermissionError, PreconditionError, ValidationError } from '../../common/errors.js';
 import { ID_PATTERN, newId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
-import { isTerminal, type AgentProgress, type AttemptOutcome, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { isTaskActive, isTerminal, type AgentProgress, type AttemptOutcome, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
 import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
@@ -28,7 +28,17 @@ export function checkTaskId(field: string, id: string): string {
   return id;
 }
 
+/** Own writes remembered for the next compare-and-set, at most (the live view catches up within milliseconds). */
+const MAX_REMEMBERED = 4_096;
+
+/** Where a replica already holds a task's current version: its live view (`TaskIndex.versioned`). */
+export type HeldVersions = (taskId: string) => Versioned<Task> | undefined;
+
 export class Tasks {
+  /** This replica's latest writes of active tasks: a node's next report usually comes before the view has seen them. */
+  private readonly written = new Map<string, Versioned<Task>>();
+  private view: HeldVersions = () => undefined;
+
   constructor(
     private readonly records: KvRecords<Task>,
     private readonly idempotency: KvRecords<IdempotencyRecord>,
@@ -37,6 +47,28 @@ export class Tasks {
     private readonly log: Logger,
     private readonly results: ResultStore,
   ) {}
+
+  /** Compare-and-set from the versions the live view holds, instead of reading each record first. */
+  useView(view: HeldVersions): void {
+    this.view = view;
+  }
+
+  /** A change by compare-and-set, from the newest version held here (or a read). */
+  private async change(taskId: string, decide: (task: Task) => Task | null): Promise<{ record: Versioned<Task>; changed: boolean }> {
+    const seen = this.view(taskId);
+    const mine = this.written.get(taskId);
+    const held = !mine || (seen && seen.revision >= mine.revision) ? seen : mine;
+    const result = await this.records.modify(taskId, decide, held);
+    if (result.changed) this.remember(result.record);
+    return result;
+  }
+
+  private remember(record: Versioned<Task>): void {
+    this.written.delete(record.key);
+    if (!isTaskActive(record.value)) return;
+    this.written.set(record.key, record);
+    if (this.written.size > MAX_REMEMBERED) this.written.delete(this.written.keys().next().value!);
+  }
 
   /**
    * Stores a new PENDING task. Acknowledged means written: the caller hears
@@ -69,7 +101,7 @@ export class Tasks {
       throw err;
     }
     this.events.record({ type: 'task.submitted', taskId: task.id }, now);
-    this.log.info({ taskId: task.id, image: spec.image }, 'task submitted');
+    this.log.debug({ taskId: task.id, image: spec.image }, 'task submitted');
     return task;
   }
 
@@ -92,7 +124,7 @@ export class Tasks {
   }
 
   async cancel(taskId: string, reason: string): Promise<Task> {
-    const { record } = await this.records.modify(taskId, (task) => cancelTask(task, reason, this.clock.now()));
+    const { record } = await this.change(taskId, (task) => cancelTask(task, reason, this.clock.now()));
     this.events.record({ type: 'task.cancelled', taskId, reason });
     this.log.info({ taskId, reason }, 'task cancelled');
     return record.value;
@@ -102,12 +134,12 @@ export class Tasks {
   async assign(taskId: string, nodeId: string, leaderEpoch: number): Promise<boolean> {
     const attemptId = newId('att', this.clock.now());
     try {
-      const { changed } = await this.records.modify(taskId, (task) =>
+      const { changed } = await this.change(taskId, (task) =>
         task.state === 'PENDING' ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch) : null,
       );
       if (changed) {
         this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId, leaderEpoch });
-        this.log.info({ taskId, attemptId, nodeId, leaderEpoch }, 'task assigned');
+        this.log.debug({ taskId, attemptId, nodeId, leaderEpoch }, 'task assigned');
       }
       return changed;
     } catch (err) {
@@ -118,13 +150,13 @@ export class Tasks {
 
   /** Throws StaleAttemptError for a report from an attempt that is not current. */
   async started(nodeId: string, taskId: string, attemptId: string, containerId: string): Promise<void> {
-    const { changed, record } = await this.records.modify(taskId, (task) => {
+    const { changed, record } = await this.change(taskId, (task) => {
       checkOwner(task, nodeId, attemptId);
       return attemptStarted(task, attemptId, containerId, this.clock.now());
     });
     if (changed) {
       this.events.record({ type: 'task.started', taskId, attemptId, nodeId });
-      this.log.info({ taskId, attemptId, nodeId, state: record.value.state }, 'attempt started');
+      this.log.debug({ taskId, attemptId, nodeId, state: record.value.state }, 'attempt started');
     }
   }
 
@@ -143,7 +175,7 @@ export class Tasks {
     let changed: boolean;
     let record: Versioned<Task>;
     try {
-      ({ changed, record } = await this.records.modify(taskId, (task) => {
+      ({ changed, record } = await this.change(taskId, (task) => {
         checkOwner(task, nodeId, attemptId);
         return attemptFinished(task, attemptId, outcome, this.clock.now());
       }));
@@ -163,7 +195,8 @@ export class Tasks {
       ...(outcome.reason ? { reason: outcome.reason } : {}),
       taskState: task.state,
     });
-    this.log.info(
+    // A success is routine (debug); anything else is worth a line.
+    this.log[outcome.state === 'SUCCEEDED' ? 'debug' : 'info'](
       { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, taskState: task.state, terminal: isTerminal(task.state) },
       'attempt finished',
     );
@@ -172,7 +205,7 @@ export class Tasks {
 
   /** A running Cline attempt's iterations, tokens and cost, for `task get`. */
   async progress(nodeId: string, taskId: string, attemptId: string, progress: AgentProgress): Promise<void> {
-    await this.records.modify(taskId, (task) => {
+    await this.change(taskId, (task) => {
       checkOwner(task, nodeId, attemptId);
       return attemptProgress(task, attemptId, progress, this.clock.now());
     });
@@ -191,13 +224,13 @@ export class Tasks {
   }
 
   async explainWait(taskId: string, why: string): Promise<void> {
-    await this.records.modify(taskId, (task) => explainWait(task, why, this.clock.now())).catch((err: unknown) => {
+    await this.change(taskId, (task) => explainWait(task, why, this.clock.now())).catch((err: unknown) => {
       if (!(err instanceof NotFoundError)) throw err;
     });
   }
 
   async failUnplaceable(taskId: string, why: string): Promise<void> {
-    const { changed } = await this.records.modify(taskId, (task) => failUnplaceable(task, why, this.clock.now()));
+    const { changed } = await this.change(taskId, (task) => failUnplaceable(task, why, this.clock.now()));
     if (!changed) return;
     this.events.record({ type: 'task.unplaceable', taskId, reason: why });
     this.log.warn({ taskId, reason: why }, 'task failed: no node can run it');
@@ -205,7 +238,7 @@ export class Tasks {
 
   /** Asks the node to stop an attempt whose task goes on; it is requeued when the attempt ends. */
   async requestStop(taskId: string, attemptId: string, reason: string): Promise<void> {
-    const { changed } = await this.records.modify(taskId, (task) => requestStop(task, attemptId, reason, this.clock.now()));
+    const { changed } = await this.change(taskId, (task) => requestStop(task, attemptId, reason, this.clock.now()));
     if (changed) this.log.info({ taskId, attemptId, reason }, 'attempt stop requested');
   }
 }

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { AuthError, errorMessage, FleetError, ValidationError } from '../../../common/errors.js';
+import { AuthError, errorMessage, FleetError, UnavailableError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { ControlMessage } from '../../../common/model.js';
 import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, encodeControlMessage } from '../../../common/wire/index.js';
@@ -36,6 +36,8 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   log: Logger;
   heartbeatIntervalMs: number;
   stopAfterDisconnectMs: number;
+  /** This replica's word on its nodes' liveness counts now (`ReplicaRegistry.vouching`). */
+  vouching: (now: number) => boolean;
 }
 
 type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
@@ -54,6 +56,8 @@ export class NodeSession {
   private welcomed = false;
   private renewing = false;
   private lastRenewalAtMs = 0;
+  /** When the node last said hello or sent a heartbeat. */
+  private lastHeardMs = Date.now();
 
   constructor(
     readonly nodeId: string,
@@ -91,6 +95,7 @@ export class NodeSession {
         this.fail(new ValidationError('msg', 'hello was already sent on this session; reconnect to say it again'));
         return;
       }
+      if (message.msg === 'heartbeat') this.lastHeardMs = Date.now();
       if (message.msg === 'heartbeat') this.heartbeats = this.heartbeats.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
       else if (message.msg === 'renew') void this.onRenew(message).catch((err: unknown) => this.fail(err));
       else this.enqueue(() => this.handle(message));
@@ -102,7 +107,7 @@ export class NodeSession {
     this.unsubscribe?.();
     if (greeted) {
       await Promise.all([this.queue.catch(() => {}), this.heartbeats.catch(() => {})]);
-      await this.deps.nodes.sessionClosed(this.nodeId, this.sessionId).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'node status not updated'));
+      await this.deps.nodes.sessionClosed(this.nodeId, this.sessionId, this.lastHeardMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'node status not updated'));
     }
     this.log.info('node session closed');
   }
@@ -110,6 +115,16 @@ export class NodeSession {
   /** Ends the session from our side, e.g. when another session of the node arrives. */
   close(): void {
     if (!this.closed) this.call.end();
+  }
+
+  /**
+   * Ends the session if the node has been silent for `silentAfterMs`: the
+   * node is DISCONNECTED from its last heartbeat on, and the leader judges
+   * it from there (this replica no longer vouches for it).
+   */
+  expireIfSilent(now: number, silentAfterMs: number): void {
+    const silentMs = now - this.lastHeardMs;
+    if (silentMs > silentAfterMs) this.fail(new UnavailableError(`no heartbeat for ${Math.round(silentMs / 1000)}s: the session is closed; reconnect`));
   }
 
   /** The node was revoked: the session ends now, refused. */
@@ -156,7 +171,8 @@ export class NodeSession {
         return this.onHello(message);
       case 'heartbeat':
         await this.reports.heartbeat(decodeHeartbeat(message.heartbeat!));
-        // Stored: the agent may count this as contact (see stop-after-disconnect).
+        // The agent counts an ack as contact (see stop-after-disconnect): only a replica whose word the leader hears may give one.
+        if (!this.deps.vouching(Date.now())) throw new UnavailableError('this replica cannot reach the state store: reconnect to another');
         this.send({ kind: 'heartbeat-ack', serverTimeMs: Date.now() });
         return;
       case 'event': {
@@ -178,7 +194,7 @@ export class NodeSession {
     this.welcomed = true;
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');
     this.delivery.reconcile(activeAttemptIds);
-    this.unsubscribe = this.deps.index.onChange((task) => this.delivery.deliver(task));
+    this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
   }
 
   /** A new certificate for the node's new key, signed for the node this session authenticated. */
@@ -235,6 +251,11 @@ export class SessionRegistry {
 
   closeAll(): void {
     for (const session of this.sessions.values()) session.close();
+  }
+
+  /** Ends the sessions of nodes silent for `silentAfterMs` (see `NodeSession.expireIfSilent`). */
+  expireSilent(now: number, silentAfterMs: number): void {
+    for (const session of this.sessions.values()) session.expireIfSilent(now, silentAfterMs);
   }
 
   /** Ends the node's session here, if it has one, as refused. */

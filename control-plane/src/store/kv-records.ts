@@ -105,9 +105,28 @@ export class KvRecords<T> {
 
   /**
    * Read, decide, compare-and-set; on a conflict, read again and decide again.
-   * `decide` returns null for "no change" and may throw to refuse.
+   * `decide` returns null for "no change" and may throw to refuse. `held`: a
+   * version the caller has, tried first instead of a read.
    */
-  async modify(key: string, decide: (current: T) => T | null): Promise<{ record: Versioned<T>; changed: boolean }> {
+  async modify(key: string, decide: (current: T) => T | null, held?: Versioned<T>): Promise<{ record: Versioned<T>; changed: boolean }> {
+    // A version the caller already holds (a live view's) saves the read when it is
+    // still current: the compare-and-set proves it. Only a write is trusted that way:
+    // a refusal or "no change" decided on a possibly old version is decided again on a fresh read.
+    if (held) {
+      let next: T | null = null;
+      try {
+        next = decide(held.value);
+      } catch {
+        // Decided again below, on the stored version.
+      }
+      if (next !== null) {
+        try {
+          return { record: await this.update(key, next, held.revision), changed: true };
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err;
+        }
+      }
+    }
     for (let i = 0; i < MODIFY_ATTEMPTS; i++) {
       const current = await this.get(key);
       if (!current) throw new NotFoundError(`${this.what} ${key} not found`);
@@ -248,29 +267,5 @@ export class KvRecords<T> {
     })();
     done.catch(() => {});
     return { initial, stop, done };
-  }
-
-  /**
-   * Follows one key: `onValue` sees its current value, then every new one,
-   * until it returns false or `signal` aborts. Resolves then; rejects with a
-   * converted error if the store fails.
-   */
-  async follow(key: string, signal: AbortSignal, onValue: (value: T) => boolean): Promise<void> {
-    try {
-      const iterator = await this.kv.watch({ key });
-      const stop = () => iterator.stop();
-      signal.addEventListener('abort', stop, { once: true });
-      try {
-        if (signal.aborted) return;
-        for await (const entry of iterator) {
-          if (entry.operation === 'PUT' && !onValue(this.decode(entry))) break;
-        }
-      } finally {
-        signal.removeEventListener('abort', stop);
-        iterator.stop();
-      }
-    } catch (err) {
-      throw storeError(err, `watching ${this.what} ${key}`);
-    }
   }
 }

@@ -51,8 +51,8 @@ export class MemoryFleet implements TaskWrites {
   readonly tasks = new Map<string, Task>();
   /** Every write, in order, as "kind id": what a test asserts a loop did. */
   readonly writes: string[] = [];
-  private readonly nodeListeners = new Set<(n: NodeRecord) => void>();
-  private readonly taskListeners = new Set<(t: Task) => void>();
+  private readonly nodeListeners = new Set<(n: NodeRecord, previous: NodeRecord | undefined) => void>();
+  private readonly taskListeners = new Set<(t: Task, previous: Task | undefined) => void>();
   private attemptSeq = 0;
 
   constructor(readonly clock: FakeClock) {}
@@ -77,13 +77,15 @@ export class MemoryFleet implements TaskWrites {
   }
 
   setNode(node: NodeRecord): void {
+    const previous = this.nodes.get(node.id);
     this.nodes.set(node.id, node);
-    for (const l of this.nodeListeners) l(node);
+    for (const l of this.nodeListeners) l(node, previous);
   }
 
   setTask(task: Task): void {
+    const previous = this.tasks.get(task.id);
     this.tasks.set(task.id, task);
-    for (const l of this.taskListeners) l(task);
+    for (const l of this.taskListeners) l(task, previous);
   }
 
   /** The node directory as the loops see it. */
