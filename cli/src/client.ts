@@ -154,8 +154,11 @@ export class FleetClient {
 
   submitTask = (req: SubmitTaskRequest) => this.unary('SubmitTask', req, task);
   getTask = (req: GetTaskRequest) => this.unary('GetTask', req, task);
-  listTasks = (req: { states: TaskState[]; limit: number }) =>
-    this.unary('ListTasks', { states: req.states.map(encodeTaskState), limit: req.limit }, (res: ListTasksResponse__Output) => answer(() => res.tasks.map(decodeTask)));
+  /** A page of tasks, newest first; `next` ("" on the last page) asks for the following one. */
+  listTasks = (req: { states: TaskState[]; limit: number; pageToken?: string }) =>
+    this.unary('ListTasks', { states: req.states.map(encodeTaskState), limit: req.limit, pageToken: req.pageToken ?? '' }, (res: ListTasksResponse__Output) =>
+      answer(() => ({ tasks: res.tasks.map(decodeTask), next: res.nextPageToken })),
+    );
   cancelTask = (req: CancelTaskRequest) => this.unary('CancelTask', req, task);
   listNodes = () => this.unary('ListNodes', {}, (res: ListNodesResponse__Output) => answer(() => res.nodes.map(decodeNode)));
   createJoinToken = (req: CreateJoinTokenRequest) => this.unary('CreateJoinToken', req, (res: CreateJoinTokenResponse__Output) => res);

@@ -30,7 +30,8 @@ import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
 import { SchedulerLoop } from './scheduler-loop.js';
 import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
 import { nodeServiceHandlers } from './session/node-service.js';
-import { DEFAULT_CANCEL_GRACE_MS, SessionRegistry } from './session/node-session.js';
+import { Admission } from './session/admission.js';
+import { DEFAULT_CANCEL_GRACE_MS, HELLO_CONCURRENCY, HELLO_QUEUE, SessionRegistry } from './session/node-session.js';
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
 import { NatsAccessError, type NatsAccess } from './store/nats-access.js';
 import { TaskIndex } from './task-index.js';
@@ -148,7 +149,7 @@ export class ControlPlane {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
     });
     const index = (this.index = new TaskIndex(store.tasks, log));
-    tasks.useView((taskId) => index.versioned(taskId));
+    tasks.useView((taskId) => index.versioned(taskId), () => index.all());
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
     const registry = (this.registry = new ReplicaRegistry(
       store.replicas,
@@ -216,6 +217,7 @@ export class ControlPlane {
       stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness),
       cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
       vouching: (now: number) => registry.vouching(now),
+      hellos: new Admission(HELLO_CONCURRENCY, HELLO_QUEUE, 'node hellos'),
     };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());

@@ -124,7 +124,10 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       const states = parseStates(req.states ?? []);
       const limit = Number(req.limit ?? 0);
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
-      return { tasks: (await tasks.list(states, limit || DEFAULT_LIST_LIMIT)).map(encodeTask) };
+      const pageToken = String(req.pageToken ?? '');
+      if (pageToken !== '') checkTaskId('page_token', pageToken);
+      const page = await tasks.list(states, limit || DEFAULT_LIST_LIMIT, pageToken);
+      return { tasks: page.tasks.map(encodeTask), nextPageToken: page.next };
     }),
     // "Last heartbeat" is the last contact the fleet knows of: most heartbeats are vouched for by their replica, not written.
     ListNodes: unary(deps, 'ListNodes', async () => ({

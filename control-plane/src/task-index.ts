@@ -69,6 +69,13 @@ export class TaskIndex {
     return this.active.get(taskId);
   }
 
+  /** Every task in the view (active ones, and ended ones whose last attempt has not). */
+  all(): Task[] {
+    const out: Task[] = [];
+    for (const { value } of this.active.values()) out.push(value);
+    return out;
+  }
+
   pending(): Task[] {
     const out: Task[] = [];
     for (const { value } of this.active.values()) if (value.state === 'PENDING') out.push(value);

@@ -16,6 +16,8 @@ import type { IdempotencyRecord } from './store/records.js';
 import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, explainWait, failUnplaceable, newTask, requestStop, StaleAttemptError } from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
+/** Task records read at once while a page is filled. */
+const LIST_READ_CHUNK = 64;
 export const MAX_LIST_LIMIT = 10_000;
 
 /** The idempotency bucket's key for a submission key: fixed length, whatever the client sent. */
@@ -38,6 +40,7 @@ export class Tasks {
   /** This replica's latest writes of active tasks: a node's next report usually comes before the view has seen them. */
   private readonly written = new Map<string, Versioned<Task>>();
   private view: HeldVersions = () => undefined;
+  private activeView: () => Task[] = () => [];
 
   constructor(
     private readonly records: KvRecords<Task>,
@@ -49,8 +52,9 @@ export class Tasks {
   ) {}
 
   /** Compare-and-set from the versions the live view holds, instead of reading each record first. */
-  useView(view: HeldVersions): void {
+  useView(view: HeldVersions, active: () => Task[]): void {
     this.view = view;
+    this.activeView = active;
   }
 
   /** A change by compare-and-set, from the newest version held here (or a read). */
@@ -115,12 +119,39 @@ export class Tasks {
     return this.records.get(taskId);
   }
 
-  async list(states: ReadonlySet<TaskState>, limit: number): Promise<Task[]> {
-    const found = await this.records.list((t) => states.size === 0 || states.has(t.state));
-    return found
-      .map((r) => r.value)
-      .sort((a, b) => b.createdAtMs - a.createdAtMs)
-      .slice(0, limit);
+  /**
+   * A page of tasks, newest first (ids sort by creation time), older than
+   * `after` (a task id; "" for the first page). Only active states asked
+   * for: from the live view, no read at all. Otherwise the keys are listed
+   * (headers only) and records are read a page at a time until the page is
+   * full, so the cost follows the page, not the bucket, unless the states
+   * asked for are rare.
+   */
+  async list(states: ReadonlySet<TaskState>, limit: number, after: string): Promise<{ tasks: Task[]; next: string }> {
+    const wanted = (t: Task) => states.size === 0 || states.has(t.state);
+    const fromView = states.size > 0 && [...states].every((s) => !isTerminal(s));
+    if (fromView) {
+      const all = this.activeView()
+        .filter((t) => wanted(t) && (after === '' || t.id < after))
+        .sort((a, b) => (a.id < b.id ? 1 : -1));
+      const tasks = all.slice(0, limit);
+      return { tasks, next: all.length > limit ? tasks[tasks.length - 1]!.id : '' };
+    }
+    const keys = (await this.records.keys()).filter((k) => after === '' || k < after).sort((a, b) => (a < b ? 1 : -1));
+    const tasks: Task[] = [];
+    let i = 0;
+    while (i < keys.length && tasks.length < limit) {
+      const chunk = keys.slice(i, i + Math.min(LIST_READ_CHUNK, Math.max(limit - tasks.length, 16)));
+      i += chunk.length;
+      const read = await Promise.all(chunk.map((k) => this.records.get(k)));
+      for (const [j, r] of read.entries()) {
+        if (!r || !wanted(r.value)) continue;
+        tasks.push(r.value);
+        // Full: the page ends here, and the next one starts after this task.
+        if (tasks.length === limit) return { tasks, next: i - chunk.length + j + 1 < keys.length ? r.value.id : '' };
+      }
+    }
+    return { tasks, next: '' };
   }
 
   async cancel(taskId: string, reason: string): Promise<Task> {

@@ -9,7 +9,7 @@ function count<T>(items: T[], key: (t: T) => string): Record<string, number> {
 
 export async function fleetStatus(ctx: Context): Promise<void> {
   const client = ctx.client();
-  const [nodes, tasks] = await Promise.all([client.listNodes(), client.listTasks({ states: [], limit: 10_000 })]);
+  const [nodes, { tasks }] = await Promise.all([client.listNodes(), client.listTasks({ states: [], limit: 10_000 })]);
   const nodesByStatus = count(nodes, (n) => n.status);
   const tasksByState = count(tasks, (t) => t.state);
   const slots = nodes.reduce((s, n) => s + (n.status === 'READY' ? n.slots : 0), 0);

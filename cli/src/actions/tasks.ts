@@ -167,9 +167,10 @@ export async function getTask(ctx: Context, taskId: string): Promise<void> {
   print(ctx, await ctx.client().getTask({ taskId }));
 }
 
-export async function listTasks(ctx: Context, states: TaskState[], limit: number): Promise<void> {
-  const tasks = await ctx.client().listTasks({ states, limit });
+export async function listTasks(ctx: Context, states: TaskState[], limit: number, after: string): Promise<void> {
+  const { tasks, next } = await ctx.client().listTasks({ states, limit, pageToken: after });
   ctx.out(ctx.format === 'json' ? JSON.stringify(tasks.map(taskView), null, 2) + '\n' : tasksTable(tasks));
+  if (next && ctx.format !== 'json') ctx.err(`more: fleetctl task list --after ${next}${states.map((s) => ` --state ${s}`).join('')} --limit ${limit}\n`);
 }
 
 export async function cancelTask(ctx: Context, taskId: string, reason: string): Promise<void> {

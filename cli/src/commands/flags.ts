@@ -1,6 +1,7 @@
 /** Flag parsers shared by the commands: each refuses bad input with the flag's name (exit 2). */
 import { parseDuration } from '../../../common/duration.js';
 import { ValidationError } from '../../../common/errors.js';
+import { ID_PATTERN } from '../../../common/ids.js';
 import { CliError } from '../client.js';
 
 export function keyValue(flag: string) {
@@ -40,3 +41,9 @@ export function wholeNumber(flag: string, min: number) {
 }
 
 export const durationFlag = (flag: string) => flagValue(flag, parseDuration);
+
+export const taskIdFlag = (flag: string) =>
+  flagValue(flag, (field, text) => {
+    if (!ID_PATTERN.test(text) || !text.startsWith('task_')) throw new ValidationError(field, `"${text.slice(0, 40)}" is not a task id`);
+    return text;
+  });

@@ -1,7 +1,7 @@
 /** `fleetctl task …`: declares options and builds typed input for the actions. */
 import { Command, Option } from 'commander';
 import { parseSize } from '../../../common/duration.js';
-import { durationFlag, flagValue, keyValue, selectors, wholeNumber } from './flags.js';
+import { durationFlag, flagValue, keyValue, selectors, taskIdFlag, wholeNumber } from './flags.js';
 import { ValidationError } from '../../../common/errors.js';
 import { TASK_STATES, type TaskState } from '../../../common/model.js';
 import type { Context } from '../context.js';
@@ -132,8 +132,9 @@ export function taskCommand(ctx: () => Context): Command {
     .command('list')
     .description('list tasks, newest first')
     .option('--state <state>', `only tasks in this state (repeatable): ${TASK_STATES.join(', ')}`, state)
-    .option('--limit <n>', 'at most this many', wholeNumber('--limit', 1), 100)
-    .action(async (o) => listTasks(ctx(), o.state ?? [], o.limit));
+    .option('--limit <n>', 'at most this many (a page)', wholeNumber('--limit', 1), 100)
+    .option('--after <task-id>', 'the page after this task (fleetctl prints the command for the next page)', taskIdFlag('--after'), '')
+    .action(async (o) => listTasks(ctx(), o.state ?? [], o.limit, o.after));
 
   task
     .command('logs')

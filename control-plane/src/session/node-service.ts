@@ -4,15 +4,21 @@ import type { Logger } from '../../../common/logger.js';
 import type { NodeServiceHandlers } from '../../../proto/gen/fleet/v1/NodeService.js';
 import { toGrpcStatus } from '../grpc-status.js';
 import { peerNodeCertificate } from './node-identity.js';
+import { Admission } from './admission.js';
 import { NodeSession, SessionRegistry, type SessionDeps } from './node-session.js';
 import { validateNodeInfo } from '../../../common/node-info.js';
 
+/** Enrollments signing at once (each a certificate, a token use and a record), and waiting. */
+const ENROLL_CONCURRENCY = 8;
+const ENROLL_QUEUE = 2_000;
+
 export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry, log: Logger): NodeServiceHandlers {
+  const enrollments = new Admission(ENROLL_CONCURRENCY, ENROLL_QUEUE, 'enrollments');
   return {
     Enroll: (call, callback) => {
       (async () => {
         const info = validateNodeInfo(call.request);
-        return deps.nodes.enroll(String(call.request.joinToken ?? ''), info, String(call.request.csrPem ?? ''));
+        return enrollments.run(() => deps.nodes.enroll(String(call.request.joinToken ?? ''), info, String(call.request.csrPem ?? '')));
       })().then(
         (res) => callback(null, res),
         (err: unknown) => callback(toGrpcStatus(err, log) as grpc.ServiceError),

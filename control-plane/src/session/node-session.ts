@@ -23,6 +23,7 @@ import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fle
 import type { NodeMessage__Output } from '../../../proto/gen/fleet/v1/NodeMessage.js';
 import { toGrpcStatus } from '../grpc-status.js';
 import type { Nodes } from '../nodes.js';
+import type { Admission } from './admission.js';
 import { Delivery, type DeliveryDeps } from './delivery.js';
 import { NodeReports, type ReportDeps, type ReportVerdict } from './reports.js';
 
@@ -30,6 +31,9 @@ export const HELLO_TIMEOUT_MS = 10_000;
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
 /** Renewals on one session are at least this far apart (agents renew once per certificate, at 70-90% of its life). */
 export const MIN_RENEWAL_GAP_MS = 2_000;
+/** Hellos stored at once on a replica, and waiting for their turn. */
+export const HELLO_CONCURRENCY = 64;
+export const HELLO_QUEUE = 20_000;
 
 export interface SessionDeps extends ReportDeps, DeliveryDeps {
   nodes: Nodes;
@@ -38,6 +42,8 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   stopAfterDisconnectMs: number;
   /** This replica's word on its nodes' liveness counts now (`ReplicaRegistry.vouching`). */
   vouching: (now: number) => boolean;
+  /** Hellos writing their node records at once, bounded (a replica's restart brings every node back together). */
+  hellos: Admission;
 }
 
 type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
@@ -189,7 +195,7 @@ export class NodeSession {
 
   private async onHello(message: NodeMessage__Output): Promise<void> {
     const { activeAttemptIds, ...info } = decodeHello(message.hello!);
-    await this.deps.nodes.hello(this.nodeId, this.sessionId, info);
+    await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
     this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
     this.welcomed = true;
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');

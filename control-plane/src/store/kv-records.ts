@@ -190,6 +190,17 @@ export class KvRecords<T> {
     }
   }
 
+  /** Every current key (headers only: no record is read). */
+  async keys(): Promise<string[]> {
+    try {
+      const out: string[] = [];
+      for await (const key of await this.kv.keys()) out.push(key);
+      return out;
+    } catch (err) {
+      throw storeError(err, `listing the ${this.what} keys`);
+    }
+  }
+
   /** Every current record, read in one ordered pass (one consumer, not one request per key). */
   async list(filter: (value: T) => boolean = () => true, limit = Number.POSITIVE_INFINITY): Promise<Versioned<T>[]> {
     const watcher = this.watch(() => {});

@@ -5,9 +5,11 @@ import type { TaskState as _fleet_v1_TaskState, TaskState__Output as _fleet_v1_T
 export interface ListTasksRequest {
   'states'?: (_fleet_v1_TaskState)[];
   'limit'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface ListTasksRequest__Output {
   'states': (_fleet_v1_TaskState__Output)[];
   'limit': (number);
+  'pageToken': (string);
 }

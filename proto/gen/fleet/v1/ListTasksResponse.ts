@@ -4,8 +4,10 @@ import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } f
 
 export interface ListTasksResponse {
   'tasks'?: (_fleet_v1_Task)[];
+  'nextPageToken'?: (string);
 }
 
 export interface ListTasksResponse__Output {
   'tasks': (_fleet_v1_Task__Output)[];
+  'nextPageToken': (string);
 }
