@@ -41,6 +41,7 @@
  * One JSON object on stdout at the end; progress on stderr. Exit codes: 0,
  * 1 (a run failed, or --check and exactly-once did not hold), 2 (bad flags).
  */
+import { availableParallelism } from 'node:os';
 import { runBacklog, type BacklogReport } from './load/backlog.js';
 import { runHeartbeat, type HeartbeatReport } from './load/heartbeat.js';
 import { parseOptions, USAGE, UsageError, type LoadOptions } from './load/options.js';
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
     runs.push(await runOnce(o, dist));
   }
   const flat = (r: RunReport) => ({ controlPlane: r.controlPlane, ...r.report });
-  const output = { mode: o.mode, parameters: parameters(o), ...(runs.length === 2 ? { compare: { before: flat(runs[0]!), after: flat(runs[1]!) } } : flat(runs[0]!)) };
+  const output = { mode: o.mode, parameters: parameters(o), machine: { cpus: availableParallelism(), node: process.version }, ...(runs.length === 2 ? { compare: { before: flat(runs[0]!), after: flat(runs[1]!) } } : flat(runs[0]!)) };
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   const held = runs.every(exactlyOnceHeld);
   if (!held) progress('exactly-once did NOT hold: see exactlyOnce in the report');

@@ -63,7 +63,8 @@ export async function runBacklog(rig: Rig, o: LoadOptions): Promise<BacklogRepor
   const drainEnd = stored.at(-1) ?? drainSampled;
   const at = (fraction: number) => stored[Math.min(stored.length - 1, Math.floor(fraction * stored.length))] ?? drainEnd;
   const steadySpanMs = at(0.9) - at(0.1);
-  const firstAssign = [...sims.assigns.values()].reduce((first, a) => Math.min(first, a.atMs), Number.POSITIVE_INFINITY);
+  let firstAssign = Number.POSITIVE_INFINITY;
+  for (const assigns of sims.assignsByTask.values()) for (const a of assigns) firstAssign = Math.min(firstAssign, a.atMs);
 
   const simulators = await rig.stopNodes();
   progress(`reading back ${taskIds.length} tasks`);

@@ -4,7 +4,8 @@
  * /proc/PID/status. CPU over a window is the growth of each process's CPU
  * time between the samples at its ends (a process that was not alive at
  * both ends is left out); peak RSS is the largest sum over a group's
- * processes in any sample inside the window.
+ * processes in any sample inside the window. The whole machine's busy time
+ * (/proc/stat) is sampled too: on a shared machine it shows what else ran.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,6 +27,8 @@ interface ProcessSample {
 interface Sample {
   atMs: number;
   processes: Map<number, ProcessSample>;
+  /** CPU time of all processors, not idle nor waiting for I/O. */
+  machineBusyMs: number;
 }
 
 function readStat(pid: number): { ppid: number; command: string; cpuMs: number } | null {
@@ -38,6 +41,13 @@ function readStat(pid: number): { ppid: number; command: string; cpuMs: number }
   } catch {
     return null;
   }
+}
+
+function readMachineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is in user already).
+  const busy = ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+  return (busy * 1000) / CLOCK_TICKS;
 }
 
 function readRssKb(pid: number): number | null {
@@ -82,7 +92,7 @@ export class ProcessSampler {
       }
       processes.set(pid, { group, cpuMs: stat.cpuMs, rssKb });
     }
-    this.samples.push({ atMs, processes });
+    this.samples.push({ atMs, processes, machineBusyMs: readMachineBusyMs() });
     return atMs;
   }
 
@@ -92,15 +102,30 @@ export class ProcessSampler {
 
   /** CPU used by the group from `fromMs` to `toMs`, in cores (1 = one core busy all the time). */
   cpuCores(group: ProcessGroup, fromMs: number, toMs: number): number {
-    const first = this.samples.find((s) => s.atMs >= fromMs);
-    const last = this.samples.findLast((s) => s.atMs <= toMs);
-    if (!first || !last || last.atMs <= first.atMs) return 0;
+    const edges = this.edges(fromMs, toMs);
+    if (!edges) return 0;
+    const [first, last] = edges;
     let cpuMs = 0;
     for (const [pid, end] of last.processes) {
       const start = first.processes.get(pid);
       if (end.group === group && start) cpuMs += end.cpuMs - start.cpuMs;
     }
     return cpuMs / (last.atMs - first.atMs);
+  }
+
+  /** CPU used by every process on the machine, in cores. */
+  machineCpuCores(fromMs: number, toMs: number): number {
+    const edges = this.edges(fromMs, toMs);
+    if (!edges) return 0;
+    const [first, last] = edges;
+    return (last.machineBusyMs - first.machineBusyMs) / (last.atMs - first.atMs);
+  }
+
+  /** The first and last samples inside the window, if it holds two. */
+  private edges(fromMs: number, toMs: number): [Sample, Sample] | null {
+    const first = this.samples.find((s) => s.atMs >= fromMs);
+    const last = this.samples.findLast((s) => s.atMs <= toMs);
+    return first && last && last.atMs > first.atMs ? [first, last] : null;
   }
 
   /** The group's largest resident memory (summed over its processes) in any sample of the window, in MB. */

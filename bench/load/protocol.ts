@@ -73,6 +73,20 @@ export interface SimCounters {
   cancels: number;
   /** Messages the wire decoders refused (the agent logs and drops them). */
   unreadableMessages: number;
+  /** Why sessions ended and what the decoders refused: counts by message, ids left out. */
+  why: Record<string, number>;
+}
+
+export const emptyCounters = (): SimCounters => ({ enrollRetries: 0, reconnects: 0, duplicateAssigns: 0, cancels: 0, unreadableMessages: 0, why: {} });
+
+/** Distinct reasons kept, at most; the rest are counted as "(other)". */
+const REASONS_KEPT = 12;
+
+/** Counts one more `reason`, with the ids in it replaced so that alike reasons count together. */
+export function countReason(why: Record<string, number>, reason: string): void {
+  const key = reason.replace(/\b[a-z]{1,8}_[0-9a-z]{19}\b/g, '<id>').slice(0, 200);
+  const kept = key in why || Object.keys(why).length < REASONS_KEPT ? key : '(other)';
+  why[kept] = (why[kept] ?? 0) + 1;
 }
 
 export interface SimProgress {

@@ -42,8 +42,11 @@ export interface Usage {
   natsCpuCores: number;
   /** The bench's own processes: the submitter and the simulated nodes share the machine with the control plane. */
   benchCpuCores: number;
+  /** Every process on the machine (of its cores): what is left after the three above ran elsewhere. */
+  machineCpuCores: number;
   controlPlanePeakRssMb: number;
   natsPeakRssMb: number;
+  benchPeakRssMb: number;
 }
 
 export interface PhaseTiming {
@@ -140,8 +143,10 @@ export class Rig {
       controlPlaneCpuCores: fixed(s.cpuCores('controlPlane', fromMs, toMs), 2),
       natsCpuCores: fixed(s.cpuCores('nats', fromMs, toMs), 2),
       benchCpuCores: fixed(s.cpuCores('bench', fromMs, toMs), 2),
+      machineCpuCores: fixed(s.machineCpuCores(fromMs, toMs), 2),
       controlPlanePeakRssMb: fixed(s.peakRssMb('controlPlane', fromMs, toMs)),
       natsPeakRssMb: fixed(s.peakRssMb('nats', fromMs, toMs)),
+      benchPeakRssMb: fixed(s.peakRssMb('bench', fromMs, toMs)),
     };
   }
 

@@ -5,8 +5,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { emptyCounters, type AssignRecord, type ChildMessage, type OutcomeRecord, type ParentMessage, type SimCounters, type SimNodeSpec, type SimProgress, type SimSettings } from './protocol.js';
 import { progress } from './stats.js';
-import type { AssignRecord, ChildMessage, OutcomeRecord, ParentMessage, SimCounters, SimNodeSpec, SimProgress, SimSettings } from './protocol.js';
 
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -30,8 +30,7 @@ interface SimProc {
 }
 
 export class SimFleet {
-  /** Every Assign a node received, by attempt id, and the same by task id. */
-  readonly assigns = new Map<string, AssignRecord>();
+  /** Every Assign a node received, by task id, in the order they arrived here. */
   readonly assignsByTask = new Map<string, AssignRecord[]>();
   /** Stored outcomes (the `finished` event acknowledged), by attempt id. */
   readonly outcomes = new Map<string, OutcomeRecord>();
@@ -152,10 +151,15 @@ export class SimFleet {
           }),
       ),
     );
-    const sum: SimCounters = { enrollRetries: 0, reconnects: 0, duplicateAssigns: 0, cancels: 0, unreadableMessages: 0 };
+    const sum = emptyCounters();
     for (const { counters } of this.procs) {
       if (!counters) continue;
-      for (const key of Object.keys(sum) as Array<keyof SimCounters>) sum[key] += counters[key];
+      sum.enrollRetries += counters.enrollRetries;
+      sum.reconnects += counters.reconnects;
+      sum.duplicateAssigns += counters.duplicateAssigns;
+      sum.cancels += counters.cancels;
+      sum.unreadableMessages += counters.unreadableMessages;
+      for (const [reason, n] of Object.entries(counters.why)) sum.why[reason] = (sum.why[reason] ?? 0) + n;
     }
     return sum;
   }
@@ -182,7 +186,6 @@ export class SimFleet {
       case 'samples': {
         const { assigns, outcomes, heartbeats, connects } = message.batch;
         for (const a of assigns) {
-          this.assigns.set(a.attemptId, a);
           const forTask = this.assignsByTask.get(a.taskId);
           if (forTask) forTask.push(a);
           else this.assignsByTask.set(a.taskId, [a]);

@@ -30,7 +30,7 @@ import { channelCredentials } from '../../node-agent/src/node-credentials.js';
 import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage as NodeMessageMsg } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
-import { nowMs, type AssignRecord, type OutcomeRecord, type SimCounters, type SimNodeSpec } from './protocol.js';
+import { countReason, nowMs, type AssignRecord, type OutcomeRecord, type SimCounters, type SimNodeSpec } from './protocol.js';
 
 /** As the agent's session: events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
@@ -144,6 +144,7 @@ export class SimNode {
       }
       if (Date.now() - startedAt > STABLE_SESSION_MS) this.backoff.reset();
       this.observer.counters.reconnects++;
+      countReason(this.observer.counters.why, `session ended: ${describe(err)}`);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.sleepTimer = setTimeout(resolve, this.backoff.next());
@@ -197,6 +198,7 @@ export class SimNode {
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       this.observer.counters.unreadableMessages++;
+      countReason(this.observer.counters.why, `unreadable ${raw.msg ?? 'message'}: ${err.message}`);
       return;
     }
     switch (message.kind) {

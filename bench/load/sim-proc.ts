@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { SimNode, type NodeObserver } from './sim-node.js';
-import { nowMs, type AssignRecord, type ChildMessage, type OutcomeRecord, type ParentMessage, type SampleBatch, type SimCounters, type SimNodeSpec, type SimSettings } from './protocol.js';
+import { emptyCounters, nowMs, type AssignRecord, type ChildMessage, type OutcomeRecord, type ParentMessage, type SampleBatch, type SimCounters, type SimNodeSpec, type SimSettings } from './protocol.js';
 
 const FLUSH_EVERY_MS = 500;
 const PROGRESS_EVERY_MS = 250;
@@ -42,7 +42,7 @@ async function pool<T, R>(items: readonly T[], concurrency: number, jitterMs: nu
 }
 
 class Simulator implements NodeObserver {
-  readonly counters: SimCounters = { enrollRetries: 0, reconnects: 0, duplicateAssigns: 0, cancels: 0, unreadableMessages: 0 };
+  readonly counters: SimCounters = emptyCounters();
   private nodes: SimNode[] = [];
   private settings: SimSettings | undefined;
   private batch = emptyBatch();
