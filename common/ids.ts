@@ -4,13 +4,30 @@ import { ValidationError } from './errors.js';
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /**
+ * Random bytes for ids, drawn from a pool refilled 4 KiB at a time: one
+ * system call per 400 ids instead of one per id (ids name things; they are
+ * not secrets: `newSecret` draws its own).
+ */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function randomPart(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  poolOffset += n;
+  return pool.subarray(poolOffset - n, poolOffset);
+}
+
+/**
  * Ids that sort by creation time (a base-36 millisecond clock, then 64 random
  * bits), so listings come out in submission order without an index.
  * They are valid NATS subject tokens and KV keys.
  */
 export function newId(prefix: string, now: number = Date.now()): string {
   const time = now.toString(36).padStart(9, '0');
-  const bytes = randomBytes(10);
+  const bytes = randomPart(10);
   let random = '';
   for (const byte of bytes) random += ALPHABET[byte % 36];
   return `${prefix}_${time}${random}`;

@@ -34,6 +34,8 @@ export interface DeploymentOptions {
   controlPlanes: number;
   cluster: boolean;
   heartbeatIntervalMs: number;
+  /** Each control plane writes its CPU profile here when it exits (node --cpu-prof); null: none. */
+  profileDir: string | null;
 }
 
 export interface RestartTimes {
@@ -83,6 +85,7 @@ export class Deployment {
     private readonly replicas: Replica[],
     private readonly caFile: string,
     private readonly nats: TestNatsCluster | undefined,
+    private readonly nodeArgs: string[],
   ) {}
 
   static async start(options: DeploymentOptions): Promise<Deployment> {
@@ -111,7 +114,7 @@ export class Deployment {
     }
     // One replica alone makes its CA in its data dir on first start.
     caFile ||= join(replicas[0]!.dataDir, 'tls', 'ca.crt');
-    const deployment = new Deployment(main, replicas, caFile, nats);
+    const deployment = new Deployment(main, replicas, caFile, nats, options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []);
     try {
       return await deployment.launchAll();
     } catch (err) {
@@ -167,7 +170,7 @@ export class Deployment {
     const env = cleanEnv();
     if (i > 0) env.FLEET_ADMIN_TOKEN = this.adminToken;
     const log = openSync(replica.logPath, 'a');
-    replica.child = spawn(process.execPath, [this.main, ...replica.args], { env, stdio: ['ignore', log, log] });
+    replica.child = spawn(process.execPath, [...this.nodeArgs, this.main, ...replica.args], { env, stdio: ['ignore', log, log] });
     closeSync(log);
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {

@@ -49,6 +49,8 @@ export interface LoadOptions {
   controlPlanes: number;
   check: boolean;
   keep: boolean;
+  /** Write the control planes' CPU profiles (node --cpu-prof) here; null: none. */
+  cpProfileDir: string | null;
 }
 
 export class UsageError extends Error {}
@@ -60,7 +62,7 @@ export const USAGE = `usage: npm run bench:load -- [--mode throughput|heartbeat|
 
 every mode:  --nodes N  --slots 8  --heartbeat-interval 5s  --image busybox  --sim-procs K
              --enroll-concurrency 50  --connect-concurrency 200  --settle-timeout D
-             --cp-dist DIR  --compare-dist DIR  --cluster [--control-planes 3]  --keep
+             --cp-dist DIR  --compare-dist DIR  --cluster [--control-planes 3]  --keep  --cp-profile DIR
 throughput:  (--nodes 50)     --concurrency 50 | --rate R  --duration 20s  --warmup 3s  --check
 heartbeat:   (--nodes 10000)  --duration 30s  --warmup INTERVAL  --restart-replica
 backlog:     (--nodes 50)     --tasks 100000  --concurrency 50  --check
@@ -138,6 +140,7 @@ export function parseOptions(argv: string[]): LoadOptions | 'help' {
         'control-planes': { type: 'string' },
         check: { type: 'boolean' },
         keep: { type: 'boolean' },
+        'cp-profile': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -187,5 +190,6 @@ export function parseOptions(argv: string[]): LoadOptions | 'help' {
     controlPlanes: values.cluster ? positiveInt('control-planes', text('control-planes') ?? '3', 16) : 1,
     check: Boolean(values.check),
     keep: Boolean(values.keep),
+    cpProfileDir: text('cp-profile') === undefined ? null : resolve(text('cp-profile')!),
   };
 }

@@ -73,7 +73,7 @@ export class Rig {
     progress(`starting ${options.controlPlanes} control plane(s) from ${dist} (${options.cluster ? 'a 3-server NATS cluster' : 'embedded NATS'}) in ${dir}`);
     let deployment: Deployment;
     try {
-      deployment = await Deployment.start({ dist, dir, controlPlanes: options.controlPlanes, cluster: options.cluster, heartbeatIntervalMs: options.heartbeatIntervalMs });
+      deployment = await Deployment.start({ dist, dir, controlPlanes: options.controlPlanes, cluster: options.cluster, heartbeatIntervalMs: options.heartbeatIntervalMs, profileDir: options.cpProfileDir });
     } catch (err) {
       if (!options.keep) rmSync(dir, { recursive: true, force: true });
       throw err;

@@ -262,8 +262,10 @@ function decodeAssign(a: Assign__Output): Assignment {
 }
 
 function decodeCancel(c: Cancel__Output): CancelOrder {
+  const taskId = str('cancel.task_id', c.taskId, MAX_ID_CHARS);
   return {
-    taskId: checkId('cancel.task_id', str('cancel.task_id', c.taskId, MAX_ID_CHARS), 'task'),
+    // Empty when the control plane knows only the attempt (one a hello listed that is no longer current).
+    taskId: taskId === '' ? '' : checkId('cancel.task_id', taskId, 'task'),
     attemptId: checkId('cancel.attempt_id', str('cancel.attempt_id', c.attemptId, MAX_ID_CHARS), 'att'),
     reason: text('cancel.reason', c.reason, MAX_ERROR_CHARS),
     graceMs: count('cancel.grace_ms', c.graceMs),

@@ -351,6 +351,9 @@ test('an assign or cancel whose ids are not the control plane\'s ids is refused,
   refused(t, decode({ assign: { ...good, attemptId: '', spec } }), `assign.attempt_id: "" is not an attempt id ${att}`);
   refused(t, decode({ assign: { ...good, taskId: 'task_1', spec: {} } }), 'assign.task_id: "task_1" is not a task id (task_ and 19 lowercase letters or digits)');
   refused(t, decode({ cancel: { ...good, attemptId: 'ATT_0000000000000000001' } }), `cancel.attempt_id: "ATT_0000000000000000001" is not an attempt id ${att}`);
+  refused(t, decode({ cancel: { ...good, taskId: '../x' } }), 'cancel.task_id: "../x" is not a task id (task_ and 19 lowercase letters or digits)');
+  // A hello's attempt that is no longer current is stopped by its attempt id alone.
+  t.like(decodeControlMessage(overTheWire(connect, 'response', { cancel: { ...good, taskId: '' } })), { kind: 'cancel', cancel: { taskId: '', attemptId: good.attemptId } });
   const assign = decodeControlMessage(overTheWire(connect, 'response', { assign: { ...good, spec } }));
   t.like(assign, { kind: 'assign', assign: good });
 });

@@ -95,7 +95,8 @@ export class AccessTokens {
 
   /** The caller a bearer token names, or AuthError saying why not. */
   async authenticate(token: string): Promise<Principal> {
-    const refused = new AuthError('access token is not valid: check --token-file or FLEET_TOKEN (an admin makes tokens with fleetctl access-token create)');
+    // Made only when needed: an Error and its stack on every call cost more than the check itself.
+    const refused = () => new AuthError('access token is not valid: check --token-file or FLEET_TOKEN (an admin makes tokens with fleetctl access-token create)');
     let record: AccessTokenRecord | undefined;
     let secret = token;
     if (token.startsWith(`${ACCESS_TOKEN_PREFIX}_`)) {
@@ -103,7 +104,7 @@ export class AccessTokens {
       try {
         split = splitToken(token, ACCESS_TOKEN_PREFIX, 'access token');
       } catch {
-        throw refused;
+        throw refused();
       }
       secret = split.secret;
       // A token made a moment ago on another replica may not have reached this one's view yet.
@@ -111,7 +112,7 @@ export class AccessTokens {
     } else {
       record = this.byName.get(BOOTSTRAP_TOKEN_NAME) ?? (await this.records.get(BOOTSTRAP_TOKEN_NAME))?.value;
     }
-    if (!record || !secretMatches(secret, record.secretHash)) throw refused;
+    if (!record || !secretMatches(secret, record.secretHash)) throw refused();
     // Only a holder of the secret learns why a real token is refused.
     if (record.revokedAtMs) throw new AuthError(`access token "${record.name}" was revoked: ask an admin for a new one (fleetctl access-token create)`);
     if (record.expiresAtMs && this.clock.now() >= record.expiresAtMs) {

@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { ControlMessage, Task } from '../../../common/model.js';
+import { activeAttempt, type ControlMessage, type Task } from '../../../common/model.js';
 import type { Nodes } from '../nodes.js';
 import type { Providers } from '../providers.js';
 import type { TaskIndex } from '../task-index.js';
@@ -21,8 +21,12 @@ export interface DeliveryDeps {
 }
 
 export class Delivery {
-  /** What each attempt was last told (or, from the hello, is doing). */
-  private readonly sent = new Map<string, 'run' | 'stop'>();
+  /**
+   * What each attempt was last told (or, from the hello, is doing); 'done':
+   * its outcome is stored, so an older change of its task (the view can lag
+   * behind this session's own writes) does not send it again.
+   */
+  private readonly sent = new Map<string, 'run' | 'stop' | 'done'>();
 
   constructor(
     private readonly nodeId: string,
@@ -51,7 +55,13 @@ export class Delivery {
   /** A task changed: tell the node if that changes what it should do. */
   deliver(task: Task): void {
     const desired = desiredOnNode(task, this.nodeId);
-    if (desired.kind === 'none' || this.sent.get(desired.attempt.id) === desired.kind) return;
+    if (desired.kind === 'none') {
+      // The view has caught up with the outcomes: nothing more to remember about them.
+      for (const attempt of task.attempts) if (this.sent.get(attempt.id) === 'done') this.sent.delete(attempt.id);
+      return;
+    }
+    const told = this.sent.get(desired.attempt.id);
+    if (told === desired.kind || told === 'done') return;
     this.sent.set(desired.attempt.id, desired.kind);
     if (desired.kind === 'stop') {
       this.cancel(task.id, desired.attempt.id, task.message);
@@ -63,8 +73,11 @@ export class Delivery {
   }
 
   /** The attempt's outcome is stored: nothing more to tell the node about it. */
-  forget(attemptId: string): void {
-    this.sent.delete(attemptId);
+  finished(taskId: string, attemptId: string): void {
+    // Remembered only while the view still shows it active: once it does not, no older change can come.
+    const task = this.deps.index.get(taskId);
+    if (task && activeAttempt(task)?.id === attemptId) this.sent.set(attemptId, 'done');
+    else this.sent.delete(attemptId);
   }
 
   cancel(taskId: string, attemptId: string, reason: string): void {

@@ -232,7 +232,7 @@ export class NodeSession {
       verdict = raw.kind === 'finished' ? await this.reports.unreadableOutcome(taskId, attemptId, err) : 'refused';
       if (raw.kind !== 'finished') this.log.warn({ taskId, attemptId, event: raw.kind, err: err.message }, 'report refused');
     }
-    if (raw.kind === 'finished' && verdict === 'stored') this.delivery.forget(attemptId);
+    if (raw.kind === 'finished' && verdict === 'stored') this.delivery.finished(taskId, attemptId);
     // A report from an attempt that is not current: resending cannot make it right, so it is acknowledged, and the attempt is told to stop.
     if (verdict === 'stale' && raw.kind !== 'finished') this.delivery.cancel(taskId, attemptId, 'the attempt is no longer current');
   }
