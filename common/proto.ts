@@ -58,6 +58,21 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 /**
+ * The control plane's server: its own keepalive pings are rare. Node
+ * sessions prove themselves with heartbeats (a silent one is ended by its
+ * replica) and agents ping every 10 s to find a dead server; a server ping
+ * every 10 s to each of ten thousand nodes would cost as much as their
+ * heartbeats. Once a minute still clears connections whose peer vanished.
+ * No channelz bookkeeping per socket and call: nothing here reads it.
+ */
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  ...CHANNEL_OPTIONS,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.enable_channelz': 0,
+};
+
+/**
  * Channel options for one target. TLS may not name a server by an IP
  * address (RFC 6066), so a target given as an address is named by the
  * fleet's server name, which every fleet-CA server certificate carries.

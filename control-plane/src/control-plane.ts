@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
-import { CHANNEL_OPTIONS, loadProtos } from '../../common/proto.js';
+import { loadProtos, SERVER_OPTIONS } from '../../common/proto.js';
 import { AccessTokens } from './access/access-tokens.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
 import { Gate } from './access/gate.js';
@@ -185,7 +185,7 @@ export class ControlPlane {
     });
 
     const { fleet, health } = loadProtos();
-    const server = (this.server = new grpc.Server(CHANNEL_OPTIONS));
+    const server = (this.server = new grpc.Server(SERVER_OPTIONS));
     server.addService(
       fleet.fleet.v1.FleetService.service,
       fleetServiceHandlers({
