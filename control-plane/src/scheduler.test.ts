@@ -42,9 +42,11 @@ test('honours node selectors and explains what cannot run', (t) => {
 });
 
 test('skips nodes that are not READY', (t) => {
-  const plan = schedule([task('t1', 1)], [node('gone', { status: 'DISCONNECTED' }), node('down', { status: 'DOWN' })], 10);
+  const plan = schedule([task('t1', 1), task('t2', 2, { message: 'every matching node is full' })], [node('gone', { status: 'DISCONNECTED' }), node('down', { status: 'DOWN' })], 10);
   t.deepEqual(plan.assignments, []);
-  t.is(plan.unschedulable.get('t1'), 'no ready node');
+  // t1 still shows "waiting for a node", which says it; t2 showed another reason and is told.
+  t.false(plan.unschedulable.has('t1'));
+  t.is(plan.unschedulable.get('t2'), 'no ready node');
 });
 
 test('waits out a retry backoff and says when to look again', (t) => {

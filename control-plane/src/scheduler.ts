@@ -77,10 +77,16 @@ function whyNoNode(candidates: readonly NodeView[]): string {
   return `no matching node takes new work (${[...causes].sort().map((c) => UNAVAILABLE_WORDS[c]).join(', ')})`;
 }
 
-/** What a task waiting for a free slot shows: it keeps the message it was submitted with. */
+/** Why a task waits for capacity: every node that could run it is full, or there is no node at all. */
 export const FULL = 'every matching node is full';
-/** The message of a task just submitted: it means "waiting" as well as "full" does, so it is never rewritten to FULL. */
+const NO_NODE = 'no ready node';
+/**
+ * The message of a task just submitted. It says as much as either capacity
+ * reason does, so a task showing it is never rewritten to one of them: a
+ * backlog of 100,000 tasks costs no write per task.
+ */
 const SUBMITTED = 'waiting for a node';
+const SAID_BY_SUBMITTED = new Set([FULL, NO_NODE]);
 
 /** Scheduling from a list (tests, and anything without a queue of its own). */
 export function schedule(pending: readonly Task[], nodes: readonly NodeView[], now: number, options: ScheduleOptions = DEFAULT_OPTIONS): Plan {
@@ -122,7 +128,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
   for (const cls of waiting) {
     const ready = nodes.filter((n) => n.status === 'READY' && matchesSelector(n.labels, cls.selector));
     if (ready.length === 0) {
-      explain(queue, cls, Object.keys(cls.selector).length > 0 ? 'no ready node matches the node selector' : 'no ready node', plan);
+      explain(queue, cls, Object.keys(cls.selector).length > 0 ? 'no ready node matches the node selector' : NO_NODE, plan);
       continue;
     }
     const canRun = ready.filter((n) => n.images === null || n.images.has(cls.image));
@@ -170,14 +176,13 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
  * Says why a class's tasks wait, where that changes what they show. The
  * whole class is looked at only when its reason changed; otherwise only the
  * tasks that joined since. A task still showing what it was submitted with
- * is not told FULL: it says as much already, and a backlog of a hundred
- * thousand tasks must not cost as many writes.
+ * is not told it waits for capacity (SAID_BY_SUBMITTED).
  */
 function explain(queue: PendingQueue, cls: TaskClass, why: string, plan: Plan): void {
   const ids = cls.explained === why ? cls.unexplained : cls.members;
   for (const id of ids) {
     const message = queue.get(id)?.message;
-    if (message !== undefined && message !== why && !(why === FULL && message === SUBMITTED)) plan.unschedulable.set(id, why);
+    if (message !== undefined && message !== why && !(message === SUBMITTED && SAID_BY_SUBMITTED.has(why))) plan.unschedulable.set(id, why);
   }
   cls.explained = why;
   cls.unexplained.clear();
