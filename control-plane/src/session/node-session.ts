@@ -62,7 +62,7 @@ export class NodeSession {
   private welcomed = false;
   private renewing = false;
   private lastRenewalAtMs = 0;
-  /** When the node last said hello or sent a heartbeat. */
+  /** When the node was welcomed or last sent a heartbeat. */
   private lastHeardMs = Date.now();
   /** Closed because this replica stops (see `close`). */
   private handedOver = false;
@@ -138,6 +138,8 @@ export class NodeSession {
    * it from there (this replica no longer vouches for it).
    */
   expireIfSilent(now: number, silentAfterMs: number): void {
+    // Before the welcome, the hello timeout (and the hello's turn in admission) decide.
+    if (!this.welcomed) return;
     const silentMs = now - this.lastHeardMs;
     if (silentMs > silentAfterMs) this.fail(new UnavailableError(`no heartbeat for ${Math.round(silentMs / 1000)}s: the session is closed; reconnect`));
   }
@@ -207,6 +209,7 @@ export class NodeSession {
     await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
     this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
     this.welcomed = true;
+    this.lastHeardMs = Date.now();
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');
     this.delivery.reconcile(activeAttemptIds);
     this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
