@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
+import { errorMessage, UnavailableError } from '../../common/errors.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { loadProtos, SERVER_OPTIONS } from '../../common/proto.js';
@@ -159,8 +160,13 @@ export class ControlPlane {
       log,
       options.liveness.heartbeatIntervalMs,
     ));
-    await Promise.all([index.start(), nodes.start(), accessTokens.start(), registry.start()]);
-    const bootstrap = await accessTokens.seedBootstrap(admin.token);
+    await Promise.all([
+      this.whenStoreAnswers('reading the tasks', () => index.start()),
+      this.whenStoreAnswers('reading the nodes', () => nodes.start()),
+      this.whenStoreAnswers('reading the access tokens', () => accessTokens.start()),
+      this.whenStoreAnswers('registering this replica', () => registry.start()),
+    ]);
+    const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
     if (bootstrap === 'not-accepted') {
       log.warn(
         { source: admin.source === 'env' ? 'FLEET_ADMIN_TOKEN' : join(options.dataDir, 'admin.token') },
@@ -259,6 +265,26 @@ export class ControlPlane {
         if (err instanceof ConfigConflictError || err instanceof NatsAccessError || Date.now() > deadline) throw err;
         const delayMs = backoff.next();
         log.warn({ err: (err as Error).message, retryInMs: delayMs }, 'waiting for JetStream');
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  }
+
+  /**
+   * A first step against a store that has just opened may meet a stream
+   * still electing its leader (replicas starting together on a new
+   * cluster): it is tried again with backoff, as opening is, not fatal.
+   */
+  private async whenStoreAnswers<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, multiplier: 2 });
+    const deadline = Date.now() + OPEN_STATE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!(err instanceof UnavailableError) || Date.now() > deadline) throw err;
+        const delayMs = backoff.next();
+        this.log.warn({ step: what, err: errorMessage(err), retryInMs: delayMs }, 'waiting for JetStream');
         await new Promise((r) => setTimeout(r, delayMs));
       }
     }
