@@ -29,6 +29,8 @@ export class Nodes {
   private readonly known = new Map<string, NodeRecord>();
   /** The revision of each record in `known`: a heartbeat's write is a compare-and-set from it, without a read. */
   private readonly revisions = new Map<string, number>();
+  /** Each record as the watch last delivered it to the listeners (their `previous`). */
+  private readonly heard = new Map<string, NodeRecord>();
   private readonly listeners = new Set<NodeListener>();
   private view: LiveView<NodeRecord> | undefined;
 
@@ -46,19 +48,23 @@ export class Nodes {
 
   async start(): Promise<void> {
     const apply = (change: RecordChange<NodeRecord>) => {
-      const previous = this.known.get(change.key);
+      // What listeners heard last, not `known`: this replica's own write is in `known` before the watch brings it.
+      const previous = this.heard.get(change.key);
       if (change.deleted) {
         this.known.delete(change.key);
         this.revisions.delete(change.key);
+        this.heard.delete(change.key);
         return;
       }
       this.remember(change.key, change.value, change.revision);
+      this.heard.set(change.key, change.value);
       for (const listener of this.listeners) listener(change.value, previous);
     };
     this.view = new LiveView(this.records, {
       reset: (snapshot) => {
         this.known.clear();
         this.revisions.clear();
+        this.heard.clear();
         for (const change of snapshot) apply(change);
       },
       change: apply,
