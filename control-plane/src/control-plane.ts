@@ -150,7 +150,7 @@ export class ControlPlane {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
     });
     const index = (this.index = new TaskIndex(store.tasks, log));
-    tasks.useView((taskId) => index.versioned(taskId), () => index.all());
+    tasks.useView(index);
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
     const registry = (this.registry = new ReplicaRegistry(
       store.replicas,
@@ -252,37 +252,23 @@ export class ControlPlane {
 
   /**
    * JetStream may still be electing its leaders (a cluster starting, a server
-   * restarting): wait for it with backoff rather than exit. A configuration
-   * conflict is final.
+   * restarting): opening the store, and the first steps on a store that has
+   * just opened, are tried again with backoff rather than exit. A
+   * configuration conflict or refused credentials are final.
    */
   private async openStoreWhenReady(options: StateOptions, log: Logger): Promise<FleetStore> {
-    const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, multiplier: 2 });
-    const deadline = Date.now() + OPEN_STATE_TIMEOUT_MS;
-    for (;;) {
-      try {
-        return await openStore(options, log);
-      } catch (err) {
-        if (err instanceof ConfigConflictError || err instanceof NatsAccessError || Date.now() > deadline) throw err;
-        const delayMs = backoff.next();
-        log.warn({ err: (err as Error).message, retryInMs: delayMs }, 'waiting for JetStream');
-        await new Promise((r) => setTimeout(r, delayMs));
-      }
-    }
+    return this.whenStoreAnswers('opening the state store', () => openStore(options, log), (err) => !(err instanceof ConfigConflictError || err instanceof NatsAccessError));
   }
 
-  /**
-   * A first step against a store that has just opened may meet a stream
-   * still electing its leader (replicas starting together on a new
-   * cluster): it is tried again with backoff, as opening is, not fatal.
-   */
-  private async whenStoreAnswers<T>(what: string, step: () => Promise<T>): Promise<T> {
+  /** `step`, tried again with backoff while it fails with an error `retryable` accepts (by default: the store did not answer). */
+  private async whenStoreAnswers<T>(what: string, step: () => Promise<T>, retryable: (err: unknown) => boolean = (err) => err instanceof UnavailableError): Promise<T> {
     const backoff = new Backoff({ initialMs: 500, maxMs: 5_000, multiplier: 2 });
     const deadline = Date.now() + OPEN_STATE_TIMEOUT_MS;
     for (;;) {
       try {
         return await step();
       } catch (err) {
-        if (!(err instanceof UnavailableError) || Date.now() > deadline) throw err;
+        if (!retryable(err) || Date.now() > deadline) throw err;
         const delayMs = backoff.next();
         this.log.warn({ step: what, err: errorMessage(err), retryInMs: delayMs }, 'waiting for JetStream');
         await new Promise((r) => setTimeout(r, delayMs));

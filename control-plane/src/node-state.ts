@@ -45,11 +45,12 @@ export function heartbeatNeedsWrite(n: NodeRecord, beat: HeartbeatReport, now: n
     Boolean(next.agentDraining) !== Boolean(n.agentDraining) ||
     Boolean(next.imagesOnly) !== Boolean(n.imagesOnly) ||
     (next.fleetContainers ?? 0) !== (n.fleetContainers ?? 0) ||
-    !sameList(next.images ?? [], n.images ?? [])
+    !sameStrings(next.images ?? [], n.images ?? [])
   );
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
+/** The same strings in the same order (image lists, label pairs). */
+export function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 

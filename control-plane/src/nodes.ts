@@ -16,7 +16,7 @@ import { attemptResult, cordonNode, heartbeatNeedsWrite, nodeHeartbeat, nodeHell
 import type { JoinTokens } from './join-tokens.js';
 import type { NodeCertificates } from './tls/node-certs.js';
 import type { EventLog } from './store/event-log.js';
-import type { KvRecords, RecordChange } from './store/kv-records.js';
+import type { KvRecords, RecordChange, Versioned } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 
 export const NODE_ID_PREFIX = 'node';
@@ -26,9 +26,8 @@ export const DEFAULT_HEARTBEAT_REFRESH_MS = 60_000;
 export type NodeListener = (node: NodeRecord, previous: NodeRecord | undefined) => void;
 
 export class Nodes {
-  private readonly known = new Map<string, NodeRecord>();
-  /** The revision of each record in `known`: a heartbeat's write is a compare-and-set from it, without a read. */
-  private readonly revisions = new Map<string, number>();
+  /** Each record with its revision: a heartbeat's write is a compare-and-set from it, without a read. */
+  private readonly known = new Map<string, Versioned<NodeRecord>>();
   /** Each record as the watch last delivered it to the listeners (their `previous`). */
   private readonly heard = new Map<string, NodeRecord>();
   private readonly listeners = new Set<NodeListener>();
@@ -52,18 +51,16 @@ export class Nodes {
       const previous = this.heard.get(change.key);
       if (change.deleted) {
         this.known.delete(change.key);
-        this.revisions.delete(change.key);
         this.heard.delete(change.key);
         return;
       }
-      this.remember(change.key, change.value, change.revision);
+      this.remember({ key: change.key, value: change.value, revision: change.revision });
       this.heard.set(change.key, change.value);
       for (const listener of this.listeners) listener(change.value, previous);
     };
     this.view = new LiveView(this.records, {
       reset: (snapshot) => {
         this.known.clear();
-        this.revisions.clear();
         this.heard.clear();
         for (const change of snapshot) apply(change);
       },
@@ -83,7 +80,7 @@ export class Nodes {
 
   /** Every node, in no particular order (the leader's loops read this often; `node list` sorts). */
   all(): NodeRecord[] {
-    return [...this.known.values()];
+    return [...this.known.values()].map((n) => n.value);
   }
 
   /**
@@ -122,7 +119,7 @@ export class Nodes {
     };
     const created = await this.records.create(id, record);
     // Seen here at once: the next enrollment on this replica must find the name taken, whatever the watch's lag.
-    this.remember(id, record, created.revision);
+    this.remember(created);
     this.events.record({ type: 'node.enrolled', nodeId: id, name: info.name, joinTokenId: token.id, certificateExpiresAtMs: expiresAtMs }, now);
     this.log.info({ nodeId: id, nodeName: info.name, hostname: info.hostname, joinTokenId: token.id }, 'node enrolled');
     return { nodeId: id, certificatePem: certPem, caPem: this.certs.caPem };
@@ -132,7 +129,7 @@ export class Nodes {
   private nameIsFree(name: string): void {
     // From the live view: reading every record per enrollment made enrolling n nodes cost n².
     let taken: NodeRecord | undefined;
-    for (const n of this.known.values()) if (n.name === name && !n.revokedAtMs) taken = n;
+    for (const { value: n } of this.known.values()) if (n.name === name && !n.revokedAtMs) taken = n;
     if (taken) {
       throw new AlreadyExistsError(`a node named "${name}" is already enrolled (${taken.id}): give this one another --name, or revoke the old one first (fleetctl node revoke ${taken.id})`);
     }
@@ -148,7 +145,7 @@ export class Nodes {
    * not revoked. AuthError otherwise.
    */
   async authenticate(cert: NodeCertificate): Promise<NodeRecord> {
-    const record = this.known.get(cert.nodeId) ?? (await this.records.get(cert.nodeId))?.value;
+    const record = (this.known.get(cert.nodeId) ?? (await this.records.get(cert.nodeId)))?.value;
     if (!record) throw new AuthError(`node ${cert.nodeId} is not enrolled (it was removed): enroll it again with a new join token`);
     if (record.revokedAtMs) throw new AuthError(`node ${cert.nodeId} was revoked: its certificates are refused for good; enroll the machine again with a new join token`);
     return record;
@@ -194,23 +191,23 @@ export class Nodes {
   async heartbeat(nodeId: string, beat: HeartbeatReport): Promise<void> {
     const now = this.clock.now();
     const known = this.known.get(nodeId);
-    if (known && !known.revokedAtMs && !heartbeatNeedsWrite(known, beat, now, this.heartbeatRefreshMs)) return;
+    if (known && !known.value.revokedAtMs && !heartbeatNeedsWrite(known.value, beat, now, this.heartbeatRefreshMs)) return;
     await this.update(nodeId, (n) => nodeHeartbeat(notRevoked(n), beat, now), known);
   }
 
   /** Feeds the circuit breaker; writes only when the streak changes. */
   async recordAttemptResult(nodeId: string, infraFailure: boolean): Promise<void> {
-    const known = this.known.get(nodeId);
+    const known = this.known.get(nodeId)?.value;
     if (!infraFailure && !(known?.infraFailureStreak ?? 0)) return;
     await this.update(nodeId, (n) => attemptResult(n, infraFailure));
   }
 
   /** A node by id, or by name when exactly one node has it. */
   resolve(ref: string): NodeRecord {
-    const byId = this.known.get(ref);
+    const byId = this.known.get(ref)?.value;
     if (byId) return byId;
     // A revoked node keeps its record (and its name); the live one is meant.
-    const all = [...this.known.values()].filter((n) => n.name === ref);
+    const all = this.all().filter((n) => n.name === ref);
     const live = all.filter((n) => !n.revokedAtMs);
     const named = live.length > 0 ? live : all;
     if (named.length === 1) return named[0]!;
@@ -243,17 +240,15 @@ export class Nodes {
   }
 
   /** Keeps the newer of what the watch and this replica's own writes say. */
-  private remember(nodeId: string, value: NodeRecord, revision: number): void {
-    if (revision < (this.revisions.get(nodeId) ?? 0)) return;
-    this.known.set(nodeId, value);
-    this.revisions.set(nodeId, revision);
+  private remember(record: Versioned<NodeRecord>): void {
+    if (record.revision < (this.known.get(record.key)?.revision ?? 0)) return;
+    this.known.set(record.key, record);
   }
 
-  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null, held?: NodeRecord): Promise<NodeRecord> {
+  private async update(nodeId: string, decide: (n: NodeRecord) => NodeRecord | null, held?: Versioned<NodeRecord>): Promise<NodeRecord> {
     try {
-      const revision = held ? this.revisions.get(nodeId) : undefined;
-      const { record, changed } = await this.records.modify(nodeId, decide, held && revision ? { key: nodeId, value: held, revision } : undefined);
-      if (changed) this.remember(nodeId, record.value, record.revision);
+      const { record, changed } = await this.records.modify(nodeId, decide, held);
+      if (changed) this.remember(record);
       return record.value;
     } catch (err) {
       if (err instanceof NotFoundError) throw new AuthError(`node ${nodeId} is not enrolled`);

@@ -9,6 +9,7 @@
 import { errorMessage } from '../../common/errors.js';
 import { activeAttempt, type NodeRecord } from '../../common/model.js';
 import type { ActiveTasks, LeaderContext, NodeDirectory, TaskWrites } from './leader-roles.js';
+import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
 import { schedulePass, type NodeView, type Unavailable } from './scheduler.js';
 
@@ -60,10 +61,6 @@ export function capacityChanged(previous: NodeRecord | undefined, next: NodeReco
     !sameStrings(Object.entries(previous.labels).flat(), Object.entries(next.labels).flat()) ||
     !sameStrings(previous.images ?? [], next.images ?? [])
   );
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export class SchedulerLoop {
@@ -136,29 +133,23 @@ export class SchedulerLoop {
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);
     if (wakeAtMs !== undefined) this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, wakeAtMs - now));
     const writes = [
-      ...plan.assignments.map((a) => async (epoch: number) => {
-        // Not stored (the task moved on, or the write failed): it waits again, unless its change says otherwise.
-        const stored = await taskWrites.assign(a.taskId, a.nodeId, epoch).catch((err: unknown) => {
-          queue.putBack(a.taskId);
-          throw err;
-        });
-        if (!stored) queue.putBack(a.taskId);
-        return stored;
-      }),
+      ...plan.assignments.map((a) => (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch)),
       ...[...plan.failures].map(([taskId, why]) => () => taskWrites.failUnplaceable(taskId, why)),
       ...[...plan.unschedulable].map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
     ];
     if (writes.length === 0) return;
     const results = await Promise.allSettled(
-      writes.map(async (write, i) => {
+      writes.map(async (write) => {
         const epoch = leadingEpoch();
-        if (epoch === null || !this.running) {
-          if (i < plan.assignments.length) queue.putBack(plan.assignments[i]!.taskId);
-          return false;
-        }
+        if (epoch === null || !this.running) return false;
         return write(epoch);
       }),
     );
+    // A placement not stored (the task moved on, the write failed, leadership ended) waits again, unless its change says otherwise.
+    plan.assignments.forEach((a, i) => {
+      const result = results[i]!;
+      if (result.status === 'rejected' || result.value === false) queue.putBack(a.taskId);
+    });
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
       log.warn({ failed: failed.length, err: errorMessage(failed[0]!.reason) }, 'assignments failed; retrying');

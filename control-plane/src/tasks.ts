@@ -33,14 +33,16 @@ export function checkTaskId(field: string, id: string): string {
 /** Own writes remembered for the next compare-and-set, at most (the live view catches up within milliseconds). */
 const MAX_REMEMBERED = 4_096;
 
-/** Where a replica already holds a task's current version: its live view (`TaskIndex.versioned`). */
-export type HeldVersions = (taskId: string) => Versioned<Task> | undefined;
+/** The replica's live view of active tasks (`TaskIndex`), with their revisions. */
+export interface ActiveView {
+  versioned(taskId: string): Versioned<Task> | undefined;
+  all(): Task[];
+}
 
 export class Tasks {
   /** This replica's latest writes of active tasks: a node's next report usually comes before the view has seen them. */
   private readonly written = new Map<string, Versioned<Task>>();
-  private view: HeldVersions = () => undefined;
-  private activeView: () => Task[] = () => [];
+  private view: ActiveView = { versioned: () => undefined, all: () => [] };
 
   constructor(
     private readonly records: KvRecords<Task>,
@@ -51,15 +53,14 @@ export class Tasks {
     private readonly results: ResultStore,
   ) {}
 
-  /** Compare-and-set from the versions the live view holds, instead of reading each record first. */
-  useView(view: HeldVersions, active: () => Task[]): void {
+  /** Compare-and-set from the versions the live view holds, instead of reading each record first; list active tasks from it. */
+  useView(view: ActiveView): void {
     this.view = view;
-    this.activeView = active;
   }
 
   /** A change by compare-and-set, from the newest version held here (or a read). */
   private async change(taskId: string, decide: (task: Task) => Task | null): Promise<{ record: Versioned<Task>; changed: boolean }> {
-    const seen = this.view(taskId);
+    const seen = this.view.versioned(taskId);
     const mine = this.written.get(taskId);
     const held = !mine || (seen && seen.revision >= mine.revision) ? seen : mine;
     const result = await this.records.modify(taskId, decide, held);
@@ -131,7 +132,7 @@ export class Tasks {
     const wanted = (t: Task) => states.size === 0 || states.has(t.state);
     const fromView = states.size > 0 && [...states].every((s) => !isTerminal(s));
     if (fromView) {
-      const all = this.activeView()
+      const all = this.view.all()
         .filter((t) => wanted(t) && (after === '' || t.id < after))
         .sort((a, b) => (a.id < b.id ? 1 : -1));
       const tasks = all.slice(0, limit);
