@@ -320,9 +320,24 @@ export interface NodeInfo {
   agentVersion: string;
 }
 
+/** How the agent's previous process ended: what its next one says in its first hello. */
+export interface PreviousExit {
+  /** systemd's verdict (SERVICE_RESULT): success, exit-code, signal, core-dump, watchdog, ...; 'unknown' without one (a crash outside systemd). */
+  result: string;
+  /** EXIT_CODE: exited, killed, dumped ('' when unknown). */
+  exitCode: string;
+  /** EXIT_STATUS: the exit status or the signal's name ('' when unknown). */
+  exitStatus: string;
+  /** What the agent's self-check found when it last failed before that end ('' when it passed). */
+  selfCheckProblems: string;
+  atMs: number;
+}
+
 export interface Hello extends NodeInfo {
   /** Attempts the agent is running or holding a result for. */
   activeAttemptIds: string[];
+  /** In the first hello of a process that followed another one. */
+  previousExit?: PreviousExit | null;
 }
 
 export interface HeartbeatReport {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine with Node 20 for running and testing the
 # fleet: system packages, a running Docker engine, npm dependencies, the
-# build, the offline test image and the offline Cline agent image. Idempotent: a second run only checks.
+# build, the offline test image, the offline Cline agent image and the systemd test image. Idempotent: a second run only checks.
 # Needs root (or sudo) for the system packages and dockerd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,4 +52,6 @@ npm run build --silent
 scripts/build-test-image.sh >&2
 # The Cline agent image, built from Debian's packages and the npm registry (no container registry needed).
 installers/cline-agent/build-offline.sh >&2
+# A Debian root with systemd as PID 1: the tests install and run the daemons under it.
+scripts/build-systemd-image.sh >&2
 say "ready"

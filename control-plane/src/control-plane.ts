@@ -10,6 +10,7 @@ import { Backoff } from '../../common/backoff.js';
 import { errorMessage, UnavailableError } from '../../common/errors.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
+import type { Check } from '../../common/self-check.js';
 import { loadProtos, SERVER_OPTIONS } from '../../common/proto.js';
 import { AccessTokens } from './access/access-tokens.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
@@ -274,6 +275,16 @@ export class ControlPlane {
         await new Promise((r) => setTimeout(r, delayMs));
       }
     }
+  }
+
+  /** The loops that must not hang, for the replica's self-check (after `start`). */
+  loopChecks(): Check[] {
+    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps].filter((c): c is NonNullable<typeof c> => c !== undefined);
+  }
+
+  /** One line for `systemctl status`. */
+  statusLine(): string {
+    return `replica ${this.replicaId.slice(0, 8)}: ${this.lease?.isLeader ? 'leader' : 'follower'}, ${this.health.current === 'SERVING' ? 'serving' : 'not serving (JetStream does not answer)'}, ${this.sessions.count} node session(s), port ${this.boundPort}`;
   }
 
   /** Graceful: refuse new calls, let calls in flight finish, hand over the lease, close state. */

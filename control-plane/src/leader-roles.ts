@@ -7,6 +7,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
+import { InFlight } from '../../common/self-check.js';
 import { activeAttempt, type AttemptOutcome, type NodeRecord, type Task } from '../../common/model.js';
 
 /** The nodes as this replica sees them (a KV watch keeps them current). */
@@ -85,14 +86,28 @@ export async function applyWhileLeading<A extends { kind: string; nodeId: string
 }
 
 /**
+ * A leader pass that has not ended after this long (every store call in it
+ * has a timeout) waits on something that will never answer: the replica's
+ * self-check fails, and systemd restarts it.
+ */
+export const LEADER_PASS_BOUND_MS = 60_000;
+
+/**
  * A leader loop that runs a pass every `everyMs` while started, never two at
  * once: a pass that outlasts the interval makes the next one wait, not pile up.
  */
 export abstract class PeriodicLoop {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  /** For the self-check: a pass that does not end. */
+  readonly passes: InFlight;
 
-  constructor(private readonly everyMs: number) {}
+  constructor(
+    private readonly everyMs: number,
+    name: string,
+  ) {
+    this.passes = new InFlight(name, LEADER_PASS_BOUND_MS);
+  }
 
   protected abstract pass(): Promise<void>;
 
@@ -110,7 +125,7 @@ export abstract class PeriodicLoop {
     if (this.busy) return;
     this.busy = true;
     try {
-      await this.pass();
+      await this.passes.track(this.pass());
     } finally {
       this.busy = false;
     }

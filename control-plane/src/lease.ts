@@ -12,10 +12,13 @@
 import type { Clock } from '../../common/clock.js';
 import { ConflictError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { InFlight } from '../../common/self-check.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { LeaseRecord } from './store/records.js';
 
 export const LEASE_KEY = 'leader';
+/** A lease write that has not ended after this long (store calls time out long before) is stuck. */
+const LEASE_TICK_BOUND_MS = 30_000;
 
 export type LeadershipListener = (leading: boolean, epoch: number) => void;
 
@@ -26,6 +29,8 @@ export class Lease {
   private acquiredAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** For the self-check: a renewal (or a try to take the lease) that does not end. */
+  readonly ticks = new InFlight('leader lease', LEASE_TICK_BOUND_MS);
   private readonly renewEveryMs: number;
   /** Give up this long after the last good renewal: well before others may take over. */
   private readonly giveUpAfterMs: number;
@@ -70,8 +75,7 @@ export class Lease {
   private async tick(): Promise<void> {
     if (!this.running) return;
     try {
-      if (this.isLeader) await this.renew();
-      else await this.tryAcquire();
+      await this.ticks.track(this.isLeader ? this.renew() : this.tryAcquire());
     } catch (err) {
       if (this.isLeader && this.clock.now() - this.lastRenewMs > this.giveUpAfterMs) this.lose(`renewal failing: ${(err as Error).message}`);
     }

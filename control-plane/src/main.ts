@@ -9,6 +9,8 @@ import { ValidationError } from '../../common/errors.js';
 import { checkImage, checkNetwork, checkUser } from '../../common/task-spec.js';
 import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from './signals.js';
+import { ServiceManager, systemdEnv } from '../../common/systemd.js';
+import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
@@ -129,6 +131,8 @@ const opts = program.opts<{
 }>();
 
 const log = createLogger('control-plane');
+/** The self-check fails when the event loop was blocked this long. */
+const LOOP_BLOCK_BOUND_MS = 5_000;
 if (opts.storage !== 'file' && opts.storage !== 'memory') program.error(`error: --storage: must be "file" or "memory", got "${opts.storage}"`);
 const liveness = {
   heartbeatIntervalMs: opts.heartbeatInterval,
@@ -168,8 +172,27 @@ const controlPlane = new ControlPlane(
   log,
 );
 
-installSignalHandlers(log, () => controlPlane.stop());
-controlPlane.start().catch(async (err: unknown) => {
+// Under systemd: pinged from the start (JetStream may take a while to answer), READY=1 once it does and the API listens.
+const manager = ServiceManager.fromEnv(log);
+const loopLag = new EventLoopLag(LOOP_BLOCK_BOUND_MS);
+let status = 'starting: opening JetStream';
+const watchdog = new Watchdog(manager, [loopLag], { intervalMs: pingIntervalMs(systemdEnv().watchdogMs), checkTimeoutMs: 5_000, status: () => status }, log);
+loopLag.start();
+watchdog.start();
+
+installSignalHandlers(log, () => {
+  void manager.stopping('stopping: handing over the lease and the node sessions');
+  watchdog.stop();
+  return controlPlane.stop();
+});
+controlPlane.start().then(async () => {
+  watchdog.add(...controlPlane.loopChecks());
+  status = controlPlane.statusLine();
+  await manager.ready(status);
+  setInterval(() => {
+    status = controlPlane.statusLine();
+  }, 5_000).unref();
+}, async (err: unknown) => {
   if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError || err instanceof NatsAccessError) {
     process.stderr.write(`fleet-control-plane: ${err.message}\n`);
   } else {

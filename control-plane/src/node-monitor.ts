@@ -21,7 +21,7 @@ export class NodeMonitor extends PeriodicLoop {
   private judgingSinceMs = 0;
 
   constructor(private readonly deps: NodeMonitorDeps) {
-    super(Math.floor(deps.settings.heartbeatIntervalMs / 2));
+    super(Math.floor(deps.settings.heartbeatIntervalMs / 2), 'node monitor pass');
   }
 
   override start(): void {

@@ -18,6 +18,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
+import { InFlight } from '../../common/self-check.js';
 import type { KvRecords } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 import type { ReplicaRecord } from './store/records.js';
@@ -30,6 +31,8 @@ export class ReplicaRegistry {
   /** When this replica last heard from each replica (its own clock, not theirs: clocks differ). */
   private readonly heardFrom = new Map<string, number>();
   private readonly view: LiveView<ReplicaRecord>;
+  /** For the self-check: a registration write that does not end (the replica's sessions hang on it). */
+  readonly refreshes = new InFlight('replica registration', 30_000);
 
   constructor(
     private readonly records: KvRecords<ReplicaRecord>,
@@ -59,7 +62,11 @@ export class ReplicaRegistry {
   }
 
   /** Publish now (a change worth showing at once, such as leadership). */
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    return this.refreshes.track(this.refreshNow());
+  }
+
+  private async refreshNow(): Promise<void> {
     const record: ReplicaRecord = { ...this.self, startedAtMs: this.startedAtMs, lastSeenMs: this.clock.now(), ...this.facts() };
     const startedMs = this.clock.now();
     await this.records.put(this.self.id, record).then(

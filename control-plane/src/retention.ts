@@ -8,6 +8,8 @@
 import type { Clock } from '../../common/clock.js';
 import { ConflictError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
+import { InFlight } from '../../common/self-check.js';
+import { LEADER_PASS_BOUND_MS } from './leader-roles.js';
 import { isTaskActive, isTerminal, type Task } from '../../common/model.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
@@ -44,6 +46,8 @@ export interface RetentionDeps {
 export class RetentionLoop {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  /** For the self-check: a sweep that does not end (it removes at most a pass's worth, each call with a timeout). */
+  readonly sweeps = new InFlight('retention sweep', 10 * LEADER_PASS_BOUND_MS);
 
   constructor(
     private readonly retentionMs: number,
@@ -61,8 +65,11 @@ export class RetentionLoop {
   }
 
   /** One pass; returns how many tasks were removed. */
-  async sweep(): Promise<number> {
-    if (this.busy) return 0;
+  sweep(): Promise<number> {
+    return this.busy ? Promise.resolve(0) : this.sweeps.track(this.sweepNow());
+  }
+
+  private async sweepNow(): Promise<number> {
     this.busy = true;
     let removed = 0;
     try {

@@ -7,8 +7,9 @@
  * tasks is kept from the task changes while this replica leads, not rebuilt.
  */
 import { errorMessage } from '../../common/errors.js';
+import { InFlight } from '../../common/self-check.js';
 import { activeAttempt, type NodeRecord } from '../../common/model.js';
-import type { ActiveTasks, LeaderContext, NodeDirectory, TaskWrites } from './leader-roles.js';
+import { LEADER_PASS_BOUND_MS, type ActiveTasks, type LeaderContext, type NodeDirectory, type TaskWrites } from './leader-roles.js';
 import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
 import { schedulePass, type NodeView, type Unavailable } from './scheduler.js';
@@ -72,6 +73,8 @@ export class SchedulerLoop {
   private idle: Promise<void> = Promise.resolve();
   /** The PENDING tasks, kept current from task changes while this replica leads. */
   private queue = new PendingQueue();
+  /** For the self-check: a pass that does not end. */
+  readonly passes = new InFlight('scheduling pass', LEADER_PASS_BOUND_MS);
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -113,7 +116,7 @@ export class SchedulerLoop {
       return;
     }
     this.busy = true;
-    this.idle = this.pass().finally(() => {
+    this.idle = this.passes.track(this.pass()).finally(() => {
       this.busy = false;
       if (this.dirty && this.running) {
         this.dirty = false;

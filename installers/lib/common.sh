@@ -74,8 +74,20 @@ start_unit() {
   fi
   systemctl daemon-reload
   systemctl enable "$unit" >/dev/null
-  systemctl restart "$unit"
-  say "$unit started; follow it with: journalctl -u $unit -f"
+  # Type=notify: the restart returns once the daemon says it is ready. An agent
+  # enrolling waits for its control plane, so the wait is bounded here.
+  say "starting $unit (waiting up to ${FLEET_START_WAIT:-90}s for it to be ready)"
+  local rc=0
+  timeout "${FLEET_START_WAIT:-90}" systemctl restart "$unit" || rc=$?
+  local status
+  status=$(systemctl show -p StatusText --value "$unit" 2>/dev/null || true)
+  if [ "$rc" -eq 0 ]; then
+    say "$unit is ready${status:+: $status}; follow it with: journalctl -u $unit -f"
+  elif [ "$rc" -eq 124 ]; then
+    say "$unit is still starting${status:+ ($status)}; follow it with: journalctl -u $unit -f"
+  else
+    die "$unit did not start: see systemctl status $unit and journalctl -u $unit"
+  fi
 }
 
 # Docker's live-restore keeps containers running while dockerd restarts (an

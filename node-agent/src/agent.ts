@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
+import { InFlight } from '../../common/self-check.js';
 import type { Logger } from '../../common/logger.js';
 import type { AttemptOutcome, Assignment, CancelOrder, DeclinedAttempt, NodeResources, TaskSpec } from '../../common/model.js';
 import { readResources } from './resources.js';
@@ -47,6 +48,8 @@ export interface LocalImages {
 
 /** A Docker call that does not answer within this long counts as the engine not answering. */
 const ENGINE_CALL_TIMEOUT_MS = 10_000;
+/** A measurement makes a few engine calls, each bounded: one that has not ended after this long is stuck. */
+const MEASURE_BOUND_MS = 60_000;
 
 /** The promise, or EngineError('unavailable') if it takes longer than `ms` (a hung engine must not hang the heartbeat's facts). */
 function inTime<T>(p: Promise<T>, what: string, ms = ENGINE_CALL_TIMEOUT_MS): Promise<T> {
@@ -85,6 +88,8 @@ export class NodeAgent {
   /** Attempts refused without a journal entry, until the control plane has heard of them. */
   private readonly declined = new Map<string, DeclinedAttempt>();
   private measuring: Promise<NodeFacts> | undefined;
+  /** For the self-check: each call to Docker has its own timeout, so a measurement that does not end is a hang. */
+  readonly measurements = new InFlight('measuring the node (Docker, disk)', MEASURE_BOUND_MS);
   /** The node's facts as last measured (`measure`). */
   facts: NodeFacts = { docker: this.docker, resources: undefined, containers: undefined, diskPressure: '', images: { imagesOnly: false, images: [] } };
   /** Called when the control plane should hear of the node soon: containers removed (drains wait for it), the journal out of space. */
@@ -151,7 +156,7 @@ export class NodeAgent {
 
   /** Measures the node's facts for heartbeats; one measurement at a time, shared by whoever asks meanwhile. */
   measure(): Promise<NodeFacts> {
-    this.measuring ??= (async () => {
+    this.measuring ??= this.measurements.track((async () => {
       const [docker, resources, containers, diskPressure, images] = await Promise.all([
         this.checkDocker(),
         readResources(this.settings.dataDir).catch(() => undefined),
@@ -161,7 +166,7 @@ export class NodeAgent {
       ]);
       this.facts = { docker, resources, containers, diskPressure, images };
       return this.facts;
-    })().finally(() => {
+    })()).finally(() => {
       this.measuring = undefined;
     });
     return this.measuring;

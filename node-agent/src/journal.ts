@@ -474,6 +474,22 @@ export class Journal {
     this.write(() => this.db.prepare('UPDATE attempts SET usage_json = ?, updated_at_ms = ? WHERE attempt_id = ?').run(JSON.stringify(usage), now, attemptId));
   }
 
+  /**
+   * The self-check's question: can a transaction commit now? A full disk is
+   * not a failure here (writes are held and the node reports disk pressure;
+   * a restart would not free space); any other error, or a lock that never
+   * frees, is. The null answer means it can.
+   */
+  commitProblem(now: number): string | null {
+    if (this.degraded) return null;
+    try {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('self_check_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(now));
+      return null;
+    } catch (err) {
+      return isStorageFull(err) ? null : `the journal cannot commit: ${(err as Error).message}`;
+    }
+  }
+
   getMeta(key: string): string | null {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;
   }

@@ -22,6 +22,9 @@ import { gatewaySocketPath } from './cline-attempt.js';
 import { CUTOFF_STOP_GRACE_MS, Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
+import { ServiceManager, systemdEnv } from '../../common/systemd.js';
+import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
+import { recordSelfCheck, takePreviousExit } from './supervision.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -80,6 +83,9 @@ const program = new Command('fleet-node-agent')
 program.parse();
 const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; modelCallsPerAttempt: number }>();
 const log = createLogger('node-agent');
+/** The self-check fails when the event loop was blocked this long (heartbeats are due every 5s). */
+const LOOP_BLOCK_BOUND_MS = 5_000;
+const SELF_CHECK_TIMEOUT_MS = 5_000;
 
 function die(message: string): never {
   process.stderr.write(`fleet-node-agent: ${message}\n`);
@@ -121,6 +127,33 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const stopping = new AbortController();
 
+  // Under systemd: pinged from the start (enrolling may wait for the control plane), with more checks as the parts come up.
+  const manager = ServiceManager.fromEnv(log);
+  const { watchdogMs } = systemdEnv();
+  const loopLag = new EventLoopLag(LOOP_BLOCK_BOUND_MS);
+  let status = 'starting';
+  const watchdog = new Watchdog(
+    manager,
+    [loopLag],
+    { intervalMs: pingIntervalMs(watchdogMs), checkTimeoutMs: SELF_CHECK_TIMEOUT_MS, status: () => status, onChange: (problems) => recordSelfCheckSafely(dataDir, problems) },
+    log,
+  );
+  loopLag.start();
+  watchdog.start();
+  // Test hook: with FLEET_AGENT_FAULT=hang-on-sigusr2, SIGUSR2 blocks the event loop for good (the watchdog's test).
+  if (process.env.FLEET_AGENT_FAULT === 'hang-on-sigusr2') {
+    process.on('SIGUSR2', () => {
+      process.stderr.write('fleet-node-agent: fault injected: the event loop blocks now\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    });
+  }
+  const previousExit = takePreviousExit(dataDir);
+  if (previousExit) {
+    const how = `${previousExit.result}${previousExit.exitStatus ? ` (${previousExit.exitCode} ${previousExit.exitStatus})` : ''}`;
+    if (previousExit.result === 'success') log.info({ previousExit }, `the previous run ended: ${how}`);
+    else log.warn({ previousExit }, `the previous run ended: ${how}${previousExit.selfCheckProblems ? `; its self-check was failing: ${previousExit.selfCheckProblems}` : ''}`);
+  }
+
   let identity;
   try {
     identity = loadIdentity(dataDir);
@@ -131,6 +164,8 @@ async function main(): Promise<void> {
   if (!identity) {
     const joinToken = readJoinToken();
     log.info({ endpoints: opts.controlPlane }, 'enrolling');
+    status = `enrolling with ${opts.controlPlane.join(',')}`;
+    void manager.status(status);
     identity = await enroll(opts.controlPlane, joinToken, info, log, stopping.signal);
     saveIdentity(dataDir, identity);
     log.info({ nodeId: identity.nodeId }, 'enrolled');
@@ -175,6 +210,7 @@ async function main(): Promise<void> {
     { gateway, attemptsDir: join(dataDir, 'attempts') },
     { dataDir, minFreeDiskBytes: opts.minFreeDisk },
   );
+  watchdog.add({ name: 'journal', problem: (now) => journal.commitProblem(now) }, agent.measurements);
   await agent.start();
   const session = new Session(opts.controlPlane, credentials, agent, journal, log, (message) => {
     // Refused (revoked, or its certificate expired): it can report nothing
@@ -188,15 +224,26 @@ async function main(): Promise<void> {
       .finally(() => process.exit(1));
   });
   session.start();
+  watchdog.add(session.heartbeats, { name: 'outbox', problem: (now) => session.outboxProblem(now) });
+  status = `node ${info.name}: journal open, Docker ${agent.dockerHealth.healthy ? 'answering' : `not answering (${agent.dockerHealth.error})`}`;
+  const describe = () => `node ${info.name}: session ${session.state}, ${agent.runningAttempts} attempt(s) running, Docker ${agent.dockerHealth.healthy ? 'healthy' : 'unhealthy'}`;
+  await manager.ready(status);
+  status = describe();
+  setInterval(() => {
+    status = describe();
+  }, 5_000).unref();
   log.info({ nodeId: identity.nodeId, name: info.name, slots: info.slots, dockerHealthy: agent.dockerHealth.healthy }, 'node agent started');
 
   new Shutdown(Boolean(opts.drainOnStop), {
+    stopping: (how) => void manager.stopping(how),
     drain: async () => {
       session.heartbeatSoon();
       await agent.drain(opts.drainTimeout, DEFAULT_STOP_GRACE_MS);
     },
     unacknowledged: () => journal.outboxSize(),
     close: async () => {
+      watchdog.stop();
+      loopLag.stop();
       stopping.abort();
       await session.stop();
       agent.stop();
@@ -205,6 +252,15 @@ async function main(): Promise<void> {
     },
     exit: (code) => process.exit(code),
   }, log).install();
+}
+
+/** The reason is kept for the next process; a disk that refuses it must not take the agent down. */
+function recordSelfCheckSafely(dataDir: string, problems: string[]): void {
+  try {
+    recordSelfCheck(dataDir, problems);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'cannot record the self-check\'s problems for the next start');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,7 @@ import { decodeAssignRef, decodeControlMessage, encodeNodeMessage } from '../../
 import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage as NodeMessageMsg } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { NodeAgent } from './agent.js';
+import { Progress } from '../../common/self-check.js';
 import { describe, isFatal, nodeClient, RECONNECT_BACKOFF } from './control-plane-client.js';
 import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
@@ -39,6 +40,10 @@ const STOP_AFTER_KEY = 'stop_after_disconnect_ms';
 const RENEWAL_RETRY_MS = 3_000;
 /** A session that stayed up this long resets the reconnect backoff. */
 const STABLE_SESSION_MS = 10_000;
+/** The self-check: an open session that has sent no heartbeat for this many intervals is stuck. */
+const HEARTBEAT_SILENCE_INTERVALS = 3;
+/** The self-check: an event the pump could have sent, left unsent this long on an open session, means the pump is stuck. */
+const OUTBOX_STUCK_MS = 30_000;
 
 export type SessionState = 'connecting' | 'connected' | 'backing-off' | 'stopped';
 
@@ -62,6 +67,13 @@ export class Session {
   /** The image list as last sent on this session. */
   private imagesSent = '';
   private readonly declinesInHeartbeat = new Map<number, string[]>();
+  /**
+   * For the self-check: heartbeats go out while a session is open. A control
+   * plane that cannot be reached is not this daemon's fault (a restart would
+   * not help), so while no session is open this is not judged.
+   */
+  readonly heartbeats = new Progress('heartbeats', HEARTBEAT_SILENCE_INTERVALS * DEFAULT_HEARTBEAT_MS, Date.now, false);
+  private connectedAtMs = 0;
 
   constructor(
     private readonly endpoints: string[],
@@ -100,6 +112,7 @@ export class Session {
   async stop(): Promise<void> {
     this.running = false;
     this.state = 'stopped';
+    this.heartbeats.pause();
     this.cutoff.stop();
     clearTimeout(this.soonTimer);
     clearTimeout(this.renewTimer);
@@ -149,6 +162,7 @@ export class Session {
       const finish = (err: unknown) => {
         if (ended) return;
         ended = true;
+        this.heartbeats.pause();
         clearInterval(this.heartbeatTimer);
         clearTimeout(this.renewTimer);
         this.call = undefined;
@@ -199,6 +213,8 @@ export class Session {
       case 'welcome': {
         const { welcome } = message;
         this.state = 'connected';
+        this.connectedAtMs = Date.now();
+        this.heartbeats.resume();
         this.cutoff.contact();
         if (welcome.stopAfterDisconnectMs > 0 && welcome.stopAfterDisconnectMs !== this.cutoff.stopAfterDisconnectMs) {
           this.cutoff.setStopAfter(welcome.stopAfterDisconnectMs);
@@ -206,7 +222,9 @@ export class Session {
         }
         this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs }, 'control plane session open');
         clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => void this.heartbeat(), welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS);
+        const intervalMs = welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
+        this.heartbeats.maxSilenceMs = HEARTBEAT_SILENCE_INTERVALS * intervalMs;
+        this.heartbeatTimer = setInterval(() => void this.heartbeat(), intervalMs);
         void this.heartbeat(true);
         if (this.call) this.scheduleRenewal(this.call);
         this.pump();
@@ -275,6 +293,7 @@ export class Session {
     // Heartbeats are acknowledged in order: the one numbered `sent` carries these declines.
     if (declined.length > 0) this.declinesInHeartbeat.set(this.heartbeatsSent + 1, declined.map((d) => d.attemptId));
     this.heartbeatsSent += 1;
+    this.heartbeats.beat();
     // The image list goes with the first heartbeat of a session and whenever it changes: it can be long.
     const imagesKey = `${images.imagesOnly}:${images.images.join('\n')}`;
     const imagesChanged = imagesKey !== this.imagesSent;
@@ -295,6 +314,21 @@ export class Session {
         images: imagesChanged ? images.images : null,
       },
     });
+  }
+
+  /**
+   * The self-check of the outbox pump: on a session open long enough to
+   * have sent everything, with room in its window, an event that has waited
+   * unsent for OUTBOX_STUCK_MS means the pump stopped. Events sent and not
+   * yet acknowledged are the control plane's pace, not a fault here.
+   */
+  outboxProblem(nowMs: number): string | null {
+    if (this.state !== 'connected' || nowMs - this.connectedAtMs < OUTBOX_STUCK_MS) return null;
+    if (this.sentSeqs.length >= OUTBOX_WINDOW) return null;
+    const after = this.sentSeqs.length > 0 ? this.sentSeqs[this.sentSeqs.length - 1]! : 0;
+    const [next] = this.journal.pending(after, 1);
+    if (!next || nowMs - next.atMs < OUTBOX_STUCK_MS) return null;
+    return `outbox: event ${next.seq} has waited ${Math.round((nowMs - next.atMs) / 1000)}s unsent on an open session`;
   }
 
   /** Arms the renewal of the node certificate at its due time, on this session. */

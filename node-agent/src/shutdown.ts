@@ -15,6 +15,8 @@ const FLUSH_TIMEOUT_MS = 10_000;
 export type ShutdownState = 'running' | 'deciding' | 'draining' | 'stopping';
 
 export interface ShutdownHooks {
+  /** Told once, when the agent decides to stop (and how): systemd hears STOPPING=1. */
+  stopping?(how: string): void;
   drain(): Promise<void>;
   /** Events not yet acknowledged by the control plane. */
   unacknowledged(): number;
@@ -43,6 +45,7 @@ export class Shutdown {
     switch (this.state) {
       case 'running':
         if (this.drainOnStop) return void this.drainThenStop(name);
+        this.hooks.stopping?.('stopping; containers keep running for the next start to adopt');
         this.state = 'deciding';
         this.log.info({ signal: name, windowMs: this.windowMs }, 'stopping; send the signal again to drain first');
         this.decideTimer = setTimeout(() => void this.stop(0), this.windowMs);
@@ -59,6 +62,7 @@ export class Shutdown {
 
   private async drainThenStop(signal: string): Promise<void> {
     this.state = 'draining';
+    this.hooks.stopping?.('draining before stop');
     this.log.info({ signal }, 'draining before stop');
     try {
       await this.hooks.drain();

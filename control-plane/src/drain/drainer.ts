@@ -17,7 +17,7 @@ export interface DrainerDeps extends LeaderContext {
 
 export class Drainer extends PeriodicLoop {
   constructor(private readonly deps: DrainerDeps) {
-    super(deps.everyMs);
+    super(deps.everyMs, 'drain pass');
   }
 
   protected async pass(): Promise<void> {
