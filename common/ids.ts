@@ -44,7 +44,8 @@ export const ID_PATTERN = /^[a-z]{1,8}_[0-9a-z]{19}$/;
  */
 export function checkId(field: string, id: string, prefix: string): string {
   if (!ID_PATTERN.test(id) || !id.startsWith(`${prefix}_`)) {
-    throw new ValidationError(field, `${JSON.stringify(id.slice(0, 40))} is not ${prefix === 'att' ? 'an attempt' : `a ${prefix}`} id (${prefix}_ and 19 lowercase letters or digits)`);
+    const what = prefix === 'att' ? 'an attempt' : prefix === 'rst' ? 'a restart request' : `a ${prefix}`;
+    throw new ValidationError(field, `${JSON.stringify(id.slice(0, 40))} is not ${what} id (${prefix}_ and 19 lowercase letters or digits)`);
   }
   return id;
 }

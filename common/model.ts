@@ -231,6 +231,34 @@ export interface Drain {
   completedAtMs: number;
 }
 
+/** REQUESTED: waiting for the node's session; RESTARTING: the agent took it; DONE: a new agent process said hello; REFUSED: see the reason. */
+export const RESTART_STATES = ['REQUESTED', 'RESTARTING', 'DONE', 'REFUSED'] as const;
+export type RestartState = (typeof RESTART_STATES)[number];
+
+/** An operator's request that the node's agent restart itself. */
+export interface RestartRequest {
+  id: string;
+  drain: boolean;
+  requestedAtMs: number;
+  /** The access token that asked. */
+  requestedBy: string;
+  state: RestartState;
+  reason: string;
+  completedAtMs: number;
+}
+
+/** A start of the agent that followed another of its processes, as the control plane heard of it. */
+export interface AgentRestart {
+  /** When the new process said hello. */
+  atMs: number;
+  /** How the previous process ended (`PreviousExit.result`). */
+  result: string;
+  exitStatus: string;
+  selfCheckProblems: string;
+  /** It restarted because an operator asked. */
+  requested: boolean;
+}
+
 /** What every view of a node holds. */
 interface NodeBase {
   id: string;
@@ -281,6 +309,10 @@ export interface NodeRecord extends NodeBase {
   dockerHealthySinceMs?: number;
   /** The agent is draining itself before it stops. */
   agentDraining?: boolean;
+  /** The last restart an operator asked for. */
+  restartRequest?: RestartRequest | null;
+  /** How the agent's last processes ended, newest last (`MAX_RESTARTS_KEPT`). */
+  restarts?: AgentRestart[];
 }
 
 /** A node as the API shows it: its record without the secrets and the bookkeeping, and the attempts placed on it. */
@@ -297,6 +329,8 @@ export interface NodeSummary extends NodeBase {
   imagesOnly: boolean;
   /** How many images an images-only node holds. */
   imageCount: number;
+  restartRequest: RestartRequest | null;
+  restarts: AgentRestart[];
 }
 
 /** A piece of an attempt's output. */
@@ -331,6 +365,8 @@ export interface PreviousExit {
   /** What the agent's self-check found when it last failed before that end ('' when it passed). */
   selfCheckProblems: string;
   atMs: number;
+  /** The restart request it ended for ('' when none). */
+  restartRequestId: string;
 }
 
 export interface Hello extends NodeInfo {
@@ -382,7 +418,8 @@ export type NodeMessage =
   | { kind: 'heartbeat'; heartbeat: HeartbeatReport }
   | { kind: 'event'; event: AttemptEvent }
   /** A new client certificate, please, for the key behind this CSR (PEM). */
-  | { kind: 'renew'; csrPem: string };
+  | { kind: 'renew'; csrPem: string }
+  | { kind: 'restart-answer'; answer: RestartAnswer };
 
 export interface Welcome {
   nodeId: string;
@@ -416,7 +453,22 @@ export type ControlMessage =
   /** The heartbeat was stored. */
   | { kind: 'heartbeat-ack'; serverTimeMs: number }
   /** The node's renewed client certificate (PEM). */
-  | { kind: 'certificate'; certificatePem: string };
+  | { kind: 'certificate'; certificatePem: string }
+  /** An operator asked the agent to restart itself (fleetctl node restart). */
+  | { kind: 'restart'; restart: RestartOrder };
+
+export interface RestartOrder {
+  requestId: string;
+  /** Drain first (no new work; running attempts may finish until the agent's drain timeout). */
+  drain: boolean;
+}
+
+/** The agent's answer to a restart order: taken, or refused with the reason. */
+export interface RestartAnswer {
+  requestId: string;
+  accepted: boolean;
+  reason: string;
+}
 
 /** A node takes new work only when it is READY, not cordoned, not draining, its engine answers and it has disk space. */
 export function isSchedulable(node: NodeRecord): boolean {

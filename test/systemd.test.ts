@@ -103,7 +103,8 @@ test.serial('the installers start both daemons as Type=notify services with a wa
     t.is(props.User, 'fleet');
     t.truthy(props.StatusText, `${unit} reports a status line`);
   }
-  t.regex((await host.show(CONTROL_PLANE, 'StatusText')).StatusText!, /^replica [0-9a-f]{8}: leader, serving/);
+  // The status line follows the replica (refreshed every 5s): it took the lease after it said READY.
+  await eventually('the control plane to show itself as leader', async () => /^replica [0-9a-f]{8}: leader, serving, 1 node session/.test((await host.show(CONTROL_PLANE, 'StatusText')).StatusText!), 15_000, 500);
   const id = await submit(host, 'echo hello from systemd');
   const done = await untilState(host, id, TERMINAL);
   t.is(done.state, 'SUCCEEDED');
@@ -190,6 +191,47 @@ test.serial('an upgrade by running the installer again with a new build keeps th
   t.is(done.state, 'SUCCEEDED');
   t.is(done.attempts.length, 1);
   t.is(done.attempts[0]!.containerId, running.attempts[0]!.containerId, 'the container outlived the upgrade');
+});
+
+test.serial('fleetctl node restart: the agent restarts itself, the container is adopted, the request is recorded as done', async (t) => {
+  const { host, nodeId } = t.context;
+  const id = await submit(host, 'echo start; sleep 10; echo end');
+  const running = await untilState(host, id, ['RUNNING']);
+  const oldPid = await host.mainPid(AGENT);
+  const asked = Date.now();
+  const restart = await host.fleetctl(['node', 'restart', 'sd-node', '--wait']);
+  t.is(restart.code, 0, restart.stderr);
+  // The agent's answer (RESTARTING) may not outrun its own restart: the hello of the new process is what completes the request.
+  t.regex(restart.stderr, /REQUESTED[\s\S]*DONE/, 'progress shows the request through to the new process');
+  const back = await untilServingAgain(host, oldPid, asked);
+  t.log(`fleetctl node restart → session open again: ${(back.ms / 1000).toFixed(1)}s`);
+  const [node] = await host.fleetctlJson<Array<NodeJson & { restartRequest: { state: string; drain: boolean; requestedBy: string }; restarts: Array<{ result: string; requested: boolean }> }>>(['node', 'list']);
+  t.is(node!.id, nodeId);
+  t.is(node!.restartRequest.state, 'DONE');
+  t.false(node!.restartRequest.drain);
+  t.truthy(node!.restartRequest.requestedBy, 'who asked is recorded');
+  t.like(node!.restarts.at(-1), { result: 'success', requested: true });
+  const done = await untilState(host, id, TERMINAL);
+  t.is(done.state, 'SUCCEEDED');
+  t.is(done.attempts.length, 1);
+  t.is(done.attempts[0]!.containerId, running.attempts[0]!.containerId, 'the container outlived the restart');
+});
+
+test.serial('fleetctl node restart --drain: running work finishes first, then the agent restarts', async (t) => {
+  const { host } = t.context;
+  const id = await submit(host, 'echo start; sleep 4; echo end');
+  await untilState(host, id, ['RUNNING']);
+  const restart = await host.fleetctl(['node', 'restart', 'sd-node', '--drain', '--wait']);
+  t.is(restart.code, 0, restart.stderr);
+  t.regex(restart.stderr, /RESTARTING: draining, then restarting[\s\S]*DONE/, 'the agent took the request and drained before restarting');
+  const done = await task(host, id);
+  t.is(done.state, 'SUCCEEDED', 'the attempt finished during the drain, before the restart');
+  t.is(done.attempts.length, 1);
+  const lines = await host.journal(AGENT);
+  t.true(lines.some((l) => l.includes('restart requested: draining first')));
+  // Back to work after the restart.
+  const after = await submit(host, 'echo after the restart');
+  t.is((await untilState(host, after, TERMINAL)).state, 'SUCCEEDED');
 });
 
 test.serial('kill -9 of the control plane: systemd starts it again and it says READY once JetStream answers', async (t) => {

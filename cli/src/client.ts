@@ -27,6 +27,7 @@ import type { CordonNodeRequest } from '../../proto/gen/fleet/v1/CordonNodeReque
 import type { CreateJoinTokenRequest } from '../../proto/gen/fleet/v1/CreateJoinTokenRequest.js';
 import type { CreateJoinTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateJoinTokenResponse.js';
 import type { DrainNodeRequest } from '../../proto/gen/fleet/v1/DrainNodeRequest.js';
+import type { RestartNodeRequest } from '../../proto/gen/fleet/v1/RestartNodeRequest.js';
 import type { FleetServiceClient } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { GetTaskLogsRequest } from '../../proto/gen/fleet/v1/GetTaskLogsRequest.js';
 import type { GetTaskRequest } from '../../proto/gen/fleet/v1/GetTaskRequest.js';
@@ -168,6 +169,7 @@ export class FleetClient {
   cordonNode = (req: CordonNodeRequest) => this.unary('CordonNode', req, node);
   uncordonNode = (req: CordonNodeRequest) => this.unary('UncordonNode', req, node);
   drainNode = (req: DrainNodeRequest) => this.unary('DrainNode', req, node);
+  restartNode = (req: RestartNodeRequest) => this.unary('RestartNode', req, node);
   watchNode = (req: NodeRef) => this.stream('WatchNode', req, node);
   clusterStatus = () => this.unary('GetClusterStatus', {}, (res: ClusterStatus__Output) => res);
   taskResult = (req: GetTaskResultRequest) => this.unary('GetTaskResult', req, result);

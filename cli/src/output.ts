@@ -61,6 +61,10 @@ export function nodeView(n: NodeSummary) {
     hostname: n.hostname,
     agentVersion: n.agentVersion,
     resources: n.resources,
+    restartRequest: n.restartRequest
+      ? { ...n.restartRequest, requestedAt: new Date(n.restartRequest.requestedAtMs).toISOString(), completedAt: n.restartRequest.completedAtMs ? new Date(n.restartRequest.completedAtMs).toISOString() : null }
+      : null,
+    restarts: n.restarts.map((r) => ({ at: new Date(r.atMs).toISOString(), result: r.result, exitStatus: r.exitStatus, selfCheckProblems: r.selfCheckProblems, requested: r.requested })),
   };
 }
 
@@ -143,6 +147,7 @@ export function nodeState(n: NodeSummary, now = Date.now()): string {
     parts.push(`DRAINING(${n.activeAttempts} left, ${left > 0 ? `${formatDuration(left)} to deadline` : 'deadline passed'})`);
   } else if (n.drain?.state === 'DRAINED') parts.push('DRAINED');
   else if (n.cordon) parts.push(n.cordon.by === 'AUTO' ? 'CORDONED(auto)' : 'CORDONED');
+  if (n.restartRequest?.state === 'REQUESTED' || n.restartRequest?.state === 'RESTARTING') parts.push(`RESTART-${n.restartRequest.state}`);
   return parts.join(',');
 }
 

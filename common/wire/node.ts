@@ -1,9 +1,12 @@
 /** Nodes on the wire: what `node list` shows, and the resources a heartbeat reports. */
 import type { Node as NodeMsg, Node__Output } from '../../proto/gen/fleet/v1/Node.js';
 import type { NodeResources as NodeResourcesMsg, NodeResources__Output } from '../../proto/gen/fleet/v1/NodeResources.js';
-import { EMPTY_RESOURCES, type NodeRecord, type NodeResources, type NodeSummary } from '../model.js';
+import type { AgentRestart__Output } from '../../proto/gen/fleet/v1/AgentRestart.js';
+import type { NodeRestartRequest__Output } from '../../proto/gen/fleet/v1/NodeRestartRequest.js';
+import { ValidationError } from '../errors.js';
+import { EMPTY_RESOURCES, RESTART_STATES, type AgentRestart, type NodeRecord, type NodeResources, type NodeSummary, type RestartRequest } from '../model.js';
 import { decodeCordonSource, decodeDrainState, decodeNodeStatus, encodeCordonSource, encodeDrainState, encodeNodeStatus } from './enums.js';
-import { bool, count, int, num, str, stringMap, text } from './fields.js';
+import { bool, count, int, listOf, num, str, stringMap, text } from './fields.js';
 
 const MAX_CPUS = 1_000_000;
 /** A node condition's description (disk pressure, a Docker error). */
@@ -57,6 +60,32 @@ export function encodeNode(n: NodeRecord, activeAttempts: number): NodeMsg {
     imageCount: n.images?.length ?? 0,
     revokedAtMs: n.revokedAtMs,
     certificateExpiresAtMs: n.certificateExpiresAtMs,
+    ...(n.restartRequest ? { restartRequest: { ...n.restartRequest } } : {}),
+    restarts: (n.restarts ?? []).map((r) => ({ ...r })),
+  };
+}
+
+function decodeRestartRequest(r: NodeRestartRequest__Output): RestartRequest {
+  const state = RESTART_STATES.find((s) => s === r.state);
+  if (!state) throw new ValidationError('restart_request.state', `"${String(r.state).slice(0, 40)}" is not one of ${RESTART_STATES.join(', ')}`);
+  return {
+    id: str('restart_request.id', r.id, 128),
+    drain: bool('restart_request.drain', r.drain),
+    requestedAtMs: count('restart_request.requested_at_ms', r.requestedAtMs),
+    requestedBy: text('restart_request.requested_by', r.requestedBy, 256),
+    state,
+    reason: text('restart_request.reason', r.reason, 4096),
+    completedAtMs: count('restart_request.completed_at_ms', r.completedAtMs),
+  };
+}
+
+function decodeAgentRestart(field: string, r: AgentRestart__Output): AgentRestart {
+  return {
+    atMs: count(`${field}.at_ms`, r.atMs),
+    result: text(`${field}.result`, r.result, 32),
+    exitStatus: text(`${field}.exit_status`, r.exitStatus, 32),
+    selfCheckProblems: text(`${field}.self_check_problems`, r.selfCheckProblems, 1024),
+    requested: bool(`${field}.requested`, r.requested),
   };
 }
 
@@ -89,5 +118,7 @@ export function decodeNode(n: Node__Output): NodeSummary {
     imageCount: count('image_count', n.imageCount),
     revokedAtMs: count('revoked_at_ms', n.revokedAtMs),
     certificateExpiresAtMs: count('certificate_expires_at_ms', n.certificateExpiresAtMs),
+    restartRequest: n.restartRequest ? decodeRestartRequest(n.restartRequest) : null,
+    restarts: listOf('restarts', n.restarts, 100).map((r, i) => decodeAgentRestart(`restarts[${i}]`, r)),
   };
 }

@@ -12,6 +12,8 @@ import type { DeclinedAttempt__Output } from '../../proto/gen/fleet/v1/DeclinedA
 import type { ControlMessage as ControlMessageMsg, ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { Heartbeat__Output } from '../../proto/gen/fleet/v1/Heartbeat.js';
 import type { Hello__Output } from '../../proto/gen/fleet/v1/Hello.js';
+import type { PreviousExit__Output } from '../../proto/gen/fleet/v1/PreviousExit.js';
+import type { RestartAnswer__Output } from '../../proto/gen/fleet/v1/RestartAnswer.js';
 import type { NodeMessage as NodeMessageMsg, NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { ProviderGrant as ProviderGrantMsg, ProviderGrant__Output } from '../../proto/gen/fleet/v1/ProviderGrant.js';
 import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
@@ -30,7 +32,9 @@ import {
   type HeartbeatReport,
   type Hello,
   type NodeMessage,
+  type PreviousExit,
   type ProviderGrant,
+  type RestartAnswer,
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
@@ -51,6 +55,8 @@ export const MAX_IMAGES = 512;
 export const MAX_DECLINED = 1_000;
 /** A certificate or a CSR in PEM: a few KB at most. */
 export const MAX_PEM_CHARS = 16_384;
+/** What a failing self-check found, as a restarted agent reports it. */
+export const MAX_SELF_CHECK_CHARS = 500;
 
 // ---------------------------------------------------------------------------
 // Node → control plane
@@ -67,6 +73,8 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
       return { event: encodeAttemptEvent(m.event) };
     case 'renew':
       return { renew: { csrPem: m.csrPem } };
+    case 'restart-answer':
+      return { restartAnswer: { ...m.answer } };
   }
 }
 
@@ -80,13 +88,49 @@ export function decodeNodeMessage(m: NodeMessage__Output): NodeMessage {
       return { kind: 'event', event: decodeAttemptEvent(required('event', m.event)) };
     case 'renew':
       return { kind: 'renew', csrPem: str('renew.csr_pem', required('renew', m.renew).csrPem, MAX_PEM_CHARS) };
+    case 'restartAnswer':
+      return { kind: 'restart-answer', answer: decodeRestartAnswer(required('restart_answer', m.restartAnswer)) };
     default:
-      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event or renew');
+      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, renew or restart_answer');
   }
 }
 
+/** A restart request id: the control plane's own shape (`rst_…`). */
+function restartId(field: string, value: unknown, optional = false): string {
+  const id = str(field, value, MAX_ID_CHARS);
+  return optional && id === '' ? id : checkId(field, id, 'rst');
+}
+
+export function decodeRestartAnswer(a: RestartAnswer__Output): RestartAnswer {
+  return { requestId: restartId('restart_answer.request_id', a.requestId), accepted: bool('restart_answer.accepted', a.accepted), reason: text('restart_answer.reason', a.reason, MAX_ERROR_CHARS) };
+}
+
+/** systemd's words for how a process ended: short, plain. */
+const EXIT_WORD = /^[A-Za-z0-9+-]{0,32}$/;
+
+function exitWord(field: string, value: unknown): string {
+  const word = str(field, value, 32);
+  if (!EXIT_WORD.test(word)) throw new ValidationError(field, `"${word}" is not a systemd result word`);
+  return word;
+}
+
+function decodePreviousExit(p: PreviousExit__Output): PreviousExit {
+  return {
+    result: exitWord('hello.previous_exit.result', p.result) || 'unknown',
+    exitCode: exitWord('hello.previous_exit.exit_code', p.exitCode),
+    exitStatus: exitWord('hello.previous_exit.exit_status', p.exitStatus),
+    selfCheckProblems: text('hello.previous_exit.self_check_problems', p.selfCheckProblems, MAX_SELF_CHECK_CHARS),
+    atMs: count('hello.previous_exit.at_ms', p.atMs),
+    restartRequestId: restartId('hello.previous_exit.restart_request_id', p.restartRequestId, true),
+  };
+}
+
 export function decodeHello(h: Hello__Output): Hello {
-  return { ...validateNodeInfo(h), activeAttemptIds: strings('hello.active_attempt_ids', h.activeAttemptIds, MAX_ACTIVE_ATTEMPTS, MAX_ID_CHARS) };
+  return {
+    ...validateNodeInfo(h),
+    activeAttemptIds: strings('hello.active_attempt_ids', h.activeAttemptIds, MAX_ACTIVE_ATTEMPTS, MAX_ID_CHARS),
+    previousExit: h.previousExit ? decodePreviousExit(h.previousExit) : null,
+  };
 }
 
 export function decodeHeartbeat(h: Heartbeat__Output): HeartbeatReport {
@@ -213,6 +257,8 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
       return { heartbeatAck: { serverTimeMs: m.serverTimeMs } };
     case 'certificate':
       return { certificate: { certificatePem: m.certificatePem } };
+    case 'restart':
+      return { restart: { ...m.restart } };
   }
 }
 
@@ -230,8 +276,12 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
       return { kind: 'heartbeat-ack', serverTimeMs: count('heartbeat_ack.server_time_ms', required('heartbeat_ack', m.heartbeatAck).serverTimeMs) };
     case 'certificate':
       return { kind: 'certificate', certificatePem: str('certificate.certificate_pem', required('certificate', m.certificate).certificatePem, MAX_PEM_CHARS) };
+    case 'restart': {
+      const r = required('restart', m.restart);
+      return { kind: 'restart', restart: { requestId: restartId('restart.request_id', r.requestId), drain: bool('restart.drain', r.drain) } };
+    }
     default:
-      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack or certificate');
+      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate or restart');
   }
 }
 

@@ -17,6 +17,7 @@ import {
   CORDON_SOURCES,
   NODE_REASONS,
   NODE_STATUSES,
+  RESTART_STATES,
   TASK_STATES,
   type AgentProgress,
   type Attempt,
@@ -170,6 +171,11 @@ const node: Arbitrary<NodeRecord> = fc.record({
   diskPressure: fc.oneof(fc.constant(''), text(80)),
   imagesOnly: fc.boolean(),
   images: fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1', `app@sha256:${'b'.repeat(64)}`), { maxLength: 3 }),
+  restartRequest: fc.option(
+    fc.record({ id: id('rst'), drain: fc.boolean(), requestedAtMs: ms, requestedBy: fc.constantFrom('admin', 'ops'), state: fc.constantFrom(...RESTART_STATES), reason: text(60), completedAtMs: ms }),
+    { nil: null },
+  ),
+  restarts: fc.array(fc.record({ atMs: ms, result: fc.constantFrom('watchdog', 'success', 'signal', 'unknown'), exitStatus: fc.constantFrom('ABRT', '0', ''), selfCheckProblems: text(60), requested: fc.boolean() }), { maxLength: 3 }),
 });
 
 const attemptEvent: Arbitrary<AttemptEvent> = fc
@@ -202,7 +208,25 @@ const pem = (label: string) => fc.base64String({ minLength: 4, maxLength: 600 })
 
 const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
   fc
-    .record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/), labels, slots: fc.integer({ min: 1, max: 1024 }), hostname: text(30), agentVersion: fc.constant('0.1.0'), activeAttemptIds: fc.array(id('att'), { maxLength: 5 }) })
+    .record({
+      name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}[a-z0-9]$/),
+      labels,
+      slots: fc.integer({ min: 1, max: 1024 }),
+      hostname: text(30),
+      agentVersion: fc.constant('0.1.0'),
+      activeAttemptIds: fc.array(id('att'), { maxLength: 5 }),
+      previousExit: fc.option(
+        fc.record({
+          result: fc.constantFrom('watchdog', 'success', 'exit-code', 'core-dump', 'signal', 'unknown'),
+          exitCode: fc.constantFrom('killed', 'exited', 'dumped', ''),
+          exitStatus: fc.constantFrom('ABRT', 'KILL', '0', '1', ''),
+          selfCheckProblems: text(100),
+          atMs: ms,
+          restartRequestId: fc.oneof(fc.constant(''), id('rst')),
+        }),
+        { nil: null },
+      ),
+    })
     .map((hello): NodeMessage => ({ kind: 'hello', hello })),
   fc
     .record({
@@ -220,6 +244,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
     .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
   pem('CERTIFICATE REQUEST').map((csrPem): NodeMessage => ({ kind: 'renew', csrPem })),
+  fc.record({ requestId: id('rst'), accepted: fc.boolean(), reason: text(100) }).map((answer): NodeMessage => ({ kind: 'restart-answer', answer })),
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
@@ -237,6 +262,7 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
   fc.integer({ min: 0, max: 2 ** 40 }).map((seq): ControlMessage => ({ kind: 'ack', seq })),
   ms.map((serverTimeMs): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs })),
   pem('CERTIFICATE').map((certificatePem): ControlMessage => ({ kind: 'certificate', certificatePem })),
+  fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
 );
 
 const logChunk: Arbitrary<LogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms });
@@ -278,7 +304,7 @@ test('a node record reaches fleetctl as its summary, without its session bookkee
   holds(t, fc.tuple(node, fc.nat(64)), ([record, active]) => {
     const decoded = decodeNode(overTheWire(listed, 'response', encodeNode(record, active)));
     const { sessionId, joinTokenId: _token, images, ...shown } = record;
-    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0 }) && !JSON.stringify(decoded).includes(sessionId!);
+    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0, restartRequest: record.restartRequest ?? null, restarts: record.restarts ?? [] }) && !JSON.stringify(decoded).includes(sessionId!);
   });
 });
 
@@ -327,6 +353,9 @@ test('a hello or heartbeat that lies about the machine is refused, naming the fi
   refused(t, decode({ hello: { name: 'ok', slots: 5000 } }), 'slots: must be between 1 and 1024, got 5000');
   refused(t, decode({ heartbeat: { resources: { memoryUsedBytes: -5 } } }), `heartbeat.resources.memory_used_bytes: must be between 0 and ${Number.MAX_SAFE_INTEGER}, got -5`);
   refused(t, () => decodeNodeMessage({ msg: 'hello', hello: null } as never), 'hello: is required');
+  refused(t, decode({ hello: { name: 'ok', slots: 1, previousExit: { result: 'watch dog; rm -rf' } } }), 'hello.previous_exit.result: "watch dog; rm -rf" is not a systemd result word');
+  refused(t, decode({ hello: { name: 'ok', slots: 1, previousExit: { result: 'success', restartRequestId: '../x' } } }), 'hello.previous_exit.restart_request_id: "../x" is not a restart request id (rst_ and 19 lowercase letters or digits)');
+  refused(t, decode({ restartAnswer: { requestId: 'task_0000000000000000000', accepted: true } }), 'restart_answer.request_id: "task_0000000000000000000" is not a restart request id (rst_ and 19 lowercase letters or digits)');
 });
 
 test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {
@@ -336,7 +365,7 @@ test('an assign with a bad spec, a grant too large or an unknown message is refu
   refused(t, decode({ assign: { ...ids, spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
   const cline = { cline: { repoUrl: 'https://x.example/a.git', prompt: 'p' } };
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
-  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack or certificate');
+  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate or restart');
 });
 
 test('an assign or cancel whose ids are not the control plane\'s ids is refused, naming the field, before its spec is read', (t) => {

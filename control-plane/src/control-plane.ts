@@ -149,6 +149,7 @@ export class ControlPlane {
     // A node revoked on any replica loses its session here too: every replica watches the node records.
     nodes.onChange((node) => {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
+      else this.sessions.nodeChanged(node);
     });
     const index = (this.index = new TaskIndex(store.tasks, log));
     tasks.useView(index);

@@ -27,6 +27,8 @@ import { drainDeadlineMs } from './drain/drain.js';
 import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import { lastContactMs, type ReplicaContact } from './node-health.js';
+import { restartUnderWay } from './node-state.js';
+import { bool } from '../../common/wire/fields.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
@@ -205,6 +207,12 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       log.info({ nodeId: node.id, deadlineMs }, 'node drain requested');
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
+    RestartNode: unary(deps, 'RestartNode', async (req, caller) => {
+      const node = deps.nodes.resolve(nodeRef(req.node));
+      const updated = await deps.nodes.requestRestart(node.id, bool('drain', req.drain), caller.name);
+      log.info({ nodeId: node.id, restartId: updated.restartRequest?.id, drain: updated.restartRequest?.drain, by: caller.name }, 'node restart requested');
+      return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
+    }),
     GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
     WatchNode: (call) => {
       void streamNode(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
@@ -236,7 +244,8 @@ async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
   await new Promise<void>((resolve) => {
     const send = (n: NodeRecord) => {
       call.write(encodeNode(n, deps.index.activeAttemptsOn(n.id)));
-      if (n.drain?.state !== 'DRAINING') finish();
+      // Streams while a drain or a restart is under way.
+      if (n.drain?.state !== 'DRAINING' && !restartUnderWay(n, Date.now())) finish();
     };
     const unsubscribe = deps.nodes.onChange((n) => n.id === node.id && send(n));
     const finish = () => {

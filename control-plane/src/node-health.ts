@@ -8,6 +8,7 @@
  */
 import type { NodeRecord } from '../../common/model.js';
 import type { ActiveAttemptRef } from './leader-roles.js';
+import { inRestartLoop } from './node-state.js';
 
 export interface LivenessSettings {
   heartbeatIntervalMs: number;
@@ -113,7 +114,8 @@ function breaker(node: NodeRecord, now: number, settings: LivenessSettings): Nod
     return [];
   }
   const healthySince = node.dockerHealthySinceMs ?? 0;
-  if (node.cordon.by === 'AUTO' && node.dockerHealthy && !node.diskPressure && healthySince > 0 && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
+  // A node whose agent is in a restart loop stays cordoned until its failed restarts age out of the window.
+  if (node.cordon.by === 'AUTO' && node.dockerHealthy && !node.diskPressure && healthySince > 0 && !inRestartLoop(node, now) && now - Math.max(healthySince, node.cordon.atMs) >= settings.breakerProbeMs) {
     return [{ kind: 'uncordon', nodeId: node.id }];
   }
   return [];

@@ -4,7 +4,7 @@
  * version, or null when nothing changes. `nodes.ts` applies them with
  * compare-and-set; the leader loops' in-memory tests apply them to a map.
  */
-import type { CordonSource, HeartbeatReport, NodeInfo, NodeRecord, NodeStatus } from '../../common/model.js';
+import type { AgentRestart, CordonSource, HeartbeatReport, NodeInfo, NodeRecord, NodeStatus, PreviousExit, RestartAnswer, RestartRequest } from '../../common/model.js';
 import { drainAfterUncordon } from './drain/drain.js';
 
 /**
@@ -14,9 +14,72 @@ import { drainAfterUncordon } from './drain/drain.js';
  * The replica that holds the session vouches for the node's liveness from
  * now on (see `lastContactMs` in node-health.ts).
  */
-export function nodeHello(n: NodeRecord, info: NodeInfo, sessionId: string, replicaId: string, now: number): NodeRecord {
+export function nodeHello(n: NodeRecord, info: NodeInfo & { previousExit?: PreviousExit | null }, sessionId: string, replicaId: string, now: number): NodeRecord {
   const maxSlots = n.maxSlots || n.slots;
-  return { ...n, hostname: info.hostname, agentVersion: info.agentVersion, slots: Math.min(info.slots, maxSlots), offeredSlots: info.slots, maxSlots, sessionId, replicaId, status: 'READY', lastHeartbeatMs: now };
+  const next: NodeRecord = { ...n, hostname: info.hostname, agentVersion: info.agentVersion, slots: Math.min(info.slots, maxSlots), offeredSlots: info.slots, maxSlots, sessionId, replicaId, status: 'READY', lastHeartbeatMs: now };
+  return info.previousExit ? agentRestarted(next, info.previousExit, now) : next;
+}
+
+/** The agent's restarts a node record keeps, newest last. */
+export const MAX_RESTARTS_KEPT = 10;
+/** This many failed restarts (see `failedRestart`) within the window cordon the node: its agent is in a restart loop. */
+export const RESTART_LOOP = { count: 3, windowMs: 15 * 60_000 };
+
+/** The failed restarts within the restart-loop window. */
+function failedRestarts(n: NodeRecord, now: number): AgentRestart[] {
+  return (n.restarts ?? []).filter((r) => now - r.atMs <= RESTART_LOOP.windowMs && failedRestart(r));
+}
+
+/** The agent is in a restart loop: the breaker keeps the node cordoned while it is. */
+export function inRestartLoop(n: NodeRecord, now: number): boolean {
+  return failedRestarts(n, now).length >= RESTART_LOOP.count;
+}
+
+/** A restart after the agent failed: its watchdog or self-check, or a crash. Not one an operator asked for, nor a kill. */
+export function failedRestart(r: AgentRestart): boolean {
+  return !r.requested && (r.result === 'watchdog' || r.result === 'exit-code' || r.result === 'core-dump' || r.selfCheckProblems !== '');
+}
+
+function describeRestart(r: AgentRestart): string {
+  const how = r.result === 'watchdog' ? 'killed by the watchdog' : r.result === 'core-dump' ? `crashed (${r.exitStatus || 'core dump'})` : r.result === 'exit-code' ? `exited with status ${r.exitStatus || '?'}` : r.result;
+  return r.selfCheckProblems ? `${how}; its self-check: ${r.selfCheckProblems}` : how;
+}
+
+/**
+ * A new agent process followed another: kept in the node's restarts; it
+ * completes the restart request it ended for; and the breaker cordons a
+ * node whose agent keeps failing (a restart loop), with the reason.
+ */
+export function agentRestarted(n: NodeRecord, exit: PreviousExit, now: number): NodeRecord {
+  const request = n.restartRequest;
+  const requested = exit.restartRequestId !== '' && request?.id === exit.restartRequestId;
+  const restart: AgentRestart = { atMs: now, result: exit.result, exitStatus: exit.exitStatus, selfCheckProblems: exit.selfCheckProblems, requested };
+  const next: NodeRecord = { ...n, restarts: [...(n.restarts ?? []), restart].slice(-MAX_RESTARTS_KEPT) };
+  if (requested && request!.state !== 'DONE') next.restartRequest = { ...request!, state: 'DONE', reason: '', completedAtMs: now };
+  const failed = failedRestarts(next, now);
+  if (failed.length < RESTART_LOOP.count || next.cordon) return next;
+  const reason = `restart loop: the agent restarted ${failed.length} times in ${RESTART_LOOP.windowMs / 60_000} min after failing (last: ${describeRestart(failed[failed.length - 1]!)})`;
+  return cordonNode(next, 'AUTO', reason, now) ?? next;
+}
+
+/** A restart still under way; one older than this is taken as lost (the agent never answered), and may be asked again. */
+export const RESTART_UNDER_WAY_MS = 10 * 60_000;
+
+export function restartUnderWay(n: NodeRecord, now: number): RestartRequest | null {
+  const r = n.restartRequest;
+  return r && (r.state === 'REQUESTED' || r.state === 'RESTARTING') && now - r.requestedAtMs < RESTART_UNDER_WAY_MS ? r : null;
+}
+
+/** An operator asks the agent to restart; the node's session delivers it. */
+export function restartRequested(n: NodeRecord, request: Pick<RestartRequest, 'id' | 'drain' | 'requestedBy'>, now: number): NodeRecord {
+  return { ...n, restartRequest: { ...request, requestedAtMs: now, state: 'REQUESTED', reason: '', completedAtMs: 0 } };
+}
+
+/** The agent took the request (it restarts now, or after draining) or refused it. */
+export function restartAnswered(n: NodeRecord, answer: RestartAnswer, now: number): NodeRecord | null {
+  const r = n.restartRequest;
+  if (!r || r.id !== answer.requestId || r.state !== 'REQUESTED') return null;
+  return { ...n, restartRequest: { ...r, state: answer.accepted ? 'RESTARTING' : 'REFUSED', reason: answer.reason, completedAtMs: answer.accepted ? 0 : now } };
 }
 
 /** The node's latest session ended: DISCONNECTED, last heard from at its last heartbeat. */

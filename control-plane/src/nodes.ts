@@ -8,11 +8,11 @@
 import type { Clock } from '../../common/clock.js';
 import { AlreadyExistsError, AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus } from '../../common/model.js';
+import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus, type PreviousExit, type RestartAnswer } from '../../common/model.js';
 import { newId } from '../../common/ids.js';
 import type { NodeCertificate } from '../../common/pki.js';
 import { completeDrain, startDrain } from './drain/drain.js';
-import { attemptResult, cordonNode, heartbeatNeedsWrite, nodeHeartbeat, nodeHello, nodeRevoked, nodeSessionClosed, nodeSetByOperator, nodeStatus, uncordonNode } from './node-state.js';
+import { attemptResult, cordonNode, heartbeatNeedsWrite, nodeHeartbeat, nodeHello, nodeRevoked, nodeSessionClosed, nodeSetByOperator, nodeStatus, restartAnswered, restartRequested, restartUnderWay, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { NodeCertificates } from './tls/node-certs.js';
 import type { EventLog } from './store/event-log.js';
@@ -178,8 +178,32 @@ export class Nodes {
     return node;
   }
 
-  async hello(nodeId: string, sessionId: string, info: NodeInfo): Promise<void> {
-    await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.replicaId, this.clock.now()));
+  /** Returns the record as the hello left it. */
+  async hello(nodeId: string, sessionId: string, info: NodeInfo & { previousExit?: PreviousExit | null }): Promise<NodeRecord> {
+    const record = await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.replicaId, this.clock.now()));
+    if (info.previousExit) {
+      const { result, exitStatus, selfCheckProblems, restartRequestId } = info.previousExit;
+      const fields = { nodeId, nodeName: record.name, result, exitStatus, selfCheckProblems, restartRequestId };
+      if (record.cordon?.by === 'AUTO' && record.cordon.reason.startsWith('restart loop')) this.log.warn({ ...fields, reason: record.cordon.reason }, 'node cordoned: its agent is in a restart loop');
+      else this.log.info(fields, 'node agent restarted');
+    }
+    return record;
+  }
+
+  /** An operator asks the node's agent to restart itself; its session delivers the request. */
+  async requestRestart(nodeId: string, drain: boolean, requestedBy: string): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => {
+      if (n.revokedAtMs) throw new PreconditionError(`node ${n.name} was revoked: there is no agent to restart`);
+      if (n.status !== 'READY') throw new PreconditionError(`node ${n.name} is ${n.status}: its agent cannot hear the request; on the machine run: systemctl restart fleet-node-agent`);
+      const now = this.clock.now();
+      const under = restartUnderWay(n, now);
+      if (under) throw new PreconditionError(`node ${n.name} is already restarting (asked at ${new Date(under.requestedAtMs).toISOString()}, ${under.state}): wait for it to end`);
+      return restartRequested(n, { id: newId('rst', now), drain, requestedBy }, now);
+    });
+  }
+
+  async restartAnswered(nodeId: string, answer: RestartAnswer): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => restartAnswered(n, answer, this.clock.now()));
   }
 
   /** Marks the node DISCONNECTED if `sessionId` is still its latest session, last heard from at `lastHeartbeatMs`. */

@@ -19,7 +19,7 @@ import { Journal } from './journal.js';
 import { JournalKeyError } from './journal-key.js';
 import { DEFAULT_CONCURRENT_CALLS, LlmGateway, MAX_CONCURRENT_CALLS, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
 import { gatewaySocketPath } from './cline-attempt.js';
-import { CUTOFF_STOP_GRACE_MS, Session } from './session.js';
+import { CUTOFF_STOP_GRACE_MS, RESTART_REQUEST_KEY, Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 import { ServiceManager, systemdEnv } from '../../common/systemd.js';
@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     if (err instanceof JournalKeyError) die(err.message);
     throw err;
   }
+  if (previousExit) previousExit.restartRequestId = journal.getMeta(RESTART_REQUEST_KEY) ?? '';
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
   const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt });
   const agent = new NodeAgent(
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
   );
   watchdog.add({ name: 'journal', problem: (now) => journal.commitProblem(now) }, agent.measurements);
   await agent.start();
+  let shutdown: Shutdown | undefined;
   const session = new Session(opts.controlPlane, credentials, agent, journal, log, (message) => {
     // Refused (revoked, or its certificate expired): it can report nothing
     // from now on, so its containers stop here rather than run unwatched
@@ -222,6 +224,20 @@ async function main(): Promise<void> {
       .stopAllAndWait(`node ${info.name} was refused by the control plane`, CUTOFF_STOP_GRACE_MS)
       .catch(() => {})
       .finally(() => process.exit(1));
+  }, {
+    previousExit,
+    onRestart: (order) => {
+      const answer = (accepted: boolean, reason: string) => ({ requestId: order.requestId, accepted, reason });
+      // Only a service manager brings the agent back: without one, a restart would be a stop.
+      if (!manager.supervised && !process.env.INVOCATION_ID) {
+        log.warn({ restartId: order.requestId }, 'restart request refused: this agent does not run under systemd');
+        return { answer: answer(false, 'the agent does not run under systemd, so nothing would start it again: restart it with whatever runs it') };
+      }
+      if (shutdown?.state !== 'running') return { answer: answer(false, 'the agent is already stopping') };
+      journal.setMeta(RESTART_REQUEST_KEY, order.requestId);
+      log.info({ restartId: order.requestId, drain: order.drain }, order.drain ? 'restart requested: draining first' : 'restart requested');
+      return { answer: answer(true, order.drain ? 'draining, then restarting' : 'restarting'), then: () => shutdown?.restart(order.drain) };
+    },
   });
   session.start();
   watchdog.add(session.heartbeats, { name: 'outbox', problem: (now) => session.outboxProblem(now) });
@@ -234,7 +250,7 @@ async function main(): Promise<void> {
   }, 5_000).unref();
   log.info({ nodeId: identity.nodeId, name: info.name, slots: info.slots, dockerHealthy: agent.dockerHealth.healthy }, 'node agent started');
 
-  new Shutdown(Boolean(opts.drainOnStop), {
+  shutdown = new Shutdown(Boolean(opts.drainOnStop), {
     stopping: (how) => void manager.stopping(how),
     drain: async () => {
       session.heartbeatSoon();
@@ -251,7 +267,8 @@ async function main(): Promise<void> {
       journal.close();
     },
     exit: (code) => process.exit(code),
-  }, log).install();
+  }, log);
+  shutdown.install();
 }
 
 /** The reason is kept for the next process; a disk that refuses it must not take the agent down. */

@@ -13,7 +13,7 @@ import { Backoff } from '../../common/backoff.js';
 import { systemClock } from '../../common/clock.js';
 import { ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { EMPTY_RESOURCES, type ControlMessage, type NodeMessage } from '../../common/model.js';
+import { EMPTY_RESOURCES, type ControlMessage, type NodeMessage, type PreviousExit, type RestartAnswer, type RestartOrder } from '../../common/model.js';
 import { decodeAssignRef, decodeControlMessage, encodeNodeMessage } from '../../common/wire/index.js';
 import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage as NodeMessageMsg } from '../../proto/gen/fleet/v1/NodeMessage.js';
@@ -36,6 +36,8 @@ export const DEFAULT_STOP_AFTER_DISCONNECT_MS = 20_000;
 /** SIGTERM to SIGKILL when the node stops its own containers after a cut-off. */
 export const CUTOFF_STOP_GRACE_MS = 2_000;
 const STOP_AFTER_KEY = 'stop_after_disconnect_ms';
+/** The restart request this process ends for: the next one names it in its hello. */
+export const RESTART_REQUEST_KEY = 'restart_request_id';
 /** After a renewed certificate was refused, or a request could not be made. */
 const RENEWAL_RETRY_MS = 3_000;
 /** A session that stayed up this long resets the reconnect backoff. */
@@ -82,6 +84,12 @@ export class Session {
     private readonly journal: Journal,
     private readonly log: Logger,
     private readonly onFatal: (message: string) => void,
+    private readonly options: {
+      /** How the previous process ended: said in hellos until one is welcomed. */
+      previousExit?: PreviousExit | null;
+      /** An operator asked for a restart: the answer to send, and what to do once it is on its way (see main.ts). */
+      onRestart?: (order: RestartOrder) => { answer: RestartAnswer; then?: () => void };
+    } = {},
   ) {
     // Nodes spread over the endpoints from the start.
     this.endpointIndex = Math.floor(Math.random() * endpoints.length);
@@ -174,7 +182,8 @@ export class Session {
       call.on('error', finish);
       call.on('end', () => finish(new Error('the control plane ended the session')));
       const { name, labels, slots, agentVersion, hostname } = this.agent.identity;
-      this.write(call, { kind: 'hello', hello: { name, labels, slots, agentVersion, hostname, activeAttemptIds: this.agent.activeAttemptIds() } });
+      const previousExit = this.options.previousExit ?? null;
+      this.write(call, { kind: 'hello', hello: { name, labels, slots, agentVersion, hostname, activeAttemptIds: this.agent.activeAttemptIds(), previousExit } });
     });
   }
 
@@ -221,6 +230,11 @@ export class Session {
           this.journal.setMeta(STOP_AFTER_KEY, String(welcome.stopAfterDisconnectMs));
         }
         this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs }, 'control plane session open');
+        // The control plane has stored how the previous process ended (and the restart it ended for): said once.
+        if (this.options.previousExit) {
+          this.options.previousExit = null;
+          this.journal.setMeta(RESTART_REQUEST_KEY, '');
+        }
         clearInterval(this.heartbeatTimer);
         const intervalMs = welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
         this.heartbeats.maxSilenceMs = HEARTBEAT_SILENCE_INTERVALS * intervalMs;
@@ -236,6 +250,13 @@ export class Session {
       case 'cancel':
         this.agent.cancel(message.cancel);
         return;
+      case 'restart': {
+        const { answer, then } = this.options.onRestart?.(message.restart) ?? { answer: { requestId: message.restart.requestId, accepted: false, reason: 'this agent cannot restart itself' } };
+        // The answer goes out before the session closes for the restart.
+        if (this.call) this.call.write(encodeNodeMessage({ kind: 'restart-answer', answer }), () => then?.());
+        else then?.();
+        return;
+      }
       case 'heartbeat-ack':
         this.cutoff.contact();
         this.heartbeatStored();

@@ -60,6 +60,24 @@ export class Shutdown {
     }
   }
 
+  /**
+   * An operator asked for a restart (fleetctl node restart): stop as on a
+   * first signal, containers left for the next process (or drain first);
+   * the service manager starts the agent again. False when it is already
+   * stopping.
+   */
+  restart(drain: boolean): boolean {
+    if (this.state !== 'running') return false;
+    if (drain) {
+      void this.drainThenStop('restart request');
+    } else {
+      this.hooks.stopping?.('restarting at an operator\'s request; containers keep running for the next process to adopt');
+      this.log.info('restarting at an operator\'s request');
+      void this.stop(0);
+    }
+    return true;
+  }
+
   private async drainThenStop(signal: string): Promise<void> {
     this.state = 'draining';
     this.hooks.stopping?.('draining before stop');

@@ -54,6 +54,7 @@ export function takePreviousExit(dataDir: string): PreviousExit | null {
     exitStatus: WORD.test(exitStatus) ? exitStatus : '',
     selfCheckProblems: reason,
     atMs: Math.round(lastExit?.mtimeMs ?? failing?.mtimeMs ?? Date.now()),
+    restartRequestId: '',
   };
 }
 

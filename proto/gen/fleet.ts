@@ -5,6 +5,7 @@ import type { AccessToken as _fleet_v1_AccessToken, AccessToken__Output as _flee
 import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output as _fleet_v1_AccessTokenRef__Output } from './fleet/v1/AccessTokenRef';
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from './fleet/v1/Ack';
 import type { AgentProgress as _fleet_v1_AgentProgress, AgentProgress__Output as _fleet_v1_AgentProgress__Output } from './fleet/v1/AgentProgress';
+import type { AgentRestart as _fleet_v1_AgentRestart, AgentRestart__Output as _fleet_v1_AgentRestart__Output } from './fleet/v1/AgentRestart';
 import type { Assign as _fleet_v1_Assign, Assign__Output as _fleet_v1_Assign__Output } from './fleet/v1/Assign';
 import type { Attempt as _fleet_v1_Attempt, Attempt__Output as _fleet_v1_Attempt__Output } from './fleet/v1/Attempt';
 import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from './fleet/v1/AttemptEvent';
@@ -56,13 +57,18 @@ import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } f
 import type { NodeMessage as _fleet_v1_NodeMessage, NodeMessage__Output as _fleet_v1_NodeMessage__Output } from './fleet/v1/NodeMessage';
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from './fleet/v1/NodeRef';
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from './fleet/v1/NodeResources';
+import type { NodeRestartRequest as _fleet_v1_NodeRestartRequest, NodeRestartRequest__Output as _fleet_v1_NodeRestartRequest__Output } from './fleet/v1/NodeRestartRequest';
 import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefinition as _fleet_v1_NodeServiceDefinition } from './fleet/v1/NodeService';
+import type { PreviousExit as _fleet_v1_PreviousExit, PreviousExit__Output as _fleet_v1_PreviousExit__Output } from './fleet/v1/PreviousExit';
 import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from './fleet/v1/Provider';
 import type { ProviderGrant as _fleet_v1_ProviderGrant, ProviderGrant__Output as _fleet_v1_ProviderGrant__Output } from './fleet/v1/ProviderGrant';
 import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from './fleet/v1/ProviderRef';
 import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from './fleet/v1/RenewCertificate';
 import type { ReplicaStatus as _fleet_v1_ReplicaStatus, ReplicaStatus__Output as _fleet_v1_ReplicaStatus__Output } from './fleet/v1/ReplicaStatus';
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
+import type { Restart as _fleet_v1_Restart, Restart__Output as _fleet_v1_Restart__Output } from './fleet/v1/Restart';
+import type { RestartAnswer as _fleet_v1_RestartAnswer, RestartAnswer__Output as _fleet_v1_RestartAnswer__Output } from './fleet/v1/RestartAnswer';
+import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeRequest__Output as _fleet_v1_RestartNodeRequest__Output } from './fleet/v1/RestartNodeRequest';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
@@ -86,6 +92,7 @@ export interface ProtoGrpcType {
       AccessTokenRef: MessageTypeDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessTokenRef__Output>
       Ack: MessageTypeDefinition<_fleet_v1_Ack, _fleet_v1_Ack__Output>
       AgentProgress: MessageTypeDefinition<_fleet_v1_AgentProgress, _fleet_v1_AgentProgress__Output>
+      AgentRestart: MessageTypeDefinition<_fleet_v1_AgentRestart, _fleet_v1_AgentRestart__Output>
       Assign: MessageTypeDefinition<_fleet_v1_Assign, _fleet_v1_Assign__Output>
       Attempt: MessageTypeDefinition<_fleet_v1_Attempt, _fleet_v1_Attempt__Output>
       AttemptEvent: MessageTypeDefinition<_fleet_v1_AttemptEvent, _fleet_v1_AttemptEvent__Output>
@@ -142,14 +149,19 @@ export interface ProtoGrpcType {
       NodeMessage: MessageTypeDefinition<_fleet_v1_NodeMessage, _fleet_v1_NodeMessage__Output>
       NodeRef: MessageTypeDefinition<_fleet_v1_NodeRef, _fleet_v1_NodeRef__Output>
       NodeResources: MessageTypeDefinition<_fleet_v1_NodeResources, _fleet_v1_NodeResources__Output>
+      NodeRestartRequest: MessageTypeDefinition<_fleet_v1_NodeRestartRequest, _fleet_v1_NodeRestartRequest__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_NodeServiceClient> & { service: _fleet_v1_NodeServiceDefinition }
       NodeStatus: EnumTypeDefinition
+      PreviousExit: MessageTypeDefinition<_fleet_v1_PreviousExit, _fleet_v1_PreviousExit__Output>
       Provider: MessageTypeDefinition<_fleet_v1_Provider, _fleet_v1_Provider__Output>
       ProviderGrant: MessageTypeDefinition<_fleet_v1_ProviderGrant, _fleet_v1_ProviderGrant__Output>
       ProviderRef: MessageTypeDefinition<_fleet_v1_ProviderRef, _fleet_v1_ProviderRef__Output>
       RenewCertificate: MessageTypeDefinition<_fleet_v1_RenewCertificate, _fleet_v1_RenewCertificate__Output>
       ReplicaStatus: MessageTypeDefinition<_fleet_v1_ReplicaStatus, _fleet_v1_ReplicaStatus__Output>
       ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>
+      Restart: MessageTypeDefinition<_fleet_v1_Restart, _fleet_v1_Restart__Output>
+      RestartAnswer: MessageTypeDefinition<_fleet_v1_RestartAnswer, _fleet_v1_RestartAnswer__Output>
+      RestartNodeRequest: MessageTypeDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_RestartNodeRequest__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>

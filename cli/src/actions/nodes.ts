@@ -46,6 +46,34 @@ export async function revokeNode(ctx: Context, node: string): Promise<void> {
   if (ctx.format !== 'json') ctx.err(`its sessions are closed; its ${revoked.activeAttempts} attempt(s) are requeued once it is judged DOWN (after --down-after), by when its agent, if it runs, has stopped them\n`);
 }
 
+/**
+ * Asks the node's agent to restart itself; with `wait`, shows the request's
+ * progress until a new agent process has said hello (or the agent refused).
+ */
+export async function restartNode(ctx: Context, node: string, drain: boolean, wait: boolean): Promise<void> {
+  const asked = await ctx.client().restartNode({ node, drain });
+  const id = asked.restartRequest?.id ?? '';
+  if (!wait) {
+    printNode(ctx, asked);
+    if (ctx.format !== 'json') ctx.err(`restart ${id} requested${drain ? ' (draining first)' : ''}; fleetctl node list shows its progress\n`);
+    return;
+  }
+  ctx.err(`restart ${id} of ${asked.name} requested${drain ? ' (draining first)' : ''}\n`);
+  let last = asked;
+  let lastLine = '';
+  for await (const n of ctx.client().watchNode({ node: asked.id })) {
+    last = n;
+    const r = n.restartRequest;
+    const line = r?.id === id ? `${r.state}${r.reason ? `: ${r.reason}` : ''}${r.state === 'RESTARTING' && r.drain ? ` (${n.activeAttempts} attempt(s) on the node)` : ''}` : 'replaced by another request';
+    if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
+    lastLine = line;
+  }
+  printNode(ctx, last);
+  const outcome = last.restartRequest?.id === id ? last.restartRequest.state : 'REPLACED';
+  if (outcome === 'REFUSED') throw new CliError(`the agent refused to restart: ${last.restartRequest?.reason}`, 1);
+  if (outcome !== 'DONE') throw new CliError(`the restart did not complete (${outcome}): see fleetctl node list and the agent's journal (journalctl -u fleet-node-agent)`, 1);
+}
+
 /** Starts a drain; with `wait`, shows its progress until no fleet container is left on the node. */
 export async function drainNode(ctx: Context, node: string, deadlineMs: number, wait: boolean): Promise<void> {
   const started = await ctx.client().drainNode({ node, deadlineMs });

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { durationFlag, wholeNumber } from './flags.js';
 import type { Context } from '../context.js';
-import { cordonNode, drainNode, labelNode, listNodes, revokeNode, uncordonNode } from '../actions/nodes.js';
+import { cordonNode, drainNode, labelNode, listNodes, restartNode, revokeNode, uncordonNode } from '../actions/nodes.js';
 
 export function nodeCommand(ctx: () => Context): Command {
-  const node = new Command('node').description('inspect, cordon, drain and revoke nodes');
+  const node = new Command('node').description('inspect, cordon, drain, restart and revoke nodes');
   node
     .command('list')
     .description('list nodes with status, slots in use, load and Docker health')
@@ -27,6 +27,13 @@ export function nodeCommand(ctx: () => Context): Command {
     .option('--deadline <duration>', 'how long running attempts may go on (default 1h)', durationFlag('--deadline'))
     .option('--wait', 'show progress until no fleet container is left on the node')
     .action(async (ref: string, o) => drainNode(ctx(), ref, o.deadline ?? 0, Boolean(o.wait)));
+  node
+    .command('restart')
+    .description("restart the node's agent (under systemd): its containers keep running and the new process adopts them")
+    .argument('<node>', 'node id or name')
+    .option('--drain', 'drain first: no new work; running attempts may finish until the agent\'s drain timeout, the rest are requeued')
+    .option('--wait', 'show progress until the new agent process has said hello')
+    .action(async (ref: string, o) => restartNode(ctx(), ref, Boolean(o.drain), Boolean(o.wait)));
   node
     .command('label')
     .description('set (k=v) or remove (k-) a node\'s labels, or its slot ceiling; a node cannot choose either itself')

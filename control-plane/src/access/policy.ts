@@ -39,6 +39,7 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   CordonNode: { role: 'operator', mutates: true, what: 'cordon nodes', target: field('node') },
   UncordonNode: { role: 'operator', mutates: true, what: 'uncordon nodes', target: field('node') },
   DrainNode: { role: 'operator', mutates: true, what: 'drain nodes', target: field('node') },
+  RestartNode: { role: 'operator', mutates: true, what: 'restart node agents', target: field('node') },
   RevokeNode: { role: 'operator', mutates: true, what: 'revoke nodes', target: field('node') },
   UpdateNode: { role: 'operator', mutates: true, what: 'change nodes', target: field('node') },
   CreateJoinToken: { role: 'operator', mutates: true, what: 'create join tokens' },

@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { AuthError, errorMessage, FleetError, UnavailableError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { ControlMessage } from '../../../common/model.js';
-import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, encodeControlMessage } from '../../../common/wire/index.js';
+import type { ControlMessage, NodeRecord } from '../../../common/model.js';
+import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, decodeRestartAnswer, encodeControlMessage } from '../../../common/wire/index.js';
 import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEvent.js';
 import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage__Output } from '../../../proto/gen/fleet/v1/NodeMessage.js';
@@ -66,6 +66,8 @@ export class NodeSession {
   private lastHeardMs = Date.now();
   /** Closed because this replica stops (see `close`). */
   private handedOver = false;
+  /** The restart request last sent on this session: each is sent once. */
+  private restartSent = '';
 
   constructor(
     readonly nodeId: string,
@@ -199,20 +201,37 @@ export class NodeSession {
         this.send({ kind: 'ack', seq });
         return;
       }
+      case 'restartAnswer': {
+        const answer = decodeRestartAnswer(message.restartAnswer!);
+        await this.deps.nodes.restartAnswered(this.nodeId, answer);
+        this.log.info({ restartId: answer.requestId, accepted: answer.accepted, reason: answer.reason }, answer.accepted ? 'node agent restarting' : 'node agent refused to restart');
+        return;
+      }
       default:
-        throw new ValidationError('msg', 'unknown message: expected hello, heartbeat or event');
+        throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event or restart_answer');
     }
   }
 
   private async onHello(message: NodeMessage__Output): Promise<void> {
     const { activeAttemptIds, ...info } = decodeHello(message.hello!);
-    await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
+    const record = await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
     this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
     this.welcomed = true;
+    // A request made while the node was between sessions (the hello itself completes the one it restarted for).
+    this.restartIfAsked(record);
     this.lastHeardMs = Date.now();
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');
     this.delivery.reconcile(activeAttemptIds);
     this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
+  }
+
+  /** Sends an operator's restart request that this session has not sent yet. */
+  restartIfAsked(node: NodeRecord): void {
+    const request = node.restartRequest;
+    if (!this.welcomed || this.closed || !request || request.state !== 'REQUESTED' || request.id === this.restartSent) return;
+    this.restartSent = request.id;
+    this.send({ kind: 'restart', restart: { requestId: request.id, drain: request.drain } });
+    this.log.info({ restartId: request.id, drain: request.drain }, 'restart request sent to the node');
   }
 
   /** A new certificate for the node's new key, signed for the node this session authenticated. */
@@ -275,6 +294,11 @@ export class SessionRegistry {
   /** Ends the sessions of nodes silent for `silentAfterMs` (see `NodeSession.expireIfSilent`). */
   expireSilent(now: number, silentAfterMs: number): void {
     for (const session of this.sessions.values()) session.expireIfSilent(now, silentAfterMs);
+  }
+
+  /** A node record changed: its session here, if any, sends what it asks of the agent. */
+  nodeChanged(node: NodeRecord): void {
+    this.sessions.get(node.id)?.restartIfAsked(node);
   }
 
   /** Ends the node's session here, if it has one, as refused. */

@@ -6,6 +6,7 @@ import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Ou
 import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from '../../fleet/v1/Ack';
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from '../../fleet/v1/HeartbeatAck';
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from '../../fleet/v1/Certificate';
+import type { Restart as _fleet_v1_Restart, Restart__Output as _fleet_v1_Restart__Output } from '../../fleet/v1/Restart';
 
 export interface ControlMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
@@ -14,7 +15,8 @@ export interface ControlMessage {
   'ack'?: (_fleet_v1_Ack | null);
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck | null);
   'certificate'?: (_fleet_v1_Certificate | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate";
+  'restart'?: (_fleet_v1_Restart | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart";
 }
 
 export interface ControlMessage__Output {
@@ -24,5 +26,6 @@ export interface ControlMessage__Output {
   'ack'?: (_fleet_v1_Ack__Output | null);
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck__Output | null);
   'certificate'?: (_fleet_v1_Certificate__Output | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate";
+  'restart'?: (_fleet_v1_Restart__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart";
 }

@@ -36,6 +36,7 @@ import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } f
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from '../../fleet/v1/NodeRef';
 import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from '../../fleet/v1/Provider';
 import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from '../../fleet/v1/ProviderRef';
+import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeRequest__Output as _fleet_v1_RestartNodeRequest__Output } from '../../fleet/v1/RestartNodeRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
@@ -179,6 +180,15 @@ export interface FleetServiceClient extends grpc.Client {
   listTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   
+  RestartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RestartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RestartNode(argument: _fleet_v1_RestartNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  RestartNode(argument: _fleet_v1_RestartNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  restartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  restartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  restartNode(argument: _fleet_v1_RestartNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  restartNode(argument: _fleet_v1_RestartNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
+  
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
@@ -305,6 +315,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
   
+  RestartNode: grpc.handleUnaryCall<_fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node>;
+  
   RevokeAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken>;
   
   RevokeJoinToken: grpc.handleUnaryCall<_fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken>;
@@ -346,6 +358,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
+  RestartNode: MethodDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_Node, _fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node__Output>
   RevokeAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessToken, _fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken__Output>
   RevokeJoinToken: MethodDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinToken, _fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken__Output>
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>

@@ -1,5 +1,6 @@
 // Original file: proto/fleet/v1/fleet.proto
 
+import type { PreviousExit as _fleet_v1_PreviousExit, PreviousExit__Output as _fleet_v1_PreviousExit__Output } from '../../fleet/v1/PreviousExit';
 
 export interface Hello {
   'name'?: (string);
@@ -8,6 +9,7 @@ export interface Hello {
   'agentVersion'?: (string);
   'hostname'?: (string);
   'activeAttemptIds'?: (string)[];
+  'previousExit'?: (_fleet_v1_PreviousExit | null);
 }
 
 export interface Hello__Output {
@@ -17,4 +19,5 @@ export interface Hello__Output {
   'agentVersion': (string);
   'hostname': (string);
   'activeAttemptIds': (string)[];
+  'previousExit': (_fleet_v1_PreviousExit__Output | null);
 }

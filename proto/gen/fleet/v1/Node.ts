@@ -4,6 +4,8 @@ import type { NodeStatus as _fleet_v1_NodeStatus, NodeStatus__Output as _fleet_v
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from '../../fleet/v1/NodeResources';
 import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _fleet_v1_DrainStatus__Output } from '../../fleet/v1/DrainStatus';
 import type { CordonSource as _fleet_v1_CordonSource, CordonSource__Output as _fleet_v1_CordonSource__Output } from '../../fleet/v1/CordonSource';
+import type { NodeRestartRequest as _fleet_v1_NodeRestartRequest, NodeRestartRequest__Output as _fleet_v1_NodeRestartRequest__Output } from '../../fleet/v1/NodeRestartRequest';
+import type { AgentRestart as _fleet_v1_AgentRestart, AgentRestart__Output as _fleet_v1_AgentRestart__Output } from '../../fleet/v1/AgentRestart';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Node {
@@ -33,6 +35,8 @@ export interface Node {
   'revokedAtMs'?: (number | string | Long);
   'certificateExpiresAtMs'?: (number | string | Long);
   'maxSlots'?: (number);
+  'restartRequest'?: (_fleet_v1_NodeRestartRequest | null);
+  'restarts'?: (_fleet_v1_AgentRestart)[];
 }
 
 export interface Node__Output {
@@ -62,4 +66,6 @@ export interface Node__Output {
   'revokedAtMs': (number);
   'certificateExpiresAtMs': (number);
   'maxSlots': (number);
+  'restartRequest': (_fleet_v1_NodeRestartRequest__Output | null);
+  'restarts': (_fleet_v1_AgentRestart__Output)[];
 }

@@ -4,13 +4,15 @@ import type { Hello as _fleet_v1_Hello, Hello__Output as _fleet_v1_Hello__Output
 import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_Heartbeat__Output } from '../../fleet/v1/Heartbeat';
 import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from '../../fleet/v1/AttemptEvent';
 import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from '../../fleet/v1/RenewCertificate';
+import type { RestartAnswer as _fleet_v1_RestartAnswer, RestartAnswer__Output as _fleet_v1_RestartAnswer__Output } from '../../fleet/v1/RestartAnswer';
 
 export interface NodeMessage {
   'hello'?: (_fleet_v1_Hello | null);
   'heartbeat'?: (_fleet_v1_Heartbeat | null);
   'event'?: (_fleet_v1_AttemptEvent | null);
   'renew'?: (_fleet_v1_RenewCertificate | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew";
+  'restartAnswer'?: (_fleet_v1_RestartAnswer | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer";
 }
 
 export interface NodeMessage__Output {
@@ -18,5 +20,6 @@ export interface NodeMessage__Output {
   'heartbeat'?: (_fleet_v1_Heartbeat__Output | null);
   'event'?: (_fleet_v1_AttemptEvent__Output | null);
   'renew'?: (_fleet_v1_RenewCertificate__Output | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew";
+  'restartAnswer'?: (_fleet_v1_RestartAnswer__Output | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer";
 }
