@@ -154,6 +154,8 @@ export class Watchdog {
   private running = false;
   private ticking = false;
   last: SelfCheckReport = { ok: true, problems: [], atMs: 0 };
+  /** When the checks started failing (the first failing run), while they fail. */
+  private failingSinceMs = 0;
 
   private readonly checks: Check[];
 
@@ -195,10 +197,11 @@ export class Watchdog {
       if (report.ok) {
         await this.manager.alive(this.options.status());
         if (!was.ok) {
-          this.log.info({ failedForMs: report.atMs - was.atMs }, 'self-check passes again');
+          this.log.info({ failedForMs: report.atMs - this.failingSinceMs }, 'self-check passes again');
           this.options.onChange?.([]);
         }
       } else {
+        if (was.ok) this.failingSinceMs = report.atMs;
         await this.manager.status(`self-check failing: ${report.problems.join('; ')}`);
         // Said once when it starts failing, then again only if the problems change: the log stays readable.
         if (was.ok || was.problems.join('\n') !== report.problems.join('\n')) {
