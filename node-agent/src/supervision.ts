@@ -34,7 +34,11 @@ function take(path: string): { text: string; mtimeMs: number } | null {
     return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
-    rmSync(path, { force: true });
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // A directory is not removed (nor emptied): it is no verdict, and must not stop the start.
+    }
   }
 }
 
