@@ -297,3 +297,49 @@ test('held output past its bound is dropped with a note; outcomes are always kep
     t.is(events.at(-1)?.kind, 'finished');
   });
 });
+
+test('the self-check: a healthy journal commits (null), and records when it did', (t) => {
+  withJournal((j) => {
+    t.is(j.commitProblem(1_234), null);
+    t.is(j.getMeta('self_check_at'), '1234', 'the check is a real commit');
+    t.is(j.commitProblem(5_678), null);
+    t.is(j.getMeta('self_check_at'), '5678');
+  });
+});
+
+test('the self-check: a write lock another connection keeps is a problem naming the journal, once the busy timeout is spent', (t) => {
+  withJournal((j, path) => {
+    const other = new Database(path);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const startedAt = Date.now();
+      // The journal waits out its busy timeout (5 s) before it gives up.
+      const problem = j.commitProblem(1);
+      const waitedMs = Date.now() - startedAt;
+      t.regex(problem ?? '', /^the journal cannot commit: database is locked/);
+      t.true(waitedMs >= 4_500, `gave up after ${waitedMs}ms, before the busy timeout`);
+      other.exec('ROLLBACK');
+      t.is(j.commitProblem(2), null, 'the lock released, it commits again');
+      t.is(j.getMeta('self_check_at'), '2');
+    } finally {
+      other.close();
+    }
+  });
+});
+
+test('the self-check: a full disk is not its failure (the writes are held, the node reports disk pressure)', (t) => {
+  onSmallDisk((j, fill, free) => {
+    j.accept('att_1', 'task_1', '{}', 1);
+    fill();
+    t.is(j.commitProblem(2), null, 'the commit fails for lack of space: not a problem');
+    t.is(j.getMeta('self_check_at'), null, 'it did not commit');
+    t.false(j.degraded, 'the check itself holds nothing');
+    j.output('att_1', 'task_1', 'stdout', Buffer.alloc(64 * 1024, 'x'), 3, '');
+    t.true(j.degraded);
+    t.is(j.commitProblem(4), null, 'degraded: not a problem');
+    free();
+    j.retryHeld();
+    t.is(j.commitProblem(5), null);
+    t.is(j.getMeta('self_check_at'), '5');
+  });
+});
