@@ -232,14 +232,15 @@ test('Watchdog: a failing check sends its problem as STATUS without WATCHDOG, lo
   await started(watchdog);
   try {
     t.false(watchdog.last.ok);
-    t.deepEqual(watchdog.last.problems, ['the journal cannot commit: database is locked']);
+    t.deepEqual(watchdog.last.problems, ['journal: the journal cannot commit: database is locked'], 'the problem is named after its check');
+    t.deepEqual(watchdog.last.failing, ['journal']);
     const again = await watchdog.tick();
     t.false(again.ok);
-    t.deepEqual(target.sent, [['STATUS=self-check failing: the journal cannot commit: database is locked']], 'the unchanged status is not repeated');
+    t.deepEqual(target.sent, [['STATUS=self-check failing: journal: the journal cannot commit: database is locked']], 'the unchanged status is not repeated');
     t.false(target.sent.some(isPing));
     const errors = lines.filter((l) => l.level === 50);
     t.is(errors.length, 1, 'said once while the problems stay the same');
-    t.deepEqual(errors[0]?.problems, ['the journal cannot commit: database is locked']);
+    t.deepEqual(errors[0]?.problems, ['journal: the journal cannot commit: database is locked']);
   } finally {
     watchdog.stop();
   }
@@ -381,4 +382,18 @@ test('pingIntervalMs: a quarter of the watchdog timeout, at least 100ms, or the 
   t.is(pingIntervalMs(undefined), 10_000);
   t.is(pingIntervalMs(undefined, 2_000), 2_000);
   t.is(pingIntervalMs(0, 2_000), 2_000);
+});
+
+test('Watchdog: a failure whose text grows (seconds blocked, seconds silent) is logged once, not at every run', async (t) => {
+  let seconds = 30;
+  const { watchdog, lines } = watchdogWith([{ name: 'heartbeats', problem: () => `heartbeats: no progress for ${(seconds += 5)}s (bound 15s)` }]);
+  await started(watchdog);
+  try {
+    await watchdog.tick();
+    await watchdog.tick();
+    t.regex(watchdog.last.problems[0]!, /^heartbeats: no progress for \d+s/);
+    t.is(lines.filter((l) => l.level === 50).length, 1, 'the same check failing: said once');
+  } finally {
+    watchdog.stop();
+  }
 });

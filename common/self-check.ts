@@ -135,6 +135,8 @@ export class EventLoopLag implements Check {
 export interface SelfCheckReport {
   ok: boolean;
   problems: string[];
+  /** The names of the checks that failed. */
+  failing: string[];
   atMs: number;
 }
 
@@ -153,7 +155,7 @@ export class Watchdog {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking = false;
-  last: SelfCheckReport = { ok: true, problems: [], atMs: 0 };
+  last: SelfCheckReport = { ok: true, problems: [], failing: [], atMs: 0 };
   /** When the checks started failing (the first failing run), while they fail. */
   private failingSinceMs = 0;
 
@@ -204,7 +206,8 @@ export class Watchdog {
         if (was.ok) this.failingSinceMs = report.atMs;
         await this.manager.status(`self-check failing: ${report.problems.join('; ')}`);
         // Said once when it starts failing, then again only if the problems change: the log stays readable.
-        if (was.ok || was.problems.join('\n') !== report.problems.join('\n')) {
+        // By which checks fail, not their text: a "blocked for 31s" that becomes "for 41s" is the same failure.
+        if (was.ok || was.failing.join('\n') !== report.failing.join('\n')) {
           this.log.error({ problems: report.problems }, 'self-check failing: not pinging the watchdog (systemd restarts this daemon if it goes on failing)');
           this.options.onChange?.(report.problems);
         }
@@ -217,9 +220,14 @@ export class Watchdog {
 
   private async run(): Promise<SelfCheckReport> {
     const atMs = Date.now();
-    const problems = await Promise.all(this.checks.map((c) => this.within(c, atMs)));
-    const failing = problems.filter((p): p is string => p !== null);
-    return { ok: failing.length === 0, problems: failing, atMs };
+    const answers = await Promise.all(this.checks.map((c) => this.within(c, atMs)));
+    const failed = this.checks.filter((_, i) => answers[i] !== null);
+    // Each problem names its check (a check's own text may not).
+    const problems = failed.map((c) => {
+      const text = answers[this.checks.indexOf(c)]!;
+      return text.startsWith(`${c.name}:`) ? text : `${c.name}: ${text}`;
+    });
+    return { ok: problems.length === 0, problems, failing: failed.map((c) => c.name), atMs };
   }
 
   private async within(check: Check, nowMs: number): Promise<string | null> {
