@@ -11,6 +11,10 @@ import { errorMessage, UnavailableError } from '../../common/errors.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import type { Check } from '../../common/self-check.js';
+import { newRegistry } from '../../common/metrics.js';
+import type { Registry } from 'prom-client';
+import { ControlPlaneMetrics } from './metrics.js';
+import { observeStore } from './store/kv-records.js';
 import { loadProtos, SERVER_OPTIONS } from '../../common/proto.js';
 import { AccessTokens } from './access/access-tokens.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
@@ -78,6 +82,8 @@ export interface ControlPlaneOptions {
   authLimits?: AuthLimits;
   /** What plain tasks get when their submitter did not say. */
   taskDefaults?: TaskDefaults;
+  /** Keep metrics (served by main.ts on --metrics-listen); off: none are observed at all. */
+  metrics?: boolean;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -101,6 +107,10 @@ export class ControlPlane {
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
   private serverIdentity: ServerIdentity | undefined;
+  private caExpiresAtMs = 0;
+  /** This replica's metrics registry, when metrics are on. */
+  readonly metricsRegistry: Registry | undefined;
+  private readonly metrics: ControlPlaneMetrics | undefined;
   boundPort = 0;
   /** SHA-256 of the fleet CA certificate: what join tokens pin. */
   caFingerprint = '';
@@ -109,7 +119,29 @@ export class ControlPlane {
   constructor(
     private readonly options: ControlPlaneOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (options.metrics) {
+      this.metricsRegistry = newRegistry();
+      // The views are read at scrape time: before start they are empty.
+      this.metrics = new ControlPlaneMetrics(this.metricsRegistry, {
+        activeTasks: () => this.index?.all() ?? [],
+        nodes: () => this.nodes?.all() ?? [],
+        activeAttemptsOn: (nodeId) => this.index?.activeAttemptsOn(nodeId) ?? 0,
+        nodeSessions: () => this.sessions.count,
+        leading: () => this.lease?.isLeader ?? false,
+        leaderEpoch: () => this.lease?.heldEpoch ?? 0,
+        serving: () => this.health.current === 'SERVING',
+        serverCertificateExpiresAtMs: () => this.serverIdentity?.expiresAtMs ?? 0,
+        caCertificateExpiresAtMs: () => this.caExpiresAtMs,
+      });
+    }
+  }
+
+  /** Ready to do its job: JetStream answers and the API listens. */
+  readiness(): { ok: boolean; detail: string } {
+    if (this.boundPort === 0) return { ok: false, detail: 'starting' };
+    return this.health.current === 'SERVING' ? { ok: true, detail: `serving on port ${this.boundPort}` } : { ok: false, detail: 'JetStream does not answer this replica' };
+  }
 
   async start(): Promise<void> {
     const { options, log } = this;
@@ -120,6 +152,7 @@ export class ControlPlane {
     if (secrets.source === 'created') log.info({ path: join(options.dataDir, 'secrets.key') }, 'secrets key created');
     const ca = await loadOrCreateFleetCa(options.dataDir, options.tls ?? {}, log);
     this.caFingerprint = ca.fingerprint;
+    this.caExpiresAtMs = ca.cert.notAfter.getTime();
     const serverIdentity = (this.serverIdentity = await ServerIdentity.start(ca, serverNames(options.listen, options.advertise), options.tls ?? {}, log));
     const nodeCerts = new NodeCertificates(ca, options.nodeCertLifetimeMs ?? DEFAULT_NODE_CERT_LIFETIME_MS, clock);
 
@@ -143,9 +176,15 @@ export class ControlPlane {
     ));
     const { events } = store;
     const tasks = new Tasks(store.tasks, store.idempotency, events, clock, log, store.results);
+    const metrics = this.metrics;
+    if (metrics) {
+      tasks.observe((previous, next) => metrics.taskChanged(previous, next));
+      observeStore((op, seconds, failure) => metrics.store(op, seconds, failure));
+    }
     const providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log);
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
     const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
+    if (metrics) nodes.breakerTripped = () => metrics.breakerTripped();
     // A node revoked on any replica loses its session here too: every replica watches the node records.
     nodes.onChange((node) => {
       if (node.revokedAtMs) this.sessions.revoke(node.id);
@@ -179,12 +218,13 @@ export class ControlPlane {
     // The leader's loops: what they read (the live views), what they write (the stores).
     const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
     // A node's image list comes with its heartbeats: two of them before "no node has the image" fails a task.
-    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks, imageGraceMs: 2 * options.liveness.heartbeatIntervalMs }));
-    const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id) }));
+    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks, imageGraceMs: 2 * options.liveness.heartbeatIntervalMs, passed: metrics && ((s) => metrics.schedulingPass(s)) }));
+    const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id), breakerTripped: metrics && (() => metrics.breakerTripped()) }));
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
     const loops = [scheduler, monitor, drainer, retention];
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
+      metrics?.leadership(leading);
       for (const loop of loops) {
         if (leading) loop.start();
         else loop.stop();
@@ -212,6 +252,7 @@ export class ControlPlane {
         clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
         taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
+        answered: metrics && ((method, code, seconds) => metrics.rpc(method, code, seconds)),
       }),
     );
     const sessionDeps = {
@@ -319,6 +360,7 @@ export class ControlPlane {
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();
+    if (this.metrics) observeStore(null);
     this.log.info('control plane stopped');
   }
 }

@@ -57,6 +57,12 @@ export interface FleetServiceDeps {
   clineImage: string;
   /** What plain tasks get when their submitter did not say. */
   taskDefaults: TaskDefaults;
+  /** Told of each call answered: method, status code's name, seconds (null for streams). */
+  answered?: (method: string, code: string, seconds: number | null) => void;
+}
+
+function codeName(code: number | undefined): string {
+  return grpc.status[code ?? grpc.status.UNKNOWN] ?? String(code);
 }
 
 /** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
@@ -78,6 +84,7 @@ function parseStates(states: readonly unknown[]): Set<TaskState> {
  */
 function unary<Req, Res>(deps: FleetServiceDeps, method: FleetMethod, body: (req: Req, caller: Caller) => Promise<Res>, resultTarget?: (res: Res) => string): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = performance.now();
     (async () => {
       const caller = await deps.gate.admit(call, method);
       if (!FLEET_POLICY[method].mutates) return body(call.request, caller);
@@ -86,10 +93,29 @@ function unary<Req, Res>(deps: FleetServiceDeps, method: FleetMethod, body: (req
         return { response, target: resultTarget?.(response) };
       });
     })().then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcStatus(err, deps.log) as grpc.ServiceError),
+      (res) => {
+        deps.answered?.(method, 'OK', (performance.now() - started) / 1000);
+        callback(null, res);
+      },
+      (err: unknown) => {
+        const status = toGrpcStatus(err, deps.log);
+        deps.answered?.(method, codeName(status.code), (performance.now() - started) / 1000);
+        callback(status as grpc.ServiceError);
+      },
     );
   };
+}
+
+/** Runs a streaming handler; tells `answered` how it ended. */
+function streaming(deps: FleetServiceDeps, method: string, call: { emit(event: 'error', err: unknown): boolean }, run: () => Promise<void>): void {
+  run().then(
+    () => deps.answered?.(method, 'OK', null),
+    (err: unknown) => {
+      const status = toGrpcStatus(err, deps.log);
+      deps.answered?.(method, codeName(status.code), null);
+      call.emit('error', status);
+    },
+  );
 }
 
 function joinTokenToProto(r: JoinTokenRecord): JoinToken {
@@ -173,9 +199,7 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       return { token, accessToken: accessTokenToProto(record) };
     }),
     WhoAmI: unary(deps, 'WhoAmI', async (_req, caller) => accessTokenToProto(await deps.accessTokens.get(caller.name))),
-    ListAudit: (call) => {
-      void streamAudit(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
-    },
+    ListAudit: (call) => streaming(deps, 'ListAudit', call, () => streamAudit(deps, call)),
     ListJoinTokens: unary(deps, 'ListJoinTokens', async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
     RevokeJoinToken: unary(deps, 'RevokeJoinToken', async (req) => {
       const record = await deps.joinTokens.revoke(String(req.tokenId ?? ''));
@@ -214,15 +238,9 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandle
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
-    WatchNode: (call) => {
-      void streamNode(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
-    },
-    WatchTask: (call) => {
-      void streamTask(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
-    },
-    GetTaskLogs: (call) => {
-      void streamLogs(deps, call).catch((err: unknown) => call.emit('error', toGrpcStatus(err, log)));
-    },
+    WatchNode: (call) => streaming(deps, 'WatchNode', call, () => streamNode(deps, call)),
+    WatchTask: (call) => streaming(deps, 'WatchTask', call, () => streamTask(deps, call)),
+    GetTaskLogs: (call) => streaming(deps, 'GetTaskLogs', call, () => streamLogs(deps, call)),
   };
 }
 

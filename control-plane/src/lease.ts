@@ -47,6 +47,11 @@ export class Lease {
     this.giveUpAfterMs = Math.floor(ttlMs * 0.6);
   }
 
+  /** The epoch of the lease this replica holds (0: none). */
+  get heldEpoch(): number {
+    return this.isLeader ? this.epoch : 0;
+  }
+
   get isLeader(): boolean {
     return this.revision !== 0;
   }

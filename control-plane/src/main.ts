@@ -11,6 +11,7 @@ import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from './signals.js';
 import { ServiceManager, systemdEnv } from '../../common/systemd.js';
 import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
+import { MetricsServer, parseMetricsListen } from '../../common/metrics.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
@@ -89,6 +90,7 @@ const program = new Command('fleet-control-plane')
   .option('--task-default-cpus <n>', 'CPU limit of plain tasks that set none (0: no limit)', flag('--task-default-cpus', cpuCount), DEFAULT_TASK_DEFAULTS.cpus)
   .option('--task-read-only-root', 'every plain task gets a read-only root file system (a writable tmpfs at /tmp)')
   .option('--task-user <uid[:gid]>', 'every plain task runs as this numeric user (default: the image\'s)', flag('--task-user', checkUser))
+  .option('--metrics-listen <host:port|off>', 'plain HTTP for /metrics (Prometheus), /healthz and /readyz; off: no metrics are kept (env FLEET_METRICS_LISTEN)', flag('--metrics-listen', parseMetricsListen), parseMetricsListen('FLEET_METRICS_LISTEN', process.env.FLEET_METRICS_LISTEN ?? '127.0.0.1:7701'))
   .option('--auth-burst <n>', 'failed authentications one address may make before it is held off (one more every 6s)', flag('--auth-burst', positiveInt), DEFAULT_AUTH_LIMITS.burst)
   .showHelpAfterError();
 
@@ -100,6 +102,7 @@ const opts = program.opts<{
   taskReadOnlyRoot?: boolean;
   taskUser?: string;
   authBurst: number;
+  metricsListen: string | null;
   listen: string;
   dataDir: string;
   nats: string;
@@ -168,6 +171,7 @@ const controlPlane = new ControlPlane(
     taskRetentionMs: opts.taskRetention,
     tls: { caCertFile: opts.tlsCaCert, caKeyFile: opts.tlsCaKey, certFile: opts.tlsCert, keyFile: opts.tlsKey },
     nodeCertLifetimeMs: opts.nodeCertLifetime,
+    metrics: opts.metricsListen !== null,
   },
   log,
 );
@@ -180,12 +184,27 @@ const watchdog = new Watchdog(manager, [loopLag], { intervalMs: pingIntervalMs(s
 loopLag.start();
 watchdog.start();
 
-installSignalHandlers(log, () => {
+const metricsServer = controlPlane.metricsRegistry
+  ? new MetricsServer(
+      {
+        registry: controlPlane.metricsRegistry,
+        healthy: () => ({ ok: watchdog.last.ok, detail: watchdog.last.ok ? 'self-check passes' : watchdog.last.problems.join('; ') }),
+        ready: () => controlPlane.readiness(),
+      },
+      log,
+    )
+  : undefined;
+
+installSignalHandlers(log, async () => {
   void manager.stopping('stopping: handing over the lease and the node sessions');
   watchdog.stop();
-  return controlPlane.stop();
+  await controlPlane.stop();
+  await metricsServer?.stop();
 });
-controlPlane.start().then(async () => {
+(async () => {
+  if (metricsServer && opts.metricsListen) await metricsServer.start(opts.metricsListen);
+  await controlPlane.start();
+})().then(async () => {
   watchdog.add(...controlPlane.loopChecks());
   status = controlPlane.statusLine();
   await manager.ready(status);
@@ -193,7 +212,7 @@ controlPlane.start().then(async () => {
     status = controlPlane.statusLine();
   }, 5_000).unref();
 }, async (err: unknown) => {
-  if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError || err instanceof NatsAccessError) {
+  if (err instanceof NatsServerMissingError || err instanceof ConfigConflictError || err instanceof NatsAccessError || (err instanceof Error && err.message.startsWith('--metrics-listen'))) {
     process.stderr.write(`fleet-control-plane: ${err.message}\n`);
   } else {
     log.fatal({ err }, 'control plane failed to start');

@@ -15,6 +15,8 @@ export interface NodeMonitorDeps extends LeaderContext {
   settings: LivenessSettings;
   /** When this replica last heard from each replica (their nodes' liveness). */
   replicaContact: ReplicaContact;
+  /** Told of each automatic cordon (metrics). */
+  breakerTripped?: () => void;
 }
 
 export class NodeMonitor extends PeriodicLoop {
@@ -56,6 +58,7 @@ export class NodeMonitor extends PeriodicLoop {
         return;
       case 'cordon':
         await nodes.cordon(action.nodeId, 'AUTO', action.reason);
+        this.deps.breakerTripped?.();
         log.warn({ nodeId: action.nodeId, reason: action.reason }, 'node cordoned by the circuit breaker');
         return;
       case 'uncordon':

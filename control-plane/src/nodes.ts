@@ -179,13 +179,19 @@ export class Nodes {
   }
 
   /** Returns the record as the hello left it. */
+  /** Told when a write here cordoned a node automatically (metrics). */
+  breakerTripped: () => void = () => {};
+
   async hello(nodeId: string, sessionId: string, info: NodeInfo & { previousExit?: PreviousExit | null }): Promise<NodeRecord> {
-    const record = await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.replicaId, this.clock.now()));
+    const now = this.clock.now();
+    const record = await this.update(nodeId, (n) => nodeHello(notRevoked(n), info, sessionId, this.replicaId, now));
     if (info.previousExit) {
       const { result, exitStatus, selfCheckProblems, restartRequestId } = info.previousExit;
-      const fields = { nodeId, nodeName: record.name, result, exitStatus, selfCheckProblems, restartRequestId };
-      if (record.cordon?.by === 'AUTO' && record.cordon.reason.startsWith('restart loop')) this.log.warn({ ...fields, reason: record.cordon.reason }, 'node cordoned: its agent is in a restart loop');
-      else this.log.info(fields, 'node agent restarted');
+      this.log.info({ nodeId, nodeName: record.name, result, exitStatus, selfCheckProblems, restartRequestId }, 'node agent restarted');
+      if (record.cordon?.by === 'AUTO' && record.cordon.atMs === now) {
+        this.breakerTripped();
+        this.log.warn({ nodeId, nodeName: record.name, reason: record.cordon.reason }, 'node cordoned by the circuit breaker');
+      }
     }
     return record;
   }

@@ -23,6 +23,8 @@ export interface SchedulerDeps extends LeaderContext {
   taskWrites: Pick<TaskWrites, 'assign' | 'explainWait' | 'failUnplaceable'>;
   /** How long a task waits before "its image is on no node" fails it (see ScheduleOptions). */
   imageGraceMs: number;
+  /** Told of each pass and how long it took, its writes included (metrics). */
+  passed?: (seconds: number) => void;
 }
 
 /**
@@ -116,7 +118,9 @@ export class SchedulerLoop {
       return;
     }
     this.busy = true;
+    const started = performance.now();
     this.idle = this.passes.track(this.pass()).finally(() => {
+      this.deps.passed?.((performance.now() - started) / 1000);
       this.busy = false;
       if (this.dirty && this.running) {
         this.dirty = false;

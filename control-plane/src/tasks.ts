@@ -43,6 +43,8 @@ export class Tasks {
   /** This replica's latest writes of active tasks: a node's next report usually comes before the view has seen them. */
   private readonly written = new Map<string, Versioned<Task>>();
   private view: ActiveView = { versioned: () => undefined, all: () => [] };
+  /** Told of every change this replica writes (metrics). */
+  private observer: ((previous: Task, next: Task) => void) | undefined;
 
   constructor(
     private readonly records: KvRecords<Task>,
@@ -58,13 +60,29 @@ export class Tasks {
     this.view = view;
   }
 
+  /** `observer` hears each task change this replica writes, with the version it replaced. */
+  observe(observer: (previous: Task, next: Task) => void): void {
+    this.observer = observer;
+  }
+
   /** A change by compare-and-set, from the newest version held here (or a read). */
   private async change(taskId: string, decide: (task: Task) => Task | null): Promise<{ record: Versioned<Task>; changed: boolean }> {
     const seen = this.view.versioned(taskId);
     const mine = this.written.get(taskId);
     const held = !mine || (seen && seen.revision >= mine.revision) ? seen : mine;
-    const result = await this.records.modify(taskId, decide, held);
-    if (result.changed) this.remember(result.record);
+    let previous: Task | undefined;
+    const result = await this.records.modify(
+      taskId,
+      (task) => {
+        previous = task;
+        return decide(task);
+      },
+      held,
+    );
+    if (result.changed) {
+      this.remember(result.record);
+      if (previous) this.observer?.(previous, result.record.value);
+    }
     return result;
   }
 

@@ -19,6 +19,9 @@ function findRoot(): string {
 }
 
 export const ROOT = findRoot();
+// Many daemons run at once on this machine: each takes any free port for its
+// metrics listener instead of the default 7701/7702 (children inherit this).
+process.env.FLEET_METRICS_LISTEN ??= '127.0.0.1:0';
 export const TEST_IMAGE = 'fleet-test/busybox:1';
 export const BIN = {
   controlPlane: join(ROOT, 'dist/control-plane/src/main.js'),

@@ -50,6 +50,38 @@ export function storeError(err: unknown, what: string): FleetError {
   return new UnavailableError(`${what}: the state store (NATS JetStream) did not answer: ${(err as Error)?.message ?? err}`, { cause: err });
 }
 
+/** How a store operation failed, for metrics. */
+export type StoreFailure = 'unavailable' | 'conflict' | 'out_of_space' | 'other';
+
+/** Told of every single-request KV operation (see `observeStore`): what, how long, how it failed. */
+export type StoreObserver = (op: string, seconds: number, failure: StoreFailure | null) => void;
+let observer: StoreObserver | null = null;
+
+/** One per process (a replica's metrics); null stops it. */
+export function observeStore(next: StoreObserver | null): void {
+  observer = next;
+}
+
+function failureOf(err: unknown): StoreFailure {
+  if (err instanceof ConflictError) return 'conflict';
+  if (err instanceof ResourceExhaustedError) return 'out_of_space';
+  if (err instanceof UnavailableError) return 'unavailable';
+  return 'other';
+}
+
+async function timed<R>(op: string, run: () => Promise<R>): Promise<R> {
+  if (!observer) return run();
+  const started = performance.now();
+  try {
+    const result = await run();
+    observer?.(op, (performance.now() - started) / 1000, null);
+    return result;
+  } catch (err) {
+    observer?.(op, (performance.now() - started) / 1000, failureOf(err));
+    throw err;
+  }
+}
+
 export class KvRecords<T> {
   private readonly encoder = new TextEncoder();
 
@@ -63,44 +95,52 @@ export class KvRecords<T> {
     return entry.json<T>();
   }
 
-  async get(key: string): Promise<Versioned<T> | null> {
-    try {
-      const entry = await this.kv.get(key);
-      if (!entry || entry.operation !== 'PUT') return null;
-      return { key, value: this.decode(entry), revision: entry.revision };
-    } catch (err) {
-      throw storeError(err, `reading ${this.what} ${key}`);
-    }
+  get(key: string): Promise<Versioned<T> | null> {
+    return timed('get', async () => {
+      try {
+        const entry = await this.kv.get(key);
+        if (!entry || entry.operation !== 'PUT') return null;
+        return { key, value: this.decode(entry), revision: entry.revision };
+      } catch (err) {
+        throw storeError(err, `reading ${this.what} ${key}`);
+      }
+    });
   }
 
   /** Fails with ConflictError if the key exists. */
-  async create(key: string, value: T): Promise<Versioned<T>> {
-    try {
-      const revision = await this.kv.create(key, this.encoder.encode(JSON.stringify(value)));
-      return { key, value, revision };
-    } catch (err) {
-      if (isCasConflict(err)) throw new ConflictError(`${this.what} ${key} already exists`, { cause: err });
-      throw storeError(err, `creating ${this.what} ${key}`);
-    }
+  create(key: string, value: T): Promise<Versioned<T>> {
+    return timed('create', async () => {
+      try {
+        const revision = await this.kv.create(key, this.encoder.encode(JSON.stringify(value)));
+        return { key, value, revision };
+      } catch (err) {
+        if (isCasConflict(err)) throw new ConflictError(`${this.what} ${key} already exists`, { cause: err });
+        throw storeError(err, `creating ${this.what} ${key}`);
+      }
+    });
   }
 
   /** Writes whatever is there (records only their writer changes, such as a replica's registration). */
-  async put(key: string, value: T): Promise<number> {
-    try {
-      return await this.kv.put(key, this.encoder.encode(JSON.stringify(value)));
-    } catch (err) {
-      throw storeError(err, `writing ${this.what} ${key}`);
-    }
+  put(key: string, value: T): Promise<number> {
+    return timed('put', async () => {
+      try {
+        return await this.kv.put(key, this.encoder.encode(JSON.stringify(value)));
+      } catch (err) {
+        throw storeError(err, `writing ${this.what} ${key}`);
+      }
+    });
   }
 
   /** Fails with ConflictError unless the stored revision is still `revision`. */
-  async update(key: string, value: T, revision: number): Promise<Versioned<T>> {
-    try {
-      const next = await this.kv.update(key, this.encoder.encode(JSON.stringify(value)), revision);
-      return { key, value, revision: next };
-    } catch (err) {
-      throw storeError(err, `updating ${this.what} ${key}`);
-    }
+  update(key: string, value: T, revision: number): Promise<Versioned<T>> {
+    return timed('update', async () => {
+      try {
+        const next = await this.kv.update(key, this.encoder.encode(JSON.stringify(value)), revision);
+        return { key, value, revision: next };
+      } catch (err) {
+        throw storeError(err, `updating ${this.what} ${key}`);
+      }
+    });
   }
 
   /**
@@ -155,21 +195,25 @@ export class KvRecords<T> {
   }
 
   /** Removes the key and its history, unless it changed since `revision` (ConflictError). */
-  async purge(key: string, revision: number): Promise<void> {
-    try {
-      await this.kv.purge(key, { previousSeq: revision });
-    } catch (err) {
-      throw storeError(err, `purging ${this.what} ${key}`);
-    }
+  purge(key: string, revision: number): Promise<void> {
+    return timed('purge', async () => {
+      try {
+        await this.kv.purge(key, { previousSeq: revision });
+      } catch (err) {
+        throw storeError(err, `purging ${this.what} ${key}`);
+      }
+    });
   }
 
   /** Deletes the key unless it changed since `revision` (ConflictError). */
-  async deleteIf(key: string, revision: number): Promise<void> {
-    try {
-      await this.kv.delete(key, { previousSeq: revision });
-    } catch (err) {
-      throw storeError(err, `deleting ${this.what} ${key}`);
-    }
+  deleteIf(key: string, revision: number): Promise<void> {
+    return timed('delete', async () => {
+      try {
+        await this.kv.delete(key, { previousSeq: revision });
+      } catch (err) {
+        throw storeError(err, `deleting ${this.what} ${key}`);
+      }
+    });
   }
 
   /** The bucket's latest revision (0 when empty): a watch that saw less has fallen behind. */
@@ -182,12 +226,14 @@ export class KvRecords<T> {
     }
   }
 
-  async delete(key: string): Promise<void> {
-    try {
-      await this.kv.delete(key);
-    } catch (err) {
-      throw storeError(err, `deleting ${this.what} ${key}`);
-    }
+  delete(key: string): Promise<void> {
+    return timed('delete', async () => {
+      try {
+        await this.kv.delete(key);
+      } catch (err) {
+        throw storeError(err, `deleting ${this.what} ${key}`);
+      }
+    });
   }
 
   /** Every current key (headers only: no record is read). */

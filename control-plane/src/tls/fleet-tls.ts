@@ -89,6 +89,11 @@ export class ServerIdentity implements grpc.experimental.CertificateProvider {
     return identity;
   }
 
+  /** When the certificate served now expires (unix ms). */
+  get expiresAtMs(): number {
+    return this.current ? expiresAtMs(this.current.certPem) : 0;
+  }
+
   /** The names the issued certificate carries (for the log). */
   get serverNames(): string[] {
     return this.names;

@@ -1,0 +1,222 @@
+/**
+ * A replica's metrics. Two kinds, told apart in the help texts:
+ * - what this replica did (calls it served, writes it made, passes it ran):
+ *   counters and histograms observed where it happens, per replica, that
+ *   sum across replicas;
+ * - what the fleet is (tasks by state, the queue, nodes, slots): gauges
+ *   computed at scrape time from this replica's live views. Every replica
+ *   holds the same views, so every replica reports the same values: take
+ *   max() over replicas, not sum().
+ * Labels are bounded: states, reasons, methods, operations; never an id.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { activeAttempt, isTerminal, type NodeRecord, type Task } from '../../common/model.js';
+import { newRegistry } from '../../common/metrics.js';
+
+/** Latencies from a millisecond call to a day-long task. */
+const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
+const CALL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** What the gauges read, at scrape time. */
+export interface FleetViews {
+  activeTasks(): Task[];
+  nodes(): NodeRecord[];
+  activeAttemptsOn(nodeId: string): number;
+  nodeSessions(): number;
+  leading(): boolean;
+  leaderEpoch(): number;
+  serving(): boolean;
+  /** Unix ms; 0 when unknown. */
+  serverCertificateExpiresAtMs(): number;
+  caCertificateExpiresAtMs(): number;
+}
+
+export const INERT_VIEWS: FleetViews = {
+  activeTasks: () => [],
+  nodes: () => [],
+  activeAttemptsOn: () => 0,
+  nodeSessions: () => 0,
+  leading: () => false,
+  leaderEpoch: () => 0,
+  serving: () => false,
+  serverCertificateExpiresAtMs: () => 0,
+  caCertificateExpiresAtMs: () => 0,
+};
+
+export type StoreErrorKind = 'unavailable' | 'conflict' | 'out_of_space' | 'other';
+
+export class ControlPlaneMetrics {
+  private readonly grpcRequests: Counter<'method' | 'code'>;
+  private readonly grpcDuration: Histogram<'method'>;
+  private readonly submitDuration: Histogram;
+  private readonly storeDuration: Histogram<'op'>;
+  private readonly storeErrors: Counter<'op' | 'kind'>;
+  private readonly tasksEnded: Counter<'state'>;
+  private readonly attemptsEnded: Counter<'state' | 'reason'>;
+  private readonly taskWait: Histogram;
+  private readonly attemptRun: Histogram;
+  private readonly endToEnd: Histogram;
+  private readonly tasksAssigned: Counter;
+  private readonly passes: Counter;
+  private readonly passDuration: Histogram;
+  private readonly leaseChanges: Counter<'change'>;
+  private readonly breakerTrips: Counter;
+
+  constructor(
+    readonly registry: Registry,
+    views: FleetViews,
+    now: () => number = Date.now,
+  ) {
+    const registers = [registry];
+    this.grpcRequests = new Counter({ name: 'fleet_grpc_requests_total', help: 'API calls this replica answered, by method and gRPC status code.', labelNames: ['method', 'code'], registers });
+    this.grpcDuration = new Histogram({ name: 'fleet_grpc_request_duration_seconds', help: 'How long this replica took to answer unary API calls.', labelNames: ['method'], buckets: CALL_BUCKETS, registers });
+    this.submitDuration = new Histogram({ name: 'fleet_task_submit_duration_seconds', help: 'SubmitTask calls on this replica, from arrival to the stored task.', buckets: CALL_BUCKETS, registers });
+    this.storeDuration = new Histogram({ name: 'fleet_jetstream_operation_duration_seconds', help: 'JetStream KV operations this replica made, by operation.', labelNames: ['op'], buckets: CALL_BUCKETS, registers });
+    this.storeErrors = new Counter({ name: 'fleet_jetstream_errors_total', help: 'JetStream KV operations of this replica that failed, by operation and kind (conflict: a compare-and-set lost a race, retried).', labelNames: ['op', 'kind'], registers });
+    this.tasksEnded = new Counter({ name: 'fleet_tasks_ended_total', help: 'Tasks this replica moved to an end state, by state.', labelNames: ['state'], registers });
+    this.attemptsEnded = new Counter({ name: 'fleet_attempts_ended_total', help: 'Attempts this replica recorded as ended, by state and reason (none: no reason given).', labelNames: ['state', 'reason'], registers });
+    this.taskWait = new Histogram({ name: 'fleet_task_wait_seconds', help: 'How long tasks waited in the queue, able to run, before this replica (as leader) assigned them.', buckets: TASK_BUCKETS, registers });
+    this.attemptRun = new Histogram({ name: 'fleet_attempt_run_seconds', help: 'Attempts from their container start to their end, as recorded by this replica.', buckets: TASK_BUCKETS, registers });
+    this.endToEnd = new Histogram({ name: 'fleet_task_end_to_end_seconds', help: 'Tasks from submission to their end state, as recorded by this replica.', buckets: TASK_BUCKETS, registers });
+    this.tasksAssigned = new Counter({ name: 'fleet_tasks_assigned_total', help: 'Attempts this replica placed on nodes as leader.', registers });
+    this.passes = new Counter({ name: 'fleet_scheduling_passes_total', help: 'Scheduling passes this replica ran as leader.', registers });
+    this.passDuration = new Histogram({ name: 'fleet_scheduling_pass_duration_seconds', help: 'How long this replica\'s scheduling passes took, their writes included.', buckets: CALL_BUCKETS, registers });
+    this.leaseChanges = new Counter({ name: 'fleet_lease_changes_total', help: 'Times this replica acquired or lost the leader lease.', labelNames: ['change'], registers });
+    this.breakerTrips = new Counter({ name: 'fleet_breaker_trips_total', help: 'Nodes this replica cordoned automatically (the circuit breaker: Docker unreachable, disk pressure, infrastructure failures, a restart loop).', registers });
+
+    new Gauge({ name: 'fleet_leader', help: '1 while this replica holds the leader lease.', registers, collect() { this.set(views.leading() ? 1 : 0); } });
+    new Gauge({ name: 'fleet_leader_epoch', help: 'The lease epoch this replica leads with (0: it does not lead).', registers, collect() { this.set(views.leading() ? views.leaderEpoch() : 0); } });
+    new Gauge({ name: 'fleet_jetstream_up', help: '1 while JetStream answers this replica (it serves; otherwise it reports NOT_SERVING).', registers, collect() { this.set(views.serving() ? 1 : 0); } });
+    new Gauge({ name: 'fleet_node_sessions', help: 'Node sessions open on this replica.', registers, collect() { this.set(views.nodeSessions()); } });
+    new Gauge({
+      name: 'fleet_tls_certificate_expiry_timestamp_seconds',
+      help: 'When this replica\'s server certificate and the fleet CA expire (unix seconds).',
+      labelNames: ['certificate'],
+      registers,
+      collect() {
+        this.set({ certificate: 'server' }, views.serverCertificateExpiresAtMs() / 1000);
+        this.set({ certificate: 'ca' }, views.caCertificateExpiresAtMs() / 1000);
+      },
+    });
+    // The fleet's state from the live views: the same on every replica (max() over replicas).
+    new Gauge({
+      name: 'fleet_tasks',
+      help: 'Active tasks by state, from this replica\'s view of the fleet (every replica reports the same: use max()).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = { PENDING: 0, ASSIGNED: 0, RUNNING: 0 } as Record<string, number>;
+        for (const t of views.activeTasks()) counts[t.state] = (counts[t.state] ?? 0) + 1;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    const pending = () => views.activeTasks().filter((t) => t.state === 'PENDING');
+    new Gauge({ name: 'fleet_pending_tasks', help: 'Tasks waiting to be placed, backoffs included (every replica reports the same: use max()).', registers, collect() { this.set(pending().length); } });
+    new Gauge({
+      name: 'fleet_pending_oldest_age_seconds',
+      help: 'How long the longest-waiting PENDING task has been able to run without being placed (0: none waits); a task in a retry backoff counts from when it ends (use max()).',
+      registers,
+      collect() {
+        const t = now();
+        let oldest = 0;
+        for (const task of pending()) {
+          const eligibleSince = Math.max(task.queuedAtMs ?? task.createdAtMs, task.notBeforeMs);
+          if (eligibleSince < t) oldest = Math.max(oldest, t - eligibleSince);
+        }
+        this.set(oldest / 1000);
+      },
+    });
+    new Gauge({
+      name: 'fleet_nodes',
+      help: 'Enrolled nodes (not revoked) by status (use max()).',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        const counts = { READY: 0, DISCONNECTED: 0, DOWN: 0 } as Record<string, number>;
+        for (const n of views.nodes()) if (!n.revokedAtMs) counts[n.status] = (counts[n.status] ?? 0) + 1;
+        for (const [status, count] of Object.entries(counts)) this.set({ status }, count);
+      },
+    });
+    new Gauge({
+      name: 'fleet_nodes_cordoned',
+      help: 'Cordoned nodes (not revoked) by who cordoned them: OPERATOR, or AUTO (the breaker) (use max()).',
+      labelNames: ['by'],
+      registers,
+      collect() {
+        const counts = { OPERATOR: 0, AUTO: 0 } as Record<string, number>;
+        for (const n of views.nodes()) if (!n.revokedAtMs && n.cordon) counts[n.cordon.by] = (counts[n.cordon.by] ?? 0) + 1;
+        for (const [by, count] of Object.entries(counts)) this.set({ by }, count);
+      },
+    });
+    new Gauge({
+      name: 'fleet_node_slots',
+      help: 'Slots of READY, uncordoned nodes: used (attempts placed and not ended) and free (use max()).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        let used = 0;
+        let free = 0;
+        for (const n of views.nodes()) {
+          if (n.revokedAtMs || n.status !== 'READY' || n.cordon || n.drain) continue;
+          const busy = views.activeAttemptsOn(n.id);
+          used += busy;
+          free += Math.max(0, n.slots - busy);
+        }
+        this.set({ state: 'used' }, used);
+        this.set({ state: 'free' }, free);
+      },
+    });
+  }
+
+  /** An API call answered: its method, its status code's name, how long it took (unary calls). */
+  rpc(method: string, code: string, seconds: number | null): void {
+    this.grpcRequests.inc({ method, code });
+    if (seconds !== null) this.grpcDuration.observe({ method }, seconds);
+    if (method === 'SubmitTask' && code === 'OK' && seconds !== null) this.submitDuration.observe(seconds);
+  }
+
+  store(op: string, seconds: number, error: StoreErrorKind | null): void {
+    this.storeDuration.observe({ op }, seconds);
+    if (error) this.storeErrors.inc({ op, kind: error });
+  }
+
+  /** A task record this replica wrote changed from `previous` to `next`. */
+  taskChanged(previous: Task, next: Task): void {
+    const assigned = activeAttempt(next);
+    if (assigned && assigned.state === 'ASSIGNED' && !previous.attempts.some((a) => a.id === assigned.id)) {
+      this.tasksAssigned.inc();
+      if (assigned.queuedMs !== undefined) this.taskWait.observe(assigned.queuedMs / 1000);
+    }
+    for (const attempt of next.attempts) {
+      if (attempt.state === 'ASSIGNED' || attempt.state === 'RUNNING') continue;
+      const before = previous.attempts.find((a) => a.id === attempt.id);
+      if (!before || (before.state !== 'ASSIGNED' && before.state !== 'RUNNING')) continue;
+      this.attemptsEnded.inc({ state: attempt.state, reason: attempt.reason || 'none' });
+      if (attempt.startedAtMs > 0 && attempt.finishedAtMs >= attempt.startedAtMs) this.attemptRun.observe((attempt.finishedAtMs - attempt.startedAtMs) / 1000);
+    }
+    if (isTerminal(next.state) && !isTerminal(previous.state)) {
+      this.tasksEnded.inc({ state: next.state });
+      this.endToEnd.observe(Math.max(0, next.updatedAtMs - next.createdAtMs) / 1000);
+    }
+  }
+
+  schedulingPass(seconds: number): void {
+    this.passes.inc();
+    this.passDuration.observe(seconds);
+  }
+
+  leadership(leading: boolean): void {
+    this.leaseChanges.inc({ change: leading ? 'acquired' : 'lost' });
+  }
+
+  breakerTripped(): void {
+    this.breakerTrips.inc();
+  }
+}
+
+/** Every metric name a replica registers (the dashboard's test checks its queries against them). */
+export function controlPlaneMetricNames(): string[] {
+  const registry = newRegistry();
+  new ControlPlaneMetrics(registry, INERT_VIEWS);
+  return registry.getMetricsAsArray().map((m) => m.name);
+}
