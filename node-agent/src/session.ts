@@ -204,7 +204,7 @@ export class Session {
       if (err instanceof ValidationError) return;
       throw err;
     }
-    this.agent.refuse(ref, problem);
+    this.agent.refuse(ref, problem, assign.spec?.cline ? 'cline' : 'plain');
   }
 
   private onMessage(raw: ControlMessage__Output, endpoint: string): void {
