@@ -11,7 +11,7 @@ import { InFlight } from '../../common/self-check.js';
 import type { Logger } from '../../common/logger.js';
 import type { AttemptOutcome, Assignment, CancelOrder, DeclinedAttempt, NodeResources, TaskSpec } from '../../common/model.js';
 import { readResources } from './resources.js';
-import { AttemptRunner, DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
+import { AttemptRunner, DEFAULT_STOP_GRACE_MS, type AttemptKind, type AttemptObserver } from './attempt-runner.js';
 import { EngineError, type ContainerRuntime, type EngineInfo } from './container-runtime.js';
 import { diskPressure, freeBytes } from './disk.js';
 import { MAX_DECLINED, MAX_IMAGES } from '../../common/wire/session.js';
@@ -103,6 +103,7 @@ export class NodeAgent {
     private readonly log: Logger,
     private readonly cline: { gateway: LlmGateway; attemptsDir: string },
     private readonly settings: AgentSettings,
+    private readonly observer?: AttemptObserver,
   ) {
     journal.onDegradedChange(() => this.onNewsForControlPlane());
   }
@@ -254,7 +255,7 @@ export class NodeAgent {
     if (this.journal.get(attemptId)) return;
     if (!admitsWork(this.state)) {
       // Sent before the control plane heard we are draining: give it straight back.
-      this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' });
+      this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' }, spec.cline ? 'cline' : 'plain');
       return;
     }
     if (this.pressure) {
@@ -287,17 +288,19 @@ export class NodeAgent {
   }
 
   /** An Assign this node cannot read (the control plane validated it: mismatched versions) fails at the infrastructure level. */
-  refuse(ref: { taskId: string; attemptId: string }, problem: string): void {
-    this.giveBack(ref.taskId, ref.attemptId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${problem}`, failureKind: 'INFRASTRUCTURE' });
+  refuse(ref: { taskId: string; attemptId: string }, problem: string, kind: AttemptKind = 'plain'): void {
+    this.giveBack(ref.taskId, ref.attemptId, { state: 'FAILED', error: `node ${this.identity.nodeId} cannot read the task spec: ${problem}`, failureKind: 'INFRASTRUCTURE' }, kind);
   }
 
   /**
    * Journals an outcome for an attempt that never ran here (once: a resent
    * Assign changes nothing). A journal that cannot write declines it instead.
    */
-  private giveBack(taskId: string, attemptId: string, outcome: AttemptOutcome): void {
+  private giveBack(taskId: string, attemptId: string, outcome: AttemptOutcome, kind: AttemptKind): void {
     try {
-      if (this.journal.accept(attemptId, taskId, '{}', this.clock.now())) this.journal.finished(attemptId, taskId, outcome, this.clock.now());
+      if (this.journal.accept(attemptId, taskId, '{}', this.clock.now()) && this.journal.finished(attemptId, taskId, outcome, this.clock.now())) {
+        this.observer?.attemptFinished(kind, outcome);
+      }
     } catch (err) {
       if (!(err instanceof JournalFullError)) throw err;
       this.decline(taskId, attemptId, `node ${this.identity.name}: ${err.message}`);
@@ -370,6 +373,7 @@ export class NodeAgent {
       log: this.log,
       gateway: this.cline.gateway,
       attemptsDir: this.cline.attemptsDir,
+      observer: this.observer,
     });
     this.runners.set(attempt.attemptId, runner);
     void runner.run().finally(() => this.runners.delete(attempt.attemptId));

@@ -7,9 +7,9 @@
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { NodeReason, TaskSpec } from '../../common/model.js';
+import type { AttemptOutcome, NodeReason, TaskSpec } from '../../common/model.js';
 import { ContainerNameTakenError, EngineError, ImageMissingError, isDiskFull, LABELS, RuntimeError, type ContainerRuntime, type ContainerState } from './container-runtime.js';
-import { ClineAttempt } from './cline-attempt.js';
+import { ClineAttempt, type ClineObserver } from './cline-attempt.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
 
@@ -47,6 +47,14 @@ export interface EngineWatch {
   liveRestore(): boolean | undefined;
 }
 
+export type AttemptKind = 'plain' | 'cline';
+
+/** Told what attempts come to (metrics); optional. */
+export interface AttemptObserver extends ClineObserver {
+  /** An outcome the journal recorded for the first time. */
+  attemptFinished(kind: AttemptKind, outcome: AttemptOutcome): void;
+}
+
 export interface RunnerDeps {
   runtime: ContainerRuntime;
   engine: EngineWatch;
@@ -57,6 +65,7 @@ export interface RunnerDeps {
   gateway: LlmGateway;
   /** Where Cline attempts keep their workspaces. */
   attemptsDir: string;
+  observer?: AttemptObserver;
 }
 
 /** Collects output and writes it to the journal in bounded chunks. */
@@ -131,7 +140,7 @@ export class AttemptRunner {
     this.cancelGraceMs = this.cline ? CLINE_STOP_GRACE_MS : DEFAULT_STOP_GRACE_MS;
     if (this.cline) {
       this.cline.onStop = (stop) => {
-        this.log.info({ reason: stop.reason, detail: stop.message }, 'stopping cline attempt');
+        this.log.info({ reason: stop.reason, rule: stop.rule, detail: stop.message }, 'stopping cline attempt');
         if (this.containerId) void deps.runtime.stop(this.containerId, CLINE_STOP_GRACE_MS).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'stop failed'));
       };
     }
@@ -163,6 +172,7 @@ export class AttemptRunner {
     }
     if (this.deps.journal.finished(this.attemptId, this.attempt.taskId, outcome, this.deps.clock.now())) {
       this.log.info({ outcome: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, error: outcome.error || undefined }, 'attempt finished');
+      this.deps.observer?.attemptFinished(this.cline ? 'cline' : 'plain', outcome);
     }
   }
 

@@ -11,7 +11,7 @@ import { checkId } from '../../common/ids.js';
 import type { Logger } from '../../common/logger.js';
 import type { AgentProgress, AttemptReason, ClineSpec } from '../../common/model.js';
 import { RESULT_LIMITS } from '../../common/task-spec.js';
-import { ClineMonitor } from './cline-monitor.js';
+import { ClineMonitor, type StallRule } from './cline-monitor.js';
 import { isDiskFull, type ContainerSpec } from './container-runtime.js';
 import type { AttemptOutcomeRecord, Journal, JournalAttempt, LlmGrantRecord } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
@@ -23,18 +23,26 @@ export const PROGRESS_EVERY_MS = 2_000;
 const RUN_MOUNT = '/run/fleet';
 const ENTRYPOINT = '/usr/local/bin/fleet-cline-run';
 
+/** Told when a stall rule stops an attempt (metrics); optional. */
+export interface ClineObserver {
+  clineStalled(rule: StallRule): void;
+}
+
 export interface ClineDeps {
   journal: Journal;
   gateway: LlmGateway;
   attemptsDir: string;
   clock: Clock;
   log: Logger;
+  observer?: ClineObserver;
 }
 
 /** The attempt must end now, for this reason. */
 export interface ClineStop {
   reason: AttemptReason;
   message: string;
+  /** A stall: the rule that found it. */
+  rule?: StallRule;
 }
 
 /**
@@ -124,6 +132,7 @@ export class ClineAttempt {
   private requestStop(stop: ClineStop): void {
     if (this.stopRequest) return;
     this.stopRequest = stop;
+    if (stop.rule) this.deps.observer?.clineStalled(stop.rule);
     this.onStop(stop);
   }
 

@@ -35,7 +35,7 @@ test('the same tool call N times in a row is a stall; a different call in betwee
   m.push(tool('run_commands', { commands: ['pwd'] }), 2);
   t.is(m.check(3), null);
   m.push(tool('run_commands', { commands: ['pwd'] }) + tool('run_commands', { commands: ['pwd'] }), 4);
-  t.deepEqual(m.check(5), { reason: 'stalled', message: 'the same tool call 3 times in a row: run_commands {"commands":["pwd"]}' });
+  t.deepEqual(m.check(5), { reason: 'stalled', rule: 'repeated_tool_call', message: 'the same tool call 3 times in a row: run_commands {"commands":["pwd"]}' });
 });
 
 test('no event for the stall timeout is a stall; any event resets the clock', (t) => {
@@ -43,16 +43,16 @@ test('no event for the stall timeout is a stall; any event resets the clock', (t
   t.is(m.check(9_999), null);
   m.push(line({ type: 'content_update', contentType: 'tool', update: { chunk: 'building…' } }), 9_000);
   t.is(m.check(18_999), null);
-  t.deepEqual(m.check(19_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+  t.deepEqual(m.check(19_000), { reason: 'stalled', rule: 'no_events', message: 'no Cline event for 10s (stall timeout 10s)' });
 });
 
 test('the stall clock starts when the container does: a slow clone or image pull is not Cline stalling', (t) => {
   const m = new ClineMonitor(settings, 0);
   m.containerStarted(25_000);
   t.is(m.check(34_999), null);
-  t.deepEqual(m.check(35_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+  t.deepEqual(m.check(35_000), { reason: 'stalled', rule: 'no_events', message: 'no Cline event for 10s (stall timeout 10s)' });
   m.containerStarted(1_000); // an earlier time never winds the clock back
-  t.deepEqual(m.check(35_000), { reason: 'stalled', message: 'no Cline event for 10s (stall timeout 10s)' });
+  t.deepEqual(m.check(35_000), { reason: 'stalled', rule: 'no_events', message: 'no Cline event for 10s (stall timeout 10s)' });
 });
 
 test('lines that are not events are ignored and do not count as progress', (t) => {
@@ -74,5 +74,5 @@ test('iterations in a row without a tool call are a stall; one with a tool call 
   m.push(idle + idle + line({ type: 'iteration_end', hadToolCalls: true, toolCallCount: 1 }) + idle + idle, 1);
   t.is(m.check(2), null);
   m.push(idle + idle, 3);
-  t.deepEqual(m.check(4), { reason: 'stalled', message: '3 iterations in a row without a tool call' });
+  t.deepEqual(m.check(4), { reason: 'stalled', rule: 'no_tool_calls', message: '3 iterations in a row without a tool call' });
 });

@@ -18,8 +18,13 @@ export interface MonitorSettings {
   maxRepeatedToolCalls: number;
 }
 
+/** Which rule found the run stuck: no event for the stall timeout, the same tool call again and again, iterations without a tool call. */
+export const STALL_RULES = ['no_events', 'repeated_tool_call', 'no_tool_calls'] as const;
+export type StallRule = (typeof STALL_RULES)[number];
+
 export interface Stall {
   reason: 'stalled';
+  rule: StallRule;
   message: string;
 }
 
@@ -117,8 +122,8 @@ export class ClineMonitor {
 
   private loop(): Stall | null {
     const max = this.settings.maxRepeatedToolCalls;
-    if (this.repeats >= max) return { reason: 'stalled', message: `the same tool call ${this.repeats} times in a row: ${this.lastTool}` };
-    if (this.idleIterations >= max) return { reason: 'stalled', message: `${this.idleIterations} iterations in a row without a tool call` };
+    if (this.repeats >= max) return { reason: 'stalled', rule: 'repeated_tool_call', message: `the same tool call ${this.repeats} times in a row: ${this.lastTool}` };
+    if (this.idleIterations >= max) return { reason: 'stalled', rule: 'no_tool_calls', message: `${this.idleIterations} iterations in a row without a tool call` };
     return null;
   }
 
@@ -136,7 +141,7 @@ export class ClineMonitor {
     if (loop) return loop;
     const quietMs = nowMs - this.lastEventAtMs;
     if (quietMs >= this.settings.stallTimeoutMs) {
-      return { reason: 'stalled', message: `no Cline event for ${Math.round(quietMs / 1000)}s (stall timeout ${Math.round(this.settings.stallTimeoutMs / 1000)}s)` };
+      return { reason: 'stalled', rule: 'no_events', message: `no Cline event for ${Math.round(quietMs / 1000)}s (stall timeout ${Math.round(this.settings.stallTimeoutMs / 1000)}s)` };
     }
     return null;
   }

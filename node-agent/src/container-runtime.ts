@@ -168,6 +168,18 @@ function statusCode(err: unknown): number | undefined {
 /** `missing`: pull an image the node lacks; `never`: only run images already loaded (air-gapped sites). */
 export type PullPolicy = 'missing' | 'never';
 
+/**
+ * The engine calls DockerRuntime makes, by the short name its errors give
+ * them (`docker ps: ...`). A fixed set: metrics label by it.
+ */
+export const DOCKER_OPS = ['ping', 'info', 'image ls', 'image inspect', 'pull', 'create', 'start', 'wait', 'events', 'logs', 'stop', 'rm', 'inspect', 'ps'] as const;
+export type DockerOp = (typeof DOCKER_OPS)[number];
+
+/** Told of every engine call once it has ended: whether the engine did what was asked, and how long it took. */
+export interface DockerCallObserver {
+  dockerCall(op: DockerOp, ok: boolean, seconds: number): void;
+}
+
 export class DockerRuntime implements ContainerRuntime {
   /** The engine's CPU count from its last `info` (asked at start and with each heartbeat); this machine's until then. */
   private engineCpus = os.cpus().length;
@@ -176,6 +188,7 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(
     dockerHost?: string,
     readonly pullPolicy: PullPolicy = 'missing',
+    private readonly observer?: DockerCallObserver,
   ) {
     // No kept-alive connections: an engine shutting down still serves
     // requests on connections it already has, so a stale one would hide that
@@ -190,10 +203,36 @@ export class DockerRuntime implements ContainerRuntime {
     return fault ? new EngineError(fault, message, { cause: err }) : new RuntimeError(message, { cause: err });
   }
 
-  private wrap<T>(what: string, p: Promise<T>): Promise<T> {
-    return p.catch((err: unknown) => {
-      throw this.failure(what, err);
-    });
+  private wrap<T>(what: DockerOp, p: Promise<T>): Promise<T> {
+    return this.timed(
+      what,
+      p.catch((err: unknown) => {
+        throw this.failure(what, err);
+      }),
+    );
+  }
+
+  /**
+   * Reports one engine call to the observer when it settles. `call` is the
+   * whole of it, answers the caller takes as success included (a 404 on
+   * remove, a 304 on stop): only what reaches the caller as an error counts
+   * as one.
+   */
+  private timed<T>(op: DockerOp, call: Promise<T>): Promise<T> {
+    const observer = this.observer;
+    if (!observer) return call;
+    const started = performance.now();
+    const done = (ok: boolean) => observer.dockerCall(op, ok, (performance.now() - started) / 1000);
+    return call.then(
+      (value) => {
+        done(true);
+        return value;
+      },
+      (err: unknown) => {
+        done(false);
+        throw err;
+      },
+    );
   }
 
   async ping(): Promise<void> {
@@ -219,15 +258,23 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ensureImage(image: string): Promise<void> {
-    try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch (err) {
-      if (statusCode(err) !== 404) throw this.failure(`image inspect ${image}`, err);
-    }
+    const present = await this.timed(
+      'image inspect',
+      this.docker
+        .getImage(image)
+        .inspect()
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (statusCode(err) !== 404) throw this.failure(`image inspect ${image}`, err);
+            return false;
+          },
+        ),
+    );
+    if (present) return;
     if (this.pullPolicy === 'never') throw new ImageMissingError(image, false, 'the pull policy is "never"');
     try {
-      await this.pull(image);
+      await this.timed('pull', this.pull(image));
     } catch (err) {
       // Only an engine that is not there says something about the engine: a
       // registry it cannot reach or a name it cannot find comes back as a 5xx too.
@@ -249,7 +296,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async create(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker
+    const creating = this.docker
       .createContainer({
         name: spec.name,
         Image: spec.image,
@@ -284,6 +331,7 @@ export class DockerRuntime implements ContainerRuntime {
         if (statusCode(err) === 409) throw new ContainerNameTakenError(spec.name, `docker create: ${(err as Error).message}`);
         throw this.failure('create', err);
       });
+    const container = await this.timed('create', creating);
     return container.id;
   }
 
@@ -297,7 +345,7 @@ export class DockerRuntime implements ContainerRuntime {
    * dropped connection is not reported), so this one listens for the cut.
    */
   async wait(id: string): Promise<ContainerState> {
-    await new Promise<void>((resolve, reject) => {
+    await this.timed('wait', new Promise<void>((resolve, reject) => {
       const dial = { path: `/containers/${id}/wait?`, method: 'POST', isStream: true, options: {}, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' } };
       this.docker.modem.dial(dial, (err: unknown, res: unknown) => {
         if (err) return reject(this.failure('wait', err));
@@ -313,7 +361,7 @@ export class DockerRuntime implements ContainerRuntime {
           if (!done) reject(new EngineError('unavailable', 'docker wait: the engine closed the connection before the container stopped'));
         });
       });
-    });
+    }));
     const state = await this.inspect(id);
     if (!state) throw new RuntimeError(`container ${id} vanished while running`);
     // Never an outcome for a container that still runs: a wait cut short is the engine's hiccup, and is waited again.
@@ -322,11 +370,17 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async killedSince(id: string, sinceMs: number): Promise<boolean> {
+    // Timed whole: the stream is part of the answer, and ends at `until`.
+    return this.timed('events', this.killEvents(id, sinceMs));
+  }
+
+  private async killEvents(id: string, sinceMs: number): Promise<boolean> {
     // `until` now: a time in the future would keep the stream open until then.
-    const stream = (await this.wrap(
-      'events',
-      this.docker.getEvents({ since: Math.floor(sinceMs / 1000) - 1, until: Math.ceil(Date.now() / 1000), filters: { container: [id], event: ['kill'] } }),
-    )) as unknown as NodeJS.ReadableStream;
+    const stream = (await this.docker
+      .getEvents({ since: Math.floor(sinceMs / 1000) - 1, until: Math.ceil(Date.now() / 1000), filters: { container: [id], event: ['kill'] } })
+      .catch((err: unknown) => {
+        throw this.failure('events', err);
+      })) as unknown as NodeJS.ReadableStream;
     let text = '';
     try {
       for await (const chunk of stream) text += chunk.toString();
@@ -358,30 +412,44 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
-    try {
-      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
-    } catch (err) {
-      // 304: already stopped; 404: already gone. Both are what we wanted.
-      if (statusCode(err) !== 304 && statusCode(err) !== 404) throw this.failure('stop', err);
-    }
+    await this.timed(
+      'stop',
+      this.docker
+        .getContainer(id)
+        .stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) })
+        .catch((err: unknown) => {
+          // 304: already stopped; 404: already gone. Both are what we wanted.
+          if (statusCode(err) !== 304 && statusCode(err) !== 404) throw this.failure('stop', err);
+        }),
+    );
   }
 
   async remove(id: string): Promise<void> {
-    try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
-    } catch (err) {
-      if (statusCode(err) !== 404) throw this.failure('rm', err);
-    }
+    await this.timed(
+      'rm',
+      this.docker
+        .getContainer(id)
+        .remove({ force: true, v: true })
+        .catch((err: unknown) => {
+          if (statusCode(err) !== 404) throw this.failure('rm', err);
+        }),
+    );
   }
 
   async inspect(id: string): Promise<ContainerState | null> {
-    try {
-      const info = await this.docker.getContainer(id).inspect();
-      return { running: info.State.Running, started: !info.State.StartedAt.startsWith('0001-'), exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled };
-    } catch (err) {
-      if (statusCode(err) === 404) return null;
-      throw this.failure('inspect', err);
-    }
+    return this.timed(
+      'inspect',
+      this.docker
+        .getContainer(id)
+        .inspect()
+        .then(
+          (info): ContainerState => ({ running: info.State.Running, started: !info.State.StartedAt.startsWith('0001-'), exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled }),
+          (err: unknown) => {
+            if (statusCode(err) === 404) return null;
+            throw this.failure('inspect', err);
+          },
+        ),
+    );
   }
 
   async list(nodeId: string): Promise<FleetContainer[]> {

@@ -55,6 +55,20 @@ test('events wait in the outbox until acknowledged, in order, and survive a reop
   });
 });
 
+test('the oldest unacknowledged event is the first in the outbox, until it is acknowledged', (t) => {
+  withJournal((j) => {
+    t.is(j.oldestOutboxAtMs(), null, 'nothing waits');
+    j.accept('att_1', 'task_1', '{}', 1);
+    j.started('att_1', 'task_1', 'c1', 20);
+    j.output('att_1', 'task_1', 'stdout', Buffer.from('hi\n'), 30, '');
+    t.is(j.oldestOutboxAtMs(), 20);
+    j.acknowledge(j.pending(0, 1)[0]!.seq);
+    t.is(j.oldestOutboxAtMs(), 30);
+    j.acknowledge(j.pending(0, 1)[0]!.seq);
+    t.is(j.oldestOutboxAtMs(), null);
+  });
+});
+
 test('meta values persist', (t) => {
   withJournal((j) => {
     t.is(j.getMeta('stop_after_disconnect_ms'), null);

@@ -557,6 +557,15 @@ export class Journal {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n + this.held.filter((h) => h.kind === 'event').length;
   }
 
+  /**
+   * When the oldest unacknowledged event was recorded (null: none waits). One
+   * row by the primary key, cheap enough for every scrape. Events held for a
+   * full disk are not in the table yet: `degraded` says so.
+   */
+  oldestOutboxAtMs(): number | null {
+    return (this.db.prepare('SELECT at_ms FROM outbox ORDER BY seq LIMIT 1').get() as { at_ms: number } | undefined)?.at_ms ?? null;
+  }
+
   prune(now: number): void {
     this.write(() => this.db.prepare("DELETE FROM attempts WHERE state = 'done' AND updated_at_ms < ?").run(now - DONE_RETENTION_MS));
   }

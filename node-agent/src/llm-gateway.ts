@@ -63,9 +63,30 @@ export interface Budget {
 
 export type GatewayStopReason = 'budget_exceeded' | 'provider_error';
 
+/** How a call to the provider failed: the status it answered (by class), or no answer. */
+export type UpstreamErrorKind = 'status_429' | 'status_5xx' | 'status_4xx' | 'network' | 'timeout';
+
+/**
+ * Told about model calls (metrics). Provider and model are the attempt's
+ * grant, as operators configured them; never an attempt's id.
+ */
+export interface GatewayObserver {
+  /**
+   * A container's call ended: the HTTP status the gateway answered it with,
+   * or `error` when it got none (it hung up first). Provider and model are
+   * empty when its token matched no attempt.
+   */
+  callEnded(provider: string, model: string, code: string): void;
+  /** What a call was charged: the provider's usage, or the gateway's estimate when none came. */
+  charged(provider: string, model: string, usage: { input: number; output: number; cost: number }): void;
+  /** The provider failed a call: an error status, or no answer at all. */
+  upstreamError(provider: string, kind: UpstreamErrorKind): void;
+}
+
 export interface GatewayOptions {
   /** Model calls one attempt may have in flight; more are refused with 429. */
   maxConcurrentCalls?: number;
+  observer?: GatewayObserver;
 }
 
 export interface AttemptChannel {
@@ -247,17 +268,27 @@ const REACHED_PROVIDER = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 /** A request body over `MAX_REQUEST_BYTES`. */
 class RequestTooLarge extends Error {}
 
+/** Why the gateway cut a call upstream: the provider was too slow (its headers, or a pause in its answer). */
+class ProviderTimeout extends Error {}
+
+function statusKind(status: number): UpstreamErrorKind {
+  if (status === 429) return 'status_429';
+  return status >= 500 ? 'status_5xx' : 'status_4xx';
+}
+
 export class LlmGateway {
   private readonly attempts = new Map<string, AttemptEntry>();
   private readonly socketAttempt = new WeakMap<net.Socket, string>();
   private readonly http: http.Server;
   private readonly maxConcurrentCalls: number;
+  private readonly observer: GatewayObserver | undefined;
 
   constructor(
     private readonly log: Logger,
     options: GatewayOptions = {},
   ) {
     this.maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_CONCURRENT_CALLS;
+    this.observer = options.observer;
     if (!Number.isInteger(this.maxConcurrentCalls) || this.maxConcurrentCalls < 1 || this.maxConcurrentCalls > MAX_CONCURRENT_CALLS) {
       throw new RangeError(`model calls per attempt must be a whole number from 1 to ${MAX_CONCURRENT_CALLS}, got ${options.maxConcurrentCalls}`);
     }
@@ -356,6 +387,15 @@ export class LlmGateway {
     // A client gone mid-answer must not take the agent down with a write error.
     res.on('error', () => {});
     const entry = this.authorize(req);
+    try {
+      await this.serve(entry, req, res);
+    } finally {
+      // Once the call is over upstream too: a client that hung up is told nothing, and counted so.
+      this.observer?.callEnded(entry?.provider.name ?? '', entry?.provider.model ?? '', res.headersSent ? String(res.statusCode) : 'error');
+    }
+  }
+
+  private async serve(entry: AttemptEntry | null, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!entry) return sendError(res, 401, 'invalid_token', 'this token is not valid for this attempt (it may have ended)');
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) {
@@ -444,6 +484,7 @@ export class LlmGateway {
     if (used && used.cost > 0 && used.input + used.output > 0) entry.usdPerToken = Math.max(entry.usdPerToken, used.cost / (used.input + used.output));
     entry.usage = { inputTokens: entry.usage.inputTokens + charged.input, outputTokens: entry.usage.outputTokens + charged.output, costUsd: entry.usage.costUsd + charged.cost };
     entry.onUsage({ ...entry.usage });
+    this.observer?.charged(entry.provider.name, entry.provider.model, charged);
     return charged;
   }
 
@@ -451,7 +492,7 @@ export class LlmGateway {
     const started = Date.now();
     const abort = new AbortController();
     entry.upstream.add(abort);
-    let idle = setTimeout(() => abort.abort(new Error('no answer in time')), PROVIDER_HEADERS_TIMEOUT_MS);
+    let idle = setTimeout(() => abort.abort(new ProviderTimeout('no answer in time')), PROVIDER_HEADERS_TIMEOUT_MS);
     // No abort when the client hangs up: the provider bills the call all the
     // same, so it is read to the end (within the timeouts) and its usage counted.
     let upstream: Response;
@@ -470,6 +511,7 @@ export class LlmGateway {
       // unresolved, it never saw it.
       if (abort.signal.aborted || REACHED_PROVIDER.has(String((err as { cause?: { code?: unknown } }).cause?.code))) this.charge(entry, plan, null, 0);
       if (entry.closed) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
+      this.observer?.upstreamError(entry.provider.name, abort.signal.reason instanceof ProviderTimeout ? 'timeout' : 'network');
       this.providerFailed(entry, `is unreachable at ${entry.provider.baseUrl}: ${(err as Error).message}`);
       return sendError(res, 502, 'provider_unreachable', entry.lastProviderError);
     }
@@ -478,6 +520,7 @@ export class LlmGateway {
       entry.upstream.delete(abort);
       const text = (await upstream.text().catch(() => '')).slice(0, 300);
       const detail = `answered HTTP ${upstream.status}${text ? `: ${text}` : ''}`;
+      this.observer?.upstreamError(entry.provider.name, statusKind(upstream.status));
       if (upstream.status >= 500) this.providerFailed(entry, detail);
       else if (upstream.status === 401 || upstream.status === 403) {
         entry.lastProviderError = `provider "${entry.provider.name}" refused its key (HTTP ${upstream.status}): check fleetctl provider set ${entry.provider.name}`;
@@ -499,7 +542,7 @@ export class LlmGateway {
     try {
       for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
         clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(new Error('the answer stalled')), PROVIDER_IDLE_TIMEOUT_MS);
+        idle = setTimeout(() => abort.abort(new ProviderTimeout('the answer stalled')), PROVIDER_IDLE_TIMEOUT_MS);
         streamedBytes += chunk.length;
         if (!res.destroyed) res.write(chunk);
         const text = decoder.decode(chunk, { stream: true });
@@ -508,6 +551,8 @@ export class LlmGateway {
       }
     } catch (err) {
       this.log.warn({ attemptId: entry.attemptId, provider: entry.provider.name, err: (err as Error).message }, 'provider answer cut off');
+      // Cut by the gateway because the attempt ended is not the provider's failure.
+      if (!entry.closed) this.observer?.upstreamError(entry.provider.name, abort.signal.reason instanceof ProviderTimeout ? 'timeout' : 'network');
     } finally {
       clearTimeout(idle);
       entry.upstream.delete(abort);

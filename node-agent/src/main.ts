@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { systemClock } from '../../common/clock.js';
 import { ValidationError } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { MetricsServer, newRegistry, parseMetricsListen } from '../../common/metrics.js';
 import { parseDuration, parseSize } from '../../common/duration.js';
 import { DEFAULT_MIN_FREE_DISK_BYTES } from './disk.js';
 import { validateNodeInfo } from '../../common/node-info.js';
@@ -25,6 +26,7 @@ import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
 import { ServiceManager, systemdEnv } from '../../common/systemd.js';
 import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
 import { recordSelfCheck, takePreviousExit } from './supervision.js';
+import { AgentMetrics, healthVerdict, readyVerdict } from './metrics.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -43,6 +45,14 @@ function refuseLabels(): never {
 function parseSlots(text: string): number {
   if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`"${text}" is not a whole number`);
   return Number(text);
+}
+
+function parseMetricsListenFlag(text: string): string | null {
+  try {
+    return parseMetricsListen('--metrics-listen', text);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function parseModelCalls(text: string): number {
@@ -70,6 +80,12 @@ const program = new Command('fleet-node-agent')
       throw new InvalidArgumentError((err as Error).message);
     }
   }, 240_000)
+  .addOption(
+    new Option('--metrics-listen <host:port|off>', 'Prometheus /metrics, /healthz and /readyz over plain HTTP; "off" for none')
+      .env('FLEET_METRICS_LISTEN')
+      .default('127.0.0.1:7702')
+      .argParser(parseMetricsListenFlag),
+  )
   .option('--model-calls-per-attempt <n>', 'model calls one Cline attempt may have in flight at once; more get HTTP 429', parseModelCalls, DEFAULT_CONCURRENT_CALLS)
   .option('--min-free-disk <size>', 'below this much free space on the data dir or Docker\'s, the node takes no new work (e.g. 2g)', (t: string) => {
     try {
@@ -81,7 +97,7 @@ const program = new Command('fleet-node-agent')
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; modelCallsPerAttempt: number }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; modelCallsPerAttempt: number; metricsListen: string | null }>();
 const log = createLogger('node-agent');
 /** The self-check fails when the event loop was blocked this long (heartbeats are due every 5s). */
 const LOOP_BLOCK_BOUND_MS = 5_000;
@@ -127,6 +143,18 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const stopping = new AbortController();
 
+  // The parts as they come up, for the metrics and health endpoints (served before they exist: enrolling may take a while).
+  const parts: { credentials?: NodeCredentials; journal?: Journal; agent?: NodeAgent; session?: Session } = {};
+  const metrics = new AgentMetrics(newRegistry(), AGENT_VERSION, {
+    runningAttempts: () => parts.agent?.runningAttempts ?? 0,
+    outboxEvents: () => parts.journal?.outboxSize() ?? 0,
+    oldestOutboxAtMs: () => parts.journal?.oldestOutboxAtMs() ?? null,
+    journalDegraded: () => parts.journal?.degraded ?? false,
+    sessionConnected: () => parts.session?.state === 'connected',
+    selfCheckOk: () => watchdog.last.ok,
+    certificateExpiresAtMs: () => parts.credentials?.expiresAtMs ?? 0,
+  });
+
   // Under systemd: pinged from the start (enrolling may wait for the control plane), with more checks as the parts come up.
   const manager = ServiceManager.fromEnv(log);
   const { watchdogMs } = systemdEnv();
@@ -135,9 +163,32 @@ async function main(): Promise<void> {
   const watchdog = new Watchdog(
     manager,
     [loopLag],
-    { intervalMs: pingIntervalMs(watchdogMs), checkTimeoutMs: SELF_CHECK_TIMEOUT_MS, status: () => status, onChange: (problems) => recordSelfCheckSafely(dataDir, problems) },
+    {
+      intervalMs: pingIntervalMs(watchdogMs),
+      checkTimeoutMs: SELF_CHECK_TIMEOUT_MS,
+      status: () => status,
+      onChange: (problems) => {
+        metrics.selfCheckChanged(problems);
+        recordSelfCheckSafely(dataDir, problems);
+      },
+    },
     log,
   );
+  const metricsServer = new MetricsServer(
+    {
+      registry: metrics.registry,
+      healthy: () => healthVerdict(watchdog.last),
+      ready: () => readyVerdict(parts.session?.state, parts.agent?.dockerHealth, status),
+    },
+    log,
+  );
+  if (opts.metricsListen) {
+    try {
+      await metricsServer.start(opts.metricsListen);
+    } catch (err) {
+      die((err as Error).message);
+    }
+  }
   loopLag.start();
   watchdog.start();
   // Test hook: with FLEET_AGENT_FAULT=hang-on-sigusr2, SIGUSR2 blocks the event loop for good (the watchdog's test).
@@ -185,6 +236,7 @@ async function main(): Promise<void> {
     log.info({ path: opts.joinTokenFile }, 'join token file removed: this node is enrolled');
   }
   const credentials = new NodeCredentials(dataDir, identity);
+  parts.credentials = credentials;
   if (credentials.expiresAtMs <= Date.now()) {
     die(
       `the node certificate expired at ${new Date(credentials.expiresAtMs).toISOString()} (the agent was stopped past its renewal): ` +
@@ -199,9 +251,10 @@ async function main(): Promise<void> {
     if (err instanceof JournalKeyError) die(err.message);
     throw err;
   }
+  parts.journal = journal;
   if (previousExit) previousExit.restartRequestId = journal.getMeta(RESTART_REQUEST_KEY) ?? '';
-  const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull);
-  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt });
+  const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull, metrics);
+  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt, observer: metrics });
   const agent = new NodeAgent(
     { nodeId: identity.nodeId, ...info },
     runtime,
@@ -210,7 +263,9 @@ async function main(): Promise<void> {
     log.child({ nodeId: identity.nodeId }),
     { gateway, attemptsDir: join(dataDir, 'attempts') },
     { dataDir, minFreeDiskBytes: opts.minFreeDisk },
+    metrics,
   );
+  parts.agent = agent;
   watchdog.add({ name: 'journal', problem: (now) => journal.commitProblem(now) }, agent.measurements);
   await agent.start();
   let shutdown: Shutdown | undefined;
@@ -238,7 +293,9 @@ async function main(): Promise<void> {
       log.info({ restartId: order.requestId, drain: order.drain }, order.drain ? 'restart requested: draining first' : 'restart requested');
       return { answer: answer(true, order.drain ? 'draining, then restarting' : 'restarting'), then: () => shutdown?.restart(order.drain) };
     },
+    onReconnect: () => metrics.sessionReconnected(),
   });
+  parts.session = session;
   session.start();
   watchdog.add(session.heartbeats, { name: 'outbox', problem: (now) => session.outboxProblem(now) });
   status = `node ${info.name}: journal open, Docker ${agent.dockerHealth.healthy ? 'answering' : `not answering (${agent.dockerHealth.error})`}`;
@@ -258,6 +315,8 @@ async function main(): Promise<void> {
     },
     unacknowledged: () => journal.outboxSize(),
     close: async () => {
+      // First: a scrape must not read the journal once it is closed.
+      await metricsServer.stop();
       watchdog.stop();
       loopLag.stop();
       stopping.abort();

@@ -89,6 +89,8 @@ export class Session {
       previousExit?: PreviousExit | null;
       /** An operator asked for a restart: the answer to send, and what to do once it is on its way (see main.ts). */
       onRestart?: (order: RestartOrder) => { answer: RestartAnswer; then?: () => void };
+      /** A session ended (or could not open) and another is tried after the backoff (metrics). */
+      onReconnect?: () => void;
     } = {},
   ) {
     // Nodes spread over the endpoints from the start.
@@ -145,6 +147,7 @@ export class Session {
       if (Date.now() - startedAt > STABLE_SESSION_MS) this.backoff.reset();
       const delayMs = this.backoff.next();
       this.state = 'backing-off';
+      this.options.onReconnect?.();
       this.log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'control plane session lost; reconnecting');
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -204,7 +207,7 @@ export class Session {
       if (err instanceof ValidationError) return;
       throw err;
     }
-    this.agent.refuse(ref, problem);
+    this.agent.refuse(ref, problem, assign.spec?.cline ? 'cline' : 'plain');
   }
 
   private onMessage(raw: ControlMessage__Output, endpoint: string): void {
