@@ -397,3 +397,16 @@ test('Watchdog: a failure whose text grows (seconds blocked, seconds silent) is 
     watchdog.stop();
   }
 });
+
+test('Watchdog: a check added while a run is under way does not confuse that run', async (t) => {
+  let release!: () => void;
+  const slow = { name: 'slow', problem: () => new Promise<string | null>((r) => (release = () => r('slow: failing'))) };
+  const { watchdog } = watchdogWith([slow]);
+  const run = watchdog.tick();
+  await new Promise((r) => setImmediate(r));
+  watchdog.add({ name: 'late', problem: () => 'late: failing' });
+  release();
+  const report = await run;
+  t.deepEqual(report.problems, ['slow: failing'], 'the run judged the checks it began with');
+  watchdog.stop();
+});

@@ -220,14 +220,13 @@ export class Watchdog {
 
   private async run(): Promise<SelfCheckReport> {
     const atMs = Date.now();
-    const answers = await Promise.all(this.checks.map((c) => this.within(c, atMs)));
-    const failed = this.checks.filter((_, i) => answers[i] !== null);
+    // The checks as they are now: `add` may bring more while these run.
+    const checks = [...this.checks];
+    const answers = await Promise.all(checks.map((c) => this.within(c, atMs)));
+    const failed = checks.map((check, i) => ({ check, text: answers[i] })).filter((f): f is { check: Check; text: string } => f.text !== null);
     // Each problem names its check (a check's own text may not).
-    const problems = failed.map((c) => {
-      const text = answers[this.checks.indexOf(c)]!;
-      return text.startsWith(`${c.name}:`) ? text : `${c.name}: ${text}`;
-    });
-    return { ok: problems.length === 0, problems, failing: failed.map((c) => c.name), atMs };
+    const problems = failed.map(({ check, text }) => (text.startsWith(`${check.name}:`) ? text : `${check.name}: ${text}`));
+    return { ok: problems.length === 0, problems, failing: failed.map(({ check }) => check.name), atMs };
   }
 
   private async within(check: Check, nowMs: number): Promise<string | null> {
