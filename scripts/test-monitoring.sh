@@ -4,6 +4,7 @@
 # - alerts.test.yml: `promtool test rules` (every alert fires and stays quiet when it should);
 # - grafana-dashboard.json: every panel's PromQL parses (promtool, through a
 #   throw-away rule file) and no datasource is hard-coded;
+# - every alert's runbook_url is a section of docs/alerts.md;
 # - rules, tests and dashboard name only metrics the daemons export (the list
 #   below: keep it in step with control-plane/src/metrics.ts and the agent's).
 # Needs promtool (Debian: the prometheus package) and node. Light: no Docker, no build.
@@ -90,6 +91,21 @@ promtool check rules --lint=none "$work/dashboard-rules.yml" >"$work/check.out" 
   fail "a query of $dir/grafana-dashboard.json does not parse (promtool's message and the rules it read are above)"
 }
 echo "  SUCCESS: $(wc -l <"$work/queries.txt") dashboard queries parse"
+
+say "checking runbook links"
+# Each runbook_url names a section of docs/alerts.md (GitHub's anchor: the heading in lower case).
+anchors=$(sed -n 's/^##* \(.*\)$/\1/p' docs/alerts.md | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9_\n-')
+missing_anchor=0
+for url in $(grep -oE 'runbook_url: *[^ ]+' "$dir/alerts.yml" | sed 's/runbook_url: *//' | sort -u); do
+  [ "${url%%#*}" = docs/alerts.md ] || { echo "error: $dir/alerts.yml: runbook_url $url is not docs/alerts.md#…" >&2; missing_anchor=1; continue; }
+  grep -qxF "${url#*#}" <<<"$anchors" || { echo "error: $dir/alerts.yml: runbook_url $url: no such section in docs/alerts.md" >&2; missing_anchor=1; }
+done
+for alert in $(grep -oE 'alert: *[A-Za-z]+' "$dir/alerts.yml" | sed 's/alert: *//' | sort -u); do
+  grep -q "runbook_url: docs/alerts.md#$(tr 'A-Z' 'a-z' <<<"$alert")\$" "$dir/alerts.yml" ||
+    { echo "error: $dir/alerts.yml: $alert has no runbook_url to docs/alerts.md#$(tr 'A-Z' 'a-z' <<<"$alert")" >&2; missing_anchor=1; }
+done
+[ "$missing_anchor" -eq 0 ] || fail "runbook links broken (above)"
+echo "  SUCCESS: every alert links to its section of docs/alerts.md"
 
 say "checking metric names"
 # Every name the daemons export (histograms as their base name). Keep in step
