@@ -19,6 +19,7 @@ declare -A PACKAGES=(
   [ip]=iproute2
   [git]=git
   [debootstrap]=debootstrap
+  [promtool]=prometheus
 )
 missing=()
 for tool in "${!PACKAGES[@]}"; do
@@ -29,7 +30,12 @@ file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busy
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing system packages: ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # prometheus is wanted for promtool alone: without its Recommends (node-exporter and what that brings). The others
+  # keep theirs: docker.io's apparmor is what lets Docker 20.10 start containers on a host with AppArmor enabled.
+  lean=() full=()
+  for p in "${missing[@]}"; do if [ "$p" = prometheus ]; then lean+=("$p"); else full+=("$p"); fi; done
+  [ ${#full[@]} -eq 0 ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${full[@]}" >/dev/null
+  [ ${#lean[@]} -eq 0 ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 fi
 
 # PID 1 may not be systemd (containers, CI): start dockerd ourselves when none answers.
