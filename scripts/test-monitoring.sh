@@ -5,9 +5,9 @@
 # - grafana-dashboard.json: every panel's PromQL parses (promtool, through a
 #   throw-away rule file) and no datasource is hard-coded;
 # - every alert's runbook_url is a section of docs/alerts.md;
-# - rules, tests and dashboard name only metrics the daemons export (the list
-#   below: keep it in step with control-plane/src/metrics.ts and the agent's).
-# Needs promtool (Debian: the prometheus package) and node. Light: no Docker, no build.
+# - rules, tests and dashboard name only metrics the daemons export (as the
+#   built programs register them).
+# Needs promtool (Debian: the prometheus package), node and the build (dist/). Light: no Docker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=installers/monitoring
@@ -108,29 +108,23 @@ done
 echo "  SUCCESS: every alert links to its section of docs/alerts.md"
 
 say "checking metric names"
-# Every name the daemons export (histograms as their base name). Keep in step
-# with control-plane/src/metrics.ts and the agent's metrics.
-known="
-fleet_leader fleet_leader_epoch fleet_lease_changes_total
-fleet_jetstream_up fleet_jetstream_operation_duration_seconds fleet_jetstream_errors_total
-fleet_grpc_requests_total fleet_grpc_request_duration_seconds
-fleet_node_sessions fleet_tasks fleet_tasks_ended_total fleet_pending_tasks fleet_pending_oldest_age_seconds
-fleet_task_wait_seconds fleet_attempt_run_seconds fleet_task_end_to_end_seconds fleet_task_submit_duration_seconds
-fleet_attempts_ended_total fleet_nodes fleet_nodes_cordoned fleet_node_slots fleet_breaker_trips_total
-fleet_scheduling_passes_total fleet_scheduling_pass_duration_seconds fleet_tasks_assigned_total
-fleet_tls_certificate_expiry_timestamp_seconds
-fleet_process_cpu_seconds_total fleet_process_resident_memory_bytes fleet_nodejs_eventloop_lag_p99_seconds
-fleet_agent_info fleet_agent_containers_running
-fleet_agent_docker_operations_total fleet_agent_docker_operation_duration_seconds
-fleet_agent_outbox_events fleet_agent_outbox_oldest_event_age_seconds fleet_agent_journal_degraded
-fleet_agent_session_connected fleet_agent_session_reconnects_total fleet_agent_attempts_finished_total
-fleet_agent_gateway_requests_total fleet_agent_gateway_tokens_total fleet_agent_gateway_cost_usd_total
-fleet_agent_gateway_upstream_errors_total fleet_agent_cline_stalls_total
-fleet_agent_self_check_ok fleet_agent_self_check_failures_total fleet_agent_certificate_expiry_timestamp_seconds
-"
-histograms=" fleet_jetstream_operation_duration_seconds fleet_grpc_request_duration_seconds fleet_task_wait_seconds
-fleet_attempt_run_seconds fleet_task_end_to_end_seconds fleet_task_submit_duration_seconds
-fleet_scheduling_pass_duration_seconds fleet_agent_docker_operation_duration_seconds "
+# Every name the daemons register, asked of the built programs themselves
+# (histograms by their base name), so that the list cannot drift from the code.
+[ -f dist/control-plane/src/metrics.js ] && [ -f dist/node-agent/src/metrics.js ] || fail "dist/ is missing: npm run build first"
+exported=$(node --input-type=module -e '
+  const { newRegistry } = await import("./dist/common/metrics.js");
+  const { ControlPlaneMetrics, INERT_VIEWS } = await import("./dist/control-plane/src/metrics.js");
+  const { AgentMetrics, INERT_SOURCES } = await import("./dist/node-agent/src/metrics.js");
+  const cp = newRegistry();
+  new ControlPlaneMetrics(cp, INERT_VIEWS);
+  const agent = newRegistry();
+  new AgentMetrics(agent, "0.0.0", INERT_SOURCES);
+  const all = [...cp.getMetricsAsArray(), ...agent.getMetricsAsArray()];
+  console.log([...new Set(all.map((m) => m.name))].join(" "));
+  console.log([...new Set(all.filter((m) => m.type === "histogram").map((m) => m.name))].join(" "));
+')
+known=" $(sed -n 1p <<<"$exported") "
+histograms=" $(sed -n 2p <<<"$exported") "
 unknown=0
 check_names() { # FILE: the text to search, as it is named in messages
   local name base
@@ -149,6 +143,6 @@ check_names() { # FILE: the text to search, as it is named in messages
 check_names "$dir/alerts.yml" < <(grep -v '^[[:space:]]*#' "$dir/alerts.yml")
 check_names "$dir/alerts.test.yml" < <(grep -E "^\s*- series:" "$dir/alerts.test.yml")
 check_names "$dir/grafana-dashboard.json" <"$work/queries.txt"
-[ "$unknown" -eq 0 ] || fail "unknown metric names (above): fix the typo, or add the metric to the daemon and to the list in $0"
+[ "$unknown" -eq 0 ] || fail "unknown metric names (above): fix the typo, or add the metric to the daemon"
 echo "  SUCCESS: only exported metric names"
 say "monitoring checks passed"

@@ -83,6 +83,22 @@ test.serial('a refused call is counted with its code; a task that waits shows in
   await fleet.fleetctl(['task', 'cancel', waiting]);
 });
 
+test.serial('the node agent serves its own: its session, the attempts it finished, the process', async (t) => {
+  const { fleet } = t.context;
+  const agentUrl = await metricsUrl(fleet.agent('metered').process);
+  const text = await (await fetch(`${agentUrl}/metrics`)).text();
+  t.is(sample(text, 'fleet_agent_session_connected'), 1);
+  t.is(sample(text, 'fleet_agent_attempts_finished_total', { kind: 'plain', state: 'SUCCEEDED', reason: 'none' }), 1);
+  t.is(sample(text, 'fleet_agent_attempts_finished_total', { kind: 'plain', state: 'FAILED', reason: 'none' }), 1);
+  t.is(sample(text, 'fleet_agent_outbox_events'), 0);
+  t.is(sample(text, 'fleet_agent_self_check_ok'), 1);
+  t.true((sample(text, 'fleet_agent_docker_operations_total', { op: 'create', result: 'ok' }) ?? 0) >= 2);
+  t.true((sample(text, 'fleet_agent_certificate_expiry_timestamp_seconds') ?? 0) > Date.now() / 1000);
+  const ready = await fetch(`${agentUrl}/readyz`);
+  t.is(ready.status, 200, await ready.clone().text());
+  t.is((await fetch(`${agentUrl}/healthz`)).status, 200);
+});
+
 test.serial('/healthz and /readyz answer from the self-check and JetStream; anything else is 404', async (t) => {
   const { cpUrl } = t.context;
   const health = await fetch(`${cpUrl}/healthz`);
