@@ -36,6 +36,7 @@
  *   npm run bench:load -- --mode heartbeat --nodes 2000 --restart-replica
  *   npm run bench:load -- --mode backlog --tasks 20000
  *   npm run bench:load -- --compare-dist ../main/dist        # that build first, then this one
+ *   npm run bench:load -- --compare-metrics                  # metrics off, then on and scraped every 5s
  *   npm run bench:load -- --cluster --control-planes 3
  *
  * One JSON object on stdout at the end; progress on stderr. Exit codes: 0,
@@ -52,7 +53,7 @@ import { runThroughput, type ThroughputReport } from './load/throughput.js';
 type ModeReport = ThroughputReport | HeartbeatReport | BacklogReport;
 
 interface RunReport {
-  controlPlane: { dist: string; replicas: number; nats: string };
+  controlPlane: { dist: string; replicas: number; nats: string; metrics: 'off' | 'scraped'; scrapes: { ok: number; failed: number; bytes: number } };
   report: ModeReport;
 }
 
@@ -77,11 +78,11 @@ function parameters(o: LoadOptions): Record<string, unknown> {
   }
 }
 
-async function runOnce(o: LoadOptions, dist: string): Promise<RunReport> {
-  const rig = await Rig.start(o, dist);
+async function runOnce(o: LoadOptions, dist: string, metrics: 'off' | 'scraped'): Promise<RunReport> {
+  const rig = await Rig.start(o, dist, metrics);
   try {
     const report = o.mode === 'throughput' ? await runThroughput(rig, o) : o.mode === 'heartbeat' ? await runHeartbeat(rig, o) : await runBacklog(rig, o);
-    return { controlPlane: { dist, replicas: o.controlPlanes, nats: o.cluster ? 'cluster of 3, R3' : 'embedded' }, report };
+    return { controlPlane: { dist, replicas: o.controlPlanes, nats: o.cluster ? 'cluster of 3, R3' : 'embedded', metrics, scrapes: { ...rig.deployment.scrapes } }, report };
   } finally {
     await rig.close();
   }
@@ -105,9 +106,12 @@ async function main(): Promise<number> {
   }
   const o = options;
   const runs: RunReport[] = [];
-  for (const dist of o.compareDist ? [o.compareDist, o.cpDist] : [o.cpDist]) {
-    progress(`${o.mode} run against ${dist}`);
-    runs.push(await runOnce(o, dist));
+  const plan: Array<[string, 'off' | 'scraped']> = o.compareMetrics
+    ? [[o.cpDist, 'off'], [o.cpDist, 'scraped']]
+    : (o.compareDist ? [o.compareDist, o.cpDist] : [o.cpDist]).map((dist) => [dist, o.metrics]);
+  for (const [dist, metrics] of plan) {
+    progress(`${o.mode} run against ${dist}, metrics ${metrics}`);
+    runs.push(await runOnce(o, dist, metrics));
   }
   const flat = (r: RunReport) => ({ controlPlane: r.controlPlane, ...r.report });
   const output = { mode: o.mode, parameters: parameters(o), machine: { cpus: availableParallelism(), node: process.version }, ...(runs.length === 2 ? { compare: { before: flat(runs[0]!), after: flat(runs[1]!) } } : flat(runs[0]!)) };

@@ -36,7 +36,12 @@ export interface DeploymentOptions {
   heartbeatIntervalMs: number;
   /** Each control plane writes its CPU profile here when it exits (node --cpu-prof); null: none. */
   profileDir: string | null;
+  /** off: --metrics-listen off (nothing observed); scraped: metrics on, each replica's /metrics fetched every SCRAPE_EVERY_MS. */
+  metrics: 'off' | 'scraped';
 }
+
+/** A scrape every 5s: three times Prometheus' usual 15s, so the figure errs on the costly side. */
+const SCRAPE_EVERY_MS = 5_000;
 
 export interface RestartTimes {
   /** SIGTERM sent. */
@@ -69,6 +74,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 interface Replica {
   endpoint: string;
+  /** HOST:PORT of its metrics listener, or null when metrics are off. */
+  metricsListen: string | null;
   dataDir: string;
   logPath: string;
   args: string[];
@@ -110,7 +117,8 @@ export class Deployment {
     for (let i = 0; i < options.controlPlanes; i++) {
       const endpoint = `127.0.0.1:${await freePort()}`;
       const dataDir = join(options.dir, `control-plane-${i + 1}`);
-      replicas.push({ endpoint, dataDir, logPath: `${dataDir}.log`, args: ['--listen', endpoint, '--data-dir', dataDir, ...livenessFlags(options.heartbeatIntervalMs), ...shared], child: undefined });
+      const metricsListen = options.metrics === 'off' ? null : `127.0.0.1:${await freePort()}`;
+      replicas.push({ endpoint, metricsListen, dataDir, logPath: `${dataDir}.log`, args: ['--listen', endpoint, '--data-dir', dataDir, ...livenessFlags(options.heartbeatIntervalMs), ...shared], child: undefined });
     }
     // One replica alone makes its CA in its data dir on first start.
     caFile ||= join(replicas[0]!.dataDir, 'tls', 'ca.crt');
@@ -152,7 +160,29 @@ export class Deployment {
     return { stoppingAtMs, stopMs: spawnedAtMs - stoppingAtMs, spawnedAtMs, readyMs: nowMs() - spawnedAtMs };
   }
 
+  /** Fetches every replica's /metrics now and then, as Prometheus would; counts what it got. */
+  startScraping(): void {
+    const targets = this.replicas.map((r) => r.metricsListen).filter((t): t is string => t !== null);
+    if (targets.length === 0) return;
+    this.scrapeTimer = setInterval(() => {
+      for (const target of targets) {
+        fetch(`http://${target}/metrics`).then(
+          async (res) => {
+            const body = await res.text();
+            this.scrapes.ok += res.ok ? 1 : 0;
+            this.scrapes.bytes += body.length;
+          },
+          () => (this.scrapes.failed += 1),
+        );
+      }
+    }, SCRAPE_EVERY_MS);
+  }
+
+  readonly scrapes = { ok: 0, failed: 0, bytes: 0 };
+  private scrapeTimer: NodeJS.Timeout | undefined;
+
   async stop(): Promise<void> {
+    clearInterval(this.scrapeTimer);
     await Promise.all(this.replicas.map((r) => this.stopReplica(r)));
     await this.nats?.stop();
   }
@@ -169,6 +199,8 @@ export class Deployment {
     const replica = this.replicas[i]!;
     const env = cleanEnv();
     if (i > 0) env.FLEET_ADMIN_TOKEN = this.adminToken;
+    // By the environment, which a build from before metrics ignores (--compare-dist).
+    env.FLEET_METRICS_LISTEN = replica.metricsListen ?? 'off';
     const log = openSync(replica.logPath, 'a');
     replica.child = spawn(process.execPath, [...this.nodeArgs, this.main, ...replica.args], { env, stdio: ['ignore', log, log] });
     closeSync(log);

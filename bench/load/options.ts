@@ -45,6 +45,10 @@ export interface LoadOptions {
   /** The build measured (its dist/), and the one measured before it with --compare-dist. */
   cpDist: string;
   compareDist: string | null;
+  /** The control planes' metrics: on and scraped every 5s (the default), or off. */
+  metrics: 'off' | 'scraped';
+  /** Runs the build twice, metrics off then on (scraped): what metrics cost. */
+  compareMetrics: boolean;
   cluster: boolean;
   controlPlanes: number;
   check: boolean;
@@ -63,6 +67,7 @@ export const USAGE = `usage: npm run bench:load -- [--mode throughput|heartbeat|
 every mode:  --nodes N  --slots 8  --heartbeat-interval 5s  --image busybox  --sim-procs K
              --enroll-concurrency 50  --connect-concurrency 200  --settle-timeout D
              --cp-dist DIR  --compare-dist DIR  --cluster [--control-planes 3]  --keep  --cp-profile DIR
+             --metrics scraped|off  --compare-metrics (off, then scraped: what metrics cost)
 throughput:  (--nodes 50)     --concurrency 50 | --rate R  --duration 20s  --warmup 3s  --check
 heartbeat:   (--nodes 10000)  --duration 30s  --warmup INTERVAL  --restart-replica
 backlog:     (--nodes 50)     --tasks 100000  --concurrency 50  --check
@@ -136,6 +141,8 @@ export function parseOptions(argv: string[]): LoadOptions | 'help' {
         'settle-timeout': { type: 'string' },
         'cp-dist': { type: 'string' },
         'compare-dist': { type: 'string' },
+        metrics: { type: 'string' },
+        'compare-metrics': { type: 'boolean' },
         cluster: { type: 'boolean' },
         'control-planes': { type: 'string' },
         check: { type: 'boolean' },
@@ -168,7 +175,12 @@ export function parseOptions(argv: string[]): LoadOptions | 'help' {
   const simProcs = positiveInt('sim-procs', text('sim-procs') ?? String(nodes <= 1_000 ? 1 : nodes <= 4_000 ? 2 : 4), nodes);
   const defaultSettle = mode === 'backlog' ? Math.max(120_000, tasks * 10) : mode === 'heartbeat' ? 120_000 : 60_000;
   const compareDist = text('compare-dist');
+  const metricsText = text('metrics') ?? 'scraped';
+  if (metricsText !== 'scraped' && metricsText !== 'off') throw new UsageError(`--metrics: must be scraped or off, got "${metricsText}"`);
+  if (values['compare-metrics'] && (compareDist !== undefined || values.metrics !== undefined)) throw new UsageError('--compare-metrics: runs metrics off then on with one build; not with --compare-dist or --metrics');
   return {
+    metrics: metricsText,
+    compareMetrics: Boolean(values['compare-metrics']),
     mode,
     nodes,
     slots: positiveInt('slots', text('slots') ?? '8', MAX_SLOTS),

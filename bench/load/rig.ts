@@ -68,12 +68,13 @@ export class Rig {
     readonly sims: SimFleet,
   ) {}
 
-  static async start(options: LoadOptions, dist: string): Promise<Rig> {
+  static async start(options: LoadOptions, dist: string, metrics: 'off' | 'scraped' = options.metrics): Promise<Rig> {
     const dir = mkdtempSync(join(tmpdir(), 'fleet-load-'));
     progress(`starting ${options.controlPlanes} control plane(s) from ${dist} (${options.cluster ? 'a 3-server NATS cluster' : 'embedded NATS'}) in ${dir}`);
     let deployment: Deployment;
     try {
-      deployment = await Deployment.start({ dist, dir, controlPlanes: options.controlPlanes, cluster: options.cluster, heartbeatIntervalMs: options.heartbeatIntervalMs, profileDir: options.cpProfileDir });
+      deployment = await Deployment.start({ dist, dir, controlPlanes: options.controlPlanes, cluster: options.cluster, heartbeatIntervalMs: options.heartbeatIntervalMs, profileDir: options.cpProfileDir, metrics });
+      deployment.startScraping();
     } catch (err) {
       if (!options.keep) rmSync(dir, { recursive: true, force: true });
       throw err;
