@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { pino, type Logger } from 'pino';
 import { type Check, EventLoopLag, InFlight, pingIntervalMs, Progress, Watchdog, type WatchdogOptions } from './self-check.js';
 import { type NotifyTarget, ServiceManager } from './systemd.js';
+import { logSink } from './testing/log-sink.js';
 
 /** Stands in for the notify socket: records each notification's assignments, in order. */
 class RecordingTarget implements NotifyTarget {
@@ -13,17 +13,6 @@ class RecordingTarget implements NotifyTarget {
   }
 }
 
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-function logSink(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { log, lines };
-}
 
 /** Polls until `condition` holds (the watchdog's own timers do the work). */
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -161,7 +150,7 @@ test('EventLoopLag: a loop blocked for real beyond the bound is a problem once; 
 /** A watchdog over a real ServiceManager whose notify target records what it is sent. */
 function watchdogWith(checks: Check[], options: Partial<WatchdogOptions> = {}) {
   const target = new RecordingTarget();
-  const { log, lines } = logSink();
+  const { log, lines } = logSink('info');
   const changes: string[][] = [];
   const watchdog = new Watchdog(
     new ServiceManager(target, log),

@@ -4,20 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { pino, type Logger } from 'pino';
+import { logSink } from './testing/log-sink.js';
 import { type NotifyTarget, ServiceManager, SystemdNotify, systemdEnv } from './systemd.js';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-function logSink(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
-  return { log, lines };
-}
 
 /** Stands in for the notify socket: records each notification's assignments, in order. */
 class RecordingTarget implements NotifyTarget {
