@@ -367,7 +367,7 @@ test('over HTTP: /metrics serves the registry, /healthz the self-check, /readyz 
   await watchdog.tick();
   const sick = await get(port, '/healthz');
   t.is(sick.status, 503);
-  t.is(sick.body, 'not ok: self-check failing: event loop: blocked for 6.0s (bound 5.0s)\n');
+  t.is(sick.body, 'not ok: self-check failing: probe: event loop: blocked for 6.0s (bound 5.0s)\n', 'the problem is named after its check');
   t.regex((await get(port, '/metrics')).body, /^fleet_agent_self_check_ok 0$/m);
   failing = '';
   await watchdog.tick();
