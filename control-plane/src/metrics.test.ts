@@ -32,7 +32,7 @@ test('an attempt lost with its node and retried: the attempt ends with its reaso
   metrics.taskChanged(running, retried);
   const text = await metrics.registry.metrics();
   t.regex(text, /fleet_attempts_ended_total\{state="LOST",reason="engine_unavailable"\} 1\n/);
-  t.notRegex(text, /fleet_tasks_ended_total\{/);
+  t.notRegex(text, /fleet_tasks_ended_total\{state="\w+"\} [1-9]/);
 });
 
 test('the fleet gauges come from the views at scrape time: the queue, its oldest eligible task, nodes, cordons and slots', async (t) => {
@@ -71,4 +71,13 @@ test('every metric name starts with fleet_; counters end in _total', (t) => {
   for (const name of names) t.regex(name, /^fleet_[a-z0-9_]+$/);
   t.true(names.includes('fleet_grpc_requests_total'));
   t.true(names.includes('fleet_process_cpu_seconds_total'));
+});
+
+test('known label sets start at 0, so that the first of each shows in increase()', async (t) => {
+  const text = await new ControlPlaneMetrics(newRegistry(), INERT_VIEWS).registry.metrics();
+  t.regex(text, /fleet_tasks_ended_total\{state="FAILED"\} 0\n/);
+  t.regex(text, /fleet_attempts_ended_total\{state="FAILED",reason="budget_exceeded"\} 0\n/);
+  t.regex(text, /fleet_jetstream_errors_total\{op="update",kind="out_of_space"\} 0\n/);
+  t.regex(text, /fleet_lease_changes_total\{change="lost"\} 0\n/);
+  t.notRegex(text, /state="RUNNING",reason=/, 'only end states');
 });

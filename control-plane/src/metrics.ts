@@ -10,11 +10,15 @@
  * Labels are bounded: states, reasons, methods, operations; never an id.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { activeAttempt, isTerminal, type NodeRecord, type Task } from '../../common/model.js';
+import { activeAttempt, ATTEMPT_REASONS, ATTEMPT_STATES, isTerminal, TERMINAL_TASK_STATES, type NodeRecord, type Task } from '../../common/model.js';
 import { newRegistry } from '../../common/metrics.js';
 
 /** Latencies from a millisecond call to a day-long task. */
 const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
+const TERMINAL_STATES = [...TERMINAL_TASK_STATES];
+const ATTEMPT_END_STATES = ATTEMPT_STATES.filter((s) => s !== 'ASSIGNED' && s !== 'RUNNING');
+/** The single-request KV operations `observeStore` reports. */
+const STORE_OPS = ['get', 'create', 'put', 'update', 'delete', 'purge'];
 const CALL_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** What the gauges read, at scrape time. */
@@ -83,6 +87,11 @@ export class ControlPlaneMetrics {
     this.passDuration = new Histogram({ name: 'fleet_scheduling_pass_duration_seconds', help: 'How long this replica\'s scheduling passes took, their writes included.', buckets: CALL_BUCKETS, registers });
     this.leaseChanges = new Counter({ name: 'fleet_lease_changes_total', help: 'Times this replica acquired or lost the leader lease.', labelNames: ['change'], registers });
     this.breakerTrips = new Counter({ name: 'fleet_breaker_trips_total', help: 'Nodes this replica cordoned automatically (the circuit breaker: Docker unreachable, disk pressure, infrastructure failures, a restart loop).', registers });
+    // Every known label set from 0, so that increase() and rate() see the first one of each (an alert on the first out-of-space error, say).
+    for (const state of TERMINAL_STATES) this.tasksEnded.inc({ state }, 0);
+    for (const state of ATTEMPT_END_STATES) for (const reason of ['none', ...ATTEMPT_REASONS]) this.attemptsEnded.inc({ state, reason }, 0);
+    for (const change of ['acquired', 'lost']) this.leaseChanges.inc({ change }, 0);
+    for (const op of STORE_OPS) for (const kind of ['unavailable', 'conflict', 'out_of_space', 'other']) this.storeErrors.inc({ op, kind }, 0);
 
     new Gauge({ name: 'fleet_leader', help: '1 while this replica holds the leader lease.', registers, collect() { this.set(views.leading() ? 1 : 0); } });
     new Gauge({ name: 'fleet_leader_epoch', help: 'The lease epoch this replica leads with (0: it does not lead).', registers, collect() { this.set(views.leading() ? views.leaderEpoch() : 0); } });
