@@ -183,7 +183,9 @@ export class TestFleet {
     if (joinToken) args.push('--join-token', joinToken);
     const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
     agent.process = new TestProcess(`agent ${spec.name}`, command, argv, join(this.dir, `agent-${spec.name}.log`), { ...options.env, ...env });
-    const started = await agent.process.waitForLog('node agent started');
+    // Enrolling tries again after a 10 s handshake timeout and a backoff: room for one retry
+    // (a first connection over a fresh veth pair has been seen to stall under load).
+    const started = await agent.process.waitForLog('node agent started', 45_000);
     agent.nodeId = String(started.nodeId);
     await agent.process.waitForLog('control plane session open');
   }
