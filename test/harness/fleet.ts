@@ -185,9 +185,15 @@ export class TestFleet {
     agent.process = new TestProcess(`agent ${spec.name}`, command, argv, join(this.dir, `agent-${spec.name}.log`), { ...options.env, ...env });
     // Enrolling tries again after a 10 s handshake timeout and a backoff: room for one retry
     // (a first connection over a fresh veth pair has been seen to stall under load).
-    const started = await agent.process.waitForLog('node agent started', 45_000);
-    agent.nodeId = String(started.nodeId);
-    await agent.process.waitForLog('control plane session open');
+    try {
+      const started = await agent.process.waitForLog('node agent started', 45_000);
+      agent.nodeId = String(started.nodeId);
+      await agent.process.waitForLog('control plane session open');
+    } catch (err) {
+      // An agent that did not come up is not left running: it would keep the test file from exiting.
+      await agent.process.stop('SIGKILL');
+      throw err;
+    }
   }
 
   agent(name: string): Agent {
