@@ -24,13 +24,17 @@ export function newRegistry(): Registry {
   return registry;
 }
 
-/** `off`, or HOST:PORT (port 0: any free one). */
-export function parseMetricsListen(field: string, text: string): string | null {
-  if (text === 'off') return null;
+/** HOST:PORT to listen on ([v6]:PORT too), or a ValidationError naming the field; `or` says what else it may be. */
+export function checkHostPort(field: string, text: string, or = ''): string {
   if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/.test(text) || Number(text.split(':').pop()) > 65535) {
-    throw new ValidationError(field, `"${text}" is not HOST:PORT (or "off")`);
+    throw new ValidationError(field, `"${text}" is not HOST:PORT${or}`);
   }
   return text;
+}
+
+/** `off`, or HOST:PORT (port 0: any free one). */
+export function parseMetricsListen(field: string, text: string): string | null {
+  return text === 'off' ? null : checkHostPort(field, text, ' (or "off")');
 }
 
 export interface Verdict {

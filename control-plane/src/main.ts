@@ -11,7 +11,7 @@ import { createLogger } from '../../common/logger.js';
 import { installSignalHandlers } from './signals.js';
 import { ServiceManager, systemdEnv } from '../../common/systemd.js';
 import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
-import { MetricsServer, parseMetricsListen } from '../../common/metrics.js';
+import { checkHostPort, MetricsServer, parseMetricsListen } from '../../common/metrics.js';
 import { ControlPlane } from './control-plane.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
@@ -28,13 +28,6 @@ function flag<T>(name: string, parse: (field: string, text: string) => T): (text
       throw new InvalidArgumentError((err as Error).message);
     }
   };
-}
-
-function hostPort(field: string, text: string): string {
-  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/.test(text) || Number(text.split(':').pop()) > 65535) {
-    throw new ValidationError(field, `"${text}" is not HOST:PORT`);
-  }
-  return text;
 }
 
 function memoryLimit(field: string, text: string): number {
@@ -57,7 +50,7 @@ function positiveInt(field: string, text: string): number {
 
 const program = new Command('fleet-control-plane')
   .description('Fleet control plane replica: gRPC API and node sessions over NATS JetStream state')
-  .option('--listen <host:port>', 'gRPC listen address', flag('--listen', hostPort), '127.0.0.1:7700')
+  .option('--listen <host:port>', 'gRPC listen address', flag('--listen', checkHostPort), '127.0.0.1:7700')
   .option('--data-dir <dir>', 'data directory (admin token, fleet CA, embedded NATS storage)', process.env.FLEET_DATA_DIR ?? '/var/lib/fleet/control-plane')
   .option('--nats <urls>', 'NATS server URLs, comma-separated; omit to start an embedded nats-server', process.env.FLEET_NATS_URL ?? '')
   .option('--nats-creds <file>', 'NATS credentials: an nkey user seed or a .creds file (mode 0600)', process.env.FLEET_NATS_CREDS)
@@ -76,7 +69,7 @@ const program = new Command('fleet-control-plane')
   .option('--breaker-threshold <n>', 'infrastructure failures in a row that cordon a node', flag('--breaker-threshold', positiveInt), DEFAULT_LIVENESS.breakerThreshold)
   .option('--breaker-probe <duration>', 'healthy time before an auto-cordoned node is uncordoned', flag('--breaker-probe', parseDuration), DEFAULT_LIVENESS.breakerProbeMs)
   .option('--lease-ttl <duration>', 'the leader lease expires this long after its last renewal', flag('--lease-ttl', parseDuration), 3_000)
-  .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', hostPort))
+  .option('--advertise <host:port>', 'address other replicas and operators reach this one at (default: --listen)', flag('--advertise', checkHostPort))
   .option('--cline-image <image>', 'agent image of Cline tasks submitted without --image', flag('--cline-image', (v) => checkImage('--cline-image', v)), process.env.FLEET_CLINE_IMAGE ?? 'localhost/cline-fleet/agent:3.0.65')
   .option('--task-retention <duration>', 'ended tasks (with their patches) are removed this long after they end; 0s keeps them forever', flag('--task-retention', parseDuration), 30 * 86_400_000)
   .option('--tls-ca-cert <file>', 'the fleet CA certificate (PEM); default DATA_DIR/tls/ca.crt, made on first start. Every replica needs the same CA', process.env.FLEET_TLS_CA_CERT)
