@@ -16,6 +16,11 @@ import { bytes, count, str } from '../../common/wire/fields.js';
 import type { AccessToken__Output } from '../../proto/gen/fleet/v1/AccessToken.js';
 import type { AccessTokenRef } from '../../proto/gen/fleet/v1/AccessTokenRef.js';
 import type { AuditEntry__Output } from '../../proto/gen/fleet/v1/AuditEntry.js';
+import type { BackupMessage__Output } from '../../proto/gen/fleet/v1/BackupMessage.js';
+import type { CreateBackupRequest } from '../../proto/gen/fleet/v1/CreateBackupRequest.js';
+import type { RestoreBackupRequest } from '../../proto/gen/fleet/v1/RestoreBackupRequest.js';
+import type { RestoreOptions } from '../../proto/gen/fleet/v1/RestoreOptions.js';
+import type { RestoreProgress__Output } from '../../proto/gen/fleet/v1/RestoreProgress.js';
 import type { CancelTaskRequest } from '../../proto/gen/fleet/v1/CancelTaskRequest.js';
 import type { CreateAccessTokenRequest } from '../../proto/gen/fleet/v1/CreateAccessTokenRequest.js';
 import type { CreateAccessTokenResponse__Output } from '../../proto/gen/fleet/v1/CreateAccessTokenResponse.js';
@@ -180,6 +185,52 @@ export class FleetClient {
   rotateAccessToken = (req: AccessTokenRef) => this.unary('RotateAccessToken', req, (res: CreateAccessTokenResponse__Output) => res);
   whoAmI = () => this.unary('WhoAmI', {}, (res: AccessToken__Output) => res);
   audit = (req: ListAuditRequest) => this.stream('ListAudit', req, (e: AuditEntry__Output) => e);
+  /** Every stored record, then checkpoints (and, following, every change). Decoded by actions/backup.ts. */
+  backup(req: CreateBackupRequest): { messages: AsyncIterable<BackupMessage__Output>; cancel: () => void } {
+    const client = this.clients[this.nextStream++ % this.clients.length]!;
+    const call = (client as unknown as Record<string, StreamFn>).CreateBackup!.call(client, req, this.metadata);
+    const servers = this.servers;
+    return {
+      // A followed backup may wait seconds between messages: stopping it cancels the call at once.
+      cancel: () => call.cancel(),
+      messages: {
+        async *[Symbol.asyncIterator]() {
+          try {
+            for await (const item of call as AsyncIterable<BackupMessage__Output>) yield item;
+          } catch (err) {
+            throw explain(err, servers);
+          } finally {
+            call.cancel();
+          }
+        },
+      },
+    };
+  }
+
+  /** Sends the restore options, then the file in parts; yields the control plane's progress. */
+  restoreBackup(options: RestoreOptions, parts: Iterable<Uint8Array>, server: number): AsyncIterable<RestoreProgress__Output> {
+    const client = this.clients[server % this.clients.length]!;
+    const call = (client as unknown as Record<string, (m: grpc.Metadata) => grpc.ClientDuplexStream<RestoreBackupRequest, RestoreProgress__Output>>).RestoreBackup!.call(client, this.metadata);
+    const servers = this.servers;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const sending = (async () => {
+          const send = (m: RestoreBackupRequest) => new Promise<void>((resolve) => (call.write(m) ? resolve() : call.once('drain', resolve)));
+          await send({ options });
+          for (const data of parts) await send({ data });
+          call.end();
+        })();
+        sending.catch(() => {});
+        try {
+          for await (const item of call as AsyncIterable<RestoreProgress__Output>) yield item;
+        } catch (err) {
+          throw explain(err, servers);
+        } finally {
+          call.cancel();
+        }
+      },
+    };
+  }
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);

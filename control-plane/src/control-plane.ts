@@ -23,7 +23,9 @@ import { loadOrCreateAdminToken } from './admin-auth.js';
 import { clusterStatus } from './cluster-status.js';
 import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
+import { backupHandlers } from './backup-service.js';
 import { fleetServiceHandlers } from './fleet-service.js';
+import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import { HealthState } from './health.js';
 import { JoinTokens } from './join-tokens.js';
 import { Lease } from './lease.js';
@@ -223,10 +225,12 @@ export class ControlPlane {
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
     const loops = [scheduler, monitor, drainer, retention];
+    // While a restore writes the state, the leader's loops are held: nothing is decided on half a fleet.
+    let restoring = false;
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
       metrics?.leadership(leading);
       for (const loop of loops) {
-        if (leading) loop.start();
+        if (leading && !restoring) loop.start();
         else loop.stop();
       }
       void this.registry?.refresh();
@@ -234,10 +238,11 @@ export class ControlPlane {
 
     const { fleet, health } = loadProtos();
     const server = (this.server = new grpc.Server(SERVER_OPTIONS));
-    server.addService(
-      fleet.fleet.v1.FleetService.service,
-      fleetServiceHandlers({
-        gate: new Gate(accessTokens, new AuthLimiter(clock, options.authLimits ?? DEFAULT_AUTH_LIMITS), store.audit, this.replicaId, log),
+    const gate = new Gate(accessTokens, new AuthLimiter(clock, options.authLimits ?? DEFAULT_AUTH_LIMITS), store.audit, this.replicaId, log);
+    const answered = metrics && ((method: string, code: string, seconds: number | null) => metrics.rpc(method, code, seconds));
+    server.addService(fleet.fleet.v1.FleetService.service, {
+      ...fleetServiceHandlers({
+        gate,
         accessTokens,
         audit: store.audit,
         tasks,
@@ -252,9 +257,27 @@ export class ControlPlane {
         clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
         taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
-        answered: metrics && ((method, code, seconds) => metrics.rpc(method, code, seconds)),
+        answered,
       }),
-    );
+      ...backupHandlers({
+        gate,
+        backup: store.backup,
+        log,
+        answered,
+        leader: {
+          leading: () => this.lease?.leadingEpoch() != null,
+          hold: () => {
+            restoring = true;
+            for (const loop of loops) loop.stop();
+          },
+          // Started again as after an election: the node monitor judges silence only from now on.
+          release: () => {
+            restoring = false;
+            if (this.lease?.isLeader) for (const loop of loops) loop.start();
+          },
+        },
+      }),
+    } satisfies FleetServiceHandlers);
     const sessionDeps = {
       tasks,
       index,

@@ -131,7 +131,8 @@ function labelsNeedAdmin(caller: Caller, labels: Record<string, string>, removed
   if (Object.keys(labels).length > 0 || removed.length > 0) requireRole(caller, 'admin', 'give nodes labels (labels decide which nodes receive a provider\'s key)');
 }
 
-export function fleetServiceHandlers(deps: FleetServiceDeps): FleetServiceHandlers {
+/** Every call but the backup ones (`backup-service.ts`). */
+export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceHandlers, Exclude<FleetMethod, 'CreateBackup' | 'RestoreBackup'>> {
   const { tasks, log } = deps;
   return {
     SubmitTask: unary(deps, 'SubmitTask', async (req) => encodeTask(await tasks.submit(await prepareSpec(deps, decodeTaskSpec(req.spec)))), (task) => task.id ?? ''),

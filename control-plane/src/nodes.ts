@@ -6,7 +6,7 @@
  * list fresh for the scheduler and for `node list`.
  */
 import type { Clock } from '../../common/clock.js';
-import { AlreadyExistsError, AuthError, NotFoundError, PreconditionError } from '../../common/errors.js';
+import { AlreadyExistsError, AuthError, NotFoundError, PreconditionError, UnavailableError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus, type PreviousExit, type RestartAnswer } from '../../common/model.js';
 import { newId } from '../../common/ids.js';
@@ -146,7 +146,14 @@ export class Nodes {
    */
   async authenticate(cert: NodeCertificate): Promise<NodeRecord> {
     const record = (this.known.get(cert.nodeId) ?? (await this.records.get(cert.nodeId)))?.value;
-    if (!record) throw new AuthError(`node ${cert.nodeId} is not enrolled (it was removed): enroll it again with a new join token`);
+    // A certificate of this fleet's CA without a record: the state was restored from a backup taken
+    // before the node enrolled, or is being restored now. Not final: the agent tries again, and is
+    // accepted once its record is back (records are never deleted; a revoked node's is kept).
+    if (!record) {
+      throw new UnavailableError(
+        `this fleet has no record of node ${cert.nodeId} (its state was restored from a backup taken before the node enrolled, or is being restored): the node is accepted once its record is back; otherwise enroll the machine again with a new join token`,
+      );
+    }
     if (record.revokedAtMs) throw new AuthError(`node ${cert.nodeId} was revoked: its certificates are refused for good; enroll the machine again with a new join token`);
     return record;
   }

@@ -252,7 +252,13 @@ export class NodeAgent {
     // Declined once, declined for good: the control plane requeues it, so running it now would run it twice.
     if (this.declined.has(attemptId)) return;
     // A resent Assign for an attempt this node knows (accept would say so too, but needs a write).
-    if (this.journal.get(attemptId)) return;
+    if (this.journal.get(attemptId)) {
+      // Unless the control plane stored its outcome and lost it again (its state was restored from
+      // a backup taken before): the attempt is over here, so it is given back to be run again.
+      const outcome: AttemptOutcome = { state: 'LOST', error: `node ${this.identity.name} ran this attempt and reported its outcome, which the control plane no longer has (its state was restored from a backup): run again`, failureKind: 'INFRASTRUCTURE' };
+      if (this.journal.reportAgain(attemptId, taskId, outcome, this.clock.now())) this.log.warn({ taskId, attemptId }, 'assigned an attempt that already ended here; given back to run again');
+      return;
+    }
     if (!admitsWork(this.state)) {
       // Sent before the control plane heard we are draining: give it straight back.
       this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} is draining`, failureKind: 'INFRASTRUCTURE' }, spec.cline ? 'cline' : 'plain');

@@ -55,6 +55,25 @@ test('events wait in the outbox until acknowledged, in order, and survive a reop
   });
 });
 
+test('an outcome the control plane acknowledged and then lost (a restored backup) is reported again; one still in the outbox is not', (t) => {
+  withJournal((j) => {
+    const lost = { state: 'LOST' as const, error: 'restored', failureKind: 'INFRASTRUCTURE' as const };
+    t.false(j.reportAgain('att_unknown', 'task_1', lost, 1), 'unknown attempt');
+    j.accept('att_1', 'task_1', '{}', 1);
+    t.false(j.reportAgain('att_1', 'task_1', lost, 2), 'still running');
+    j.finished('att_1', 'task_1', { state: 'SUCCEEDED', exitCode: 0, error: '' }, 3);
+    t.false(j.reportAgain('att_1', 'task_1', lost, 4), 'its outcome is still in the outbox');
+    j.acknowledge(j.pending(0, 10).at(-1)!.seq);
+    j.markDone('att_1', 5);
+    t.true(j.reportAgain('att_1', 'task_1', lost, 6));
+    const again = j.pending(0, 10);
+    t.deepEqual(again.map((e) => e.kind), ['finished']);
+    t.is(again[0]!.kind === 'finished' ? again[0]!.outcome.state : '', 'LOST');
+    t.false(j.reportAgain('att_1', 'task_1', lost, 7), 'once until it is acknowledged');
+    t.is(j.get('att_1')?.state, 'done', 'the attempt itself is unchanged');
+  });
+});
+
 test('the oldest unacknowledged event is the first in the outbox, until it is acknowledged', (t) => {
   withJournal((j) => {
     t.is(j.oldestOutboxAtMs(), null, 'nothing waits');

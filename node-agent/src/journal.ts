@@ -522,6 +522,30 @@ export class Journal {
     return changed;
   }
 
+  /**
+   * An attempt whose outcome the control plane stored (acknowledged) and
+   * then forgot: its state was restored from a backup taken before. Reports
+   * `outcome` for it once more; false when the attempt is not in that case
+   * (unknown, still running, or its outcome not yet acknowledged: the outbox
+   * delivers that one).
+   */
+  reportAgain(attemptId: string, taskId: string, outcome: AttemptOutcome, now: number): boolean {
+    let reported = false;
+    const made = this.write(
+      () =>
+        (reported = this.db.transaction(() => {
+          const row = this.db.prepare("SELECT state FROM attempts WHERE attempt_id = ? AND state IN ('finished', 'done')").get(attemptId);
+          const unacknowledged = this.db.prepare("SELECT 1 FROM outbox WHERE attempt_id = ? AND kind = 'finished'").get(attemptId);
+          if (!row || unacknowledged) return false;
+          this.appendRow(attemptId, taskId, 'finished', now, null, Buffer.from(JSON.stringify(outcome)));
+          return true;
+        })()),
+      'event',
+    );
+    if (made && reported) this.notify();
+    return reported;
+  }
+
   /** The provider key is needed no more once the outcome is stored: it is dropped with the rest of the grant (and zeroed, secure_delete). */
   markDone(attemptId: string, now: number): void {
     this.write(() => this.db.prepare("UPDATE attempts SET state = 'done', llm_sealed = NULL, llm_json = NULL, updated_at_ms = ? WHERE attempt_id = ?").run(now, attemptId));

@@ -13,6 +13,13 @@ import type { AttemptFinished as _fleet_v1_AttemptFinished, AttemptFinished__Out
 import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as _fleet_v1_AttemptOutput__Output } from './fleet/v1/AttemptOutput';
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
 import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from './fleet/v1/AuditEntry';
+import type { BackupCheckpoint as _fleet_v1_BackupCheckpoint, BackupCheckpoint__Output as _fleet_v1_BackupCheckpoint__Output } from './fleet/v1/BackupCheckpoint';
+import type { BackupGap as _fleet_v1_BackupGap, BackupGap__Output as _fleet_v1_BackupGap__Output } from './fleet/v1/BackupGap';
+import type { BackupHeader as _fleet_v1_BackupHeader, BackupHeader__Output as _fleet_v1_BackupHeader__Output } from './fleet/v1/BackupHeader';
+import type { BackupHeaderValue as _fleet_v1_BackupHeaderValue, BackupHeaderValue__Output as _fleet_v1_BackupHeaderValue__Output } from './fleet/v1/BackupHeaderValue';
+import type { BackupMessage as _fleet_v1_BackupMessage, BackupMessage__Output as _fleet_v1_BackupMessage__Output } from './fleet/v1/BackupMessage';
+import type { BackupRecord as _fleet_v1_BackupRecord, BackupRecord__Output as _fleet_v1_BackupRecord__Output } from './fleet/v1/BackupRecord';
+import type { BackupStream as _fleet_v1_BackupStream, BackupStream__Output as _fleet_v1_BackupStream__Output } from './fleet/v1/BackupStream';
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from './fleet/v1/Certificate';
@@ -22,6 +29,7 @@ import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from './fleet/v1/CordonNodeRequest';
 import type { CreateAccessTokenRequest as _fleet_v1_CreateAccessTokenRequest, CreateAccessTokenRequest__Output as _fleet_v1_CreateAccessTokenRequest__Output } from './fleet/v1/CreateAccessTokenRequest';
 import type { CreateAccessTokenResponse as _fleet_v1_CreateAccessTokenResponse, CreateAccessTokenResponse__Output as _fleet_v1_CreateAccessTokenResponse__Output } from './fleet/v1/CreateAccessTokenResponse';
+import type { CreateBackupRequest as _fleet_v1_CreateBackupRequest, CreateBackupRequest__Output as _fleet_v1_CreateBackupRequest__Output } from './fleet/v1/CreateBackupRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from './fleet/v1/CreateJoinTokenResponse';
 import type { DeclinedAttempt as _fleet_v1_DeclinedAttempt, DeclinedAttempt__Output as _fleet_v1_DeclinedAttempt__Output } from './fleet/v1/DeclinedAttempt';
@@ -69,6 +77,9 @@ import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output
 import type { Restart as _fleet_v1_Restart, Restart__Output as _fleet_v1_Restart__Output } from './fleet/v1/Restart';
 import type { RestartAnswer as _fleet_v1_RestartAnswer, RestartAnswer__Output as _fleet_v1_RestartAnswer__Output } from './fleet/v1/RestartAnswer';
 import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeRequest__Output as _fleet_v1_RestartNodeRequest__Output } from './fleet/v1/RestartNodeRequest';
+import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBackupRequest__Output as _fleet_v1_RestoreBackupRequest__Output } from './fleet/v1/RestoreBackupRequest';
+import type { RestoreOptions as _fleet_v1_RestoreOptions, RestoreOptions__Output as _fleet_v1_RestoreOptions__Output } from './fleet/v1/RestoreOptions';
+import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from './fleet/v1/RestoreProgress';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
@@ -101,6 +112,13 @@ export interface ProtoGrpcType {
       AttemptStarted: MessageTypeDefinition<_fleet_v1_AttemptStarted, _fleet_v1_AttemptStarted__Output>
       AttemptState: EnumTypeDefinition
       AuditEntry: MessageTypeDefinition<_fleet_v1_AuditEntry, _fleet_v1_AuditEntry__Output>
+      BackupCheckpoint: MessageTypeDefinition<_fleet_v1_BackupCheckpoint, _fleet_v1_BackupCheckpoint__Output>
+      BackupGap: MessageTypeDefinition<_fleet_v1_BackupGap, _fleet_v1_BackupGap__Output>
+      BackupHeader: MessageTypeDefinition<_fleet_v1_BackupHeader, _fleet_v1_BackupHeader__Output>
+      BackupHeaderValue: MessageTypeDefinition<_fleet_v1_BackupHeaderValue, _fleet_v1_BackupHeaderValue__Output>
+      BackupMessage: MessageTypeDefinition<_fleet_v1_BackupMessage, _fleet_v1_BackupMessage__Output>
+      BackupRecord: MessageTypeDefinition<_fleet_v1_BackupRecord, _fleet_v1_BackupRecord__Output>
+      BackupStream: MessageTypeDefinition<_fleet_v1_BackupStream, _fleet_v1_BackupStream__Output>
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
       Certificate: MessageTypeDefinition<_fleet_v1_Certificate, _fleet_v1_Certificate__Output>
@@ -111,6 +129,7 @@ export interface ProtoGrpcType {
       CordonSource: EnumTypeDefinition
       CreateAccessTokenRequest: MessageTypeDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenRequest__Output>
       CreateAccessTokenResponse: MessageTypeDefinition<_fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenResponse__Output>
+      CreateBackupRequest: MessageTypeDefinition<_fleet_v1_CreateBackupRequest, _fleet_v1_CreateBackupRequest__Output>
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
       DeclinedAttempt: MessageTypeDefinition<_fleet_v1_DeclinedAttempt, _fleet_v1_DeclinedAttempt__Output>
@@ -162,6 +181,9 @@ export interface ProtoGrpcType {
       Restart: MessageTypeDefinition<_fleet_v1_Restart, _fleet_v1_Restart__Output>
       RestartAnswer: MessageTypeDefinition<_fleet_v1_RestartAnswer, _fleet_v1_RestartAnswer__Output>
       RestartNodeRequest: MessageTypeDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_RestartNodeRequest__Output>
+      RestoreBackupRequest: MessageTypeDefinition<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreBackupRequest__Output>
+      RestoreOptions: MessageTypeDefinition<_fleet_v1_RestoreOptions, _fleet_v1_RestoreOptions__Output>
+      RestoreProgress: MessageTypeDefinition<_fleet_v1_RestoreProgress, _fleet_v1_RestoreProgress__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>

@@ -53,4 +53,7 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },
   RevokeAccessToken: { role: 'admin', mutates: true, what: 'revoke access tokens', target: field('name') },
   RotateAccessToken: { role: 'admin', mutates: true, what: 'rotate access tokens', target: field('name') },
+  // A backup holds every credential's hash and the sealed provider keys: audited although it changes nothing.
+  CreateBackup: { role: 'admin', mutates: true, what: 'take backups' },
+  RestoreBackup: { role: 'admin', mutates: true, what: 'restore backups' },
 };

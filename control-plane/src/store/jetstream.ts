@@ -21,6 +21,7 @@ import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
 import type { AccessTokenRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
 import { ResultStore } from './result-store.js';
+import { backedUpStreams, StateBackup } from './state-backup.js';
 
 
 /** A second submission with the same idempotency key within this window returns the first task. */
@@ -31,6 +32,8 @@ export const REPLICA_TTL_MS = 15_000;
 
 
 const NANOS_PER_MS = 1_000_000;
+/** The key of the access token a new fleet makes at its first start (access-tokens.ts). */
+const BOOTSTRAP_TOKEN_KEY = 'bootstrap';
 const EVENTS_MAX_AGE_MS = 30 * 86_400_000;
 const LOGS_MAX_AGE_MS = 7 * 86_400_000;
 /** A resent log chunk inside this window is dropped by JetStream's de-duplication. */
@@ -94,6 +97,8 @@ export interface FleetStore {
   results: ResultStore;
   logs: LogStore;
   events: EventLog;
+  /** Every stored record, for `backup create` and `backup restore`. */
+  backup: StateBackup;
   /** Resolves when JetStream answers; rejects with UnavailableError when it does not. */
   ping(): Promise<void>;
   /** Every stream's replication health. */
@@ -197,6 +202,10 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       results: new ResultStore(results),
       logs: new LogStore(js),
       events: new EventLog(js, log),
+      backup: new StateBackup(js, jsm, backedUpStreams({ idempotencyMs: IDEMPOTENCY_WINDOW_MS, eventsMs: EVENTS_MAX_AGE_MS, logsMs: LOGS_MAX_AGE_MS }), {
+        // A new fleet's first start makes the bootstrap access token: the fleet is still empty.
+        [`KV_${BUCKETS.accessTokens}`]: [`$KV.${BUCKETS.accessTokens}.${BOOTSTRAP_TOKEN_KEY}`],
+      }),
       ping: async () => {
         await jsm.streams.info(`KV_${BUCKETS.tasks}`).catch((err: unknown) => {
           throw storeError(err, 'checking JetStream');

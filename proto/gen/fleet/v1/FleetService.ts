@@ -5,11 +5,13 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AccessToken as _fleet_v1_AccessToken, AccessToken__Output as _fleet_v1_AccessToken__Output } from '../../fleet/v1/AccessToken';
 import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output as _fleet_v1_AccessTokenRef__Output } from '../../fleet/v1/AccessTokenRef';
 import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from '../../fleet/v1/AuditEntry';
+import type { BackupMessage as _fleet_v1_BackupMessage, BackupMessage__Output as _fleet_v1_BackupMessage__Output } from '../../fleet/v1/BackupMessage';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from '../../fleet/v1/CancelTaskRequest';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from '../../fleet/v1/ClusterStatus';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from '../../fleet/v1/CordonNodeRequest';
 import type { CreateAccessTokenRequest as _fleet_v1_CreateAccessTokenRequest, CreateAccessTokenRequest__Output as _fleet_v1_CreateAccessTokenRequest__Output } from '../../fleet/v1/CreateAccessTokenRequest';
 import type { CreateAccessTokenResponse as _fleet_v1_CreateAccessTokenResponse, CreateAccessTokenResponse__Output as _fleet_v1_CreateAccessTokenResponse__Output } from '../../fleet/v1/CreateAccessTokenResponse';
+import type { CreateBackupRequest as _fleet_v1_CreateBackupRequest, CreateBackupRequest__Output as _fleet_v1_CreateBackupRequest__Output } from '../../fleet/v1/CreateBackupRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from '../../fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from '../../fleet/v1/CreateJoinTokenResponse';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from '../../fleet/v1/DrainNodeRequest';
@@ -37,6 +39,8 @@ import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef
 import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from '../../fleet/v1/Provider';
 import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from '../../fleet/v1/ProviderRef';
 import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeRequest__Output as _fleet_v1_RestartNodeRequest__Output } from '../../fleet/v1/RestartNodeRequest';
+import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBackupRequest__Output as _fleet_v1_RestoreBackupRequest__Output } from '../../fleet/v1/RestoreBackupRequest';
+import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from '../../fleet/v1/RestoreProgress';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
@@ -70,6 +74,11 @@ export interface FleetServiceClient extends grpc.Client {
   createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   createAccessToken(argument: _fleet_v1_CreateAccessTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  CreateBackup(argument: _fleet_v1_CreateBackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_BackupMessage__Output>;
+  CreateBackup(argument: _fleet_v1_CreateBackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_BackupMessage__Output>;
+  createBackup(argument: _fleet_v1_CreateBackupRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_BackupMessage__Output>;
+  createBackup(argument: _fleet_v1_CreateBackupRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_BackupMessage__Output>;
   
   CreateJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   CreateJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
@@ -189,6 +198,11 @@ export interface FleetServiceClient extends grpc.Client {
   restartNode(argument: _fleet_v1_RestartNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   restartNode(argument: _fleet_v1_RestartNodeRequest, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   
+  RestoreBackup(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress__Output>;
+  RestoreBackup(options?: grpc.CallOptions): grpc.ClientDuplexStream<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress__Output>;
+  restoreBackup(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress__Output>;
+  restoreBackup(options?: grpc.CallOptions): grpc.ClientDuplexStream<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress__Output>;
+  
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
   RevokeAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AccessToken__Output>): grpc.ClientUnaryCall;
@@ -289,6 +303,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   CreateAccessToken: grpc.handleUnaryCall<_fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse>;
   
+  CreateBackup: grpc.handleServerStreamingCall<_fleet_v1_CreateBackupRequest__Output, _fleet_v1_BackupMessage>;
+  
   CreateJoinToken: grpc.handleUnaryCall<_fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse>;
   
   DeleteProvider: grpc.handleUnaryCall<_fleet_v1_ProviderRef__Output, _fleet_v1_Provider>;
@@ -316,6 +332,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
   
   RestartNode: grpc.handleUnaryCall<_fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node>;
+  
+  RestoreBackup: grpc.handleBidiStreamingCall<_fleet_v1_RestoreBackupRequest__Output, _fleet_v1_RestoreProgress>;
   
   RevokeAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken>;
   
@@ -345,6 +363,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_Task, _fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task__Output>
   CordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   CreateAccessToken: MethodDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse__Output>
+  CreateBackup: MethodDefinition<_fleet_v1_CreateBackupRequest, _fleet_v1_BackupMessage, _fleet_v1_CreateBackupRequest__Output, _fleet_v1_BackupMessage__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
   DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
@@ -359,6 +378,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
   RestartNode: MethodDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_Node, _fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node__Output>
+  RestoreBackup: MethodDefinition<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress, _fleet_v1_RestoreBackupRequest__Output, _fleet_v1_RestoreProgress__Output>
   RevokeAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessToken, _fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken__Output>
   RevokeJoinToken: MethodDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinToken, _fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken__Output>
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
