@@ -7,6 +7,8 @@
  *
  *   npm run bench                      # N=50
  *   npm run bench -- --tasks 200 --concurrency 1,8,16
+ *   npm run bench -- --compare-metrics # the same path with metrics off and
+ *                                      # on (scraped every 5 s), alternating
  *
  * Target (issue 2): the whole path adds at most 30% per task over direct
  * Docker, and the control plane stays under 150 MB RSS.
@@ -20,7 +22,7 @@ import { bearer, clients } from '../test/harness/grpc.js';
 import { TEST_IMAGE } from '../test/harness/requirements.js';
 import type { Task__Output } from '../proto/gen/fleet/v1/Task.js';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '1,8' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '50' }, concurrency: { type: 'string', default: '1,8' }, 'compare-metrics': { type: 'boolean', default: false }, rounds: { type: 'string', default: '2' } } });
 const N = Number(values.tasks);
 const LEVELS = values.concurrency.split(',').map(Number);
 if (!Number.isInteger(N) || N < 1 || LEVELS.some((c) => !Number.isInteger(c) || c < 1)) {
@@ -74,6 +76,54 @@ async function wholePath(fleet: TestFleet, concurrency: number): Promise<number>
   });
   api.close();
   return elapsed;
+}
+
+/** Every metrics listener the fleet's processes opened (their logs name the port they got). */
+function metricsEndpoints(fleet: TestFleet): string[] {
+  const logs = [fleet.controlPlane!.text, ...fleet.agents.map((a) => a.process.text)];
+  return logs.flatMap((text) => [...text.matchAll(/"listen":"([^"]+)","msg":"metrics and health endpoints listening"/g)].map((m) => `http://${m[1]}/metrics`));
+}
+
+/**
+ * Metrics cost: whole fleets with --metrics-listen off and on (each endpoint
+ * scraped every 5 s, three times Prometheus' usual rate), alternating so
+ * that drift on a shared machine falls on both, at one concurrency.
+ */
+async function compareMetrics(rounds: number, concurrency: number): Promise<void> {
+  const perMode: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of ['off', 'on'] as const) {
+      process.env.FLEET_METRICS_LISTEN = mode === 'off' ? 'off' : '127.0.0.1:0';
+      const fleet = await TestFleet.start({ agents: [{ name: 'bench-node', slots: concurrency }] });
+      let scrapes = 0;
+      const endpoints = mode === 'on' ? metricsEndpoints(fleet) : [];
+      if (mode === 'on' && endpoints.length !== 2) throw new Error(`expected the control plane's and the agent's metrics endpoints, found ${endpoints.join(', ') || 'none'}`);
+      const scraper = setInterval(() => {
+        for (const url of endpoints) void fetch(url).then((r) => r.text()).then(() => scrapes++, () => {});
+      }, 5_000);
+      try {
+        await wholePath(fleet, 4);
+        const ms = await wholePath(fleet, concurrency);
+        perMode[mode].push(ms / N);
+        process.stdout.write(`round ${round + 1}, metrics ${mode.padEnd(3)}: ${(ms / N).toFixed(1)} ms/task${mode === 'on' ? ` (${scrapes} scrapes)` : ''}\n`);
+      } finally {
+        clearInterval(scraper);
+        await fleet.stop();
+      }
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const off = mean(perMode.off);
+  const on = mean(perMode.on);
+  const difference = (on - off) / off;
+  process.stdout.write(
+    JSON.stringify({ tasks: N, concurrency, rounds, msPerTask: { metricsOff: Number(off.toFixed(2)), metricsOn: Number(on.toFixed(2)) }, difference: `${(difference * 100).toFixed(1)}%`, withinTarget: difference < 0.05 }, null, 2) + '\n',
+  );
+}
+
+if (values['compare-metrics']) {
+  await compareMetrics(Number(values.rounds), Math.max(...LEVELS));
+  process.exit(0);
 }
 
 const fleet = await TestFleet.start({ agents: [{ name: 'bench-node', slots: Math.max(...LEVELS) }] });

@@ -236,7 +236,8 @@ export function readBackup(buf: Uint8Array, options: ReadOptions = {}): ParsedBa
       if (doc.sha256 !== digest) throw new BackupFileError(`the checkpoint on line ${lineNo} does not match its records (SHA-256): the file was changed or is corrupt`);
       chain = digest;
       segment = createHash('sha256').update(chain);
-      records.push(...segmentRecords);
+      // Not push(...): a base segment holds hundreds of thousands of records, more than a call's arguments.
+      for (const r of segmentRecords) records.push(r);
       segmentRecords = [];
       checkpoints.push(c);
     } else {

@@ -17,6 +17,8 @@ export interface GlobalOptions {
 
 export interface Context {
   client(): FleetClient;
+  /** Closes the client if a command made one (some, like `backup inspect`, work offline). */
+  close(): void;
   format: OutputFormat;
   out: (text: string) => void;
   err: (text: string) => void;
@@ -35,6 +37,7 @@ export function makeContext(opts: GlobalOptions, io: { out: (t: string) => void;
     // cleaned of escape sequences here, once. JSON is unaffected (it escapes control characters itself).
     out: (text) => io.out(safeText(text)),
     err: (text) => io.err(safeText(text)),
+    close: () => client?.close(),
     client: () => {
       if (client) return client;
       // A server given by flag or environment does not get the current context's token or CA

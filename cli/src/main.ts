@@ -15,7 +15,7 @@ const { program, context } = buildProgram({ out: (t) => process.stdout.write(t),
 
 try {
   await program.parseAsync(process.argv);
-  context()?.client().close();
+  context()?.close();
 } catch (err) {
   if (err instanceof CommanderError) {
     // Commander has printed its message already (help, usage errors).
