@@ -342,6 +342,15 @@ export interface LogChunk {
   atMs: number;
 }
 
+/**
+ * A chunk as the fleet's log stream holds it: `seq` is its place there, the
+ * same on every replica, so a reader that lost its replica resumes after it
+ * on another (0: a control plane that did not say).
+ */
+export interface StoredLogChunk extends LogChunk {
+  seq: number;
+}
+
 // ---------------------------------------------------------------------------
 // The node session (NodeService.Connect): what each side says to the other.
 

@@ -23,7 +23,7 @@ import {
   type Attempt,
   type AttemptEvent,
   type ControlMessage,
-  type LogChunk,
+  type StoredLogChunk,
   type NodeMessage,
   type NodeRecord,
   type Task,
@@ -265,7 +265,7 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
   fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
 );
 
-const logChunk: Arbitrary<LogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms });
+const logChunk: Arbitrary<StoredLogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms, seq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) });
 
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
