@@ -226,6 +226,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
         }),
         { nil: null },
       ),
+      protocolVersion: fc.nat(1_000),
     })
     .map((hello): NodeMessage => ({ kind: 'hello', hello })),
   fc
@@ -248,7 +249,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
-  fc.record({ nodeId: id('node'), heartbeatIntervalMs: fc.nat(60_000), stopAfterDisconnectMs: fc.nat(600_000) }).map((welcome): ControlMessage => ({ kind: 'welcome', welcome })),
+  fc.record({ nodeId: id('node'), heartbeatIntervalMs: fc.nat(60_000), stopAfterDisconnectMs: fc.nat(600_000), protocolVersion: fc.nat(1_000) }).map((welcome): ControlMessage => ({ kind: 'welcome', welcome })),
   fc
     .record({
       taskId: id('task'),

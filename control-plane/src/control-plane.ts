@@ -37,6 +37,7 @@ import { SchedulerLoop } from './scheduler-loop.js';
 import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
 import { nodeServiceHandlers } from './session/node-service.js';
 import { OpenStreams } from './open-streams.js';
+import { AGENT_PROTOCOL, describeAccepted } from '../../common/protocol.js';
 import { Admission } from './session/admission.js';
 import { DEFAULT_CANCEL_GRACE_MS, HELLO_CONCURRENCY, HELLO_QUEUE, SessionRegistry } from './session/node-session.js';
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
@@ -292,7 +293,7 @@ export class ControlPlane {
     }, STORE_PROBE_EVERY_MS);
     store.onDisconnect(() => this.health.set('NOT_SERVING'));
     log.info(
-      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames },
+      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
       'control plane ready',
     );
   }
