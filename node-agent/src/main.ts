@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     {
       registry: metrics.registry,
       healthy: () => healthVerdict(watchdog.last),
-      ready: () => readyVerdict(parts.session?.state, parts.agent?.dockerHealth, status),
+      ready: () => readyVerdict(parts.session?.state, parts.agent?.dockerHealth, status, parts.session?.refusal),
     },
     log,
   );
