@@ -3,7 +3,8 @@
  * stopped (SIGTERM, as systemd stops it) or killed (SIGKILL) while real
  * fleetctl processes wait on long-lived streams. `task submit --wait`,
  * `task logs -f`, `node drain --wait` and `audit --follow` resume on the
- * other replica, or on the same one when it is back, from where they were:
+ * other replica, or on the same one when it is back, from where they were
+ * (and unary calls made meanwhile fail over without an error):
  * each exits with the task's (or the drain's) real outcome, every log line
  * is printed exactly once, and no audit entry is repeated.
  *
@@ -111,10 +112,25 @@ test.serial('SIGTERM of the replica serving the streams: submit --wait and logs 
   const { fleet } = t.context;
   const audit = start(fleet, fleet.server, ['audit', '--follow', '--since', '1h', '-o', 'json']);
   await until('the audit stream to show the fleet so far', audit, (r) => r.stdout.includes('CreateJoinToken'));
+  // Unary calls made throughout, as fleetctl makes them (the first server first): none may fail.
+  let calling = true;
+  const calls = { made: 0, failed: [] as string[] };
+  const caller = (async () => {
+    while (calling) {
+      calls.made++;
+      await fleet.json(['node', 'list']).catch((err: Error) => calls.failed.push(err.message));
+      await sleep(50);
+    }
+  })();
   const { id, submit, logs, submitCode, logsCode } = await acrossDisruption(t, fleet.server, 0, async () => {
     const stopped = await fleet.controlPlanes[0]!.stop('SIGTERM');
     t.is(stopped, 0, 'the replica stopped cleanly');
+    await sleep(1_000);
+    calling = false;
+    await caller;
   });
+  t.deepEqual(calls.failed, [], `no unary call failed while the replica stopped (${calls.made} made)`);
+  t.log(`${calls.made} unary calls (node list) made from before the replica stopped to after: ${calls.failed.length} failed`);
   const cp = fleet.controlPlanes[0]!;
   const ended = cp.logLines().find((l) => l.msg === 'streams ended for clients to resume elsewhere');
   t.truthy(ended, 'the stopping replica ended its streams');
