@@ -342,6 +342,15 @@ export interface LogChunk {
   atMs: number;
 }
 
+/**
+ * A chunk as the fleet's log stream holds it: `seq` is its place there, the
+ * same on every replica, so a reader that lost its replica resumes after it
+ * on another (0: a control plane that did not say).
+ */
+export interface StoredLogChunk extends LogChunk {
+  seq: number;
+}
+
 // ---------------------------------------------------------------------------
 // The node session (NodeService.Connect): what each side says to the other.
 
@@ -374,6 +383,8 @@ export interface Hello extends NodeInfo {
   activeAttemptIds: string[];
   /** In the first hello of a process that followed another one. */
   previousExit?: PreviousExit | null;
+  /** The node session protocol the agent speaks, as it said it (0: an agent older than the field; see common/protocol.ts). */
+  protocolVersion: number;
 }
 
 export interface HeartbeatReport {
@@ -426,6 +437,8 @@ export interface Welcome {
   heartbeatIntervalMs: number;
   /** Stop every container after this long without a heartbeat ack (see the design's invariant 2). */
   stopAfterDisconnectMs: number;
+  /** The control plane's node session protocol (0: one older than the field). */
+  protocolVersion: number;
 }
 
 /** Run this attempt. A Cline attempt carries its provider grant (null: none could be granted). */

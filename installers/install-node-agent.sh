@@ -17,13 +17,14 @@
 #
 # An upgrade is the same command: the new tree replaces the old one, the
 # settings in /etc/cline-fleet/node-agent.env stay, and the restarted agent
-# adopts the containers that kept running.
+# adopts the containers that kept running. installers/upgrade-node-agent.sh
+# does it step by step (drain first, wait until the agent is back, roll back).
 # --root DIR stages everything under DIR instead (no user, no systemctl).
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 CONTROL_PLANE='' JOIN_TOKEN='' NAME='' SLOTS='' PULL='' MIN_FREE='' ROOT='' PREFIX=$FLEET_PREFIX_DEFAULT FORCE=no START=yes LIVE_RESTORE=no
 while [ $# -gt 0 ]; do
@@ -82,17 +83,7 @@ if [ -n "$JOIN_TOKEN" ]; then
   if [ -z "$ROOT" ]; then chown -R fleet:fleet "$ROOT/var/lib/fleet"; fi
   say "wrote the join token to $STATE_DIR/join-token (the agent deletes it once enrolled)"
 fi
-# An env file kept from an older install: the agent no longer takes --labels (it would refuse to start),
-# and reads its join token from a file, not from FLEET_JOIN_TOKEN.
-ENV_FILE="$ROOT/etc/cline-fleet/node-agent.env"
-if grep -q '^FLEET_AGENT_ARGS=.*--labels' "$ENV_FILE"; then
-  sed -i -E '/^FLEET_AGENT_ARGS=/ { s/ --labels[ =][^ ]+//g; s/=--labels[ =][^ ]+ ?/=/ }' "$ENV_FILE"
-  say "removed --labels from FLEET_AGENT_ARGS in $ENV_FILE: labels come from the join token (fleetctl token create --labels) or fleetctl node label"
-fi
-if grep -q '^FLEET_JOIN_TOKEN=' "$ENV_FILE"; then
-  sed -i -E 's#^FLEET_JOIN_TOKEN=.*#FLEET_JOIN_TOKEN_FILE=/var/lib/fleet/node-agent/join-token#' "$ENV_FILE"
-  say "$ENV_FILE: FLEET_JOIN_TOKEN replaced by FLEET_JOIN_TOKEN_FILE (the token no longer sits in the env file)"
-fi
+migrate_agent_env "$ROOT/etc/cline-fleet/node-agent.env"
 install_unit "$ROOT" fleet-node-agent.service
 if [ "$PREFIX" != "$FLEET_PREFIX_DEFAULT" ]; then
   sed -i "s#$FLEET_PREFIX_DEFAULT#$PREFIX#g" "$ROOT/etc/systemd/system/fleet-node-agent.service"

@@ -4,7 +4,7 @@
  * a config only root can read, and keeps that config on upgrade.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -128,6 +128,77 @@ test('install-node-agent.sh refuses bad input, naming the flag, and installs not
       t.regex(result.stderr, message);
     }
     t.deepEqual(spawnSync('ls', ['-A', root], { encoding: 'utf8' }).stdout, '');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+function upgrade(args: string[]) {
+  return spawnSync('bash', [join(ROOT, 'installers/upgrade-node-agent.sh'), ...args], { encoding: 'utf8' });
+}
+
+test('upgrade-node-agent.sh swaps the tree in keeping the previous one and the settings; --rollback puts the previous one back', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'fleet-upgrade-'));
+  try {
+    const first = install(['--root', root, '--control-plane', '10.0.0.1:7700', '--name', 'zone-a-1']);
+    t.is(first.status, 0, first.stderr);
+    const tree = join(root, 'opt/cline-fleet');
+    const env = join(root, 'etc/cline-fleet/node-agent.env');
+    const settings = readFileSync(env, 'utf8');
+    writeFileSync(join(tree, 'INSTALLED-FIRST'), '');
+
+    const up = upgrade(['--root', root]);
+    t.is(up.status, 0, up.stderr);
+    t.regex(up.stderr, /kept the previous tree at .*\/opt\/cline-fleet\.previous/);
+    t.regex(up.stderr, /node agent \S+ \(node protocol \d+\) -> \S+ \(node protocol \d+\)/, 'it says from which version to which');
+    t.regex(up.stderr, /staged under .*; not restarting fleet-node-agent\.service/);
+    t.false(existsSync(join(tree, 'INSTALLED-FIRST')), 'the new tree is in place');
+    t.true(existsSync(join(tree + '.previous', 'INSTALLED-FIRST')), 'the one it replaced is kept');
+    t.is(readFileSync(env, 'utf8'), settings, 'the settings stay');
+    const help = spawnSync(process.execPath, [join(tree, 'dist/node-agent/src/main.js'), '--help'], { encoding: 'utf8' });
+    t.is(help.status, 0, help.stderr);
+
+    const back = upgrade(['--root', root, '--rollback']);
+    t.is(back.status, 0, back.stderr);
+    t.true(existsSync(join(tree, 'INSTALLED-FIRST')), 'the previous tree is back');
+    t.false(existsSync(join(tree + '.previous', 'INSTALLED-FIRST')), 'and the one rolled back from is kept, to roll forward again');
+    const forward = upgrade(['--root', root, '--rollback']);
+    t.is(forward.status, 0, forward.stderr);
+    t.false(existsSync(join(tree, 'INSTALLED-FIRST')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('upgrade-node-agent.sh refuses bad input, naming the flag, and changes nothing', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'fleet-upgrade-'));
+  try {
+    const none = upgrade(['--root', root]);
+    t.is(none.status, 1);
+    t.regex(none.stderr, /no node agent is installed here .*: install one with installers\/install-node-agent\.sh/);
+    const noPrevious = spawnSync('bash', ['-c', `mkdir -p ${root}/etc/cline-fleet ${root}/opt/cline-fleet && touch ${root}/etc/cline-fleet/node-agent.env`]);
+    t.is(noPrevious.status, 0);
+    const cases: Array<[string[], RegExp]> = [
+      [['--drain-deadline', '5'], /--drain-deadline: must be a duration such as 90s, 30m or 2h, got "5"/],
+      [['--wait', '0'], /--wait: must be a whole number of seconds from 1 to 99999, got "0"/],
+      [['--wait', 'soon'], /--wait: must be a whole number of seconds/],
+      [['--server', 'a b'], /--server: "a b" is not HOST:PORT/],
+      [['--prefix', 'opt/fleet'], /--prefix: must be an absolute path/],
+      [['--token', 'not-a-secret-to-print'], /--token: an access token on the command line is visible to every user of this machine: use --token-file FILE/],
+      [['--drain'], /--drain: not with --root/],
+      [['--ca-file', join(root, 'missing.crt')], /--ca-file: cannot read .*missing\.crt/],
+      [['--rollback'], /--rollback: there is no previous tree at .*\/opt\/cline-fleet\.previous/],
+    ];
+    for (const [args, message] of cases) {
+      const result = upgrade(['--root', root, ...args]);
+      t.is(result.status, 1, args.join(' '));
+      t.regex(result.stderr, message);
+      t.false(result.stderr.includes('not-a-secret-to-print'), 'a token given on the command line is not repeated');
+    }
+    t.deepEqual(spawnSync('ls', ['-A', join(root, 'opt')], { encoding: 'utf8' }).stdout, 'cline-fleet\n', 'nothing was installed');
+    const unknown = upgrade(['--bogus']);
+    t.is(unknown.status, 2);
+    t.regex(unknown.stderr, /unknown option: --bogus/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

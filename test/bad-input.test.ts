@@ -108,6 +108,31 @@ test.serial('ids that are not task ids are refused before any lookup', async (t)
   t.is(missing.stderr, 'fleetctl: task task_0000000000000000000 not found\n');
 });
 
+/** The status a server stream ended with. */
+function streamStatus(stream: grpc.ClientReadableStream<unknown>): Promise<grpc.StatusObject> {
+  stream.on('data', () => {});
+  stream.on('error', () => {});
+  return new Promise((resolve) => stream.on('status', resolve));
+}
+
+test.serial('a resume cursor past the end of its stream is refused, naming the field', async (t) => {
+  const { fleet, api } = t.context;
+  const auth = bearer(fleet.adminToken);
+  const past = await streamStatus(api.fleet.GetTaskLogs({ taskId: 'task_0000000000000000000', afterSeq: 9_000_000_000_000 }, auth));
+  t.is(past.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(past.details, /^after_seq: 9000000000000 is past the end of the log stream \(its last chunk is \d+\)/);
+  // A uint64 past what a JavaScript number holds exactly.
+  const huge = await streamStatus(api.fleet.GetTaskLogs({ taskId: 'task_0000000000000000000', afterSeq: '18446744073709551615' as never }, auth));
+  t.is(huge.code, grpc.status.INVALID_ARGUMENT);
+  t.is(huge.details, 'after_seq: must be between 0 and 9007199254740991, got 18446744073709552000');
+  const index = await streamStatus(api.fleet.ListAudit({ afterIndex: 3 }, auth));
+  t.is(index.code, grpc.status.INVALID_ARGUMENT);
+  t.is(index.details, 'after_index: is an entry\'s place in the message after_seq names: give after_seq too');
+  const auditPast = await streamStatus(api.fleet.ListAudit({ afterSeq: 9_000_000_000_000 }, auth));
+  t.is(auditPast.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(auditPast.details, /^after_seq: 9000000000000 is past the end of the audit trail/);
+});
+
 test.serial('an expired join token and a used-up join token are refused, and no node is stored', async (t) => {
   const { fleet, api } = t.context;
   const enroll = (joinToken: string, name: string) => enrollNode(api, joinToken, name);

@@ -6,7 +6,9 @@
  * with SIGSTOP comes back by systemd's hand and its task completes once;
  * `systemctl stop` leaves the containers for the next start; running the
  * installer again with a new build keeps the containers and the identity;
- * `fleetctl node restart` restarts the agent from afar.
+ * `fleetctl node restart` restarts the agent from afar;
+ * `installers/upgrade-node-agent.sh` drains, swaps, waits and uncordons,
+ * and rolls back.
  *
  * Figures (t.log): from the SIGKILL, and from the hang, to the agent's
  * session being open again.
@@ -232,6 +234,51 @@ test.serial('fleetctl node restart --drain: running work finishes first, then th
   // Back to work after the restart.
   const after = await submit(host, 'echo after the restart');
   t.is((await untilState(host, after, TERMINAL)).state, 'SUCCEEDED');
+});
+
+test.serial('upgrade-node-agent.sh --drain: the task finishes first, the tree is swapped, the agent is back and the node back to work; --rollback adopts a running container', async (t) => {
+  const { host, nodeId } = t.context;
+  const [before] = await host.fleetctlJson<NodeJson[]>(['node', 'list']);
+  // The "new build": this checkout with another agent version, as a release would be.
+  await host.must(['sh', '-c', "rm -rf /root/upgraded && cp -a /src /root/upgraded && sed -i \"s/^export const AGENT_VERSION = '.*'/export const AGENT_VERSION = '0.1.0-upgraded'/\" /root/upgraded/dist/node-agent/src/main.js && grep -q \"'0.1.0-upgraded'\" /root/upgraded/dist/node-agent/src/main.js"], { timeoutMs: 180_000 });
+  const id = await submit(host, 'echo start; sleep 6; echo end');
+  await untilState(host, id, ['RUNNING']);
+  const started = Date.now();
+  // The operator's token by its file; the control plane from the agent's settings; the fleet CA from the node's identity.
+  const up = await host.exec(['/root/upgraded/installers/upgrade-node-agent.sh', '--drain', '--drain-deadline', '2m', '--token-file', '/var/lib/fleet/control-plane/admin.token'], { timeoutMs: 300_000 });
+  t.is(up.code, 0, up.stderr);
+  t.regex(up.stderr, new RegExp(`draining node ${nodeId}`));
+  t.regex(up.stderr, /DRAINED/, 'fleetctl showed the drain through');
+  t.regex(up.stderr, /node agent \S+ \(node protocol \d+\) -> 0\.1\.0-upgraded \(node protocol \d+\)/);
+  const back = /the agent is back after (\d+)s/.exec(up.stderr);
+  t.truthy(back, up.stderr);
+  t.regex(up.stderr, new RegExp(`node ${nodeId} is back to work`));
+  t.log(`upgrade-node-agent.sh --drain: ${((Date.now() - started) / 1000).toFixed(1)}s in all (the drain waits for a 6 s task); the agent was ready ${back?.[1]}s after its restart`);
+  const done = await task(host, id);
+  t.is(done.state, 'SUCCEEDED', 'the running task finished during the drain');
+  t.is(done.attempts.length, 1);
+  const [node] = await host.fleetctlJson<Array<NodeJson & { cordoned: boolean; drain: unknown }>>(['node', 'list']);
+  t.is(node!.id, nodeId, 'the same identity');
+  t.is(node!.agentVersion, '0.1.0-upgraded');
+  t.is(node!.status, 'READY');
+  t.false(node!.cordoned, 'uncordoned');
+  t.is(node!.drain, null);
+  t.is((await host.exec(['test', '-d', '/opt/cline-fleet.previous'])).code, 0, 'the previous tree is kept');
+  const after = await submit(host, 'echo after the upgrade');
+  t.is((await untilState(host, after, TERMINAL)).state, 'SUCCEEDED', 'work goes on the node again');
+
+  // Rolled back without a drain while a task runs: the container keeps running and the old build adopts it.
+  const long = await submit(host, 'echo start; sleep 8; echo end');
+  const running = await untilState(host, long, ['RUNNING']);
+  const rollback = await host.exec(['/root/upgraded/installers/upgrade-node-agent.sh', '--rollback'], { timeoutMs: 300_000 });
+  t.is(rollback.code, 0, rollback.stderr);
+  t.regex(rollback.stderr, /the agent is back after \d+s/);
+  const [rolled] = await host.fleetctlJson<NodeJson[]>(['node', 'list']);
+  t.is(rolled!.agentVersion, before!.agentVersion, 'the previous version runs again');
+  const finished = await untilState(host, long, TERMINAL);
+  t.is(finished.state, 'SUCCEEDED');
+  t.is(finished.attempts.length, 1);
+  t.is(finished.attempts[0]!.containerId, running.attempts[0]!.containerId, 'the container outlived the rollback');
 });
 
 test.serial('kill -9 of the control plane: systemd starts it again and it says READY once JetStream answers', async (t) => {

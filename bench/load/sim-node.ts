@@ -25,6 +25,7 @@ import type { Assignment, AttemptEvent, AttemptOutcome, CancelOrder, ControlMess
 import { channelOptions, loadProtos } from '../../common/proto.js';
 import { decodeControlMessage, encodeNodeMessage } from '../../common/wire/index.js';
 import { enroll, isFatal, describe, RECONNECT_BACKOFF } from '../../node-agent/src/control-plane-client.js';
+import { AGENT_PROTOCOL } from '../../common/protocol.js';
 import type { Identity } from '../../node-agent/src/identity.js';
 import { channelCredentials } from '../../node-agent/src/node-credentials.js';
 import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMessage.js';
@@ -183,7 +184,7 @@ export class SimNode {
       call.on('error', finish);
       call.on('end', () => finish(new Error('the control plane ended the session')));
       const { name } = this.spec;
-      this.write(call, { kind: 'hello', hello: { name, labels: {}, slots: this.slots, agentVersion: AGENT_VERSION, hostname: name, activeAttemptIds: [...this.attempts.keys()] } });
+      this.write(call, { kind: 'hello', hello: { name, labels: {}, slots: this.slots, agentVersion: AGENT_VERSION, hostname: name, activeAttemptIds: [...this.attempts.keys()], protocolVersion: AGENT_PROTOCOL } });
     });
   }
 

@@ -57,6 +57,17 @@ export const CALL_DEADLINE_MS = 30_000;
 /** Rounds over every server before giving up, and the jittered pause between them. */
 const FAILOVER_ROUNDS = 3;
 const FAILOVER_BACKOFF = { initialMs: 1_000, maxMs: 4_000, multiplier: 2 };
+/**
+ * How long a stream (a watch, `logs -f`) that lost its replica keeps trying
+ * to resume before fleetctl gives up: a replica's restart takes seconds; a
+ * rolling upgrade of every replica, one at a time, each a few.
+ */
+export const RESUME_WITHIN_MS = 5 * 60_000;
+const RESUME_BACKOFF = { initialMs: 250, maxMs: 2_000, multiplier: 2 };
+/** A stream that stayed up this long before it broke counts as connected: its loss is a new outage. */
+const STABLE_STREAM_MS = 10_000;
+/** grpc-js reconnects a channel with its own backoff (up to 120 s by default): kept short, so that a replica back on its address is found within seconds. */
+const RECONNECT_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
 
 export class CliError extends Error {
   constructor(
@@ -115,6 +126,41 @@ export function explain(err: unknown, servers: string[]): CliError {
   }
 }
 
+/**
+ * Whether a stream's error means its replica went away (stopped, restarted,
+ * crashed, cut off) rather than refused the call: worth resuming on another
+ * replica, or on the same one when it is back. A TLS problem is a setting to
+ * fix, and a refusal (NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT...)
+ * would only be refused again.
+ */
+/** The replica serving a stream went away (it stopped, or the connection broke): worth resuming elsewhere. */
+export class ReplicaGoneError extends CliError {}
+
+export function replicaWentAway(err: unknown): boolean {
+  const e = err as Partial<grpc.ServiceError> | undefined;
+  const details = e?.details ?? '';
+  switch (e?.code) {
+    case grpc.status.UNAVAILABLE:
+      return tlsProblem(details, []) === null;
+    // fleetctl cancels a stream only once it is done with it: a CANCELLED it hears is the server's (a replica cut its calls as it stopped).
+    case grpc.status.CANCELLED:
+      return true;
+    // What a connection torn down mid-stream looks like from here.
+    case grpc.status.INTERNAL:
+    case grpc.status.UNKNOWN:
+      return /RST_STREAM|Connection dropped|Stream refused|GOAWAY|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up/i.test(details);
+    default:
+      return false;
+  }
+}
+
+/** Where an item is in a stream of the store: a message's sequence, and the item's place in that message. */
+type Position = [seq: number, index: number];
+const after = (a: Position, b: Position): boolean => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+
+/** Told when a resumable stream loses its replica and when it is back (fleetctl says it on stderr). */
+export type StreamNotice = (line: string) => void;
+
 /** A reply the control plane should never send (another version?) is an error that says so, not a crash further on. */
 function answer<T>(decode: () => T): T {
   try {
@@ -150,7 +196,7 @@ export class FleetClient {
     // The token goes only to a server that proved itself: gRPC sends metadata after the handshake.
     // The fleet's own server name is accepted only from a pinned fleet CA; under the system's roots, the usual hostname check.
     const credentials = grpc.credentials.createSsl(caPem ? Buffer.from(caPem) : null, null, null, { checkServerIdentity: caPem ? serverNameCheck(tls.checkServerIdentity) : tls.checkServerIdentity });
-    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, credentials, caPem ? channelOptions(s) : CHANNEL_OPTIONS));
+    this.clients = servers.map((s) => new fleet.fleet.v1.FleetService(s, credentials, { ...(caPem ? channelOptions(s) : CHANNEL_OPTIONS), ...RECONNECT_OPTIONS }));
     this.metadata.set('authorization', `Bearer ${token}`);
   }
 
@@ -175,7 +221,8 @@ export class FleetClient {
   uncordonNode = (req: CordonNodeRequest) => this.unary('UncordonNode', req, node);
   drainNode = (req: DrainNodeRequest) => this.unary('DrainNode', req, node);
   restartNode = (req: RestartNodeRequest) => this.unary('RestartNode', req, node);
-  watchNode = (req: NodeRef) => this.stream('WatchNode', req, node);
+  /** The node now, then each change while a drain or restart is under way; resumes when its replica goes away. */
+  watchNode = (req: NodeRef, notice: StreamNotice) => this.resumable('WatchNode', () => req, node, notice);
   clusterStatus = () => this.unary('GetClusterStatus', {}, (res: ClusterStatus__Output) => res);
   taskResult = (req: GetTaskResultRequest) => this.unary('GetTaskResult', req, result);
   updateNode = (req: UpdateNodeRequest) => this.unary('UpdateNode', req, node);
@@ -184,7 +231,6 @@ export class FleetClient {
   revokeAccessToken = (req: AccessTokenRef) => this.unary('RevokeAccessToken', req, (res: AccessToken__Output) => res);
   rotateAccessToken = (req: AccessTokenRef) => this.unary('RotateAccessToken', req, (res: CreateAccessTokenResponse__Output) => res);
   whoAmI = () => this.unary('WhoAmI', {}, (res: AccessToken__Output) => res);
-  audit = (req: ListAuditRequest) => this.stream('ListAudit', req, (e: AuditEntry__Output) => e);
   /** Every stored record, then checkpoints (and, following, every change). Decoded by actions/backup.ts. */
   backup(req: CreateBackupRequest): { messages: AsyncIterable<BackupMessage__Output>; cancel: () => void } {
     const client = this.clients[this.nextStream++ % this.clients.length]!;
@@ -198,7 +244,7 @@ export class FleetClient {
           try {
             for await (const item of call as AsyncIterable<BackupMessage__Output>) yield item;
           } catch (err) {
-            throw explain(err, servers);
+            throw replicaWentAway(err) ? new ReplicaGoneError(explain(err, servers).message) : explain(err, servers);
           } finally {
             call.cancel();
           }
@@ -234,8 +280,34 @@ export class FleetClient {
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);
-  watchTask = (req: GetTaskRequest) => this.stream('WatchTask', req, task);
-  taskLogs = (req: GetTaskLogsRequest) => this.stream('GetTaskLogs', req, (c: LogChunk__Output): LogChunk => answer(() => decodeLogChunk(c)));
+  /** The task now, then each change until it has ended; resumes when its replica goes away. */
+  watchTask = (req: GetTaskRequest, notice: StreamNotice) => this.resumable('WatchTask', () => req, task, notice);
+
+  /**
+   * The task's log chunks in order. A stream cut off by its replica resumes
+   * after the last chunk received (`after_seq`), so none is lost or repeated.
+   */
+  taskLogs(req: { taskId: string; follow: boolean }, notice: StreamNotice): AsyncIterable<LogChunk> {
+    return this.positioned(
+      'GetTaskLogs',
+      (after): GetTaskLogsRequest => ({ ...req, afterSeq: after?.[0] ?? 0 }),
+      (c: LogChunk__Output): LogChunk & { position: Position | null } => {
+        const { seq, ...chunk } = answer(() => decodeLogChunk(c));
+        return { ...chunk, position: seq > 0 ? [seq, 0] : null };
+      },
+      notice,
+    );
+  }
+
+  /** Audit entries; with `follow`, a stream cut off by its replica resumes after the last entry received. */
+  audit(req: ListAuditRequest, notice: StreamNotice): AsyncIterable<AuditEntry__Output> {
+    return this.positioned(
+      'ListAudit',
+      (after): ListAuditRequest => ({ ...req, afterSeq: after?.[0] ?? 0, afterIndex: after?.[1] ?? 0 }),
+      (e: AuditEntry__Output) => ({ ...e, position: e.seq > 0 ? ([Number(e.seq), e.index] as Position) : null }),
+      notice,
+    );
+  }
 
   /**
    * Tries each server in turn while the answer is UNAVAILABLE; when every one
@@ -268,19 +340,101 @@ export class FleetClient {
 
   private nextStream = 0;
 
-  /** Server-streaming call; each call goes to the next server, so a caller that retries fails over. */
-  private stream<Msg, Res>(method: string, request: unknown, decode: (msg: Msg) => Res): AsyncIterable<Res> {
-    const client = this.clients[this.nextStream++ % this.clients.length]!;
-    const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request, this.metadata);
-    const servers = this.servers;
+  /**
+   * A resumable stream of items that carry their position in a stream of
+   * the store (the same on every replica): made again after the last item
+   * received, so that none is lost or repeated. A control plane older than
+   * positions sends everything again from the start: as many items as were
+   * received are skipped.
+   */
+  private positioned<Msg, Item extends { position: Position | null }>(
+    method: string,
+    request: (after: Position | null) => unknown,
+    decode: (msg: Msg) => Item,
+    notice: StreamNotice,
+  ): AsyncIterable<Omit<Item, 'position'>> {
+    let last: Position | null = null;
+    let received = 0;
+    let inStream = 0;
+    const items = this.resumable(
+      method,
+      () => {
+        inStream = 0;
+        return request(last);
+      },
+      decode,
+      notice,
+    );
     return {
       async *[Symbol.asyncIterator]() {
-        try {
-          for await (const item of call as AsyncIterable<Msg>) yield decode(item);
-        } catch (err) {
-          throw explain(err, servers);
-        } finally {
-          call.cancel();
+        for await (const { position, ...item } of items) {
+          inStream++;
+          const fresh = position && last ? after(position, last) : inStream > received;
+          if (!fresh) continue;
+          received++;
+          if (position) last = position;
+          yield item;
+        }
+      },
+    };
+  }
+
+  /**
+   * A server stream that outlives its replica. When the replica goes away
+   * (`replicaWentAway`), the call is made again on the next server of the
+   * list, or the same one when it is back, with the request `request()`
+   * makes then (the caller's cursor), with backoff for up to
+   * RESUME_WITHIN_MS; `notice` hears once that the control plane was lost,
+   * and when it is back. A refusal ends the stream as any error does.
+   */
+  private resumable<Msg, Res>(method: string, request: () => unknown, decode: (msg: Msg) => Res, notice: StreamNotice, withinMs = RESUME_WITHIN_MS): AsyncIterable<Res> {
+    const self = this;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const backoff = new Backoff(RESUME_BACKOFF);
+        /** When the current outage began, and what ended the last stream. */
+        let lostAtMs: number | null = null;
+        let lostFrom = '';
+        for (;;) {
+          const index = self.nextStream++ % self.clients.length;
+          const client = self.clients[index]!;
+          const server = self.servers[index]!;
+          const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request(), self.metadata);
+          const openedAtMs = Date.now();
+          let heard = false;
+          const back = () => {
+            if (heard) return;
+            heard = true;
+            if (lostAtMs === null) return;
+            notice(`reconnected to the control plane at ${server} after ${((Date.now() - lostAtMs) / 1000).toFixed(1)}s\n`);
+            lostAtMs = null;
+            backoff.reset();
+          };
+          // Headers come before the first message (the control plane sends them at once): connected, even if nothing is new yet.
+          call.on('metadata', back);
+          try {
+            for await (const item of call as AsyncIterable<Msg>) {
+              back();
+              yield decode(item);
+            }
+            return;
+          } catch (err) {
+            if (err instanceof CliError || !replicaWentAway(err)) throw err instanceof CliError ? err : explain(err, self.servers);
+            const why = (err as grpc.ServiceError).details || (err as Error).message;
+            // An older control plane sends no headers first: a stream that stayed up a while was connected all the same.
+            if (lostAtMs !== null && Date.now() - openedAtMs > STABLE_STREAM_MS) lostAtMs = null;
+            if (lostAtMs === null) {
+              lostAtMs = Date.now();
+              lostFrom = server;
+              backoff.reset();
+              notice(`lost the control plane at ${server} (${why}); reconnecting…\n`);
+            } else if (Date.now() - lostAtMs > withinMs) {
+              throw new CliError(`lost the control plane at ${lostFrom} ${Math.round((Date.now() - lostAtMs) / 1000)}s ago and could not resume on ${self.servers.join(', ')}: ${why} (is it running? check --server or FLEET_SERVER)`);
+            }
+          } finally {
+            call.cancel();
+          }
+          await new Promise((r) => setTimeout(r, backoff.next()));
         }
       },
     };

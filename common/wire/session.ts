@@ -55,6 +55,8 @@ export const MAX_IMAGES = 512;
 export const MAX_DECLINED = 1_000;
 /** A certificate or a CSR in PEM: a few KB at most. */
 export const MAX_PEM_CHARS = 16_384;
+/** A protocol version is a uint32 on the wire. */
+const MAX_PROTOCOL = 0xffff_ffff;
 /** What a failing self-check found, as a restarted agent reports it. */
 export const MAX_SELF_CHECK_CHARS = 500;
 
@@ -130,6 +132,7 @@ export function decodeHello(h: Hello__Output): Hello {
     ...validateNodeInfo(h),
     activeAttemptIds: strings('hello.active_attempt_ids', h.activeAttemptIds, MAX_ACTIVE_ATTEMPTS, MAX_ID_CHARS),
     previousExit: h.previousExit ? decodePreviousExit(h.previousExit) : null,
+    protocolVersion: int('hello.protocol_version', h.protocolVersion, 0, MAX_PROTOCOL),
   };
 }
 
@@ -290,6 +293,7 @@ function decodeWelcome(w: Welcome__Output): Welcome {
     nodeId: str('welcome.node_id', w.nodeId, MAX_ID_CHARS),
     heartbeatIntervalMs: count('welcome.heartbeat_interval_ms', w.heartbeatIntervalMs),
     stopAfterDisconnectMs: count('welcome.stop_after_disconnect_ms', w.stopAfterDisconnectMs),
+    protocolVersion: int('welcome.protocol_version', w.protocolVersion, 0, MAX_PROTOCOL),
   };
 }
 

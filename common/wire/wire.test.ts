@@ -23,7 +23,7 @@ import {
   type Attempt,
   type AttemptEvent,
   type ControlMessage,
-  type LogChunk,
+  type StoredLogChunk,
   type NodeMessage,
   type NodeRecord,
   type Task,
@@ -226,6 +226,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
         }),
         { nil: null },
       ),
+      protocolVersion: fc.nat(1_000),
     })
     .map((hello): NodeMessage => ({ kind: 'hello', hello })),
   fc
@@ -248,7 +249,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
-  fc.record({ nodeId: id('node'), heartbeatIntervalMs: fc.nat(60_000), stopAfterDisconnectMs: fc.nat(600_000) }).map((welcome): ControlMessage => ({ kind: 'welcome', welcome })),
+  fc.record({ nodeId: id('node'), heartbeatIntervalMs: fc.nat(60_000), stopAfterDisconnectMs: fc.nat(600_000), protocolVersion: fc.nat(1_000) }).map((welcome): ControlMessage => ({ kind: 'welcome', welcome })),
   fc
     .record({
       taskId: id('task'),
@@ -265,7 +266,7 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
   fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
 );
 
-const logChunk: Arbitrary<LogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms });
+const logChunk: Arbitrary<StoredLogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms, seq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) });
 
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;

@@ -16,6 +16,7 @@ import type { RestoreBackupRequest__Output } from '../../proto/gen/fleet/v1/Rest
 import type { RestoreProgress } from '../../proto/gen/fleet/v1/RestoreProgress.js';
 import type { Gate } from './access/gate.js';
 import { toGrpcStatus } from './grpc-status.js';
+import type { OpenStreams } from './open-streams.js';
 import type { StateBackup } from './store/state-backup.js';
 
 /** A restore holds the whole file in memory while it checks it: larger files are refused up front. */
@@ -27,6 +28,8 @@ export interface BackupServiceDeps {
   backup: StateBackup;
   log: Logger;
   answered?: (method: string, code: string, seconds: number | null) => void;
+  /** The streams being served, to end when the replica stops. */
+  streams?: OpenStreams;
   /** This replica's leadership: a restore runs on the leader, with its loops held meanwhile. */
   leader: { leading(): boolean; hold(): void; release(): void };
 }
@@ -39,18 +42,36 @@ type RestoreCall = grpc.ServerDuplexStream<RestoreBackupRequest__Output, Restore
 
 export function backupHandlers(deps: BackupServiceDeps) {
   return {
-    CreateBackup: (call: BackupCall) => run(deps, 'CreateBackup', call, () => createBackup(deps, call)),
+    CreateBackup: (call: BackupCall) => {
+      // A followed backup is ended with UNAVAILABLE when the replica stops: fleetctl resumes it elsewhere.
+      const stop = new AbortController();
+      let endedHere = false;
+      const forget = deps.streams?.add((err) => {
+        endedHere = true;
+        stop.abort();
+        call.emit('error', toGrpcStatus(err, deps.log));
+      });
+      run(deps, 'CreateBackup', call, async () => {
+        try {
+          await createBackup(deps, call, stop.signal);
+        } finally {
+          forget?.();
+        }
+      }, () => endedHere);
+    },
     RestoreBackup: (call: RestoreCall) => run(deps, 'RestoreBackup', call, () => restoreBackup(deps, call)),
   };
 }
 
-function run(deps: BackupServiceDeps, method: string, call: { emit(event: 'error', err: unknown): boolean; end(): void }, body: () => Promise<void>): void {
+function run(deps: BackupServiceDeps, method: string, call: { emit(event: 'error', err: unknown): boolean; end(): void }, body: () => Promise<void>, endedElsewhere: () => boolean = () => false): void {
   body().then(
     () => {
+      if (endedElsewhere()) return;
       deps.answered?.(method, 'OK', null);
       call.end();
     },
     (err: unknown) => {
+      if (endedElsewhere()) return;
       const status = toGrpcStatus(err, deps.log);
       deps.answered?.(method, String(status.code), null);
       call.emit('error', status);
@@ -85,10 +106,10 @@ function checkAfterSeq(streams: readonly BackupStream[], afterSeq: Record<string
   return out;
 }
 
-async function createBackup(deps: BackupServiceDeps, call: BackupCall): Promise<void> {
+async function createBackup(deps: BackupServiceDeps, call: BackupCall, stopping: AbortSignal): Promise<void> {
   const caller = await deps.gate.admit(call, 'CreateBackup');
   const follow = Boolean(call.request.follow);
-  const signal = callSignal(call);
+  const signal = AbortSignal.any([callSignal(call), stopping]);
   await deps.gate.audited(caller, 'CreateBackup', { follow }, async () => {
     const afterSeq = checkAfterSeq(deps.backup.streams, call.request.afterSeq ?? {});
     let records = 0;

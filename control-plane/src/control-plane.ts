@@ -38,6 +38,8 @@ import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
 import { SchedulerLoop } from './scheduler-loop.js';
 import { loadOrCreateSecretsKey, SecretBox } from './secret-box.js';
 import { nodeServiceHandlers } from './session/node-service.js';
+import { OpenStreams } from './open-streams.js';
+import { AGENT_PROTOCOL, describeAccepted } from '../../common/protocol.js';
 import { Admission } from './session/admission.js';
 import { DEFAULT_CANCEL_GRACE_MS, HELLO_CONCURRENCY, HELLO_QUEUE, SessionRegistry } from './session/node-session.js';
 import { ConfigConflictError, DEFAULT_LEASE_TTL_MS, openStore, type FleetStore, type StateOptions } from './store/jetstream.js';
@@ -48,6 +50,7 @@ import { Tasks } from './tasks.js';
 import { DEFAULT_NODE_CERT_LIFETIME_MS, loadOrCreateFleetCa, serverNames, ServerIdentity, type TlsOptions } from './tls/fleet-tls.js';
 import { NodeCertificates } from './tls/node-certs.js';
 
+/** How long calls in flight may take to finish once a replica stops; then they are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
 const OPEN_STATE_TIMEOUT_MS = 120_000;
 /** How often a replica checks that JetStream answers; NOT_SERVING while it does not. */
@@ -97,6 +100,7 @@ export class ControlPlane {
   private server: grpc.Server | undefined;
   private readonly health = new HealthState();
   private readonly sessions = new SessionRegistry();
+  private readonly streams = new OpenStreams();
   private index: TaskIndex | undefined;
   private nodes: Nodes | undefined;
   private accessTokens: AccessTokens | undefined;
@@ -257,6 +261,7 @@ export class ControlPlane {
         clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
         taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
+        streams: this.streams,
         answered,
       }),
       ...backupHandlers({
@@ -264,6 +269,7 @@ export class ControlPlane {
         backup: store.backup,
         log,
         answered,
+        streams: this.streams,
         leader: {
           leading: () => this.lease?.leadingEpoch() != null,
           hold: () => {
@@ -311,7 +317,7 @@ export class ControlPlane {
     }, STORE_PROBE_EVERY_MS);
     store.onDisconnect(() => this.health.set('NOT_SERVING'));
     log.info(
-      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames },
+      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
       'control plane ready',
     );
   }
@@ -352,11 +358,34 @@ export class ControlPlane {
     return `replica ${this.replicaId.slice(0, 8)}: ${this.lease?.isLeader ? 'leader' : 'follower'}, ${this.health.current === 'SERVING' ? 'serving' : 'not serving (JetStream does not answer)'}, ${this.sessions.count} node session(s), port ${this.boundPort}`;
   }
 
-  /** Graceful: refuse new calls, let calls in flight finish, hand over the lease, close state. */
+  /**
+   * Graceful, in the order clients need: not ready (probes send callers
+   * elsewhere); no new calls (the listener closes, connections get GOAWAY);
+   * streams ended with UNAVAILABLE so that fleetctl resumes them on another
+   * replica at once; the lease and the node sessions handed over; then the
+   * unary calls in flight finish (up to SHUTDOWN_GRACE_MS) before the store
+   * closes.
+   */
   async stop(): Promise<void> {
     this.health.set('NOT_SERVING');
     clearInterval(this.probeTimer);
     clearInterval(this.silenceTimer);
+    const server = this.server;
+    const drained = server
+      ? new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            this.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'calls still in flight when the grace ran out: cut');
+            server.forceShutdown();
+            resolve();
+          }, SHUTDOWN_GRACE_MS);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        })
+      : Promise.resolve();
+    const streams = this.streams.endAll(`replica ${this.replicaId.slice(0, 8)} is stopping: resume on another replica`);
+    if (streams > 0) this.log.info({ streams }, 'streams ended for clients to resume elsewhere');
     await this.registry?.stop();
     await this.lease?.stop();
     this.scheduler?.stop();
@@ -364,19 +393,7 @@ export class ControlPlane {
     this.drainer?.stop();
     this.retention?.stop();
     this.sessions.closeAll();
-    const server = this.server;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
-    }
+    await drained;
     this.index?.stop();
     this.nodes?.stop();
     this.accessTokens?.stop();

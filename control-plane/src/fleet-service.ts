@@ -28,13 +28,14 @@ import { toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import { lastContactMs, type ReplicaContact } from './node-health.js';
 import { restartUnderWay } from './node-state.js';
-import { bool } from '../../common/wire/fields.js';
+import { bool, count } from '../../common/wire/fields.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
+import type { OpenStreams } from './open-streams.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
@@ -57,6 +58,8 @@ export interface FleetServiceDeps {
   clineImage: string;
   /** What plain tasks get when their submitter did not say. */
   taskDefaults: TaskDefaults;
+  /** The streams being served, to end when the replica stops. */
+  streams?: OpenStreams;
   /** Told of each call answered: method, status code's name, seconds (null for streams). */
   answered?: (method: string, code: string, seconds: number | null) => void;
 }
@@ -106,11 +109,32 @@ function unary<Req, Res>(deps: FleetServiceDeps, method: FleetMethod, body: (req
   };
 }
 
-/** Runs a streaming handler; tells `answered` how it ended. */
-function streaming(deps: FleetServiceDeps, method: string, call: { emit(event: 'error', err: unknown): boolean }, run: () => Promise<void>): void {
-  run().then(
-    () => deps.answered?.(method, 'OK', null),
+/**
+ * Runs a streaming handler with a signal that aborts when the client goes
+ * away or the replica stops (`OpenStreams`: the stream then ends with
+ * UNAVAILABLE, and the client resumes elsewhere); tells `answered` how it
+ * ended.
+ */
+function streaming(deps: FleetServiceDeps, method: string, call: grpc.ServerWritableStream<unknown, unknown>, run: (signal: AbortSignal) => Promise<void>): void {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  call.on('close', () => controller.abort());
+  let endedHere = false;
+  const forget = deps.streams?.add((err) => {
+    endedHere = true;
+    // The handler stops first, so that nothing is written after the status.
+    controller.abort();
+    deps.answered?.(method, 'UNAVAILABLE', null);
+    call.emit('error', toGrpcStatus(err, deps.log));
+  });
+  run(controller.signal).then(
+    () => {
+      forget?.();
+      if (!endedHere) deps.answered?.(method, 'OK', null);
+    },
     (err: unknown) => {
+      forget?.();
+      if (endedHere) return;
       const status = toGrpcStatus(err, deps.log);
       deps.answered?.(method, codeName(status.code), null);
       call.emit('error', status);
@@ -200,7 +224,7 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return { token, accessToken: accessTokenToProto(record) };
     }),
     WhoAmI: unary(deps, 'WhoAmI', async (_req, caller) => accessTokenToProto(await deps.accessTokens.get(caller.name))),
-    ListAudit: (call) => streaming(deps, 'ListAudit', call, () => streamAudit(deps, call)),
+    ListAudit: (call) => streaming(deps, 'ListAudit', call, (signal) => streamAudit(deps, call, signal)),
     ListJoinTokens: unary(deps, 'ListJoinTokens', async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
     RevokeJoinToken: unary(deps, 'RevokeJoinToken', async (req) => {
       const record = await deps.joinTokens.revoke(String(req.tokenId ?? ''));
@@ -239,9 +263,9 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
-    WatchNode: (call) => streaming(deps, 'WatchNode', call, () => streamNode(deps, call)),
-    WatchTask: (call) => streaming(deps, 'WatchTask', call, () => streamTask(deps, call)),
-    GetTaskLogs: (call) => streaming(deps, 'GetTaskLogs', call, () => streamLogs(deps, call)),
+    WatchNode: (call) => streaming(deps, 'WatchNode', call, (signal) => streamNode(deps, call, signal)),
+    WatchTask: (call) => streaming(deps, 'WatchTask', call, (signal) => streamTask(deps, call, signal)),
+    GetTaskLogs: (call) => streaming(deps, 'GetTaskLogs', call, (signal) => streamLogs(deps, call, signal)),
   };
 }
 
@@ -256,10 +280,10 @@ function nodeRef(text: unknown): string {
 }
 
 /** The node now, then each change, until its drain (if any) is complete. */
-async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ node: string }, NodeMsg>): Promise<void> {
+async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ node: string }, NodeMsg>, signal: AbortSignal): Promise<void> {
   await deps.gate.admit(call, 'WatchNode');
   const node = deps.nodes.resolve(nodeRef(call.request.node));
-  const controller = callSignal(call);
+  if (signal.aborted) return;
   await new Promise<void>((resolve) => {
     const send = (n: NodeRecord) => {
       call.write(encodeNode(n, deps.index.activeAttemptsOn(n.id)));
@@ -271,18 +295,10 @@ async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
       unsubscribe();
       resolve();
     };
-    controller.signal.addEventListener('abort', finish);
+    signal.addEventListener('abort', finish);
     send(deps.nodes.resolve(node.id));
   });
-  if (!controller.signal.aborted) call.end();
-}
-
-/** Aborted when the client goes away. */
-function callSignal(call: grpc.ServerWritableStream<unknown, unknown>): AbortController {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
-  call.on('close', () => controller.abort());
-  return controller;
+  if (!signal.aborted) call.end();
 }
 
 /**
@@ -296,7 +312,7 @@ async function untilSettled(deps: FleetServiceDeps, taskId: string, signal: Abor
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
   const pass = (versioned: Versioned<Task>) => {
-    if (versioned.revision <= lastRevision) return;
+    if (signal.aborted || versioned.revision <= lastRevision) return;
     lastRevision = versioned.revision;
     onTask(versioned.value);
     if (!isTaskActive(versioned.value)) settle();
@@ -304,6 +320,7 @@ async function untilSettled(deps: FleetServiceDeps, taskId: string, signal: Abor
   // Listening first, then reading: a change between the two is not missed, and the revision drops the repeat.
   const unsubscribe = deps.index.onTaskChange(taskId, pass);
   signal.addEventListener('abort', settle, { once: true });
+  if (signal.aborted) settle();
   try {
     const current = await deps.taskRecords.get(taskId);
     if (!current) throw new NotFoundError(`task ${taskId} not found`);
@@ -315,22 +332,33 @@ async function untilSettled(deps: FleetServiceDeps, taskId: string, signal: Abor
   }
 }
 
-async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>): Promise<void> {
+async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>, signal: AbortSignal): Promise<void> {
   await deps.gate.admit(call, 'WatchTask');
   const taskId = checkTaskId('task_id', call.request.taskId);
-  const controller = callSignal(call);
-  await untilSettled(deps, taskId, controller.signal, (task) => call.write(encodeTask(task)));
-  call.end();
+  await untilSettled(deps, taskId, signal, (task) => call.write(encodeTask(task)));
+  if (!signal.aborted) call.end();
 }
 
-async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean }, LogChunk>): Promise<void> {
+/**
+ * The task's log chunks in order, each with its place in the log stream;
+ * `after_seq` resumes a stream that was cut off (its replica went away)
+ * after the last chunk the client received, on any replica.
+ */
+async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean; afterSeq?: number }, LogChunk>, signal: AbortSignal): Promise<void> {
   await deps.gate.admit(call, 'GetTaskLogs');
   const taskId = checkTaskId('task_id', call.request.taskId);
+  const afterSeq = count('after_seq', call.request.afterSeq);
+  if (afterSeq > 0) {
+    const last = await deps.logs.lastSeq();
+    if (afterSeq > last) throw new ValidationError('after_seq', `${afterSeq} is past the end of the log stream (its last chunk is ${last}): give the seq of a chunk this fleet sent, or 0 for the whole log`);
+  }
   const task = await deps.tasks.get(taskId);
-  const controller = callSignal(call);
-  let lastSeq = 0;
-  const send = async (options: { follow: boolean; signal: AbortSignal; afterSeq?: number }) => {
-    for await (const chunk of deps.logs.read(taskId, options)) {
+  // Headers go out now, before any chunk: a client that resumed knows it is connected again even while the task is quiet.
+  call.sendMetadata(new grpc.Metadata());
+  let lastSeq = afterSeq;
+  const send = async (options: { follow: boolean; signal: AbortSignal }) => {
+    for await (const chunk of deps.logs.read(taskId, { ...options, afterSeq: lastSeq })) {
+      if (signal.aborted) break;
       lastSeq = chunk.seq;
       call.write(encodeLogChunk(chunk));
     }
@@ -340,30 +368,38 @@ async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
     // finished report, so once the task has settled one last read drains it.
     const follow = new AbortController();
     const onClientGone = () => follow.abort();
-    controller.signal.addEventListener('abort', onClientGone);
+    signal.addEventListener('abort', onClientGone);
     const following = send({ follow: true, signal: follow.signal });
-    await untilSettled(deps, taskId, controller.signal, () => {});
+    await untilSettled(deps, taskId, signal, () => {});
     follow.abort();
     await following;
-    controller.signal.removeEventListener('abort', onClientGone);
-    if (controller.signal.aborted) return;
+    signal.removeEventListener('abort', onClientGone);
+    if (signal.aborted) return;
   }
-  await send({ follow: false, signal: controller.signal, afterSeq: lastSeq });
-  call.end();
+  await send({ follow: false, signal });
+  if (!signal.aborted) call.end();
 }
 
 /** The latest time a JavaScript Date can hold. */
 const MAX_TIME_MS = 8_640_000_000_000_000;
 
 /** Audit entries from a time, of one actor or all; with `follow`, new ones as they are written. */
-async function streamAudit(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ sinceMs: number; actor: string; follow: boolean }, AuditEntryMsg>): Promise<void> {
+async function streamAudit(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ sinceMs: number; actor: string; follow: boolean; afterSeq?: number; afterIndex?: number }, AuditEntryMsg>, signal: AbortSignal): Promise<void> {
   await deps.gate.admit(call, 'ListAudit');
   const sinceMs = Number(call.request.sinceMs ?? 0);
   if (!Number.isInteger(sinceMs) || sinceMs < 0 || sinceMs > MAX_TIME_MS) throw new ValidationError('since_ms', `must be a time in milliseconds since 1970 (0: everything kept), got ${call.request.sinceMs}`);
   const actor = call.request.actor ? checkAccessTokenName('actor', call.request.actor) : '';
-  const controller = callSignal(call);
-  for await (const entry of deps.audit.read({ sinceMs, actor, follow: Boolean(call.request.follow), signal: controller.signal })) {
+  const after = { seq: count('after_seq', call.request.afterSeq), index: count('after_index', call.request.afterIndex) };
+  if (after.seq === 0 && after.index > 0) throw new ValidationError('after_index', 'is an entry\'s place in the message after_seq names: give after_seq too');
+  if (after.seq > 0) {
+    const last = await deps.audit.lastSeq();
+    if (after.seq > last) throw new ValidationError('after_seq', `${after.seq} is past the end of the audit trail (its last message is ${last}): give the seq of an entry this fleet sent, or 0`);
+  }
+  // Headers now: a client that resumed knows it is connected again before the next entry is written.
+  call.sendMetadata(new grpc.Metadata());
+  for await (const entry of deps.audit.read({ sinceMs, actor, follow: Boolean(call.request.follow), signal, after })) {
+    if (signal.aborted) break;
     call.write(entry);
   }
-  if (!controller.signal.aborted) call.end();
+  if (!signal.aborted) call.end();
 }

@@ -15,8 +15,10 @@ require_node() {
 }
 
 # Builds the checkout if needed and copies what runs into $ROOT$PREFIX.
+# With KEEP=yes the tree it replaces is kept at $ROOT$PREFIX.previous (one
+# generation) for a rollback; otherwise it is removed.
 install_tree() {
-  local root=$1 prefix=$2
+  local root=$1 prefix=$2 keep=${3:-no}
   if [ ! -f "$REPO_DIR/dist/node-agent/src/main.js" ] || [ ! -d "$REPO_DIR/node_modules" ]; then
     say "building the checkout (npm ci, npm run build)"
     (cd "$REPO_DIR" && npm ci --no-audit --no-fund && npm run build) >&2
@@ -25,12 +27,37 @@ install_tree() {
   local staging="$target.new.$$"
   say "installing into $target"
   mkdir -p "$staging"
-  cp -a "$REPO_DIR/package.json" "$REPO_DIR/package-lock.json" "$REPO_DIR/dist" "$REPO_DIR/proto" "$REPO_DIR/node_modules" "$staging/"
+  cp -a "$REPO_DIR/package.json" "$REPO_DIR/package-lock.json" "$REPO_DIR/dist" "$REPO_DIR/proto" "$staging/"
+  # node_modules by its contents, also where it is a link (a git worktree's): the prune below
+  # must work on the copy, never on the directory a link points at.
+  mkdir "$staging/node_modules"
+  cp -a "$REPO_DIR/node_modules/." "$staging/node_modules/"
   (cd "$staging" && npm prune --omit=dev --no-audit --no-fund >/dev/null 2>&1) || say "npm prune failed; dev dependencies stay installed"
   # Swap in one rename so a running service never sees half a tree.
   if [ -d "$target" ]; then mv "$target" "$target.old.$$"; fi
   mv "$staging" "$target"
-  rm -rf "$target.old.$$"
+  if [ "$keep" = yes ] && [ -d "$target.old.$$" ]; then
+    rm -rf "$target.previous"
+    mv "$target.old.$$" "$target.previous"
+    say "kept the previous tree at $target.previous"
+  else
+    rm -rf "$target.old.$$"
+  fi
+}
+
+# An agent env file kept from an older install: the agent no longer takes
+# --labels (it would refuse to start), and reads its join token from a file,
+# not from FLEET_JOIN_TOKEN.
+migrate_agent_env() {
+  local env_file=$1
+  if grep -q '^FLEET_AGENT_ARGS=.*--labels' "$env_file"; then
+    sed -i -E '/^FLEET_AGENT_ARGS=/ { s/ --labels[ =][^ ]+//g; s/=--labels[ =][^ ]+ ?/=/ }' "$env_file"
+    say "removed --labels from FLEET_AGENT_ARGS in $env_file: labels come from the join token (fleetctl token create --labels) or fleetctl node label"
+  fi
+  if grep -q '^FLEET_JOIN_TOKEN=' "$env_file"; then
+    sed -i -E 's#^FLEET_JOIN_TOKEN=.*#FLEET_JOIN_TOKEN_FILE=/var/lib/fleet/node-agent/join-token#' "$env_file"
+    say "$env_file: FLEET_JOIN_TOKEN replaced by FLEET_JOIN_TOKEN_FILE (the token no longer sits in the env file)"
+  fi
 }
 
 ensure_user() {

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
 import { createNodeKeyAndCsr, fingerprint, SERVER_NAME } from '../../common/pki.js';
 import { channelOptions, loadProtos } from '../../common/proto.js';
+import { AGENT_PROTOCOL } from '../../common/protocol.js';
 import type { Logger } from '../../common/logger.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
 import type { AgentIdentity } from './agent.js';
@@ -21,6 +22,13 @@ import { channelCredentials } from './node-credentials.js';
  * outage a new leader hears from every live agent before it judges any DOWN.
  */
 export const RECONNECT_BACKOFF = { initialMs: 3_000, maxMs: 10_000, multiplier: 2 };
+/**
+ * After a refusal that lasts until a person acts (FAILED_PRECONDITION: this
+ * agent's node protocol is not accepted, and one side must be upgraded):
+ * tried again rarely, so that an upgraded control plane is found without
+ * a restart, and a fleet of refused agents does not spin.
+ */
+export const REFUSED_BACKOFF = { initialMs: 15_000, maxMs: 120_000, multiplier: 2 };
 const ENROLL_DEADLINE_MS = 15_000;
 const DISCOVERY_TIMEOUT_MS = 10_000;
 
@@ -43,6 +51,11 @@ export class FatalError extends Error {}
 
 /** An endpoint whose chain lacks the pinned CA: nothing was sent to it. */
 class MismatchedCaError extends Error {}
+
+/** Refused until one side is upgraded (see REFUSED_BACKOFF). */
+export function isRefused(err: unknown): boolean {
+  return (err as grpc.ServiceError)?.code === grpc.status.FAILED_PRECONDITION;
+}
 
 export function isFatal(err: unknown): boolean {
   const code = (err as grpc.ServiceError)?.code;
@@ -119,6 +132,7 @@ export async function enroll(
 ): Promise<Identity> {
   const pin = joinTokenPin(joinToken);
   const backoff = new Backoff(RECONNECT_BACKOFF);
+  const refusedBackoff = new Backoff(REFUSED_BACKOFF);
   const mismatched = new Set<string>();
   for (let i = 0; !signal.aborted; i++) {
     const endpoint = endpoints[i % endpoints.length]!;
@@ -128,7 +142,7 @@ export async function enroll(
       const { keyPem, csrPem } = await createNodeKeyAndCsr();
       client = nodeClient(endpoint, channelCredentials(caPem));
       const res = await new Promise<{ nodeId: string; certificatePem: string; caPem: string }>((resolve, reject) =>
-        client!.Enroll({ joinToken, csrPem, ...identity }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, value) => (err ? reject(err) : resolve(value!))),
+        client!.Enroll({ joinToken, csrPem, ...identity, protocolVersion: AGENT_PROTOCOL }, { deadline: Date.now() + ENROLL_DEADLINE_MS }, (err, value) => (err ? reject(err) : resolve(value!))),
       );
       if (res.caPem.trim() !== caPem.trim()) log.warn({ endpoint }, 'the control plane sent a CA other than the pinned one; keeping the pinned one');
       const enrolled: Identity = { nodeId: res.nodeId, enrolledAtMs: Date.now(), caPem, certPem: res.certificatePem, keyPem };
@@ -145,6 +159,12 @@ export async function enroll(
       }
       if (err instanceof FatalError || err instanceof IdentityError) throw new FatalError((err as Error).message);
       if (isFatal(err)) throw new FatalError(`enrollment refused by ${endpoint}: ${describe(err)}`);
+      if (isRefused(err)) {
+        const delayMs = refusedBackoff.next();
+        log.error({ endpoint, reason: describe(err), retryInMs: delayMs }, 'enrollment refused by the control plane until one side is upgraded; trying again later');
+        await new Promise((r) => setTimeout(r, delayMs));
+        continue;
+      }
       const delayMs = backoff.next();
       log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'enrollment failed; retrying');
       await new Promise((r) => setTimeout(r, delayMs));

@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     {
       registry: metrics.registry,
       healthy: () => healthVerdict(watchdog.last),
-      ready: () => readyVerdict(parts.session?.state, parts.agent?.dockerHealth, status),
+      ready: () => readyVerdict(parts.session?.state, parts.agent?.dockerHealth, status, parts.session?.refusal),
     },
     log,
   );
@@ -294,12 +294,17 @@ async function main(): Promise<void> {
       return { answer: answer(true, order.drain ? 'draining, then restarting' : 'restarting'), then: () => shutdown?.restart(order.drain) };
     },
     onReconnect: () => metrics.sessionReconnected(),
+    // Plainly, for whoever reads the unit's journal or runs the agent by hand: what to upgrade.
+    onRefused: (endpoint, reason) => process.stderr.write(`fleet-node-agent: the control plane at ${endpoint} refuses this agent: ${reason}\n`),
   });
   parts.session = session;
   session.start();
   watchdog.add(session.heartbeats, { name: 'outbox', problem: (now) => session.outboxProblem(now) });
   status = `node ${info.name}: journal open, Docker ${agent.dockerHealth.healthy ? 'answering' : `not answering (${agent.dockerHealth.error})`}`;
-  const describe = () => `node ${info.name}: session ${session.state}, ${agent.runningAttempts} attempt(s) running, Docker ${agent.dockerHealth.healthy ? 'healthy' : 'unhealthy'}`;
+  const describe = () =>
+    session.refusal
+      ? `node ${info.name}: refused by the control plane: ${session.refusal}`
+      : `node ${info.name}: session ${session.state}, ${agent.runningAttempts} attempt(s) running, Docker ${agent.dockerHealth.healthy ? 'healthy' : 'unhealthy'}`;
   await manager.ready(status);
   status = describe();
   setInterval(() => {

@@ -384,6 +384,11 @@ test('over HTTP: /metrics serves the registry, /healthz the self-check, /readyz 
   docker = { healthy: true, error: '' };
   t.deepEqual(await get(port, '/readyz'), { status: 200, type: 'text/plain; charset=utf-8', body: 'ok: session open, Docker answering\n' });
   t.deepEqual(readyVerdict(undefined, undefined, 'enrolling with cp1:7700'), { ok: false, detail: 'enrolling with cp1:7700' }, 'before the session exists: what the agent is doing');
+  t.deepEqual(
+    readyVerdict('refused', { healthy: true, error: '' }, '', 'this node agent speaks node protocol 3, newer than the control plane (…): upgrade the control plane first'),
+    { ok: false, detail: 'refused by the control plane: this node agent speaks node protocol 3, newer than the control plane (…): upgrade the control plane first' },
+    'refused by the version-skew rule: what to upgrade',
+  );
 });
 
 test('--metrics-listen takes HOST:PORT or off, and refuses anything else naming the flag', (t) => {

@@ -216,10 +216,11 @@ export function healthVerdict(report: SelfCheckReport): Verdict {
 }
 
 /** /readyz: the agent can take work: a session with the control plane is open and Docker answers. `starting`: what it does until it has a session. */
-export function readyVerdict(session: SessionState | undefined, docker: DockerHealth | undefined, starting = 'starting'): Verdict {
+export function readyVerdict(session: SessionState | undefined, docker: DockerHealth | undefined, starting = 'starting', refusal = ''): Verdict {
   if (session === undefined || docker === undefined) return { ok: false, detail: starting };
   const problems: string[] = [];
-  if (session !== 'connected') problems.push(`no session with the control plane (${session})`);
+  if (refusal && session !== 'connected') problems.push(`refused by the control plane: ${refusal}`);
+  else if (session !== 'connected') problems.push(`no session with the control plane (${session})`);
   if (!docker.healthy) problems.push(`Docker does not answer: ${docker.error}`);
   return problems.length > 0 ? { ok: false, detail: problems.join('; ') } : { ok: true, detail: 'session open, Docker answering' };
 }

@@ -19,7 +19,8 @@ import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMes
 import type { NodeMessage as NodeMessageMsg } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { NodeAgent } from './agent.js';
 import { Progress } from '../../common/self-check.js';
-import { describe, isFatal, nodeClient, RECONNECT_BACKOFF } from './control-plane-client.js';
+import { describe, isFatal, isRefused, nodeClient, RECONNECT_BACKOFF, REFUSED_BACKOFF } from './control-plane-client.js';
+import { AGENT_PROTOCOL } from '../../common/protocol.js';
 import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
 import type { NodeCredentials } from './node-credentials.js';
@@ -47,13 +48,17 @@ const HEARTBEAT_SILENCE_INTERVALS = 3;
 /** The self-check: an event the pump could have sent, left unsent this long on an open session, means the pump is stuck. */
 const OUTBOX_STUCK_MS = 30_000;
 
-export type SessionState = 'connecting' | 'connected' | 'backing-off' | 'stopped';
+/** `refused`: the control plane refuses this agent until one side is upgraded (see `refusal`). */
+export type SessionState = 'connecting' | 'connected' | 'backing-off' | 'refused' | 'stopped';
 
 export class Session {
   state: SessionState = 'connecting';
   private running = false;
   private call: grpc.ClientDuplexStream<NodeMessageMsg, ControlMessage__Output> | undefined;
   private readonly backoff = new Backoff(RECONNECT_BACKOFF);
+  private readonly refusedBackoff = new Backoff(REFUSED_BACKOFF);
+  /** Why the control plane refuses this agent ("" while it does not): what to upgrade. */
+  refusal = '';
   private endpointIndex: number;
   private sentSeqs: number[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -91,6 +96,8 @@ export class Session {
       onRestart?: (order: RestartOrder) => { answer: RestartAnswer; then?: () => void };
       /** A session ended (or could not open) and another is tried after the backoff (metrics). */
       onReconnect?: () => void;
+      /** The control plane refuses this agent until one side is upgraded: said once per reason (main prints it plainly). */
+      onRefused?: (endpoint: string, reason: string) => void;
     } = {},
   ) {
     // Nodes spread over the endpoints from the start.
@@ -144,16 +151,36 @@ export class Session {
         this.onFatal(`the control plane at ${endpoint} refused this node: ${describe(err)}`);
         break;
       }
+      if (isRefused(err)) {
+        // Until an upgrade: tried again rarely, said once per reason, not logged at every try.
+        const reason = describe(err);
+        const delayMs = this.refusedBackoff.next();
+        this.state = 'refused';
+        this.options.onReconnect?.();
+        if (reason !== this.refusal) {
+          this.refusal = reason;
+          this.log.error({ endpoint, reason, retryInMs: delayMs }, 'the control plane refuses this agent until one side is upgraded; trying again now and then');
+          this.options.onRefused?.(endpoint, reason);
+        } else {
+          this.log.info({ endpoint, retryInMs: delayMs }, 'still refused by the control plane');
+        }
+        await this.sleep(delayMs);
+        continue;
+      }
       if (Date.now() - startedAt > STABLE_SESSION_MS) this.backoff.reset();
       const delayMs = this.backoff.next();
       this.state = 'backing-off';
       this.options.onReconnect?.();
       this.log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'control plane session lost; reconnecting');
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.sleepTimer = setTimeout(resolve, delayMs);
-      });
+      await this.sleep(delayMs);
     }
+  }
+
+  private sleep(delayMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(resolve, delayMs);
+    });
   }
 
   /** Resolves with the error that ended the session. */
@@ -186,7 +213,7 @@ export class Session {
       call.on('end', () => finish(new Error('the control plane ended the session')));
       const { name, labels, slots, agentVersion, hostname } = this.agent.identity;
       const previousExit = this.options.previousExit ?? null;
-      this.write(call, { kind: 'hello', hello: { name, labels, slots, agentVersion, hostname, activeAttemptIds: this.agent.activeAttemptIds(), previousExit } });
+      this.write(call, { kind: 'hello', hello: { name, labels, slots, agentVersion, hostname, activeAttemptIds: this.agent.activeAttemptIds(), previousExit, protocolVersion: AGENT_PROTOCOL } });
     });
   }
 
@@ -226,13 +253,16 @@ export class Session {
         const { welcome } = message;
         this.state = 'connected';
         this.connectedAtMs = Date.now();
+        if (this.refusal) this.log.info({ endpoint, was: this.refusal }, 'the control plane accepts this agent now');
+        this.refusal = '';
+        this.refusedBackoff.reset();
         this.heartbeats.resume();
         this.cutoff.contact();
         if (welcome.stopAfterDisconnectMs > 0 && welcome.stopAfterDisconnectMs !== this.cutoff.stopAfterDisconnectMs) {
           this.cutoff.setStopAfter(welcome.stopAfterDisconnectMs);
           this.journal.setMeta(STOP_AFTER_KEY, String(welcome.stopAfterDisconnectMs));
         }
-        this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs }, 'control plane session open');
+        this.log.info({ endpoint, nodeId: welcome.nodeId, stopAfterDisconnectMs: this.cutoff.stopAfterDisconnectMs, agentProtocol: AGENT_PROTOCOL, controlPlaneProtocol: welcome.protocolVersion }, 'control plane session open');
         // The control plane has stored how the previous process ended (and the restart it ended for): said once.
         if (this.options.previousExit) {
           this.options.previousExit = null;

@@ -44,6 +44,8 @@ export interface AgentOptions {
   netns?: string;
   /** The control plane address as this agent sees it. */
   server?: string;
+  /** Another build's fleet-node-agent (default: this checkout's; see `buildWith`). */
+  bin?: string;
 }
 
 export interface Agent {
@@ -69,6 +71,8 @@ export class TestFleet {
   port = 0;
   listenHost = '127.0.0.1';
   controlPlaneArgs: string[] = [];
+  /** The fleet-control-plane replicas (re)start from: another build's, for version-skew tests (see `buildWith`). */
+  controlPlaneBin = BIN.controlPlane;
   readonly agents: Agent[] = [];
   /** Several replicas share a CA made here; one replica makes its own in its data dir, as in production. */
   sharedCa: { cert: string; key: string } | undefined;
@@ -137,7 +141,7 @@ export class TestFleet {
   async startControlPlane(i = 0, extraArgs: string[] = []): Promise<TestProcess> {
     if (this.ports[i] === undefined) this.ports[i] = await freePort();
     const suffix = i === 0 ? '' : `-${i + 1}`;
-    const args = [BIN.controlPlane, '--listen', `${this.listenHost}:${this.ports[i]}`, '--data-dir', join(this.dir, `control-plane${suffix}`), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s'];
+    const args = [this.controlPlaneBin, '--listen', `${this.listenHost}:${this.ports[i]}`, '--data-dir', join(this.dir, `control-plane${suffix}`), '--heartbeat-interval', '1s', '--disconnected-after', '5s', '--down-after', '10s', '--stop-margin', '4s', '--cancel-grace', '2s'];
     if (this.nats) args.push('--nats', this.nats.url);
     if (this.natsCluster) args.push('--nats', this.natsCluster.urls.join(','), '--replicas', String(this.natsCluster.nodes.length));
     if (this.natsCluster?.access) args.push('--nats-creds', this.natsCluster.access.seedFile, '--nats-ca', this.natsCluster.access.caFile);
@@ -172,14 +176,18 @@ export class TestFleet {
     return agent;
   }
 
-  /** Starts the agent again on its data dir (no join token: it is enrolled). */
-  async restartAgent(agent: Agent, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    await this.launchAgent(agent, undefined, env);
+  /**
+   * Starts the agent again on its data dir (no join token: it is enrolled);
+   * `waitForSession: false` returns once it has started, for an agent the
+   * control plane is to refuse.
+   */
+  async restartAgent(agent: Agent, env: NodeJS.ProcessEnv = {}, waitForSession = true): Promise<void> {
+    await this.launchAgent(agent, undefined, env, waitForSession);
   }
 
-  private async launchAgent(agent: Agent, joinToken: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  private async launchAgent(agent: Agent, joinToken: string | undefined, env: NodeJS.ProcessEnv = {}, waitForSession = true): Promise<void> {
     const { spec, options } = agent;
-    const args = [BIN.nodeAgent, '--control-plane', options.server ?? this.server, '--data-dir', agent.dataDir, '--name', spec.name, '--slots', String(spec.slots ?? 4), '--image-pull', 'never', ...(options.extraArgs ?? [])];
+    const args = [options.bin ?? BIN.nodeAgent, '--control-plane', options.server ?? this.server, '--data-dir', agent.dataDir, '--name', spec.name, '--slots', String(spec.slots ?? 4), '--image-pull', 'never', ...(options.extraArgs ?? [])];
     if (joinToken) args.push('--join-token', joinToken);
     const [command, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
     agent.process = new TestProcess(`agent ${spec.name}`, command, argv, join(this.dir, `agent-${spec.name}.log`), { ...options.env, ...env });
@@ -188,7 +196,7 @@ export class TestFleet {
     try {
       const started = await agent.process.waitForLog('node agent started', 45_000);
       agent.nodeId = String(started.nodeId);
-      await agent.process.waitForLog('control plane session open');
+      if (waitForSession) await agent.process.waitForLog('control plane session open');
     } catch (err) {
       // An agent that did not come up is not left running: it would keep the test file from exiting.
       await agent.process.stop('SIGKILL');

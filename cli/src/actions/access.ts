@@ -75,7 +75,7 @@ export async function showAudit(ctx: Context, options: { sinceMs: number; actor:
     ctx.out((printedHeader ? text.slice(1) : text).join('\n'));
     printedHeader = true;
   };
-  for await (const e of ctx.client().audit({ sinceMs: options.sinceMs, actor: options.actor, follow: options.follow })) {
+  for await (const e of ctx.client().audit({ sinceMs: options.sinceMs, actor: options.actor, follow: options.follow }, ctx.err)) {
     if (ctx.format === 'json') {
       ctx.out(JSON.stringify({ ...e, atMs: Number(e.atMs), at: iso(e.atMs) }) + '\n');
       continue;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BackupFileError, BackupFileWriter, planRestore, readBackup, summarize, type BackupCheckpoint, type BackupHeader, type BackupStreamKind } from '../../../common/backup-format.js';
 import { Backoff } from '../../../common/backoff.js';
 import { formatBytes } from '../../../common/duration.js';
-import { CliError } from '../client.js';
+import { CliError, ReplicaGoneError } from '../client.js';
 import type { Context } from '../context.js';
 
 /** How often a long operation says how far it is. */
@@ -25,7 +25,7 @@ export interface CreateOptions {
 
 /** Errors that mean the replica went away, not that the backup is refused. */
 function isTransient(err: unknown): boolean {
-  return err instanceof CliError && /cannot reach the control plane|Call cancelled|Connection dropped|did not answer|RST_STREAM|UNAVAILABLE|internal error|Received RST/i.test(err.message);
+  return err instanceof ReplicaGoneError || (err instanceof CliError && /^cannot reach the control plane/.test(err.message));
 }
 
 export async function backupCreate(ctx: Context, o: CreateOptions): Promise<void> {

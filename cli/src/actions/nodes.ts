@@ -61,7 +61,7 @@ export async function restartNode(ctx: Context, node: string, drain: boolean, wa
   ctx.err(`restart ${id} of ${asked.name} requested${drain ? ' (draining first)' : ''}\n`);
   let last = asked;
   let lastLine = '';
-  for await (const n of ctx.client().watchNode({ node: asked.id })) {
+  for await (const n of ctx.client().watchNode({ node: asked.id }, ctx.err)) {
     last = n;
     const r = n.restartRequest;
     const line = r?.id === id ? `${r.state}${r.reason ? `: ${r.reason}` : ''}${r.state === 'RESTARTING' && r.drain ? ` (${n.activeAttempts} attempt(s) on the node)` : ''}` : 'replaced by another request';
@@ -84,7 +84,7 @@ export async function drainNode(ctx: Context, node: string, deadlineMs: number, 
   ctx.err(`draining ${started.name}: ${started.activeAttempts} attempt(s) running, deadline in ${formatDuration(Math.max(0, (started.drain?.deadlineMs ?? 0) - Date.now()))}\n`);
   let last = started;
   let lastLine = '';
-  for await (const n of ctx.client().watchNode({ node: started.id })) {
+  for await (const n of ctx.client().watchNode({ node: started.id }, ctx.err)) {
     last = n;
     const line = `${nodeState(n)}, ${n.fleetContainers} container(s) on the node`;
     if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);

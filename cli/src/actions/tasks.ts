@@ -132,27 +132,27 @@ export async function submitTask(ctx: Context, input: SubmitInput): Promise<void
   if (final.state !== 'SUCCEEDED') throw new CliError('', 1);
 }
 
-/** Watches until the task is terminal, printing each state change; rides out a replica restart. */
+/**
+ * Watches until the task is terminal, printing each state change. The watch
+ * rides out its replica going away (a restart, a rolling upgrade): it
+ * resumes on another, and what it ends with is the task's own outcome.
+ */
 export async function waitForTask(ctx: Context, taskId: string): Promise<Task> {
   const client = ctx.client();
   let lastLine = '';
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      let last: Task | undefined;
-      for await (const task of client.watchTask({ taskId })) {
-        last = task;
-        const progress = task.spec.cline ? progressLine(task) : '';
-        const line = `${task.state}: ${task.message}${progress ? ` (${progress})` : ''}`;
-        if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
-        lastLine = line;
-        if (isTerminal(task.state)) return task;
-      }
-      if (last && isTerminal(last.state)) return last;
-    } catch (err) {
-      if (!(err instanceof CliError) || Date.now() > deadline || !/cannot reach/.test(err.message)) throw err;
+  let last: Task | undefined;
+  // A watch ends when the task has ended; one that ended otherwise (a control plane of another version) is made again.
+  for (let watches = 0; ; watches++) {
+    if (watches > 0) await new Promise((r) => setTimeout(r, 1_000));
+    for await (const task of client.watchTask({ taskId }, ctx.err)) {
+      last = task;
+      const progress = task.spec.cline ? progressLine(task) : '';
+      const line = `${task.state}: ${task.message}${progress ? ` (${progress})` : ''}`;
+      if (line !== lastLine) ctx.err(`  ${new Date().toISOString()} ${line}\n`);
+      lastLine = line;
+      if (isTerminal(task.state)) return task;
     }
-    await new Promise((r) => setTimeout(r, 1_000));
+    if (last && isTerminal(last.state)) return last;
   }
 }
 
@@ -191,7 +191,7 @@ export async function followTaskLogs(ctx: Context, taskId: string, follow: boole
   const write = raw ? rawWrite : { stdout: (b: Buffer) => rawWrite.stdout(safeBytes(b)), stderr: (b: Buffer) => rawWrite.stderr(safeBytes(b)) };
   const task = await ctx.client().getTask({ taskId });
   if (task.spec.cline) return followClineLogs(ctx, taskId, follow, write);
-  for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
+  for await (const chunk of ctx.client().taskLogs({ taskId, follow }, ctx.err)) {
     const data = Buffer.from(chunk.data);
     if (ctx.format === 'json') {
       ctx.out(JSON.stringify({ attemptId: chunk.attemptId, stream: chunk.stream, at: new Date(chunk.atMs).toISOString(), data: data.toString('utf8') }) + '\n');
@@ -203,7 +203,7 @@ export async function followTaskLogs(ctx: Context, taskId: string, follow: boole
 async function followClineLogs(ctx: Context, taskId: string, follow: boolean, write: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<void> {
   const renderers = new Map<string, ClineRenderer>();
   const emit = (lines: string[]) => lines.length > 0 && write.stdout(Buffer.from(lines.join('\n') + '\n'));
-  for await (const chunk of ctx.client().taskLogs({ taskId, follow })) {
+  for await (const chunk of ctx.client().taskLogs({ taskId, follow }, ctx.err)) {
     const data = Buffer.from(chunk.data);
     if (chunk.stream === 'stderr') write.stderr(data);
     else if (ctx.format === 'json') write.stdout(data);

@@ -7,6 +7,8 @@ import { peerNodeCertificate } from './node-identity.js';
 import { Admission } from './admission.js';
 import { NodeSession, SessionRegistry, type SessionDeps } from './node-session.js';
 import { validateNodeInfo } from '../../../common/node-info.js';
+import { agentProtocolRefusal, describeAccepted, ProtocolSkewError } from '../../../common/protocol.js';
+import { int } from '../../../common/wire/fields.js';
 
 /** Enrollments signing at once (each a certificate, a token use and a record), and waiting. */
 const ENROLL_CONCURRENCY = 8;
@@ -18,6 +20,12 @@ export function nodeServiceHandlers(deps: SessionDeps, sessions: SessionRegistry
     Enroll: (call, callback) => {
       (async () => {
         const info = validateNodeInfo(call.request);
+        // An agent this control plane would refuse at every hello is refused before its join token is spent.
+        const refusal = agentProtocolRefusal(int('protocol_version', call.request.protocolVersion, 0, 0xffff_ffff));
+        if (refusal) {
+          log.warn({ nodeName: info.name, agentVersion: info.agentVersion, acceptedProtocols: describeAccepted() }, 'enrollment refused: the agent\'s node protocol is not accepted here');
+          throw new ProtocolSkewError(refusal);
+        }
         return enrollments.run(() => deps.nodes.enroll(String(call.request.joinToken ?? ''), info, String(call.request.csrPem ?? '')));
       })().then(
         (res) => callback(null, res),

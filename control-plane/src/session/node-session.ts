@@ -22,6 +22,7 @@ import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEv
 import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fleet/v1/ControlMessage.js';
 import type { NodeMessage__Output } from '../../../proto/gen/fleet/v1/NodeMessage.js';
 import { toGrpcStatus } from '../grpc-status.js';
+import { AGENT_PROTOCOL, agentProtocol, agentProtocolRefusal, describeAccepted, ProtocolSkewError } from '../../../common/protocol.js';
 import type { Nodes } from '../nodes.js';
 import type { Admission } from './admission.js';
 import { Delivery, type DeliveryDeps } from './delivery.js';
@@ -213,14 +214,20 @@ export class NodeSession {
   }
 
   private async onHello(message: NodeMessage__Output): Promise<void> {
-    const { activeAttemptIds, ...info } = decodeHello(message.hello!);
+    const { activeAttemptIds, protocolVersion, ...info } = decodeHello(message.hello!);
+    // The version-skew rule (common/protocol.ts): refused before anything is written.
+    const refusal = agentProtocolRefusal(protocolVersion);
+    if (refusal) {
+      this.log.warn({ nodeName: info.name, agentVersion: info.agentVersion, agentProtocol: agentProtocol(protocolVersion), acceptedProtocols: describeAccepted() }, 'node agent refused: its node protocol is not accepted here');
+      throw new ProtocolSkewError(refusal);
+    }
     const record = await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
-    this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs } });
+    this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs, protocolVersion: AGENT_PROTOCOL } });
     this.welcomed = true;
     // A request made while the node was between sessions (the hello itself completes the one it restarted for).
     this.restartIfAsked(record);
     this.lastHeardMs = Date.now();
-    this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length }, 'node session open');
+    this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length, agentVersion: info.agentVersion, agentProtocol: agentProtocol(protocolVersion) }, 'node session open');
     this.delivery.reconcile(activeAttemptIds);
     this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
   }

@@ -13,7 +13,7 @@ import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { UnavailableError } from '../../../common/errors.js';
 import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
-import { readStream } from './stream-reader.js';
+import { lastSequence, readStream } from './stream-reader.js';
 import { GroupCommit, recordsOf } from './group-commit.js';
 
 export interface AuditEntry {
@@ -29,6 +29,12 @@ export interface AuditEntry {
   outcome: string;
   error: string;
   replica: string;
+}
+
+/** Where an entry is in the audit stream: the message holding it (its batch) and its place there. */
+export interface AuditPosition {
+  seq: number;
+  index: number;
 }
 
 export const AUDIT_SUBJECT_PREFIX = 'fleet.audit';
@@ -57,17 +63,35 @@ export class AuditLog {
     }
   }
 
+  /** The sequence of the audit stream's last message (0: none yet). */
+  async lastSeq(): Promise<number> {
+    try {
+      return await lastSequence(this.js, STREAMS.audit.name);
+    } catch (err) {
+      throw storeError(err, 'reading the audit trail\'s state');
+    }
+  }
+
   /**
-   * Entries at or after `sinceMs`, oldest first, of one actor or all. Without
-   * `follow` it ends at the last entry stored when it began; with `follow` it
-   * goes on until `signal` aborts.
+   * Entries at or after `sinceMs`, oldest first, of one actor or all, each
+   * with its position; with `after`, only those after that position (a
+   * reader resuming where it was cut off). Without `follow` it ends at the
+   * last entry stored when it began; with `follow` it goes on until
+   * `signal` aborts.
    */
-  async *read(options: { sinceMs: number; actor: string; follow: boolean; signal: AbortSignal }): AsyncGenerator<AuditEntry> {
-    const from = options.sinceMs > 0 ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() } : { deliver_policy: DeliverPolicy.All };
+  async *read(options: { sinceMs: number; actor: string; follow: boolean; signal: AbortSignal; after?: AuditPosition }): AsyncGenerator<AuditEntry & AuditPosition> {
+    const after = options.after && options.after.seq > 0 ? options.after : null;
+    const from = after
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after.seq }
+      : options.sinceMs > 0
+        ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(options.sinceMs).toISOString() }
+        : { deliver_policy: DeliverPolicy.All };
     const filter = `${AUDIT_SUBJECT_PREFIX}.${options.actor || '*'}.>`;
     for await (const m of readStream(this.js, { stream: STREAMS.audit.name, filter, from, follow: options.follow, signal: options.signal })) {
-      for (const entry of recordsOf<AuditEntry>(JSON.parse(this.decoder.decode(m.data)))) {
-        if (entry.atMs >= options.sinceMs) yield entry;
+      const entries = recordsOf<AuditEntry>(JSON.parse(this.decoder.decode(m.data)));
+      for (const [index, entry] of entries.entries()) {
+        if (after && m.seq === after.seq && index <= after.index) continue;
+        if (entry.atMs >= options.sinceMs) yield { ...entry, seq: m.seq, index };
       }
     }
   }

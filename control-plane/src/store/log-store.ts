@@ -5,15 +5,10 @@
  */
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
-import type { LogChunk } from '../../../common/model.js';
+import type { LogChunk, StoredLogChunk } from '../../../common/model.js';
 import { STREAMS } from './names.js';
 import { storeError } from './kv-records.js';
-import { readStream } from './stream-reader.js';
-
-export interface StoredLogChunk extends LogChunk {
-  /** The chunk's sequence in the stream. */
-  seq: number;
-}
+import { lastSequence, readStream } from './stream-reader.js';
 
 const logSubject = (taskId: string, attemptId: string) => `fleet.logs.${taskId}.${attemptId}`;
 
@@ -28,6 +23,15 @@ export class LogStore {
       await this.js.publish(logSubject(chunk.taskId, chunk.attemptId), chunk.data, { msgID: dedupId, headers: h });
     } catch (err) {
       throw storeError(err, `storing logs of ${chunk.attemptId}`);
+    }
+  }
+
+  /** The sequence of the last message the log stream has stored (0: none yet): no chunk can be after it. */
+  async lastSeq(): Promise<number> {
+    try {
+      return await lastSequence(this.js, STREAMS.logs.name);
+    } catch (err) {
+      throw storeError(err, 'reading the log stream\'s state');
     }
   }
 

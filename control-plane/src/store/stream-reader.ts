@@ -33,3 +33,8 @@ export async function* readStream(js: JetStreamClient, options: ReadOptions): As
     await messages.close().catch(() => {});
   }
 }
+
+/** The sequence of the last message `stream` has stored (0: none yet): no cursor can point past it. */
+export async function lastSequence(js: JetStreamClient, stream: string): Promise<number> {
+  return (await (await js.streams.get(stream)).info()).state.last_seq;
+}

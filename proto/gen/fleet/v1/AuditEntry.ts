@@ -14,6 +14,8 @@ export interface AuditEntry {
   'outcome'?: (string);
   'error'?: (string);
   'replica'?: (string);
+  'seq'?: (number | string | Long);
+  'index'?: (number);
 }
 
 export interface AuditEntry__Output {
@@ -28,4 +30,6 @@ export interface AuditEntry__Output {
   'outcome': (string);
   'error': (string);
   'replica': (string);
+  'seq': (number);
+  'index': (number);
 }

@@ -9,6 +9,7 @@ export interface EnrollRequest {
   'hostname'?: (string);
   'agentVersion'?: (string);
   'csrPem'?: (string);
+  'protocolVersion'?: (number);
 }
 
 export interface EnrollRequest__Output {
@@ -19,4 +20,5 @@ export interface EnrollRequest__Output {
   'hostname': (string);
   'agentVersion': (string);
   'csrPem': (string);
+  'protocolVersion': (number);
 }

@@ -10,6 +10,7 @@ export interface Hello {
   'hostname'?: (string);
   'activeAttemptIds'?: (string)[];
   'previousExit'?: (_fleet_v1_PreviousExit | null);
+  'protocolVersion'?: (number);
 }
 
 export interface Hello__Output {
@@ -20,4 +21,5 @@ export interface Hello__Output {
   'hostname': (string);
   'activeAttemptIds': (string)[];
   'previousExit': (_fleet_v1_PreviousExit__Output | null);
+  'protocolVersion': (number);
 }

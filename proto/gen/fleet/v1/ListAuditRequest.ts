@@ -6,10 +6,14 @@ export interface ListAuditRequest {
   'sinceMs'?: (number | string | Long);
   'actor'?: (string);
   'follow'?: (boolean);
+  'afterSeq'?: (number | string | Long);
+  'afterIndex'?: (number);
 }
 
 export interface ListAuditRequest__Output {
   'sinceMs': (number);
   'actor': (string);
   'follow': (boolean);
+  'afterSeq': (number);
+  'afterIndex': (number);
 }

@@ -9,6 +9,7 @@ export interface LogChunk {
   'stream'?: (_fleet_v1_LogStream);
   'data'?: (Buffer | Uint8Array | string);
   'atMs'?: (number | string | Long);
+  'seq'?: (number | string | Long);
 }
 
 export interface LogChunk__Output {
@@ -17,4 +18,5 @@ export interface LogChunk__Output {
   'stream': (_fleet_v1_LogStream__Output);
   'data': (Buffer);
   'atMs': (number);
+  'seq': (number);
 }

@@ -6,10 +6,12 @@ export interface Welcome {
   'nodeId'?: (string);
   'heartbeatIntervalMs'?: (number | string | Long);
   'stopAfterDisconnectMs'?: (number | string | Long);
+  'protocolVersion'?: (number);
 }
 
 export interface Welcome__Output {
   'nodeId': (string);
   'heartbeatIntervalMs': (number);
   'stopAfterDisconnectMs': (number);
+  'protocolVersion': (number);
 }
