@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
-import { BackupFileWriter, planRestore, readBackup, replayHeaders, subjectMatches, summarize, type BackupHeader, type StoredRecord } from './backup-format.js';
+import { BackupFileWriter, planRestore, readBackup, readBackupAsync, replayHeaders, subjectMatches, summarize, type BackupHeader, type StoredRecord } from './backup-format.js';
 
 const HEADER: BackupHeader = {
   formatVersion: 1,
@@ -184,4 +184,12 @@ test('property: the planned key-value state at any covered moment is what replay
     { numRuns: 200 },
   );
   t.pass('200 random histories agreed');
+});
+
+test('the asynchronous reader (the control plane\'s, which yields to its event loop) reads what the synchronous one reads, and refuses the same', async (t) => {
+  const records = Array.from({ length: 5_000 }, (_, i) => put('EV', i + 1, 10 + i, 'ev.x', `line ${i}`));
+  const path = write(records, [{ after: 2_500, coveredUntilMs: 3_000, validFromMs: 3_000 }, { after: 5_000, coveredUntilMs: 6_000, validFromMs: 3_000 }]);
+  const buf = readFileSync(path);
+  t.deepEqual(await readBackupAsync(buf), readBackup(buf));
+  await t.throwsAsync(readBackupAsync(buf.subarray(0, buf.length - 3)), { message: /cut off/ });
 });

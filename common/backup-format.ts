@@ -174,6 +174,26 @@ export interface ReadOptions {
 
 /** Reads and verifies a whole backup file; throws BackupFileError saying what is wrong and where. */
 export function readBackup(buf: Uint8Array, options: ReadOptions = {}): ParsedBackup {
+  const steps = parseSteps(buf, options);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same, giving the event loop a turn every few thousand lines: a
+ * control plane reading a large file must go on renewing its lease and
+ * answering its nodes meanwhile.
+ */
+export async function readBackupAsync(buf: Uint8Array, options: ReadOptions = {}): Promise<ParsedBackup> {
+  const steps = parseSteps(buf, options);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const LINES_PER_STEP = 2_000;
+
+function* parseSteps(buf: Uint8Array, options: ReadOptions): Generator<void, ParsedBackup> {
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   let lineNo = 0;
@@ -219,6 +239,7 @@ export function readBackup(buf: Uint8Array, options: ReadOptions = {}): ParsedBa
   let tailStartLine = 0;
 
   for (let line = nextLine(); line !== null; line = nextLine()) {
+    if (lineNo % LINES_PER_STEP === 0) yield;
     if (line.endsWith('\u0000') && options.dropIncompleteTail) break;
     const doc = parse(line);
     if ('r' in doc) {

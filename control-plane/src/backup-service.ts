@@ -7,7 +7,7 @@
  * whole: a corrupt or cut-off file changes nothing.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { BackupFileError, planRestore, readBackup, subjectMatches, type BackupStream, type RestorePlan } from '../../common/backup-format.js';
+import { BackupFileError, planRestore, readBackupAsync, subjectMatches, type BackupStream, type RestorePlan } from '../../common/backup-format.js';
 import { PreconditionError, ResourceExhaustedError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { BackupMessage } from '../../proto/gen/fleet/v1/BackupMessage.js';
@@ -166,7 +166,7 @@ async function restoreBackup(deps: BackupServiceDeps, call: RestoreCall): Promis
 
     let plan;
     try {
-      const backup = readBackup(Buffer.concat(chunks), { dropIncompleteTail: Boolean(options.dropIncompleteTail) });
+      const backup = await readBackupAsync(Buffer.concat(chunks), { dropIncompleteTail: Boolean(options.dropIncompleteTail) });
       chunks.length = 0;
       checkStreams(backup.header.streams, deps.backup.streams);
       plan = planRestore(backup, atMs || backup.coveredUntilMs);
