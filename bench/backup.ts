@@ -49,9 +49,16 @@ interface Proc {
   log: () => string;
 }
 
+/** Every child started, killed when the benchmark exits however it ends. */
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   let log = '';
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()).length > 1e6 && (log = log.slice(-1e5)));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()).length > 1e6 && (log = log.slice(-1e5)));
   child.on('exit', (code, signal) => code && console.error(`${name} exited ${code ?? signal}`));
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
     env: { ...process.env, FLEET_TOKEN: TOKEN, FLEET_CA_FILE: join(dir, 'cp/tls/ca.crt'), FLEET_CONFIG: join(dir, 'fleetctl.json') },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.push(followerProc);
   followerProc.stderr!.on('data', (d: Buffer) => (follower += d.toString()));
   const backupStarted = Date.now();
   await until('the base backup', () => /base complete/.test(follower), 600_000);
@@ -221,5 +229,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(err);
+  console.error(`scratch directory kept for inspection: ${dir}`);
   process.exit(1);
 });
