@@ -41,6 +41,7 @@ test.before(async (t) => {
 });
 
 test.after.always(async (t) => {
+  for (const l of t.context.fleet?.controlPlane?.logLines() ?? []) if (l.msg === 'unexpected error in request') console.error('the control plane logged an unexpected error:', JSON.stringify(l).slice(0, 2000));
   t.context.raw?.close();
   await t.context.fleet?.stop();
 });

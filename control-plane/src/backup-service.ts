@@ -8,7 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { BackupFileError, planRestore, readBackupAsync, subjectMatches, type BackupStream, type RestorePlan } from '../../common/backup-format.js';
-import { PreconditionError, ResourceExhaustedError, ValidationError } from '../../common/errors.js';
+import { errorMessage, PreconditionError, ResourceExhaustedError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { BackupMessage } from '../../proto/gen/fleet/v1/BackupMessage.js';
 import type { CreateBackupRequest__Output } from '../../proto/gen/fleet/v1/CreateBackupRequest.js';
@@ -132,7 +132,14 @@ async function restoreBackup(deps: BackupServiceDeps, call: RestoreCall): Promis
   const caller = await deps.gate.admit(call, 'RestoreBackup');
   const signal = callSignal(call);
   // Not call[Symbol.asyncIterator](): at the end of the requests it destroys the stream, and with it the replies.
-  const iterator = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RestoreBackupRequest__Output>;
+  const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RestoreBackupRequest__Output>;
+  // A caller that goes away mid-upload ends the stream early ("Premature close"): its error, not ours.
+  const iterator = {
+    next: () =>
+      requests.next().catch((err: unknown) => {
+        throw new ValidationError('data', `the upload ended before the whole file was sent (${errorMessage(err)}); nothing was changed`);
+      }),
+  };
   const first = await iterator.next();
   const options = first.done ? undefined : first.value.options;
   const atMs = Number(options?.atMs ?? 0);
