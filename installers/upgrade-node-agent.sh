@@ -77,7 +77,7 @@ if [ "$ROLLBACK" = yes ] && [ ! -d "$TARGET.previous" ]; then die "--rollback: t
 
 # The last value of a setting in the env file ("" when unset).
 env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
-agent_version() { sed -n "s/^export const AGENT_VERSION = '\(.*\)';\$/\1/p" "$1/dist/node-agent/src/main.js" 2>/dev/null || true; }
+agent_version() { sed -n "s/^export const FLEET_VERSION = '\(.*\)';\$/\1/p" "$1/dist/common/version.js" 2>/dev/null || true; }
 # Builds before the node protocol was numbered speak protocol 1.
 node_protocol() {
   local p

@@ -119,10 +119,10 @@ test.serial('a followed backup restores the fleet exactly as it was at a chosen 
   const restartFrom = Date.now();
   await fleet.controlPlane!.stop('SIGTERM');
   await fleet.startControlPlane(0);
-  await eventually('the follower to resume', async () => /reconnected after/.test(follower.stderr()), 30_000);
+  await eventually('the follower to resume', async () => /reconnected to the control plane at \S+ after [\d.]+s/.test(follower.stderr()), 30_000);
   const restartUntil = Date.now();
   t.regex(follower.stderr(), /lost the control plane .*reconnecting/);
-  t.log(`follower: ${/reconnected after [\d.]+s/.exec(follower.stderr())?.[0]} across the replica's restart`);
+  t.log(`follower: ${/reconnected to the control plane at \S+ after [\d.]+s/.exec(follower.stderr())?.[0]} across the replica's restart`);
   await eventually('a checkpoint after the last task', async () => {
     const inspect = await fleet.fleetctl(['backup', 'inspect', file, '--drop-incomplete-tail', '-o', 'json']);
     const s = JSON.parse(inspect.stdout || '{}') as { restorableUntil?: string };

@@ -180,7 +180,7 @@ test.serial('systemctl stop leaves the containers running; the next start adopts
 test.serial('an upgrade by running the installer again with a new build keeps the containers and the identity', async (t) => {
   const { host, nodeId } = t.context;
   // The "new build": this checkout with another agent version, as a release would be.
-  await host.must(['sh', '-c', "rm -rf /root/next && cp -a /src /root/next && sed -i \"s/^export const AGENT_VERSION = '.*'/export const AGENT_VERSION = '0.1.0-next'/\" /root/next/dist/node-agent/src/main.js && grep -q \"'0.1.0-next'\" /root/next/dist/node-agent/src/main.js"], { timeoutMs: 180_000 });
+  await host.must(['sh', '-c', "rm -rf /root/next && cp -a /src /root/next && sed -i \"s/^export const FLEET_VERSION = '.*'/export const FLEET_VERSION = '0.1.0-next'/\" /root/next/dist/common/version.js && grep -q \"'0.1.0-next'\" /root/next/dist/common/version.js"], { timeoutMs: 180_000 });
   const id = await submit(host, 'echo start; sleep 10; echo end');
   const running = await untilState(host, id, ['RUNNING']);
   await host.must(['/root/next/installers/install-node-agent.sh', '--control-plane', '127.0.0.1:7700'], { timeoutMs: 180_000 });
@@ -240,7 +240,7 @@ test.serial('upgrade-node-agent.sh --drain: the task finishes first, the tree is
   const { host, nodeId } = t.context;
   const [before] = await host.fleetctlJson<NodeJson[]>(['node', 'list']);
   // The "new build": this checkout with another agent version, as a release would be.
-  await host.must(['sh', '-c', "rm -rf /root/upgraded && cp -a /src /root/upgraded && sed -i \"s/^export const AGENT_VERSION = '.*'/export const AGENT_VERSION = '0.1.0-upgraded'/\" /root/upgraded/dist/node-agent/src/main.js && grep -q \"'0.1.0-upgraded'\" /root/upgraded/dist/node-agent/src/main.js"], { timeoutMs: 180_000 });
+  await host.must(['sh', '-c', "rm -rf /root/upgraded && cp -a /src /root/upgraded && sed -i \"s/^export const FLEET_VERSION = '.*'/export const FLEET_VERSION = '0.1.0-upgraded'/\" /root/upgraded/dist/common/version.js && grep -q \"'0.1.0-upgraded'\" /root/upgraded/dist/common/version.js"], { timeoutMs: 180_000 });
   const id = await submit(host, 'echo start; sleep 6; echo end');
   await untilState(host, id, ['RUNNING']);
   const started = Date.now();

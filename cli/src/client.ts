@@ -133,9 +133,6 @@ export function explain(err: unknown, servers: string[]): CliError {
  * fix, and a refusal (NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT...)
  * would only be refused again.
  */
-/** The replica serving a stream went away (it stopped, or the connection broke): worth resuming elsewhere. */
-export class ReplicaGoneError extends CliError {}
-
 export function replicaWentAway(err: unknown): boolean {
   const e = err as Partial<grpc.ServiceError> | undefined;
   const details = e?.details ?? '';
@@ -231,26 +228,14 @@ export class FleetClient {
   revokeAccessToken = (req: AccessTokenRef) => this.unary('RevokeAccessToken', req, (res: AccessToken__Output) => res);
   rotateAccessToken = (req: AccessTokenRef) => this.unary('RotateAccessToken', req, (res: CreateAccessTokenResponse__Output) => res);
   whoAmI = () => this.unary('WhoAmI', {}, (res: AccessToken__Output) => res);
-  /** Every stored record, then checkpoints (and, following, every change). Decoded by actions/backup.ts. */
-  backup(req: CreateBackupRequest): { messages: AsyncIterable<BackupMessage__Output>; cancel: () => void } {
-    const client = this.clients[this.nextStream++ % this.clients.length]!;
-    const call = (client as unknown as Record<string, StreamFn>).CreateBackup!.call(client, req, this.metadata);
-    const servers = this.servers;
-    return {
-      // A followed backup may wait seconds between messages: stopping it cancels the call at once.
-      cancel: () => call.cancel(),
-      messages: {
-        async *[Symbol.asyncIterator]() {
-          try {
-            for await (const item of call as AsyncIterable<BackupMessage__Output>) yield item;
-          } catch (err) {
-            throw replicaWentAway(err) ? new ReplicaGoneError(explain(err, servers).message) : explain(err, servers);
-          } finally {
-            call.cancel();
-          }
-        },
-      },
-    };
+  /**
+   * Every stored record, then checkpoints (and, following, every change).
+   * Resumes when its replica goes away, for as long as it takes (a follower
+   * is a daemon), with the request `request()` makes then; `signal` ends it
+   * at once. Decoded by actions/backup.ts.
+   */
+  backup(request: () => CreateBackupRequest, notice: StreamNotice, signal?: AbortSignal): AsyncIterable<BackupMessage__Output> {
+    return this.resumable('CreateBackup', request, (m: BackupMessage__Output) => m, notice, Number.POSITIVE_INFINITY, signal);
   }
 
   /** Sends the restore options, then the file in parts; yields the control plane's progress. */
@@ -385,9 +370,10 @@ export class FleetClient {
    * list, or the same one when it is back, with the request `request()`
    * makes then (the caller's cursor), with backoff for up to
    * RESUME_WITHIN_MS; `notice` hears once that the control plane was lost,
-   * and when it is back. A refusal ends the stream as any error does.
+   * and when it is back. A refusal ends the stream as any error does;
+   * `signal` ends it at once, quietly.
    */
-  private resumable<Msg, Res>(method: string, request: () => unknown, decode: (msg: Msg) => Res, notice: StreamNotice, withinMs = RESUME_WITHIN_MS): AsyncIterable<Res> {
+  private resumable<Msg, Res>(method: string, request: () => unknown, decode: (msg: Msg) => Res, notice: StreamNotice, withinMs = RESUME_WITHIN_MS, signal?: AbortSignal): AsyncIterable<Res> {
     const self = this;
     return {
       async *[Symbol.asyncIterator]() {
@@ -399,7 +385,10 @@ export class FleetClient {
           const index = self.nextStream++ % self.clients.length;
           const client = self.clients[index]!;
           const server = self.servers[index]!;
+          if (signal?.aborted) return;
           const call = (client as unknown as Record<string, StreamFn>)[method]!.call(client, request(), self.metadata);
+          const stop = () => call.cancel();
+          signal?.addEventListener('abort', stop, { once: true });
           const openedAtMs = Date.now();
           let heard = false;
           const back = () => {
@@ -419,6 +408,7 @@ export class FleetClient {
             }
             return;
           } catch (err) {
+            if (signal?.aborted) return;
             if (err instanceof CliError || !replicaWentAway(err)) throw err instanceof CliError ? err : explain(err, self.servers);
             const why = (err as grpc.ServiceError).details || (err as Error).message;
             // An older control plane sends no headers first: a stream that stayed up a while was connected all the same.
@@ -432,6 +422,7 @@ export class FleetClient {
               throw new CliError(`lost the control plane at ${lostFrom} ${Math.round((Date.now() - lostAtMs) / 1000)}s ago and could not resume on ${self.servers.join(', ')}: ${why} (is it running? check --server or FLEET_SERVER)`);
             }
           } finally {
+            signal?.removeEventListener('abort', stop);
             call.cancel();
           }
           await new Promise((r) => setTimeout(r, backoff.next()));

@@ -9,27 +9,21 @@
 import type * as grpc from '@grpc/grpc-js';
 import { BackupFileError, planRestore, readBackupAsync, subjectMatches, type BackupStream, type RestorePlan } from '../../common/backup-format.js';
 import { errorMessage, PreconditionError, ResourceExhaustedError, ValidationError } from '../../common/errors.js';
-import type { Logger } from '../../common/logger.js';
 import type { BackupMessage } from '../../proto/gen/fleet/v1/BackupMessage.js';
 import type { CreateBackupRequest__Output } from '../../proto/gen/fleet/v1/CreateBackupRequest.js';
 import type { RestoreBackupRequest__Output } from '../../proto/gen/fleet/v1/RestoreBackupRequest.js';
 import type { RestoreProgress } from '../../proto/gen/fleet/v1/RestoreProgress.js';
 import type { Gate } from './access/gate.js';
-import { toGrpcStatus } from './grpc-status.js';
-import type { OpenStreams } from './open-streams.js';
+import { serveStream, type StreamingDeps } from './open-streams.js';
 import type { StateBackup } from './store/state-backup.js';
 
 /** A restore holds the whole file in memory while it checks it: larger files are refused up front. */
 export const MAX_RESTORE_BYTES = 2 * 1024 ** 3 - 1;
 const MAX_TIME_MS = 8_640_000_000_000_000;
 
-export interface BackupServiceDeps {
+export interface BackupServiceDeps extends StreamingDeps {
   gate: Gate;
   backup: StateBackup;
-  log: Logger;
-  answered?: (method: string, code: string, seconds: number | null) => void;
-  /** The streams being served, to end when the replica stops. */
-  streams?: OpenStreams;
   /** This replica's leadership: a restore runs on the leader, with its loops held meanwhile. */
   leader: { leading(): boolean; hold(): void; release(): void };
 }
@@ -42,48 +36,10 @@ type RestoreCall = grpc.ServerDuplexStream<RestoreBackupRequest__Output, Restore
 
 export function backupHandlers(deps: BackupServiceDeps) {
   return {
-    CreateBackup: (call: BackupCall) => {
-      // A followed backup is ended with UNAVAILABLE when the replica stops: fleetctl resumes it elsewhere.
-      const stop = new AbortController();
-      let endedHere = false;
-      const forget = deps.streams?.add((err) => {
-        endedHere = true;
-        stop.abort();
-        call.emit('error', toGrpcStatus(err, deps.log));
-      });
-      run(deps, 'CreateBackup', call, async () => {
-        try {
-          await createBackup(deps, call, stop.signal);
-        } finally {
-          forget?.();
-        }
-      }, () => endedHere);
-    },
-    RestoreBackup: (call: RestoreCall) => run(deps, 'RestoreBackup', call, () => restoreBackup(deps, call)),
+    // A followed backup is ended with UNAVAILABLE when the replica stops: fleetctl resumes it elsewhere.
+    CreateBackup: (call: BackupCall) => serveStream(deps, 'CreateBackup', call, (signal) => createBackup(deps, call, signal)),
+    RestoreBackup: (call: RestoreCall) => serveStream(deps, 'RestoreBackup', call, (signal) => restoreBackup(deps, call, signal)),
   };
-}
-
-function run(deps: BackupServiceDeps, method: string, call: { emit(event: 'error', err: unknown): boolean; end(): void }, body: () => Promise<void>, endedElsewhere: () => boolean = () => false): void {
-  body().then(
-    () => {
-      if (endedElsewhere()) return;
-      deps.answered?.(method, 'OK', null);
-      call.end();
-    },
-    (err: unknown) => {
-      if (endedElsewhere()) return;
-      const status = toGrpcStatus(err, deps.log);
-      deps.answered?.(method, String(status.code), null);
-      call.emit('error', status);
-    },
-  );
-}
-
-function callSignal(call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>): AbortSignal {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
-  call.on('close', () => controller.abort());
-  return controller.signal;
 }
 
 /** Waits until gRPC has room for more (a slow reader must not make the replica buffer the whole fleet). */
@@ -106,10 +62,9 @@ function checkAfterSeq(streams: readonly BackupStream[], afterSeq: Record<string
   return out;
 }
 
-async function createBackup(deps: BackupServiceDeps, call: BackupCall, stopping: AbortSignal): Promise<void> {
+async function createBackup(deps: BackupServiceDeps, call: BackupCall, signal: AbortSignal): Promise<void> {
   const caller = await deps.gate.admit(call, 'CreateBackup');
   const follow = Boolean(call.request.follow);
-  const signal = AbortSignal.any([callSignal(call), stopping]);
   await deps.gate.audited(caller, 'CreateBackup', { follow }, async () => {
     const afterSeq = checkAfterSeq(deps.backup.streams, call.request.afterSeq ?? {});
     let records = 0;
@@ -126,11 +81,11 @@ async function createBackup(deps: BackupServiceDeps, call: BackupCall, stopping:
     deps.log.info({ by: caller.name, records, follow, resumed: Object.keys(afterSeq).length > 0, ended: signal.aborted ? 'caller left' : 'complete' }, 'backup sent');
     return { response: undefined };
   });
+  if (!signal.aborted) call.end();
 }
 
-async function restoreBackup(deps: BackupServiceDeps, call: RestoreCall): Promise<void> {
+async function restoreBackup(deps: BackupServiceDeps, call: RestoreCall, signal: AbortSignal): Promise<void> {
   const caller = await deps.gate.admit(call, 'RestoreBackup');
-  const signal = callSignal(call);
   // Not call[Symbol.asyncIterator](): at the end of the requests it destroys the stream, and with it the replies.
   const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterator<RestoreBackupRequest__Output>;
   // A caller that goes away mid-upload ends the stream early ("Premature close"): its error, not ours.
@@ -192,6 +147,7 @@ async function restoreBackup(deps: BackupServiceDeps, call: RestoreCall): Promis
       deps.leader.release();
     }
   });
+  call.end();
 }
 
 async function restorePlan(deps: BackupServiceDeps, call: RestoreCall, plan: RestorePlan, force: boolean, by: string, signal: AbortSignal): Promise<{ response: undefined; target: string }> {
@@ -204,13 +160,9 @@ async function restorePlan(deps: BackupServiceDeps, call: RestoreCall, plan: Res
     await deps.backup.purge();
   }
   const total = plan.streams.reduce((n, s) => n + s.records.length, 0);
-  let done = 0;
   let reported = 0;
-  const streamDone = new Map<string, number>();
-  const written = await deps.backup.write(plan, (stream, n) => {
-    done += n - (streamDone.get(stream) ?? 0);
-    streamDone.set(stream, n);
-    if (done !== reported && (done - reported >= 5_000 || done === total)) {
+  const written = await deps.backup.write(plan, (done) => {
+    if (done - reported >= 5_000 || (done === total && done !== reported)) {
       reported = done;
       call.write({ phase: 'writing', done, total });
     }

@@ -24,7 +24,7 @@ import type { AccessTokenRecord } from './store/records.js';
 import type { AccessToken } from '../../proto/gen/fleet/v1/AccessToken.js';
 import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/AuditEntry.js';
 import { drainDeadlineMs } from './drain/drain.js';
-import { toGrpcStatus } from './grpc-status.js';
+import { codeName, toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import { lastContactMs, type ReplicaContact } from './node-health.js';
 import { restartUnderWay } from './node-state.js';
@@ -35,7 +35,7 @@ import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
-import type { OpenStreams } from './open-streams.js';
+import { serveStream, type OpenStreams } from './open-streams.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
@@ -62,10 +62,6 @@ export interface FleetServiceDeps {
   streams?: OpenStreams;
   /** Told of each call answered: method, status code's name, seconds (null for streams). */
   answered?: (method: string, code: string, seconds: number | null) => void;
-}
-
-function codeName(code: number | undefined): string {
-  return grpc.status[code ?? grpc.status.UNKNOWN] ?? String(code);
 }
 
 /** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
@@ -107,39 +103,6 @@ function unary<Req, Res>(deps: FleetServiceDeps, method: FleetMethod, body: (req
       },
     );
   };
-}
-
-/**
- * Runs a streaming handler with a signal that aborts when the client goes
- * away or the replica stops (`OpenStreams`: the stream then ends with
- * UNAVAILABLE, and the client resumes elsewhere); tells `answered` how it
- * ended.
- */
-function streaming(deps: FleetServiceDeps, method: string, call: grpc.ServerWritableStream<unknown, unknown>, run: (signal: AbortSignal) => Promise<void>): void {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort());
-  call.on('close', () => controller.abort());
-  let endedHere = false;
-  const forget = deps.streams?.add((err) => {
-    endedHere = true;
-    // The handler stops first, so that nothing is written after the status.
-    controller.abort();
-    deps.answered?.(method, 'UNAVAILABLE', null);
-    call.emit('error', toGrpcStatus(err, deps.log));
-  });
-  run(controller.signal).then(
-    () => {
-      forget?.();
-      if (!endedHere) deps.answered?.(method, 'OK', null);
-    },
-    (err: unknown) => {
-      forget?.();
-      if (endedHere) return;
-      const status = toGrpcStatus(err, deps.log);
-      deps.answered?.(method, codeName(status.code), null);
-      call.emit('error', status);
-    },
-  );
 }
 
 function joinTokenToProto(r: JoinTokenRecord): JoinToken {
@@ -224,7 +187,7 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return { token, accessToken: accessTokenToProto(record) };
     }),
     WhoAmI: unary(deps, 'WhoAmI', async (_req, caller) => accessTokenToProto(await deps.accessTokens.get(caller.name))),
-    ListAudit: (call) => streaming(deps, 'ListAudit', call, (signal) => streamAudit(deps, call, signal)),
+    ListAudit: (call) => serveStream(deps, 'ListAudit', call, (signal) => streamAudit(deps, call, signal)),
     ListJoinTokens: unary(deps, 'ListJoinTokens', async () => ({ tokens: (await deps.joinTokens.list()).map(joinTokenToProto) })),
     RevokeJoinToken: unary(deps, 'RevokeJoinToken', async (req) => {
       const record = await deps.joinTokens.revoke(String(req.tokenId ?? ''));
@@ -263,9 +226,9 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
-    WatchNode: (call) => streaming(deps, 'WatchNode', call, (signal) => streamNode(deps, call, signal)),
-    WatchTask: (call) => streaming(deps, 'WatchTask', call, (signal) => streamTask(deps, call, signal)),
-    GetTaskLogs: (call) => streaming(deps, 'GetTaskLogs', call, (signal) => streamLogs(deps, call, signal)),
+    WatchNode: (call) => serveStream(deps, 'WatchNode', call, (signal) => streamNode(deps, call, signal)),
+    WatchTask: (call) => serveStream(deps, 'WatchTask', call, (signal) => streamTask(deps, call, signal)),
+    GetTaskLogs: (call) => serveStream(deps, 'GetTaskLogs', call, (signal) => streamLogs(deps, call, signal)),
   };
 }
 

@@ -22,3 +22,8 @@ export function toGrpcStatus(err: unknown, log: Logger): Partial<grpc.StatusObje
   log.error({ err }, 'unexpected error in request');
   return { code: grpc.status.INTERNAL, details: 'internal error (see the control plane log)' };
 }
+
+/** A status code's name, as metrics and logs label calls ("INVALID_ARGUMENT", not 3). */
+export function codeName(code: number | undefined): string {
+  return grpc.status[code ?? grpc.status.UNKNOWN] ?? String(code);
+}

@@ -6,7 +6,10 @@
  * would run until the shutdown grace ran out and then be cut, which a
  * client sees as CANCELLED, the code of a call it cancelled itself.
  */
+import type * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { codeName, toGrpcStatus } from './grpc-status.js';
 
 export class OpenStreams {
   private readonly ends = new Set<() => void>();
@@ -39,4 +42,45 @@ export class OpenStreams {
     for (const end of open) end();
     return open.length;
   }
+}
+
+export interface StreamingDeps {
+  log: Logger;
+  /** The streams being served, to end when the replica stops. */
+  streams?: OpenStreams;
+  /** Told of each call answered: method, status code's name, seconds (null for streams). */
+  answered?: (method: string, code: string, seconds: number | null) => void;
+}
+
+/**
+ * Runs a streaming handler with a signal that aborts when the client goes
+ * away or the replica stops (the stream then ends with UNAVAILABLE, and the
+ * client resumes elsewhere); tells `answered` how it ended. The handler
+ * ends the call itself when it is done.
+ */
+export function serveStream(deps: StreamingDeps, method: string, call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>, run: (signal: AbortSignal) => Promise<void>): void {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort());
+  call.on('close', () => controller.abort());
+  let endedHere = false;
+  const forget = deps.streams?.add((err) => {
+    endedHere = true;
+    // The handler stops first, so that nothing is written after the status.
+    controller.abort();
+    deps.answered?.(method, 'UNAVAILABLE', null);
+    call.emit('error', toGrpcStatus(err, deps.log));
+  });
+  run(controller.signal).then(
+    () => {
+      forget?.();
+      if (!endedHere) deps.answered?.(method, 'OK', null);
+    },
+    (err: unknown) => {
+      forget?.();
+      if (endedHere) return;
+      const status = toGrpcStatus(err, deps.log);
+      deps.answered?.(method, codeName(status.code), null);
+      call.emit('error', status);
+    },
+  );
 }

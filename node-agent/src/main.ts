@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** fleet-node-agent: flags in, an enrolled agent with a session out. Wiring only. */
+import { FLEET_VERSION } from '../../common/version.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +29,8 @@ import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.
 import { recordSelfCheck, takePreviousExit } from './supervision.js';
 import { AgentMetrics, healthVerdict, readyVerdict } from './metrics.js';
 
-export const AGENT_VERSION = '0.1.0';
+/** The agent's version is the build's (`common/version.ts`): control plane, agent and fleetctl ship together. */
+export const AGENT_VERSION = FLEET_VERSION;
 
 function parseEndpoints(text: string): string[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);

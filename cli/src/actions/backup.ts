@@ -5,15 +5,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BackupFileError, BackupFileWriter, planRestore, readBackup, summarize, type BackupCheckpoint, type BackupHeader, type BackupStreamKind } from '../../../common/backup-format.js';
-import { Backoff } from '../../../common/backoff.js';
 import { formatBytes } from '../../../common/duration.js';
-import { CliError, ReplicaGoneError } from '../client.js';
+import { CliError } from '../client.js';
+import type { CreateBackupRequest } from '../../../proto/gen/fleet/v1/CreateBackupRequest.js';
 import type { Context } from '../context.js';
 
 /** How often a long operation says how far it is. */
 const PROGRESS_EVERY_MS = 2_000;
-/** A followed backup that loses its replica tries again for ever: it is a daemon. */
-const RECONNECT_BACKOFF = { initialMs: 500, maxMs: 10_000, multiplier: 2 };
 const PART_BYTES = 1 << 20;
 
 export interface CreateOptions {
@@ -23,11 +21,6 @@ export interface CreateOptions {
   signal?: AbortSignal;
 }
 
-/** Errors that mean the replica went away, not that the backup is refused. */
-function isTransient(err: unknown): boolean {
-  return err instanceof ReplicaGoneError || (err instanceof CliError && /^cannot reach the control plane/.test(err.message));
-}
-
 export async function backupCreate(ctx: Context, o: CreateOptions): Promise<void> {
   if (existsSync(o.out)) throw new CliError(`--out: ${o.out} exists; a backup is always written to a new file`, 2);
   let writer: BackupFileWriter | undefined;
@@ -35,67 +28,46 @@ export async function backupCreate(ctx: Context, o: CreateOptions): Promise<void
   let validFromMs = 0;
   let checkpoints = 0;
   const lastSeq: Record<string, number> = {};
-  const backoff = new Backoff(RECONNECT_BACKOFF);
   let lastProgress = Date.now();
-  let lostAt = 0;
+  // Resumed after the records it has; a base that never completed is not resumed (a resumed base
+  // would count every record replaced before the backup began as a gap): take it again.
+  const request = (): CreateBackupRequest => {
+    if (header && checkpoints === 0) throw new CliError('the connection to the control plane was lost before the base backup completed: take it again');
+    return { follow: o.follow, afterSeq: header ? lastSeq : {} };
+  };
   try {
-    for (;;) {
-      try {
-        const stream = ctx.client().backup({ follow: o.follow, afterSeq: header ? lastSeq : {} });
-        const stop = () => stream.cancel();
-        o.signal?.addEventListener('abort', stop, { once: true });
-        for await (const m of stream.messages) {
-          if (o.signal?.aborted) break;
-          if (lostAt) {
-            ctx.err(`backup: reconnected after ${((Date.now() - lostAt) / 1000).toFixed(1)}s; resuming where it was\n`);
-            lostAt = 0;
-            backoff.reset();
-          }
-          if (m.header) {
-            if (!header) {
-              header = { formatVersion: m.header.formatVersion, fleetVersion: m.header.fleetVersion, startedAtMs: Number(m.header.startedAtMs), streams: m.header.streams.map((s) => ({ name: s.name, kind: s.kind as BackupStreamKind, subjects: s.subjects, maxAgeMs: Number(s.maxAgeMs) })) };
-              writer = new BackupFileWriter(o.out, header);
-            }
-          } else if (m.record && writer) {
-            const r = m.record;
-            writer.record({ stream: r.stream, seq: Number(r.seq), atMs: Number(r.atMs), subject: r.subject, headers: r.headers.map((h) => [h.name, h.value] as [string, string]), data: r.data });
-            lastSeq[r.stream] = Number(r.seq);
-            if (Date.now() - lastProgress >= PROGRESS_EVERY_MS && checkpoints === 0) {
-              lastProgress = Date.now();
-              ctx.err(`backup: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)} so far\n`);
-            }
-          } else if (m.checkpoint && writer) {
-            const c: BackupCheckpoint = {
-              coveredUntilMs: Number(m.checkpoint.coveredUntilMs),
-              // A resumed stream starts its own range: the file's stays the first one.
-              validFromMs: validFromMs || Number(m.checkpoint.validFromMs),
-              lastSeq: Object.fromEntries(Object.entries(m.checkpoint.lastSeq).map(([k, v]) => [k, Number(v)])),
-              gaps: m.checkpoint.gaps.map((g) => ({ stream: g.stream, afterSeq: Number(g.afterSeq), beforeSeq: Number(g.beforeSeq), fromMs: Number(g.fromMs), toMs: Number(g.toMs) })),
-            };
-            validFromMs = c.validFromMs;
-            writer.checkpoint(c);
-            checkpoints++;
-            for (const g of c.gaps) ctx.err(`backup: WARNING ${g.stream} lost records before they were read; ${new Date(g.fromMs).toISOString()}–${new Date(g.toMs).toISOString()} cannot be restored exactly\n`);
-            if (checkpoints === 1) {
-              ctx.err(`backup: base complete: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)}; restores ${new Date(c.validFromMs).toISOString()}${o.follow ? ' onwards; following changes (Ctrl-C to stop)' : ''}\n`);
-            } else if (Date.now() - lastProgress >= 60_000) {
-              lastProgress = Date.now();
-              ctx.err(`backup: covers up to ${new Date(c.coveredUntilMs).toISOString()}: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)}\n`);
-            }
-          }
+    for await (const m of ctx.client().backup(request, (line) => ctx.err(`backup: ${line}`), o.signal)) {
+      if (m.header) {
+        if (!header) {
+          header = { formatVersion: m.header.formatVersion, fleetVersion: m.header.fleetVersion, startedAtMs: Number(m.header.startedAtMs), streams: m.header.streams.map((s) => ({ name: s.name, kind: s.kind as BackupStreamKind, subjects: s.subjects, maxAgeMs: Number(s.maxAgeMs) })) };
+          writer = new BackupFileWriter(o.out, header);
         }
-        o.signal?.removeEventListener('abort', stop);
-        if (!o.follow || o.signal?.aborted) break;
-        throw new CliError('Connection dropped: the control plane ended the backup stream');
-      } catch (err) {
-        if (o.signal?.aborted) break;
-        // A base that never completed is not worth resuming; a followed log is.
-        if (!o.follow || !header || checkpoints === 0 || !isTransient(err)) throw err;
-        if (!lostAt) {
-          lostAt = Date.now();
-          ctx.err(`backup: lost the control plane (${(err as Error).message}); reconnecting…\n`);
+      } else if (m.record && writer) {
+        const r = m.record;
+        writer.record({ stream: r.stream, seq: Number(r.seq), atMs: Number(r.atMs), subject: r.subject, headers: r.headers.map((h) => [h.name, h.value] as [string, string]), data: r.data });
+        lastSeq[r.stream] = Number(r.seq);
+        if (Date.now() - lastProgress >= PROGRESS_EVERY_MS && checkpoints === 0) {
+          lastProgress = Date.now();
+          ctx.err(`backup: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)} so far\n`);
         }
-        await new Promise((r) => setTimeout(r, backoff.next()));
+      } else if (m.checkpoint && writer) {
+        const c: BackupCheckpoint = {
+          coveredUntilMs: Number(m.checkpoint.coveredUntilMs),
+          // A resumed stream starts its own range: the file's stays the first one.
+          validFromMs: validFromMs || Number(m.checkpoint.validFromMs),
+          lastSeq: Object.fromEntries(Object.entries(m.checkpoint.lastSeq).map(([k, v]) => [k, Number(v)])),
+          gaps: m.checkpoint.gaps.map((g) => ({ stream: g.stream, afterSeq: Number(g.afterSeq), beforeSeq: Number(g.beforeSeq), fromMs: Number(g.fromMs), toMs: Number(g.toMs) })),
+        };
+        validFromMs = c.validFromMs;
+        writer.checkpoint(c);
+        checkpoints++;
+        for (const g of c.gaps) ctx.err(`backup: WARNING ${g.stream} lost records before they were read; ${new Date(g.fromMs).toISOString()}–${new Date(g.toMs).toISOString()} cannot be restored exactly\n`);
+        if (checkpoints === 1) {
+          ctx.err(`backup: base complete: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)}; restores ${new Date(c.validFromMs).toISOString()}${o.follow ? ' onwards; following changes (Ctrl-C to stop)' : ''}\n`);
+        } else if (Date.now() - lastProgress >= 60_000) {
+          lastProgress = Date.now();
+          ctx.err(`backup: covers up to ${new Date(c.coveredUntilMs).toISOString()}: ${writer.recordsWritten} records, ${formatBytes(writer.bytesWritten)}\n`);
+        }
       }
     }
   } finally {

@@ -19,7 +19,7 @@
  * a task whose node is not there yet.
  */
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/nats-core';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { BackupCheckpoint, BackupGap, BackupHeader, BackupStream, RestorePlan, StoredRecord } from '../../../common/backup-format.js';
 import { BACKUP_FORMAT_VERSION, replayHeaders } from '../../../common/backup-format.js';
 import { FLEET_VERSION } from '../../../common/version.js';
@@ -158,31 +158,18 @@ export class StateBackup {
     }
   }
 
-  /** Writes the plan's records, stream by stream in plan order; `progress` after each batch. */
-  async write(plan: RestorePlan, progress: (stream: string, done: number, total: number) => void): Promise<Record<string, number>> {
+  /** Writes the plan's records, stream by stream in plan order; `progress` (records written so far, of all streams) after each batch. */
+  async write(plan: RestorePlan, progress: (done: number) => void): Promise<Record<string, number>> {
     const written: Record<string, number> = {};
+    let done = 0;
     for (const { stream, records } of plan.streams) {
-      let inFlight: Array<Promise<unknown>> = [];
-      let done = 0;
-      for (const r of records) {
-        const hs = replayHeaders(r);
-        let h;
-        if (hs.length > 0) {
-          h = natsHeaders();
-          for (const [k, v] of hs) h.append(k, v);
-        }
-        inFlight.push(this.js.publish(r.subject, r.data, h ? { headers: h } : undefined));
-        if (inFlight.length >= RESTORE_WINDOW) {
-          await settle(inFlight, stream.name);
-          done += inFlight.length;
-          inFlight = [];
-          progress(stream.name, done, records.length);
-        }
+      for (let i = 0; i < records.length; i += RESTORE_WINDOW) {
+        const batch = records.slice(i, i + RESTORE_WINDOW).map((r) => this.js.publish(r.subject, r.data, headersOf(r)));
+        await settle(batch, stream.name);
+        done += batch.length;
+        progress(done);
       }
-      await settle(inFlight, stream.name);
-      done += inFlight.length;
-      progress(stream.name, done, records.length);
-      written[stream.name] = done;
+      written[stream.name] = records.length;
     }
     return written;
   }
@@ -325,6 +312,15 @@ class Pumps {
       if (this.signal.aborted) break;
     }
   }
+}
+
+/** The record's headers to send again, if any. */
+function headersOf(r: StoredRecord): { headers: MsgHdrs } | undefined {
+  const hs = replayHeaders(r);
+  if (hs.length === 0) return undefined;
+  const h = natsHeaders();
+  for (const [k, v] of hs) h.append(k, v);
+  return { headers: h };
 }
 
 async function settle(publishes: Array<Promise<unknown>>, stream: string): Promise<void> {
