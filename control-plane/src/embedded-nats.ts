@@ -102,8 +102,13 @@ export async function startEmbeddedNats(dataDir: string, log: Logger, binary = '
     if (child.exitCode !== null) throw new Error(`nats-server exited with code ${child.exitCode}: ${stderr.trim()}`);
     const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));
     if (file) {
-      const ports = JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats?: string[] };
-      url = ports.nats?.[0];
+      // nats-server creates the file and then writes it: a read in between
+      // sees it empty or cut short, which is "not yet", not an error.
+      try {
+        url = (JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats?: string[] }).nats?.[0];
+      } catch {
+        url = undefined;
+      }
     }
     if (!url) await sleep(50);
   }

@@ -24,16 +24,28 @@ export async function startNats(dir: string, storeDir = join(dir, 'nats-store'))
   const process = new TestProcess('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', storeDir, '--ports_file_dir', portsDir], join(dir, 'nats.log'));
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));
-    if (file) {
-      const url = (JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats: string[] }).nats[0]!;
-      return { url, process, stop: async () => void (await process.stop()) };
-    }
+    const url = readPortsFile(portsDir);
+    if (url) return { url, process, stop: async () => void (await process.stop()) };
     if (process.child.exitCode !== null) break;
     await sleep(50);
   }
   await process.stop('SIGKILL');
   throw new Error(`nats-server did not start:\n${process.text}`);
+}
+
+/**
+ * The client URL from nats-server's ports file, or undefined until it is
+ * there and whole: the server creates the file and then writes it, so a
+ * read in between sees it empty or cut short (seen once under CI's load).
+ */
+function readPortsFile(portsDir: string): string | undefined {
+  const file = readdirSync(portsDir).find((f) => f.endsWith('.ports'));
+  if (!file) return undefined;
+  try {
+    return (JSON.parse(readFileSync(join(portsDir, file), 'utf8')) as { nats?: string[] }).nats?.[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** A free loopback port (bound then released: fine for servers started right after). */
