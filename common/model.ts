@@ -183,6 +183,16 @@ export interface Attempt {
   reason?: AttemptReason | '';
   /** How long the task waited in the queue for this attempt (absent on attempts stored before it was recorded). */
   queuedMs?: number;
+  /** The image the attempt runs, when a rollout chose it (absent: the task's own). */
+  image?: string;
+  /** The rollout that chose the image, and its side (`common/rollout.ts`). */
+  rolloutId?: string;
+  rolloutArm?: 'canary' | 'baseline';
+}
+
+/** The image an attempt runs: its own when a rollout chose one, else its task's. */
+export function attemptImage(task: Task, attempt: Attempt): string {
+  return attempt.image || task.spec.image;
 }
 
 export interface Task {
@@ -303,6 +313,8 @@ export interface NodeRecord extends NodeBase {
   imagesOnly?: boolean;
   /** With --image-pull never: the images the node holds, normalized (`normalizeImageRef`). */
   images?: string[];
+  /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds, normalized. */
+  prefetched?: string[];
   /** Attempts in a row that failed at the infrastructure level; a success resets it. */
   infraFailureStreak?: number;
   /** Since when Docker has been reported healthy without a break (0: not healthy). */
@@ -404,6 +416,8 @@ export interface HeartbeatReport {
   imagesOnly: boolean;
   /** The images it holds, when they changed (or the session is new); null: the last list stands. */
   images: string[] | null;
+  /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds, normalized. */
+  prefetched: string[];
 }
 
 export interface DeclinedAttempt {
@@ -464,7 +478,7 @@ export type ControlMessage =
   /** Every event with seq <= this one is durably stored. */
   | { kind: 'ack'; seq: number }
   /** The heartbeat was stored. */
-  | { kind: 'heartbeat-ack'; serverTimeMs: number }
+  | { kind: 'heartbeat-ack'; serverTimeMs: number; prefetchImages: string[] }
   /** The node's renewed client certificate (PEM). */
   | { kind: 'certificate'; certificatePem: string }
   /** An operator asked the agent to restart itself (fleetctl node restart). */

@@ -255,6 +255,7 @@ export class SimNode {
         resources: this.resources(running),
         freeSlots: Math.max(0, this.slots - running),
         dockerHealthy: true,
+        prefetched: [],
         dockerError: '',
         // Containers running or awaiting removal (their outcome not yet acknowledged).
         fleetContainers: this.attempts.size,

@@ -50,6 +50,13 @@ import type { NodeRef } from '../../proto/gen/fleet/v1/NodeRef.js';
 import type { Provider__Output } from '../../proto/gen/fleet/v1/Provider.js';
 import type { ProviderRef } from '../../proto/gen/fleet/v1/ProviderRef.js';
 import type { SetProviderRequest } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
+import type { GetRolloutResponse__Output } from '../../proto/gen/fleet/v1/GetRolloutResponse.js';
+import type { ListRolloutsResponse__Output } from '../../proto/gen/fleet/v1/ListRolloutsResponse.js';
+import type { Rollout__Output } from '../../proto/gen/fleet/v1/Rollout.js';
+import type { StartRolloutRequest } from '../../proto/gen/fleet/v1/StartRolloutRequest.js';
+import type { RolloutAction } from '../../common/rollout.js';
+import { required } from '../../common/wire/fields.js';
+import { decodeRollout } from '../../common/wire/rollout.js';
 import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskRequest.js';
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 
@@ -262,6 +269,10 @@ export class FleetClient {
       },
     };
   }
+  startRollout = (req: StartRolloutRequest) => this.unary('StartRollout', req, (res: Rollout__Output) => decodeRollout('rollout', res));
+  getRollout = () => this.unary('GetRollout', {}, (res: GetRolloutResponse__Output) => ({ rollout: decodeRollout('rollout', required('rollout', res.rollout)), fleetImage: res.fleetImage }));
+  listRollouts = (limit: number) => this.unary('ListRollouts', { limit }, (res: ListRolloutsResponse__Output) => res.rollouts.map((r, i) => decodeRollout(`rollouts[${i}]`, r)));
+  changeRollout = (action: RolloutAction, reason: string) => this.unary('ChangeRollout', { action, reason }, (res: Rollout__Output) => decodeRollout('rollout', res));
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);

@@ -30,6 +30,8 @@ export function taskView(t: Task) {
       reason: a.reason ?? '',
       ...(a.queuedMs === undefined ? {} : { queuedMs: a.queuedMs }),
       ...(a.progress ? { progress: a.progress } : {}),
+      image: a.image || t.spec.image,
+      ...(a.rolloutId ? { rolloutId: a.rolloutId, rolloutArm: a.rolloutArm } : {}),
     })),
     ...(t.result ? { result: t.result } : {}),
   };
@@ -122,10 +124,10 @@ export function taskDetails(t: Task): string {
     lines.push('Attempts:');
     const rows = t.attempts.map((a) => {
       const row = [a.id, a.nodeId, a.queuedMs === undefined ? '-' : formatDuration(a.queuedMs), a.state, a.exitCode === undefined ? '-' : String(a.exitCode)];
-      if (cline) row.push(a.reason || '-', progressText(a.progress));
+      if (cline) row.push(a.reason || '-', progressText(a.progress), a.rolloutArm === 'canary' ? `canary ${a.image}` : '-');
       return [...row, a.error];
     });
-    const headers = cline ? ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'ERROR'] : ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'ERROR'];
+    const headers = cline ? ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'IMAGE', 'ERROR'] : ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'ERROR'];
     lines.push(...table(headers, rows).trimEnd().split('\n').map((l) => `  ${l}`));
   }
   if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);

@@ -22,6 +22,7 @@ import { checkId } from '../ids.js';
 import {
   ATTEMPT_OUTCOME_STATES,
   isNodeReason,
+  normalizeImageRef,
   NODE_REASONS,
   type AttemptEvent,
   type DeclinedAttempt,
@@ -38,7 +39,7 @@ import {
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
-import { PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
+import { checkImage, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
 import { bool, bytes, count, enumName, int, listOf, required, str, strings, text } from './fields.js';
 import { decodeResources, encodeResources, MAX_CONDITION_CHARS } from './node.js';
@@ -51,6 +52,8 @@ const MAX_ERROR_CHARS = 4096;
 const MAX_ACTIVE_ATTEMPTS = 100_000;
 /** Images a node that does not pull reports, at most (the first, in Docker's order). */
 export const MAX_IMAGES = 512;
+/** Images a control plane asks a node to fetch ahead, and a node reports holding of them, at most. */
+export const MAX_PREFETCH = 8;
 /** Declined attempts one heartbeat carries, at most. */
 export const MAX_DECLINED = 1_000;
 /** A certificate or a CSR in PEM: a few KB at most. */
@@ -68,8 +71,8 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
     case 'hello':
       return { hello: { ...m.hello } };
     case 'heartbeat': {
-      const { images, ...heartbeat } = m.heartbeat;
-      return { heartbeat: { ...heartbeat, resources: encodeResources(heartbeat.resources), images: images ?? [], imagesChanged: images !== null } };
+      const { images, prefetched, ...heartbeat } = m.heartbeat;
+      return { heartbeat: { ...heartbeat, resources: encodeResources(heartbeat.resources), images: images ?? [], imagesChanged: images !== null, prefetchedImages: prefetched } };
     }
     case 'event':
       return { event: encodeAttemptEvent(m.event) };
@@ -148,6 +151,7 @@ export function decodeHeartbeat(h: Heartbeat__Output): HeartbeatReport {
     declined: listOf('heartbeat.declined', h.declined, MAX_DECLINED).map((d, i) => decodeDeclined(`heartbeat.declined[${i}]`, d)),
     imagesOnly: bool('heartbeat.images_only', h.imagesOnly),
     images: bool('heartbeat.images_changed', h.imagesChanged) ? strings('heartbeat.images', h.images, MAX_IMAGES, SPEC_LIMITS.imageChars + 80) : null,
+    prefetched: strings('heartbeat.prefetched_images', h.prefetchedImages ?? [], MAX_PREFETCH, SPEC_LIMITS.imageChars + 80).map(normalizeImageRef),
   };
 }
 
@@ -257,7 +261,7 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
     case 'ack':
       return { ack: { seq: m.seq } };
     case 'heartbeat-ack':
-      return { heartbeatAck: { serverTimeMs: m.serverTimeMs } };
+      return { heartbeatAck: { serverTimeMs: m.serverTimeMs, prefetchImages: m.prefetchImages } };
     case 'certificate':
       return { certificate: { certificatePem: m.certificatePem } };
     case 'restart':
@@ -275,8 +279,14 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
       return { kind: 'cancel', cancel: decodeCancel(required('cancel', m.cancel)) };
     case 'ack':
       return { kind: 'ack', seq: count('ack.seq', required('ack', m.ack).seq) };
-    case 'heartbeatAck':
-      return { kind: 'heartbeat-ack', serverTimeMs: count('heartbeat_ack.server_time_ms', required('heartbeat_ack', m.heartbeatAck).serverTimeMs) };
+    case 'heartbeatAck': {
+      const ack = required('heartbeat_ack', m.heartbeatAck);
+      return {
+        kind: 'heartbeat-ack',
+        serverTimeMs: count('heartbeat_ack.server_time_ms', ack.serverTimeMs),
+        prefetchImages: strings('heartbeat_ack.prefetch_images', ack.prefetchImages ?? [], MAX_PREFETCH, SPEC_LIMITS.imageChars).map((image, i) => checkImage(`heartbeat_ack.prefetch_images[${i}]`, image)),
+      };
+    }
     case 'certificate':
       return { kind: 'certificate', certificatePem: str('certificate.certificate_pem', required('certificate', m.certificate).certificatePem, MAX_PEM_CHARS) };
     case 'restart': {

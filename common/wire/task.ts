@@ -10,7 +10,7 @@ import type { TaskResult as TaskResultMsg, TaskResult__Output } from '../../prot
 import type { TaskSpec as TaskSpecMsg } from '../../proto/gen/fleet/v1/TaskSpec.js';
 import { ValidationError } from '../errors.js';
 import { ATTEMPT_REASONS, type AgentProgress, type Attempt, type AttemptReason, type Task, type TaskResult, type TaskSpec } from '../model.js';
-import { compileTaskSpec, RESULT_LIMITS } from '../task-spec.js';
+import { compileTaskSpec, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeAttemptState, decodeFailureKind, decodeTaskState, encodeAttemptState, encodeFailureKind, encodeTaskState } from './enums.js';
 import { bool, count, int, num, str, text } from './fields.js';
 
@@ -114,6 +114,9 @@ export function encodeAttempt(a: Attempt): AttemptMsg {
     ...(a.progress ? { progress: encodeProgress(a.progress) } : {}),
     reason: a.reason ?? '',
     ...(a.queuedMs === undefined ? {} : { queuedMs: a.queuedMs }),
+    image: a.image ?? '',
+    rolloutId: a.rolloutId ?? '',
+    rolloutArm: a.rolloutArm ?? '',
   };
 }
 
@@ -138,7 +141,15 @@ export function decodeAttempt(field: string, a: Attempt__Output): Attempt {
     ...(a.progress ? { progress: decodeProgress(`${field}.progress`, a.progress) } : {}),
     ...(reason ? { reason } : {}),
     ...(a.queuedMs === undefined || a.queuedMs === null ? {} : { queuedMs: count(`${field}.queued_ms`, a.queuedMs) }),
+    ...(a.image ? { image: str(`${field}.image`, a.image, SPEC_LIMITS.imageChars) } : {}),
+    ...(a.rolloutId ? { rolloutId: str(`${field}.rollout_id`, a.rolloutId, MAX_ID_CHARS) } : {}),
+    ...(a.rolloutArm ? { rolloutArm: decodeArm(`${field}.rollout_arm`, a.rolloutArm) } : {}),
   };
+}
+
+function decodeArm(field: string, arm: string): 'canary' | 'baseline' {
+  if (arm === 'canary' || arm === 'baseline') return arm;
+  throw new ValidationError(field, `"${arm}" is not canary or baseline`);
 }
 
 /** Secrets in env are the operator's own; the admin API returns the spec as submitted. */

@@ -128,6 +128,9 @@ const attempt: Arbitrary<Attempt> = fc
     progress: optional(progress),
     reason: optional(fc.constantFrom(...ATTEMPT_REASONS)),
     queuedMs: optional(fc.nat()),
+    image: optional(fc.constantFrom('localhost/cline-fleet/agent:canary', 'busybox:latest')),
+    rolloutId: optional(id('rol')),
+    rolloutArm: optional(fc.constantFrom('canary' as const, 'baseline' as const)),
   })
   .map(dropUndefined);
 
@@ -241,6 +244,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
       declined: fc.array(fc.record({ taskId: id('task'), attemptId: id('att'), reason: fc.constantFrom(...NODE_REASONS), error: text(60) }), { maxLength: 2 }),
       imagesOnly: fc.boolean(),
       images: fc.option(fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1'), { maxLength: 2 }), { nil: null }),
+      prefetched: fc.array(fc.constantFrom('localhost/cline-fleet/agent:canary', 'busybox:latest'), { maxLength: 2 }),
     })
     .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
@@ -261,7 +265,9 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
     .map((a): ControlMessage => ({ kind: 'assign', assign: { ...a, provider: a.spec.cline ? a.provider : null } })),
   fc.record({ taskId: id('task'), attemptId: id('att'), reason: text(100), graceMs: fc.nat(600_000) }).map((cancel): ControlMessage => ({ kind: 'cancel', cancel })),
   fc.integer({ min: 0, max: 2 ** 40 }).map((seq): ControlMessage => ({ kind: 'ack', seq })),
-  ms.map((serverTimeMs): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs })),
+  fc
+    .record({ serverTimeMs: ms, prefetchImages: fc.array(fc.constantFrom('localhost/cline-fleet/agent:canary', 'busybox:latest'), { maxLength: 2 }) })
+    .map(({ serverTimeMs, prefetchImages }): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs, prefetchImages })),
   pem('CERTIFICATE').map((certificatePem): ControlMessage => ({ kind: 'certificate', certificatePem })),
   fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
 );

@@ -24,6 +24,9 @@ import { clusterStatus } from './cluster-status.js';
 import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { backupHandlers } from './backup-service.js';
+import { currentPercent } from '../../common/rollout.js';
+import { RolloutLoop } from './rollout-loop.js';
+import { ImageRouting, Rollouts } from './rollouts.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import { HealthState } from './health.js';
@@ -109,6 +112,8 @@ export class ControlPlane {
   private monitor: NodeMonitor | undefined;
   private drainer: Drainer | undefined;
   private retention: RetentionLoop | undefined;
+  private rollouts: Rollouts | undefined;
+  private rolloutLoop: RolloutLoop | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -139,6 +144,7 @@ export class ControlPlane {
         serving: () => this.health.current === 'SERVING',
         serverCertificateExpiresAtMs: () => this.serverIdentity?.expiresAtMs ?? 0,
         caCertificateExpiresAtMs: () => this.caExpiresAtMs,
+        rollout: () => this.rollouts?.active() ?? null,
       });
     }
   }
@@ -199,6 +205,7 @@ export class ControlPlane {
     const index = (this.index = new TaskIndex(store.tasks, log));
     tasks.useView(index);
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
+    const rollouts = (this.rollouts = new Rollouts(store.rollouts, options.clineImage ?? DEFAULT_CLINE_IMAGE, clock, log));
     const registry = (this.registry = new ReplicaRegistry(
       store.replicas,
       { id: this.replicaId, address: options.advertise ?? options.listen },
@@ -211,6 +218,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the tasks', () => index.start()),
       this.whenStoreAnswers('reading the nodes', () => nodes.start()),
       this.whenStoreAnswers('reading the access tokens', () => accessTokens.start()),
+      this.whenStoreAnswers('reading the rollouts', () => rollouts.start()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -224,11 +232,31 @@ export class ControlPlane {
     // The leader's loops: what they read (the live views), what they write (the stores).
     const leader = { clock, log, leadingEpoch: () => this.lease?.leadingEpoch() ?? null };
     // A node's image list comes with its heartbeats: two of them before "no node has the image" fails a task.
-    const scheduler = (this.scheduler = new SchedulerLoop({ ...leader, tasks: index, nodes, taskWrites: tasks, imageGraceMs: 2 * options.liveness.heartbeatIntervalMs, passed: metrics && ((s) => metrics.schedulingPass(s)) }));
+    const scheduler = (this.scheduler = new SchedulerLoop({
+      ...leader,
+      tasks: index,
+      nodes,
+      taskWrites: tasks,
+      imageGraceMs: 2 * options.liveness.heartbeatIntervalMs,
+      passed: metrics && ((s) => metrics.schedulingPass(s)),
+      routing: new ImageRouting(rollouts),
+    }));
+    // A rollout's step or end sends tasks elsewhere from now on.
+    rollouts.onChange(() => scheduler.kick());
     const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id), breakerTripped: metrics && (() => metrics.breakerTripped()) }));
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
-    const loops = [scheduler, monitor, drainer, retention];
+    const rolloutLoop = (this.rolloutLoop = new RolloutLoop({
+      ...leader,
+      tasks: index,
+      rollouts,
+      transitioned: (rollout) => {
+        events.record({ type: 'rollout.changed', rolloutId: rollout.id, image: rollout.image, state: rollout.state, percent: currentPercent(rollout), reason: rollout.reason }, clock.now());
+        metrics?.rolloutChanged(rollout);
+      },
+      counted: metrics && ((arm, attempt) => metrics.rolloutOutcome(arm, attempt)),
+    }));
+    const loops = [scheduler, monitor, drainer, retention, rolloutLoop];
     // While a restore writes the state, the leader's loops are held: nothing is decided on half a fleet.
     let restoring = false;
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
@@ -258,7 +286,8 @@ export class ControlPlane {
         logs: store.logs,
         log,
         providers,
-        clineImage: options.clineImage ?? DEFAULT_CLINE_IMAGE,
+        clineImage: () => rollouts.fleetImage(),
+        rollouts,
         taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
         streams: this.streams,
@@ -296,6 +325,7 @@ export class ControlPlane {
       cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
       vouching: (now: number) => registry.vouching(now),
       hellos: new Admission(HELLO_CONCURRENCY, HELLO_QUEUE, 'node hellos'),
+      prefetch: () => rollouts.prefetch(),
     };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
@@ -350,7 +380,7 @@ export class ControlPlane {
 
   /** The loops that must not hang, for the replica's self-check (after `start`). */
   loopChecks(): Check[] {
-    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.rolloutLoop?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
   /** One line for `systemctl status`. */
@@ -392,11 +422,13 @@ export class ControlPlane {
     this.monitor?.stop();
     this.drainer?.stop();
     this.retention?.stop();
+    this.rolloutLoop?.stop();
     this.sessions.closeAll();
     await drained;
     this.index?.stop();
     this.nodes?.stop();
     this.accessTokens?.stop();
+    this.rollouts?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

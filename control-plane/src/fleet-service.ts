@@ -7,7 +7,10 @@ import { NotFoundError, ValidationError } from '../../common/errors.js';
 import { MAX_NODE_LABELS, MAX_SLOTS as MAX_NODE_SLOTS } from '../../common/node-info.js';
 import { validateLabels } from '../../common/task-spec.js';
 import type { Logger } from '../../common/logger.js';
-import { isTaskActive, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import { isTaskActive, normalizeImageRef, type NodeRecord, type Task, type TaskSpec, type TaskState } from '../../common/model.js';
+import type { Rollout } from '../../common/rollout.js';
+import { decodeRolloutAction, decodeStartRollout, encodeRollout } from '../../common/wire/rollout.js';
+import type { Rollout as RolloutMsg } from '../../proto/gen/fleet/v1/Rollout.js';
 import { decodeTaskSpec, decodeTaskState, encodeLogChunk, encodeNode, encodeResult, encodeTask } from '../../common/wire/index.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { ClusterStatus } from '../../proto/gen/fleet/v1/ClusterStatus.js';
@@ -28,7 +31,7 @@ import { codeName, toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import { lastContactMs, type ReplicaContact } from './node-health.js';
 import { restartUnderWay } from './node-state.js';
-import { bool, count } from '../../common/wire/fields.js';
+import { bool, count, int, text } from '../../common/wire/fields.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
@@ -36,6 +39,7 @@ import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
 import { serveStream, type OpenStreams } from './open-streams.js';
+import { holdsImage, type Rollouts } from './rollouts.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
@@ -54,8 +58,9 @@ export interface FleetServiceDeps {
   log: Logger;
   clusterStatus: () => Promise<ClusterStatus>;
   providers: Providers;
-  /** The image of Cline tasks submitted without one. */
-  clineImage: string;
+  /** The image of Cline tasks submitted without one: the last promoted rollout's, or --cline-image. */
+  clineImage: () => string;
+  rollouts: Rollouts;
   /** What plain tasks get when their submitter did not say. */
   taskDefaults: TaskDefaults;
   /** The streams being served, to end when the replica stops. */
@@ -68,7 +73,7 @@ export interface FleetServiceDeps {
 async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<TaskSpec> {
   if (!spec.cline) return applyTaskDefaults(spec, deps.taskDefaults);
   const provider = await deps.providers.require(spec.cline.provider);
-  return { ...spec, image: spec.image || deps.clineImage, nodeSelector: withProviderSelector(spec.nodeSelector, provider) };
+  return { ...spec, image: spec.image || deps.clineImage(), nodeSelector: withProviderSelector(spec.nodeSelector, provider) };
 }
 
 function parseStates(states: readonly unknown[]): Set<TaskState> {
@@ -118,6 +123,15 @@ function labelsNeedAdmin(caller: Caller, labels: Record<string, string>, removed
   if (Object.keys(labels).length > 0 || removed.length > 0) requireRole(caller, 'admin', 'give nodes labels (labels decide which nodes receive a provider\'s key)');
 }
 
+/** A rollout as the API shows it, with how many ready nodes hold its canary as this replica sees them. */
+function rolloutToProto(deps: FleetServiceDeps, r: Rollout): RolloutMsg {
+  const canary = normalizeImageRef(r.image);
+  const ready = deps.nodes.all().filter((n) => !n.revokedAtMs && n.status === 'READY');
+  return encodeRollout(r, { ready: ready.filter((n) => holdsImage(n, canary)).length, total: ready.length });
+}
+
+const MAX_ROLLOUTS_LISTED = 200;
+
 /** Every call but the backup ones (`backup-service.ts`). */
 export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceHandlers, Exclude<FleetMethod, 'CreateBackup' | 'RestoreBackup'>> {
   const { tasks, log } = deps;
@@ -126,6 +140,21 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
     GetTaskResult: unary(deps, 'GetTaskResult', async (req) => {
       const { task, patch } = await tasks.result(checkTaskId('task_id', req.taskId), Boolean(req.includePatch));
       return { result: encodeResult(task.result!), patch: patch ?? Buffer.alloc(0) };
+    }),
+    StartRollout: unary(deps, 'StartRollout', async (req, caller) => rolloutToProto(deps, await deps.rollouts.begin(decodeStartRollout(req), caller.name)), (r) => r.id ?? ''),
+    GetRollout: unary(deps, 'GetRollout', async () => {
+      const { rollout, fleetImage } = await deps.rollouts.get();
+      if (!rollout) throw new NotFoundError(`no rollout has been started; the fleet's Cline image is ${fleetImage} (start one: fleetctl rollout start --cline-image IMAGE)`);
+      return { rollout: rolloutToProto(deps, rollout), fleetImage };
+    }),
+    ListRollouts: unary(deps, 'ListRollouts', async (req) => {
+      const limit = int('limit', req.limit, 0, MAX_ROLLOUTS_LISTED) || 20;
+      return { rollouts: (await deps.rollouts.list(limit)).map((r) => rolloutToProto(deps, r)) };
+    }),
+    ChangeRollout: unary(deps, 'ChangeRollout', async (req, caller) => {
+      const action = decodeRolloutAction(req.action);
+      if (action === 'promote' || action === 'resume') requireRole(caller, 'admin', `${action} rollouts (only pausing and aborting are an operator's)`);
+      return rolloutToProto(deps, await deps.rollouts.act(action, text('reason', req.reason, 500), caller.name));
     }),
     SetProvider: unary(deps, 'SetProvider', async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
     ListProviders: unary(deps, 'ListProviders', async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),

@@ -9,6 +9,7 @@ import type { Logger } from '../../common/logger.js';
 import { errorMessage } from '../../common/errors.js';
 import { InFlight } from '../../common/self-check.js';
 import { activeAttempt, type AttemptOutcome, type NodeRecord, type Task } from '../../common/model.js';
+import type { Placement } from '../../common/rollout.js';
 
 /** The nodes as this replica sees them (a KV watch keeps them current). */
 export interface NodeDirectory {
@@ -29,7 +30,8 @@ export interface ActiveTasks {
 /** Task writes the leader makes; each is a compare-and-set, so a repeat changes nothing. */
 export interface TaskWrites {
   /** False when the task moved on meanwhile. */
-  assign(taskId: string, nodeId: string, leaderEpoch: number): Promise<boolean>;
+  /** `placement`: the image a rollout chose for the attempt, and its side (absent: the task's own image). */
+  assign(taskId: string, nodeId: string, leaderEpoch: number, placement?: Placement): Promise<boolean>;
   /** Records how an attempt ended on the node's behalf (a lost node). */
   finished(nodeId: string, taskId: string, attemptId: string, outcome: AttemptOutcome): Promise<Task | null>;
   /** Asks the node to stop an attempt whose task goes on. */

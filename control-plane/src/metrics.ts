@@ -10,7 +10,8 @@
  * Labels are bounded: states, reasons, methods, operations; never an id.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { activeAttempt, ATTEMPT_REASONS, ATTEMPT_STATES, isTerminal, TERMINAL_TASK_STATES, type NodeRecord, type Task } from '../../common/model.js';
+import { activeAttempt, ATTEMPT_REASONS, ATTEMPT_STATES, isTerminal, TERMINAL_TASK_STATES, type Attempt, type NodeRecord, type Task } from '../../common/model.js';
+import { currentPercent, isActive, ROLLOUT_ARMS, type Rollout, type RolloutArm } from '../../common/rollout.js';
 import { newRegistry } from '../../common/metrics.js';
 
 /** Latencies from a millisecond call to a day-long task. */
@@ -33,6 +34,8 @@ export interface FleetViews {
   /** Unix ms; 0 when unknown. */
   serverCertificateExpiresAtMs(): number;
   caCertificateExpiresAtMs(): number;
+  /** The active rollout, if any. */
+  rollout(): Rollout | null;
 }
 
 export const INERT_VIEWS: FleetViews = {
@@ -45,6 +48,7 @@ export const INERT_VIEWS: FleetViews = {
   serving: () => false,
   serverCertificateExpiresAtMs: () => 0,
   caCertificateExpiresAtMs: () => 0,
+  rollout: () => null,
 };
 
 export type StoreErrorKind = 'unavailable' | 'conflict' | 'out_of_space' | 'other';
@@ -65,6 +69,9 @@ export class ControlPlaneMetrics {
   private readonly passDuration: Histogram;
   private readonly leaseChanges: Counter<'change'>;
   private readonly breakerTrips: Counter;
+  private readonly rolloutEnds: Counter<'state'>;
+  private readonly rolloutSteps: Counter;
+  private readonly rolloutOutcomes: Counter<'arm' | 'outcome'>;
 
   constructor(
     readonly registry: Registry,
@@ -87,6 +94,12 @@ export class ControlPlaneMetrics {
     this.passDuration = new Histogram({ name: 'fleet_scheduling_pass_duration_seconds', help: 'How long this replica\'s scheduling passes took, their writes included.', buckets: CALL_BUCKETS, registers });
     this.leaseChanges = new Counter({ name: 'fleet_lease_changes_total', help: 'Times this replica acquired or lost the leader lease.', labelNames: ['change'], registers });
     this.breakerTrips = new Counter({ name: 'fleet_breaker_trips_total', help: 'Nodes this replica cordoned automatically (the circuit breaker: Docker unreachable, disk pressure, infrastructure failures, a restart loop).', registers });
+    this.rolloutEnds = new Counter({ name: 'fleet_rollouts_ended_total', help: 'Rollouts this replica (as leader) ended, by how: PROMOTED, ROLLED_BACK (the canary did worse; automatic) or ABORTED.', labelNames: ['state'], registers });
+    this.rolloutSteps = new Counter({ name: 'fleet_rollout_steps_total', help: 'Rollout steps this replica (as leader) took forward.', registers });
+    this.rolloutOutcomes = new Counter({ name: 'fleet_rollout_attempts_total', help: 'Attempts of a rollout that ended and count for its analysis, by side (canary, baseline) and outcome (succeeded, failed).', labelNames: ['arm', 'outcome'], registers });
+    for (const state of ['PROMOTED', 'ROLLED_BACK', 'ABORTED']) this.rolloutEnds.inc({ state }, 0);
+    for (const arm of ROLLOUT_ARMS) for (const outcome of ['succeeded', 'failed']) this.rolloutOutcomes.inc({ arm, outcome }, 0);
+    new Gauge({ name: 'fleet_rollout_canary_percent', help: 'The share of new Cline tasks the active rollout sends to its canary image (0: no rollout under way) (use max()).', registers, collect() { this.set(currentPercent(views.rollout())); } });
     // Every known label set from 0, so that increase() and rate() see the first one of each (an alert on the first out-of-space error, say).
     for (const state of TERMINAL_STATES) this.tasksEnded.inc({ state }, 0);
     for (const state of ATTEMPT_END_STATES) for (const reason of ['none', ...ATTEMPT_REASONS]) this.attemptsEnded.inc({ state, reason }, 0);
@@ -220,6 +233,16 @@ export class ControlPlaneMetrics {
 
   breakerTripped(): void {
     this.breakerTrips.inc();
+  }
+
+  /** The leader moved a rollout on: a step, or its end. Operators' pauses and ends are not counted here. */
+  rolloutChanged(rollout: Rollout): void {
+    if (isActive(rollout)) this.rolloutSteps.inc();
+    else this.rolloutEnds.inc({ state: rollout.state });
+  }
+
+  rolloutOutcome(arm: RolloutArm, attempt: Attempt): void {
+    this.rolloutOutcomes.inc({ arm, outcome: attempt.state === 'SUCCEEDED' ? 'succeeded' : 'failed' });
   }
 }
 

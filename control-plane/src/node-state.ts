@@ -108,7 +108,8 @@ export function heartbeatNeedsWrite(n: NodeRecord, beat: HeartbeatReport, now: n
     Boolean(next.agentDraining) !== Boolean(n.agentDraining) ||
     Boolean(next.imagesOnly) !== Boolean(n.imagesOnly) ||
     (next.fleetContainers ?? 0) !== (n.fleetContainers ?? 0) ||
-    !sameStrings(next.images ?? [], n.images ?? [])
+    !sameStrings(next.images ?? [], n.images ?? []) ||
+    !sameStrings(next.prefetched ?? [], n.prefetched ?? [])
   );
 }
 
@@ -141,6 +142,7 @@ export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number)
     diskPressure: beat.diskPressure,
     imagesOnly: beat.imagesOnly,
     images: beat.imagesOnly ? (beat.images ?? n.images ?? []) : [],
+    prefetched: [...beat.prefetched].sort(),
   };
 }
 

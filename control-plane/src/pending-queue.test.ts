@@ -7,7 +7,7 @@ import { assignTask, newTask } from './task-state.js';
 
 const spec = (extra: Record<string, unknown> = {}) => compileTaskSpec({ image: 'busybox', command: ['true'], ...extra });
 const task = (id: string, createdAtMs: number, extra: Partial<Task> = {}, specExtra: Record<string, unknown> = {}): Task => ({ ...newTask(id, spec(specExtra), createdAtMs), ...extra });
-const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, name: id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, unavailable: null, images: null, ...extra });
+const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, name: id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, unavailable: null, images: null, prefetched: new Set(), ...extra });
 const ids = (plan: { assignments: Array<{ taskId: string }> }) => plan.assignments.map((a) => a.taskId);
 
 test('priorities hold across classes: the queue takes the first task of whichever class comes first', (t) => {

@@ -121,6 +121,9 @@ export class TaskClass {
 }
 
 export class PendingQueue {
+  /** `imageOf`: the image a task would run now (a rollout may choose another than its own). */
+  constructor(private readonly imageOf: (task: Task) => string = (task) => task.spec.image) {}
+
   private readonly entries = new Map<string, Entry>();
   private readonly classes = new Map<string, TaskClass>();
   private readonly delayed = new Heap<HeapItem>((a, b) => a.task.notBeforeMs < b.task.notBeforeMs);
@@ -221,7 +224,7 @@ export class PendingQueue {
   }
 
   private classOf(task: Task): TaskClass {
-    const image = normalizeImageRef(task.spec.image);
+    const image = normalizeImageRef(this.imageOf(task));
     const selector = task.spec.nodeSelector;
     const key = `${image}\n${JSON.stringify(Object.entries(selector).sort())}`;
     let cls = this.classes.get(key);

@@ -8,7 +8,8 @@
  */
 import { errorMessage } from '../../common/errors.js';
 import { InFlight } from '../../common/self-check.js';
-import { activeAttempt, type NodeRecord } from '../../common/model.js';
+import { activeAttempt, type NodeRecord, type Task } from '../../common/model.js';
+import type { Placement } from '../../common/rollout.js';
 import { LEADER_PASS_BOUND_MS, type ActiveTasks, type LeaderContext, type NodeDirectory, type TaskWrites } from './leader-roles.js';
 import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
@@ -25,6 +26,18 @@ export interface SchedulerDeps extends LeaderContext {
   imageGraceMs: number;
   /** Told of each pass and how long it took, its writes included (metrics). */
   passed?: (seconds: number) => void;
+  /** Where a rollout sends tasks (`rollouts.ts`); absent: every task runs its own image. */
+  routing?: Routing;
+}
+
+/** What the scheduler asks of a rollout (`ImageRouting`). */
+export interface Routing {
+  /** Looks at the nodes once per pass. */
+  refresh(nodes: readonly NodeRecord[]): unknown;
+  /** Changes whenever a placement can change: the queue is re-placed then. */
+  version(): string;
+  placement(task: Task): Placement;
+  gated(): ReadonlySet<string>;
 }
 
 /**
@@ -42,6 +55,8 @@ export function unavailable(n: NodeRecord): Unavailable | null {
 
 /** An images-only node's image set, made once per record (records are replaced, never changed). */
 const imageSets = new WeakMap<NodeRecord, ReadonlySet<string>>();
+const prefetchedSets = new WeakMap<NodeRecord, ReadonlySet<string>>();
+const NONE: ReadonlySet<string> = new Set();
 
 export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
   let images: ReadonlySet<string> | null = null;
@@ -50,7 +65,12 @@ export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
     images = imageSets.get(n) ?? new Set(n.images ?? []);
     imageSets.set(n, images);
   }
-  return { id: n.id, name: n.name, labels: n.labels, slots: n.slots, status: n.status, activeAttempts, unavailable: unavailable(n), images };
+  let prefetched = NONE;
+  if (n.prefetched?.length) {
+    prefetched = prefetchedSets.get(n) ?? new Set(n.prefetched);
+    prefetchedSets.set(n, prefetched);
+  }
+  return { id: n.id, name: n.name, labels: n.labels, slots: n.slots, status: n.status, activeAttempts, unavailable: unavailable(n), images, prefetched };
 }
 
 /** Whether a node's change can change where tasks go: most heartbeats that are written cannot. */
@@ -62,7 +82,8 @@ export function capacityChanged(previous: NodeRecord | undefined, next: NodeReco
     unavailable(previous) !== unavailable(next) ||
     Boolean(previous.imagesOnly) !== Boolean(next.imagesOnly) ||
     !sameStrings(Object.entries(previous.labels).flat(), Object.entries(next.labels).flat()) ||
-    !sameStrings(previous.images ?? [], next.images ?? [])
+    !sameStrings(previous.images ?? [], next.images ?? []) ||
+    !sameStrings(previous.prefetched ?? [], next.prefetched ?? [])
   );
 }
 
@@ -75,6 +96,8 @@ export class SchedulerLoop {
   private idle: Promise<void> = Promise.resolve();
   /** The PENDING tasks, kept current from task changes while this replica leads. */
   private queue = new PendingQueue();
+  /** The routing version the queue's classes were made with. */
+  private routingVersion = '';
   /** For the self-check: a pass that does not end. */
   readonly passes = new InFlight('scheduling pass', LEADER_PASS_BOUND_MS);
 
@@ -83,8 +106,7 @@ export class SchedulerLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.queue = new PendingQueue();
-    for (const task of this.deps.tasks.pending()) this.queue.update(task);
+    this.requeue();
     this.unsubscribe.push(
       this.deps.tasks.onChange((task, previous) => {
         this.queue.update(task);
@@ -104,6 +126,14 @@ export class SchedulerLoop {
     clearTimeout(this.wakeTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.queue = new PendingQueue();
+  }
+
+  /** A new queue of every PENDING task, in classes by the image each runs now. */
+  private requeue(): void {
+    const routing = this.deps.routing;
+    this.routingVersion = routing?.version() ?? '';
+    this.queue = new PendingQueue(routing ? (task) => routing.placement(task).image : undefined);
+    for (const task of this.deps.tasks.pending()) this.queue.update(task);
   }
 
   /** Resolves when no pass is running or due (for tests and an orderly stop). */
@@ -132,15 +162,26 @@ export class SchedulerLoop {
   private async pass(): Promise<void> {
     const { clock, log, leadingEpoch, taskWrites, imageGraceMs } = this.deps;
     const now = clock.now();
+    const records = this.deps.nodes.all();
+    const routing = this.deps.routing;
+    if (routing) {
+      routing.refresh(records);
+      // A rollout's step, its end, or the first node holding its canary: tasks go elsewhere from now on.
+      if (routing.version() !== this.routingVersion) this.requeue();
+    }
     const queue = this.queue;
-    const nodes = this.deps.nodes.all().map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
-    const plan = schedulePass(queue, nodes, now, { imageGraceMs });
+    const nodes = records.map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
+    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}) });
     clearTimeout(this.wakeTimer);
     // A task that may fail for its image is looked at again when its grace is over.
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);
     if (wakeAtMs !== undefined) this.wakeTimer = setTimeout(() => this.kick(), Math.max(0, wakeAtMs - now));
     const writes = [
-      ...plan.assignments.map((a) => (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch)),
+      ...plan.assignments.map((a) => {
+        const task = queue.get(a.taskId);
+        const placement = routing && task ? routing.placement(task) : undefined;
+        return (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch, placement?.rollout ? placement : undefined);
+      }),
       ...[...plan.failures].map(([taskId, why]) => () => taskWrites.failUnplaceable(taskId, why)),
       ...[...plan.unschedulable].map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
     ];

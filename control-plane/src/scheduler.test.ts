@@ -6,7 +6,7 @@ import { assignTask, newTask } from './task-state.js';
 
 const spec = (extra: Record<string, unknown> = {}) => compileTaskSpec({ image: 'busybox', command: ['true'], ...extra });
 const task = (id: string, createdAtMs: number, extra: Partial<Task> = {}, specExtra: Record<string, unknown> = {}): Task => ({ ...newTask(id, spec(specExtra), createdAtMs), ...extra });
-const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, name: id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, unavailable: null, images: null, ...extra });
+const node = (id: string, extra: Partial<NodeView> = {}): NodeView => ({ id, name: id, labels: {}, slots: 2, status: 'READY', activeAttempts: 0, unavailable: null, images: null, prefetched: new Set(), ...extra });
 
 test('assigns by priority, then submission order', (t) => {
   const tasks = [task('t1', 1), task('t2', 2, {}, { priority: 5 }), task('t3', 3)];

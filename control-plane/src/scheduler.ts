@@ -22,6 +22,8 @@ export interface NodeView {
   unavailable: Unavailable | null;
   /** The images the node can run, or null when it pulls what it lacks. */
   images: ReadonlySet<string> | null;
+  /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds. */
+  prefetched: ReadonlySet<string>;
 }
 
 export interface Assignment {
@@ -46,6 +48,12 @@ export interface ScheduleOptions {
    * seen a heartbeat or two later.
    */
   imageGraceMs: number;
+  /**
+   * Images sent only to nodes that say they hold them (a rollout's canary,
+   * normalized): a node that pulls what it lacks is not trusted to have
+   * one, and a task for one waits rather than fails.
+   */
+  gated?: ReadonlySet<string>;
 }
 
 const DEFAULT_OPTIONS: ScheduleOptions = { imageGraceMs: 10_000 };
@@ -131,9 +139,11 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
       explain(queue, cls, Object.keys(cls.selector).length > 0 ? 'no ready node matches the node selector' : NO_NODE, plan);
       continue;
     }
-    const canRun = ready.filter((n) => n.images === null || n.images.has(cls.image));
+    const gated = options.gated?.has(cls.image) ?? false;
+    const canRun = ready.filter((n) => (gated ? n.prefetched.has(cls.image) || Boolean(n.images?.has(cls.image)) : n.images === null || n.images.has(cls.image)));
     if (canRun.length === 0) {
-      imageMissing(queue, cls, ready, now, options, plan);
+      if (gated) explain(queue, cls, `waiting for a node that holds ${cls.image} (nodes fetch it when a rollout starts)`, plan);
+      else imageMissing(queue, cls, ready, now, options, plan);
       continue;
     }
     const usable = canRun.filter((n) => free.has(n.id));

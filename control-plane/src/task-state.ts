@@ -4,6 +4,7 @@
  * callers apply the result with a compare-and-set; a conflict re-reads and
  * calls again, so these functions always decide on fresh data.
  */
+import type { Placement } from '../../common/rollout.js';
 import { fullJitterDelayMs } from '../../common/backoff.js';
 import { FleetError, PermissionError, PreconditionError } from '../../common/errors.js';
 import { activeAttempt, currentAttempt, isNodeReason, isTerminal, NODE_FAULT_CHARGES, type AgentProgress, type Attempt, type AttemptOutcome, type Task, type TaskSpec } from '../../common/model.js';
@@ -42,7 +43,7 @@ export function newTask(id: string, spec: TaskSpec, now: number): Task {
   };
 }
 
-export function assignTask(task: Task, attemptId: string, nodeId: string, now: number, leaderEpoch = 0): Task {
+export function assignTask(task: Task, attemptId: string, nodeId: string, now: number, leaderEpoch = 0, placement?: Placement): Task {
   if (task.state !== 'PENDING') {
     throw new PreconditionError(`task ${task.id} is ${task.state}, not PENDING`);
   }
@@ -59,8 +60,10 @@ export function assignTask(task: Task, attemptId: string, nodeId: string, now: n
     finishedAtMs: 0,
     containerId: '',
     ...(leaderEpoch ? { leaderEpoch } : {}),
+    ...(placement?.rollout ? { image: placement.image, rolloutId: placement.rollout.id, rolloutArm: placement.rollout.arm } : {}),
   };
-  return { ...task, state: 'ASSIGNED', attempts: [...task.attempts, attempt], updatedAtMs: now, notBeforeMs: 0, message: `assigned to ${nodeId}` };
+  const canary = placement?.rollout?.arm === 'canary' ? ` (canary ${placement.image})` : '';
+  return { ...task, state: 'ASSIGNED', attempts: [...task.attempts, attempt], updatedAtMs: now, notBeforeMs: 0, message: `assigned to ${nodeId}${canary}` };
 }
 
 /**

@@ -3,6 +3,7 @@
  * the tasks bucket with compare-and-set. The decisions themselves are in
  * `task-state.ts`.
  */
+import type { Placement } from '../../common/rollout.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock.js';
 import { ConflictError, NotFoundError, PermissionError, PreconditionError, ValidationError } from '../../common/errors.js';
@@ -181,11 +182,11 @@ export class Tasks {
   }
 
   /** Returns false when the task moved on meanwhile (another leader, a cancel). */
-  async assign(taskId: string, nodeId: string, leaderEpoch: number): Promise<boolean> {
+  async assign(taskId: string, nodeId: string, leaderEpoch: number, placement?: Placement): Promise<boolean> {
     const attemptId = newId('att', this.clock.now());
     try {
       const { changed } = await this.change(taskId, (task) =>
-        task.state === 'PENDING' ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch) : null,
+        task.state === 'PENDING' ? assignTask(task, attemptId, nodeId, this.clock.now(), leaderEpoch, placement) : null,
       );
       if (changed) {
         this.events.record({ type: 'task.assigned', taskId, attemptId, nodeId, leaderEpoch });

@@ -3,6 +3,7 @@
  * removes containers once their outcome is stored, resumes journaled attempts
  * after a restart, and reaps fleet containers that belong to no attempt.
  */
+import { Prefetcher } from './prefetch.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
@@ -106,7 +107,11 @@ export class NodeAgent {
     private readonly observer?: AttemptObserver,
   ) {
     journal.onDegradedChange(() => this.onNewsForControlPlane());
+    this.prefetcher = new Prefetcher(runtime, log);
   }
+
+  /** Images the control plane asked this node to hold ahead of work (a rollout's canary). */
+  readonly prefetcher: Prefetcher;
 
   /**
    * Reaps strays, then resumes what the journal holds. Call once at start:

@@ -293,6 +293,7 @@ export class Session {
       case 'heartbeat-ack':
         this.cutoff.contact();
         this.heartbeatStored();
+        this.agent.prefetcher.want(message.prefetchImages);
         return;
       case 'certificate':
         try {
@@ -366,6 +367,7 @@ export class Session {
         declined,
         imagesOnly: images.imagesOnly,
         images: imagesChanged ? images.images : null,
+        prefetched: this.agent.prefetcher.held(),
       },
     });
   }

@@ -23,6 +23,7 @@ import type { BackupStream as _fleet_v1_BackupStream, BackupStream__Output as _f
 import type { Cancel as _fleet_v1_Cancel, Cancel__Output as _fleet_v1_Cancel__Output } from './fleet/v1/Cancel';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from './fleet/v1/CancelTaskRequest';
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from './fleet/v1/Certificate';
+import type { ChangeRolloutRequest as _fleet_v1_ChangeRolloutRequest, ChangeRolloutRequest__Output as _fleet_v1_ChangeRolloutRequest__Output } from './fleet/v1/ChangeRolloutRequest';
 import type { ClineSpec as _fleet_v1_ClineSpec, ClineSpec__Output as _fleet_v1_ClineSpec__Output } from './fleet/v1/ClineSpec';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from './fleet/v1/ClusterStatus';
 import type { ControlMessage as _fleet_v1_ControlMessage, ControlMessage__Output as _fleet_v1_ControlMessage__Output } from './fleet/v1/ControlMessage';
@@ -39,6 +40,8 @@ import type { EnrollRequest as _fleet_v1_EnrollRequest, EnrollRequest__Output as
 import type { EnrollResponse as _fleet_v1_EnrollResponse, EnrollResponse__Output as _fleet_v1_EnrollResponse__Output } from './fleet/v1/EnrollResponse';
 import type { FleetServiceClient as _fleet_v1_FleetServiceClient, FleetServiceDefinition as _fleet_v1_FleetServiceDefinition } from './fleet/v1/FleetService';
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from './fleet/v1/GetClusterStatusRequest';
+import type { GetRolloutRequest as _fleet_v1_GetRolloutRequest, GetRolloutRequest__Output as _fleet_v1_GetRolloutRequest__Output } from './fleet/v1/GetRolloutRequest';
+import type { GetRolloutResponse as _fleet_v1_GetRolloutResponse, GetRolloutResponse__Output as _fleet_v1_GetRolloutResponse__Output } from './fleet/v1/GetRolloutResponse';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from './fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from './fleet/v1/GetTaskRequest';
 import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskResultRequest__Output as _fleet_v1_GetTaskResultRequest__Output } from './fleet/v1/GetTaskResultRequest';
@@ -58,6 +61,8 @@ import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from './fleet/v1/ListNodesResponse';
 import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from './fleet/v1/ListProvidersRequest';
 import type { ListProvidersResponse as _fleet_v1_ListProvidersResponse, ListProvidersResponse__Output as _fleet_v1_ListProvidersResponse__Output } from './fleet/v1/ListProvidersResponse';
+import type { ListRolloutsRequest as _fleet_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _fleet_v1_ListRolloutsRequest__Output } from './fleet/v1/ListRolloutsRequest';
+import type { ListRolloutsResponse as _fleet_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _fleet_v1_ListRolloutsResponse__Output } from './fleet/v1/ListRolloutsResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from './fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from './fleet/v1/ListTasksResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from './fleet/v1/LogChunk';
@@ -81,7 +86,11 @@ import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBac
 import type { RestoreOptions as _fleet_v1_RestoreOptions, RestoreOptions__Output as _fleet_v1_RestoreOptions__Output } from './fleet/v1/RestoreOptions';
 import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from './fleet/v1/RestoreProgress';
 import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _fleet_v1_RetryPolicy__Output } from './fleet/v1/RetryPolicy';
+import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from './fleet/v1/Rollout';
+import type { RolloutArmStats as _fleet_v1_RolloutArmStats, RolloutArmStats__Output as _fleet_v1_RolloutArmStats__Output } from './fleet/v1/RolloutArmStats';
+import type { RolloutEvent as _fleet_v1_RolloutEvent, RolloutEvent__Output as _fleet_v1_RolloutEvent__Output } from './fleet/v1/RolloutEvent';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
+import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from './fleet/v1/StartRolloutRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
 import type { StreamStatus as _fleet_v1_StreamStatus, StreamStatus__Output as _fleet_v1_StreamStatus__Output } from './fleet/v1/StreamStatus';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from './fleet/v1/SubmitTaskRequest';
@@ -122,6 +131,7 @@ export interface ProtoGrpcType {
       Cancel: MessageTypeDefinition<_fleet_v1_Cancel, _fleet_v1_Cancel__Output>
       CancelTaskRequest: MessageTypeDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_CancelTaskRequest__Output>
       Certificate: MessageTypeDefinition<_fleet_v1_Certificate, _fleet_v1_Certificate__Output>
+      ChangeRolloutRequest: MessageTypeDefinition<_fleet_v1_ChangeRolloutRequest, _fleet_v1_ChangeRolloutRequest__Output>
       ClineSpec: MessageTypeDefinition<_fleet_v1_ClineSpec, _fleet_v1_ClineSpec__Output>
       ClusterStatus: MessageTypeDefinition<_fleet_v1_ClusterStatus, _fleet_v1_ClusterStatus__Output>
       ControlMessage: MessageTypeDefinition<_fleet_v1_ControlMessage, _fleet_v1_ControlMessage__Output>
@@ -141,6 +151,8 @@ export interface ProtoGrpcType {
       FailureKind: EnumTypeDefinition
       FleetService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_FleetServiceClient> & { service: _fleet_v1_FleetServiceDefinition }
       GetClusterStatusRequest: MessageTypeDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_GetClusterStatusRequest__Output>
+      GetRolloutRequest: MessageTypeDefinition<_fleet_v1_GetRolloutRequest, _fleet_v1_GetRolloutRequest__Output>
+      GetRolloutResponse: MessageTypeDefinition<_fleet_v1_GetRolloutResponse, _fleet_v1_GetRolloutResponse__Output>
       GetTaskLogsRequest: MessageTypeDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_GetTaskLogsRequest__Output>
       GetTaskRequest: MessageTypeDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_GetTaskRequest__Output>
       GetTaskResultRequest: MessageTypeDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultRequest__Output>
@@ -160,6 +172,8 @@ export interface ProtoGrpcType {
       ListNodesResponse: MessageTypeDefinition<_fleet_v1_ListNodesResponse, _fleet_v1_ListNodesResponse__Output>
       ListProvidersRequest: MessageTypeDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersRequest__Output>
       ListProvidersResponse: MessageTypeDefinition<_fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersResponse__Output>
+      ListRolloutsRequest: MessageTypeDefinition<_fleet_v1_ListRolloutsRequest, _fleet_v1_ListRolloutsRequest__Output>
+      ListRolloutsResponse: MessageTypeDefinition<_fleet_v1_ListRolloutsResponse, _fleet_v1_ListRolloutsResponse__Output>
       ListTasksRequest: MessageTypeDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksRequest__Output>
       ListTasksResponse: MessageTypeDefinition<_fleet_v1_ListTasksResponse, _fleet_v1_ListTasksResponse__Output>
       LogChunk: MessageTypeDefinition<_fleet_v1_LogChunk, _fleet_v1_LogChunk__Output>
@@ -185,7 +199,11 @@ export interface ProtoGrpcType {
       RestoreOptions: MessageTypeDefinition<_fleet_v1_RestoreOptions, _fleet_v1_RestoreOptions__Output>
       RestoreProgress: MessageTypeDefinition<_fleet_v1_RestoreProgress, _fleet_v1_RestoreProgress__Output>
       RetryPolicy: MessageTypeDefinition<_fleet_v1_RetryPolicy, _fleet_v1_RetryPolicy__Output>
+      Rollout: MessageTypeDefinition<_fleet_v1_Rollout, _fleet_v1_Rollout__Output>
+      RolloutArmStats: MessageTypeDefinition<_fleet_v1_RolloutArmStats, _fleet_v1_RolloutArmStats__Output>
+      RolloutEvent: MessageTypeDefinition<_fleet_v1_RolloutEvent, _fleet_v1_RolloutEvent__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
+      StartRolloutRequest: MessageTypeDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_StartRolloutRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>
       StreamStatus: MessageTypeDefinition<_fleet_v1_StreamStatus, _fleet_v1_StreamStatus__Output>
       SubmitTaskRequest: MessageTypeDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_SubmitTaskRequest__Output>

@@ -46,6 +46,10 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   ListJoinTokens: { role: 'operator', mutates: false, what: 'read join tokens' },
   RevokeJoinToken: { role: 'operator', mutates: true, what: 'revoke join tokens', target: field('tokenId') },
   ListAudit: { role: 'operator', mutates: false, what: 'read the audit trail' },
+  GetRollout: { role: 'viewer', mutates: false, what: 'read rollouts' },
+  ListRollouts: { role: 'viewer', mutates: false, what: 'read rollouts' },
+  // Pausing or aborting a rollout stops harm: an operator's act. Promoting and resuming need an admin (checked in the handler).
+  ChangeRollout: { role: 'operator', mutates: true, what: 'pause or abort rollouts', target: field('action') },
 
   SetProvider: { role: 'admin', mutates: true, what: 'set providers', target: field('name') },
   DeleteProvider: { role: 'admin', mutates: true, what: 'delete providers', target: field('name') },
@@ -53,6 +57,8 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },
   RevokeAccessToken: { role: 'admin', mutates: true, what: 'revoke access tokens', target: field('name') },
   RotateAccessToken: { role: 'admin', mutates: true, what: 'rotate access tokens', target: field('name') },
+  // The fleet's Cline image runs every Cline task: changing it is an admin's act.
+  StartRollout: { role: 'admin', mutates: true, what: 'start rollouts of the Cline image', target: field('image') },
   // A backup holds every credential's hash and the sealed provider keys: audited although it changes nothing.
   CreateBackup: { role: 'admin', mutates: true, what: 'take backups' },
   RestoreBackup: { role: 'admin', mutates: true, what: 'restore backups' },

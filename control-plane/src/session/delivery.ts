@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import { activeAttempt, type ControlMessage, type Task } from '../../../common/model.js';
+import { activeAttempt, type ControlMessage, type Task, type TaskSpec } from '../../../common/model.js';
 import type { Nodes } from '../nodes.js';
 import type { Providers } from '../providers.js';
 import type { TaskIndex } from '../task-index.js';
@@ -68,7 +68,7 @@ export class Delivery {
       return;
     }
     if (task.spec.cline) void this.assignCline(task, desired.attempt.id);
-    else this.send({ kind: 'assign', assign: { taskId: task.id, attemptId: desired.attempt.id, spec: task.spec, provider: null } });
+    else this.send({ kind: 'assign', assign: { taskId: task.id, attemptId: desired.attempt.id, spec: specFor(task, desired.attempt.id), provider: null } });
     this.log.debug({ taskId: task.id, attemptId: desired.attempt.id }, 'assign sent');
   }
 
@@ -102,6 +102,12 @@ export class Delivery {
       });
     // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
     if (this.sent.get(attemptId) !== 'run') return;
-    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: task.spec, provider } });
+    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: specFor(task, attemptId), provider } });
   }
+}
+
+/** The spec an attempt runs: the task's, with the image a rollout chose for the attempt. */
+function specFor(task: Task, attemptId: string): TaskSpec {
+  const attempt = task.attempts.find((a) => a.id === attemptId);
+  return attempt?.image ? { ...task.spec, image: attempt.image } : task.spec;
 }

@@ -45,6 +45,8 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   vouching: (now: number) => boolean;
   /** Hellos writing their node records at once, bounded (a replica's restart brings every node back together). */
   hellos: Admission;
+  /** Images nodes are to fetch ahead (a rollout's canary), told with every heartbeat ack. */
+  prefetch: () => string[];
 }
 
 type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
@@ -193,7 +195,7 @@ export class NodeSession {
         await this.reports.heartbeat(decodeHeartbeat(message.heartbeat!));
         // The agent counts an ack as contact (see stop-after-disconnect): only a replica whose word the leader hears may give one.
         if (!this.deps.vouching(Date.now())) throw new UnavailableError('this replica cannot reach the state store: reconnect to another');
-        this.send({ kind: 'heartbeat-ack', serverTimeMs: Date.now() });
+        this.send({ kind: 'heartbeat-ack', serverTimeMs: Date.now(), prefetchImages: this.deps.prefetch() });
         return;
       case 'event': {
         const event = message.event!;

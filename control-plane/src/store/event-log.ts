@@ -22,7 +22,8 @@ export type FleetEvent =
   | { type: 'node.enrolled'; nodeId: string; name: string; joinTokenId: string; certificateExpiresAtMs: number }
   | { type: 'node.certificate_renewed'; nodeId: string; certificateExpiresAtMs: number }
   | { type: 'node.revoked'; nodeId: string; name: string }
-  | { type: 'node.status'; nodeId: string; status: string };
+  | { type: 'node.status'; nodeId: string; status: string }
+  | { type: 'rollout.changed'; rolloutId: string; image: string; state: string; percent: number; reason: string };
 
 export class EventLog {
   private readonly batches: GroupCommit;

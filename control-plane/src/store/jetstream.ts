@@ -19,7 +19,7 @@ import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
-import type { AccessTokenRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord } from './records.js';
+import type { AccessTokenRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord, RolloutRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 import { backedUpStreams, StateBackup } from './state-backup.js';
 
@@ -93,6 +93,8 @@ export interface FleetStore {
   replicas: KvRecords<ReplicaRecord>;
   providers: KvRecords<ProviderRecord>;
   accessTokens: KvRecords<AccessTokenRecord>;
+  /** The fleet's Cline image and its rollouts (`rollouts.ts`). */
+  rollouts: KvRecords<RolloutRecord>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -176,6 +178,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
       providers: await open(BUCKETS.providers, { history: 1 }),
       accessTokens: await open(BUCKETS.accessTokens, { history: 1 }),
+      rollouts: await open(BUCKETS.rollouts, { history: 1 }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -198,6 +201,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
       providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
       accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
+      rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -240,6 +244,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.replicas, REPLICA_TTL_MS),
     kv(BUCKETS.providers),
     kv(BUCKETS.accessTokens),
+    kv(BUCKETS.rollouts),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

@@ -3,6 +3,7 @@
  * (tasks and nodes are the domain's, in `common/model.ts`). Data only: the
  * code that reads and writes them lives with each concept.
  */
+import type { Rollout } from '../../../common/rollout.js';
 
 /** The leader lease: the key `leader` in a bucket whose entries expire after the lease TTL. */
 export interface LeaseRecord {
@@ -77,4 +78,18 @@ export interface AccessTokenRecord {
   /** 0: valid. Kept, not deleted, so the name stays in `access-token list` and the bootstrap token is not made again. */
   revokedAtMs: number;
   rotatedAtMs: number;
+}
+
+/**
+ * The fleet's Cline image and its rollouts (`rollouts.ts`). Key `current`:
+ * the image that Cline tasks submitted without one get (set by the last
+ * promotion; "" until one: the control plane's --cline-image), and the
+ * active rollout or the last one to end. Keys `history.<id>`: rollouts that
+ * ended before the current one started.
+ */
+export interface RolloutRecord {
+  fleetImage: string;
+  /** The rollout that made `fleetImage` the fleet's image. */
+  fleetImageRolloutId: string;
+  rollout: Rollout | null;
 }

@@ -4,6 +4,7 @@
  * compare-and-set (`task-state.ts`, `node-state.ts`, `drain/drain.ts`), and a
  * clock the test moves. Not used by the programs.
  */
+import type { Placement } from '../../../common/rollout.js';
 import type { Clock } from '../../../common/clock.js';
 import { activeAttempt, EMPTY_RESOURCES, isTaskActive, type AttemptOutcome, type CordonSource, type NodeRecord, type NodeStatus, type Task, type TaskSpec } from '../../../common/model.js';
 import { compileTaskSpec } from '../../../common/task-spec.js';
@@ -128,11 +129,11 @@ export class MemoryFleet implements TaskWrites {
     return this.onNode(nodeId).length;
   }
 
-  async assign(taskId: string, nodeId: string, leaderEpoch: number): Promise<boolean> {
+  async assign(taskId: string, nodeId: string, leaderEpoch: number, placement?: Placement): Promise<boolean> {
     const task = this.tasks.get(taskId);
     if (!task || task.state !== 'PENDING') return false;
     this.writes.push(`assign ${taskId} ${nodeId}`);
-    this.setTask(assignTask(task, `att_${++this.attemptSeq}`, nodeId, this.clock.now(), leaderEpoch));
+    this.setTask(assignTask(task, `att_${++this.attemptSeq}`, nodeId, this.clock.now(), leaderEpoch, placement));
     return true;
   }
 

@@ -21,6 +21,9 @@ export interface Attempt {
   'progress'?: (_fleet_v1_AgentProgress | null);
   'reason'?: (string);
   'queuedMs'?: (number | string | Long);
+  'image'?: (string);
+  'rolloutId'?: (string);
+  'rolloutArm'?: (string);
   '_exitCode'?: "exitCode";
   '_queuedMs'?: "queuedMs";
 }
@@ -41,6 +44,9 @@ export interface Attempt__Output {
   'progress': (_fleet_v1_AgentProgress__Output | null);
   'reason': (string);
   'queuedMs'?: (number);
+  'image': (string);
+  'rolloutId': (string);
+  'rolloutArm': (string);
   '_exitCode'?: "exitCode";
   '_queuedMs'?: "queuedMs";
 }

@@ -7,6 +7,7 @@ import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output
 import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from '../../fleet/v1/AuditEntry';
 import type { BackupMessage as _fleet_v1_BackupMessage, BackupMessage__Output as _fleet_v1_BackupMessage__Output } from '../../fleet/v1/BackupMessage';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from '../../fleet/v1/CancelTaskRequest';
+import type { ChangeRolloutRequest as _fleet_v1_ChangeRolloutRequest, ChangeRolloutRequest__Output as _fleet_v1_ChangeRolloutRequest__Output } from '../../fleet/v1/ChangeRolloutRequest';
 import type { ClusterStatus as _fleet_v1_ClusterStatus, ClusterStatus__Output as _fleet_v1_ClusterStatus__Output } from '../../fleet/v1/ClusterStatus';
 import type { CordonNodeRequest as _fleet_v1_CordonNodeRequest, CordonNodeRequest__Output as _fleet_v1_CordonNodeRequest__Output } from '../../fleet/v1/CordonNodeRequest';
 import type { CreateAccessTokenRequest as _fleet_v1_CreateAccessTokenRequest, CreateAccessTokenRequest__Output as _fleet_v1_CreateAccessTokenRequest__Output } from '../../fleet/v1/CreateAccessTokenRequest';
@@ -16,6 +17,8 @@ import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, Create
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from '../../fleet/v1/CreateJoinTokenResponse';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from '../../fleet/v1/DrainNodeRequest';
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from '../../fleet/v1/GetClusterStatusRequest';
+import type { GetRolloutRequest as _fleet_v1_GetRolloutRequest, GetRolloutRequest__Output as _fleet_v1_GetRolloutRequest__Output } from '../../fleet/v1/GetRolloutRequest';
+import type { GetRolloutResponse as _fleet_v1_GetRolloutResponse, GetRolloutResponse__Output as _fleet_v1_GetRolloutResponse__Output } from '../../fleet/v1/GetRolloutResponse';
 import type { GetTaskLogsRequest as _fleet_v1_GetTaskLogsRequest, GetTaskLogsRequest__Output as _fleet_v1_GetTaskLogsRequest__Output } from '../../fleet/v1/GetTaskLogsRequest';
 import type { GetTaskRequest as _fleet_v1_GetTaskRequest, GetTaskRequest__Output as _fleet_v1_GetTaskRequest__Output } from '../../fleet/v1/GetTaskRequest';
 import type { GetTaskResultRequest as _fleet_v1_GetTaskResultRequest, GetTaskResultRequest__Output as _fleet_v1_GetTaskResultRequest__Output } from '../../fleet/v1/GetTaskResultRequest';
@@ -31,6 +34,8 @@ import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__
 import type { ListNodesResponse as _fleet_v1_ListNodesResponse, ListNodesResponse__Output as _fleet_v1_ListNodesResponse__Output } from '../../fleet/v1/ListNodesResponse';
 import type { ListProvidersRequest as _fleet_v1_ListProvidersRequest, ListProvidersRequest__Output as _fleet_v1_ListProvidersRequest__Output } from '../../fleet/v1/ListProvidersRequest';
 import type { ListProvidersResponse as _fleet_v1_ListProvidersResponse, ListProvidersResponse__Output as _fleet_v1_ListProvidersResponse__Output } from '../../fleet/v1/ListProvidersResponse';
+import type { ListRolloutsRequest as _fleet_v1_ListRolloutsRequest, ListRolloutsRequest__Output as _fleet_v1_ListRolloutsRequest__Output } from '../../fleet/v1/ListRolloutsRequest';
+import type { ListRolloutsResponse as _fleet_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _fleet_v1_ListRolloutsResponse__Output } from '../../fleet/v1/ListRolloutsResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from '../../fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from '../../fleet/v1/ListTasksResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from '../../fleet/v1/LogChunk';
@@ -41,7 +46,9 @@ import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _flee
 import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeRequest__Output as _fleet_v1_RestartNodeRequest__Output } from '../../fleet/v1/RestartNodeRequest';
 import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBackupRequest__Output as _fleet_v1_RestoreBackupRequest__Output } from '../../fleet/v1/RestoreBackupRequest';
 import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from '../../fleet/v1/RestoreProgress';
+import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from '../../fleet/v1/Rollout';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
+import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from '../../fleet/v1/StartRolloutRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
 import type { UpdateNodeRequest as _fleet_v1_UpdateNodeRequest, UpdateNodeRequest__Output as _fleet_v1_UpdateNodeRequest__Output } from '../../fleet/v1/UpdateNodeRequest';
@@ -56,6 +63,15 @@ export interface FleetServiceClient extends grpc.Client {
   cancelTask(argument: _fleet_v1_CancelTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   cancelTask(argument: _fleet_v1_CancelTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   cancelTask(argument: _fleet_v1_CancelTaskRequest, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  
+  ChangeRollout(argument: _fleet_v1_ChangeRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ChangeRollout(argument: _fleet_v1_ChangeRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ChangeRollout(argument: _fleet_v1_ChangeRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  ChangeRollout(argument: _fleet_v1_ChangeRolloutRequest, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  changeRollout(argument: _fleet_v1_ChangeRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  changeRollout(argument: _fleet_v1_ChangeRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  changeRollout(argument: _fleet_v1_ChangeRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  changeRollout(argument: _fleet_v1_ChangeRolloutRequest, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
   
   CordonNode(argument: _fleet_v1_CordonNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   CordonNode(argument: _fleet_v1_CordonNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
@@ -115,6 +131,15 @@ export interface FleetServiceClient extends grpc.Client {
   getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   getClusterStatus(argument: _fleet_v1_GetClusterStatusRequest, callback: grpc.requestCallback<_fleet_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  
+  GetRollout(argument: _fleet_v1_GetRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _fleet_v1_GetRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _fleet_v1_GetRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  GetRollout(argument: _fleet_v1_GetRolloutRequest, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _fleet_v1_GetRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _fleet_v1_GetRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _fleet_v1_GetRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
+  getRollout(argument: _fleet_v1_GetRolloutRequest, callback: grpc.requestCallback<_fleet_v1_GetRolloutResponse__Output>): grpc.ClientUnaryCall;
   
   GetTask(argument: _fleet_v1_GetTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   GetTask(argument: _fleet_v1_GetTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
@@ -179,6 +204,15 @@ export interface FleetServiceClient extends grpc.Client {
   listProviders(argument: _fleet_v1_ListProvidersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
   listProviders(argument: _fleet_v1_ListProvidersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
   listProviders(argument: _fleet_v1_ListProvidersRequest, callback: grpc.requestCallback<_fleet_v1_ListProvidersResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListRollouts(argument: _fleet_v1_ListRolloutsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _fleet_v1_ListRolloutsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _fleet_v1_ListRolloutsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  ListRollouts(argument: _fleet_v1_ListRolloutsRequest, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _fleet_v1_ListRolloutsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _fleet_v1_ListRolloutsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _fleet_v1_ListRolloutsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
+  listRollouts(argument: _fleet_v1_ListRolloutsRequest, callback: grpc.requestCallback<_fleet_v1_ListRolloutsResponse__Output>): grpc.ClientUnaryCall;
   
   ListTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   ListTasks(argument: _fleet_v1_ListTasksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
@@ -248,6 +282,15 @@ export interface FleetServiceClient extends grpc.Client {
   setProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   setProvider(argument: _fleet_v1_SetProviderRequest, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   
+  StartRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _fleet_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  StartRollout(argument: _fleet_v1_StartRolloutRequest, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _fleet_v1_StartRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  startRollout(argument: _fleet_v1_StartRolloutRequest, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  
   SubmitTask(argument: _fleet_v1_SubmitTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   SubmitTask(argument: _fleet_v1_SubmitTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   SubmitTask(argument: _fleet_v1_SubmitTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
@@ -299,6 +342,8 @@ export interface FleetServiceClient extends grpc.Client {
 export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation {
   CancelTask: grpc.handleUnaryCall<_fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task>;
   
+  ChangeRollout: grpc.handleUnaryCall<_fleet_v1_ChangeRolloutRequest__Output, _fleet_v1_Rollout>;
+  
   CordonNode: grpc.handleUnaryCall<_fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node>;
   
   CreateAccessToken: grpc.handleUnaryCall<_fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse>;
@@ -312,6 +357,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   DrainNode: grpc.handleUnaryCall<_fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node>;
   
   GetClusterStatus: grpc.handleUnaryCall<_fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus>;
+  
+  GetRollout: grpc.handleUnaryCall<_fleet_v1_GetRolloutRequest__Output, _fleet_v1_GetRolloutResponse>;
   
   GetTask: grpc.handleUnaryCall<_fleet_v1_GetTaskRequest__Output, _fleet_v1_Task>;
   
@@ -329,6 +376,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListProviders: grpc.handleUnaryCall<_fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse>;
   
+  ListRollouts: grpc.handleUnaryCall<_fleet_v1_ListRolloutsRequest__Output, _fleet_v1_ListRolloutsResponse>;
+  
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
   
   RestartNode: grpc.handleUnaryCall<_fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node>;
@@ -344,6 +393,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   RotateAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
+  
+  StartRollout: grpc.handleUnaryCall<_fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout>;
   
   SubmitTask: grpc.handleUnaryCall<_fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task>;
   
@@ -361,6 +412,7 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
 
 export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CancelTask: MethodDefinition<_fleet_v1_CancelTaskRequest, _fleet_v1_Task, _fleet_v1_CancelTaskRequest__Output, _fleet_v1_Task__Output>
+  ChangeRollout: MethodDefinition<_fleet_v1_ChangeRolloutRequest, _fleet_v1_Rollout, _fleet_v1_ChangeRolloutRequest__Output, _fleet_v1_Rollout__Output>
   CordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   CreateAccessToken: MethodDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   CreateBackup: MethodDefinition<_fleet_v1_CreateBackupRequest, _fleet_v1_BackupMessage, _fleet_v1_CreateBackupRequest__Output, _fleet_v1_BackupMessage__Output>
@@ -368,6 +420,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
   GetClusterStatus: MethodDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_ClusterStatus, _fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus__Output>
+  GetRollout: MethodDefinition<_fleet_v1_GetRolloutRequest, _fleet_v1_GetRolloutResponse, _fleet_v1_GetRolloutRequest__Output, _fleet_v1_GetRolloutResponse__Output>
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
   GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
@@ -376,6 +429,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   ListJoinTokens: MethodDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
+  ListRollouts: MethodDefinition<_fleet_v1_ListRolloutsRequest, _fleet_v1_ListRolloutsResponse, _fleet_v1_ListRolloutsRequest__Output, _fleet_v1_ListRolloutsResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
   RestartNode: MethodDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_Node, _fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node__Output>
   RestoreBackup: MethodDefinition<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress, _fleet_v1_RestoreBackupRequest__Output, _fleet_v1_RestoreProgress__Output>
@@ -384,6 +438,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
   RotateAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
+  StartRollout: MethodDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_Rollout, _fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
   UncordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>
   UpdateNode: MethodDefinition<_fleet_v1_UpdateNodeRequest, _fleet_v1_Node, _fleet_v1_UpdateNodeRequest__Output, _fleet_v1_Node__Output>

@@ -15,6 +15,7 @@ export interface Heartbeat {
   'imagesOnly'?: (boolean);
   'images'?: (string)[];
   'imagesChanged'?: (boolean);
+  'prefetchedImages'?: (string)[];
 }
 
 export interface Heartbeat__Output {
@@ -29,4 +30,5 @@ export interface Heartbeat__Output {
   'imagesOnly': (boolean);
   'images': (string)[];
   'imagesChanged': (boolean);
+  'prefetchedImages': (string)[];
 }
