@@ -122,3 +122,16 @@ test('a task goes only to a node that holds its image, or pulls; with none, it f
   t.deepEqual(cordonedHolder.failures, new Map(), 'a node that holds it but takes no work now: the task waits');
   t.is(cordonedHolder.unschedulable.get('t3'), 'no matching node takes new work (cordoned)');
 });
+
+test('a gated image (a rollout\'s canary) goes only to nodes that say they hold it, and waits rather than fails without one', (t) => {
+  const canary = 'localhost/agent:2';
+  const gated = { imageGraceMs: 0, gated: new Set([canary]) };
+  const tasks = [task('t1', 1, {}, { image: canary })];
+  // A node that pulls what it lacks is not trusted to have it.
+  const waiting = schedule(tasks, [node('pulls')], 1_000, gated);
+  t.deepEqual(waiting.assignments, []);
+  t.deepEqual([...waiting.failures.keys()], []);
+  t.regex(waiting.unschedulable.get('t1')!, /waiting for a node that holds localhost\/agent:2/);
+  const placed = schedule(tasks, [node('pulls'), node('holds', { prefetched: new Set([canary]) })], 1_000, gated);
+  t.deepEqual(placed.assignments, [{ taskId: 't1', nodeId: 'holds' }]);
+});
