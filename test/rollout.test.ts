@@ -121,13 +121,14 @@ test.serial('a broken image is rolled back by itself after a few attempts; its t
   const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', BROKEN, '--steps', '50,100', '--step-interval', '1h', '--min-tasks', '3']);
   t.is(started.code, 0, started.stderr);
   await untilNodesHold(t);
-  const ids = await submit(t, 10);
+  const ids = await submit(t, 16);
   const rolledBack = await eventually('the rollout to be rolled back', async () => {
     const r = await status(t);
     return r.state === 'ROLLED_BACK' ? r : undefined;
   }, 180_000);
   t.regex(rolledBack.reason, /rolled back: the canary failed 100% of \d+ attempts .* mostly agent_error/);
   t.is(rolledBack.currentPercent, 0);
+  // Judged at the third outcome, or a pass later: at most the node's 3 slots more had ended by then.
   t.true(rolledBack.canary.attempts >= 3 && rolledBack.canary.attempts <= 6, `${rolledBack.canary.attempts} canary attempts before the rollback`);
   t.is(rolledBack.fleetImage, CLINE_IMAGE, 'the fleet keeps its image');
 
@@ -139,11 +140,12 @@ test.serial('a broken image is rolled back by itself after a few attempts; its t
   const lost = tasks.filter((task) => task.state !== 'SUCCEEDED');
   t.deepEqual(lost.map((task) => `${task.id} ${task.state}`), [], 'every task succeeded, on the baseline if its canary attempt failed');
   const canaryAttempts = tasks.flatMap((task) => task.attempts.filter((a) => a.rolloutArm === 'canary'));
-  t.true(canaryAttempts.length >= 3);
+  // Besides those judged, only attempts already running at the rollback (3 slots) ran the canary.
+  t.true(canaryAttempts.length >= 3 && canaryAttempts.length <= rolledBack.canary.attempts + 3, `${canaryAttempts.length} canary attempts in all`);
   t.true(canaryAttempts.every((a) => a.image === BROKEN && a.state === 'FAILED' && a.reason === 'agent_error'));
   for (const task of tasks) t.true(task.attempts.filter((a) => a.rolloutArm === 'canary').length <= 1, `${task.id}: one canary attempt at most`);
   // After the rollback, nothing more went to the canary.
-  const late = canaryAttempts.filter((a) => a.startedAt && Date.parse(a.startedAt) > rolledBack.endedAtMs + 1_000);
+  const late = canaryAttempts.filter((a) => a.startedAt && Date.parse(a.startedAt) > rolledBack.endedAtMs + 5_000);
   t.deepEqual(late, []);
   const fresh = await submit(t, 1);
   const done = await untilState(fleet, fresh[0]!, ['SUCCEEDED'], 120_000);

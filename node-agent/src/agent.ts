@@ -95,6 +95,13 @@ export class NodeAgent {
   facts: NodeFacts = { docker: this.docker, resources: undefined, containers: undefined, diskPressure: '', images: { imagesOnly: false, images: [] } };
   /** Called when the control plane should hear of the node soon: containers removed (drains wait for it), the journal out of space. */
   onNewsForControlPlane: () => void = () => {};
+  /**
+   * Whether the control plane has been silent past the stop-after-disconnect
+   * bound (the session's cut-off watchdog). Asked at the moment an Assign
+   * arrives, not when the watchdog next looks: an overloaded process can
+   * run late.
+   */
+  cutOff: () => boolean = () => false;
 
   constructor(
     readonly identity: AgentIdentity,
@@ -271,6 +278,12 @@ export class NodeAgent {
     }
     if (this.pressure) {
       this.decline(taskId, attemptId, `node ${this.identity.name} is short of disk space: ${this.pressure}`);
+      return;
+    }
+    // Silent past the bound, this node's tasks are about to run elsewhere (it stopped its
+    // containers for that reason): an Assign that arrives now may be a stale one.
+    if (this.cutOff()) {
+      this.giveBack(taskId, attemptId, { state: 'LOST', error: `node ${this.identity.name} was cut off from the control plane when the attempt arrived: not started`, failureKind: 'INFRASTRUCTURE' }, spec.cline ? 'cline' : 'plain');
       return;
     }
     // A Cline attempt's provider key stays in this process and its journal;

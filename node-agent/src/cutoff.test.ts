@@ -80,3 +80,16 @@ test('counting starts at start, and stop ends the checks', (t) => {
   advance(10_000);
   t.deepEqual(events, []);
 });
+
+test('silent past the bound is known at once, before the watchdog next looks (an overloaded process runs its timers late)', (t) => {
+  let now = 0;
+  const dog = new CutoffWatchdog(20_000, { cutOff: () => {}, restored: () => {} }, { now: () => now }, { setInterval: () => 'never fires', clearInterval: () => {} });
+  dog.start();
+  now = 20_000;
+  t.false(dog.silentTooLong());
+  now = 20_001;
+  t.true(dog.silentTooLong(), 'no check ran, yet the silence is known');
+  t.false(dog.cutOff, 'the watchdog itself has not looked');
+  dog.contact();
+  t.false(dog.silentTooLong());
+});

@@ -69,6 +69,11 @@ export class CutoffWatchdog {
     this.stopAfterMs = ms;
   }
 
+  /** Silent past the bound now (whether or not the watchdog has looked since). */
+  silentTooLong(): boolean {
+    return this.isCutOff || this.clock.now() - this.lastContactMs > this.stopAfterMs;
+  }
+
   contact(): void {
     this.lastContactMs = this.clock.now();
     if (!this.isCutOff) return;

@@ -112,6 +112,7 @@ export class Session {
       systemClock,
     );
     agent.onNewsForControlPlane = () => this.heartbeatSoon();
+    agent.cutOff = () => this.cutoff.silentTooLong();
   }
 
   start(): void {
