@@ -118,10 +118,11 @@ test.serial('bad input is refused with the flag named, and nothing starts', asyn
 
 test.serial('a broken image is rolled back by itself after a few attempts; its tasks are retried on the baseline and none is lost', async (t) => {
   const { fleet } = t.context;
-  const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', BROKEN, '--steps', '50,100', '--step-interval', '1h', '--min-tasks', '3']);
+  // Every new task on the canary: the share is the unit tests' (rollout-loop.test.ts); here, the rollback.
+  const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', BROKEN, '--steps', '100', '--step-interval', '1h', '--min-tasks', '3']);
   t.is(started.code, 0, started.stderr);
   await untilNodesHold(t);
-  const ids = await submit(t, 16);
+  const ids = await submit(t, 6);
   const rolledBack = await eventually('the rollout to be rolled back', async () => {
     const r = await status(t);
     return r.state === 'ROLLED_BACK' ? r : undefined;
@@ -158,12 +159,12 @@ test.serial('a broken image is rolled back by itself after a few attempts; its t
   t.regex(metrics, /fleet_rollouts_ended_total\{state="ROLLED_BACK"\} 1/);
 });
 
-test.serial('a good image is promoted step by step, across a SIGKILL of the leader, and becomes the fleet\'s image', async (t) => {
+test.serial('a good image is promoted once healthy through its step, across a SIGKILL of the leader, and becomes the fleet\'s image', async (t) => {
   const { fleet } = t.context;
-  const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', GOOD, '--steps', '50,100', '--step-interval', '5s', '--min-tasks', '3']);
+  const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', GOOD, '--steps', '75,100', '--step-interval', '5s', '--min-tasks', '3']);
   t.is(started.code, 0, started.stderr);
   await untilNodesHold(t);
-  const first = await submit(t, 6);
+  const first = await submit(t, 5);
   const midway = await eventually('canary outcomes to be stored', async () => {
     const r = await status(t);
     return r.canary.attempts >= 1 && r.state === 'PROGRESSING' ? r : undefined;

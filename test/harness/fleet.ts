@@ -4,6 +4,7 @@
  * running the built binaries, and fleetctl run as a real process.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,8 @@ export class TestFleet {
   readonly agents: Agent[] = [];
   /** Several replicas share a CA made here; one replica makes its own in its data dir, as in production. */
   sharedCa: { cert: string; key: string } | undefined;
+  /** The secrets key every replica seals provider keys with: replicas of one fleet share it, as they share the CA. */
+  private readonly secretsKey = randomBytes(32).toString('hex');
   docker!: Docker;
   readonly startedAt = new Date();
 
@@ -148,7 +151,7 @@ export class TestFleet {
     if (this.sharedCa) args.push('--tls-ca-cert', this.sharedCa.cert, '--tls-ca-key', this.sharedCa.key);
     // The test's own flags last: they win.
     args.push(...this.controlPlaneArgs, ...extraArgs);
-    const cp = new TestProcess(`control-plane${suffix}`, process.execPath, args, join(this.dir, `control-plane${suffix}.log`), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug' });
+    const cp = new TestProcess(`control-plane${suffix}`, process.execPath, args, join(this.dir, `control-plane${suffix}.log`), { FLEET_ADMIN_TOKEN: ADMIN_TOKEN, FLEET_LOG_LEVEL: 'debug', FLEET_SECRETS_KEY: this.secretsKey });
     this.controlPlanes[i] = cp;
     await cp.waitForLog('control plane ready', 60_000);
     this.port = this.ports[0]!;
