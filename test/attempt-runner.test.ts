@@ -39,7 +39,7 @@ test.after.always(async (t) => {
 let seq = 0;
 
 /** A runner for one plain attempt on the engine at `dockerHost`, with a journal of its own. */
-function runnerFor(t: { teardown(fn: () => unknown): void }, command: string[], dockerHost?: string) {
+function runnerFor(t: { teardown(fn: () => unknown): void }, command: string[], dockerHost?: string, cutOff?: () => boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-runner-'));
   const journal = new Journal(join(dir, 'journal.db'));
   const unique = `${Date.now().toString(36)}${seq++}`;
@@ -68,6 +68,7 @@ function runnerFor(t: { teardown(fn: () => unknown): void }, command: string[], 
     // A plain attempt never calls the gateway.
     gateway: undefined as unknown as LlmGateway,
     attemptsDir: dir,
+    ...(cutOff ? { cutOff } : {}),
   });
   const attempt = (): JournalAttempt => journal.get(attemptId)!;
   const output = (): string => journal.pending(0, 10_000).flatMap((e) => (e.kind === 'output' && e.attemptId === attemptId ? [e.data.toString()] : [])).join('');
@@ -84,6 +85,16 @@ test.serial('a container of the attempt\'s name, made by a create whose answer w
   await t.throwsAsync(inTheWay.inspect(), { message: /no such container/i }, 'the one in the way is gone');
   const logs = (await machine.getContainer(attempt().containerId!).logs({ stdout: true })).toString();
   t.regex(logs, /fresh/);
+});
+
+test.serial('a node cut off from the control plane by the time its container is made does not start it (its task may run elsewhere by then)', async (t) => {
+  const { machine } = t.context;
+  const { runner, attempt } = runnerFor(t, ['echo', 'should not run'], undefined, () => true);
+  await runner.run();
+  t.like(attempt().outcome, { state: 'LOST', failureKind: 'INFRASTRUCTURE' });
+  t.regex(attempt().outcome!.error, /cut off from the control plane before the container started/);
+  const made = await machine.getContainer(attempt().containerId!).inspect();
+  t.is(made.State.StartedAt, '0001-01-01T00:00:00Z', 'made, never started');
 });
 
 /**

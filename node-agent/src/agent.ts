@@ -398,6 +398,7 @@ export class NodeAgent {
       gateway: this.cline.gateway,
       attemptsDir: this.cline.attemptsDir,
       observer: this.observer,
+      cutOff: () => this.cutOff(),
     });
     this.runners.set(attempt.attemptId, runner);
     void runner.run().finally(() => this.runners.delete(attempt.attemptId));

@@ -66,6 +66,8 @@ export interface RunnerDeps {
   /** Where Cline attempts keep their workspaces. */
   attemptsDir: string;
   observer?: AttemptObserver;
+  /** The node has been silent past its stop-after-disconnect bound (see `Agent.cutOff`). */
+  cutOff?: () => boolean;
 }
 
 /** Collects output and writes it to the journal in bounded chunks. */
@@ -254,6 +256,9 @@ export class AttemptRunner {
       journal.setContainer(this.attemptId, id, clock.now());
       if (this.cancelReason !== null) return this.cancelledOutcome();
       this.crashAt('before-start', id);
+      // Looked at last thing before the start (an engine under load can take seconds to
+      // create a container): a node cut off by now may see its task run elsewhere.
+      if (this.deps.cutOff?.()) return { state: 'LOST', error: 'the node was cut off from the control plane before the container started: not started', failureKind: 'INFRASTRUCTURE' };
       await this.startContainer(id);
       this.crashAt('after-start', id);
       startedAtMs = clock.now();
