@@ -20,6 +20,9 @@ import { AccessTokens } from './access/access-tokens.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
 import { Gate } from './access/gate.js';
 import { loadOrCreateAdminToken } from './admin-auth.js';
+import { Autoscaler, DEFAULT_AUTOSCALE_INTERVAL_MS } from './autoscale/autoscaler.js';
+import { DEFAULT_HOOK_TIMEOUT_MS, ExecHook } from './autoscale/hook.js';
+import { Pools } from './autoscale/pools.js';
 import { clusterStatus } from './cluster-status.js';
 import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -89,6 +92,12 @@ export interface ControlPlaneOptions {
   taskDefaults?: TaskDefaults;
   /** Keep metrics (served by main.ts on --metrics-listen); off: none are observed at all. */
   metrics?: boolean;
+  /** The operator's autoscaling hook, its path already checked (`checkHookPath`); absent: pools are computed and shown only. */
+  autoscaleHook?: string;
+  /** How long a hook call may take before it is stopped and counted a failure. */
+  autoscaleHookTimeoutMs?: number;
+  /** How often the leader decides each pool's count. */
+  autoscaleIntervalMs?: number;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -109,6 +118,8 @@ export class ControlPlane {
   private monitor: NodeMonitor | undefined;
   private drainer: Drainer | undefined;
   private retention: RetentionLoop | undefined;
+  private autoscaler: Autoscaler | undefined;
+  private pools: Pools | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -139,6 +150,7 @@ export class ControlPlane {
         serving: () => this.health.current === 'SERVING',
         serverCertificateExpiresAtMs: () => this.serverIdentity?.expiresAtMs ?? 0,
         caCertificateExpiresAtMs: () => this.caExpiresAtMs,
+        autoscalePools: () => this.pools?.all() ?? [],
       });
     }
   }
@@ -199,6 +211,7 @@ export class ControlPlane {
     const index = (this.index = new TaskIndex(store.tasks, log));
     tasks.useView(index);
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
+    const pools = (this.pools = new Pools(store.autoscalePools, clock, log));
     const registry = (this.registry = new ReplicaRegistry(
       store.replicas,
       { id: this.replicaId, address: options.advertise ?? options.listen },
@@ -211,6 +224,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the tasks', () => index.start()),
       this.whenStoreAnswers('reading the nodes', () => nodes.start()),
       this.whenStoreAnswers('reading the access tokens', () => accessTokens.start()),
+      this.whenStoreAnswers('reading the autoscale pools', () => pools.start()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -228,7 +242,9 @@ export class ControlPlane {
     const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id), breakerTripped: metrics && (() => metrics.breakerTripped()) }));
     const drainer = (this.drainer = new Drainer({ ...leader, nodes, tasks: index, taskWrites: tasks, everyMs: Math.floor(options.liveness.heartbeatIntervalMs / 2) }));
     const retention = (this.retention = new RetentionLoop(options.taskRetentionMs ?? DEFAULT_TASK_RETENTION_MS, { ...leader, tasks: store.tasks, idempotency: store.idempotency, results: store.results, events }));
-    const loops = [scheduler, monitor, drainer, retention];
+    const hook = options.autoscaleHook ? new ExecHook(options.autoscaleHook, options.autoscaleHookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS) : null;
+    const autoscaler = (this.autoscaler = new Autoscaler({ ...leader, pools, nodes, tasks: index, hook, replicaId: this.replicaId, everyMs: options.autoscaleIntervalMs ?? DEFAULT_AUTOSCALE_INTERVAL_MS, hookCalled: metrics && ((pool, result, seconds) => metrics.autoscaleHookCalled(pool, result, seconds)) }));
+    const loops = [scheduler, monitor, drainer, retention, autoscaler];
     // While a restore writes the state, the leader's loops are held: nothing is decided on half a fleet.
     let restoring = false;
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
@@ -263,6 +279,8 @@ export class ControlPlane {
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
         streams: this.streams,
         answered,
+        pools,
+        autoscaleHook: hook !== null,
       }),
       ...backupHandlers({
         gate,
@@ -317,7 +335,7 @@ export class ControlPlane {
     }, STORE_PROBE_EVERY_MS);
     store.onDisconnect(() => this.health.set('NOT_SERVING'));
     log.info(
-      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
+      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, autoscaleHook: options.autoscaleHook ?? null, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
       'control plane ready',
     );
   }
@@ -350,7 +368,7 @@ export class ControlPlane {
 
   /** The loops that must not hang, for the replica's self-check (after `start`). */
   loopChecks(): Check[] {
-    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.autoscaler?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
   /** One line for `systemctl status`. */
@@ -392,11 +410,13 @@ export class ControlPlane {
     this.monitor?.stop();
     this.drainer?.stop();
     this.retention?.stop();
+    this.autoscaler?.stop();
     this.sessions.closeAll();
     await drained;
     this.index?.stop();
     this.nodes?.stop();
     this.accessTokens?.stop();
+    this.pools?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

@@ -32,6 +32,7 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   GetClusterStatus: { role: 'viewer', mutates: false, what: 'read the cluster status' },
   ListProviders: { role: 'viewer', mutates: false, what: 'read providers' },
   WhoAmI: { role: 'viewer', mutates: false, what: 'read its own token' },
+  ListAutoscalePools: { role: 'viewer', mutates: false, what: 'read autoscale pools' },
 
   SubmitTask: { role: 'submitter', mutates: true, what: 'submit tasks' },
   CancelTask: { role: 'submitter', mutates: true, what: 'cancel tasks', target: field('taskId') },
@@ -53,6 +54,9 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },
   RevokeAccessToken: { role: 'admin', mutates: true, what: 'revoke access tokens', target: field('name') },
   RotateAccessToken: { role: 'admin', mutates: true, what: 'rotate access tokens', target: field('name') },
+  // A pool decides which machines an operator's hook adds and removes: as weighty as a provider.
+  SetAutoscalePool: { role: 'admin', mutates: true, what: 'set autoscale pools', target: field('name') },
+  DeleteAutoscalePool: { role: 'admin', mutates: true, what: 'delete autoscale pools', target: field('name') },
   // A backup holds every credential's hash and the sealed provider keys: audited although it changes nothing.
   CreateBackup: { role: 'admin', mutates: true, what: 'take backups' },
   RestoreBackup: { role: 'admin', mutates: true, what: 'restore backups' },

@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { errorMessage, UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
+import type { PoolRecord } from '../autoscale/pool.js';
 import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
@@ -93,6 +94,8 @@ export interface FleetStore {
   replicas: KvRecords<ReplicaRecord>;
   providers: KvRecords<ProviderRecord>;
   accessTokens: KvRecords<AccessTokenRecord>;
+  /** Autoscaling pools, with what the leader keeps about each. */
+  autoscalePools: KvRecords<PoolRecord>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -176,6 +179,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       replicas: await open(BUCKETS.replicas, { history: 1, ttl: REPLICA_TTL_MS }),
       providers: await open(BUCKETS.providers, { history: 1 }),
       accessTokens: await open(BUCKETS.accessTokens, { history: 1 }),
+      autoscale: await open(BUCKETS.autoscale, { history: 1 }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -198,6 +202,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
       providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
       accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
+      autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -240,6 +245,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.replicas, REPLICA_TTL_MS),
     kv(BUCKETS.providers),
     kv(BUCKETS.accessTokens),
+    kv(BUCKETS.autoscale),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

@@ -9,6 +9,7 @@ export const BUCKETS = {
   replicas: 'fleet_replicas',
   providers: 'fleet_providers',
   accessTokens: 'fleet_access_tokens',
+  autoscale: 'fleet_autoscale',
 } as const;
 
 /** Object stores: Cline results (patches), one object per attempt. */
