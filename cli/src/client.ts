@@ -50,6 +50,11 @@ import type { NodeRef } from '../../proto/gen/fleet/v1/NodeRef.js';
 import type { Provider__Output } from '../../proto/gen/fleet/v1/Provider.js';
 import type { ProviderRef } from '../../proto/gen/fleet/v1/ProviderRef.js';
 import type { SetProviderRequest } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
+import type { AutoscalePool__Output } from '../../proto/gen/fleet/v1/AutoscalePool.js';
+import type { AutoscalePoolRef } from '../../proto/gen/fleet/v1/AutoscalePoolRef.js';
+import type { ListAutoscalePoolsRequest } from '../../proto/gen/fleet/v1/ListAutoscalePoolsRequest.js';
+import type { ListAutoscalePoolsResponse__Output } from '../../proto/gen/fleet/v1/ListAutoscalePoolsResponse.js';
+import type { SetAutoscalePoolRequest } from '../../proto/gen/fleet/v1/SetAutoscalePoolRequest.js';
 import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskRequest.js';
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 
@@ -265,6 +270,9 @@ export class FleetClient {
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);
+  setAutoscalePool = (req: SetAutoscalePoolRequest) => this.unary('SetAutoscalePool', req, (res: AutoscalePool__Output) => res);
+  listAutoscalePools = (req: ListAutoscalePoolsRequest) => this.unary('ListAutoscalePools', req, (res: ListAutoscalePoolsResponse__Output) => res);
+  deleteAutoscalePool = (req: AutoscalePoolRef) => this.unary('DeleteAutoscalePool', req, (res: AutoscalePool__Output) => res);
   /** The task now, then each change until it has ended; resumes when its replica goes away. */
   watchTask = (req: GetTaskRequest, notice: StreamNotice) => this.resumable('WatchTask', () => req, task, notice);
 
