@@ -271,7 +271,7 @@ test.serial('FleetService: random and malformed requests, as every role and as n
   for (const p of await fleet.json<Array<{ name: string }>>(['provider', 'list'])) t.true(made.providers.has(p.name), `provider ${p.name} was made by an OK call`);
   for (const p of await fleet.json<Array<{ name: string }>>(['autoscale', 'list'])) t.true(made.pools.has(p.name), `autoscale pool ${p.name} was made by an OK call`);
   for (const a of await fleet.json<Array<{ name: string }>>(['access-token', 'list'])) t.true(a.name === 'bootstrap' || a.name.startsWith('fuzz-') || made.accessTokens.has(a.name), `access token ${a.name}`);
-  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.accessTokens.size} access tokens made by calls that said OK`);
+  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.accessTokens.size} access tokens, ${made.pools.size} autoscale pools made by calls that said OK`);
 });
 
 test.serial('NodeService: random enrollments, and random messages from an enrolled node, change nothing they should not', async (t) => {
