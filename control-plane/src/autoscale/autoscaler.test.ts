@@ -175,3 +175,28 @@ test('the loop writes nothing once leadership is gone', async (t) => {
   t.is(pools.writes, 0);
   t.is(hook.inputs.length, 0);
 });
+
+test('a new leader keeps the pool\'s record: it waits out a call the old one may still be making, and its cooldown', async (t) => {
+  const { clock, fleet, pools, hook, scaler } = world();
+  fleet.addNode(nodeRecord('node_a', { labels: { pool: 'a' }, slots: 1 }));
+  for (const id of ['task_1', 'task_2']) fleet.addTask(id, poolSpec);
+  await scaler.tick();
+  t.is(hook.inputs.length, 1, 'the old leader calls, and its replica dies mid-call');
+  scaler.stop();
+  const other = new FakeHook();
+  const next = new Autoscaler({ clock, log, leadingEpoch: () => 2, pools, nodes: fleet.nodesView, tasks: fleet.tasksView, hook: other, replicaId: 'r2', everyMs: 1_000, random: () => 0.5 });
+  await next.tick();
+  t.is(other.inputs.length, 0, 'the call on record may still run');
+  t.regex(pools.get('a').state.why, /a hook call is under way/);
+  clock.advance(1_000 + 15_000);
+  await next.tick();
+  t.is(other.inputs.length, 1, 'past its deadline (timeout and grace), the new leader calls');
+  other.answer('OK');
+  await next.settled();
+  // The old call ends at last: its result is not its to store any more.
+  hook.answer('FAILED');
+  await scaler.settled();
+  t.deepEqual([pools.get('a').state.failures, pools.get('a').state.lastCall?.result], [0, 'OK']);
+  await next.tick();
+  t.is(other.inputs.length, 1, 'the cooldown on record holds');
+});
