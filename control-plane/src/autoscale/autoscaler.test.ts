@@ -2,7 +2,8 @@ import test from 'ava';
 import { pino } from 'pino';
 import { compileTaskSpec } from '../../../common/task-spec.js';
 import { FakeClock, MemoryFleet, nodeRecord } from '../testing/memory-fleet.js';
-import { Autoscaler } from './autoscaler.js';
+import { Autoscaler, waitingBySelector } from './autoscaler.js';
+import { newTask } from '../task-state.js';
 import type { AutoscaleHook, HookInput, HookOutcome } from './hook.js';
 import { EMPTY_POOL_STATE, type PoolRecord } from './pool.js';
 import type { PoolStore } from './pools.js';
@@ -199,4 +200,15 @@ test('a new leader keeps the pool\'s record: it waits out a call the old one may
   t.deepEqual([pools.get('a').state.failures, pools.get('a').state.lastCall?.result], [0, 'OK']);
   await next.tick();
   t.is(other.inputs.length, 1, 'the cooldown on record holds');
+});
+
+test('waiting tasks are counted once per pass by selector, whatever the order of its labels; a backoff is not waiting', (t) => {
+  const spec = (nodeSelector: Record<string, string>) => compileTaskSpec({ image: 'busybox', command: ['true'], nodeSelector });
+  const tasks = [
+    newTask('task_1', spec({ pool: 'a', zone: 'z' }), 0),
+    newTask('task_2', spec({ zone: 'z', pool: 'a' }), 0),
+    newTask('task_3', spec({}), 0),
+    { ...newTask('task_4', spec({}), 0), notBeforeMs: 5_000 },
+  ];
+  t.deepEqual(waitingBySelector(tasks, 1_000).map((w) => [w.selector, w.count]), [[{ pool: 'a', zone: 'z' }, 2], [{}, 1]]);
 });

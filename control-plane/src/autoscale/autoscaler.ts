@@ -49,6 +49,31 @@ function sameState(a: PoolState, b: PoolState): boolean {
   return JSON.stringify({ ...a, decidedAtMs: 0 }) === JSON.stringify({ ...b, decidedAtMs: 0 });
 }
 
+/** PENDING tasks able to run now that ask for the same labels. */
+interface WaitingClass {
+  selector: Record<string, string>;
+  count: number;
+}
+
+/**
+ * The waiting tasks grouped by node selector, once per pass: each pool then
+ * looks at a few selectors, not at every task (a pass costs O(pending +
+ * pools × selectors), not O(pending × pools)).
+ */
+export function waitingBySelector(pending: readonly Task[], now: number): WaitingClass[] {
+  const classes = new Map<string, WaitingClass>();
+  for (const t of pending) {
+    if (t.state !== 'PENDING' || t.notBeforeMs > now) continue;
+    const selector = t.spec.nodeSelector;
+    const keys = Object.keys(selector);
+    const key = keys.length === 0 ? '' : JSON.stringify(keys.sort().map((k) => [k, selector[k]]));
+    const found = classes.get(key);
+    if (found) found.count++;
+    else classes.set(key, { selector, count: 1 });
+  }
+  return [...classes.values()];
+}
+
 export class Autoscaler extends PeriodicLoop {
   /** Calls of this replica's, by pool. */
   private readonly calls = new Map<string, Promise<void>>();
@@ -66,7 +91,7 @@ export class Autoscaler extends PeriodicLoop {
     const { pools, clock, log, leadingEpoch } = this.deps;
     const now = clock.now();
     const nodes = this.deps.nodes.all();
-    const waiting = this.deps.tasks.pending().filter((t) => t.state === 'PENDING' && t.notBeforeMs <= now);
+    const waiting = waitingBySelector(this.deps.tasks.pending(), now);
     for (const pool of pools.all()) {
       if (leadingEpoch() === null) return;
       if (this.calls.has(pool.name)) continue;
@@ -74,14 +99,14 @@ export class Autoscaler extends PeriodicLoop {
     }
   }
 
-  private async decide(name: string, nodes: readonly NodeRecord[], waiting: readonly Task[], now: number): Promise<void> {
+  private async decide(name: string, nodes: readonly NodeRecord[], waiting: readonly WaitingClass[], now: number): Promise<void> {
     const { pools, tasks, hook, replicaId, leadingEpoch } = this.deps;
     let decision: PoolDecision | undefined;
     // Decided on the stored record: a call's result written a moment ago is not undone by an older copy.
     const stored = await pools.update(name, (p) => {
       const state: PoolState = { ...EMPTY_POOL_STATE, ...p.state };
       const members = nodes.filter((n) => matchesSelector(n.labels, p.selector)).map((n) => poolNode(n, tasks.activeAttemptsOn(n.id)));
-      const pending = waiting.filter((t) => runsOnPool(t.spec.nodeSelector, p.selector)).length;
+      const pending = waiting.reduce((sum, w) => sum + (runsOnPool(w.selector, p.selector) ? w.count : 0), 0);
       decision = decidePool({ pool: p, state, nodes: members, pending, now, hook: { configured: hook !== null, blocked: hookBlocked(state, now) } });
       const calls = decision.actions.some((a) => a.kind === 'call');
       const next = calls && hook ? { ...decision.state, inFlight: { startedAtMs: now, deadlineMs: now + hook.timeoutMs + IN_FLIGHT_GRACE_MS, replicaId } } : decision.state;
