@@ -104,7 +104,7 @@ export function checkRolloutSettings(s: RolloutSettings): RolloutSettings {
     if (i > 0 && p <= s.steps[i - 1]!) throw new ValidationError('steps', `must rise step by step, got ${s.steps.join(',')}`);
   });
   if (s.steps.at(-1) !== 100) throw new ValidationError('steps', `must end at 100 (reaching it promotes the image), got ${s.steps.join(',')}`);
-  if (!Number.isInteger(s.stepIntervalMs) || s.stepIntervalMs < 1_000 || s.stepIntervalMs > 7 * 86_400_000) throw new ValidationError('step_interval', 'must be from 1s to 7d');
+  if (!Number.isInteger(s.stepIntervalMs) || s.stepIntervalMs < 1_000 || s.stepIntervalMs > 7 * 86_400_000) throw new ValidationError('step_interval_ms', 'must be from 1s to 7d');
   if (!Number.isInteger(s.minTasks) || s.minTasks < 1 || s.minTasks > 100_000) throw new ValidationError('min_tasks', 'must be from 1 to 100000');
   if (!(s.maxFailureIncrease >= 0 && s.maxFailureIncrease <= 1)) throw new ValidationError('max_failure_increase', 'must be from 0 to 1 (a difference of failure rates: 0.1 is ten points)');
   if (!(s.maxCostIncrease >= 0 && s.maxCostIncrease <= 100)) throw new ValidationError('max_cost_increase', 'must be from 0 to 100 (0.5: half as long again, or half as many tokens again)');

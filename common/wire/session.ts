@@ -284,7 +284,15 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
       return {
         kind: 'heartbeat-ack',
         serverTimeMs: count('heartbeat_ack.server_time_ms', ack.serverTimeMs),
-        prefetchImages: strings('heartbeat_ack.prefetch_images', ack.prefetchImages ?? [], MAX_PREFETCH, SPEC_LIMITS.imageChars).map((image, i) => checkImage(`heartbeat_ack.prefetch_images[${i}]`, image)),
+        // A hint: an entry this agent cannot read is left out, never the ack (it is what keeps the node in contact).
+        prefetchImages: (Array.isArray(ack.prefetchImages) ? ack.prefetchImages : []).slice(0, MAX_PREFETCH).filter((image): image is string => {
+          try {
+            checkImage('heartbeat_ack.prefetch_images', String(image));
+            return typeof image === 'string';
+          } catch {
+            return false;
+          }
+        }),
       };
     }
     case 'certificate':

@@ -94,10 +94,10 @@ export class ControlPlaneMetrics {
     this.passDuration = new Histogram({ name: 'fleet_scheduling_pass_duration_seconds', help: 'How long this replica\'s scheduling passes took, their writes included.', buckets: CALL_BUCKETS, registers });
     this.leaseChanges = new Counter({ name: 'fleet_lease_changes_total', help: 'Times this replica acquired or lost the leader lease.', labelNames: ['change'], registers });
     this.breakerTrips = new Counter({ name: 'fleet_breaker_trips_total', help: 'Nodes this replica cordoned automatically (the circuit breaker: Docker unreachable, disk pressure, infrastructure failures, a restart loop).', registers });
-    this.rolloutEnds = new Counter({ name: 'fleet_rollouts_ended_total', help: 'Rollouts this replica (as leader) ended, by how: PROMOTED, ROLLED_BACK (the canary did worse; automatic) or ABORTED.', labelNames: ['state'], registers });
+    this.rolloutEnds = new Counter({ name: 'fleet_rollouts_ended_total', help: 'Rollouts this replica (as leader) ended by its judgement: PROMOTED (healthy through its steps) or ROLLED_BACK (the canary did worse). An operator\'s promote or abort is in the audit trail, not here.', labelNames: ['state'], registers });
     this.rolloutSteps = new Counter({ name: 'fleet_rollout_steps_total', help: 'Rollout steps this replica (as leader) took forward.', registers });
     this.rolloutOutcomes = new Counter({ name: 'fleet_rollout_attempts_total', help: 'Attempts of a rollout that ended and count for its analysis, by side (canary, baseline) and outcome (succeeded, failed).', labelNames: ['arm', 'outcome'], registers });
-    for (const state of ['PROMOTED', 'ROLLED_BACK', 'ABORTED']) this.rolloutEnds.inc({ state }, 0);
+    for (const state of ['PROMOTED', 'ROLLED_BACK']) this.rolloutEnds.inc({ state }, 0);
     for (const arm of ROLLOUT_ARMS) for (const outcome of ['succeeded', 'failed']) this.rolloutOutcomes.inc({ arm, outcome }, 0);
     new Gauge({ name: 'fleet_rollout_canary_percent', help: 'The share of new Cline tasks the active rollout sends to its canary image (0: no rollout under way) (use max()).', registers, collect() { this.set(currentPercent(views.rollout())); } });
     // Every known label set from 0, so that increase() and rate() see the first one of each (an alert on the first out-of-space error, say).

@@ -189,3 +189,22 @@ test('a write that loses keeps its outcomes for the next pass', async (t) => {
   loop.stop();
   scheduler.stop();
 });
+
+test('a task whose nodes (by its selector) hold no canary, or only cordoned ones, runs the baseline rather than wait', async (t) => {
+  const { fleet, scheduler } = world(rollout({ steps: [100] }), []);
+  fleet.setNode({ ...fleet.node('node_a'), labels: { zone: 'a' }, prefetched: [CANARY] });
+  fleet.addNode(nodeRecord('node_b', { slots: 100, labels: { zone: 'b' } }));
+  scheduler.start();
+  fleet.addTask('task_0000000000000000001', { ...clineSpec, nodeSelector: { zone: 'b' } });
+  fleet.addTask('task_0000000000000000002', { ...clineSpec, nodeSelector: { zone: 'a' } });
+  await settle(scheduler);
+  t.is(fleet.task('task_0000000000000000001').attempts[0]!.image, BASE, 'zone b holds no canary');
+  t.is(fleet.task('task_0000000000000000002').attempts[0]!.image, CANARY);
+  fleet.setNode({ ...fleet.node('node_a'), cordon: { by: 'OPERATOR', reason: 'x', atMs: 0 } });
+  fleet.setNode({ ...fleet.node('node_b'), labels: { zone: 'a' } });
+  fleet.addTask('task_0000000000000000003', { ...clineSpec, nodeSelector: { zone: 'a' } });
+  await settle(scheduler);
+  t.is(fleet.task('task_0000000000000000003').attempts[0]!.image, BASE, 'the only holder is cordoned');
+  t.is(fleet.task('task_0000000000000000003').attempts[0]!.nodeId, 'node_b');
+  scheduler.stop();
+});

@@ -5,9 +5,10 @@
  * (`judge` in common/rollout.ts) in the same compare-and-set: advance a
  * step, promote, or roll back. The stored figures are the state: a new
  * leader goes on from them. Outcomes that ended after the old leader's last
- * write and before the new one started are not counted (at most a pass's
- * worth); none is counted twice, because only a change this leader saw
- * happen adds an outcome.
+ * write and before the new one started are not counted (up to a lease TTL
+ * and a pass). Only a change this leader saw happen adds an outcome; a write
+ * whose answer was lost though the store took it (a timeout) is written
+ * again, so such a pass's outcomes can count twice.
  */
 import { errorMessage } from '../../common/errors.js';
 import type { Attempt, Task } from '../../common/model.js';

@@ -29,6 +29,8 @@ import {
 import type { KvRecords, RecordChange, Versioned } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 import type { RolloutRecord } from './store/records.js';
+import { matchesSelector } from './scheduler.js';
+import { unavailable } from './scheduler-loop.js';
 
 export const CURRENT_KEY = 'current';
 const HISTORY_PREFIX = 'history.';
@@ -215,7 +217,11 @@ export function end(record: RolloutRecord, rollout: Rollout, state: RolloutEnd, 
  * canary side goes to the baseline while no ready node holds the canary.
  */
 export class ImageRouting {
-  private canaryReady = false;
+  /** Ready nodes that take work and hold the canary: only their labels matter here. */
+  private holders: NodeRecord[] = [];
+  private holderIds = '';
+  /** Per node selector: whether a holder matches it (cleared when the holders change). */
+  private readonly bySelector = new Map<string, boolean>();
 
   constructor(private readonly rollouts: Pick<Rollouts, 'active'>) {}
 
@@ -223,23 +229,41 @@ export class ImageRouting {
   refresh(nodes: readonly NodeRecord[]): boolean {
     const r = this.rollouts.active();
     const canary = r ? normalizeImageRef(r.image) : '';
-    const ready = canary !== '' && nodes.some((n) => n.status === 'READY' && holdsImage(n, canary));
-    const changed = ready !== this.canaryReady;
-    this.canaryReady = ready;
-    return changed;
+    const holders = canary === '' ? [] : nodes.filter((n) => n.status === 'READY' && unavailable(n) === null && holdsImage(n, canary));
+    const ids = holders.map((n) => `${n.id}:${JSON.stringify(n.labels)}`).sort().join(',');
+    if (ids === this.holderIds) return false;
+    this.holders = holders;
+    this.holderIds = ids;
+    this.bySelector.clear();
+    return true;
   }
 
-  /** Changes whenever a placement can: the rollout, its share, whether a node holds the canary. */
+  /** Changes whenever a placement can: the rollout, its share, which nodes hold the canary. */
   version(): string {
     const r = this.rollouts.active();
-    return r ? `${r.id}/${currentPercent(r)}/${this.canaryReady}` : '';
+    return r ? `${r.id}/${currentPercent(r)}/${this.holderIds}` : '';
   }
 
+  /**
+   * A task goes to the canary only if a node it may run on holds it and
+   * takes work: otherwise its canary side runs the baseline, rather than
+   * wait for a node that may never come.
+   */
   placement(task: Task): Placement {
     const r = this.rollouts.active();
     if (!r || !eligible(r, task)) return { image: task.spec.image };
-    const arm = this.canaryReady ? armFor(r, task) : 'baseline';
+    const arm = this.canaryReachable(task.spec.nodeSelector) ? armFor(r, task) : 'baseline';
     return { image: arm === 'canary' ? r.image : task.spec.image, rollout: { id: r.id, arm } };
+  }
+
+  private canaryReachable(selector: Record<string, string>): boolean {
+    const key = JSON.stringify(Object.entries(selector).sort());
+    let found = this.bySelector.get(key);
+    if (found === undefined) {
+      found = this.holders.some((n) => matchesSelector(n.labels, selector));
+      this.bySelector.set(key, found);
+    }
+    return found;
   }
 
   /** Images only nodes that say they hold them are sent (normalized). */
