@@ -38,6 +38,9 @@ test.serial('the fleet runs on the secured cluster, and its replicas are R3 over
   const { fleet } = t.context;
   const id = await submitTask(fleet, [], ['echo', 'over tls']);
   t.is((await untilState(fleet, id, ['SUCCEEDED'])).state, 'SUCCEEDED');
+  // Every bucket the fleet writes is in the account's permissions (the autoscale pools too).
+  const pool = await fleet.fleetctl(['autoscale', 'set', 'tls', '--selector', 'pool=tls', '--min', '0', '--max', '1']);
+  t.is(pool.code, 0, pool.stderr);
   const status = await fleet.json<{ streams: Array<{ name: string; replicas: number; peers: Array<{ current: boolean }> }> }>(['cluster', 'status']);
   t.true(status.streams.length > 0);
   for (const s of status.streams) t.is(s.replicas, 3, s.name);

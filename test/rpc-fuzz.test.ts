@@ -139,6 +139,7 @@ const NEAR_VALID: Partial<Record<string, { base: Record<string, unknown>; inside
   ListTasks: { base: { limit: 5 } },
   CancelTask: { base: { taskId: 'task_0000000000000000000', reason: 'fuzz' } },
   UpdateNode: { base: { node: 'fuzzed-node', maxSlots: 2 } },
+  SetAutoscalePool: { base: { name: 'fuzzed', selector: { pool: 'fuzz' }, minNodes: 0, maxNodes: 2 } },
 };
 
 /** A request for `method` as bytes: a random message of its type, a valid one with one hostile field, or (1 in 8) bytes that are no message. */
@@ -214,7 +215,7 @@ test.serial('FleetService: random and malformed requests, as every role and as n
   const methods = Object.keys(FLEET_POLICY) as FleetMethod[];
   const service = definition[`${PKG}FleetService`] as grpc.ServiceDefinition;
   const before = { joinTokens: (await fleet.json<unknown[]>(['token', 'list'])).length };
-  const made = { tasks: new Set<string>(), joinTokens: 0, providers: new Set<string>(), accessTokens: new Set<string>() };
+  const made = { tasks: new Set<string>(), joinTokens: 0, providers: new Set<string>(), accessTokens: new Set<string>(), pools: new Set<string>() };
   const problems: string[] = [];
   const caller = fc.constantFrom<Role | 'nobody' | 'forged'>(...ROLES, 'nobody', 'forged');
   const call = fc.constantFrom(...methods).chain((method) => fc.tuple(fc.constant(method), caller, requestBytes('FleetService', method)));
@@ -249,6 +250,7 @@ test.serial('FleetService: random and malformed requests, as every role and as n
         if (method === 'SubmitTask') made.tasks.add(String(res.id));
         if (method === 'CreateJoinToken') made.joinTokens++;
         if (method === 'SetProvider') made.providers.add(String(res.name));
+        if (method === 'SetAutoscalePool') made.pools.add(String(res.name));
         if (method === 'CreateAccessToken') made.accessTokens.add(String((res.accessToken as { name: string }).name));
       }
       return true;
@@ -267,8 +269,9 @@ test.serial('FleetService: random and malformed requests, as every role and as n
   t.deepEqual(tasks.map((x) => x.id).sort(), [...made.tasks].sort());
   t.is((await fleet.json<unknown[]>(['token', 'list'])).length, before.joinTokens + made.joinTokens);
   for (const p of await fleet.json<Array<{ name: string }>>(['provider', 'list'])) t.true(made.providers.has(p.name), `provider ${p.name} was made by an OK call`);
+  for (const p of await fleet.json<Array<{ name: string }>>(['autoscale', 'list'])) t.true(made.pools.has(p.name), `autoscale pool ${p.name} was made by an OK call`);
   for (const a of await fleet.json<Array<{ name: string }>>(['access-token', 'list'])) t.true(a.name === 'bootstrap' || a.name.startsWith('fuzz-') || made.accessTokens.has(a.name), `access token ${a.name}`);
-  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.accessTokens.size} access tokens made by calls that said OK`);
+  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.accessTokens.size} access tokens, ${made.pools.size} autoscale pools made by calls that said OK`);
 });
 
 test.serial('NodeService: random enrollments, and random messages from an enrolled node, change nothing they should not', async (t) => {

@@ -57,6 +57,11 @@ import type { StartRolloutRequest } from '../../proto/gen/fleet/v1/StartRolloutR
 import type { RolloutAction } from '../../common/rollout.js';
 import { required } from '../../common/wire/fields.js';
 import { decodeRollout } from '../../common/wire/rollout.js';
+import type { AutoscalePool__Output } from '../../proto/gen/fleet/v1/AutoscalePool.js';
+import type { AutoscalePoolRef } from '../../proto/gen/fleet/v1/AutoscalePoolRef.js';
+import type { ListAutoscalePoolsRequest } from '../../proto/gen/fleet/v1/ListAutoscalePoolsRequest.js';
+import type { ListAutoscalePoolsResponse__Output } from '../../proto/gen/fleet/v1/ListAutoscalePoolsResponse.js';
+import type { SetAutoscalePoolRequest } from '../../proto/gen/fleet/v1/SetAutoscalePoolRequest.js';
 import type { SubmitTaskRequest } from '../../proto/gen/fleet/v1/SubmitTaskRequest.js';
 import type { Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 
@@ -276,6 +281,9 @@ export class FleetClient {
   setProvider = (req: SetProviderRequest) => this.unary('SetProvider', req, (res: Provider__Output) => res);
   listProviders = () => this.unary('ListProviders', {}, (res: ListProvidersResponse__Output) => res);
   deleteProvider = (req: ProviderRef) => this.unary('DeleteProvider', req, (res: Provider__Output) => res);
+  setAutoscalePool = (req: SetAutoscalePoolRequest) => this.unary('SetAutoscalePool', req, (res: AutoscalePool__Output) => res);
+  listAutoscalePools = (req: ListAutoscalePoolsRequest) => this.unary('ListAutoscalePools', req, (res: ListAutoscalePoolsResponse__Output) => res);
+  deleteAutoscalePool = (req: AutoscalePoolRef) => this.unary('DeleteAutoscalePool', req, (res: AutoscalePool__Output) => res);
   /** The task now, then each change until it has ended; resumes when its replica goes away. */
   watchTask = (req: GetTaskRequest, notice: StreamNotice) => this.resumable('WatchTask', () => req, task, notice);
 

@@ -64,3 +64,14 @@ test('server field names map back to flags', (t) => {
   t.is(flagError(new ValidationError('spec.timeout_ms', 'bad')).message, '--timeout: bad');
   t.is(flagError(new ValidationError('spec.something_new', 'bad')).message, 'spec.something_new: bad');
 });
+
+test('autoscale set checks its flags before any call, naming the flag', async (t) => {
+  const missing = run(['autoscale', 'set', 'gpu', '--selector', 'pool=gpu', '--max', '3']);
+  const e1 = await t.throwsAsync(missing.parse(), { instanceOf: CommanderError });
+  t.regex(missing.err.join(''), /required option '--min <n>' not specified/);
+  t.is(e1?.code, 'commander.missingMandatoryOptionValue');
+  await t.throwsAsync(run(['autoscale', 'set', 'gpu', '--selector', 'pool=gpu', '--min', '-1', '--max', '3']).parse(), { instanceOf: CliError, message: '--min: must not be negative, got -1' });
+  await t.throwsAsync(run(['autoscale', 'set', 'gpu', '--selector', 'pool=gpu', '--min', '0', '--max', '0']).parse(), { instanceOf: CliError, message: '--max: must be at least 1, got 0' });
+  await t.throwsAsync(run(['autoscale', 'set', 'gpu', '--selector', 'pool', '--min', '0', '--max', '2']).parse(), { instanceOf: CliError, message: '--selector: "pool" is not KEY=VALUE' });
+  await t.throwsAsync(run(['autoscale', 'set', 'gpu', '--selector', 'pool=gpu', '--min', '0', '--max', '2', '--scale-up-cooldown', 'soon']).parse(), { instanceOf: CliError, message: '--scale-up-cooldown: "soon" is not a duration (e.g. 30s, 5m, 1h30m, 250ms)' });
+});

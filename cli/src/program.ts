@@ -10,6 +10,7 @@ import { tokenCommand } from './commands/token.js';
 import { configCommand } from './commands/config.js';
 import { providerCommand } from './commands/provider.js';
 import { rolloutCommand } from './commands/rollout.js';
+import { autoscaleCommand } from './commands/autoscale.js';
 import { makeContext, type Context, type GlobalOptions } from './context.js';
 import { DEFAULT_SERVER } from './defaults.js';
 
@@ -39,7 +40,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io, env));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), rolloutCommand(ctx), accessTokenCommand(ctx), whoAmICommand(ctx), auditCommand(ctx), backupCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), rolloutCommand(ctx), autoscaleCommand(ctx), accessTokenCommand(ctx), whoAmICommand(ctx), auditCommand(ctx), backupCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -20,6 +20,9 @@ import { AccessTokens } from './access/access-tokens.js';
 import { AuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './access/auth-limiter.js';
 import { Gate } from './access/gate.js';
 import { loadOrCreateAdminToken } from './admin-auth.js';
+import { Autoscaler, DEFAULT_AUTOSCALE_INTERVAL_MS } from './autoscale/autoscaler.js';
+import { DEFAULT_HOOK_TIMEOUT_MS, ExecHook } from './autoscale/hook.js';
+import { Pools } from './autoscale/pools.js';
 import { clusterStatus } from './cluster-status.js';
 import { Drainer } from './drain/drainer.js';
 import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
@@ -92,6 +95,12 @@ export interface ControlPlaneOptions {
   taskDefaults?: TaskDefaults;
   /** Keep metrics (served by main.ts on --metrics-listen); off: none are observed at all. */
   metrics?: boolean;
+  /** The operator's autoscaling hook, its path already checked (`checkHookPath`); absent: pools are computed and shown only. */
+  autoscaleHook?: string;
+  /** How long a hook call may take before it is stopped and counted a failure. */
+  autoscaleHookTimeoutMs?: number;
+  /** How often the leader decides each pool's count. */
+  autoscaleIntervalMs?: number;
 }
 
 export const DEFAULT_CLINE_IMAGE = 'localhost/cline-fleet/agent:3.0.65';
@@ -114,6 +123,8 @@ export class ControlPlane {
   private retention: RetentionLoop | undefined;
   private rollouts: Rollouts | undefined;
   private rolloutLoop: RolloutLoop | undefined;
+  private autoscaler: Autoscaler | undefined;
+  private pools: Pools | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -145,6 +156,7 @@ export class ControlPlane {
         serverCertificateExpiresAtMs: () => this.serverIdentity?.expiresAtMs ?? 0,
         caCertificateExpiresAtMs: () => this.caExpiresAtMs,
         rollout: () => this.rollouts?.active() ?? null,
+        autoscalePools: () => this.pools?.all() ?? [],
       });
     }
   }
@@ -206,6 +218,7 @@ export class ControlPlane {
     tasks.useView(index);
     const accessTokens = (this.accessTokens = new AccessTokens(store.accessTokens, clock, log));
     const rollouts = (this.rollouts = new Rollouts(store.rollouts, options.clineImage ?? DEFAULT_CLINE_IMAGE, clock, log));
+    const pools = (this.pools = new Pools(store.autoscalePools, clock, log));
     const registry = (this.registry = new ReplicaRegistry(
       store.replicas,
       { id: this.replicaId, address: options.advertise ?? options.listen },
@@ -219,6 +232,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the nodes', () => nodes.start()),
       this.whenStoreAnswers('reading the access tokens', () => accessTokens.start()),
       this.whenStoreAnswers('reading the rollouts', () => rollouts.start()),
+      this.whenStoreAnswers('reading the autoscale pools', () => pools.start()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -256,7 +270,9 @@ export class ControlPlane {
       },
       counted: metrics && ((arm, attempt) => metrics.rolloutOutcome(arm, attempt)),
     }));
-    const loops = [scheduler, monitor, drainer, retention, rolloutLoop];
+    const hook = options.autoscaleHook ? new ExecHook(options.autoscaleHook, options.autoscaleHookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS) : null;
+    const autoscaler = (this.autoscaler = new Autoscaler({ ...leader, pools, nodes, tasks: index, hook, replicaId: this.replicaId, everyMs: options.autoscaleIntervalMs ?? DEFAULT_AUTOSCALE_INTERVAL_MS, hookCalled: metrics && ((pool, result, seconds) => metrics.autoscaleHookCalled(pool, result, seconds)) }));
+    const loops = [scheduler, monitor, drainer, retention, rolloutLoop, autoscaler];
     // While a restore writes the state, the leader's loops are held: nothing is decided on half a fleet.
     let restoring = false;
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
@@ -292,6 +308,8 @@ export class ControlPlane {
         clusterStatus: () => clusterStatus({ store, registry, replicaId: this.replicaId }),
         streams: this.streams,
         answered,
+        pools,
+        autoscaleHook: hook !== null,
       }),
       ...backupHandlers({
         gate,
@@ -347,7 +365,7 @@ export class ControlPlane {
     }, STORE_PROBE_EVERY_MS);
     store.onDisconnect(() => this.health.set('NOT_SERVING'));
     log.info(
-      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
+      { listen: options.listen, port: this.boundPort, nats: this.natsUrl, replicaId: this.replicaId, embeddedNats: Boolean(this.embedded), caFingerprint: ca.fingerprint, serverNames: serverIdentity.serverNames, autoscaleHook: options.autoscaleHook ?? null, nodeProtocol: AGENT_PROTOCOL, acceptedAgentProtocols: describeAccepted() },
       'control plane ready',
     );
   }
@@ -380,7 +398,7 @@ export class ControlPlane {
 
   /** The loops that must not hang, for the replica's self-check (after `start`). */
   loopChecks(): Check[] {
-    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.rolloutLoop?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.rolloutLoop?.passes, this.autoscaler?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
   /** One line for `systemctl status`. */
@@ -423,12 +441,14 @@ export class ControlPlane {
     this.drainer?.stop();
     this.retention?.stop();
     this.rolloutLoop?.stop();
+    this.autoscaler?.stop();
     this.sessions.closeAll();
     await drained;
     this.index?.stop();
     this.nodes?.stop();
     this.accessTokens?.stop();
     this.rollouts?.stop();
+    this.pools?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

@@ -27,6 +27,8 @@ import type { AccessTokenRecord } from './store/records.js';
 import type { AccessToken } from '../../proto/gen/fleet/v1/AccessToken.js';
 import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/AuditEntry.js';
 import { drainDeadlineMs } from './drain/drain.js';
+import { checkPoolName, compilePoolInput, poolToProto } from './autoscale/pool.js';
+import type { Pools } from './autoscale/pools.js';
 import { codeName, toGrpcStatus } from './grpc-status.js';
 import type { JoinTokens } from './join-tokens.js';
 import { lastContactMs, type ReplicaContact } from './node-health.js';
@@ -65,6 +67,10 @@ export interface FleetServiceDeps {
   taskDefaults: TaskDefaults;
   /** The streams being served, to end when the replica stops. */
   streams?: OpenStreams;
+  /** Autoscaling pools (their settings and what the leader decided). */
+  pools: Pools;
+  /** The replica was started with --autoscale-hook (shown with each pool). */
+  autoscaleHook: boolean;
   /** Told of each call answered: method, status code's name, seconds (null for streams). */
   answered?: (method: string, code: string, seconds: number | null) => void;
 }
@@ -255,6 +261,12 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return encodeNode(updated, deps.index.activeAttemptsOn(node.id));
     }),
     GetClusterStatus: unary(deps, 'GetClusterStatus', async () => deps.clusterStatus()),
+    SetAutoscalePool: unary(deps, 'SetAutoscalePool', async (req) => poolToProto(await deps.pools.set(compilePoolInput(req)), deps.autoscaleHook)),
+    DeleteAutoscalePool: unary(deps, 'DeleteAutoscalePool', async (req) => poolToProto(await deps.pools.delete(checkPoolName('name', req.name)), deps.autoscaleHook)),
+    ListAutoscalePools: unary(deps, 'ListAutoscalePools', async (req) => {
+      const pools = req.name ? [deps.pools.get(checkPoolName('name', req.name))] : deps.pools.all();
+      return { pools: pools.map((p) => poolToProto(p, deps.autoscaleHook)) };
+    }),
     WatchNode: (call) => serveStream(deps, 'WatchNode', call, (signal) => streamNode(deps, call, signal)),
     WatchTask: (call) => serveStream(deps, 'WatchTask', call, (signal) => streamTask(deps, call, signal)),
     GetTaskLogs: (call) => serveStream(deps, 'GetTaskLogs', call, (signal) => streamLogs(deps, call, signal)),

@@ -50,6 +50,12 @@ export interface NodeWrites {
   drainComplete(nodeId: string): Promise<void>;
 }
 
+/** Drains the leader begins and ends itself (autoscaling's scale-in). */
+export interface NodeDrains {
+  drain(nodeId: string, deadlineMs: number): Promise<unknown>;
+  endDrain(nodeId: string): Promise<unknown>;
+}
+
 /** The epoch while this replica may act as leader, or null: checked before every write. */
 export type LeadingEpoch = () => number | null;
 

@@ -13,6 +13,8 @@ import { ServiceManager, systemdEnv } from '../../common/systemd.js';
 import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
 import { checkHostPort, MetricsServer, parseMetricsListen } from '../../common/metrics.js';
 import { ControlPlane } from './control-plane.js';
+import { DEFAULT_AUTOSCALE_INTERVAL_MS } from './autoscale/autoscaler.js';
+import { checkHookPath, DEFAULT_HOOK_TIMEOUT_MS } from './autoscale/hook.js';
 import { NatsServerMissingError } from './embedded-nats.js';
 import { ConfigConflictError } from './store/jetstream.js';
 import { NatsAccessError } from './store/nats-access.js';
@@ -84,6 +86,9 @@ const program = new Command('fleet-control-plane')
   .option('--task-read-only-root', 'every plain task gets a read-only root file system (a writable tmpfs at /tmp)')
   .option('--task-user <uid[:gid]>', 'every plain task runs as this numeric user (default: the image\'s)', flag('--task-user', checkUser))
   .option('--metrics-listen <host:port|off>', 'plain HTTP for /metrics (Prometheus), /healthz and /readyz; off: no metrics are kept (env FLEET_METRICS_LISTEN)', flag('--metrics-listen', parseMetricsListen), parseMetricsListen('FLEET_METRICS_LISTEN', process.env.FLEET_METRICS_LISTEN ?? '127.0.0.1:7701'))
+  .option('--autoscale-hook <path>', 'executable the leader runs to add or remove machines of an autoscale pool (JSON on stdin; see docs/operations.md); absolute, not writable by group or others', process.env.FLEET_AUTOSCALE_HOOK)
+  .option('--autoscale-hook-timeout <duration>', 'a hook call still running after this is stopped and counted a failure', flag('--autoscale-hook-timeout', parseDuration), DEFAULT_HOOK_TIMEOUT_MS)
+  .option('--autoscale-interval <duration>', 'how often the leader decides each autoscale pool\'s node count', flag('--autoscale-interval', parseDuration), DEFAULT_AUTOSCALE_INTERVAL_MS)
   .option('--auth-burst <n>', 'failed authentications one address may make before it is held off (one more every 6s)', flag('--auth-burst', positiveInt), DEFAULT_AUTH_LIMITS.burst)
   .showHelpAfterError();
 
@@ -95,6 +100,9 @@ const opts = program.opts<{
   taskReadOnlyRoot?: boolean;
   taskUser?: string;
   authBurst: number;
+  autoscaleHook?: string;
+  autoscaleHookTimeout: number;
+  autoscaleInterval: number;
   metricsListen: string | null;
   listen: string;
   dataDir: string;
@@ -140,6 +148,17 @@ const liveness = {
 };
 const livenessProblem = checkLiveness(liveness) ?? (opts.leaseTtl < 1_000 ? '--lease-ttl: must be at least 1s' : null);
 if (livenessProblem) program.error(`error: ${livenessProblem}`);
+// Checked here rather than as the flag is parsed: a value from the environment is checked the same way, and refused with a message, not a stack.
+let autoscaleHook: string | undefined;
+if (opts.autoscaleHook) {
+  try {
+    autoscaleHook = checkHookPath('--autoscale-hook', opts.autoscaleHook);
+  } catch (err) {
+    program.error(`error: ${(err as Error).message}`);
+  }
+}
+if (opts.autoscaleHookTimeout < 1_000 || opts.autoscaleHookTimeout > 3_600_000) program.error('error: --autoscale-hook-timeout: must be between 1s and 1h');
+if (opts.autoscaleInterval < 100 || opts.autoscaleInterval > 600_000) program.error('error: --autoscale-interval: must be between 100ms and 10m');
 if (opts.nodeCertLifetime < MIN_NODE_CERT_LIFETIME_MS) program.error(`error: --node-cert-lifetime: must be at least ${MIN_NODE_CERT_LIFETIME_MS / 1000}s`);
 if (opts.nodeCertLifetime < opts.heartbeatInterval * 5) program.error('error: --node-cert-lifetime: must be at least five heartbeat intervals, so that agents can renew in time');
 
@@ -165,6 +184,9 @@ const controlPlane = new ControlPlane(
     tls: { caCertFile: opts.tlsCaCert, caKeyFile: opts.tlsCaKey, certFile: opts.tlsCert, keyFile: opts.tlsKey },
     nodeCertLifetimeMs: opts.nodeCertLifetime,
     metrics: opts.metricsListen !== null,
+    ...(autoscaleHook ? { autoscaleHook } : {}),
+    autoscaleHookTimeoutMs: opts.autoscaleHookTimeout,
+    autoscaleIntervalMs: opts.autoscaleInterval,
   },
   log,
 );

@@ -3,6 +3,7 @@ import type { Attempt, Task } from '../../common/model.js';
 import { newRegistry } from '../../common/metrics.js';
 import { ControlPlaneMetrics, controlPlaneMetricNames, INERT_VIEWS } from './metrics.js';
 import { nodeRecord } from './testing/memory-fleet.js';
+import { EMPTY_POOL_STATE, type PoolRecord } from './autoscale/pool.js';
 
 const attempt = (extra: Partial<Attempt> = {}): Attempt => ({ id: 'att_1', nodeId: 'node_a', state: 'ASSIGNED', error: '', assignedAtMs: 1_000, startedAtMs: 0, finishedAtMs: 0, containerId: '', ...extra });
 const task = (extra: Partial<Task> = {}): Task => ({ id: 'task_1', spec: {} as Task['spec'], state: 'PENDING', attempts: [], createdAtMs: 0, updatedAtMs: 0, notBeforeMs: 0, message: '', infraFailures: 0, ...extra }) as Task;
@@ -80,4 +81,33 @@ test('known label sets start at 0, so that the first of each shows in increase()
   t.regex(text, /fleet_jetstream_errors_total\{op="update",kind="out_of_space"\} 0\n/);
   t.regex(text, /fleet_lease_changes_total\{change="lost"\} 0\n/);
   t.notRegex(text, /state="RUNNING",reason=/, 'only end states');
+});
+
+test('autoscale gauges follow the pools, labelled by pool only; a deleted pool\'s series go; hook calls count by pool', async (t) => {
+  const pool = (name: string, current: number, desired: number, failures: number): PoolRecord => ({
+    name,
+    selector: { pool: name },
+    minNodes: 0,
+    maxNodes: 5,
+    scaleUpCooldownMs: 1_000,
+    scaleDownCooldownMs: 1_000,
+    createdAtMs: 0,
+    updatedAtMs: 0,
+    state: { ...EMPTY_POOL_STATE, current, desired, failures, draining: [{ id: 'node_x', name: 'x' }] },
+  });
+  let pools = [pool('gpu', 1, 3, 2), pool('cpu', 2, 2, 0)];
+  const metrics = new ControlPlaneMetrics(newRegistry(), { ...INERT_VIEWS, autoscalePools: () => pools });
+  metrics.autoscaleHookCalled('gpu', 'FAILED', 0.2);
+  metrics.autoscaleHookCalled('gpu', 'OK', 0.1);
+  let text = await metrics.registry.metrics();
+  t.regex(text, /^fleet_autoscale_current_nodes\{pool="gpu"\} 1$/m);
+  t.regex(text, /^fleet_autoscale_desired_nodes\{pool="gpu"\} 3$/m);
+  t.regex(text, /^fleet_autoscale_max_nodes\{pool="cpu"\} 5$/m);
+  t.regex(text, /^fleet_autoscale_draining_nodes\{pool="cpu"\} 1$/m);
+  t.regex(text, /^fleet_autoscale_hook_consecutive_failures\{pool="gpu"\} 2$/m);
+  t.regex(text, /^fleet_autoscale_hook_calls_total\{pool="gpu"\} 2$/m);
+  t.regex(text, /^fleet_autoscale_hook_failures_total\{pool="gpu"\} 1$/m);
+  pools = [pools[0]!];
+  text = await metrics.registry.metrics();
+  t.notRegex(text, /^fleet_autoscale_\w+\{pool="cpu"\}/m);
 });

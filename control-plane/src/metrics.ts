@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { activeAttempt, ATTEMPT_REASONS, ATTEMPT_STATES, isTerminal, TERMINAL_TASK_STATES, type Attempt, type NodeRecord, type Task } from '../../common/model.js';
 import { currentPercent, isActive, ROLLOUT_ARMS, type Rollout, type RolloutArm } from '../../common/rollout.js';
 import { newRegistry } from '../../common/metrics.js';
+import type { PoolRecord } from './autoscale/pool.js';
 
 /** Latencies from a millisecond call to a day-long task. */
 const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400, 86_400];
@@ -36,6 +37,8 @@ export interface FleetViews {
   caCertificateExpiresAtMs(): number;
   /** The active rollout, if any. */
   rollout(): Rollout | null;
+  /** The autoscaling pools, with what the leader last decided for each. */
+  autoscalePools(): PoolRecord[];
 }
 
 export const INERT_VIEWS: FleetViews = {
@@ -49,6 +52,7 @@ export const INERT_VIEWS: FleetViews = {
   serverCertificateExpiresAtMs: () => 0,
   caCertificateExpiresAtMs: () => 0,
   rollout: () => null,
+  autoscalePools: () => [],
 };
 
 export type StoreErrorKind = 'unavailable' | 'conflict' | 'out_of_space' | 'other';
@@ -62,6 +66,9 @@ export class ControlPlaneMetrics {
   private readonly tasksEnded: Counter<'state'>;
   private readonly attemptsEnded: Counter<'state' | 'reason'>;
   private readonly taskWait: Histogram;
+  private readonly hookCalls: Counter<'pool'>;
+  private readonly hookFailures: Counter<'pool'>;
+  private readonly hookDuration: Histogram<'pool'>;
   private readonly attemptRun: Histogram;
   private readonly endToEnd: Histogram;
   private readonly tasksAssigned: Counter;
@@ -100,6 +107,9 @@ export class ControlPlaneMetrics {
     for (const state of ['PROMOTED', 'ROLLED_BACK']) this.rolloutEnds.inc({ state }, 0);
     for (const arm of ROLLOUT_ARMS) for (const outcome of ['succeeded', 'failed']) this.rolloutOutcomes.inc({ arm, outcome }, 0);
     new Gauge({ name: 'fleet_rollout_canary_percent', help: 'The share of new Cline tasks the active rollout sends to its canary image (0: no rollout under way) (use max()).', registers, collect() { this.set(currentPercent(views.rollout())); } });
+    this.hookCalls = new Counter({ name: 'fleet_autoscale_hook_calls_total', help: 'Autoscale hook calls this replica made as leader, by pool.', labelNames: ['pool'], registers });
+    this.hookFailures = new Counter({ name: 'fleet_autoscale_hook_failures_total', help: 'Autoscale hook calls of this replica that failed (non-zero exit, timeout, could not start), by pool.', labelNames: ['pool'], registers });
+    this.hookDuration = new Histogram({ name: 'fleet_autoscale_hook_duration_seconds', help: 'How long this replica\'s autoscale hook calls took, by pool.', labelNames: ['pool'], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
     // Every known label set from 0, so that increase() and rate() see the first one of each (an alert on the first out-of-space error, say).
     for (const state of TERMINAL_STATES) this.tasksEnded.inc({ state }, 0);
     for (const state of ATTEMPT_END_STATES) for (const reason of ['none', ...ATTEMPT_REASONS]) this.attemptsEnded.inc({ state, reason }, 0);
@@ -188,6 +198,30 @@ export class ControlPlaneMetrics {
         this.set({ state: 'free' }, free);
       },
     });
+    // Autoscaling, from the pool records (the leader's decisions, stored): the same on every replica. A deleted pool's series go.
+    const poolGauge = (name: string, help: string, value: (p: PoolRecord) => number) =>
+      new Gauge({
+        name,
+        help: `${help} (use max()).`,
+        labelNames: ['pool'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of views.autoscalePools()) this.set({ pool: p.name }, value(p));
+        },
+      });
+    poolGauge('fleet_autoscale_current_nodes', 'Nodes of each autoscale pool as the leader last counted them (enrolled, not DOWN, not released)', (p) => p.state?.current ?? 0);
+    poolGauge('fleet_autoscale_desired_nodes', 'Nodes each autoscale pool should have, as the leader last decided (within its min and max)', (p) => p.state?.desired ?? 0);
+    poolGauge('fleet_autoscale_max_nodes', 'The most nodes each autoscale pool may have', (p) => p.maxNodes);
+    poolGauge('fleet_autoscale_draining_nodes', 'Nodes each autoscale pool\'s scale-in is draining, not yet released to the hook', (p) => p.state?.draining.length ?? 0);
+    poolGauge('fleet_autoscale_hook_consecutive_failures', 'Autoscale hook calls for each pool that failed in a row (0 after a success)', (p) => p.state?.failures ?? 0);
+  }
+
+  /** An autoscale hook call ended. */
+  autoscaleHookCalled(pool: string, result: string, seconds: number): void {
+    this.hookCalls.inc({ pool });
+    if (result !== 'OK') this.hookFailures.inc({ pool });
+    this.hookDuration.observe({ pool }, seconds);
   }
 
   /** An API call answered: its method, its status code's name, how long it took (unary calls). */

@@ -11,7 +11,7 @@ import type { Logger } from '../../common/logger.js';
 import { EMPTY_RESOURCES, type Cordon, type HeartbeatReport, type NodeInfo, type NodeRecord, type NodeStatus, type PreviousExit, type RestartAnswer } from '../../common/model.js';
 import { newId } from '../../common/ids.js';
 import type { NodeCertificate } from '../../common/pki.js';
-import { completeDrain, startDrain } from './drain/drain.js';
+import { completeDrain, endDrain, startDrain } from './drain/drain.js';
 import { attemptResult, cordonNode, heartbeatNeedsWrite, nodeHeartbeat, nodeHello, nodeRevoked, nodeSessionClosed, nodeSetByOperator, nodeStatus, restartAnswered, restartRequested, restartUnderWay, uncordonNode } from './node-state.js';
 import type { JoinTokens } from './join-tokens.js';
 import type { NodeCertificates } from './tls/node-certs.js';
@@ -266,6 +266,11 @@ export class Nodes {
   /** Begins a drain (`drain/drain.ts` decides); a drain already under way is left as it is. */
   async drain(nodeId: string, deadlineMs: number): Promise<NodeRecord> {
     return this.update(nodeId, (n) => startDrain(n, this.clock.now(), deadlineMs));
+  }
+
+  /** Ends a drain (autoscaling: the node is wanted again); a node without one is left as it is. */
+  async endDrain(nodeId: string): Promise<NodeRecord> {
+    return this.update(nodeId, (n) => endDrain(n));
   }
 
   async drainComplete(nodeId: string): Promise<void> {

@@ -13,6 +13,10 @@ import type { AttemptFinished as _fleet_v1_AttemptFinished, AttemptFinished__Out
 import type { AttemptOutput as _fleet_v1_AttemptOutput, AttemptOutput__Output as _fleet_v1_AttemptOutput__Output } from './fleet/v1/AttemptOutput';
 import type { AttemptStarted as _fleet_v1_AttemptStarted, AttemptStarted__Output as _fleet_v1_AttemptStarted__Output } from './fleet/v1/AttemptStarted';
 import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from './fleet/v1/AuditEntry';
+import type { AutoscaleHookCall as _fleet_v1_AutoscaleHookCall, AutoscaleHookCall__Output as _fleet_v1_AutoscaleHookCall__Output } from './fleet/v1/AutoscaleHookCall';
+import type { AutoscaleNodeRef as _fleet_v1_AutoscaleNodeRef, AutoscaleNodeRef__Output as _fleet_v1_AutoscaleNodeRef__Output } from './fleet/v1/AutoscaleNodeRef';
+import type { AutoscalePool as _fleet_v1_AutoscalePool, AutoscalePool__Output as _fleet_v1_AutoscalePool__Output } from './fleet/v1/AutoscalePool';
+import type { AutoscalePoolRef as _fleet_v1_AutoscalePoolRef, AutoscalePoolRef__Output as _fleet_v1_AutoscalePoolRef__Output } from './fleet/v1/AutoscalePoolRef';
 import type { BackupCheckpoint as _fleet_v1_BackupCheckpoint, BackupCheckpoint__Output as _fleet_v1_BackupCheckpoint__Output } from './fleet/v1/BackupCheckpoint';
 import type { BackupGap as _fleet_v1_BackupGap, BackupGap__Output as _fleet_v1_BackupGap__Output } from './fleet/v1/BackupGap';
 import type { BackupHeader as _fleet_v1_BackupHeader, BackupHeader__Output as _fleet_v1_BackupHeader__Output } from './fleet/v1/BackupHeader';
@@ -55,6 +59,8 @@ import type { LeaderStatus as _fleet_v1_LeaderStatus, LeaderStatus__Output as _f
 import type { ListAccessTokensRequest as _fleet_v1_ListAccessTokensRequest, ListAccessTokensRequest__Output as _fleet_v1_ListAccessTokensRequest__Output } from './fleet/v1/ListAccessTokensRequest';
 import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, ListAccessTokensResponse__Output as _fleet_v1_ListAccessTokensResponse__Output } from './fleet/v1/ListAccessTokensResponse';
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest';
+import type { ListAutoscalePoolsRequest as _fleet_v1_ListAutoscalePoolsRequest, ListAutoscalePoolsRequest__Output as _fleet_v1_ListAutoscalePoolsRequest__Output } from './fleet/v1/ListAutoscalePoolsRequest';
+import type { ListAutoscalePoolsResponse as _fleet_v1_ListAutoscalePoolsResponse, ListAutoscalePoolsResponse__Output as _fleet_v1_ListAutoscalePoolsResponse__Output } from './fleet/v1/ListAutoscalePoolsResponse';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from './fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from './fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
@@ -89,6 +95,7 @@ import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _flee
 import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from './fleet/v1/Rollout';
 import type { RolloutArmStats as _fleet_v1_RolloutArmStats, RolloutArmStats__Output as _fleet_v1_RolloutArmStats__Output } from './fleet/v1/RolloutArmStats';
 import type { RolloutEvent as _fleet_v1_RolloutEvent, RolloutEvent__Output as _fleet_v1_RolloutEvent__Output } from './fleet/v1/RolloutEvent';
+import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from './fleet/v1/SetAutoscalePoolRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from './fleet/v1/StartRolloutRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
@@ -121,6 +128,10 @@ export interface ProtoGrpcType {
       AttemptStarted: MessageTypeDefinition<_fleet_v1_AttemptStarted, _fleet_v1_AttemptStarted__Output>
       AttemptState: EnumTypeDefinition
       AuditEntry: MessageTypeDefinition<_fleet_v1_AuditEntry, _fleet_v1_AuditEntry__Output>
+      AutoscaleHookCall: MessageTypeDefinition<_fleet_v1_AutoscaleHookCall, _fleet_v1_AutoscaleHookCall__Output>
+      AutoscaleNodeRef: MessageTypeDefinition<_fleet_v1_AutoscaleNodeRef, _fleet_v1_AutoscaleNodeRef__Output>
+      AutoscalePool: MessageTypeDefinition<_fleet_v1_AutoscalePool, _fleet_v1_AutoscalePool__Output>
+      AutoscalePoolRef: MessageTypeDefinition<_fleet_v1_AutoscalePoolRef, _fleet_v1_AutoscalePoolRef__Output>
       BackupCheckpoint: MessageTypeDefinition<_fleet_v1_BackupCheckpoint, _fleet_v1_BackupCheckpoint__Output>
       BackupGap: MessageTypeDefinition<_fleet_v1_BackupGap, _fleet_v1_BackupGap__Output>
       BackupHeader: MessageTypeDefinition<_fleet_v1_BackupHeader, _fleet_v1_BackupHeader__Output>
@@ -166,6 +177,8 @@ export interface ProtoGrpcType {
       ListAccessTokensRequest: MessageTypeDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensRequest__Output>
       ListAccessTokensResponse: MessageTypeDefinition<_fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensResponse__Output>
       ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
+      ListAutoscalePoolsRequest: MessageTypeDefinition<_fleet_v1_ListAutoscalePoolsRequest, _fleet_v1_ListAutoscalePoolsRequest__Output>
+      ListAutoscalePoolsResponse: MessageTypeDefinition<_fleet_v1_ListAutoscalePoolsResponse, _fleet_v1_ListAutoscalePoolsResponse__Output>
       ListJoinTokensRequest: MessageTypeDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensRequest__Output>
       ListJoinTokensResponse: MessageTypeDefinition<_fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensResponse__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
@@ -202,6 +215,7 @@ export interface ProtoGrpcType {
       Rollout: MessageTypeDefinition<_fleet_v1_Rollout, _fleet_v1_Rollout__Output>
       RolloutArmStats: MessageTypeDefinition<_fleet_v1_RolloutArmStats, _fleet_v1_RolloutArmStats__Output>
       RolloutEvent: MessageTypeDefinition<_fleet_v1_RolloutEvent, _fleet_v1_RolloutEvent__Output>
+      SetAutoscalePoolRequest: MessageTypeDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_SetAutoscalePoolRequest__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StartRolloutRequest: MessageTypeDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_StartRolloutRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>

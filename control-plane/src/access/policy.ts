@@ -32,6 +32,7 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   GetClusterStatus: { role: 'viewer', mutates: false, what: 'read the cluster status' },
   ListProviders: { role: 'viewer', mutates: false, what: 'read providers' },
   WhoAmI: { role: 'viewer', mutates: false, what: 'read its own token' },
+  ListAutoscalePools: { role: 'viewer', mutates: false, what: 'read autoscale pools' },
 
   SubmitTask: { role: 'submitter', mutates: true, what: 'submit tasks' },
   CancelTask: { role: 'submitter', mutates: true, what: 'cancel tasks', target: field('taskId') },
@@ -59,6 +60,9 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   RotateAccessToken: { role: 'admin', mutates: true, what: 'rotate access tokens', target: field('name') },
   // The fleet's Cline image runs every Cline task: changing it is an admin's act.
   StartRollout: { role: 'admin', mutates: true, what: 'start rollouts of the Cline image', target: field('image') },
+  // A pool decides which machines an operator's hook adds and removes: as weighty as a provider.
+  SetAutoscalePool: { role: 'admin', mutates: true, what: 'set autoscale pools', target: field('name') },
+  DeleteAutoscalePool: { role: 'admin', mutates: true, what: 'delete autoscale pools', target: field('name') },
   // A backup holds every credential's hash and the sealed provider keys: audited although it changes nothing.
   CreateBackup: { role: 'admin', mutates: true, what: 'take backups' },
   RestoreBackup: { role: 'admin', mutates: true, what: 'restore backups' },

@@ -38,6 +38,11 @@ export function completeDrain(node: NodeRecord, now: number): NodeRecord | null 
   return { ...node, drain: { ...node.drain, state: 'DRAINED', completedAtMs: now } };
 }
 
+/** The node back in service after a drain the autoscaler began and no longer wants (demand returned), or null when there is none. */
+export function endDrain(node: NodeRecord): NodeRecord | null {
+  return node.drain ? { ...node, drain: null } : null;
+}
+
 /** What is left of a drain when a node is uncordoned: an operator's uncordon ends it; the breaker's leaves it. */
 export function drainAfterUncordon(node: NodeRecord, by: CordonSource): Drain | null {
   return by === 'OPERATOR' ? null : (node.drain ?? null);

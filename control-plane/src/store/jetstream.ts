@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { errorMessage, UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
+import type { PoolRecord } from '../autoscale/pool.js';
 import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
@@ -95,6 +96,8 @@ export interface FleetStore {
   accessTokens: KvRecords<AccessTokenRecord>;
   /** The fleet's Cline image and its rollouts (`rollouts.ts`). */
   rollouts: KvRecords<RolloutRecord>;
+  /** Autoscaling pools, with what the leader keeps about each. */
+  autoscalePools: KvRecords<PoolRecord>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -179,6 +182,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       providers: await open(BUCKETS.providers, { history: 1 }),
       accessTokens: await open(BUCKETS.accessTokens, { history: 1 }),
       rollouts: await open(BUCKETS.rollouts, { history: 1 }),
+      autoscale: await open(BUCKETS.autoscale, { history: 1 }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -202,6 +206,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
       accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
       rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout'),
+      autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -245,6 +250,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.providers),
     kv(BUCKETS.accessTokens),
     kv(BUCKETS.rollouts),
+    kv(BUCKETS.autoscale),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

@@ -10,6 +10,7 @@ export const BUCKETS = {
   providers: 'fleet_providers',
   accessTokens: 'fleet_access_tokens',
   rollouts: 'fleet_rollouts',
+  autoscale: 'fleet_autoscale',
 } as const;
 
 /** Object stores: Cline results (patches), one object per attempt. */

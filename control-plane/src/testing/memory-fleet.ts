@@ -8,8 +8,8 @@ import type { Placement } from '../../../common/rollout.js';
 import type { Clock } from '../../../common/clock.js';
 import { activeAttempt, EMPTY_RESOURCES, isTaskActive, type AttemptOutcome, type CordonSource, type NodeRecord, type NodeStatus, type Task, type TaskSpec } from '../../../common/model.js';
 import { compileTaskSpec } from '../../../common/task-spec.js';
-import { completeDrain } from '../drain/drain.js';
-import type { ActiveTasks, NodeDirectory, NodeWrites, TaskWrites } from '../leader-roles.js';
+import { completeDrain, endDrain, startDrain } from '../drain/drain.js';
+import type { ActiveTasks, NodeDirectory, NodeDrains, NodeWrites, TaskWrites } from '../leader-roles.js';
 import { cordonNode, nodeStatus, uncordonNode } from '../node-state.js';
 import { assignTask, attemptFinished, checkOwner, explainWait, failUnplaceable, newTask, requestStop } from '../task-state.js';
 
@@ -90,7 +90,7 @@ export class MemoryFleet implements TaskWrites {
   }
 
   /** The node directory as the loops see it. */
-  get nodesView(): NodeDirectory & NodeWrites {
+  get nodesView(): NodeDirectory & NodeWrites & NodeDrains {
     return {
       all: () => [...this.nodes.values()],
       onChange: (l) => {
@@ -101,6 +101,8 @@ export class MemoryFleet implements TaskWrites {
       cordon: (id, by, reason) => this.cordon(id, by, reason),
       uncordon: (id, by) => this.uncordon(id, by),
       drainComplete: (id) => this.drainComplete(id),
+      drain: (id, deadlineMs) => this.drain(id, deadlineMs),
+      endDrain: (id) => this.endDrain(id),
     };
   }
 
@@ -176,6 +178,14 @@ export class MemoryFleet implements TaskWrites {
 
   async uncordon(nodeId: string, by: CordonSource): Promise<void> {
     this.updateNode(nodeId, `uncordon ${by}`, (n) => uncordonNode(n, by));
+  }
+
+  async drain(nodeId: string, deadlineMs: number): Promise<void> {
+    this.updateNode(nodeId, 'drain', (n) => startDrain(n, this.clock.now(), deadlineMs));
+  }
+
+  async endDrain(nodeId: string): Promise<void> {
+    this.updateNode(nodeId, 'end-drain', (n) => endDrain(n));
   }
 
   async drainComplete(nodeId: string): Promise<void> {

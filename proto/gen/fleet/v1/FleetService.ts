@@ -5,6 +5,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AccessToken as _fleet_v1_AccessToken, AccessToken__Output as _fleet_v1_AccessToken__Output } from '../../fleet/v1/AccessToken';
 import type { AccessTokenRef as _fleet_v1_AccessTokenRef, AccessTokenRef__Output as _fleet_v1_AccessTokenRef__Output } from '../../fleet/v1/AccessTokenRef';
 import type { AuditEntry as _fleet_v1_AuditEntry, AuditEntry__Output as _fleet_v1_AuditEntry__Output } from '../../fleet/v1/AuditEntry';
+import type { AutoscalePool as _fleet_v1_AutoscalePool, AutoscalePool__Output as _fleet_v1_AutoscalePool__Output } from '../../fleet/v1/AutoscalePool';
+import type { AutoscalePoolRef as _fleet_v1_AutoscalePoolRef, AutoscalePoolRef__Output as _fleet_v1_AutoscalePoolRef__Output } from '../../fleet/v1/AutoscalePoolRef';
 import type { BackupMessage as _fleet_v1_BackupMessage, BackupMessage__Output as _fleet_v1_BackupMessage__Output } from '../../fleet/v1/BackupMessage';
 import type { CancelTaskRequest as _fleet_v1_CancelTaskRequest, CancelTaskRequest__Output as _fleet_v1_CancelTaskRequest__Output } from '../../fleet/v1/CancelTaskRequest';
 import type { ChangeRolloutRequest as _fleet_v1_ChangeRolloutRequest, ChangeRolloutRequest__Output as _fleet_v1_ChangeRolloutRequest__Output } from '../../fleet/v1/ChangeRolloutRequest';
@@ -28,6 +30,8 @@ import type { JoinTokenRef as _fleet_v1_JoinTokenRef, JoinTokenRef__Output as _f
 import type { ListAccessTokensRequest as _fleet_v1_ListAccessTokensRequest, ListAccessTokensRequest__Output as _fleet_v1_ListAccessTokensRequest__Output } from '../../fleet/v1/ListAccessTokensRequest';
 import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, ListAccessTokensResponse__Output as _fleet_v1_ListAccessTokensResponse__Output } from '../../fleet/v1/ListAccessTokensResponse';
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from '../../fleet/v1/ListAuditRequest';
+import type { ListAutoscalePoolsRequest as _fleet_v1_ListAutoscalePoolsRequest, ListAutoscalePoolsRequest__Output as _fleet_v1_ListAutoscalePoolsRequest__Output } from '../../fleet/v1/ListAutoscalePoolsRequest';
+import type { ListAutoscalePoolsResponse as _fleet_v1_ListAutoscalePoolsResponse, ListAutoscalePoolsResponse__Output as _fleet_v1_ListAutoscalePoolsResponse__Output } from '../../fleet/v1/ListAutoscalePoolsResponse';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from '../../fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from '../../fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
@@ -47,6 +51,7 @@ import type { RestartNodeRequest as _fleet_v1_RestartNodeRequest, RestartNodeReq
 import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBackupRequest__Output as _fleet_v1_RestoreBackupRequest__Output } from '../../fleet/v1/RestoreBackupRequest';
 import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from '../../fleet/v1/RestoreProgress';
 import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from '../../fleet/v1/Rollout';
+import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from '../../fleet/v1/SetAutoscalePoolRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from '../../fleet/v1/StartRolloutRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
@@ -104,6 +109,15 @@ export interface FleetServiceClient extends grpc.Client {
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
   createJoinToken(argument: _fleet_v1_CreateJoinTokenRequest, callback: grpc.requestCallback<_fleet_v1_CreateJoinTokenResponse__Output>): grpc.ClientUnaryCall;
+  
+  DeleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  DeleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  DeleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  DeleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
   
   DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -177,6 +191,15 @@ export interface FleetServiceClient extends grpc.Client {
   ListAudit(argument: _fleet_v1_ListAuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
   listAudit(argument: _fleet_v1_ListAuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
   listAudit(argument: _fleet_v1_ListAuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_fleet_v1_AuditEntry__Output>;
+  
+  ListAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  ListAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  ListAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  ListAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
   
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
@@ -273,6 +296,15 @@ export interface FleetServiceClient extends grpc.Client {
   rotateAccessToken(argument: _fleet_v1_AccessTokenRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   rotateAccessToken(argument: _fleet_v1_AccessTokenRef, callback: grpc.requestCallback<_fleet_v1_CreateAccessTokenResponse__Output>): grpc.ClientUnaryCall;
   
+  SetAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  SetAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  SetAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  SetAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
+  
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -352,6 +384,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   CreateJoinToken: grpc.handleUnaryCall<_fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse>;
   
+  DeleteAutoscalePool: grpc.handleUnaryCall<_fleet_v1_AutoscalePoolRef__Output, _fleet_v1_AutoscalePool>;
+  
   DeleteProvider: grpc.handleUnaryCall<_fleet_v1_ProviderRef__Output, _fleet_v1_Provider>;
   
   DrainNode: grpc.handleUnaryCall<_fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node>;
@@ -369,6 +403,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   ListAccessTokens: grpc.handleUnaryCall<_fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse>;
   
   ListAudit: grpc.handleServerStreamingCall<_fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry>;
+  
+  ListAutoscalePools: grpc.handleUnaryCall<_fleet_v1_ListAutoscalePoolsRequest__Output, _fleet_v1_ListAutoscalePoolsResponse>;
   
   ListJoinTokens: grpc.handleUnaryCall<_fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse>;
   
@@ -391,6 +427,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   RevokeNode: grpc.handleUnaryCall<_fleet_v1_NodeRef__Output, _fleet_v1_Node>;
   
   RotateAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse>;
+  
+  SetAutoscalePool: grpc.handleUnaryCall<_fleet_v1_SetAutoscalePoolRequest__Output, _fleet_v1_AutoscalePool>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
   
@@ -417,6 +455,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CreateAccessToken: MethodDefinition<_fleet_v1_CreateAccessTokenRequest, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_CreateAccessTokenRequest__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   CreateBackup: MethodDefinition<_fleet_v1_CreateBackupRequest, _fleet_v1_BackupMessage, _fleet_v1_CreateBackupRequest__Output, _fleet_v1_BackupMessage__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
+  DeleteAutoscalePool: MethodDefinition<_fleet_v1_AutoscalePoolRef, _fleet_v1_AutoscalePool, _fleet_v1_AutoscalePoolRef__Output, _fleet_v1_AutoscalePool__Output>
   DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
   GetClusterStatus: MethodDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_ClusterStatus, _fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus__Output>
@@ -426,6 +465,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
   ListAccessTokens: MethodDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse__Output>
   ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_AuditEntry, _fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry__Output>
+  ListAutoscalePools: MethodDefinition<_fleet_v1_ListAutoscalePoolsRequest, _fleet_v1_ListAutoscalePoolsResponse, _fleet_v1_ListAutoscalePoolsRequest__Output, _fleet_v1_ListAutoscalePoolsResponse__Output>
   ListJoinTokens: MethodDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
@@ -437,6 +477,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   RevokeJoinToken: MethodDefinition<_fleet_v1_JoinTokenRef, _fleet_v1_JoinToken, _fleet_v1_JoinTokenRef__Output, _fleet_v1_JoinToken__Output>
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
   RotateAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse__Output>
+  SetAutoscalePool: MethodDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_AutoscalePool, _fleet_v1_SetAutoscalePoolRequest__Output, _fleet_v1_AutoscalePool__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
   StartRollout: MethodDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_Rollout, _fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
