@@ -12,7 +12,7 @@ import { copyFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import anyTest, { type TestFn } from 'ava';
+import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { eventually, submitTask, TestFleet } from './harness/fleet.js';
 
 interface HookCall {
@@ -23,7 +23,7 @@ interface HookCall {
   maxNodes: number;
   remove: Array<{ id: string; name: string }>;
   attempt: number;
-  /** When the test read it (the hook writes no time of its own). */
+  /** When the hook started (its own clock, so a busy test reading late does not skew the spacing). */
   seenAtMs: number;
 }
 
@@ -70,22 +70,34 @@ test.before(async (t) => {
   if (set.code !== 0) throw new Error(`autoscale set failed: ${set.stderr}`);
 });
 
+test.afterEach.always(async (t) => {
+  if (!t.passed && t.context.fleet) await explain(t, t.context.fleet, t.context.hookDir);
+});
+
 test.after.always(async (t) => {
   await t.context.fleet?.stop();
   if (t.context.hookDir) rmSync(t.context.hookDir, { recursive: true, force: true });
 });
 
-/** The hook's calls so far, each stamped when the test first saw it. */
-const seen: HookCall[] = [];
+/** The hook's calls so far, each with the time it started. */
 function calls(hookDir: string): HookCall[] {
   const path = join(hookDir, 'calls.jsonl');
   const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
-  for (const line of lines.slice(seen.length)) seen.push({ ...(JSON.parse(line) as HookCall), seenAtMs: Date.now() });
-  return seen;
+  return lines.map((line) => {
+    const space = line.indexOf(' ');
+    return { ...(JSON.parse(line.slice(space + 1)) as HookCall), seenAtMs: Number(line.slice(0, space)) };
+  });
 }
 
 async function watchCalls(hookDir: string, until: (all: HookCall[]) => boolean, what: string, timeoutMs = 30_000): Promise<HookCall[]> {
   return eventually(what, async () => (until(calls(hookDir)) ? calls(hookDir) : undefined), timeoutMs, 50);
+}
+
+/** On a failure, what the pool and the hook said: a timeout alone tells nothing. */
+async function explain(t: ExecutionContext, fleet: TestFleet, hookDir: string): Promise<void> {
+  t.log('pool status:', JSON.stringify(await status(fleet).catch((e: unknown) => String(e))));
+  t.log('hook calls:', JSON.stringify(calls(hookDir).slice(-6)));
+  t.log('nodes:', JSON.stringify(await nodes(fleet).catch((e: unknown) => String(e))));
 }
 
 const status = (fleet: TestFleet) => fleet.json<PoolStatus>(['autoscale', 'status', 'a']);
@@ -141,7 +153,10 @@ test.serial('the queue empties: idle nodes are drained, and only once drained na
   const released = await watchCalls(hookDir, (all) => all.slice(from).flatMap((c) => c.remove).length >= 2, 'two drained nodes to be released to the hook', 45_000);
   const releases = released.slice(from).filter((c) => c.remove.length > 0);
   const names = releases.flatMap((c) => c.remove.map((n) => n.name)).sort();
-  t.deepEqual(names, ['a2', 'a3'], 'the newest nodes go; a1 stays for min 1');
+  // Idle nodes go, newest first (decide.test.ts); here a node still stopping its cancelled task is busy, so which two depends on timing.
+  t.is(names.length, 2, `two nodes released once each (${names.join(', ')})`);
+  t.is(new Set(names).size, 2);
+  const kept = ['a1', 'a2', 'a3'].find((n) => !names.includes(n))!;
   for (const c of releases) t.is(c.desired, c.current - c.remove.length);
   // Each was drained (no attempt, no container) before the hook heard of it.
   const log = fleet.controlPlane!.logLines();
@@ -151,7 +166,7 @@ test.serial('the queue empties: idle nodes are drained, and only once drained na
     t.true(drainedAt >= 0 && drainedAt < calledAt, `${c.remove[0]!.name}: drained (line ${drainedAt}) before it was named (line ${calledAt})`);
   }
   const listed = await nodes(fleet);
-  for (const name of ['a2', 'a3']) {
+  for (const name of names) {
     const n = listed.find((x) => x.name === name)!;
     t.deepEqual([n.drain?.state, n.activeAttempts], ['DRAINED', 0], name);
   }
@@ -159,21 +174,20 @@ test.serial('the queue empties: idle nodes are drained, and only once drained na
     const st = await status(fleet);
     return st.current === 1 && st.lastCall?.result === 'OK' ? st : undefined;
   });
-  t.deepEqual([s.desired, s.released.map((n) => n.name).sort(), s.draining], [1, ['a2', 'a3'], []]);
+  t.deepEqual([s.desired, s.released.map((n) => n.name).sort(), s.draining], [1, names, []]);
   const count = calls(hookDir).length;
   await sleep(5_000);
-  t.is(calls(hookDir).length, count, 'min 1: a1 is never drained or named');
-  t.is((await nodes(fleet)).find((n) => n.name === 'a1')!.drain, null);
+  t.is(calls(hookDir).length, count, `min 1: ${kept} is never drained or named`);
+  t.is((await nodes(fleet)).find((n) => n.name === kept)!.drain, null);
   // The machines go away, as the hook would have them.
-  await fleet.agent('a2').process.stop();
-  await fleet.agent('a3').process.stop();
+  for (const name of names) await fleet.agent(name).process.stop();
 });
 
 test.serial('a failing hook is retried with backoff and shows in status, the log and the metrics; it recovers', async (t) => {
   const { fleet, hookDir, metricsUrl } = t.context;
   writeFileSync(join(hookDir, 'fail'), '');
   const from = calls(hookDir).length;
-  // a1's one slot and one more task waiting: the pool wants two nodes (the released ones do not count).
+  // The kept node's one slot and one more task waiting: the pool wants two nodes (the released ones do not count).
   const ids = [await submitTask(fleet, ['--label-selector', 'pool=a'], ['sleep', '60']), await submitTask(fleet, ['--label-selector', 'pool=a'], ['sleep', '60'])];
   const failed = (await watchCalls(hookDir, (all) => all.length - from >= 3, 'three tries of the failing hook', 45_000)).slice(from);
   t.deepEqual(failed.slice(0, 3).map((c) => c.attempt), [1, 2, 3], 'each try knows how many came before');

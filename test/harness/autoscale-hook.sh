@@ -5,8 +5,9 @@
 # fails. A call that finds another one running says so in "concurrent".
 dir=$(dirname "$0")
 if ! mkdir "$dir/lock" 2>/dev/null; then echo overlap >> "$dir/concurrent"; fi
+started=$(date +%s%3N)
 input=$(cat)
-printf '%s\n' "$input" >> "$dir/calls.jsonl"
+printf '%s %s\n' "$started" "$input" >> "$dir/calls.jsonl"
 sleep 0.2
 rmdir "$dir/lock" 2>/dev/null
 if [ -e "$dir/fail" ]; then
