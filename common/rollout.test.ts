@@ -2,30 +2,10 @@ import test from 'ava';
 import fc from 'fast-check';
 import { compileTaskSpec } from './task-spec.js';
 import type { Attempt, Task } from './model.js';
-import { addOutcome, armFor, canaryWorse, checkRolloutSettings, countsForImage, emptyStats, judge, sumStats, type ArmStats, type Rollout } from './rollout.js';
+import { addOutcome, armFor, canaryWorse, checkRolloutSettings, countsForImage, emptyStats, judge, minusStats, sumStats, type ArmStats } from './rollout.js';
+import { rolloutFixture } from './testing/rollout-fixture.js';
 
-const rollout = (extra: Partial<Rollout> = {}): Rollout => ({
-  id: 'rol_000000000000000000a',
-  image: 'localhost/agent:2',
-  baselineImage: 'localhost/agent:1',
-  steps: [10, 50, 100],
-  stepIndex: 0,
-  stepStartedAtMs: 0,
-  stepIntervalMs: 60_000,
-  minTasks: 10,
-  maxFailureIncrease: 0.1,
-  maxCostIncrease: 0.5,
-  state: 'PROGRESSING',
-  reason: '',
-  createdAtMs: 0,
-  updatedAtMs: 0,
-  endedAtMs: 0,
-  createdBy: 'admin',
-  canary: emptyStats(),
-  baseline: emptyStats(),
-  history: [],
-  ...extra,
-});
+const rollout = rolloutFixture;
 
 const attempt = (state: Attempt['state'], extra: Partial<Attempt> = {}): Attempt => ({ id: 'att_x', nodeId: 'node_x', state, error: '', assignedAtMs: 0, startedAtMs: 1_000, finishedAtMs: 11_000, containerId: '', ...extra });
 
@@ -64,7 +44,9 @@ test('a canary failing more than the limit above the baseline is rolled back, na
 
 test('within the limit it waits for the step interval, then advances; the step to 100 promotes', (t) => {
   const healthy = { canary: arm(10, 1), baseline: arm(50, 5) };
-  t.is(judge(rollout(healthy), 30_000).kind, 'wait');
+  // The due time, not a countdown: the same words every second until it comes.
+  t.deepEqual(judge(rollout(healthy), 30_000), { kind: 'wait', why: 'healthy; the next step is due at 1970-01-01T00:01:00.000Z' });
+  t.deepEqual(judge(rollout(healthy), 59_999), judge(rollout(healthy), 30_000));
   t.deepEqual(judge(rollout(healthy), 60_000), { kind: 'advance', why: 'healthy at 10%: to 50%' });
   t.is(judge(rollout({ ...healthy, stepIndex: 1 }), 60_000).kind, 'promote');
 });
@@ -128,4 +110,19 @@ test('settings are refused with the field named', (t) => {
   t.throws(() => checkRolloutSettings({ ...ok, steps: [0, 100] }), { message: /steps: each step is a whole percentage/ });
   t.throws(() => checkRolloutSettings({ ...ok, stepIntervalMs: 10 }), { message: /step_interval/ });
   t.throws(() => checkRolloutSettings({ ...ok, maxFailureIncrease: 2 }), { message: /max_failure_increase/ });
+});
+
+test('what was written of a delta comes off it exactly, whatever was added meanwhile', (t) => {
+  const outcome = fc.oneof(
+    fc.record({ ms: fc.nat(100_000), tokens: fc.nat(10_000) }).map(({ ms, tokens }) => attempt('SUCCEEDED', { startedAtMs: 1, finishedAtMs: 1 + ms, progress: { iterations: 1, inputTokens: tokens, outputTokens: 0, costUsd: 0, lastTool: '', updatedAtMs: 0 } })),
+    fc.constantFrom('stalled', 'agent_error', 'budget_exhausted').map((reason) => attempt('FAILED', { reason: reason as Attempt['reason'], failureKind: 'TASK' })),
+  );
+  fc.assert(
+    fc.property(fc.array(outcome, { maxLength: 30 }), fc.array(outcome, { maxLength: 30 }), (written, later) => {
+      const delta = written.reduce(addOutcome, emptyStats());
+      const pending = later.reduce(addOutcome, delta);
+      t.deepEqual(minusStats(pending, delta), later.reduce(addOutcome, emptyStats()));
+      t.deepEqual(sumStats(delta, minusStats(pending, delta)), pending);
+    }),
+  );
 });

@@ -171,6 +171,23 @@ export function sumStats(a: ArmStats, b: ArmStats): ArmStats {
   };
 }
 
+/** `a` less `b`, where `b` is a part of `a` (what of a pending delta was written); a reason left at zero goes. */
+export function minusStats(a: ArmStats, b: ArmStats): ArmStats {
+  const failedByReason: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a.failedByReason)) {
+    const rest = v - (b.failedByReason[k] ?? 0);
+    if (rest > 0) failedByReason[k] = rest;
+  }
+  return {
+    attempts: a.attempts - b.attempts,
+    succeeded: a.succeeded - b.succeeded,
+    failed: a.failed - b.failed,
+    failedByReason,
+    successDurationMs: a.successDurationMs - b.successDurationMs,
+    successTokens: a.successTokens - b.successTokens,
+  };
+}
+
 export const failureRate = (s: ArmStats): number => (s.attempts === 0 ? 0 : s.failed / s.attempts);
 const mean = (sum: number, n: number): number => (n === 0 ? 0 : sum / n);
 
@@ -227,7 +244,8 @@ export function judge(r: Rollout, now: number): Verdict {
   if (r.state === 'PAUSED') return { kind: 'wait', why: 'paused' };
   if (r.canary.attempts < r.minTasks) return { kind: 'wait', why: `waiting for canary samples: ${r.canary.attempts} of ${r.minTasks}` };
   const due = r.stepStartedAtMs + r.stepIntervalMs;
-  if (now < due) return { kind: 'wait', why: `healthy; the next step is due in ${Math.ceil((due - now) / 1000)} s` };
+  // The due time, not a countdown: the reason changes when what the rollout waits for does, not every second.
+  if (now < due) return { kind: 'wait', why: `healthy; the next step is due at ${new Date(due).toISOString()}` };
   const next = r.steps[r.stepIndex + 1];
   if (next === undefined || next >= 100) return { kind: 'promote', why: `healthy after ${r.canary.attempts} canary attempts (${pct(failureRate(r.canary))} failed, baseline ${pct(failureRate(r.baseline))} of ${r.baseline.attempts})` };
   return { kind: 'advance', why: `healthy at ${r.steps[r.stepIndex]}%: to ${next}%` };

@@ -41,7 +41,7 @@ import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
 import type { LogStore } from './store/log-store.js';
 import { serveStream, type OpenStreams } from './open-streams.js';
-import { holdsImage, type Rollouts } from './rollouts.js';
+import { recordHoldsImage, type Rollouts } from './rollouts.js';
 import type { TaskIndex } from './task-index.js';
 import { checkTaskId, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type Tasks } from './tasks.js';
 
@@ -133,7 +133,7 @@ function labelsNeedAdmin(caller: Caller, labels: Record<string, string>, removed
 function rolloutToProto(deps: FleetServiceDeps, r: Rollout): RolloutMsg {
   const canary = normalizeImageRef(r.image);
   const ready = deps.nodes.all().filter((n) => !n.revokedAtMs && n.status === 'READY');
-  return encodeRollout(r, { ready: ready.filter((n) => holdsImage(n, canary)).length, total: ready.length });
+  return encodeRollout(r, { ready: ready.filter((n) => recordHoldsImage(n, canary)).length, total: ready.length });
 }
 
 const MAX_ROLLOUTS_LISTED = 200;

@@ -8,7 +8,8 @@ import test from 'ava';
 import { pino } from 'pino';
 import { ConflictError } from '../../common/errors.js';
 import { compileTaskSpec } from '../../common/task-spec.js';
-import { emptyStats, isActive, type Rollout } from '../../common/rollout.js';
+import { isActive, type Rollout } from '../../common/rollout.js';
+import { BASELINE_IMAGE, CANARY_IMAGE, rolloutFixture } from '../../common/testing/rollout-fixture.js';
 import { RolloutLoop } from './rollout-loop.js';
 import { ImageRouting } from './rollouts.js';
 import { SchedulerLoop } from './scheduler-loop.js';
@@ -16,8 +17,8 @@ import type { RolloutRecord } from './store/records.js';
 import { FakeClock, MemoryFleet, nodeRecord } from './testing/memory-fleet.js';
 
 const log = pino({ level: 'silent' });
-const BASE = 'localhost/agent:1';
-const CANARY = 'localhost/agent:2';
+const BASE = BASELINE_IMAGE;
+const CANARY = CANARY_IMAGE;
 const clineSpec = compileTaskSpec({ image: BASE, command: [], cline: { repoUrl: 'https://example.com/r.git', prompt: 'p' } });
 
 /** The rollouts bucket's `current` record, with a revision that a stale write loses against. */
@@ -50,28 +51,7 @@ class MemoryRollouts {
   }
 }
 
-const rollout = (extra: Partial<Rollout> = {}): Rollout => ({
-  id: 'rol_000000000000000000a',
-  image: CANARY,
-  baselineImage: BASE,
-  steps: [50, 100],
-  stepIndex: 0,
-  stepStartedAtMs: 0,
-  stepIntervalMs: 60_000,
-  minTasks: 4,
-  maxFailureIncrease: 0.1,
-  maxCostIncrease: 0.5,
-  state: 'PROGRESSING',
-  reason: '',
-  createdAtMs: 0,
-  updatedAtMs: 0,
-  endedAtMs: 0,
-  createdBy: 'admin',
-  canary: emptyStats(),
-  baseline: emptyStats(),
-  history: [],
-  ...extra,
-});
+const rollout = (extra: Partial<Rollout> = {}): Rollout => rolloutFixture({ steps: [50, 100], minTasks: 4, ...extra });
 
 function world(r: Rollout, prefetched: string[] = [CANARY]) {
   const clock = new FakeClock();
@@ -207,4 +187,22 @@ test('a task whose nodes (by its selector) hold no canary, or only cordoned ones
   t.is(fleet.task('task_0000000000000000003').attempts[0]!.image, BASE, 'the only holder is cordoned');
   t.is(fleet.task('task_0000000000000000003').attempts[0]!.nodeId, 'node_b');
   scheduler.stop();
+});
+
+test('a rollout waiting out its step is written once, not every pass, and steps forward when due', async (t) => {
+  const healthy = { stats: { attempts: 4, succeeded: 4, failed: 0, failedByReason: {}, successDurationMs: 4_000, successTokens: 400 } };
+  const { clock, loop, rollouts } = world(rollout({ canary: healthy.stats, baseline: healthy.stats, stepStartedAtMs: 1_000_000 }));
+  loop.start();
+  await loop.tick();
+  t.is(rollouts.record.rollout!.reason, 'healthy; the next step is due at 1970-01-01T00:17:40.000Z');
+  const writes = rollouts.writes;
+  for (let s = 0; s < 30; s++) {
+    clock.advance(1_000);
+    await loop.tick();
+  }
+  t.is(rollouts.writes, writes, 'nothing to say while it waits');
+  clock.advance(30_000);
+  await loop.tick();
+  t.is(rollouts.record.rollout!.state, 'PROMOTED');
+  loop.stop();
 });

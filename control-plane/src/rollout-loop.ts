@@ -12,7 +12,7 @@
  */
 import { errorMessage } from '../../common/errors.js';
 import type { Attempt, Task } from '../../common/model.js';
-import { addOutcome, countsForImage, emptyStats, isActive, judge, sumStats, withEvent, type ArmStats, type Rollout, type RolloutArm } from '../../common/rollout.js';
+import { addOutcome, countsForImage, emptyStats, isActive, judge, minusStats, sumStats, withEvent, type ArmStats, type Rollout, type RolloutArm } from '../../common/rollout.js';
 import { PeriodicLoop, type ActiveTasks, type LeaderContext } from './leader-roles.js';
 import { end, type Rollouts } from './rollouts.js';
 import type { RolloutRecord } from './store/records.js';
@@ -87,7 +87,7 @@ export class RolloutLoop extends PeriodicLoop {
       });
       if (!changed) return;
       // What was added is in the store now; outcomes seen meanwhile stay for the next pass.
-      if (delta && this.pending?.rolloutId === delta.rolloutId) this.pending = { ...this.pending, canary: minus(this.pending.canary, delta.canary), baseline: minus(this.pending.baseline, delta.baseline) };
+      if (delta && this.pending?.rolloutId === delta.rolloutId) this.pending = { ...this.pending, canary: minusStats(this.pending.canary, delta.canary), baseline: minusStats(this.pending.baseline, delta.baseline) };
       const after = record.value.rollout;
       if (after && before && (after.state !== (before as Rollout).state || after.stepIndex !== (before as Rollout).stepIndex)) {
         log[after.state === 'ROLLED_BACK' ? 'warn' : 'info']({ rolloutId: after.id, image: after.image, state: after.state, percent: after.steps[after.stepIndex], reason: after.reason }, 'rollout changed');
@@ -120,29 +120,6 @@ export function decide(stored: RolloutRecord, delta: Pending | null, now: number
       // A paused rollout keeps the operator's words; otherwise the reason says what it waits for.
       if (rollout.state === 'PAUSED') return counted ? { ...stored, rollout: { ...rollout, updatedAtMs: now } } : null;
       if (!counted && rollout.reason === verdict.why) return null;
-      // "due in N s" changes every second: written only with new outcomes, or when what it waits for changes kind.
-      if (!counted && sameKind(rollout.reason, verdict.why)) return null;
       return { ...stored, rollout: { ...rollout, reason: verdict.why, updatedAtMs: now } };
   }
-}
-
-function sameKind(a: string, b: string): boolean {
-  return a.replace(/\d+/g, '#') === b.replace(/\d+/g, '#');
-}
-
-/** `a` less what was written of it (`b` is a part of `a`'s history). */
-function minus(a: ArmStats, b: ArmStats): ArmStats {
-  const failedByReason: Record<string, number> = {};
-  for (const [k, v] of Object.entries(a.failedByReason)) {
-    const rest = v - (b.failedByReason[k] ?? 0);
-    if (rest > 0) failedByReason[k] = rest;
-  }
-  return {
-    attempts: a.attempts - b.attempts,
-    succeeded: a.succeeded - b.succeeded,
-    failed: a.failed - b.failed,
-    failedByReason,
-    successDurationMs: a.successDurationMs - b.successDurationMs,
-    successTokens: a.successTokens - b.successTokens,
-  };
 }

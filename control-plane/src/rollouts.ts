@@ -29,8 +29,8 @@ import {
 import type { KvRecords, RecordChange, Versioned } from './store/kv-records.js';
 import { LiveView } from './store/live-view.js';
 import type { RolloutRecord } from './store/records.js';
-import { matchesSelector } from './scheduler.js';
-import { unavailable } from './scheduler-loop.js';
+import { holdsImage, matchesSelector } from './scheduler.js';
+import { nodeView, unavailable } from './scheduler-loop.js';
 
 export const CURRENT_KEY = 'current';
 const HISTORY_PREFIX = 'history.';
@@ -229,7 +229,7 @@ export class ImageRouting {
   refresh(nodes: readonly NodeRecord[]): boolean {
     const r = this.rollouts.active();
     const canary = r ? normalizeImageRef(r.image) : '';
-    const holders = canary === '' ? [] : nodes.filter((n) => n.status === 'READY' && unavailable(n) === null && holdsImage(n, canary));
+    const holders = canary === '' ? [] : nodes.filter((n) => n.status === 'READY' && unavailable(n) === null && recordHoldsImage(n, canary));
     const ids = holders.map((n) => `${n.id}:${JSON.stringify(n.labels)}`).sort().join(',');
     if (ids === this.holderIds) return false;
     this.holders = holders;
@@ -273,7 +273,7 @@ export class ImageRouting {
   }
 }
 
-/** Whether a node holds an image: listed among those it fetched ahead, or among its only images. */
-export function holdsImage(n: NodeRecord, normalized: string): boolean {
-  return (n.prefetched ?? []).includes(normalized) || Boolean(n.imagesOnly && n.images?.includes(normalized));
+/** Whether a node's record says it holds an image (normalized), by the scheduler's own rule. */
+export function recordHoldsImage(n: NodeRecord, normalized: string): boolean {
+  return holdsImage(nodeView(n, 0), normalized);
 }

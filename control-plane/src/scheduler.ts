@@ -26,6 +26,15 @@ export interface NodeView {
   prefetched: ReadonlySet<string>;
 }
 
+/**
+ * Whether a node says it holds an image: fetched ahead (a rollout's canary)
+ * or among the only images it has (an engine that answers). The one rule for
+ * a gated image, used by placement and by `rollout status`'s count alike.
+ */
+export function holdsImage(n: Pick<NodeView, 'prefetched' | 'images'>, image: string): boolean {
+  return n.prefetched.has(image) || Boolean(n.images?.has(image));
+}
+
 export interface Assignment {
   taskId: string;
   nodeId: string;
@@ -140,7 +149,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
       continue;
     }
     const gated = options.gated?.has(cls.image) ?? false;
-    const canRun = ready.filter((n) => (gated ? n.prefetched.has(cls.image) || Boolean(n.images?.has(cls.image)) : n.images === null || n.images.has(cls.image)));
+    const canRun = ready.filter((n) => (gated ? holdsImage(n, cls.image) : n.images === null || n.images.has(cls.image)));
     if (canRun.length === 0) {
       if (gated) explain(queue, cls, `waiting for a node that holds ${cls.image} (nodes fetch it when a rollout starts)`, plan);
       else imageMissing(queue, cls, ready, now, options, plan);
