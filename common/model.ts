@@ -129,6 +129,8 @@ export interface AgentProgress {
   costUsd: number;
   lastTool: string;
   updatedAtMs: number;
+  /** Which providers and models served the attempt's model calls, and how many each (the gateway's count). */
+  servedBy?: ServedBy[];
 }
 
 export interface TaskResult {
@@ -156,12 +158,28 @@ export interface AttemptOutcome {
 }
 
 /** What a node's LLM gateway needs to reach a provider for one attempt: the key included. */
-export interface ProviderGrant {
+/** One provider as a node calls it: where, which model, with which key. */
+export interface ProviderEndpoint {
   name: string;
   baseUrl: string;
   model: string;
   apiKey: string;
 }
+
+/** What an attempt may call: its provider, then its fallbacks in order when that one keeps failing. */
+export interface ProviderGrant extends ProviderEndpoint {
+  fallbacks?: ProviderEndpoint[];
+}
+
+/** Model calls one provider and model served for an attempt. */
+export interface ServedBy {
+  provider: string;
+  model: string;
+  calls: number;
+}
+
+/** A provider and its fallbacks: at most this many ever serve one attempt. */
+export const MAX_SERVED_BY = 8;
 
 export interface Attempt {
   id: string;

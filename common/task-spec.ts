@@ -272,3 +272,5 @@ export const RESULT_LIMITS = {
 
 /** Bounds on an LLM provider's settings (SetProvider, and the grant a node receives). */
 export const PROVIDER_LIMITS = { nameChars: 63, baseUrlChars: 2048, modelChars: 256, apiKeyChars: 8192 } as const;
+/** Fallback providers one provider may name (tried in order when it keeps failing). */
+export const MAX_PROVIDER_FALLBACKS = 3;

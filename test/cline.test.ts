@@ -40,14 +40,14 @@ function demoRepo(dir: string): { repo: string; baseCommit: string } {
   return { repo, baseCommit };
 }
 
-async function addProvider(t: ExecutionContext<Context>, name: string, turns: Turn[] | FakeLlm['script']): Promise<FakeLlm> {
+async function addProvider(t: ExecutionContext<Context>, name: string, turns: Turn[] | FakeLlm['script'], extraArgs: string[] = []): Promise<FakeLlm> {
   const { fleet, providers } = t.context;
   const key = `sk-test-${name}-${randomBytes(12).toString('hex')}`;
   const fake = await new FakeLlm(key, Array.isArray(turns) ? transcript(turns) : turns).start();
   providers.set(name, fake);
   const keyFile = join(fleet.dir, `${name}.key`);
   writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
-  const set = await fleet.fleetctl(['provider', 'set', name, '--base-url', fake.url, '--model', 'fake-model', '--api-key-file', keyFile]);
+  const set = await fleet.fleetctl(['provider', 'set', name, '--base-url', fake.url, '--model', 'fake-model', '--api-key-file', keyFile, ...extraArgs]);
   if (set.code !== 0) throw new Error(`provider set failed: ${set.stderr}`);
   return fake;
 }
@@ -272,6 +272,25 @@ test.serial('a provider answering 500s ends the task FAILED with a provider erro
   t.is(task.state, 'FAILED');
   t.is(task.attempts[0]?.reason, 'provider_error');
   t.regex(task.attempts[0]?.error ?? '', /provider "broken" answered HTTP 500: .*upstream exploded.*\(3 times in a row\)/);
+  await assertNothingLeft(t, id);
+});
+
+test.serial('a provider that goes down mid-run hands the calls to its fallback (its own key); the task completes and says who served it', async (t) => {
+  const { fleet } = t.context;
+  const backup = await addProvider(t, 'backup', EDIT_TRANSCRIPT);
+  // Serves the first turn, then is down for good.
+  const primary = await addProvider(t, 'flaky', (n) => (n === 0 ? EDIT_TRANSCRIPT[0]! : { status: 503, body: 'down for maintenance' }), ['--fallback', 'backup']);
+  const listed = await fleet.fleetctl(['provider', 'list']);
+  t.regex(listed.stdout, /^flaky .* backup +\S+$/m, 'the list shows the fallback');
+  const id = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'flaky']);
+  const task = await untilDone(t, id);
+  t.is(task.state, 'SUCCEEDED', task.message);
+  t.is(task.attempts.length, 1, 'no attempt was lost to the outage');
+  t.true(primary.requests.length >= 4, `the first call, then three tries of the second (${primary.requests.length})`);
+  t.true(backup.requests.length >= 1);
+  t.is(primary.refused + backup.refused, 0, 'each provider got only its own key');
+  const human = await fleet.fleetctl(['task', 'get', id]);
+  t.regex(human.stdout, new RegExp(`^Served by:\\n  ${task.attempts[0]!.id}: flaky/fake-model 1 call, backup/fake-model \\d+ calls?$`, 'm'));
   await assertNothingLeft(t, id);
 });
 

@@ -1,6 +1,6 @@
 /** How the CLI shows tasks and nodes: tables for people, JSON for scripts. */
 import { formatBytes, formatDuration } from '../../common/duration.js';
-import type { AgentProgress, NodeSummary, Task } from '../../common/model.js';
+import type { AgentProgress, NodeSummary, ServedBy, Task } from '../../common/model.js';
 import { safeText } from './safe-text.js';
 
 export type OutputFormat = 'table' | 'json';
@@ -130,6 +130,9 @@ export function taskDetails(t: Task): string {
     const headers = cline ? ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'REASON', 'PROGRESS', 'IMAGE', 'ERROR'] : ['ID', 'NODE', 'QUEUED', 'STATE', 'EXIT', 'ERROR'];
     lines.push(...table(headers, rows).trimEnd().split('\n').map((l) => `  ${l}`));
   }
+  // Who answered the model calls: a fallback provider serving is worth seeing.
+  const served = t.attempts.filter((x) => x.progress?.servedBy?.length).map((x) => `${x.id}: ${servedText(x.progress!.servedBy!)}`);
+  if (served.length > 0) lines.push('Served by:', ...served.map((l) => `  ${l}`));
   if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);
   return safeText(lines.join('\n') + '\n');
 }
@@ -173,6 +176,11 @@ export function nodesTable(nodes: NodeSummary[], now = Date.now()): string {
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** "openai/gpt-x 12 calls, backup/other 3 calls" */
+function servedText(servedBy: readonly ServedBy[]): string {
+  return servedBy.map((x) => `${x.provider}/${x.model} ${x.calls} call${x.calls === 1 ? '' : 's'}`).join(', ');
 }
 
 /** "3 iter, 1200/300 tok, $0.0123, last: run_commands […]" */

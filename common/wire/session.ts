@@ -34,12 +34,13 @@ import {
   type Hello,
   type NodeMessage,
   type PreviousExit,
+  type ProviderEndpoint,
   type ProviderGrant,
   type RestartAnswer,
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
-import { checkImage, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
+import { checkImage, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
 import { bool, bytes, count, enumName, int, listOf, required, str, strings, text } from './fields.js';
 import { decodeResources, encodeResources, MAX_CONDITION_CHARS } from './node.js';
@@ -345,14 +346,21 @@ function decodeCancel(c: Cancel__Output): CancelOrder {
 }
 
 export function encodeGrant(g: ProviderGrant): ProviderGrantMsg {
-  return { ...g };
+  return { ...g, fallbacks: (g.fallbacks ?? []).map((f) => ({ name: f.name, baseUrl: f.baseUrl, model: f.model, apiKey: f.apiKey })) };
 }
 
-export function decodeGrant(field: string, g: ProviderGrant__Output): ProviderGrant {
+function decodeEndpoint(field: string, g: ProviderGrant__Output): ProviderEndpoint {
   return {
     name: str(`${field}.name`, g.name, PROVIDER_LIMITS.nameChars),
     baseUrl: str(`${field}.base_url`, g.baseUrl, PROVIDER_LIMITS.baseUrlChars),
     model: str(`${field}.model`, g.model, PROVIDER_LIMITS.modelChars),
     apiKey: str(`${field}.api_key`, g.apiKey, PROVIDER_LIMITS.apiKeyChars),
   };
+}
+
+/** A grant and its fallbacks, one level deep (a fallback's own fallbacks are never used). */
+export function decodeGrant(field: string, g: ProviderGrant__Output): ProviderGrant {
+  const fallbacks = g.fallbacks ?? [];
+  if (fallbacks.length > MAX_PROVIDER_FALLBACKS) throw new ValidationError(`${field}.fallbacks`, `at most ${MAX_PROVIDER_FALLBACKS}, got ${fallbacks.length}`);
+  return { ...decodeEndpoint(field, g), ...(fallbacks.length > 0 ? { fallbacks: fallbacks.map((f, i) => decodeEndpoint(`${field}.fallbacks[${i}]`, f)) } : {}) };
 }

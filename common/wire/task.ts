@@ -4,13 +4,14 @@
  * domain value or throw a ValidationError naming the field.
  */
 import type { AgentProgress as AgentProgressMsg, AgentProgress__Output } from '../../proto/gen/fleet/v1/AgentProgress.js';
+import type { ServedBy__Output as ServedByMsg } from '../../proto/gen/fleet/v1/ServedBy.js';
 import type { Attempt as AttemptMsg, Attempt__Output } from '../../proto/gen/fleet/v1/Attempt.js';
 import type { Task as TaskMsg, Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 import type { TaskResult as TaskResultMsg, TaskResult__Output } from '../../proto/gen/fleet/v1/TaskResult.js';
 import type { TaskSpec as TaskSpecMsg } from '../../proto/gen/fleet/v1/TaskSpec.js';
 import { ValidationError } from '../errors.js';
-import { ATTEMPT_REASONS, type AgentProgress, type Attempt, type AttemptReason, type Task, type TaskResult, type TaskSpec } from '../model.js';
-import { compileTaskSpec, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
+import { ATTEMPT_REASONS, MAX_SERVED_BY, type AgentProgress, type Attempt, type AttemptReason, type Task, type TaskResult, type TaskSpec } from '../model.js';
+import { compileTaskSpec, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeAttemptState, decodeFailureKind, decodeTaskState, encodeAttemptState, encodeFailureKind, encodeTaskState } from './enums.js';
 import { bool, count, int, num, str, text } from './fields.js';
 
@@ -50,7 +51,7 @@ export function decodeTaskSpec(msg: TaskSpecMsg | null | undefined): TaskSpec {
 export const EMPTY_PROGRESS: AgentProgress = { iterations: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, lastTool: '', updatedAtMs: 0 };
 
 export function encodeProgress(p: AgentProgress): AgentProgressMsg {
-  return { ...p };
+  return { ...p, servedBy: p.servedBy ?? [] };
 }
 
 export function decodeProgress(field: string, p: AgentProgress__Output | null | undefined): AgentProgress {
@@ -61,6 +62,19 @@ export function decodeProgress(field: string, p: AgentProgress__Output | null | 
     costUsd: num(`${field}.cost_usd`, p?.costUsd, 0, MAX_COST_USD),
     lastTool: text(`${field}.last_tool`, p?.lastTool, MAX_TOOL_CHARS),
     updatedAtMs: count(`${field}.updated_at_ms`, p?.updatedAtMs),
+    ...decodeServedBy(`${field}.served_by`, p?.servedBy),
+  };
+}
+
+function decodeServedBy(field: string, list: ServedByMsg[] | undefined): Pick<AgentProgress, 'servedBy'> {
+  if (!list || list.length === 0) return {};
+  if (list.length > MAX_SERVED_BY) throw new ValidationError(field, `at most ${MAX_SERVED_BY} providers serve an attempt, got ${list.length}`);
+  return {
+    servedBy: list.map((x, i) => ({
+      provider: str(`${field}[${i}].provider`, x.provider, PROVIDER_LIMITS.nameChars),
+      model: str(`${field}[${i}].model`, x.model, PROVIDER_LIMITS.modelChars),
+      calls: count(`${field}[${i}].calls`, x.calls),
+    })),
   };
 }
 

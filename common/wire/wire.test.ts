@@ -63,7 +63,9 @@ const progress: Arbitrary<AgentProgress> = fc.record({
   costUsd: fc.double({ min: 0, max: 1000, noNaN: true }),
   lastTool: text(200),
   updatedAtMs: ms,
-});
+}).chain((p) =>
+  fc.option(fc.array(fc.record({ provider: fc.constantFrom('default', 'eu'), model: text(30), calls: fc.nat(1_000) }), { minLength: 1, maxLength: 8 }), { nil: undefined }).map((servedBy) => (servedBy ? { ...p, servedBy } : p)),
+);
 
 const result = (attemptId: string): Arbitrary<TaskResult> =>
   fc.record({
@@ -259,7 +261,13 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
       taskId: id('task'),
       attemptId: id('att'),
       spec,
-      provider: fc.record({ name: fc.constantFrom('default', 'eu'), baseUrl: fc.constant('https://api.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) }),
+      provider: fc
+        .record({ name: fc.constantFrom('default', 'eu'), baseUrl: fc.constant('https://api.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) })
+        .chain((g) =>
+          fc
+            .array(fc.record({ name: fc.constantFrom('backup', 'us'), baseUrl: fc.constant('https://backup.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) }), { maxLength: 3 })
+            .map((fallbacks) => (fallbacks.length > 0 ? { ...g, fallbacks } : g)),
+        ),
     })
     // A grant travels only with a Cline spec.
     .map((a): ControlMessage => ({ kind: 'assign', assign: { ...a, provider: a.spec.cline ? a.provider : null } })),
@@ -372,6 +380,9 @@ test('an assign with a bad spec, a grant too large or an unknown message is refu
   refused(t, decode({ assign: { ...ids, spec: { command: ['true'] } } }), 'spec.image: is required (e.g. debian:12-slim)');
   const cline = { cline: { repoUrl: 'https://x.example/a.git', prompt: 'p' } };
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k'.repeat(9000) } } }), 'assign.provider.api_key: is 9000 characters; the limit is 8192');
+  const fallback = { name: 'b', baseUrl: 'https://b', model: 'm', apiKey: 'k' };
+  refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, { ...fallback, apiKey: 'k'.repeat(9000) }] } } }), 'assign.provider.fallbacks[1].api_key: is 9000 characters; the limit is 8192');
+  refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, fallback, fallback, fallback] } } }), 'assign.provider.fallbacks: at most 3, got 4');
   refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate or restart');
 });
 

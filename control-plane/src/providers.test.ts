@@ -7,10 +7,10 @@ import { SecretBox, SecretKeyError } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
-const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string> };
+const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string>, fallbacks: [] as string[] };
 
 test('a provider input is trimmed and kept', (t) => {
-  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {} });
+  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {}, fallbacks: [] });
 });
 
 test('each bad field is named', (t) => {
@@ -25,6 +25,10 @@ test('each bad field is named', (t) => {
     [{ apiKey: '' }, 'api_key: is required'],
     [{ apiKey: 'two words' }, 'api_key: must be one line without spaces, at most 8192 characters'],
     [{ nodeSelector: { 'bad key!': 'x' } }, 'node_selector["bad key!"]: label keys are letters, digits, ".", "-", "_" and "/" (at most 128)'],
+    [{ fallbacks: ['backup', 'Bad!'] }, 'fallbacks[1]: provider names are lower-case letters, digits, "-" and "_" (at most 63)'],
+    [{ fallbacks: ['openai'] }, 'fallbacks[0]: "openai" is the provider itself'],
+    [{ fallbacks: ['a', 'b', 'a'] }, 'fallbacks[2]: "a" is named twice'],
+    [{ fallbacks: ['a', 'b', 'c', 'd'] }, 'fallbacks: at most 3, got 4'],
   ];
   for (const [change, message] of cases) {
     t.throws(() => compileProviderInput({ ...ok, ...change }), { instanceOf: ValidationError, message });
@@ -40,7 +44,7 @@ test('plain http goes to loopback freely, elsewhere only when an operator says s
 
 test('the API view never carries the key', (t) => {
   const view = providerToProto({ name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2 });
-  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {} });
+  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {}, fallbacks: [] });
 });
 
 /** A KvRecords stand-in holding one record in memory: this test is about sealing, not storage. */
@@ -88,4 +92,35 @@ test('a provider with a node selector is granted only to nodes that match it, an
   const legacy = oneRecord();
   await legacy.records.upsert('openai', () => ({ name: 'openai', baseUrl: 'https://h', model: 'm', sealedKey: legacyBox.seal('sk-old', providerBinding({ name: 'openai', baseUrl: 'https://h', model: 'm' }, 2)), binding: 2, createdAtMs: 1, updatedAtMs: 1 }));
   t.is((await new Providers(legacy.records, legacyBox, systemClock, { info: () => {} } as never).grant('openai', { id: 'n', labels: {} })).apiKey, 'sk-old');
+});
+
+/** A KvRecords stand-in over a map: several providers. */
+function manyRecords(): KvRecords<ProviderRecord> {
+  const values = new Map<string, ProviderRecord>();
+  return {
+    upsert: async (key: string, decide: (current: ProviderRecord | null) => ProviderRecord) => {
+      const value = decide(values.get(key) ?? null);
+      values.set(key, value);
+      return { value, revision: 1 };
+    },
+    get: async (key: string) => (values.has(key) ? { value: values.get(key)!, revision: 1 } : null),
+    delete: async (key: string) => void values.delete(key),
+  } as unknown as KvRecords<ProviderRecord>;
+}
+
+test('fallbacks must exist when named; a grant carries each with its own key, only where its own selector allows, and skips one since deleted', async (t) => {
+  const records = manyRecords();
+  const warnings: string[] = [];
+  const providers = new Providers(records, new SecretBox(randomBytes(32)), systemClock, { info: () => {}, warn: (o: { fallback: string }) => warnings.push(o.fallback) } as never);
+  await t.throwsAsync(providers.set(compileProviderInput({ ...ok, fallbacks: ['backup'] })), { message: 'fallbacks[0]: provider "backup" is not configured: set it first (fleetctl provider set backup …)' });
+  await providers.set(compileProviderInput({ ...ok, name: 'backup', baseUrl: 'https://backup.example.com/v1', model: 'other-model', apiKey: 'sk-backup' }));
+  await providers.set(compileProviderInput({ ...ok, name: 'trusted-only', apiKey: 'sk-trusted', nodeSelector: { pool: 'trusted' } }));
+  await providers.set(compileProviderInput({ ...ok, fallbacks: ['trusted-only', 'backup'] }));
+  const anyNode = await providers.grant('openai', { id: 'node_a', labels: {} });
+  t.deepEqual(anyNode, { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', fallbacks: [{ name: 'backup', baseUrl: 'https://backup.example.com/v1', model: 'other-model', apiKey: 'sk-backup' }] });
+  t.deepEqual(warnings, ['trusted-only'], 'a fallback the node may not have is left out, and said so');
+  const trusted = await providers.grant('openai', { id: 'node_t', labels: { pool: 'trusted' } });
+  t.deepEqual(trusted.fallbacks?.map((f) => [f.name, f.apiKey]), [['trusted-only', 'sk-trusted'], ['backup', 'sk-backup']], 'in the order named');
+  await providers.delete('backup');
+  t.deepEqual((await providers.grant('openai', { id: 'node_a', labels: {} })).fallbacks, undefined, 'a deleted fallback is skipped, the grant stands');
 });

@@ -7,8 +7,8 @@
 import type { Clock } from '../../common/clock.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { ProviderGrant } from '../../common/model.js';
-import { PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
+import type { ProviderEndpoint, ProviderGrant } from '../../common/model.js';
+import { MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
 import { stringMap } from '../../common/wire/fields.js';
 import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
@@ -25,6 +25,8 @@ export interface ProviderInput {
   insecureHttp: boolean;
   /** Only nodes with these labels receive the key (empty: any node). */
   nodeSelector: Record<string, string>;
+  /** Other providers tried in order when this one keeps failing a call. */
+  fallbacks: string[];
 }
 
 /**
@@ -75,11 +77,17 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
     throw new ValidationError('api_key', `must be one line without spaces, at most ${PROVIDER_LIMITS.apiKeyChars} characters`);
   }
   const nodeSelector = validateLabels('node_selector', stringMap('node_selector', req.nodeSelector ?? {}), SPEC_LIMITS.selectorLabels);
-  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector };
+  const fallbacks = (req.fallbacks ?? []).map((f, i) => checkProviderName(`fallbacks[${i}]`, String(f)));
+  if (fallbacks.length > MAX_PROVIDER_FALLBACKS) throw new ValidationError('fallbacks', `at most ${MAX_PROVIDER_FALLBACKS}, got ${fallbacks.length}`);
+  fallbacks.forEach((f, i) => {
+    if (f === name) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is the provider itself`);
+    if (fallbacks.indexOf(f) !== i) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is named twice`);
+  });
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks };
 }
 
 export function providerToProto(p: ProviderRecord): ProviderMsg {
-  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {} };
+  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [] };
 }
 
 export class Providers {
@@ -91,6 +99,10 @@ export class Providers {
   ) {}
 
   async set(input: ProviderInput): Promise<ProviderRecord> {
+    // A typo in a fallback is told now, not found out when the provider fails.
+    for (const [i, f] of input.fallbacks.entries()) {
+      if (!(await this.records.get(f))) throw new PreconditionError(`fallbacks[${i}]: provider "${f}" is not configured: set it first (fleetctl provider set ${f} …)`);
+    }
     const now = this.clock.now();
     const record: ProviderRecord = {
       name: input.name,
@@ -98,6 +110,7 @@ export class Providers {
       model: input.model,
       ...(input.insecureHttp ? { insecureHttp: true } : {}),
       nodeSelector: input.nodeSelector,
+      ...(input.fallbacks.length > 0 ? { fallbacks: input.fallbacks } : {}),
       sealedKey: this.box.seal(input.apiKey, providerBinding(input)),
       binding: 3,
       createdAtMs: now,
@@ -105,7 +118,7 @@ export class Providers {
     };
     // A replacement keeps when the provider was first made.
     await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
-    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector }, 'provider set');
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks }, 'provider set');
     return record;
   }
 
@@ -137,11 +150,30 @@ export class Providers {
    */
   async grant(name: string, node: { id: string; labels: Record<string, string> }): Promise<ProviderGrant> {
     const p = await this.require(name);
+    const grant: ProviderGrant = this.endpoint(p, node);
+    // Each fallback goes with its own key, only where its own record allows:
+    // the fallback list binds no key, so changing it sends none anywhere new.
+    const fallbacks: ProviderEndpoint[] = [];
+    for (const f of p.fallbacks ?? []) {
+      const found = await this.records.get(f);
+      try {
+        if (!found) throw new NotFoundError(`provider "${f}" is not configured`);
+        fallbacks.push(this.endpoint(found.value, node));
+      } catch (err) {
+        // A missing or barred fallback costs the attempt a fallback, never the attempt.
+        this.log.warn({ provider: name, fallback: f, nodeId: node.id, err: (err as Error).message }, 'fallback provider left out of a grant');
+      }
+    }
+    return fallbacks.length > 0 ? { ...grant, fallbacks } : grant;
+  }
+
+  /** One provider's endpoint with its key opened, for this node. */
+  private endpoint(p: ProviderRecord, node: { id: string; labels: Record<string, string> }): ProviderEndpoint {
     if (p.binding !== 2 && p.binding !== 3) {
-      throw new SecretKeyError(`provider "${name}" was stored before its whole record was sealed with its key: set it again (fleetctl provider set ${name} …)`);
+      throw new SecretKeyError(`provider "${p.name}" was stored before its whole record was sealed with its key: set it again (fleetctl provider set ${p.name} …)`);
     }
     const selector = p.binding === 3 ? (p.nodeSelector ?? {}) : {};
-    if (!matchesSelector(node.labels, selector)) throw new PreconditionError(`provider "${name}" is limited to nodes with ${formatSelector(selector)}; node ${node.id} does not have them`);
+    if (!matchesSelector(node.labels, selector)) throw new PreconditionError(`provider "${p.name}" is limited to nodes with ${formatSelector(selector)}; node ${node.id} does not have them`);
     return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p, p.binding), p.name) };
   }
 }

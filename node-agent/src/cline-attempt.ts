@@ -60,7 +60,7 @@ export function gatewaySocketPath(attemptsDir: string, attemptId: string): strin
 export class ClineAttempt {
   private readonly monitor: ClineMonitor;
   private readonly decoder = new TextDecoder();
-  private usage: Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd'>;
+  private usage: Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd' | 'servedBy'>;
   private reportedVersion = -1;
   private reportedAtMs = 0;
   private readonly dir: string;
@@ -76,7 +76,7 @@ export class ClineAttempt {
   ) {
     this.dir = attemptDir(deps.attemptsDir, attempt.attemptId);
     this.grant = attempt.llm ?? { provider: null, token: '' };
-    this.usage = { inputTokens: attempt.usage?.inputTokens ?? 0, outputTokens: attempt.usage?.outputTokens ?? 0, costUsd: attempt.usage?.costUsd ?? 0 };
+    this.usage = { inputTokens: attempt.usage?.inputTokens ?? 0, outputTokens: attempt.usage?.outputTokens ?? 0, costUsd: attempt.usage?.costUsd ?? 0, servedBy: attempt.usage?.servedBy ?? [] };
     this.monitor = new ClineMonitor({ stallTimeoutMs: spec.stallTimeoutMs, maxRepeatedToolCalls: spec.maxRepeatedToolCalls }, deps.clock.now());
   }
 
@@ -173,7 +173,8 @@ export class ClineAttempt {
     const p = this.monitor.progress(this.deps.clock.now());
     // The gateway's count is the one a container cannot forge; Cline's own is the fallback.
     const counted = this.usage.inputTokens + this.usage.outputTokens > 0;
-    return counted ? { ...p, inputTokens: this.usage.inputTokens, outputTokens: this.usage.outputTokens, costUsd: Math.max(this.usage.costUsd, p.costUsd) } : p;
+    const served = this.usage.servedBy?.length ? { servedBy: this.usage.servedBy } : {};
+    return counted ? { ...p, inputTokens: this.usage.inputTokens, outputTokens: this.usage.outputTokens, costUsd: Math.max(this.usage.costUsd, p.costUsd), ...served } : { ...p, ...served };
   }
 
   /** The container runs (started, or adopted after a restart): Cline's time starts now. */

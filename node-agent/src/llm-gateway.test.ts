@@ -9,10 +9,13 @@ import { FakeLlm, runCommands, transcript } from '../../test/harness/fake-llm.js
 import {
   askedOutput,
   DEFAULT_OUTPUT_TOKENS,
+  failsOver,
   LlmGateway,
   MAX_REQUEST_BYTES,
   newGatewayToken,
   planCall,
+  retryableStatus,
+  retryDelayMs,
   setOutputLimit,
   SseUsageScanner,
   usageOf,
@@ -38,10 +41,13 @@ function call(socketPath: string, token: string, body: unknown, path = '/v1/chat
 
 const chat = { model: 'whatever', stream: true, messages: [{ role: 'user', content: 'hi' }] };
 
+/** Three tries per provider, milliseconds apart: the tests do not wait out real backoffs. */
+const FAST_RETRY = { tries: 3, backoff: { initialMs: 5, maxMs: 20, multiplier: 2 }, maxRetryAfterMs: 2_000 };
+
 async function setup(t: { teardown: (fn: () => Promise<void> | void) => void }, script = transcript([{ tools: [runCommands('ls')], usage: { prompt: 100, completion: 20, cost: 0.01 } }], { tools: [runCommands('pwd')], usage: { prompt: 100, completion: 20, cost: 0.01 } })) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-gw-'));
   const fake = await new FakeLlm('sk-real-key', script).start();
-  const gateway = new LlmGateway(log);
+  const gateway = new LlmGateway(log, { retry: FAST_RETRY });
   const stops: Array<{ attemptId: string; reason: GatewayStopReason; message: string }> = [];
   const usage: Array<{ inputTokens: number }> = [];
   const open = (attemptId: string, extra: Partial<OpenOptions> = {}) =>
@@ -74,7 +80,7 @@ test('forwards with the real key, streams the answer back and counts usage', asy
   t.is(fake.requests[0]?.authorization, 'Bearer sk-real-key');
   t.is(fake.requests[0]?.body.model, 'fake-model', 'the provider gets the configured model');
   t.deepEqual(fake.requests[0]?.body.stream_options, { include_usage: true });
-  t.deepEqual(usage.at(-1), { inputTokens: 100, outputTokens: 20, costUsd: 0.01 });
+  t.deepEqual(usage.at(-1), { inputTokens: 100, outputTokens: 20, costUsd: 0.01, servedBy: [{ provider: 'fake', model: 'fake-model', calls: 1 }] });
 });
 
 test('a token is valid only for its own attempt and socket, and not at all once the attempt has ended', async (t) => {
@@ -255,7 +261,8 @@ class MeteredProvider {
 async function metered(t: { teardown: (fn: () => Promise<void> | void) => void }, provider: MeteredProvider, budget: OpenOptions['budget'], options: GatewayOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-gw-'));
   await provider.start();
-  const gateway = new LlmGateway(log, options);
+  // One try unless a test says otherwise: these tests are about what a call is charged.
+  const gateway = new LlmGateway(log, { retry: { ...FAST_RETRY, tries: 1 }, ...options });
   const stops: Array<{ reason: GatewayStopReason; message: string }> = [];
   const usage: Array<{ inputTokens: number; outputTokens: number; costUsd: number }> = [];
   const channel = await gateway.open({
@@ -363,7 +370,7 @@ test('a client that hangs up does not cut the call upstream: it is read to the e
   await provider.idle();
   while (usage.length === 0) await sleep(10);
   t.is(provider.served.output, 200, 'the provider streamed the whole answer');
-  t.deepEqual(usage.at(-1), { inputTokens: provider.served.prompt, outputTokens: 200, costUsd: 0 });
+  t.deepEqual(usage.at(-1), { inputTokens: provider.served.prompt, outputTokens: 200, costUsd: 0, servedBy: [{ provider: 'metered', model: 'm', calls: 1 }] });
   t.is(provider.asked[0]?.max_tokens, undefined, 'without a budget the request keeps its own limits');
 });
 
@@ -376,7 +383,7 @@ for (const mode of ['cut', 'hangup', 'silent'] as const) {
     await call(channel.socketPath, channel.token, body);
     while (usage.length === 0) await sleep(10);
     const prompt = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 3);
-    t.deepEqual(usage.at(-1), { inputTokens: prompt, outputTokens: DEFAULT_OUTPUT_TOKENS, costUsd: 0 });
+    t.like(usage.at(-1), { inputTokens: prompt, outputTokens: DEFAULT_OUTPUT_TOKENS, costUsd: 0 });
     t.is(provider.asked[0]?.max_tokens, DEFAULT_OUTPUT_TOKENS, 'a call that named no limit gets the default one');
     t.true(recorded() >= provider.total);
   });
@@ -487,4 +494,109 @@ test('the output limit asked is read from either field and set on the ones sent'
   const both: Record<string, unknown> = { max_tokens: 1e9, max_completion_tokens: 'x' };
   setOutputLimit(both, 10);
   t.deepEqual(both, { max_tokens: 10, max_completion_tokens: 10 });
+});
+
+test('the wait before a retry: the provider\'s Retry-After in seconds or as a date, none past the cap, else full jitter', (t) => {
+  const now = Date.parse('2026-11-29T00:00:00Z');
+  t.is(retryDelayMs(FAST_RETRY, 1, '1', now), 1_000);
+  t.is(retryDelayMs(FAST_RETRY, 1, '0.25', now), 250);
+  t.is(retryDelayMs(FAST_RETRY, 1, 'Sun, 29 Nov 2026 00:00:01 GMT', now), 1_000);
+  t.is(retryDelayMs(FAST_RETRY, 1, 'Sat, 28 Nov 2026 23:00:00 GMT', now), 0, 'a date gone by: at once');
+  t.is(retryDelayMs(FAST_RETRY, 1, '3600', now), null, 'an hour: better the next provider now');
+  t.is(retryDelayMs(FAST_RETRY, 3, null, now, () => 0.5), 10, 'full jitter: half of min(20, 5 × 2²)');
+  t.is(retryDelayMs(FAST_RETRY, 1, 'soon', now, () => 0.99), 4, 'nonsense is ignored');
+  t.deepEqual([429, 408, 500, 503, 529, 400, 401, 403, 404].map(retryableStatus), [true, true, true, true, true, false, false, false, false]);
+  t.deepEqual([429, 529, 401, 403, 400, 404, 422].map(failsOver), [true, true, true, true, false, false, false]);
+});
+
+/** A gateway with a provider and one fallback, each a fake of its own with its own key. */
+async function withFallback(t: { teardown: (fn: () => Promise<void> | void) => void }, primary: FakeLlm['script'], fallback: FakeLlm['script'] = transcript([{ tools: [runCommands('ls')], usage: { prompt: 50, completion: 5 } }])) {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-gw-'));
+  const main = await new FakeLlm('sk-main', primary).start();
+  const backup = await new FakeLlm('sk-backup', fallback).start();
+  const failovers: string[] = [];
+  const retries: string[] = [];
+  const gateway = new LlmGateway(log, { retry: FAST_RETRY, observer: { callEnded: () => {}, charged: () => {}, upstreamError: () => {}, upstreamRetry: (p) => retries.push(p), failover: (from, to) => failovers.push(`${from}→${to}`) } });
+  const stops: GatewayStopReason[] = [];
+  const usage: Array<Parameters<OpenOptions['onUsage']>[0]> = [];
+  const channel = await gateway.open({
+    attemptId: 'att_fo',
+    socketPath: join(dir, 'llm.sock'),
+    token: newGatewayToken(),
+    provider: { name: 'main', baseUrl: main.url, model: 'main-model', apiKey: 'sk-main', fallbacks: [{ name: 'backup', baseUrl: backup.url, model: 'backup-model', apiKey: 'sk-backup' }] },
+    budget: { maxTokens: 0, maxCostUsd: 0 },
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    onUsage: (u) => usage.push(u),
+    onStop: (reason) => stops.push(reason),
+  });
+  t.teardown(async () => {
+    await gateway.closeAll();
+    await main.stop();
+    await backup.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { gateway, channel, main, backup, failovers, retries, stops, usage };
+}
+
+test('a 429 is retried after the provider\'s Retry-After, on the same provider, and the call succeeds', async (t) => {
+  const { channel, main, backup, retries, failovers, usage } = await withFallback(t, (n) => (n === 0 ? { status: 429, body: 'slow down', headers: { 'retry-after': '1' } } : { tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } }));
+  const started = Date.now();
+  const answer = await call(channel.socketPath, channel.token, chat);
+  t.is(answer.status, 200);
+  t.true(Date.now() - started >= 1_000, `waited ${Date.now() - started}ms: the provider asked for 1 s`);
+  t.deepEqual([main.requests.length, backup.requests.length, retries, failovers], [2, 0, ['main'], []]);
+  t.deepEqual(usage.at(-1)?.servedBy, [{ provider: 'main', model: 'main-model', calls: 1 }]);
+});
+
+test('a provider failing every try hands the call to its fallback, with the fallback\'s own key and model; the call records who served it', async (t) => {
+  const { channel, main, backup, failovers, retries, stops, usage, gateway } = await withFallback(t, () => ({ status: 529, body: 'overloaded' }));
+  const answer = await call(channel.socketPath, channel.token, chat);
+  t.is(answer.status, 200);
+  t.is(main.requests.length, 3, 'three tries of the provider');
+  t.deepEqual([retries, failovers], [['main', 'main'], ['main→backup']]);
+  t.is(backup.requests[0]?.authorization, 'Bearer sk-backup');
+  t.is(backup.requests[0]?.body.model, 'backup-model');
+  t.is(main.refused + backup.refused, 0, 'no key went to the other provider');
+  t.deepEqual(usage.at(-1), { inputTokens: 50, outputTokens: 5, costUsd: 0, servedBy: [{ provider: 'backup', model: 'backup-model', calls: 1 }] });
+  t.deepEqual([stops, gateway.lastProviderError('att_fo')], [[], ''], 'a call the fallback served is no failure of the attempt');
+});
+
+test('a Retry-After past the cap moves to the fallback at once; a refused key moves too, without stopping the attempt', async (t) => {
+  const long = await withFallback(t, () => ({ status: 429, body: 'quota', headers: { 'retry-after': '3600' } }));
+  t.is((await call(long.channel.socketPath, long.channel.token, chat)).status, 200);
+  t.deepEqual([long.main.requests.length, long.retries, long.failovers], [1, [], ['main→backup']]);
+  const refused = await withFallback(t, () => ({ status: 401, body: 'bad key' }));
+  t.is((await call(refused.channel.socketPath, refused.channel.token, chat)).status, 200);
+  t.deepEqual([refused.main.requests.length, refused.stops], [1, []]);
+});
+
+test('a request the provider calls wrong is neither retried nor sent elsewhere; when every provider fails, the last answer is the client\'s, Retry-After included', async (t) => {
+  const bad = await withFallback(t, () => ({ status: 400, body: 'bad request' }));
+  const answer = await call(bad.channel.socketPath, bad.channel.token, chat);
+  t.is(answer.status, 400);
+  t.deepEqual([bad.main.requests.length, bad.backup.requests.length], [1, 0]);
+  const down = await withFallback(t, () => ({ status: 503, body: 'down' }), () => ({ status: 429, body: 'busy too', headers: { 'retry-after': '0' } }));
+  const last = await new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
+    const req = http.request({ socketPath: down.channel.socketPath, path: '/v1/chat/completions', method: 'POST', headers: { authorization: `Bearer ${down.channel.token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(chat));
+  });
+  t.deepEqual(last, { status: 429, retryAfter: '0' });
+  t.deepEqual([down.main.requests.length, down.backup.requests.length], [3, 3]);
+  t.regex(down.gateway.lastProviderError('att_fo'), /^provider "backup" answered HTTP 429/);
+});
+
+test('an attempt ended while a call waits to retry is answered at once, and nothing more goes upstream', async (t) => {
+  const { channel, main, backup, gateway } = await withFallback(t, () => ({ status: 503, body: 'down', headers: { 'retry-after': '2' } }));
+  const answer = call(channel.socketPath, channel.token, chat);
+  while (main.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+  const started = Date.now();
+  await gateway.close('att_fo');
+  t.true(Date.now() - started < 1_000, `close does not wait out the retry (${Date.now() - started}ms)`);
+  t.is((await answer).status, 401);
+  await new Promise((r) => setTimeout(r, 2_200));
+  t.deepEqual([main.requests.length, backup.requests.length], [1, 0]);
 });

@@ -19,9 +19,11 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, lstat, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fullJitterDelayMs, type BackoffPolicy } from '../../common/backoff.js';
 import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
-import type { AgentProgress, ProviderGrant } from '../../common/model.js';
+import { MAX_SERVED_BY, type AgentProgress, type ProviderEndpoint, type ProviderGrant, type ServedBy } from '../../common/model.js';
 
 /** Requests larger than this are refused with 413 (Cline sends its whole conversation each call). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -54,6 +56,50 @@ export const MAX_UNIX_SOCKET_PATH_BYTES = 107;
 /** Server errors or network failures in a row before the attempt is stopped as provider_error. */
 export const PROVIDER_FAILURES_TO_STOP = 3;
 
+/**
+ * How a model call is retried upstream before the container hears of a
+ * failure: `tries` per provider (the first and its retries), spaced by
+ * exponential backoff with full jitter, or by the provider's `Retry-After`
+ * when it gives one no longer than `maxRetryAfterMs` (a longer one moves to
+ * the next fallback at once); then each fallback provider in turn.
+ */
+export interface UpstreamRetry {
+  tries: number;
+  backoff: BackoffPolicy;
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_UPSTREAM_RETRY: UpstreamRetry = { tries: 3, backoff: { initialMs: 1_000, maxMs: 10_000, multiplier: 2 }, maxRetryAfterMs: 30_000 };
+
+/**
+ * Whether another try may get an answer: rate limited (429), overloaded
+ * (529, Anthropic's), timed out (408) or any server error. Other 4xx say
+ * the request itself is wrong: the same request fails the same way anywhere.
+ */
+export function retryableStatus(status: number): boolean {
+  return status === 429 || status === 408 || status >= 500;
+}
+
+/** Whether a fallback provider may answer where this one did not: retryable, or this one refused its key. */
+export function failsOver(status: number): boolean {
+  return retryableStatus(status) || status === 401 || status === 403;
+}
+
+/**
+ * The wait before retry `retry` (1 = the first retry): the provider's
+ * `Retry-After` (seconds, or an HTTP date) when it sent one, else full
+ * jitter. Null when the provider asks for longer than `maxRetryAfterMs`:
+ * better another provider now than this one later.
+ */
+export function retryDelayMs(policy: UpstreamRetry, retry: number, retryAfter: string | null, now: number, random: () => number = Math.random): number | null {
+  if (retryAfter !== null && retryAfter.trim() !== '') {
+    const text = retryAfter.trim();
+    const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+    if (Number.isFinite(ms)) return ms > policy.maxRetryAfterMs ? null : Math.max(0, Math.ceil(ms));
+  }
+  return fullJitterDelayMs(policy.backoff, retry, random);
+}
+
 export interface Budget {
   /** 0 = no limit. */
   maxTokens: number;
@@ -81,12 +127,22 @@ export interface GatewayObserver {
   charged(provider: string, model: string, usage: { input: number; output: number; cost: number }): void;
   /** The provider failed a call: an error status, or no answer at all. */
   upstreamError(provider: string, kind: UpstreamErrorKind): void;
+  /** A request goes to a provider (a call's first try, a retry, or a fallback's try). */
+  upstreamTry?(provider: string): void;
+  /** A call is tried again on the same provider. */
+  upstreamRetry?(provider: string): void;
+  /** A call moved from a failing provider to its fallback. */
+  failover?(from: string, to: string): void;
 }
 
 export interface GatewayOptions {
   /** Model calls one attempt may have in flight; more are refused with 429. */
   maxConcurrentCalls?: number;
   observer?: GatewayObserver;
+  /** How calls are retried upstream (tests make it fast). */
+  retry?: UpstreamRetry;
+  /** In [0, 1), for the jitter (injected for tests). */
+  random?: () => number;
 }
 
 export interface AttemptChannel {
@@ -101,8 +157,8 @@ export interface OpenOptions {
   provider: ProviderGrant;
   budget: Budget;
   /** What was counted before (an adopted attempt). */
-  usage: Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd'>;
-  onUsage: (usage: Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd'>) => void;
+  usage: Usage;
+  onUsage: (usage: Usage) => void;
   /** The attempt must end: its budget is spent, or its provider keeps failing. */
   onStop: (reason: GatewayStopReason, message: string) => void;
 }
@@ -110,6 +166,8 @@ export interface OpenOptions {
 interface AttemptEntry extends OpenOptions {
   tokenDigest: Buffer;
   server: net.Server;
+  /** The container's connections: closed with the attempt, not left to a keep-alive timeout. */
+  sockets: Set<net.Socket>;
   providerFailures: number;
   lastProviderError: string;
   stopped: boolean;
@@ -127,7 +185,7 @@ interface AttemptEntry extends OpenOptions {
   closed: boolean;
 }
 
-type Usage = Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd'>;
+type Usage = Pick<AgentProgress, 'inputTokens' | 'outputTokens' | 'costUsd' | 'servedBy'>;
 
 /** What a call may spend, decided before it goes upstream. */
 export type CallPlan =
@@ -282,6 +340,8 @@ export class LlmGateway {
   private readonly http: http.Server;
   private readonly maxConcurrentCalls: number;
   private readonly observer: GatewayObserver | undefined;
+  private readonly retry: UpstreamRetry;
+  private readonly random: () => number;
 
   constructor(
     private readonly log: Logger,
@@ -289,6 +349,8 @@ export class LlmGateway {
   ) {
     this.maxConcurrentCalls = options.maxConcurrentCalls ?? DEFAULT_CONCURRENT_CALLS;
     this.observer = options.observer;
+    this.retry = options.retry ?? DEFAULT_UPSTREAM_RETRY;
+    this.random = options.random ?? Math.random;
     if (!Number.isInteger(this.maxConcurrentCalls) || this.maxConcurrentCalls < 1 || this.maxConcurrentCalls > MAX_CONCURRENT_CALLS) {
       throw new RangeError(`model calls per attempt must be a whole number from 1 to ${MAX_CONCURRENT_CALLS}, got ${options.maxConcurrentCalls}`);
     }
@@ -299,8 +361,11 @@ export class LlmGateway {
   async open(options: OpenOptions): Promise<AttemptChannel> {
     await this.close(options.attemptId);
     await rm(options.socketPath, { force: true });
+    const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       this.socketAttempt.set(socket, options.attemptId);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
       this.http.emit('connection', socket);
     });
     await new Promise<void>((resolve, reject) => {
@@ -319,6 +384,7 @@ export class LlmGateway {
       usage: { ...options.usage },
       tokenDigest: digest(options.token),
       server,
+      sockets,
       providerFailures: 0,
       lastProviderError: '',
       stopped: false,
@@ -346,7 +412,9 @@ export class LlmGateway {
     entry.closed = true;
     for (const call of entry.upstream) call.abort(new Error('the attempt ended'));
     await Promise.allSettled([...entry.forwarding]);
-    await new Promise<void>((resolve) => entry.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => entry.server.close(() => resolve()));
+    for (const socket of entry.sockets) socket.destroy();
+    await closed;
     await rm(entry.socketPath, { force: true });
   }
 
@@ -459,9 +527,9 @@ export class LlmGateway {
     }
   }
 
-  private providerFailed(entry: AttemptEntry, detail: string): void {
+  private providerFailed(entry: AttemptEntry, endpoint: ProviderEndpoint, detail: string): void {
     entry.providerFailures += 1;
-    entry.lastProviderError = `provider "${entry.provider.name}" ${detail}`;
+    entry.lastProviderError = `provider "${endpoint.name}" ${detail}`;
     if (entry.providerFailures >= PROVIDER_FAILURES_TO_STOP) {
       this.stop(entry, 'provider_error', `${entry.lastProviderError} (${entry.providerFailures} times in a row)`);
     }
@@ -474,7 +542,7 @@ export class LlmGateway {
    * sent, which the provider cannot exceed), or else the prompt estimate and
    * the bytes streamed as tokens, at the dearest rate seen.
    */
-  private charge(entry: AttemptEntry, plan: Extract<CallPlan, { refused: false }>, used: { input: number; output: number; cost: number } | null, streamedBytes: number): { input: number; output: number; cost: number; estimated: boolean } {
+  private charge(entry: AttemptEntry, endpoint: ProviderEndpoint, plan: Extract<CallPlan, { refused: false }>, used: { input: number; output: number; cost: number } | null, streamedBytes: number): { input: number; output: number; cost: number; estimated: boolean } {
     const charged = used
       ? { ...used, estimated: false }
       : (() => {
@@ -482,56 +550,130 @@ export class LlmGateway {
           return { input: plan.promptTokens, output, cost: (plan.promptTokens + output) * entry.usdPerToken, estimated: true };
         })();
     if (used && used.cost > 0 && used.input + used.output > 0) entry.usdPerToken = Math.max(entry.usdPerToken, used.cost / (used.input + used.output));
-    entry.usage = { inputTokens: entry.usage.inputTokens + charged.input, outputTokens: entry.usage.outputTokens + charged.output, costUsd: entry.usage.costUsd + charged.cost };
+    entry.usage = { ...entry.usage, inputTokens: entry.usage.inputTokens + charged.input, outputTokens: entry.usage.outputTokens + charged.output, costUsd: entry.usage.costUsd + charged.cost };
     entry.onUsage({ ...entry.usage });
-    this.observer?.charged(entry.provider.name, entry.provider.model, charged);
+    this.observer?.charged(endpoint.name, endpoint.model, charged);
     return charged;
   }
 
+  /**
+   * Sends the call upstream and relays the answer. A failure the provider
+   * may get past (429, 529, 5xx, a timeout, no connection) is tried again
+   * after a backoff with full jitter, or after the provider's Retry-After;
+   * then the attempt's fallback providers are tried in order, each with its
+   * own key and model. Only the last failure reaches the container. Nothing
+   * is retried once the client has hung up, the attempt has ended or the
+   * budget is spent.
+   */
   private async forward(entry: AttemptEntry, body: Record<string, unknown>, plan: Extract<CallPlan, { refused: false }>, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
+    const endpoints: ProviderEndpoint[] = [entry.provider, ...(entry.provider.fallbacks ?? [])];
+    let failure: UpstreamFailure | undefined;
+    providers: for (let e = 0; e < endpoints.length; e++) {
+      const endpoint = endpoints[e]!;
+      if (e > 0) {
+        this.log.warn({ attemptId: entry.attemptId, from: endpoints[e - 1]!.name, to: endpoint.name, detail: failure?.detail }, 'model call failing over to the next provider');
+        this.observer?.failover?.(endpoints[e - 1]!.name, endpoint.name);
+      }
+      for (let tryNo = 1; ; tryNo++) {
+        const sent = await this.send(entry, endpoint, body, plan);
+        if (sent.kind === 'answer') return this.relay(entry, endpoint, sent, plan, res, started);
+        failure = sent;
+        if (entry.closed) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
+        // Nobody is waiting for the answer, or nothing is left to pay for one: no more tries.
+        if (res.destroyed || this.overBudget(entry)) break providers;
+        if (!sent.retryable || tryNo >= this.retry.tries) break;
+        const delayMs = retryDelayMs(this.retry, tryNo, sent.retryAfter, Date.now(), this.random);
+        if (delayMs === null) break;
+        this.observer?.upstreamRetry?.(endpoint.name);
+        this.log.info({ attemptId: entry.attemptId, provider: endpoint.name, try: tryNo, delayMs, detail: sent.detail }, 'model call failed upstream; trying again');
+        if (!(await this.pause(entry, delayMs))) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
+      }
+      if (!failure.failsOver) break;
+    }
+    return this.failed(entry, failure!, res);
+  }
+
+  /** Waits before a retry; false when the attempt ended meanwhile. */
+  private async pause(entry: AttemptEntry, ms: number): Promise<boolean> {
+    const wake = new AbortController();
+    entry.upstream.add(wake);
+    try {
+      await sleep(ms, undefined, { signal: wake.signal });
+    } catch {
+      // Woken by the attempt's end.
+    } finally {
+      entry.upstream.delete(wake);
+    }
+    return !entry.closed;
+  }
+
+  /** One try of one provider, up to its answer's headers. */
+  private async send(entry: AttemptEntry, endpoint: ProviderEndpoint, body: Record<string, unknown>, plan: Extract<CallPlan, { refused: false }>): Promise<UpstreamAnswer | UpstreamFailure> {
+    this.observer?.upstreamTry?.(endpoint.name);
     const abort = new AbortController();
     entry.upstream.add(abort);
-    let idle = setTimeout(() => abort.abort(new ProviderTimeout('no answer in time')), PROVIDER_HEADERS_TIMEOUT_MS);
+    const timer = { idle: setTimeout(() => abort.abort(new ProviderTimeout('no answer in time')), PROVIDER_HEADERS_TIMEOUT_MS) };
     // No abort when the client hangs up: the provider bills the call all the
     // same, so it is read to the end (within the timeouts) and its usage counted.
     let upstream: Response;
     try {
-      upstream = await fetch(`${entry.provider.baseUrl}/chat/completions`, {
+      upstream = await fetch(`${endpoint.baseUrl}/chat/completions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${entry.provider.apiKey}`, 'content-type': 'application/json', accept: 'text/event-stream, application/json' },
-        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${endpoint.apiKey}`, 'content-type': 'application/json', accept: 'text/event-stream, application/json' },
+        body: JSON.stringify({ ...body, model: endpoint.model }),
         signal: abort.signal,
       });
     } catch (err) {
-      clearTimeout(idle);
+      clearTimeout(timer.idle);
       entry.upstream.delete(abort);
       // Timed out, cut because the attempt ended, or hung up on once
       // connected, the provider had the request and may bill it; refused or
       // unresolved, it never saw it.
-      if (abort.signal.aborted || REACHED_PROVIDER.has(String((err as { cause?: { code?: unknown } }).cause?.code))) this.charge(entry, plan, null, 0);
-      if (entry.closed) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
-      this.observer?.upstreamError(entry.provider.name, abort.signal.reason instanceof ProviderTimeout ? 'timeout' : 'network');
-      this.providerFailed(entry, `is unreachable at ${entry.provider.baseUrl}: ${(err as Error).message}`);
+      if (abort.signal.aborted || REACHED_PROVIDER.has(String((err as { cause?: { code?: unknown } }).cause?.code))) this.charge(entry, endpoint, plan, null, 0);
+      const timeout = abort.signal.reason instanceof ProviderTimeout;
+      if (!entry.closed) this.observer?.upstreamError(endpoint.name, timeout ? 'timeout' : 'network');
+      return { kind: 'failure', endpoint, status: 0, text: '', detail: `is unreachable at ${endpoint.baseUrl}: ${(err as Error).message}`, retryAfter: null, retryable: true, failsOver: true };
+    }
+    if (upstream.ok) return { kind: 'answer', upstream, abort, timer };
+    clearTimeout(timer.idle);
+    entry.upstream.delete(abort);
+    const text = (await upstream.text().catch(() => '')).slice(0, 300);
+    this.observer?.upstreamError(endpoint.name, statusKind(upstream.status));
+    this.log.warn({ attemptId: entry.attemptId, provider: endpoint.name, status: upstream.status }, 'provider call failed');
+    return {
+      kind: 'failure',
+      endpoint,
+      status: upstream.status,
+      text,
+      detail: `answered HTTP ${upstream.status}${text ? `: ${text}` : ''}`,
+      retryAfter: upstream.headers.get('retry-after'),
+      contentType: upstream.headers.get('content-type'),
+      retryable: retryableStatus(upstream.status),
+      failsOver: failsOver(upstream.status),
+    };
+  }
+
+  /** Every try failed: the last failure is the container's answer, and counts against the provider. */
+  private failed(entry: AttemptEntry, f: UpstreamFailure, res: http.ServerResponse): void {
+    if (f.status === 0) {
+      this.providerFailed(entry, f.endpoint, f.detail);
       return sendError(res, 502, 'provider_unreachable', entry.lastProviderError);
     }
-    if (!upstream.ok) {
-      clearTimeout(idle);
-      entry.upstream.delete(abort);
-      const text = (await upstream.text().catch(() => '')).slice(0, 300);
-      const detail = `answered HTTP ${upstream.status}${text ? `: ${text}` : ''}`;
-      this.observer?.upstreamError(entry.provider.name, statusKind(upstream.status));
-      if (upstream.status >= 500) this.providerFailed(entry, detail);
-      else if (upstream.status === 401 || upstream.status === 403) {
-        entry.lastProviderError = `provider "${entry.provider.name}" refused its key (HTTP ${upstream.status}): check fleetctl provider set ${entry.provider.name}`;
-        this.stop(entry, 'provider_error', entry.lastProviderError);
-      } else entry.lastProviderError = `provider "${entry.provider.name}" ${detail}`;
-      this.log.warn({ attemptId: entry.attemptId, provider: entry.provider.name, status: upstream.status }, 'provider call failed');
-      if (res.destroyed) return;
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
-      res.end(text);
-      return;
-    }
+    if (f.status >= 500) this.providerFailed(entry, f.endpoint, f.detail);
+    else if (f.status === 401 || f.status === 403) {
+      entry.lastProviderError = `provider "${f.endpoint.name}" refused its key (HTTP ${f.status}): check fleetctl provider set ${f.endpoint.name}`;
+      this.stop(entry, 'provider_error', entry.lastProviderError);
+    } else entry.lastProviderError = `provider "${f.endpoint.name}" ${f.detail}`;
+    if (res.destroyed) return;
+    // The client backs off as the provider asked (a 429's Retry-After), as it would talking to it directly.
+    res.writeHead(f.status, { 'content-type': f.contentType ?? 'application/json', ...(f.retryAfter ? { 'retry-after': f.retryAfter } : {}) });
+    res.end(f.text);
+  }
+
+  /** Streams a provider's answer to the container and counts what it used. */
+  private async relay(entry: AttemptEntry, endpoint: ProviderEndpoint, answer: UpstreamAnswer, plan: Extract<CallPlan, { refused: false }>, res: http.ServerResponse, started: number): Promise<void> {
+    const { upstream, abort, timer } = answer;
     entry.providerFailures = 0;
     if (!res.destroyed) res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'cache-control': 'no-cache' });
     const streamed = (upstream.headers.get('content-type') ?? '').includes('text/event-stream');
@@ -541,8 +683,8 @@ export class LlmGateway {
     let streamedBytes = 0;
     try {
       for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
-        clearTimeout(idle);
-        idle = setTimeout(() => abort.abort(new ProviderTimeout('the answer stalled')), PROVIDER_IDLE_TIMEOUT_MS);
+        clearTimeout(timer.idle);
+        timer.idle = setTimeout(() => abort.abort(new ProviderTimeout('the answer stalled')), PROVIDER_IDLE_TIMEOUT_MS);
         streamedBytes += chunk.length;
         if (!res.destroyed) res.write(chunk);
         const text = decoder.decode(chunk, { stream: true });
@@ -550,11 +692,11 @@ export class LlmGateway {
         else whole.push(text);
       }
     } catch (err) {
-      this.log.warn({ attemptId: entry.attemptId, provider: entry.provider.name, err: (err as Error).message }, 'provider answer cut off');
+      this.log.warn({ attemptId: entry.attemptId, provider: endpoint.name, err: (err as Error).message }, 'provider answer cut off');
       // Cut by the gateway because the attempt ended is not the provider's failure.
-      if (!entry.closed) this.observer?.upstreamError(entry.provider.name, abort.signal.reason instanceof ProviderTimeout ? 'timeout' : 'network');
+      if (!entry.closed) this.observer?.upstreamError(endpoint.name, abort.signal.reason instanceof ProviderTimeout ? 'timeout' : 'network');
     } finally {
-      clearTimeout(idle);
+      clearTimeout(timer.idle);
       entry.upstream.delete(abort);
     }
     if (!res.destroyed) res.end();
@@ -567,14 +709,45 @@ export class LlmGateway {
         used = null;
       }
     }
-    const charged = this.charge(entry, plan, used, streamedBytes);
+    entry.usage = { ...entry.usage, servedBy: addServed(entry.usage.servedBy, endpoint) };
+    const charged = this.charge(entry, endpoint, plan, used, streamedBytes);
     this.log.info(
-      { attemptId: entry.attemptId, provider: entry.provider.name, inputTokens: charged.input, outputTokens: charged.output, ...(charged.estimated ? { estimated: true } : {}), durationMs: Date.now() - started },
+      { attemptId: entry.attemptId, provider: endpoint.name, model: endpoint.model, inputTokens: charged.input, outputTokens: charged.output, ...(charged.estimated ? { estimated: true } : {}), durationMs: Date.now() - started },
       charged.estimated ? 'model call without usage: charged its estimate' : 'model call',
     );
     const spent = this.overBudget(entry);
     if (spent) this.stop(entry, 'budget_exceeded', spent);
   }
+}
+
+/** An answer with good headers; its body is still to be read. */
+interface UpstreamAnswer {
+  kind: 'answer';
+  upstream: Response;
+  abort: AbortController;
+  timer: { idle: NodeJS.Timeout };
+}
+
+/** A try that got no good answer: no connection (status 0) or an error status. */
+interface UpstreamFailure {
+  kind: 'failure';
+  endpoint: ProviderEndpoint;
+  status: number;
+  text: string;
+  detail: string;
+  retryAfter: string | null;
+  contentType?: string | null;
+  retryable: boolean;
+  failsOver: boolean;
+}
+
+/** The count of calls each provider and model served, one more for `endpoint` (bounded: the grant names at most a few). */
+export function addServed(servedBy: readonly ServedBy[] | undefined, endpoint: Pick<ProviderEndpoint, 'name' | 'model'>): ServedBy[] {
+  const list = [...(servedBy ?? [])];
+  const i = list.findIndex((x) => x.provider === endpoint.name && x.model === endpoint.model);
+  if (i >= 0) list[i] = { ...list[i]!, calls: list[i]!.calls + 1 };
+  else if (list.length < MAX_SERVED_BY) list.push({ provider: endpoint.name, model: endpoint.model, calls: 1 });
+  return list;
 }
 
 function refuseTooLarge(res: http.ServerResponse): void {

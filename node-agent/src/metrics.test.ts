@@ -99,9 +99,12 @@ test('the metric names are the ones alerts and dashboards are written against', 
     'fleet_agent_docker_operation_duration_seconds',
     'fleet_agent_docker_operations_total',
     'fleet_agent_gateway_cost_usd_total',
+    'fleet_agent_gateway_failovers_total',
     'fleet_agent_gateway_requests_total',
     'fleet_agent_gateway_tokens_total',
     'fleet_agent_gateway_upstream_errors_total',
+    'fleet_agent_gateway_upstream_retries_total',
+    'fleet_agent_gateway_upstream_tries_total',
     'fleet_agent_info',
     'fleet_agent_journal_degraded',
     'fleet_agent_outbox_events',
@@ -269,7 +272,8 @@ test('model calls are counted by provider, model and the status the container go
   const metrics = new AgentMetrics(registry, '0.0.0', INERT_SOURCES);
   // The first call is served; the provider fails every one after it.
   const fake = await new FakeLlm('sk-real', (n) => (n === 0 ? { tools: [runCommands('ls')], usage: { prompt: 100, completion: 20, cost: 0.01 } } : { status: 503, body: 'overloaded' })).start();
-  const gateway = new LlmGateway(log, { observer: metrics });
+  // Two tries per call, a few ms apart: each failed try counts, and the retry too.
+  const gateway = new LlmGateway(log, { observer: metrics, retry: { tries: 2, backoff: { initialMs: 5, maxMs: 5, multiplier: 1 }, maxRetryAfterMs: 1_000 } });
   t.teardown(async () => {
     await gateway.closeAll();
     await fake.stop();
@@ -301,8 +305,12 @@ test('model calls are counted by provider, model and the status the container go
   t.is(value('fleet_agent_gateway_tokens_total', { provider: 'fake', model: 'fake-model', direction: 'input' }), 100);
   t.is(value('fleet_agent_gateway_tokens_total', { provider: 'fake', model: 'fake-model', direction: 'output' }), 20);
   t.is(value('fleet_agent_gateway_cost_usd_total', { provider: 'fake', model: 'fake-model' }), 0.01);
-  t.is(value('fleet_agent_gateway_upstream_errors_total', { provider: 'fake', kind: 'status_5xx' }), 1);
-  t.is(value('fleet_agent_gateway_upstream_errors_total', { provider: 'gone', kind: 'network' }), 1);
+  t.is(value('fleet_agent_gateway_upstream_errors_total', { provider: 'fake', kind: 'status_5xx' }), 2);
+  t.is(value('fleet_agent_gateway_upstream_errors_total', { provider: 'gone', kind: 'network' }), 2);
+  t.is(value('fleet_agent_gateway_upstream_retries_total', { provider: 'fake' }), 1);
+  t.is(value('fleet_agent_gateway_upstream_retries_total', { provider: 'gone' }), 1);
+  t.is(value('fleet_agent_gateway_upstream_tries_total', { provider: 'fake' }), 3, 'one served, one failed twice');
+  t.is(value('fleet_agent_gateway_upstream_tries_total', { provider: 'gone' }), 2);
 });
 
 test('a session that cannot open is counted as a reconnect; the session gauge reads its state', async (t) => {

@@ -68,6 +68,9 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
   private readonly gatewayTokens: Counter<'provider' | 'model' | 'direction'>;
   private readonly gatewayCost: Counter<'provider' | 'model'>;
   private readonly upstreamErrors: Counter<'provider' | 'kind'>;
+  private readonly upstreamTries: Counter<'provider'>;
+  private readonly upstreamRetries: Counter<'provider'>;
+  private readonly failovers: Counter<'from' | 'to'>;
   private readonly stalls: Counter<'rule'>;
   private readonly selfCheckFailures: Counter;
   private selfCheckFailing = false;
@@ -121,8 +124,26 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
     });
     this.upstreamErrors = new Counter({
       name: 'fleet_agent_gateway_upstream_errors_total',
-      help: 'Model calls the provider failed, by provider and kind: status_429, status_5xx, status_4xx (its answer), network (no answer, or an answer cut off), timeout (no headers in 2 min, or a 5 min pause in the answer).',
+      help: 'Tries of model calls the provider failed (each retry counts), by provider and kind: status_429, status_5xx, status_4xx (its answer), network (no answer, or an answer cut off), timeout (no headers in 2 min, or a 5 min pause in the answer).',
       labelNames: ['provider', 'kind'],
+      registers,
+    });
+    this.upstreamTries = new Counter({
+      name: 'fleet_agent_gateway_upstream_tries_total',
+      help: 'Requests the gateway sent to a provider: each model call once, plus each retry and each fallback tried. fleet_agent_gateway_upstream_errors_total over this is the share the provider failed.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.upstreamRetries = new Counter({
+      name: 'fleet_agent_gateway_upstream_retries_total',
+      help: 'Model calls the gateway tried again on the same provider after a 429, 529, 5xx, timeout or lost connection (after a backoff with full jitter, or the provider\'s Retry-After).',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.failovers = new Counter({
+      name: 'fleet_agent_gateway_failovers_total',
+      help: 'Model calls moved from a provider that kept failing to its next fallback (fleetctl provider set --fallback).',
+      labelNames: ['from', 'to'],
       registers,
     });
     this.stalls = new Counter({
@@ -188,6 +209,18 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
 
   upstreamError(provider: string, kind: UpstreamErrorKind): void {
     this.upstreamErrors.inc({ provider, kind });
+  }
+
+  upstreamTry(provider: string): void {
+    this.upstreamTries.inc({ provider });
+  }
+
+  upstreamRetry(provider: string): void {
+    this.upstreamRetries.inc({ provider });
+  }
+
+  failover(from: string, to: string): void {
+    this.failovers.inc({ from, to });
   }
 
   sessionReconnected(): void {

@@ -95,6 +95,7 @@ import type { RetryPolicy as _fleet_v1_RetryPolicy, RetryPolicy__Output as _flee
 import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from './fleet/v1/Rollout';
 import type { RolloutArmStats as _fleet_v1_RolloutArmStats, RolloutArmStats__Output as _fleet_v1_RolloutArmStats__Output } from './fleet/v1/RolloutArmStats';
 import type { RolloutEvent as _fleet_v1_RolloutEvent, RolloutEvent__Output as _fleet_v1_RolloutEvent__Output } from './fleet/v1/RolloutEvent';
+import type { ServedBy as _fleet_v1_ServedBy, ServedBy__Output as _fleet_v1_ServedBy__Output } from './fleet/v1/ServedBy';
 import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from './fleet/v1/SetAutoscalePoolRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from './fleet/v1/StartRolloutRequest';
@@ -215,6 +216,7 @@ export interface ProtoGrpcType {
       Rollout: MessageTypeDefinition<_fleet_v1_Rollout, _fleet_v1_Rollout__Output>
       RolloutArmStats: MessageTypeDefinition<_fleet_v1_RolloutArmStats, _fleet_v1_RolloutArmStats__Output>
       RolloutEvent: MessageTypeDefinition<_fleet_v1_RolloutEvent, _fleet_v1_RolloutEvent__Output>
+      ServedBy: MessageTypeDefinition<_fleet_v1_ServedBy, _fleet_v1_ServedBy__Output>
       SetAutoscalePoolRequest: MessageTypeDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_SetAutoscalePoolRequest__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StartRolloutRequest: MessageTypeDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_StartRolloutRequest__Output>

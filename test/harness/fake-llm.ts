@@ -17,7 +17,7 @@ export type Turn =
   | { tools: ToolCall[]; usage?: { prompt: number; completion: number; cost?: number } }
   /** Talk without calling a tool. */
   | { text: string }
-  | { status: number; body?: string }
+  | { status: number; body?: string; headers?: Record<string, string> }
   /** Answers nothing until `release()` is called, then plays `then`. */
   | { hold: true; then: Turn };
 
@@ -104,7 +104,7 @@ export class FakeLlm {
       turn = turn.then;
     }
     if ('status' in turn) {
-      res.writeHead(turn.status, { 'content-type': 'application/json' });
+      res.writeHead(turn.status, { 'content-type': 'application/json', ...turn.headers });
       res.end(JSON.stringify({ error: { message: turn.body ?? `fake error ${turn.status}` } }));
       return;
     }

@@ -47,3 +47,8 @@ export const taskIdFlag = (flag: string) =>
     if (!ID_PATTERN.test(text) || !text.startsWith('task_')) throw new ValidationError(field, `"${text.slice(0, 40)}" is not a task id`);
     return text;
   });
+
+/** `a,b`, repeatable, in order; the server checks each name. */
+export function nameList(text: string, previous: string[]): string[] {
+  return [...previous, ...text.split(',').map((n) => n.trim()).filter(Boolean)];
+}

@@ -1,7 +1,7 @@
 /** `fleetctl provider …`: the LLM providers Cline tasks use. */
 import { Command } from 'commander';
 import type { Context } from '../context.js';
-import { labelList } from './flags.js';
+import { labelList, nameList } from './flags.js';
 import { deleteProvider, listProviders, setProvider } from '../actions/providers.js';
 
 export function providerCommand(ctx: () => Context): Command {
@@ -15,7 +15,8 @@ export function providerCommand(ctx: () => Context): Command {
     .requiredOption('--api-key-file <path>', 'file holding the API key ("-" reads standard input); never pass a key on the command line')
     .option('--insecure-http', 'allow a plain http:// base URL on a host that is not loopback: the key then crosses the network in clear')
     .option('--node-selector <k=v,...>', 'only nodes with these labels run its tasks and receive its key', labelList('--node-selector'), {})
-    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector }));
+    .option('--fallback <name,...>', 'providers to try, in order, when this one keeps failing a call (429, 5xx, timeouts, a refused key); each uses its own key and model', nameList, [])
+    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector, fallbacks: o.fallback }));
   provider
     .command('list')
     .description('list providers (never their keys)')

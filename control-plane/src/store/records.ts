@@ -47,6 +47,11 @@ export interface ProviderRecord {
   /** Only nodes with these labels run its tasks and receive its key (binding 3). */
   nodeSelector?: Record<string, string>;
   /**
+   * Providers tried in order when this one keeps failing. Not bound to the
+   * sealed key: each fallback's key goes only where its own record allows.
+   */
+  fallbacks?: string[];
+  /**
    * AES-256-GCM over the key, with the whole provider (name, base URL,
    * model, insecureHttp) as associated data: changing any of them in the
    * store makes the key undecryptable rather than sent elsewhere.

@@ -1,5 +1,6 @@
 // Original file: proto/fleet/v1/fleet.proto
 
+import type { ServedBy as _fleet_v1_ServedBy, ServedBy__Output as _fleet_v1_ServedBy__Output } from '../../fleet/v1/ServedBy';
 import type { Long } from '@grpc/proto-loader';
 
 export interface AgentProgress {
@@ -9,6 +10,7 @@ export interface AgentProgress {
   'costUsd'?: (number | string);
   'lastTool'?: (string);
   'updatedAtMs'?: (number | string | Long);
+  'servedBy'?: (_fleet_v1_ServedBy)[];
 }
 
 export interface AgentProgress__Output {
@@ -18,4 +20,5 @@ export interface AgentProgress__Output {
   'costUsd': (number);
   'lastTool': (string);
   'updatedAtMs': (number);
+  'servedBy': (_fleet_v1_ServedBy__Output)[];
 }

@@ -10,6 +10,7 @@ export interface Provider {
   'hasApiKey'?: (boolean);
   'insecureHttp'?: (boolean);
   'nodeSelector'?: ({[key: string]: string});
+  'fallbacks'?: (string)[];
 }
 
 export interface Provider__Output {
@@ -20,4 +21,5 @@ export interface Provider__Output {
   'hasApiKey': (boolean);
   'insecureHttp': (boolean);
   'nodeSelector': ({[key: string]: string});
+  'fallbacks': (string)[];
 }

@@ -1,11 +1,13 @@
 // Original file: proto/fleet/v1/fleet.proto
 
+import type { ProviderGrant as _fleet_v1_ProviderGrant, ProviderGrant__Output as _fleet_v1_ProviderGrant__Output } from '../../fleet/v1/ProviderGrant';
 
 export interface ProviderGrant {
   'name'?: (string);
   'baseUrl'?: (string);
   'model'?: (string);
   'apiKey'?: (string);
+  'fallbacks'?: (_fleet_v1_ProviderGrant)[];
 }
 
 export interface ProviderGrant__Output {
@@ -13,4 +15,5 @@ export interface ProviderGrant__Output {
   'baseUrl': (string);
   'model': (string);
   'apiKey': (string);
+  'fallbacks': (_fleet_v1_ProviderGrant__Output)[];
 }

@@ -8,6 +8,7 @@ export interface SetProviderRequest {
   'apiKey'?: (string);
   'insecureHttp'?: (boolean);
   'nodeSelector'?: ({[key: string]: string});
+  'fallbacks'?: (string)[];
 }
 
 export interface SetProviderRequest__Output {
@@ -17,4 +18,5 @@ export interface SetProviderRequest__Output {
   'apiKey': (string);
   'insecureHttp': (boolean);
   'nodeSelector': ({[key: string]: string});
+  'fallbacks': (string)[];
 }
