@@ -149,3 +149,43 @@ test.serial('without quorum the replicas say NOT_SERVING and refuse writes; runn
   const after = await submitTask(fleet, [], ['true']);
   t.is((await untilState(fleet, after, ['SUCCEEDED'], 60_000)).state, 'SUCCEEDED');
 });
+
+test.serial('a replica that stops answering (SIGSTOP) loses its node sessions to the others well before the cut-off; running attempts go on', async (t) => {
+  const { fleet } = t.context;
+  // Bound 20 s (down-after 30 s less the 10 s margin): a silent session is left after 10 s.
+  const ids = [await submitTask(fleet, [], ['sh', '-c', 'sleep 30; echo outlived']), await submitTask(fleet, [], ['sh', '-c', 'sleep 30; echo outlived'])];
+  for (const id of ids) await untilState(fleet, id, ['RUNNING']);
+  interface Replicas { replicas: Array<{ address: string; nodeSessions: number }> }
+  const statusFrom = async (i: number) => {
+    const api = clients(`127.0.0.1:${fleet.ports[i]}`, fleet.caPem);
+    const { res } = await call<Replicas>((cb) => api.fleet.GetClusterStatus({}, bearer(fleet.adminToken), { deadline: Date.now() + 5_000 }, cb));
+    return res;
+  };
+  const portOf = (address: string) => Number(address.split(':').pop());
+  const before = await eventually('both sessions counted', async () => {
+    const s = await statusFrom(0);
+    return s && s.replicas.reduce((n, r) => n + r.nodeSessions, 0) === 2 ? s : undefined;
+  });
+  const holder = fleet.ports.indexOf(portOf(before.replicas.find((r) => r.nodeSessions > 0)!.address));
+  t.true(holder >= 0, 'the replica holding a session is one of ours');
+  const other = fleet.ports.findIndex((_, i) => i !== holder && fleet.controlPlanes[i]);
+  const paused = fleet.controlPlanes[holder]!.child;
+  const pausedAt = Date.now();
+  paused.kill('SIGSTOP');
+  try {
+    const movedMs = await eventually('the paused replica\'s nodes to hold sessions on the others', async () => {
+      const s = await statusFrom(other);
+      const elsewhere = s?.replicas.filter((r) => portOf(r.address) !== fleet.ports[holder]).reduce((n, r) => n + r.nodeSessions, 0);
+      return elsewhere === 2 ? Date.now() - pausedAt : undefined;
+    }, 18_000, 250);
+    t.log(`sessions moved ${movedMs} ms after the replica stopped answering (silent limit 10 s, cut-off 20 s)`);
+    t.true(movedMs < 18_000);
+  } finally {
+    paused.kill('SIGCONT');
+  }
+  for (const id of ids) {
+    const done = await untilState(fleet, id, ['SUCCEEDED', 'FAILED'], 60_000);
+    t.is(done.state, 'SUCCEEDED');
+    t.is(done.attempts.length, 1, 'no attempt was cut off or lost');
+  }
+});
