@@ -274,3 +274,5 @@ export const RESULT_LIMITS = {
 export const PROVIDER_LIMITS = { nameChars: 63, baseUrlChars: 2048, modelChars: 256, apiKeyChars: 8192 } as const;
 /** Fallback providers one provider may name (tried in order when it keeps failing). */
 export const MAX_PROVIDER_FALLBACKS = 3;
+/** The most a provider's --max-concurrent may say. */
+export const MAX_PROVIDER_CONCURRENT = 100_000;

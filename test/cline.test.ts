@@ -281,7 +281,7 @@ test.serial('a provider that goes down mid-run hands the calls to its fallback (
   // Serves the first turn, then is down for good.
   const primary = await addProvider(t, 'flaky', (n) => (n === 0 ? EDIT_TRANSCRIPT[0]! : { status: 503, body: 'down for maintenance' }), ['--fallback', 'backup']);
   const listed = await fleet.fleetctl(['provider', 'list']);
-  t.regex(listed.stdout, /^flaky .* backup +\S+$/m, 'the list shows the fallback');
+  t.regex(listed.stdout, /^flaky .* backup +- +\S+$/m, 'the list shows the fallback');
   const id = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'flaky']);
   const task = await untilDone(t, id);
   t.is(task.state, 'SUCCEEDED', task.message);
@@ -292,6 +292,31 @@ test.serial('a provider that goes down mid-run hands the calls to its fallback (
   const human = await fleet.fleetctl(['task', 'get', id]);
   t.regex(human.stdout, new RegExp(`^Served by:\\n  ${task.attempts[0]!.id}: flaky/fake-model 1 call, backup/fake-model \\d+ calls?$`, 'm'));
   await assertNothingLeft(t, id);
+});
+
+test.serial('a provider at its --max-concurrent keeps its next task PENDING, saying why, and runs it once a slot of its own frees', async (t) => {
+  const { fleet } = t.context;
+  const fake = await addProvider(t, 'capped', [{ hold: true, then: EDIT_TRANSCRIPT[0]! }, EDIT_TRANSCRIPT[1]!], ['--max-concurrent', '1']);
+  t.regex((await fleet.fleetctl(['provider', 'list'])).stdout, /^capped .* - +1 +\S+$/m, 'the list shows the limit');
+  const first = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'capped']);
+  await untilState(fleet, first, ['RUNNING'], 60_000);
+  const second = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'capped']);
+  // node-a has a free slot: only the provider's limit holds the second task.
+  const waiting = await eventually('the second task to say why it waits', async () => {
+    const task = await getTask(t, second);
+    return /max-concurrent/.test(task.message) ? task : undefined;
+  });
+  t.is(waiting.state, 'PENDING');
+  t.is(waiting.message, 'provider "capped" is running 1 attempt(s), its --max-concurrent: waiting for one to end');
+  await eventually('the first attempt to ask the model', async () => fake.requests.length >= 1, 60_000);
+  t.is(fake.requests.length, 1, 'one attempt at the provider');
+  t.is((await getTask(t, second)).state, 'PENDING');
+  fake.release();
+  for (const id of [first, second]) {
+    const done = await untilDone(t, id);
+    t.is(done.state, 'SUCCEEDED', done.message);
+    t.is(done.attempts.length, 1);
+  }
 });
 
 test.serial('a one-word prompt and a 100 KB prompt both run; a missing repository or ref fails clearly without a container', async (t) => {

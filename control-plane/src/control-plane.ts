@@ -125,6 +125,7 @@ export class ControlPlane {
   private rolloutLoop: RolloutLoop | undefined;
   private autoscaler: Autoscaler | undefined;
   private pools: Pools | undefined;
+  private providers: Providers | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -205,7 +206,7 @@ export class ControlPlane {
       tasks.observe((previous, next) => metrics.taskChanged(previous, next));
       observeStore((op, seconds, failure) => metrics.store(op, seconds, failure));
     }
-    const providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log);
+    const providers = (this.providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log));
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
     const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
     if (metrics) nodes.breakerTripped = () => metrics.breakerTripped();
@@ -233,6 +234,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the access tokens', () => accessTokens.start()),
       this.whenStoreAnswers('reading the rollouts', () => rollouts.start()),
       this.whenStoreAnswers('reading the autoscale pools', () => pools.start()),
+      this.whenStoreAnswers('reading the providers', () => providers.start()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -254,7 +256,10 @@ export class ControlPlane {
       imageGraceMs: 2 * options.liveness.heartbeatIntervalMs,
       passed: metrics && ((s) => metrics.schedulingPass(s)),
       routing: new ImageRouting(rollouts),
+      providers,
     }));
+    // A provider's --max-concurrent raised (or lifted) lets its waiting tasks go.
+    providers.onLimitsChange(() => scheduler.kick());
     // A rollout's step or end sends tasks elsewhere from now on.
     rollouts.onChange(() => scheduler.kick());
     const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id), breakerTripped: metrics && (() => metrics.breakerTripped()) }));
@@ -449,6 +454,7 @@ export class ControlPlane {
     this.accessTokens?.stop();
     this.rollouts?.stop();
     this.pools?.stop();
+    this.providers?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

@@ -23,6 +23,8 @@ export interface ActiveTasks {
   pending(): Task[];
   onNode(nodeId: string): Task[];
   activeAttemptsOn(nodeId: string): number;
+  /** Active attempts of Cline tasks using this provider, fleet-wide. */
+  activeAttemptsOf(provider: string): number;
   /** `previous`: the task as this view held it before the change (undefined: it was not active). */
   onChange(listener: (task: Task, previous: Task | undefined) => void): () => void;
 }

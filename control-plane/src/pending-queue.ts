@@ -94,6 +94,8 @@ export class TaskClass {
     readonly selector: Readonly<Record<string, string>>,
     /** The image, normalized (`normalizeImageRef`). */
     readonly image: string,
+    /** The provider of its Cline tasks ('' for plain tasks): a provider's limit holds a class, not the queue. */
+    readonly provider: string,
     /** The task's current record if the heap entry still counts, else undefined. */
     private readonly current: (item: HeapItem, cls: TaskClass) => Task | undefined,
   ) {}
@@ -226,9 +228,10 @@ export class PendingQueue {
   private classOf(task: Task): TaskClass {
     const image = normalizeImageRef(this.imageOf(task));
     const selector = task.spec.nodeSelector;
-    const key = `${image}\n${JSON.stringify(Object.entries(selector).sort())}`;
+    const provider = task.spec.cline?.provider ?? '';
+    const key = `${image}\n${provider}\n${JSON.stringify(Object.entries(selector).sort())}`;
     let cls = this.classes.get(key);
-    if (!cls) this.classes.set(key, (cls = new TaskClass(key, selector, image, this.current)));
+    if (!cls) this.classes.set(key, (cls = new TaskClass(key, selector, image, provider, this.current)));
     return cls;
   }
 }

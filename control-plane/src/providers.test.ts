@@ -7,10 +7,10 @@ import { SecretBox, SecretKeyError } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
-const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string>, fallbacks: [] as string[] };
+const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string>, fallbacks: [] as string[], maxConcurrent: 0 };
 
 test('a provider input is trimmed and kept', (t) => {
-  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {}, fallbacks: [] });
+  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0 });
 });
 
 test('each bad field is named', (t) => {
@@ -29,6 +29,7 @@ test('each bad field is named', (t) => {
     [{ fallbacks: ['openai'] }, 'fallbacks[0]: "openai" is the provider itself'],
     [{ fallbacks: ['a', 'b', 'a'] }, 'fallbacks[2]: "a" is named twice'],
     [{ fallbacks: ['a', 'b', 'c', 'd'] }, 'fallbacks: at most 3, got 4'],
+    [{ maxConcurrent: -1 }, 'max_concurrent: must be a whole number from 0 (no limit) to 100000, got -1'],
   ];
   for (const [change, message] of cases) {
     t.throws(() => compileProviderInput({ ...ok, ...change }), { instanceOf: ValidationError, message });
@@ -44,7 +45,7 @@ test('plain http goes to loopback freely, elsewhere only when an operator says s
 
 test('the API view never carries the key', (t) => {
   const view = providerToProto({ name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2 });
-  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {}, fallbacks: [] });
+  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0 });
 });
 
 /** A KvRecords stand-in holding one record in memory: this test is about sealing, not storage. */

@@ -8,13 +8,14 @@ import type { Clock } from '../../common/clock.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProviderEndpoint, ProviderGrant } from '../../common/model.js';
-import { MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
+import { MAX_PROVIDER_CONCURRENT, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
 import { stringMap } from '../../common/wire/fields.js';
 import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import { SecretKeyError, type SecretBox } from './secret-box.js';
-import type { KvRecords } from './store/kv-records.js';
+import type { KvRecords, RecordChange } from './store/kv-records.js';
+import { LiveView } from './store/live-view.js';
 import type { ProviderRecord } from './store/records.js';
 
 export interface ProviderInput {
@@ -27,6 +28,8 @@ export interface ProviderInput {
   nodeSelector: Record<string, string>;
   /** Other providers tried in order when this one keeps failing a call. */
   fallbacks: string[];
+  /** Cline attempts using it that may run at once, fleet-wide (0: no limit). */
+  maxConcurrent: number;
 }
 
 /**
@@ -83,20 +86,74 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
     if (f === name) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is the provider itself`);
     if (fallbacks.indexOf(f) !== i) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is named twice`);
   });
-  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks };
+  const maxConcurrent = Number(req.maxConcurrent ?? 0);
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 0 || maxConcurrent > MAX_PROVIDER_CONCURRENT) {
+    throw new ValidationError('max_concurrent', `must be a whole number from 0 (no limit) to ${MAX_PROVIDER_CONCURRENT}, got ${req.maxConcurrent}`);
+  }
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks, maxConcurrent };
 }
 
 export function providerToProto(p: ProviderRecord): ProviderMsg {
-  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [] };
+  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [], maxConcurrent: p.maxConcurrent ?? 0 };
 }
 
 export class Providers {
+  /** Each provider's --max-concurrent, where it has one (kept current by a watch once started). */
+  private readonly concurrency = new Map<string, number>();
+  private readonly limitListeners = new Set<() => void>();
+  private view: LiveView<ProviderRecord> | undefined;
+
   constructor(
     private readonly records: KvRecords<ProviderRecord>,
     private readonly box: SecretBox,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
+
+  /** Watches the providers for their limits (the scheduler's); resolves once it holds them all. */
+  async start(): Promise<void> {
+    this.view = new LiveView(
+      this.records,
+      {
+        reset: (snapshot) => {
+          this.concurrency.clear();
+          for (const change of snapshot) this.applyLimit(change);
+          this.limitsChanged();
+        },
+        change: (change) => {
+          this.applyLimit(change);
+          this.limitsChanged();
+        },
+      },
+      this.log,
+    );
+    await this.view.start();
+  }
+
+  stop(): void {
+    this.view?.stop();
+  }
+
+  /** Cline attempts of this provider that may run at once (Infinity: no limit). */
+  maxConcurrent(name: string): number {
+    return this.concurrency.get(name) ?? Infinity;
+  }
+
+  /** Told whenever a provider's limit may have changed (a scheduling pass). */
+  onLimitsChange(listener: () => void): () => void {
+    this.limitListeners.add(listener);
+    return () => this.limitListeners.delete(listener);
+  }
+
+  private applyLimit(change: RecordChange<ProviderRecord>): void {
+    const limit = change.deleted ? 0 : (change.value.maxConcurrent ?? 0);
+    if (limit > 0) this.concurrency.set(change.key, limit);
+    else this.concurrency.delete(change.key);
+  }
+
+  private limitsChanged(): void {
+    for (const listener of this.limitListeners) listener();
+  }
 
   async set(input: ProviderInput): Promise<ProviderRecord> {
     // A typo in a fallback is told now, not found out when the provider fails.
@@ -111,6 +168,7 @@ export class Providers {
       ...(input.insecureHttp ? { insecureHttp: true } : {}),
       nodeSelector: input.nodeSelector,
       ...(input.fallbacks.length > 0 ? { fallbacks: input.fallbacks } : {}),
+      ...(input.maxConcurrent > 0 ? { maxConcurrent: input.maxConcurrent } : {}),
       sealedKey: this.box.seal(input.apiKey, providerBinding(input)),
       binding: 3,
       createdAtMs: now,
@@ -118,7 +176,7 @@ export class Providers {
     };
     // A replacement keeps when the provider was first made.
     await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
-    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks }, 'provider set');
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks, maxConcurrent: input.maxConcurrent }, 'provider set');
     return record;
   }
 

@@ -28,6 +28,8 @@ export interface SchedulerDeps extends LeaderContext {
   passed?: (seconds: number) => void;
   /** Where a rollout sends tasks (`rollouts.ts`); absent: every task runs its own image. */
   routing?: Routing;
+  /** Providers' --max-concurrent (Infinity: none); absent: no provider limits. */
+  providers?: { maxConcurrent(name: string): number };
 }
 
 /** What the scheduler asks of a rollout (`ImageRouting`). */
@@ -171,7 +173,9 @@ export class SchedulerLoop {
     }
     const queue = this.queue;
     const nodes = records.map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
-    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}) });
+    const providers = this.deps.providers;
+    const providerLimit = providers && ((name: string) => ({ limit: providers.maxConcurrent(name), active: this.deps.tasks.activeAttemptsOf(name) }));
+    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}), ...(providerLimit ? { providerLimit } : {}) });
     clearTimeout(this.wakeTimer);
     // A task that may fail for its image is looked at again when its grace is over.
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);

@@ -135,3 +135,17 @@ test('a gated image (a rollout\'s canary) goes only to nodes that say they hold 
   const placed = schedule(tasks, [node('pulls'), node('holds', { prefetched: new Set([canary]) })], 1_000, gated);
   t.deepEqual(placed.assignments, [{ taskId: 't1', nodeId: 'holds' }]);
 });
+
+test('a provider at its --max-concurrent holds its own Cline tasks only, counting this pass\'s placements; the others go on', (t) => {
+  const cline = (provider: string) => ({ image: 'localhost/agent:1', command: [], cline: { repoUrl: 'https://example.com/r.git', prompt: 'p', provider } });
+  const tasks = [task('a1', 1, {}, cline('capped')), task('a2', 2, {}, cline('capped')), task('a3', 3, {}, cline('capped')), task('b1', 4, {}, cline('open')), task('p1', 5)];
+  const limits = { capped: { limit: 2, active: 1 }, open: { limit: Infinity, active: 7 } } as Record<string, { limit: number; active: number }>;
+  const plan = schedule(tasks, [node('n1', { slots: 10 })], 10, { imageGraceMs: 10_000, providerLimit: (p) => limits[p]! });
+  t.deepEqual(plan.assignments.map((a) => a.taskId).sort(), ['a1', 'b1', 'p1'], 'one more of capped (1 running, limit 2), all of the rest');
+  t.is(plan.unschedulable.get('a2'), 'provider "capped" is running 2 attempt(s), its --max-concurrent: waiting for one to end');
+  t.is(plan.unschedulable.get('a3'), plan.unschedulable.get('a2'));
+  // Once one ends, the next goes, in order.
+  limits.capped = { limit: 2, active: 0 };
+  const next = schedule([tasks[1]!, tasks[2]!], [node('n1', { slots: 10 })], 20, { imageGraceMs: 10_000, providerLimit: (p) => limits[p]! });
+  t.deepEqual(next.assignments.map((a) => a.taskId), ['a2', 'a3']);
+});

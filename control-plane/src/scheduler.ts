@@ -63,6 +63,16 @@ export interface ScheduleOptions {
    * one, and a task for one waits rather than fails.
    */
   gated?: ReadonlySet<string>;
+  /**
+   * A provider's --max-concurrent and its attempts running now (fleet-wide):
+   * its Cline tasks wait, saying why, once that many run. Absent: no limits.
+   */
+  providerLimit?: (provider: string) => { limit: number; active: number };
+}
+
+/** Why a Cline task waits for its provider's concurrency limit. */
+export function providerFull(provider: string, limit: number): string {
+  return `provider "${provider}" is running ${limit} attempt(s), its --max-concurrent: waiting for one to end`;
 }
 
 const DEFAULT_OPTIONS: ScheduleOptions = { imageGraceMs: 10_000 };
@@ -163,6 +173,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
     open.push({ cls, usable });
   }
 
+  const placedOf = new Map<string, number>();
   while (open.length > 0) {
     // The class whose first task comes first overall: priorities hold across classes.
     let best = -1;
@@ -176,6 +187,13 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
     }
     if (!bestTask) break;
     const { cls, usable } = open[best]!;
+    // A provider at its limit holds its own classes only; placements of this pass count.
+    const limited = cls.provider && options.providerLimit ? options.providerLimit(cls.provider) : null;
+    if (limited && limited.active + (placedOf.get(cls.provider) ?? 0) >= limited.limit) {
+      explain(queue, cls, providerFull(cls.provider, limited.limit), plan);
+      open.splice(best, 1);
+      continue;
+    }
     const withRoom = totalFree > 0 ? usable.filter((n) => (free.get(n.id) ?? 0) > 0) : [];
     if (withRoom.length === 0) {
       explain(queue, cls, FULL, plan);
@@ -184,6 +202,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
     }
     const node = pickNode(withRoom, free, currentAttempt(bestTask)?.nodeId);
     plan.assignments.push({ taskId: bestTask.id, nodeId: node.id });
+    if (cls.provider) placedOf.set(cls.provider, (placedOf.get(cls.provider) ?? 0) + 1);
     queue.take(bestTask.id);
     free.set(node.id, free.get(node.id)! - 1);
     totalFree--;

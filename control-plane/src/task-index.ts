@@ -19,6 +19,8 @@ export type VersionedListener = (task: Versioned<Task>) => void;
 export class TaskIndex {
   private readonly active = new Map<string, Versioned<Task>>();
   private readonly byNode = new Map<string, Set<string>>();
+  /** Active attempts per provider (Cline tasks): what a provider's --max-concurrent is held to. */
+  private readonly byProvider = new Map<string, number>();
   private readonly listeners = new Set<TaskListener>();
   private readonly nodeListeners = new Map<string, Set<TaskListener>>();
   private readonly taskListeners = new Map<string, Set<VersionedListener>>();
@@ -41,6 +43,7 @@ export class TaskIndex {
   private reset(snapshot: RecordChange<Task>[]): void {
     this.active.clear();
     this.byNode.clear();
+    this.byProvider.clear();
     for (const change of snapshot) this.apply(change);
   }
 
@@ -96,6 +99,10 @@ export class TaskIndex {
     return this.byNode.get(nodeId)?.size ?? 0;
   }
 
+  activeAttemptsOf(provider: string): number {
+    return this.byProvider.get(provider) ?? 0;
+  }
+
   /**
    * Applies a change. One watch delivers a bucket's changes in revision
    * order, and a restarted watch hands over a whole snapshot (`reset`), so
@@ -127,6 +134,8 @@ export class TaskIndex {
     let set = this.byNode.get(attempt.nodeId);
     if (!set) this.byNode.set(attempt.nodeId, (set = new Set()));
     set.add(task.id);
+    const provider = task.spec.cline?.provider;
+    if (provider) this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + 1);
   }
 
   private unindexNode(task: Task): void {
@@ -135,6 +144,12 @@ export class TaskIndex {
     const set = this.byNode.get(attempt.nodeId);
     set?.delete(task.id);
     if (set?.size === 0) this.byNode.delete(attempt.nodeId);
+    const provider = task.spec.cline?.provider;
+    if (provider) {
+      const left = (this.byProvider.get(provider) ?? 1) - 1;
+      if (left > 0) this.byProvider.set(provider, left);
+      else this.byProvider.delete(provider);
+    }
   }
 }
 

@@ -13,6 +13,7 @@ export interface ProviderInput {
   insecureHttp: boolean;
   nodeSelector: Record<string, string>;
   fallbacks: string[];
+  maxConcurrent: number;
 }
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -32,12 +33,12 @@ function readKey(path: string): string {
   return text;
 }
 
-const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [], updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
+const view = (p: Provider__Output) => ({ name: p.name, baseUrl: p.baseUrl, model: p.model, hasApiKey: p.hasApiKey, insecureHttp: p.insecureHttp, nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [], maxConcurrent: p.maxConcurrent ?? 0, updatedAt: new Date(Number(p.updatedAtMs)).toISOString() });
 
 export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
   const apiKey = readKey(input.apiKeyFile);
-  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks });
-  const fallbacks = p.fallbacks?.length ? `; falls back to ${p.fallbacks.join(', then ')}` : '';
+  const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks, maxConcurrent: input.maxConcurrent });
+  const fallbacks = `${p.fallbacks?.length ? `; falls back to ${p.fallbacks.join(', then ')}` : ''}${p.maxConcurrent ? `; at most ${p.maxConcurrent} attempts at once` : ''}`;
   ctx.out(ctx.format === 'json' ? JSON.stringify(view(p), null, 2) + '\n' : `provider ${p.name} set: ${p.model} at ${p.baseUrl} (key stored encrypted${Object.keys(p.nodeSelector ?? {}).length ? `; only nodes with ${labelsText(p.nodeSelector)} receive it` : ''}${fallbacks})\n`);
 }
 
@@ -51,7 +52,7 @@ export async function listProviders(ctx: Context): Promise<void> {
     ctx.out('no providers; add one with: fleetctl provider set default --base-url URL --model MODEL --api-key-file FILE\n');
     return;
   }
-  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'NODES', 'FALLBACKS', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', labelsText(p.nodeSelector ?? {}) || 'any', p.fallbacks?.join(',') || '-', view(p).updatedAt])));
+  ctx.out(table(['NAME', 'MODEL', 'BASE URL', 'KEY', 'NODES', 'FALLBACKS', 'MAX CONCURRENT', 'UPDATED'], providers.map((p) => [p.name, p.model, p.baseUrl, p.hasApiKey ? 'set' : '-', labelsText(p.nodeSelector ?? {}) || 'any', p.fallbacks?.join(',') || '-', p.maxConcurrent ? String(p.maxConcurrent) : '-', view(p).updatedAt])));
 }
 
 export async function deleteProvider(ctx: Context, name: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** `fleetctl provider …`: the LLM providers Cline tasks use. */
 import { Command } from 'commander';
 import type { Context } from '../context.js';
-import { labelList, nameList } from './flags.js';
+import { labelList, nameList, wholeNumber } from './flags.js';
 import { deleteProvider, listProviders, setProvider } from '../actions/providers.js';
 
 export function providerCommand(ctx: () => Context): Command {
@@ -16,7 +16,8 @@ export function providerCommand(ctx: () => Context): Command {
     .option('--insecure-http', 'allow a plain http:// base URL on a host that is not loopback: the key then crosses the network in clear')
     .option('--node-selector <k=v,...>', 'only nodes with these labels run its tasks and receive its key', labelList('--node-selector'), {})
     .option('--fallback <name,...>', 'providers to try, in order, when this one keeps failing a call (429, 5xx, timeouts, a refused key); each uses its own key and model', nameList, [])
-    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector, fallbacks: o.fallback }));
+    .option('--max-concurrent <n>', 'Cline attempts using this provider that may run at once across the fleet; more wait in PENDING, saying why (0: no limit)', wholeNumber('--max-concurrent', 0), 0)
+    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector, fallbacks: o.fallback, maxConcurrent: o.maxConcurrent }));
   provider
     .command('list')
     .description('list providers (never their keys)')

@@ -51,6 +51,8 @@ export interface ProviderRecord {
    * sealed key: each fallback's key goes only where its own record allows.
    */
   fallbacks?: string[];
+  /** Cline attempts using it that may run at once, fleet-wide (absent or 0: no limit). */
+  maxConcurrent?: number;
   /**
    * AES-256-GCM over the key, with the whole provider (name, base URL,
    * model, insecureHttp) as associated data: changing any of them in the

@@ -112,6 +112,7 @@ export class MemoryFleet implements TaskWrites {
       pending: () => this.pending(),
       onNode: (id) => this.onNode(id),
       activeAttemptsOn: (id) => this.activeAttemptsOn(id),
+      activeAttemptsOf: (provider) => [...this.tasks.values()].filter((t) => isTaskActive(t) && activeAttempt(t) && t.spec.cline?.provider === provider).length,
       onChange: (l) => {
         this.taskListeners.add(l);
         return () => this.taskListeners.delete(l);

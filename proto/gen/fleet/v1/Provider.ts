@@ -11,6 +11,7 @@ export interface Provider {
   'insecureHttp'?: (boolean);
   'nodeSelector'?: ({[key: string]: string});
   'fallbacks'?: (string)[];
+  'maxConcurrent'?: (number);
 }
 
 export interface Provider__Output {
@@ -22,4 +23,5 @@ export interface Provider__Output {
   'insecureHttp': (boolean);
   'nodeSelector': ({[key: string]: string});
   'fallbacks': (string)[];
+  'maxConcurrent': (number);
 }

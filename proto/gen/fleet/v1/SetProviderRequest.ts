@@ -9,6 +9,7 @@ export interface SetProviderRequest {
   'insecureHttp'?: (boolean);
   'nodeSelector'?: ({[key: string]: string});
   'fallbacks'?: (string)[];
+  'maxConcurrent'?: (number);
 }
 
 export interface SetProviderRequest__Output {
@@ -19,4 +20,5 @@ export interface SetProviderRequest__Output {
   'insecureHttp': (boolean);
   'nodeSelector': ({[key: string]: string});
   'fallbacks': (string)[];
+  'maxConcurrent': (number);
 }
