@@ -13,8 +13,7 @@ import type { ControlMessage__Output } from '../../proto/gen/fleet/v1/ControlMes
 import { NodeAgent } from './agent.js';
 import { Journal } from './journal.js';
 import type { LlmGateway } from './llm-gateway.js';
-import { quietSessionLimitMs, reconnectDelayMs, Session } from './session.js';
-import { Backoff } from '../../common/backoff.js';
+import { Session } from './session.js';
 
 /** An Assign as the node receives it: encoded by the control plane's code, through protobuf and back. */
 function overTheWire(assign: Assignment): ControlMessage__Output {
@@ -63,19 +62,4 @@ test('an Assign whose task or attempt id is not an id changes nothing on the nod
   const [event] = journal.pending(0, 10);
   t.is(event?.attemptId, good.attemptId);
   t.regex(event?.kind === 'finished' ? event.outcome.error : '', /cannot read the task spec: spec\.image: is required/, 'an attempt it can name but not read is given back, as before');
-});
-
-test('a silent session is left at half the cut-off bound, never under two heartbeats', (t) => {
-  t.is(quietSessionLimitMs(20_000, 5_000), 10_000, 'the defaults: 10 s of the 20 s bound');
-  t.is(quietSessionLimitMs(4_000, 1_000), 2_000);
-  t.is(quietSessionLimitMs(6_000, 5_000), 10_000, 'a heartbeat slower than the bound allows still gets two');
-});
-
-test('after a welcomed session is lost the next try comes within a quarter of the bound; a session that never opened backs off', (t) => {
-  const backoff = new Backoff({ initialMs: 3_000, maxMs: 10_000, multiplier: 2 }, () => 0.999);
-  t.is(reconnectDelayMs(false, 20_000, backoff), 2_997);
-  t.is(reconnectDelayMs(false, 20_000, backoff), 5_994, 'growing while nothing opens');
-  t.is(reconnectDelayMs(true, 20_000, backoff, () => 0.999), 4_995, 'lost after a welcome: within 5 s of the 20 s bound');
-  t.is(reconnectDelayMs(true, 4_000, backoff, () => 0.5), 500);
-  t.is(reconnectDelayMs(false, 20_000, backoff), 2_997, 'and the backoff starts over');
 });

@@ -43,33 +43,6 @@ export const RESTART_REQUEST_KEY = 'restart_request_id';
 const RENEWAL_RETRY_MS = 3_000;
 /** A session that stayed up this long resets the reconnect backoff. */
 const STABLE_SESSION_MS = 10_000;
-/**
- * How long a session may go without contact (a welcome or an
- * acknowledgement) before the agent leaves it for another replica: half the
- * cut-off bound, and never under two heartbeats. A replica that is paused,
- * wedged or cut off keeps its TCP connection open and says nothing; waiting
- * for the socket to fail would run into the cut-off, which stops every
- * container on the node. Leaving at half the bound leaves the other half to
- * connect elsewhere.
- */
-export function quietSessionLimitMs(stopAfterDisconnectMs: number, heartbeatMs: number): number {
-  return Math.max(2 * heartbeatMs, Math.floor(stopAfterDisconnectMs / 2));
-}
-
-/**
- * The wait before the next try after a session ends. A session that had
- * been welcomed was lost on the control plane's side (a replica restarted,
- * died, went silent): another replica is very likely up, and the cut-off
- * clock is already running, so the next try comes within a quarter of the
- * bound, spread at random (the node's peers lost the same replica). A
- * session that never opened backs off as usual.
- */
-export function reconnectDelayMs(welcomed: boolean, stopAfterDisconnectMs: number, backoff: Backoff, random: () => number = Math.random): number {
-  if (!welcomed) return backoff.next();
-  backoff.reset();
-  return Math.floor(random() * Math.floor(stopAfterDisconnectMs / 4));
-}
-
 /** The self-check: an open session that has sent no heartbeat for this many intervals is stuck. */
 const HEARTBEAT_SILENCE_INTERVALS = 3;
 /** The self-check: an event the pump could have sent, left unsent this long on an open session, means the pump is stuck. */
@@ -108,11 +81,6 @@ export class Session {
    */
   readonly heartbeats = new Progress('heartbeats', HEARTBEAT_SILENCE_INTERVALS * DEFAULT_HEARTBEAT_MS, Date.now, false);
   private connectedAtMs = 0;
-  /** The current session's last contact (its start, until a welcome), and whether it was welcomed. */
-  private sessionContactAtMs = 0;
-  private welcomed = false;
-  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
-  private quietTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly endpoints: string[],
@@ -201,7 +169,7 @@ export class Session {
         continue;
       }
       if (Date.now() - startedAt > STABLE_SESSION_MS) this.backoff.reset();
-      const delayMs = reconnectDelayMs(this.welcomed, this.cutoff.stopAfterDisconnectMs, this.backoff);
+      const delayMs = this.backoff.next();
       this.state = 'backing-off';
       this.options.onReconnect?.();
       this.log.warn({ endpoint, err: describe(err), retryInMs: delayMs }, 'control plane session lost; reconnecting');
@@ -228,8 +196,6 @@ export class Session {
     this.heartbeatsAcked = 0;
     this.declinesInHeartbeat.clear();
     this.imagesSent = '';
-    this.welcomed = false;
-    this.sessionContactAtMs = Date.now();
     return new Promise<unknown>((resolve) => {
       let ended = false;
       const finish = (err: unknown) => {
@@ -237,7 +203,6 @@ export class Session {
         ended = true;
         this.heartbeats.pause();
         clearInterval(this.heartbeatTimer);
-        clearInterval(this.quietTimer);
         clearTimeout(this.renewTimer);
         this.call = undefined;
         call.cancel();
@@ -246,14 +211,6 @@ export class Session {
       };
       call.on('data', (message: ControlMessage__Output) => this.onMessage(message, endpoint));
       call.on('error', finish);
-      // A replica that says nothing (paused, wedged, partitioned) is left before the cut-off, for another.
-      clearInterval(this.quietTimer);
-      this.quietTimer = setInterval(() => {
-        const silentMs = Date.now() - this.sessionContactAtMs;
-        if (silentMs <= quietSessionLimitMs(this.cutoff.stopAfterDisconnectMs, this.heartbeatMs)) return;
-        this.log.warn({ endpoint, silentMs }, 'control plane session silent; leaving it for another replica');
-        finish(new Error(`no word from the control plane at ${endpoint} for ${silentMs} ms`));
-      }, 250);
       call.on('end', () => finish(new Error('the control plane ended the session')));
       const { name, labels, slots, agentVersion, hostname } = this.agent.identity;
       const previousExit = this.options.previousExit ?? null;
@@ -296,8 +253,6 @@ export class Session {
       case 'welcome': {
         const { welcome } = message;
         this.state = 'connected';
-        this.welcomed = true;
-        this.sessionContactAtMs = Date.now();
         this.connectedAtMs = Date.now();
         if (this.refusal) this.log.info({ endpoint, was: this.refusal }, 'the control plane accepts this agent now');
         this.refusal = '';
@@ -316,7 +271,6 @@ export class Session {
         }
         clearInterval(this.heartbeatTimer);
         const intervalMs = welcome.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
-        this.heartbeatMs = intervalMs;
         this.heartbeats.maxSilenceMs = HEARTBEAT_SILENCE_INTERVALS * intervalMs;
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), intervalMs);
         void this.heartbeat(true);
@@ -338,7 +292,6 @@ export class Session {
         return;
       }
       case 'heartbeat-ack':
-        this.sessionContactAtMs = Date.now();
         this.cutoff.contact();
         this.heartbeatStored();
         this.agent.prefetcher.want(message.prefetchImages);
@@ -356,7 +309,6 @@ export class Session {
         }
         return;
       case 'ack': {
-        this.sessionContactAtMs = Date.now();
         this.cutoff.contact();
         this.sentSeqs = this.sentSeqs.filter((s) => s > message.seq);
         void this.agent.acknowledged(this.journal.acknowledge(message.seq));
