@@ -3,6 +3,7 @@
  * removes containers once their outcome is stored, resumes journaled attempts
  * after a restart, and reaps fleet containers that belong to no attempt.
  */
+import type { RepoCache } from './repo-cache.js';
 import { Prefetcher } from './prefetch.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -109,12 +110,17 @@ export class NodeAgent {
     private readonly journal: Journal,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly cline: { gateway: LlmGateway; attemptsDir: string },
+    private readonly cline: { gateway: LlmGateway; attemptsDir: string; repoCache?: RepoCache | null },
     private readonly settings: AgentSettings,
     private readonly observer?: AttemptObserver,
   ) {
     journal.onDegradedChange(() => this.onNewsForControlPlane());
     this.prefetcher = new Prefetcher(runtime, log);
+  }
+
+  /** The keys (common/repo-key.ts) of the repositories this node holds warm, sorted: none without a cache. */
+  repoKeys(): string[] {
+    return this.cline.repoCache?.keys() ?? [];
   }
 
   /** Images the control plane asked this node to hold ahead of work (a rollout's canary). */
@@ -397,6 +403,7 @@ export class NodeAgent {
       log: this.log,
       gateway: this.cline.gateway,
       attemptsDir: this.cline.attemptsDir,
+      repoCache: this.cline.repoCache ?? null,
       observer: this.observer,
       cutOff: () => this.cutOff(),
     });
