@@ -4,7 +4,8 @@
  * under a directory, counting what it serves. The counts show whether a
  * clone or fetch really downloaded a repository: `packBytes` is what
  * upload-pack sent back (packfiles and ref advertisements), `uploadPacks`
- * the upload-pack POSTs (negotiations and fetches).
+ * the upload-pack POSTs (negotiations and fetches). `bytesPerSecond` paces
+ * what it sends, to stand for a link slower than loopback (the benchmark).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -20,7 +21,8 @@ export interface GitHttpServer {
 
 const BACKEND = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
 
-export async function startGitHttp(root: string): Promise<GitHttpServer> {
+export async function startGitHttp(root: string, options: { bytesPerSecond?: number } = {}): Promise<GitHttpServer> {
+  const rate = options.bytesPerSecond ?? 0;
   const counts = { requests: 0, uploadPacks: 0, packBytes: 0 };
   const server: Server = createServer((req, res) => {
     counts.requests += 1;
@@ -44,7 +46,20 @@ export async function startGitHttp(root: string): Promise<GitHttpServer> {
     req.pipe(child.stdin);
     let head = Buffer.alloc(0);
     let headerDone = false;
+    const startedAt = performance.now();
+    let sent = 0;
+    /** Holds the backend's output back until the paced link would have carried what was sent. */
+    const pace = (n: number) => {
+      if (rate <= 0) return;
+      sent += n;
+      const dueMs = (sent / rate) * 1000 - (performance.now() - startedAt);
+      if (dueMs > 5) {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), dueMs);
+      }
+    };
     child.stdout.on('data', (chunk: Buffer) => {
+      pace(chunk.length);
       if (headerDone) {
         if (isUploadPack) counts.packBytes += chunk.length;
         res.write(chunk);
