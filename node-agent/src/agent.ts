@@ -16,7 +16,7 @@ import { readResources } from './resources.js';
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS, type AttemptKind, type AttemptObserver } from './attempt-runner.js';
 import { EngineError, type ContainerRuntime, type EngineInfo } from './container-runtime.js';
 import { diskPressure, freeBytes } from './disk.js';
-import { MAX_DECLINED, MAX_IMAGES } from '../../common/wire/session.js';
+import { MAX_DECLINED, MAX_IMAGES, MAX_REPO_KEYS } from '../../common/wire/session.js';
 import { attemptDir } from './cline-attempt.js';
 import { admitsWork, drain, type AgentState } from './drain.js';
 import { JournalFullError, type Journal, type JournalAttempt, type LlmGrantRecord } from './journal.js';
@@ -118,9 +118,13 @@ export class NodeAgent {
     this.prefetcher = new Prefetcher(runtime, log);
   }
 
-  /** The keys (common/repo-key.ts) of the repositories this node holds warm, sorted: none without a cache. */
+  /**
+   * The keys (common/repo-key.ts) of the repositories this node holds warm,
+   * sorted: none without a cache. At most what a heartbeat may carry (a
+   * longer list would be refused): past that, some warm ones go unreported.
+   */
   repoKeys(): string[] {
-    return this.cline.repoCache?.keys() ?? [];
+    return (this.cline.repoCache?.keys() ?? []).slice(0, MAX_REPO_KEYS);
   }
 
   /** Images the control plane asked this node to hold ahead of work (a rollout's canary). */
