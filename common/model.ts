@@ -333,6 +333,8 @@ export interface NodeRecord extends NodeBase {
   images?: string[];
   /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds, normalized. */
   prefetched?: string[];
+  /** The keys (common/repo-key.ts) of the repositories the node holds a warm mirror of, sorted. */
+  repoKeys?: string[];
   /** Attempts in a row that failed at the infrastructure level; a success resets it. */
   infraFailureStreak?: number;
   /** Since when Docker has been reported healthy without a break (0: not healthy). */
@@ -359,6 +361,8 @@ export interface NodeSummary extends NodeBase {
   imagesOnly: boolean;
   /** How many images an images-only node holds. */
   imageCount: number;
+  /** Keys of the repositories the node holds warm (common/repo-key.ts). */
+  repoKeys: string[];
   restartRequest: RestartRequest | null;
   restarts: AgentRestart[];
 }
@@ -434,6 +438,8 @@ export interface HeartbeatReport {
   imagesOnly: boolean;
   /** The images it holds, when they changed (or the session is new); null: the last list stands. */
   images: string[] | null;
+  /** The keys of the repositories it holds warm (common/repo-key.ts), when they changed; null: the last list stands. */
+  repoKeys: string[] | null;
   /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds, normalized. */
   prefetched: string[];
 }

@@ -256,6 +256,7 @@ export class SimNode {
         freeSlots: Math.max(0, this.slots - running),
         dockerHealthy: true,
         prefetched: [],
+        repoKeys: null,
         dockerError: '',
         // Containers running or awaiting removal (their outcome not yet acknowledged).
         fleetContainers: this.attempts.size,

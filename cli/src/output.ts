@@ -58,6 +58,7 @@ export function nodeView(n: NodeSummary) {
     diskPressure: n.diskPressure,
     imagesOnly: n.imagesOnly,
     imageCount: n.imageCount,
+    repoKeys: n.repoKeys,
     revokedAt: n.revokedAtMs ? new Date(n.revokedAtMs).toISOString() : null,
     certificateExpiresAt: n.certificateExpiresAtMs ? new Date(n.certificateExpiresAtMs).toISOString() : null,
     hostname: n.hostname,

@@ -6,7 +6,7 @@ import type { NodeRestartRequest__Output } from '../../proto/gen/fleet/v1/NodeRe
 import { ValidationError } from '../errors.js';
 import { EMPTY_RESOURCES, RESTART_STATES, type AgentRestart, type NodeRecord, type NodeResources, type NodeSummary, type RestartRequest } from '../model.js';
 import { decodeCordonSource, decodeDrainState, decodeNodeStatus, encodeCordonSource, encodeDrainState, encodeNodeStatus } from './enums.js';
-import { bool, count, int, listOf, num, str, stringMap, text } from './fields.js';
+import { bool, count, int, listOf, num, str, stringMap, text, strings } from './fields.js';
 
 const MAX_CPUS = 1_000_000;
 /** A node condition's description (disk pressure, a Docker error). */
@@ -58,6 +58,7 @@ export function encodeNode(n: NodeRecord, activeAttempts: number): NodeMsg {
     diskPressure: n.diskPressure ?? '',
     imagesOnly: n.imagesOnly ?? false,
     imageCount: n.images?.length ?? 0,
+    repoKeys: n.repoKeys ?? [],
     revokedAtMs: n.revokedAtMs,
     certificateExpiresAtMs: n.certificateExpiresAtMs,
     ...(n.restartRequest ? { restartRequest: { ...n.restartRequest } } : {}),
@@ -116,6 +117,7 @@ export function decodeNode(n: Node__Output): NodeSummary {
     diskPressure: text('disk_pressure', n.diskPressure, MAX_CONDITION_CHARS),
     imagesOnly: bool('images_only', n.imagesOnly),
     imageCount: count('image_count', n.imageCount),
+    repoKeys: strings('repo_keys', n.repoKeys ?? [], 4096, 64),
     revokedAtMs: count('revoked_at_ms', n.revokedAtMs),
     certificateExpiresAtMs: count('certificate_expires_at_ms', n.certificateExpiresAtMs),
     restartRequest: n.restartRequest ? decodeRestartRequest(n.restartRequest) : null,

@@ -40,6 +40,7 @@ import {
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
+import { REPO_KEY_HEX_CHARS, REPO_KEY_PATTERN } from '../repo-key.js';
 import { checkImage, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
 import { bool, bytes, count, enumName, int, listOf, required, str, strings, text } from './fields.js';
@@ -55,6 +56,8 @@ const MAX_ACTIVE_ATTEMPTS = 100_000;
 export const MAX_IMAGES = 512;
 /** Images a control plane asks a node to fetch ahead, and a node reports holding of them, at most. */
 export const MAX_PREFETCH = 8;
+/** Repository keys a node reports holding, at most (a 10 GiB cache of small repositories stays well under). */
+export const MAX_REPO_KEYS = 4096;
 /** Declined attempts one heartbeat carries, at most. */
 export const MAX_DECLINED = 1_000;
 /** A certificate or a CSR in PEM: a few KB at most. */
@@ -72,8 +75,18 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
     case 'hello':
       return { hello: { ...m.hello } };
     case 'heartbeat': {
-      const { images, prefetched, ...heartbeat } = m.heartbeat;
-      return { heartbeat: { ...heartbeat, resources: encodeResources(heartbeat.resources), images: images ?? [], imagesChanged: images !== null, prefetchedImages: prefetched } };
+      const { images, prefetched, repoKeys, ...heartbeat } = m.heartbeat;
+      return {
+        heartbeat: {
+          ...heartbeat,
+          resources: encodeResources(heartbeat.resources),
+          images: images ?? [],
+          imagesChanged: images !== null,
+          prefetchedImages: prefetched,
+          repoKeys: repoKeys ?? [],
+          repoKeysChanged: repoKeys !== null,
+        },
+      };
     }
     case 'event':
       return { event: encodeAttemptEvent(m.event) };
@@ -153,7 +166,17 @@ export function decodeHeartbeat(h: Heartbeat__Output): HeartbeatReport {
     imagesOnly: bool('heartbeat.images_only', h.imagesOnly),
     images: bool('heartbeat.images_changed', h.imagesChanged) ? strings('heartbeat.images', h.images, MAX_IMAGES, SPEC_LIMITS.imageChars + 80) : null,
     prefetched: strings('heartbeat.prefetched_images', h.prefetchedImages ?? [], MAX_PREFETCH, SPEC_LIMITS.imageChars + 80).map(normalizeImageRef),
+    repoKeys: h.repoKeysChanged ? decodeRepoKeys(h.repoKeys ?? []) : null,
   };
+}
+
+/** Repository keys as a node reports them: 24 hex digits each, sorted, no repeats. */
+function decodeRepoKeys(keys: unknown): string[] {
+  const list = strings('heartbeat.repo_keys', keys, MAX_REPO_KEYS, REPO_KEY_HEX_CHARS);
+  list.forEach((k, i) => {
+    if (!REPO_KEY_PATTERN.test(k)) throw new ValidationError(`heartbeat.repo_keys[${i}]`, `"${k.slice(0, 40)}" is not a repository key (24 lowercase hex digits)`);
+  });
+  return [...new Set(list)].sort();
 }
 
 function decodeDeclined(field: string, d: DeclinedAttempt__Output): DeclinedAttempt {

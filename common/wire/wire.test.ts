@@ -176,6 +176,7 @@ const node: Arbitrary<NodeRecord> = fc.record({
   diskPressure: fc.oneof(fc.constant(''), text(80)),
   imagesOnly: fc.boolean(),
   images: fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1', `app@sha256:${'b'.repeat(64)}`), { maxLength: 3 }),
+  repoKeys: fc.uniqueArray(fc.stringMatching(/^[0-9a-f]{24}$/), { maxLength: 3 }).map((keys) => keys.sort()),
   restartRequest: fc.option(
     fc.record({ id: id('rst'), drain: fc.boolean(), requestedAtMs: ms, requestedBy: fc.constantFrom('admin', 'ops'), state: fc.constantFrom(...RESTART_STATES), reason: text(60), completedAtMs: ms }),
     { nil: null },
@@ -247,6 +248,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
       imagesOnly: fc.boolean(),
       images: fc.option(fc.array(fc.constantFrom('busybox:latest', 'fleet-test/busybox:1'), { maxLength: 2 }), { nil: null }),
       prefetched: fc.array(fc.constantFrom('localhost/cline-fleet/agent:canary', 'busybox:latest'), { maxLength: 2 }),
+      repoKeys: fc.option(fc.uniqueArray(fc.stringMatching(/^[0-9a-f]{24}$/), { maxLength: 3 }).map((keys) => keys.sort()), { nil: null }),
     })
     .map((heartbeat): NodeMessage => ({ kind: 'heartbeat', heartbeat })),
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
@@ -319,7 +321,7 @@ test('a node record reaches fleetctl as its summary, without its session bookkee
   holds(t, fc.tuple(node, fc.nat(64)), ([record, active]) => {
     const decoded = decodeNode(overTheWire(listed, 'response', encodeNode(record, active)));
     const { sessionId, joinTokenId: _token, images, ...shown } = record;
-    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0, restartRequest: record.restartRequest ?? null, restarts: record.restarts ?? [] }) && !JSON.stringify(decoded).includes(sessionId!);
+    return same(decoded, { ...shown, activeAttempts: active, imageCount: images?.length ?? 0, repoKeys: record.repoKeys ?? [], restartRequest: record.restartRequest ?? null, restarts: record.restarts ?? [] }) && !JSON.stringify(decoded).includes(sessionId!);
   });
 });
 

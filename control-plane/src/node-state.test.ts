@@ -1,7 +1,9 @@
 import test from 'ava';
+import type { HeartbeatReport } from '../../common/model.js';
+import { capacityChanged } from './scheduler-loop.js';
 import type { NodeRecord, PreviousExit } from '../../common/model.js';
 import { DEFAULT_LIVENESS, judgeNodes } from './node-health.js';
-import { agentRestarted, cordonNode, inRestartLoop, MAX_RESTARTS_KEPT, nodeHello, RESTART_LOOP, RESTART_UNDER_WAY_MS, restartAnswered, restartRequested, restartUnderWay } from './node-state.js';
+import { agentRestarted, cordonNode, heartbeatNeedsWrite, inRestartLoop, nodeHeartbeat, MAX_RESTARTS_KEPT, nodeHello, RESTART_LOOP, RESTART_UNDER_WAY_MS, restartAnswered, restartRequested, restartUnderWay } from './node-state.js';
 import { nodeRecord } from './testing/memory-fleet.js';
 
 const node = (extra: Partial<NodeRecord> = {}): NodeRecord => nodeRecord('node_a', { name: 'a', lastHeartbeatMs: 100_000, ...extra });
@@ -81,4 +83,30 @@ test('a restart the operator asked for is not a failure, whatever systemd says o
   let n = restartRequested(node(), { id: 'rst_1', drain: false, requestedBy: 'ops' }, 1_000);
   for (let i = 0; i < 3; i++) n = agentRestarted(n, exit({ restartRequestId: 'rst_1' }), 2_000 + i);
   t.is(n.cordon, undefined);
+});
+
+test('a change of warm repositories is written once, and alone wakes no scheduling pass', (t) => {
+  const beat = (repoKeys: string[] | null): HeartbeatReport => ({
+    resources: node().resources,
+    freeSlots: 2,
+    dockerHealthy: true,
+    dockerError: '',
+    fleetContainers: 0,
+    draining: false,
+    diskPressure: '',
+    declined: [],
+    imagesOnly: false,
+    images: null,
+    prefetched: [],
+    repoKeys,
+  });
+  const ready = nodeHeartbeat(node({ status: 'READY', dockerHealthy: true }), beat([]), 100_000);
+  const key = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+  t.true(heartbeatNeedsWrite(ready, beat([key]), 101_000, 60_000), 'a new key is written');
+  const warm = nodeHeartbeat(ready, beat([key]), 101_000);
+  t.deepEqual(warm.repoKeys, [key]);
+  t.false(heartbeatNeedsWrite(warm, beat(null), 102_000, 60_000), 'a heartbeat without the list keeps the last one, and costs no write');
+  t.deepEqual(nodeHeartbeat(warm, beat(null), 102_000).repoKeys, [key]);
+  t.false(heartbeatNeedsWrite(warm, beat([key]), 102_000, 60_000), 'the same list again costs no write');
+  t.false(capacityChanged(ready, warm), 'only the repositories changed: no pass');
 });

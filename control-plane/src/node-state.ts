@@ -109,7 +109,8 @@ export function heartbeatNeedsWrite(n: NodeRecord, beat: HeartbeatReport, now: n
     Boolean(next.imagesOnly) !== Boolean(n.imagesOnly) ||
     (next.fleetContainers ?? 0) !== (n.fleetContainers ?? 0) ||
     !sameStrings(next.images ?? [], n.images ?? []) ||
-    !sameStrings(next.prefetched ?? [], n.prefetched ?? [])
+    !sameStrings(next.prefetched ?? [], n.prefetched ?? []) ||
+    !sameStrings(next.repoKeys ?? [], n.repoKeys ?? [])
   );
 }
 
@@ -143,6 +144,8 @@ export function nodeHeartbeat(n: NodeRecord, beat: HeartbeatReport, now: number)
     imagesOnly: beat.imagesOnly,
     images: beat.imagesOnly ? (beat.images ?? n.images ?? []) : [],
     prefetched: [...beat.prefetched].sort(),
+    // Sent when they change (and with a session's first heartbeat); otherwise the last list stands.
+    repoKeys: beat.repoKeys ?? n.repoKeys ?? [],
   };
 }
 

@@ -58,6 +58,7 @@ export function unavailable(n: NodeRecord): Unavailable | null {
 /** An images-only node's image set, made once per record (records are replaced, never changed). */
 const imageSets = new WeakMap<NodeRecord, ReadonlySet<string>>();
 const prefetchedSets = new WeakMap<NodeRecord, ReadonlySet<string>>();
+const repoKeySets = new WeakMap<NodeRecord, ReadonlySet<string>>();
 const NONE: ReadonlySet<string> = new Set();
 
 export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
@@ -72,10 +73,21 @@ export function nodeView(n: NodeRecord, activeAttempts: number): NodeView {
     prefetched = prefetchedSets.get(n) ?? new Set(n.prefetched);
     prefetchedSets.set(n, prefetched);
   }
-  return { id: n.id, name: n.name, labels: n.labels, slots: n.slots, status: n.status, activeAttempts, unavailable: unavailable(n), images, prefetched };
+  let repoKeys = NONE;
+  if (n.repoKeys?.length) {
+    repoKeys = repoKeySets.get(n) ?? new Set(n.repoKeys);
+    repoKeySets.set(n, repoKeys);
+  }
+  return { id: n.id, name: n.name, labels: n.labels, slots: n.slots, status: n.status, activeAttempts, unavailable: unavailable(n), images, prefetched, repoKeys };
 }
 
-/** Whether a node's change can change where tasks go: most heartbeats that are written cannot. */
+/**
+ * Whether a node's change can change where tasks go: most heartbeats that are
+ * written cannot. The warm repositories (repoKeys) are left out on purpose:
+ * they only choose among nodes with room, so a change in them alone cannot
+ * place a waiting task, and the next pass (a task submitted, a slot freed)
+ * reads the record as it is then.
+ */
 export function capacityChanged(previous: NodeRecord | undefined, next: NodeRecord): boolean {
   if (!previous) return true;
   return (

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { compileTaskSpec } from '../../common/task-spec.js';
 import type { Task } from '../../common/model.js';
+import { repoKey } from '../../common/repo-key.js';
 import { schedule, type NodeView } from './scheduler.js';
 import { assignTask, newTask } from './task-state.js';
 
@@ -148,4 +149,31 @@ test('a provider at its --max-concurrent holds its own Cline tasks only, countin
   limits.capped = { limit: 2, active: 0 };
   const next = schedule([tasks[1]!, tasks[2]!], [node('n1', { slots: 10 })], 20, { imageGraceMs: 10_000, providerLimit: (p) => limits[p]! });
   t.deepEqual(next.assignments.map((a) => a.taskId), ['a2', 'a3']);
+});
+
+test('a Cline task goes to a node with room that holds its repository warm; the spread decides otherwise', (t) => {
+  const url = 'https://git.example.com/team/app.git';
+  const cline = (id: string, at: number, repoUrl = url) => task(id, at, {}, { command: [], cline: { repoUrl, prompt: 'p', provider: 'default' } });
+  const key = repoKey(url);
+  // b has the larger share of free slots, but a holds the repository.
+  const nodes = [node('a', { slots: 4, activeAttempts: 3, repoKeys: new Set([key]) }), node('b', { slots: 4 })];
+  t.deepEqual(schedule([cline('t1', 1)], nodes, 10).assignments, [{ taskId: 't1', nodeId: 'a' }]);
+  // The credentials in a URL do not change its key.
+  t.deepEqual(schedule([cline('t1', 1, 'https://tok@git.example.com/team/app')], nodes, 10).assignments, [{ taskId: 't1', nodeId: 'a' }]);
+  // Once a is full, b takes the next one: room first.
+  t.deepEqual(schedule([cline('t1', 1), cline('t2', 2)], nodes, 10).assignments, [{ taskId: 't1', nodeId: 'a' }, { taskId: 't2', nodeId: 'b' }]);
+  // Another repository, or a plain task: the spread as before.
+  t.deepEqual(schedule([cline('t3', 3, 'https://git.example.com/team/other')], nodes, 10).assignments, [{ taskId: 't3', nodeId: 'b' }]);
+  t.deepEqual(schedule([task('t4', 4)], nodes, 10).assignments, [{ taskId: 't4', nodeId: 'b' }]);
+  // Among several nodes holding it, the spread decides.
+  const both = [node('a', { slots: 4, activeAttempts: 3, repoKeys: new Set([key]) }), node('b', { slots: 4 }), node('c', { slots: 4, activeAttempts: 1, repoKeys: new Set([key]) })];
+  t.deepEqual(schedule([cline('t5', 5)], both, 10).assignments, [{ taskId: 't5', nodeId: 'c' }]);
+});
+
+test('a Cline retry still avoids the node its last attempt ran on, warm or not', (t) => {
+  const url = 'https://git.example.com/team/app.git';
+  const failed = assignTask(task('t1', 1, {}, { command: [], cline: { repoUrl: url, prompt: 'p', provider: 'default' } }), 'att1', 'a', 2);
+  const requeued: Task = { ...failed, state: 'PENDING', attempts: [{ ...failed.attempts[0]!, state: 'FAILED', finishedAtMs: 3 }] };
+  const nodes = [node('a', { repoKeys: new Set([repoKey(url)]) }), node('b')];
+  t.deepEqual(schedule([requeued], nodes, 10).assignments, [{ taskId: 't1', nodeId: 'b' }]);
 });

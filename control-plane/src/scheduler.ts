@@ -5,6 +5,7 @@
  * twice (the CAS does that), so this function only has to be good, not safe.
  */
 import { currentAttempt, type NodeStatus, type Task } from '../../common/model.js';
+import { repoKey } from '../../common/repo-key.js';
 import { comparePending, PendingQueue, type TaskClass } from './pending-queue.js';
 
 /** Why a READY node takes no new work now. */
@@ -24,6 +25,8 @@ export interface NodeView {
   images: ReadonlySet<string> | null;
   /** Of the images it was asked to fetch ahead (a rollout's canary), those it holds. */
   prefetched: ReadonlySet<string>;
+  /** The keys of the repositories it holds warm (common/repo-key.ts); absent: none. */
+  repoKeys?: ReadonlySet<string>;
 }
 
 /**
@@ -200,7 +203,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
       open.splice(best, 1);
       continue;
     }
-    const node = pickNode(withRoom, free, currentAttempt(bestTask)?.nodeId);
+    const node = pickNode(withRoom, free, currentAttempt(bestTask)?.nodeId, taskRepoKey(bestTask));
     plan.assignments.push({ taskId: bestTask.id, nodeId: node.id });
     if (cls.provider) placedOf.set(cls.provider, (placedOf.get(cls.provider) ?? 0) + 1);
     queue.take(bestTask.id);
@@ -241,14 +244,33 @@ function imageMissing(queue: PendingQueue, cls: TaskClass, ready: readonly NodeV
   cls.unexplained.clear();
 }
 
+/** A Cline task's repository key, made once per task record (records are replaced, never changed). */
+const repoKeys = new WeakMap<Task, string>();
+
+function taskRepoKey(task: Task): string | undefined {
+  const url = task.spec.cline?.repoUrl;
+  if (!url) return undefined;
+  let key = repoKeys.get(task);
+  if (key === undefined) {
+    key = repoKey(url);
+    repoKeys.set(task, key);
+  }
+  return key;
+}
+
 /**
  * Spread: the node with the largest share of free slots wins. A retry avoids
  * the node its last attempt ran on when another has room, since a node that
- * just failed a task is the likeliest to fail it again.
+ * just failed a task is the likeliest to fail it again. Then a Cline task
+ * goes to a node holding its repository warm when one has room (its clone
+ * is a fetch of what changed, not the whole repository); the spread decides
+ * among those.
  */
-function pickNode(candidates: NodeView[], free: Map<string, number>, previousNodeId: string | undefined): NodeView {
+export function pickNode(candidates: NodeView[], free: Map<string, number>, previousNodeId: string | undefined, repo?: string): NodeView {
   const others = previousNodeId ? candidates.filter((n) => n.id !== previousNodeId) : candidates;
-  const pool = others.length > 0 ? others : candidates;
+  const rest = others.length > 0 ? others : candidates;
+  const warm = repo ? rest.filter((n) => n.repoKeys?.has(repo)) : [];
+  const pool = warm.length > 0 ? warm : rest;
   let best = pool[0]!;
   let bestShare = -1;
   for (const node of pool) {

@@ -3,6 +3,7 @@
  * removes containers once their outcome is stored, resumes journaled attempts
  * after a restart, and reaps fleet containers that belong to no attempt.
  */
+import type { RepoCache } from './repo-cache.js';
 import { Prefetcher } from './prefetch.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { readResources } from './resources.js';
 import { AttemptRunner, DEFAULT_STOP_GRACE_MS, type AttemptKind, type AttemptObserver } from './attempt-runner.js';
 import { EngineError, type ContainerRuntime, type EngineInfo } from './container-runtime.js';
 import { diskPressure, freeBytes } from './disk.js';
-import { MAX_DECLINED, MAX_IMAGES } from '../../common/wire/session.js';
+import { MAX_DECLINED, MAX_IMAGES, MAX_REPO_KEYS } from '../../common/wire/session.js';
 import { attemptDir } from './cline-attempt.js';
 import { admitsWork, drain, type AgentState } from './drain.js';
 import { JournalFullError, type Journal, type JournalAttempt, type LlmGrantRecord } from './journal.js';
@@ -109,12 +110,21 @@ export class NodeAgent {
     private readonly journal: Journal,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly cline: { gateway: LlmGateway; attemptsDir: string },
+    private readonly cline: { gateway: LlmGateway; attemptsDir: string; repoCache?: RepoCache | null },
     private readonly settings: AgentSettings,
     private readonly observer?: AttemptObserver,
   ) {
     journal.onDegradedChange(() => this.onNewsForControlPlane());
     this.prefetcher = new Prefetcher(runtime, log);
+  }
+
+  /**
+   * The keys (common/repo-key.ts) of the repositories this node holds warm,
+   * sorted: none without a cache. At most what a heartbeat may carry (a
+   * longer list would be refused): past that, some warm ones go unreported.
+   */
+  repoKeys(): string[] {
+    return (this.cline.repoCache?.keys() ?? []).slice(0, MAX_REPO_KEYS);
   }
 
   /** Images the control plane asked this node to hold ahead of work (a rollout's canary). */
@@ -397,6 +407,7 @@ export class NodeAgent {
       log: this.log,
       gateway: this.cline.gateway,
       attemptsDir: this.cline.attemptsDir,
+      repoCache: this.cline.repoCache ?? null,
       observer: this.observer,
       cutOff: () => this.cutOff(),
     });

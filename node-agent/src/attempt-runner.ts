@@ -4,6 +4,7 @@
  * The container stays until the control plane has stored the outcome; the
  * agent removes it then.
  */
+import type { RepoCache } from './repo-cache.js';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
@@ -65,6 +66,8 @@ export interface RunnerDeps {
   gateway: LlmGateway;
   /** Where Cline attempts keep their workspaces. */
   attemptsDir: string;
+  /** The node's warm repository cache; null: --repo-cache-max-bytes 0, every attempt clones from the origin. */
+  repoCache?: RepoCache | null;
   observer?: AttemptObserver;
   /** The node has been silent past its stop-after-disconnect bound (see `Agent.cutOff`). */
   cutOff?: () => boolean;

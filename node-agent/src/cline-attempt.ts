@@ -4,6 +4,7 @@
  * and stall detection from Cline's events, and the result (summary, usage,
  * patch) when it ends. The attempt runner drives it.
  */
+import type { RepoCache } from './repo-cache.js';
 import { join } from 'node:path';
 import type { Clock } from '../../common/clock.js';
 import { errorMessage } from '../../common/errors.js';
@@ -32,6 +33,8 @@ export interface ClineDeps {
   journal: Journal;
   gateway: LlmGateway;
   attemptsDir: string;
+  /** The node's warm repository cache (null or absent: clone from the origin). */
+  repoCache?: RepoCache | null;
   clock: Clock;
   log: Logger;
   observer?: ClineObserver;
@@ -96,7 +99,7 @@ export class ClineAttempt {
       };
     }
     try {
-      const prepared = await prepareWorkspace(this.dir, this.spec.repoUrl, this.spec.ref);
+      const prepared = await prepareWorkspace(this.dir, this.spec.repoUrl, this.spec.ref, containerUser(), this.deps.repoCache ?? null);
       await writePrompt(prepared.paths, this.spec.prompt);
       this.grant = { ...this.grant, baseCommit: prepared.baseCommit };
       this.deps.journal.setLlm(this.attempt.attemptId, this.grant, this.deps.clock.now());

@@ -28,6 +28,7 @@ import { ServiceManager, systemdEnv } from '../../common/systemd.js';
 import { EventLoopLag, pingIntervalMs, Watchdog } from '../../common/self-check.js';
 import { recordSelfCheck, takePreviousExit } from './supervision.js';
 import { AgentMetrics, healthVerdict, readyVerdict } from './metrics.js';
+import { DEFAULT_REPO_CACHE_MAX_BYTES, RepoCache } from './repo-cache.js';
 
 /** The agent's version is the build's (`common/version.ts`): control plane, agent and fleetctl ship together. */
 export const AGENT_VERSION = FLEET_VERSION;
@@ -96,10 +97,17 @@ const program = new Command('fleet-node-agent')
       throw new InvalidArgumentError((err as Error).message);
     }
   }, DEFAULT_MIN_FREE_DISK_BYTES)
+  .option('--repo-cache-max-bytes <size>', 'bound on the warm repository mirrors under the data dir, least recently used evicted first (e.g. 10g); 0 disables the cache and every Cline attempt clones from the origin', (t: string) => {
+    try {
+      return parseSize('--repo-cache-max-bytes', t);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }, DEFAULT_REPO_CACHE_MAX_BYTES)
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; modelCallsPerAttempt: number; metricsListen: string | null }>();
+const opts = program.opts<{ controlPlane: string[]; joinToken?: string; joinTokenFile?: string; dataDir: string; name: string; slots: number; dockerHost?: string; imagePull: PullPolicy; drainOnStop?: boolean; drainTimeout: number; minFreeDisk: number; repoCacheMaxBytes: number; modelCallsPerAttempt: number; metricsListen: string | null }>();
 const log = createLogger('node-agent');
 /** The self-check fails when the event loop was blocked this long (heartbeats are due every 5s). */
 const LOOP_BLOCK_BOUND_MS = 5_000;
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
   const stopping = new AbortController();
 
   // The parts as they come up, for the metrics and health endpoints (served before they exist: enrolling may take a while).
-  const parts: { credentials?: NodeCredentials; journal?: Journal; agent?: NodeAgent; session?: Session } = {};
+  const parts: { credentials?: NodeCredentials; journal?: Journal; agent?: NodeAgent; session?: Session; repoCache?: RepoCache } = {};
   const metrics = new AgentMetrics(newRegistry(), AGENT_VERSION, {
     runningAttempts: () => parts.agent?.runningAttempts ?? 0,
     outboxEvents: () => parts.journal?.outboxSize() ?? 0,
@@ -155,6 +163,8 @@ async function main(): Promise<void> {
     sessionConnected: () => parts.session?.state === 'connected',
     selfCheckOk: () => watchdog.last.ok,
     certificateExpiresAtMs: () => parts.credentials?.expiresAtMs ?? 0,
+    repoCacheBytes: () => parts.repoCache?.bytes() ?? 0,
+    repoCacheRepos: () => parts.repoCache?.keys().length ?? 0,
   });
 
   // Under systemd: pinged from the start (enrolling may wait for the control plane), with more checks as the parts come up.
@@ -257,13 +267,20 @@ async function main(): Promise<void> {
   if (previousExit) previousExit.restartRequestId = journal.getMeta(RESTART_REQUEST_KEY) ?? '';
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull, metrics);
   const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt, observer: metrics });
+  // The warm repository cache: the agent's alone (0700, never mounted), one agent per data dir.
+  let repoCache: RepoCache | null = null;
+  if (opts.repoCacheMaxBytes > 0) {
+    repoCache = await RepoCache.open({ dir: join(dataDir, 'repo-cache'), maxBytes: opts.repoCacheMaxBytes, log: log.child({ nodeId: identity.nodeId, component: 'repo-cache' }), observer: metrics });
+    parts.repoCache = repoCache;
+    log.info({ repos: repoCache.keys().length, bytes: repoCache.bytes(), maxBytes: opts.repoCacheMaxBytes }, 'repository cache opened');
+  }
   const agent = new NodeAgent(
     { nodeId: identity.nodeId, ...info },
     runtime,
     journal,
     systemClock,
     log.child({ nodeId: identity.nodeId }),
-    { gateway, attemptsDir: join(dataDir, 'attempts') },
+    { gateway, attemptsDir: join(dataDir, 'attempts'), repoCache },
     { dataDir, minFreeDiskBytes: opts.minFreeDisk },
     metrics,
   );

@@ -23,6 +23,7 @@ import type { AttemptKind, AttemptObserver } from './attempt-runner.js';
 import { STALL_RULES, type StallRule } from './cline-monitor.js';
 import { DOCKER_OPS, type DockerCallObserver, type DockerOp } from './container-runtime.js';
 import type { GatewayObserver, UpstreamErrorKind } from './llm-gateway.js';
+import type { RepoCacheObserver } from './repo-cache.js';
 import type { SessionState } from './session.js';
 
 /** Engine calls: a ping in milliseconds, a call at its 10 s timeout, a pull at its 2 min one. */
@@ -46,6 +47,10 @@ export interface AgentSources {
   selfCheckOk(): boolean;
   /** When the node certificate expires, unix ms (0: no certificate yet, the node is enrolling). */
   certificateExpiresAtMs(): number;
+  /** The warm repository cache's mirrors, total bytes (0 without a cache). */
+  repoCacheBytes?(): number;
+  /** The repositories it holds. */
+  repoCacheRepos?(): number;
 }
 
 /** Sources with nothing to report: an agent with no parts yet. */
@@ -59,7 +64,7 @@ export const INERT_SOURCES: AgentSources = {
   certificateExpiresAtMs: () => 0,
 };
 
-export class AgentMetrics implements DockerCallObserver, AttemptObserver, GatewayObserver {
+export class AgentMetrics implements DockerCallObserver, AttemptObserver, GatewayObserver, RepoCacheObserver {
   private readonly dockerCalls: Counter<'op' | 'result'>;
   private readonly dockerDuration: Histogram<'op'>;
   private readonly reconnects: Counter;
@@ -73,6 +78,9 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
   private readonly failovers: Counter<'from' | 'to'>;
   private readonly stalls: Counter<'rule'>;
   private readonly selfCheckFailures: Counter;
+  private readonly repoCacheHits: Counter;
+  private readonly repoCacheMisses: Counter;
+  private readonly repoCacheEvictions: Counter;
   private selfCheckFailing = false;
 
   constructor(
@@ -153,6 +161,11 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
       registers,
     });
     this.selfCheckFailures = new Counter({ name: 'fleet_agent_self_check_failures_total', help: 'Times the self-check started failing (the systemd watchdog is not pinged while it fails).', registers });
+    this.repoCacheHits = new Counter({ name: 'fleet_agent_repo_cache_hits_total', help: 'Cline workspaces cloned from a repository mirror the node already held (after a fetch of what changed).', registers });
+    this.repoCacheMisses = new Counter({ name: 'fleet_agent_repo_cache_misses_total', help: 'Repository mirrors made from scratch (first use on this node, after an eviction, or replacing a damaged one).', registers });
+    this.repoCacheEvictions = new Counter({ name: 'fleet_agent_repo_cache_evictions_total', help: 'Repository mirrors removed, least recently used first, to keep the cache within --repo-cache-max-bytes.', registers });
+    new Gauge({ name: 'fleet_agent_repo_cache_bytes', help: 'Bytes the repository mirrors take on disk (0: no cache).', registers, collect() { this.set(sources.repoCacheBytes?.() ?? 0); } });
+    new Gauge({ name: 'fleet_agent_repo_cache_repos', help: 'Repositories the node holds a mirror of.', registers, collect() { this.set(sources.repoCacheRepos?.() ?? 0); } });
     // Series that exist before their first event, so that rate() and increase() see it.
     for (const op of DOCKER_OPS) for (const result of ['ok', 'error']) this.dockerCalls.inc({ op, result }, 0);
     for (const rule of STALL_RULES) this.stalls.inc({ rule }, 0);
@@ -221,6 +234,18 @@ export class AgentMetrics implements DockerCallObserver, AttemptObserver, Gatewa
 
   failover(from: string, to: string): void {
     this.failovers.inc({ from, to });
+  }
+
+  hit(): void {
+    this.repoCacheHits.inc();
+  }
+
+  miss(): void {
+    this.repoCacheMisses.inc();
+  }
+
+  evicted(): void {
+    this.repoCacheEvictions.inc();
   }
 
   sessionReconnected(): void {

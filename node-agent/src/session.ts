@@ -73,6 +73,8 @@ export class Session {
   private heartbeatsAcked = 0;
   /** The image list as last sent on this session. */
   private imagesSent = '';
+  /** The repository keys last sent in this session (null: none yet, so the next heartbeat carries them). */
+  private repoKeysSent: string | null = null;
   private readonly declinesInHeartbeat = new Map<number, string[]>();
   /**
    * For the self-check: heartbeats go out while a session is open. A control
@@ -196,6 +198,7 @@ export class Session {
     this.heartbeatsAcked = 0;
     this.declinesInHeartbeat.clear();
     this.imagesSent = '';
+    this.repoKeysSent = null;
     return new Promise<unknown>((resolve) => {
       let ended = false;
       const finish = (err: unknown) => {
@@ -354,6 +357,11 @@ export class Session {
     const imagesKey = `${images.imagesOnly}:${images.images.join('\n')}`;
     const imagesChanged = imagesKey !== this.imagesSent;
     this.imagesSent = imagesKey;
+    // Likewise the warm repositories' keys: a heartbeat stays small while they stand still.
+    const repoKeys = this.agent.repoKeys();
+    const repoKeysKey = repoKeys.join(',');
+    const repoKeysChanged = repoKeysKey !== this.repoKeysSent;
+    this.repoKeysSent = repoKeysKey;
     this.write(call, {
       kind: 'heartbeat',
       heartbeat: {
@@ -369,6 +377,7 @@ export class Session {
         imagesOnly: images.imagesOnly,
         images: imagesChanged ? images.images : null,
         prefetched: this.agent.prefetcher.held(),
+        repoKeys: repoKeysChanged ? repoKeys : null,
       },
     });
   }

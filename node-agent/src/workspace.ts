@@ -5,7 +5,10 @@
  * patch against the base commit.
  *
  * Layout under the attempt's directory:
- *   base.git/    a bare clone: the agent's own, never mounted. The patch is
+ *   base.git/    a bare clone: the agent's own, never mounted. With a warm
+ *                repository cache (repo-cache.ts) it is a local clone of the
+ *                node's mirror of the repository (hardlinked objects), made
+ *                after a fetch into the mirror. The patch is
  *                computed with it as GIT_DIR, so nothing the container wrote
  *                into workspace/.git (hooks, config, fsmonitor) is ever read
  *                by a git the agent runs.
@@ -23,6 +26,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '../../common/errors.js';
+import { REMOTE_HEAD_REF, RepoFetchError, type RepoCache } from './repo-cache.js';
 
 const CLONE_TIMEOUT_MS = 10 * 60_000;
 const GIT_TIMEOUT_MS = 2 * 60_000;
@@ -99,28 +103,18 @@ export interface PreparedWorkspace {
   baseCommit: string;
 }
 
-/** Clones `repoUrl` at `ref` ('' = the default branch) into a fresh attempt directory. */
-export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref: string, owner = containerUser()): Promise<PreparedWorkspace> {
+/**
+ * Clones `repoUrl` at `ref` ('' = the default branch) into a fresh attempt
+ * directory: straight from the origin, or, with a repository cache, from
+ * the node's mirror after a fetch into it.
+ */
+export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref: string, owner = containerUser(), cache: RepoCache | null = null): Promise<PreparedWorkspace> {
   const paths = workspacePaths(attemptDir);
   await rm(attemptDir, { recursive: true, force: true });
   await mkdir(paths.run, { recursive: true, mode: 0o755 });
   // Whatever the umask: the container's user reads the prompt and connects to the socket through it.
   await chmod(paths.run, 0o755);
-  try {
-    await git(['clone', '--quiet', '--bare', '--', repoUrl, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
-  } catch (err) {
-    throw new WorkspaceError(`cannot clone ${repoUrl}: ${lastLine(err)}`, { cause: err });
-  }
-  const spec = ref === '' ? 'HEAD' : ref;
-  let baseCommit: string;
-  try {
-    baseCommit = (await git(['--git-dir', paths.baseGit, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${spec}^{commit}`])).stdout.toString().trim();
-  } catch (err) {
-    throw new WorkspaceError(
-      ref === '' ? `${repoUrl} has no default branch to check out (is it empty?)` : `ref "${ref}" is not a branch, tag or commit of ${repoUrl}`,
-      { cause: err },
-    );
-  }
+  const baseCommit = cache ? await cloneFromCache(cache, paths, repoUrl, ref) : await cloneFromOrigin(paths, repoUrl, ref);
   try {
     await git(['clone', '--quiet', '--no-hardlinks', '--no-checkout', '--', paths.baseGit, paths.workspace]);
     await git(['-C', paths.workspace, 'checkout', '--quiet', '--detach', baseCommit]);
@@ -133,6 +127,63 @@ export async function prepareWorkspace(attemptDir: string, repoUrl: string, ref:
   }
   if (owner.uid !== process.getuid?.()) await chownTree(paths.workspace, owner);
   return { paths, baseCommit };
+}
+
+function noRef(repoUrl: string, ref: string, err: unknown): WorkspaceError {
+  return new WorkspaceError(
+    ref === '' ? `${repoUrl} has no default branch to check out (is it empty?)` : `ref "${ref}" is not a branch, tag or commit of ${repoUrl}`,
+    { cause: err },
+  );
+}
+
+async function resolveCommit(gitDir: string, spec: string): Promise<string> {
+  return (await git(['--git-dir', gitDir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${spec}^{commit}`])).stdout.toString().trim();
+}
+
+/** Today's path (and the path with the cache off): a bare clone from the origin. */
+async function cloneFromOrigin(paths: WorkspacePaths, repoUrl: string, ref: string): Promise<string> {
+  try {
+    await git(['clone', '--quiet', '--bare', '--', repoUrl, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
+  } catch (err) {
+    throw new WorkspaceError(`cannot clone ${repoUrl}: ${lastLine(err)}`, { cause: err });
+  }
+  try {
+    return await resolveCommit(paths.baseGit, ref === '' ? 'HEAD' : ref);
+  } catch (err) {
+    throw noRef(repoUrl, ref, err);
+  }
+}
+
+/**
+ * With the cache: fetch into the mirror (under its lock), resolve the ref
+ * there, and clone base.git from it locally. A local clone copies the
+ * mirror's whole object store (hardlinks where the filesystem allows), so
+ * the resolved commit is in base.git even if it is on no branch. The
+ * mirror has no remote URL; neither has base.git's origin (the mirror's
+ * path), so no credential is written under the attempt either.
+ */
+async function cloneFromCache(cache: RepoCache, paths: WorkspacePaths, repoUrl: string, ref: string): Promise<string> {
+  return cache.withMirror(repoUrl, ref === '', async (mirror) => {
+    let commit: string;
+    try {
+      commit = await resolveCommit(mirror, ref === '' ? REMOTE_HEAD_REF : ref);
+    } catch (err) {
+      throw noRef(repoUrl, ref, err);
+    }
+    try {
+      await git(['clone', '--quiet', '--bare', '--', mirror, paths.baseGit], { timeoutMs: CLONE_TIMEOUT_MS });
+    } catch (err) {
+      throw new WorkspaceError(`cannot clone ${repoUrl} from the node's mirror: ${lastLine(err)}`, { cause: err });
+    }
+    return commit;
+  }).catch((err: unknown) => {
+    if (err instanceof WorkspaceError) throw err;
+    if (err instanceof RepoFetchError) {
+      if (ref === '' && /couldn't find remote ref HEAD/i.test(err.stderr)) throw noRef(repoUrl, ref, err);
+      throw new WorkspaceError(`cannot clone ${repoUrl}: ${lastLine(err)}`, { cause: err });
+    }
+    throw err;
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../../common/duration.js';
+import { repoKey } from '../../../common/repo-key.js';
 import type { NodeSummary } from '../../../common/model.js';
 import { CliError } from '../client.js';
 import type { Context } from '../context.js';
@@ -7,6 +8,32 @@ import { labelsText, nodesTable, nodeState, nodeView } from '../output.js';
 export async function listNodes(ctx: Context): Promise<void> {
   const nodes = await ctx.client().listNodes();
   ctx.out(ctx.format === 'json' ? JSON.stringify(nodes.map(nodeView), null, 2) + '\n' : nodesTable(nodes));
+}
+
+/**
+ * One node in detail. The repositories it holds warm are keys (a hash of the
+ * normalized URL: URLs may hold credentials); `--repo URL` says whether the
+ * node holds that one, computing its key here.
+ */
+export async function getNode(ctx: Context, ref: string, repoUrl?: string): Promise<void> {
+  const nodes = await ctx.client().listNodes();
+  const node = nodes.find((n) => n.id === ref) ?? nodes.find((n) => n.name === ref);
+  if (!node) throw new CliError(`no node "${ref.slice(0, 80)}"`, 1);
+  const key = repoUrl ? repoKey(repoUrl) : undefined;
+  if (ctx.format === 'json') {
+    ctx.out(JSON.stringify({ ...nodeView(node), ...(key ? { repo: { key, warm: node.repoKeys.includes(key) } } : {}) }, null, 2) + '\n');
+    return;
+  }
+  const lines = [
+    `${node.name} (${node.id}) ${nodeState(node)}${node.cordon?.reason ? `: ${node.cordon.reason}` : ''}`,
+    `slots: ${node.activeAttempts}/${node.slots} (at most ${node.maxSlots})`,
+    `labels: ${labelsText(node.labels) || '(none)'}`,
+    `agent: ${node.agentVersion} on ${node.hostname}`,
+    `docker: ${node.dockerHealthy ? 'ok' : node.dockerError || 'not answering'}`,
+    `warm repositories: ${node.repoKeys.length}${node.repoKeys.length ? ` (${node.repoKeys.join(', ')})` : ''}`,
+  ];
+  if (key) lines.push(`repository ${key}: ${node.repoKeys.includes(key) ? 'warm on this node' : 'not on this node'}`);
+  ctx.out(lines.join('\n') + '\n');
 }
 
 function printNode(ctx: Context, node: NodeSummary): void {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { durationFlag, wholeNumber } from './flags.js';
 import type { Context } from '../context.js';
-import { cordonNode, drainNode, labelNode, listNodes, restartNode, revokeNode, uncordonNode } from '../actions/nodes.js';
+import { cordonNode, drainNode, getNode, labelNode, listNodes, restartNode, revokeNode, uncordonNode } from '../actions/nodes.js';
 
 export function nodeCommand(ctx: () => Context): Command {
   const node = new Command('node').description('inspect, cordon, drain, restart and revoke nodes');
@@ -9,6 +9,12 @@ export function nodeCommand(ctx: () => Context): Command {
     .command('list')
     .description('list nodes with status, slots in use, load and Docker health')
     .action(async () => listNodes(ctx()));
+  node
+    .command('get')
+    .description('one node in detail, with the repositories it holds warm (as keys: a hash of each URL, never the URL)')
+    .argument('<node>', 'node id or name')
+    .option('--repo <url>', 'say whether the node holds this repository warm')
+    .action(async (ref: string, o) => getNode(ctx(), ref, o.repo));
   node
     .command('cordon')
     .description('take no new work on a node; running attempts go on')

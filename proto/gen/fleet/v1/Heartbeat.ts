@@ -16,6 +16,8 @@ export interface Heartbeat {
   'images'?: (string)[];
   'imagesChanged'?: (boolean);
   'prefetchedImages'?: (string)[];
+  'repoKeys'?: (string)[];
+  'repoKeysChanged'?: (boolean);
 }
 
 export interface Heartbeat__Output {
@@ -31,4 +33,6 @@ export interface Heartbeat__Output {
   'images': (string)[];
   'imagesChanged': (boolean);
   'prefetchedImages': (string)[];
+  'repoKeys': (string)[];
+  'repoKeysChanged': (boolean);
 }

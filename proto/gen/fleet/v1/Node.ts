@@ -37,6 +37,7 @@ export interface Node {
   'maxSlots'?: (number);
   'restartRequest'?: (_fleet_v1_NodeRestartRequest | null);
   'restarts'?: (_fleet_v1_AgentRestart)[];
+  'repoKeys'?: (string)[];
 }
 
 export interface Node__Output {
@@ -68,4 +69,5 @@ export interface Node__Output {
   'maxSlots': (number);
   'restartRequest': (_fleet_v1_NodeRestartRequest__Output | null);
   'restarts': (_fleet_v1_AgentRestart__Output)[];
+  'repoKeys': (string)[];
 }
