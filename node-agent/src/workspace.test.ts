@@ -8,7 +8,7 @@ import { ValidationError } from '../../common/errors.js';
 import { git, makeRepo } from '../../test/harness/git.js';
 import { attemptDir, gatewaySocketPath } from './cline-attempt.js';
 import { LlmGateway, newGatewayToken } from './llm-gateway.js';
-import { claimRunDir, computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
+import { claimRunDir, computePatch, prepareWorkspace, withoutCredentials, WorkspaceError, writePrompt } from './workspace.js';
 
 const test = anyTest as TestFn<{ dir: string; repo: string; first: string; second: string }>;
 
@@ -204,4 +204,14 @@ test('an attempt id that is not one is refused before it becomes a path, naming 
   }
   t.deepEqual(readdirSync(attemptsDir), [], 'nothing was made');
   t.is(attemptDir(attemptsDir, 'att_0000000000000000001'), join(attemptsDir, 'att_0000000000000000001'));
+});
+
+test('a workspace error never carries the credentials of a URL, whoever wrote them into it', async (t) => {
+  t.is(withoutCredentials("cannot clone https://bot:ghp_secret@git.example.com/a.git: fatal: repository 'https://bot:ghp_secret@git.example.com/a.git/' not found"), "cannot clone https://***@git.example.com/a.git: fatal: repository 'https://***@git.example.com/a.git/' not found");
+  t.is(withoutCredentials('ssh://git@host/x and file:///tmp/r and user@host:path'), 'ssh://***@host/x and file:///tmp/r and user@host:path');
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-ws-cred-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const err = await t.throwsAsync(prepareWorkspace(join(dir, 'e1'), 'http://bot:tok3n-secret@127.0.0.1:9/nope.git', '', { uid: process.getuid!(), gid: process.getgid!() }), { instanceOf: WorkspaceError });
+  t.false(err!.message.includes('tok3n-secret'), err!.message);
+  t.regex(err!.message, /^cannot clone http:\/\/\*\*\*@127\.0\.0\.1:9\/nope\.git/);
 });

@@ -47,10 +47,19 @@ export function containerUser(): { uid: number; gid: number } {
   return uid === 0 ? { uid: IMAGE_UID, gid: IMAGE_UID } : { uid, gid };
 }
 
-/** The repository or ref cannot be had: the task's own problem, told plainly. */
+/**
+ * A message with the credentials of every URL in it masked: a repository URL
+ * may carry a token (`https://user:token@host/…`), and what git says often
+ * repeats it. Errors go to the task record, the logs and the control plane.
+ */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
+}
+
+/** The repository or ref cannot be had: the task's own problem, told plainly (never with a URL's credentials). */
 export class WorkspaceError extends FleetError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('FAILED_PRECONDITION', message, options);
+    super('FAILED_PRECONDITION', withoutCredentials(message), options);
   }
 }
 
