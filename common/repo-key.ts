@@ -69,3 +69,12 @@ function decodeURIComponentSafe(s: string): string {
 export function repoKey(url: string): string {
   return createHash('sha256').update(normalizeRepoUrl(url)).digest('hex').slice(0, REPO_KEY_HEX_CHARS);
 }
+
+/**
+ * A message with the credentials of every URL in it masked: a repository URL
+ * may carry a token (`https://user:token@host/…`), and what git says often
+ * repeats it. For errors and logs, which leave the node.
+ */
+export function withoutCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
+}

@@ -40,7 +40,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../common/logger.js';
-import { repoKey, REPO_KEY_PATTERN } from '../../common/repo-key.js';
+import { repoKey, REPO_KEY_PATTERN, withoutCredentials } from '../../common/repo-key.js';
 
 const FETCH_TIMEOUT_MS = 10 * 60_000;
 const GIT_TIMEOUT_MS = 2 * 60_000;
@@ -266,7 +266,7 @@ export class RepoCache {
       } catch (err) {
         const stderr = stderrOf(err);
         if (!isMirrorFault(stderr)) throw new RepoFetchError(`fetch failed: ${stderr}`, stderr, { cause: err });
-        this.options.log.warn({ repoKey: key, err: lastLine(stderr) }, 'repository mirror is damaged: removing it and cloning again');
+        this.options.log.warn({ repoKey: key, err: withoutCredentials(lastLine(stderr)) }, 'repository mirror is damaged: removing it and cloning again');
         await this.remove(key);
       }
     }

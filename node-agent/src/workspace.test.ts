@@ -8,7 +8,8 @@ import { ValidationError } from '../../common/errors.js';
 import { git, makeRepo } from '../../test/harness/git.js';
 import { attemptDir, gatewaySocketPath } from './cline-attempt.js';
 import { LlmGateway, newGatewayToken } from './llm-gateway.js';
-import { claimRunDir, computePatch, prepareWorkspace, withoutCredentials, WorkspaceError, writePrompt } from './workspace.js';
+import { claimRunDir, computePatch, prepareWorkspace, WorkspaceError, writePrompt } from './workspace.js';
+import { withoutCredentials } from '../../common/repo-key.js';
 
 const test = anyTest as TestFn<{ dir: string; repo: string; first: string; second: string }>;
 

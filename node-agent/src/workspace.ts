@@ -26,6 +26,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '../../common/errors.js';
+import { withoutCredentials } from '../../common/repo-key.js';
 import { REMOTE_HEAD_REF, RepoFetchError, type RepoCache } from './repo-cache.js';
 
 const CLONE_TIMEOUT_MS = 10 * 60_000;
@@ -45,15 +46,6 @@ export function containerUser(): { uid: number; gid: number } {
   const uid = process.getuid?.() ?? IMAGE_UID;
   const gid = process.getgid?.() ?? IMAGE_UID;
   return uid === 0 ? { uid: IMAGE_UID, gid: IMAGE_UID } : { uid, gid };
-}
-
-/**
- * A message with the credentials of every URL in it masked: a repository URL
- * may carry a token (`https://user:token@host/…`), and what git says often
- * repeats it. Errors go to the task record, the logs and the control plane.
- */
-export function withoutCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
 }
 
 /** The repository or ref cannot be had: the task's own problem, told plainly (never with a URL's credentials). */
