@@ -120,6 +120,13 @@ test.serial('a container that ends while its live-restore engine is away is judg
   t.is(output(), 'before\n');
 });
 
+test.serial('a container that dies of SIGTERM or SIGKILL while its engine is away is the node\'s failure (the kill events went with the old engine)', async (t) => {
+  // A shell that is PID 1 cannot be signalled from inside its container: the code stands for the signal.
+  const { attempt } = await endWhileEngineAway(t, ['sh', '-c', 'echo before; sleep 2; exit 143']);
+  t.like(attempt().outcome, { state: 'FAILED', exitCode: 143, failureKind: 'INFRASTRUCTURE', reason: 'stopped_outside' });
+  t.regex(attempt().outcome!.error, /stopped by a signal \(exit code 143\) while its engine restarted/);
+});
+
 test.serial('a container that ends while its engine is away with the code Docker gives a lost exit (255) is the node\'s failure, not the task\'s', async (t) => {
   const { attempt, output } = await endWhileEngineAway(t, ['sh', '-c', 'echo before; sleep 2; exit 255']);
   t.like(attempt().outcome, { state: 'FAILED', exitCode: 255, failureKind: 'INFRASTRUCTURE', reason: 'exit_lost' });

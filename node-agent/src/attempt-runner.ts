@@ -40,6 +40,9 @@ type EngineAtExit = 'engine-present' | 'ended-while-away' | 'stopped-by-engine';
  */
 const ENGINE_LOST_EXIT_CODE = 255;
 
+/** How a container stopped by its engine ends: SIGTERM (128 + 15), then SIGKILL (128 + 9). */
+const ENGINE_STOP_EXIT_CODES = new Set([143, 137]);
+
 /** The node's container engine, as the agent watches it (shared by every runner on the node). */
 export interface EngineWatch {
   /** Resolves when the engine answers again. */
@@ -466,6 +469,13 @@ export class AttemptRunner {
     }
     if (engine === 'ended-while-away' && state.exitCode === ENGINE_LOST_EXIT_CODE) {
       return { reason: 'exit_lost', error: `it ended while its engine restarted, and the engine lost its exit status (it says ${ENGINE_LOST_EXIT_CODE})` };
+    }
+    // The kill events of an engine that restarted went with its old process, so a
+    // container that died of SIGTERM or SIGKILL meanwhile cannot be cleared of the
+    // engine's doing (a restart under load can stop containers even with live-restore):
+    // it counts as the node's failure, and the task is tried again.
+    if (engine === 'ended-while-away' && ENGINE_STOP_EXIT_CODES.has(state.exitCode)) {
+      return { reason: 'stopped_outside', error: `it was stopped by a signal (exit code ${state.exitCode}) while its engine restarted, and the engine's record of who sent it went with the old process` };
     }
     try {
       if (await this.deps.runtime.killedSince(containerId, startedAtMs)) {

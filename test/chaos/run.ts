@@ -303,6 +303,7 @@ try {
     db.close();
   }
   const lives = await fleet.allContainerLifetimes();
+  const leftovers = await fleet.containers();
   const verdict = judge({
     submissions,
     tasks: tasks.map((t) => ({
@@ -313,7 +314,7 @@ try {
     })),
     journals,
     containers: [...lives.entries()].flatMap(([taskId, list]) => list.map((l) => ({ taskId, attemptId: l.attemptId, startNs: l.startNs, dieNs: l.dieNs }))),
-    containersLeft: (await fleet.containers()).length,
+    containersLeft: leftovers.length,
     faults,
   });
   api.close();
@@ -340,6 +341,20 @@ try {
     for (const v of verdict.violations.filter((x) => x.includes('overlapped'))) {
       const taskId = /task (task_\w+)/.exec(v)?.[1] ?? '';
       for (const l of lives.get(taskId) ?? []) out(`    ${l.attemptId} on ${l.nodeId}: start ${new Date(Number(l.startNs / 1_000_000n)).toISOString()}, die ${l.dieNs === null ? 'never seen' : new Date(Number(l.dieNs / 1_000_000n)).toISOString()}`);
+    }
+    if (leftovers.length > 0) for (const f of faults) out(`    fault ${f.kind} on ${f.target} at ${new Date(f.atMs).toISOString()}`);
+    // Each container left behind, beside what the task record says of its attempt, to tell who forgot it.
+    for (const c of leftovers.slice(0, 20)) {
+      const taskId = c.Labels['io.cline-fleet.task'] ?? '';
+      const attemptId = c.Labels['io.cline-fleet.attempt'] ?? '';
+      const task = tasks.find((x) => x.id === taskId);
+      const attempt = task?.attempts.find((a) => a.id === attemptId);
+      const life = (lives.get(taskId) ?? []).find((l) => l.attemptId === attemptId);
+      out(
+        `    left: ${c.Names.join(',')} on ${c.Labels['io.cline-fleet.node'] ?? '?'}: ${c.State} (${c.Status}), created ${new Date(c.Created * 1000).toISOString()}; ` +
+          `task ${String(task?.state ?? 'unknown').replace('TASK_STATE_', '')}, attempt ${String(attempt?.state ?? 'unknown').replace('ATTEMPT_STATE_', '')} (${attempt?.error ?? ''}); ` +
+          `started ${life ? new Date(Number(life.startNs / 1_000_000n)).toISOString() : 'never seen'}`,
+      );
     }
     out(`replay with: npm run chaos -- --duration ${values.duration} --seed ${SEED} --rate ${RATE}`);
   } else {
