@@ -164,6 +164,8 @@ export interface ProviderEndpoint {
   baseUrl: string;
   model: string;
   apiKey: string;
+  /** It has a fleet-wide rate limit: the gateway sends each request only with a permit from the control plane. */
+  rateLimited?: boolean;
 }
 
 /** What an attempt may call: its provider, then its fallbacks in order when that one keeps failing. */
@@ -468,7 +470,28 @@ export type NodeMessage =
   | { kind: 'event'; event: AttemptEvent }
   /** A new client certificate, please, for the key behind this CSR (PEM). */
   | { kind: 'renew'; csrPem: string }
-  | { kind: 'restart-answer'; answer: RestartAnswer };
+  | { kind: 'restart-answer'; answer: RestartAnswer }
+  /** Permits wanted for a rate-limited provider, with what its calls used since the last ask. */
+  | { kind: 'permit-ask'; ask: PermitRequest };
+
+/** A gateway's ask for permits (common/rate-window.ts). */
+export interface PermitRequest {
+  provider: string;
+  want: number;
+  tokens: number;
+  throttled: number;
+}
+
+/** The control plane's answer: `granted` requests, each to be sent within `validForMs`. */
+export interface PermitAnswer {
+  provider: string;
+  granted: number;
+  validForMs: number;
+  /** When fewer than wanted: ask again after this long. */
+  retryAfterMs: number;
+  /** When fewer than wanted: what the calls wait for. */
+  why: string;
+}
 
 export interface Welcome {
   nodeId: string;
@@ -506,7 +529,8 @@ export type ControlMessage =
   /** The node's renewed client certificate (PEM). */
   | { kind: 'certificate'; certificatePem: string }
   /** An operator asked the agent to restart itself (fleetctl node restart). */
-  | { kind: 'restart'; restart: RestartOrder };
+  | { kind: 'restart'; restart: RestartOrder }
+  | { kind: 'permit-grant'; grant: PermitAnswer };
 
 export interface RestartOrder {
   requestId: string;

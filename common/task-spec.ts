@@ -276,3 +276,6 @@ export const PROVIDER_LIMITS = { nameChars: 63, baseUrlChars: 2048, modelChars: 
 export const MAX_PROVIDER_FALLBACKS = 3;
 /** The most a provider's --max-concurrent may say. */
 export const MAX_PROVIDER_CONCURRENT = 100_000;
+/** --max-rpm and --max-tpm, at most (far above any provider's limits, and inside a proto int32 / a double's exact integers). */
+export const MAX_PROVIDER_RPM = 10_000_000;
+export const MAX_PROVIDER_TPM = 1_000_000_000_000;

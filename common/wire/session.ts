@@ -14,6 +14,7 @@ import type { Heartbeat__Output } from '../../proto/gen/fleet/v1/Heartbeat.js';
 import type { Hello__Output } from '../../proto/gen/fleet/v1/Hello.js';
 import type { PreviousExit__Output } from '../../proto/gen/fleet/v1/PreviousExit.js';
 import type { RestartAnswer__Output } from '../../proto/gen/fleet/v1/RestartAnswer.js';
+import type { PermitAsk__Output } from '../../proto/gen/fleet/v1/PermitAsk.js';
 import type { NodeMessage as NodeMessageMsg, NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { ProviderGrant as ProviderGrantMsg, ProviderGrant__Output } from '../../proto/gen/fleet/v1/ProviderGrant.js';
 import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
@@ -35,11 +36,13 @@ import {
   type NodeMessage,
   type PreviousExit,
   type ProviderEndpoint,
+  type PermitRequest,
   type ProviderGrant,
   type RestartAnswer,
   type Welcome,
 } from '../model.js';
 import { validateNodeInfo } from '../node-info.js';
+import { MAX_PERMITS_ASKED } from '../rate-window.js';
 import { REPO_KEY_HEX_CHARS, REPO_KEY_PATTERN } from '../repo-key.js';
 import { checkImage, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
@@ -66,6 +69,8 @@ export const MAX_PEM_CHARS = 16_384;
 const MAX_PROTOCOL = 0xffff_ffff;
 /** What a failing self-check found, as a restarted agent reports it. */
 export const MAX_SELF_CHECK_CHARS = 500;
+/** A permit's validity or a wait before asking again, at most (a day: beyond any provider's window). */
+const MAX_PERMIT_WAIT_MS = 86_400_000;
 
 // ---------------------------------------------------------------------------
 // Node → control plane
@@ -94,6 +99,8 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
       return { renew: { csrPem: m.csrPem } };
     case 'restart-answer':
       return { restartAnswer: { ...m.answer } };
+    case 'permit-ask':
+      return { permitAsk: { ...m.ask } };
   }
 }
 
@@ -109,9 +116,23 @@ export function decodeNodeMessage(m: NodeMessage__Output): NodeMessage {
       return { kind: 'renew', csrPem: str('renew.csr_pem', required('renew', m.renew).csrPem, MAX_PEM_CHARS) };
     case 'restartAnswer':
       return { kind: 'restart-answer', answer: decodeRestartAnswer(required('restart_answer', m.restartAnswer)) };
+    case 'permitAsk':
+      return { kind: 'permit-ask', ask: decodePermitAsk(required('permit_ask', m.permitAsk)) };
     default:
-      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, renew or restart_answer');
+      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, renew, restart_answer or permit_ask');
   }
+}
+
+/** Tokens one ask may report: far above what a minute of calls uses. */
+const MAX_REPORTED_TOKENS = 1e12;
+
+export function decodePermitAsk(a: PermitAsk__Output): PermitRequest {
+  return {
+    provider: str('permit_ask.provider', a.provider, PROVIDER_LIMITS.nameChars),
+    want: int('permit_ask.want', a.want, 0, MAX_PERMITS_ASKED),
+    tokens: int('permit_ask.tokens', a.tokens, 0, MAX_REPORTED_TOKENS),
+    throttled: int('permit_ask.throttled', a.throttled, 0, MAX_PERMITS_ASKED),
+  };
 }
 
 /** A restart request id: the control plane's own shape (`rst_…`). */
@@ -290,6 +311,8 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
       return { certificate: { certificatePem: m.certificatePem } };
     case 'restart':
       return { restart: { ...m.restart } };
+    case 'permit-grant':
+      return { permitGrant: { ...m.grant } };
   }
 }
 
@@ -325,8 +348,21 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
       const r = required('restart', m.restart);
       return { kind: 'restart', restart: { requestId: restartId('restart.request_id', r.requestId), drain: bool('restart.drain', r.drain) } };
     }
+    case 'permitGrant': {
+      const g = required('permit_grant', m.permitGrant);
+      return {
+        kind: 'permit-grant',
+        grant: {
+          provider: str('permit_grant.provider', g.provider, PROVIDER_LIMITS.nameChars),
+          granted: int('permit_grant.granted', g.granted, 0, MAX_PERMITS_ASKED),
+          validForMs: int('permit_grant.valid_for_ms', g.validForMs, 0, MAX_PERMIT_WAIT_MS),
+          retryAfterMs: int('permit_grant.retry_after_ms', g.retryAfterMs, 0, MAX_PERMIT_WAIT_MS),
+          why: text('permit_grant.why', g.why, MAX_ERROR_CHARS),
+        },
+      };
+    }
     default:
-      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate or restart');
+      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart or permit_grant');
   }
 }
 
@@ -369,7 +405,7 @@ function decodeCancel(c: Cancel__Output): CancelOrder {
 }
 
 export function encodeGrant(g: ProviderGrant): ProviderGrantMsg {
-  return { ...g, fallbacks: (g.fallbacks ?? []).map((f) => ({ name: f.name, baseUrl: f.baseUrl, model: f.model, apiKey: f.apiKey })) };
+  return { ...g, rateLimited: Boolean(g.rateLimited), fallbacks: (g.fallbacks ?? []).map((f) => ({ name: f.name, baseUrl: f.baseUrl, model: f.model, apiKey: f.apiKey, rateLimited: Boolean(f.rateLimited) })) };
 }
 
 function decodeEndpoint(field: string, g: ProviderGrant__Output): ProviderEndpoint {
@@ -378,6 +414,7 @@ function decodeEndpoint(field: string, g: ProviderGrant__Output): ProviderEndpoi
     baseUrl: str(`${field}.base_url`, g.baseUrl, PROVIDER_LIMITS.baseUrlChars),
     model: str(`${field}.model`, g.model, PROVIDER_LIMITS.modelChars),
     apiKey: str(`${field}.api_key`, g.apiKey, PROVIDER_LIMITS.apiKeyChars),
+    ...(bool(`${field}.rate_limited`, g.rateLimited) ? { rateLimited: true } : {}),
   };
 }
 

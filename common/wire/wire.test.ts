@@ -254,6 +254,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
   pem('CERTIFICATE REQUEST').map((csrPem): NodeMessage => ({ kind: 'renew', csrPem })),
   fc.record({ requestId: id('rst'), accepted: fc.boolean(), reason: text(100) }).map((answer): NodeMessage => ({ kind: 'restart-answer', answer })),
+  fc.record({ provider: fc.constantFrom('default', 'eu'), want: fc.nat(1_000), tokens: fc.nat(), throttled: fc.nat(1_000) }).map((ask): NodeMessage => ({ kind: 'permit-ask', ask })),
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
@@ -264,10 +265,11 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
       attemptId: id('att'),
       spec,
       provider: fc
-        .record({ name: fc.constantFrom('default', 'eu'), baseUrl: fc.constant('https://api.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) })
+        .record({ name: fc.constantFrom('default', 'eu'), baseUrl: fc.constant('https://api.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/), rateLimited: fc.constantFrom(true, undefined) })
+        .map(dropUndefined)
         .chain((g) =>
           fc
-            .array(fc.record({ name: fc.constantFrom('backup', 'us'), baseUrl: fc.constant('https://backup.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/) }), { maxLength: 3 })
+            .array(fc.record({ name: fc.constantFrom('backup', 'us'), baseUrl: fc.constant('https://backup.example.com/v1'), model: text(30), apiKey: fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/), rateLimited: fc.constantFrom(true, undefined) }).map(dropUndefined), { maxLength: 3 })
             .map((fallbacks) => (fallbacks.length > 0 ? { ...g, fallbacks } : g)),
         ),
     })
@@ -280,6 +282,9 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
     .map(({ serverTimeMs, prefetchImages }): ControlMessage => ({ kind: 'heartbeat-ack', serverTimeMs, prefetchImages })),
   pem('CERTIFICATE').map((certificatePem): ControlMessage => ({ kind: 'certificate', certificatePem })),
   fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
+  fc
+    .record({ provider: fc.constantFrom('default', 'eu'), granted: fc.nat(1_000), validForMs: fc.nat(86_400_000), retryAfterMs: fc.nat(86_400_000), why: text(100) })
+    .map((grant): ControlMessage => ({ kind: 'permit-grant', grant })),
 );
 
 const logChunk: Arbitrary<StoredLogChunk> = fc.record({ taskId: id('task'), attemptId: id('att'), stream: fc.constantFrom('stdout' as const, 'stderr' as const), data: fc.uint8Array({ maxLength: 300 }), atMs: ms, seq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) });
@@ -373,6 +378,9 @@ test('a hello or heartbeat that lies about the machine is refused, naming the fi
   refused(t, decode({ hello: { name: 'ok', slots: 1, previousExit: { result: 'watch dog; rm -rf' } } }), 'hello.previous_exit.result: "watch dog; rm -rf" is not a systemd result word');
   refused(t, decode({ hello: { name: 'ok', slots: 1, previousExit: { result: 'success', restartRequestId: '../x' } } }), 'hello.previous_exit.restart_request_id: "../x" is not a restart request id (rst_ and 19 lowercase letters or digits)');
   refused(t, decode({ restartAnswer: { requestId: 'task_0000000000000000000', accepted: true } }), 'restart_answer.request_id: "task_0000000000000000000" is not a restart request id (rst_ and 19 lowercase letters or digits)');
+  refused(t, decode({ permitAsk: { provider: 'p', want: 1_001 } }), 'permit_ask.want: must be between 0 and 1000, got 1001');
+  refused(t, decode({ permitAsk: { provider: 'p', want: 1, throttled: -1 } }), 'permit_ask.throttled: must be between 0 and 1000, got -1');
+  refused(t, decode({ permitAsk: { provider: 'p'.repeat(64), want: 1 } }), 'permit_ask.provider: is 64 characters; the limit is 63');
 });
 
 test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {
@@ -385,7 +393,7 @@ test('an assign with a bad spec, a grant too large or an unknown message is refu
   const fallback = { name: 'b', baseUrl: 'https://b', model: 'm', apiKey: 'k' };
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, { ...fallback, apiKey: 'k'.repeat(9000) }] } } }), 'assign.provider.fallbacks[1].api_key: is 9000 characters; the limit is 8192');
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, fallback, fallback, fallback] } } }), 'assign.provider.fallbacks: at most 3, got 4');
-  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate or restart');
+  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart or permit_grant');
 });
 
 test('an assign or cancel whose ids are not the control plane\'s ids is refused, naming the field, before its spec is read', (t) => {

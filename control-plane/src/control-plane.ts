@@ -38,6 +38,7 @@ import { Lease } from './lease.js';
 import { stopAfterDisconnectMs, type LivenessSettings } from './node-health.js';
 import { NodeMonitor } from './node-monitor.js';
 import { Nodes } from './nodes.js';
+import { ProviderRates } from './provider-rates.js';
 import { Providers } from './providers.js';
 import { ReplicaRegistry } from './replica-registry.js';
 import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
@@ -126,6 +127,7 @@ export class ControlPlane {
   private autoscaler: Autoscaler | undefined;
   private pools: Pools | undefined;
   private providers: Providers | undefined;
+  private rates: ProviderRates | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -207,6 +209,7 @@ export class ControlPlane {
       observeStore((op, seconds, failure) => metrics.store(op, seconds, failure));
     }
     const providers = (this.providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log));
+    const rates = (this.rates = new ProviderRates({ records: store.providerRates, limits: (name) => providers.limits(name), clock, log, granted: metrics && ((p, granted, wanted) => metrics.permits(p, granted, wanted)) }));
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
     const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
     if (metrics) nodes.breakerTripped = () => metrics.breakerTripped();
@@ -235,6 +238,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the rollouts', () => rollouts.start()),
       this.whenStoreAnswers('reading the autoscale pools', () => pools.start()),
       this.whenStoreAnswers('reading the providers', () => providers.start()),
+      this.whenStoreAnswers('reading the providers\' rate windows', () => rates.watch()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -257,6 +261,7 @@ export class ControlPlane {
       passed: metrics && ((s) => metrics.schedulingPass(s)),
       routing: new ImageRouting(rollouts),
       providers,
+      rates,
     }));
     // A provider's --max-concurrent raised (or lifted) lets its waiting tasks go.
     providers.onLimitsChange(() => scheduler.kick());
@@ -307,6 +312,7 @@ export class ControlPlane {
         logs: store.logs,
         log,
         providers,
+        rates,
         clineImage: () => rollouts.fleetImage(),
         rollouts,
         taskDefaults: options.taskDefaults ?? DEFAULT_TASK_DEFAULTS,
@@ -343,6 +349,7 @@ export class ControlPlane {
       logs: store.logs,
       log,
       providers,
+      rates,
       heartbeatIntervalMs: options.liveness.heartbeatIntervalMs,
       stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness),
       cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
@@ -455,6 +462,7 @@ export class ControlPlane {
     this.rollouts?.stop();
     this.pools?.stop();
     this.providers?.stop();
+    this.rates?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

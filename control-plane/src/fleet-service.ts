@@ -36,6 +36,7 @@ import { restartUnderWay } from './node-state.js';
 import { bool, count, int, text } from '../../common/wire/fields.js';
 import type { Nodes } from './nodes.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
+import type { ProviderRates } from './provider-rates.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { JoinTokenRecord } from './store/records.js';
 import type { JoinToken } from '../../proto/gen/fleet/v1/JoinToken.js';
@@ -60,6 +61,8 @@ export interface FleetServiceDeps {
   log: Logger;
   clusterStatus: () => Promise<ClusterStatus>;
   providers: Providers;
+  /** Rate-limited providers' windows, for the usage `provider list` shows. */
+  rates: Pick<ProviderRates, 'window'>;
   /** The image of Cline tasks submitted without one: the last promoted rollout's, or --cline-image. */
   clineImage: () => string;
   rollouts: Rollouts;
@@ -162,8 +165,14 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       if (action === 'promote' || action === 'resume') requireRole(caller, 'admin', `${action} rollouts (only pausing and aborting are an operator's)`);
       return rolloutToProto(deps, await deps.rollouts.act(action, text('reason', req.reason, 500), caller.name));
     }),
-    SetProvider: unary(deps, 'SetProvider', async (req) => providerToProto(await deps.providers.set(compileProviderInput(req)))),
-    ListProviders: unary(deps, 'ListProviders', async () => ({ providers: (await deps.providers.list()).map(providerToProto) })),
+    SetProvider: unary(deps, 'SetProvider', async (req) => {
+      const p = await deps.providers.set(compileProviderInput(req));
+      return providerToProto(p, await deps.rates.window(p.name));
+    }),
+    ListProviders: unary(deps, 'ListProviders', async () => {
+      const list = await deps.providers.list();
+      return { providers: await Promise.all(list.map(async (p) => providerToProto(p, await deps.rates.window(p.name)))) };
+    }),
     DeleteProvider: unary(deps, 'DeleteProvider', async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
     GetTask: unary(deps, 'GetTask', async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
     CancelTask: unary(deps, 'CancelTask', async (req) => {

@@ -67,6 +67,8 @@ export class ControlPlaneMetrics {
   private readonly attemptsEnded: Counter<'state' | 'reason'>;
   private readonly taskWait: Histogram;
   private readonly hookCalls: Counter<'pool'>;
+  private readonly permitsGranted: Counter<'provider'>;
+  private readonly permitsWithheld: Counter<'provider'>;
   private readonly hookFailures: Counter<'pool'>;
   private readonly hookDuration: Histogram<'pool'>;
   private readonly attemptRun: Histogram;
@@ -107,6 +109,8 @@ export class ControlPlaneMetrics {
     for (const state of ['PROMOTED', 'ROLLED_BACK']) this.rolloutEnds.inc({ state }, 0);
     for (const arm of ROLLOUT_ARMS) for (const outcome of ['succeeded', 'failed']) this.rolloutOutcomes.inc({ arm, outcome }, 0);
     new Gauge({ name: 'fleet_rollout_canary_percent', help: 'The share of new Cline tasks the active rollout sends to its canary image (0: no rollout under way) (use max()).', registers, collect() { this.set(currentPercent(views.rollout())); } });
+    this.permitsGranted = new Counter({ name: 'fleet_provider_permits_granted_total', help: 'Rate permits this replica granted to node gateways (one a request), by provider.', labelNames: ['provider'], registers });
+    this.permitsWithheld = new Counter({ name: 'fleet_provider_permits_withheld_total', help: 'Rate permits nodes asked this replica for and did not get (the provider\'s --max-rpm or --max-tpm reached), by provider.', labelNames: ['provider'], registers });
     this.hookCalls = new Counter({ name: 'fleet_autoscale_hook_calls_total', help: 'Autoscale hook calls this replica made as leader, by pool.', labelNames: ['pool'], registers });
     this.hookFailures = new Counter({ name: 'fleet_autoscale_hook_failures_total', help: 'Autoscale hook calls of this replica that failed (non-zero exit, timeout, could not start), by pool.', labelNames: ['pool'], registers });
     this.hookDuration = new Histogram({ name: 'fleet_autoscale_hook_duration_seconds', help: 'How long this replica\'s autoscale hook calls took, by pool.', labelNames: ['pool'], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
@@ -218,6 +222,12 @@ export class ControlPlaneMetrics {
   }
 
   /** An autoscale hook call ended. */
+  /** A window's grant: how many of how many wanted. */
+  permits(provider: string, granted: number, wanted: number): void {
+    if (granted > 0) this.permitsGranted.inc({ provider }, granted);
+    if (wanted > granted) this.permitsWithheld.inc({ provider }, wanted - granted);
+  }
+
   autoscaleHookCalled(pool: string, result: string, seconds: number): void {
     this.hookCalls.inc({ pool });
     if (result !== 'OK') this.hookFailures.inc({ pool });

@@ -7,10 +7,10 @@ import { SecretBox, SecretKeyError } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
-const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string>, fallbacks: [] as string[], maxConcurrent: 0 };
+const ok = { name: 'openai', baseUrl: 'https://api.example.com/v1/', model: 'gpt-x', apiKey: ' sk-123 \n', insecureHttp: false, nodeSelector: {} as Record<string, string>, fallbacks: [] as string[], maxConcurrent: 0, maxRpm: 0, maxTpm: 0 };
 
 test('a provider input is trimmed and kept', (t) => {
-  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0 });
+  t.deepEqual(compileProviderInput(ok), { name: 'openai', baseUrl: 'https://api.example.com/v1', model: 'gpt-x', apiKey: 'sk-123', insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0, maxRpm: 0, maxTpm: 0 });
 });
 
 test('each bad field is named', (t) => {
@@ -30,6 +30,9 @@ test('each bad field is named', (t) => {
     [{ fallbacks: ['a', 'b', 'a'] }, 'fallbacks[2]: "a" is named twice'],
     [{ fallbacks: ['a', 'b', 'c', 'd'] }, 'fallbacks: at most 3, got 4'],
     [{ maxConcurrent: -1 }, 'max_concurrent: must be a whole number from 0 (no limit) to 100000, got -1'],
+    [{ maxRpm: 1.5 }, 'max_rpm: must be a whole number from 0 (no limit) to 10000000, got 1.5'],
+    [{ maxRpm: 10_000_001 }, 'max_rpm: must be a whole number from 0 (no limit) to 10000000, got 10000001'],
+    [{ maxTpm: -5 }, 'max_tpm: must be a whole number from 0 (no limit) to 1000000000000, got -5'],
   ];
   for (const [change, message] of cases) {
     t.throws(() => compileProviderInput({ ...ok, ...change }), { instanceOf: ValidationError, message });
@@ -45,7 +48,16 @@ test('plain http goes to loopback freely, elsewhere only when an operator says s
 
 test('the API view never carries the key', (t) => {
   const view = providerToProto({ name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2 });
-  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0 });
+  t.deepEqual(view, { name: 'p', baseUrl: 'https://h', model: 'm', updatedAtMs: 2, hasApiKey: true, insecureHttp: false, nodeSelector: {}, fallbacks: [], maxConcurrent: 0, maxRpm: 0, maxTpm: 0 });
+});
+
+test('a rate-limited provider shows the last minute\'s use and the limits in force; its grant says it is rate limited', (t) => {
+  const now = 1_800_000_000_000;
+  const record = { name: 'p', baseUrl: 'https://h', model: 'm', sealedKey: 'v1:secret', createdAtMs: 1, updatedAtMs: 2, maxRpm: 60, maxTpm: 10_000 };
+  const window = { buckets: [[now - 30_000, 12, 3_000]] as Array<[number, number, number]>, throttledFactor: 0.75, throttledAtMs: now - 1_000 };
+  t.deepEqual(providerToProto(record, window, now).usage, { requestsLastMinute: 12, tokensLastMinute: 3_000, rpmInForce: 45, tpmInForce: 7_500, throttledAtMs: now - 1_000 });
+  t.deepEqual(providerToProto(record, undefined, now).usage, { requestsLastMinute: 0, tokensLastMinute: 0, rpmInForce: 60, tpmInForce: 10_000, throttledAtMs: 0 }, 'no window yet: nothing used');
+  t.is(providerToProto({ ...record, maxRpm: 0, maxTpm: 0 }, window, now).usage, undefined, 'no limit, no usage shown');
 });
 
 /** A KvRecords stand-in holding one record in memory: this test is about sealing, not storage. */

@@ -8,7 +8,8 @@ import type { Clock } from '../../common/clock.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { ProviderEndpoint, ProviderGrant } from '../../common/model.js';
-import { MAX_PROVIDER_CONCURRENT, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
+import { EMPTY_WINDOW, isRateLimited, limitsAt, usageAt, type RateLimits, type RateWindow } from '../../common/rate-window.js';
+import { MAX_PROVIDER_CONCURRENT, MAX_PROVIDER_FALLBACKS, MAX_PROVIDER_RPM, MAX_PROVIDER_TPM, PROVIDER_LIMITS, PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../common/task-spec.js';
 import { stringMap } from '../../common/wire/fields.js';
 import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
@@ -30,6 +31,23 @@ export interface ProviderInput {
   fallbacks: string[];
   /** Cline attempts using it that may run at once, fleet-wide (0: no limit). */
   maxConcurrent: number;
+  /** Requests and tokens a minute to it, fleet-wide (0: no limit). */
+  maxRpm: number;
+  maxTpm: number;
+}
+
+/** A provider's fleet-wide limits, as the scheduler and the permit service read them. */
+export interface ProviderLimits extends RateLimits {
+  /** Infinity: none. */
+  maxConcurrent: number;
+}
+
+const NO_LIMITS: ProviderLimits = { maxConcurrent: Infinity, maxRpm: 0, maxTpm: 0 };
+
+function wholeNumber(field: string, value: unknown, max: number): number {
+  const n = Number(value ?? 0);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new ValidationError(field, `must be a whole number from 0 (no limit) to ${max}, got ${String(value)}`);
+  return n;
 }
 
 /**
@@ -86,20 +104,41 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
     if (f === name) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is the provider itself`);
     if (fallbacks.indexOf(f) !== i) throw new ValidationError(`fallbacks[${i}]`, `"${f}" is named twice`);
   });
-  const maxConcurrent = Number(req.maxConcurrent ?? 0);
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 0 || maxConcurrent > MAX_PROVIDER_CONCURRENT) {
-    throw new ValidationError('max_concurrent', `must be a whole number from 0 (no limit) to ${MAX_PROVIDER_CONCURRENT}, got ${req.maxConcurrent}`);
-  }
-  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks, maxConcurrent };
+  const maxConcurrent = wholeNumber('max_concurrent', req.maxConcurrent, MAX_PROVIDER_CONCURRENT);
+  const maxRpm = wholeNumber('max_rpm', req.maxRpm, MAX_PROVIDER_RPM);
+  const maxTpm = wholeNumber('max_tpm', req.maxTpm, MAX_PROVIDER_TPM);
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks, maxConcurrent, maxRpm, maxTpm };
 }
 
-export function providerToProto(p: ProviderRecord): ProviderMsg {
-  return { name: p.name, baseUrl: p.baseUrl, model: p.model, updatedAtMs: p.updatedAtMs, hasApiKey: p.sealedKey !== '', insecureHttp: Boolean(p.insecureHttp), nodeSelector: p.nodeSelector ?? {}, fallbacks: p.fallbacks ?? [], maxConcurrent: p.maxConcurrent ?? 0 };
+/** A provider as the API shows it; `window`, its rate window (a limited provider's usage, when known). */
+export function providerToProto(p: ProviderRecord, window?: RateWindow, now = Date.now()): ProviderMsg {
+  const limits = { maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 };
+  let usage: ProviderMsg['usage'];
+  if (isRateLimited(limits)) {
+    const w = window ?? EMPTY_WINDOW;
+    const used = usageAt(w, now);
+    const inForce = limitsAt(w, limits, now);
+    usage = { requestsLastMinute: used.requests, tokensLastMinute: used.tokens, rpmInForce: inForce.maxRpm, tpmInForce: inForce.maxTpm, throttledAtMs: w.throttledAtMs };
+  }
+  return {
+    name: p.name,
+    baseUrl: p.baseUrl,
+    model: p.model,
+    updatedAtMs: p.updatedAtMs,
+    hasApiKey: p.sealedKey !== '',
+    insecureHttp: Boolean(p.insecureHttp),
+    nodeSelector: p.nodeSelector ?? {},
+    fallbacks: p.fallbacks ?? [],
+    maxConcurrent: p.maxConcurrent ?? 0,
+    maxRpm: limits.maxRpm,
+    maxTpm: limits.maxTpm,
+    ...(usage ? { usage } : {}),
+  };
 }
 
 export class Providers {
-  /** Each provider's --max-concurrent, where it has one (kept current by a watch once started). */
-  private readonly concurrency = new Map<string, number>();
+  /** Each provider's limits, where it has any (kept current by a watch once started). */
+  private readonly limited = new Map<string, ProviderLimits>();
   private readonly limitListeners = new Set<() => void>();
   private view: LiveView<ProviderRecord> | undefined;
 
@@ -116,7 +155,7 @@ export class Providers {
       this.records,
       {
         reset: (snapshot) => {
-          this.concurrency.clear();
+          this.limited.clear();
           for (const change of snapshot) this.applyLimit(change);
           this.limitsChanged();
         },
@@ -136,7 +175,12 @@ export class Providers {
 
   /** Cline attempts of this provider that may run at once (Infinity: no limit). */
   maxConcurrent(name: string): number {
-    return this.concurrency.get(name) ?? Infinity;
+    return this.limits(name).maxConcurrent;
+  }
+
+  /** A provider's fleet-wide limits, as last watched (none for one unknown). */
+  limits(name: string): ProviderLimits {
+    return this.limited.get(name) ?? NO_LIMITS;
   }
 
   /** Told whenever a provider's limit may have changed (a scheduling pass). */
@@ -146,9 +190,10 @@ export class Providers {
   }
 
   private applyLimit(change: RecordChange<ProviderRecord>): void {
-    const limit = change.deleted ? 0 : (change.value.maxConcurrent ?? 0);
-    if (limit > 0) this.concurrency.set(change.key, limit);
-    else this.concurrency.delete(change.key);
+    const p = change.deleted ? undefined : change.value;
+    const limits: ProviderLimits = { maxConcurrent: p?.maxConcurrent || Infinity, maxRpm: p?.maxRpm ?? 0, maxTpm: p?.maxTpm ?? 0 };
+    if (limits.maxConcurrent !== Infinity || isRateLimited(limits)) this.limited.set(change.key, limits);
+    else this.limited.delete(change.key);
   }
 
   private limitsChanged(): void {
@@ -169,6 +214,8 @@ export class Providers {
       nodeSelector: input.nodeSelector,
       ...(input.fallbacks.length > 0 ? { fallbacks: input.fallbacks } : {}),
       ...(input.maxConcurrent > 0 ? { maxConcurrent: input.maxConcurrent } : {}),
+      ...(input.maxRpm > 0 ? { maxRpm: input.maxRpm } : {}),
+      ...(input.maxTpm > 0 ? { maxTpm: input.maxTpm } : {}),
       sealedKey: this.box.seal(input.apiKey, providerBinding(input)),
       binding: 3,
       createdAtMs: now,
@@ -176,7 +223,7 @@ export class Providers {
     };
     // A replacement keeps when the provider was first made.
     await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
-    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks, maxConcurrent: input.maxConcurrent }, 'provider set');
+    this.log.info({ provider: input.name, baseUrl: input.baseUrl, model: input.model, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks, maxConcurrent: input.maxConcurrent, maxRpm: input.maxRpm, maxTpm: input.maxTpm }, 'provider set');
     return record;
   }
 
@@ -232,7 +279,8 @@ export class Providers {
     }
     const selector = p.binding === 3 ? (p.nodeSelector ?? {}) : {};
     if (!matchesSelector(node.labels, selector)) throw new PreconditionError(`provider "${p.name}" is limited to nodes with ${formatSelector(selector)}; node ${node.id} does not have them`);
-    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p, p.binding), p.name) };
+    const rateLimited = isRateLimited({ maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 });
+    return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p, p.binding), p.name), ...(rateLimited ? { rateLimited } : {}) };
   }
 }
 

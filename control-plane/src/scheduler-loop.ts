@@ -13,7 +13,8 @@ import type { Placement } from '../../common/rollout.js';
 import { LEADER_PASS_BOUND_MS, type ActiveTasks, type LeaderContext, type NodeDirectory, type TaskWrites } from './leader-roles.js';
 import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
-import { schedulePass, type NodeView, type Unavailable } from './scheduler.js';
+import type { Headroom } from '../../common/rate-window.js';
+import { providerFull, schedulePass, type NodeView, type ProviderWait, type Unavailable } from './scheduler.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -30,6 +31,8 @@ export interface SchedulerDeps extends LeaderContext {
   routing?: Routing;
   /** Providers' --max-concurrent (Infinity: none); absent: no provider limits. */
   providers?: { maxConcurrent(name: string): number };
+  /** Rate-limited providers' headroom (`provider-rates.ts`); absent: no rate limits. */
+  rates?: { headroom(name: string, now: number): Headroom | null };
 }
 
 /** What the scheduler asks of a rollout (`ImageRouting`). */
@@ -185,9 +188,15 @@ export class SchedulerLoop {
     }
     const queue = this.queue;
     const nodes = records.map((n) => nodeView(n, this.deps.tasks.activeAttemptsOn(n.id)));
-    const providers = this.deps.providers;
-    const providerLimit = providers && ((name: string) => ({ limit: providers.maxConcurrent(name), active: this.deps.tasks.activeAttemptsOf(name) }));
-    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}), ...(providerLimit ? { providerLimit } : {}) });
+    const { providers, rates } = this.deps;
+    const providerGate = providers && ((name: string, placed: number): ProviderWait | null => {
+      const limit = providers.maxConcurrent(name);
+      if (this.deps.tasks.activeAttemptsOf(name) + placed >= limit) return { why: providerFull(name, limit), wakeAtMs: null };
+      // No request may go now: a new attempt would only wait at its gateway. One with headroom may start.
+      const room = rates?.headroom(name, now);
+      return room && room.requests === 0 ? { why: room.why, wakeAtMs: room.retryAtMs } : null;
+    });
+    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}), ...(providerGate ? { providerGate } : {}) });
     clearTimeout(this.wakeTimer);
     // A task that may fail for its image is looked at again when its grace is over.
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);

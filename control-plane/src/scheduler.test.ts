@@ -2,7 +2,7 @@ import test from 'ava';
 import { compileTaskSpec } from '../../common/task-spec.js';
 import type { Task } from '../../common/model.js';
 import { repoKey } from '../../common/repo-key.js';
-import { schedule, type NodeView } from './scheduler.js';
+import { providerFull, schedule, type NodeView } from './scheduler.js';
 import { assignTask, newTask } from './task-state.js';
 
 const spec = (extra: Record<string, unknown> = {}) => compileTaskSpec({ image: 'busybox', command: ['true'], ...extra });
@@ -141,14 +141,25 @@ test('a provider at its --max-concurrent holds its own Cline tasks only, countin
   const cline = (provider: string) => ({ image: 'localhost/agent:1', command: [], cline: { repoUrl: 'https://example.com/r.git', prompt: 'p', provider } });
   const tasks = [task('a1', 1, {}, cline('capped')), task('a2', 2, {}, cline('capped')), task('a3', 3, {}, cline('capped')), task('b1', 4, {}, cline('open')), task('p1', 5)];
   const limits = { capped: { limit: 2, active: 1 }, open: { limit: Infinity, active: 7 } } as Record<string, { limit: number; active: number }>;
-  const plan = schedule(tasks, [node('n1', { slots: 10 })], 10, { imageGraceMs: 10_000, providerLimit: (p) => limits[p]! });
+  const providerGate = (p: string, placed: number) => (limits[p]!.active + placed >= limits[p]!.limit ? { why: providerFull(p, limits[p]!.limit), wakeAtMs: null } : null);
+  const plan = schedule(tasks, [node('n1', { slots: 10 })], 10, { imageGraceMs: 10_000, providerGate });
   t.deepEqual(plan.assignments.map((a) => a.taskId).sort(), ['a1', 'b1', 'p1'], 'one more of capped (1 running, limit 2), all of the rest');
   t.is(plan.unschedulable.get('a2'), 'provider "capped" is running 2 attempt(s), its --max-concurrent: waiting for one to end');
   t.is(plan.unschedulable.get('a3'), plan.unschedulable.get('a2'));
   // Once one ends, the next goes, in order.
   limits.capped = { limit: 2, active: 0 };
-  const next = schedule([tasks[1]!, tasks[2]!], [node('n1', { slots: 10 })], 20, { imageGraceMs: 10_000, providerLimit: (p) => limits[p]! });
+  const next = schedule([tasks[1]!, tasks[2]!], [node('n1', { slots: 10 })], 20, { imageGraceMs: 10_000, providerGate });
   t.deepEqual(next.assignments.map((a) => a.taskId), ['a2', 'a3']);
+});
+
+test('a provider with no rate headroom holds its Cline tasks with the window\'s reason, and the pass wakes when the window frees', (t) => {
+  const cline = (provider: string) => ({ image: 'localhost/agent:1', command: [], cline: { repoUrl: 'https://example.com/r.git', prompt: 'p', provider } });
+  const tasks = [task('r1', 1, {}, cline('rated')), task('o1', 2, {}, cline('open'))];
+  const why = 'provider "rated" was sent 30 requests in the last minute, its --max-rpm 30: waiting for headroom';
+  const plan = schedule(tasks, [node('n1', { slots: 10 })], 10, { imageGraceMs: 10_000, providerGate: (p) => (p === 'rated' ? { why, wakeAtMs: 45_000 } : null) });
+  t.deepEqual(plan.assignments.map((a) => a.taskId), ['o1']);
+  t.is(plan.unschedulable.get('r1'), why);
+  t.is(plan.wakeAtMs, 45_000);
 });
 
 test('a Cline task goes to a node with room that holds its repository warm; the spread decides otherwise', (t) => {

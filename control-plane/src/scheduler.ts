@@ -67,10 +67,18 @@ export interface ScheduleOptions {
    */
   gated?: ReadonlySet<string>;
   /**
-   * A provider's --max-concurrent and its attempts running now (fleet-wide):
-   * its Cline tasks wait, saying why, once that many run. Absent: no limits.
+   * Whether a provider's Cline tasks wait now, given how many this pass has
+   * placed already: why (its --max-concurrent reached, no rate headroom), and
+   * when to look again if time alone will change it. Null: they may go.
+   * Absent: no provider limits.
    */
-  providerLimit?: (provider: string) => { limit: number; active: number };
+  providerGate?: (provider: string, placedThisPass: number) => ProviderWait | null;
+}
+
+export interface ProviderWait {
+  why: string;
+  /** When the wait may end by itself (a rate window's grants age out); null: only a change ends it. */
+  wakeAtMs: number | null;
 }
 
 /** Why a Cline task waits for its provider's concurrency limit. */
@@ -191,9 +199,10 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
     if (!bestTask) break;
     const { cls, usable } = open[best]!;
     // A provider at its limit holds its own classes only; placements of this pass count.
-    const limited = cls.provider && options.providerLimit ? options.providerLimit(cls.provider) : null;
-    if (limited && limited.active + (placedOf.get(cls.provider) ?? 0) >= limited.limit) {
-      explain(queue, cls, providerFull(cls.provider, limited.limit), plan);
+    const wait = cls.provider && options.providerGate ? options.providerGate(cls.provider, placedOf.get(cls.provider) ?? 0) : null;
+    if (wait) {
+      explain(queue, cls, wait.why, plan);
+      if (wait.wakeAtMs !== null) plan.wakeAtMs = Math.min(plan.wakeAtMs ?? Infinity, wait.wakeAtMs);
       open.splice(best, 1);
       continue;
     }

@@ -359,7 +359,11 @@ export class NodeAgent {
     for (const attemptId of attemptIds) {
       const attempt = this.journal.get(attemptId);
       if (attempt?.containerId) {
-        await this.runtime.remove(attempt.containerId).catch((err: unknown) => this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed'));
+        await this.runtime.remove(attempt.containerId).catch((err: unknown) => {
+          this.log.warn({ attemptId, err: errorMessage(err) }, 'container not removed; the reaper removes it once the engine answers');
+          // Done in the journal all the same: the reaper removes the containers of done attempts, and runs again as soon as it can.
+          void this.whenEngineAvailable().then(() => this.reap());
+        });
         removed = true;
       }
       try {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { pino } from 'pino';
 import { FakeLlm, runCommands, transcript } from '../../test/harness/fake-llm.js';
+import type { PermitSource } from './provider-permits.js';
 import {
   askedOutput,
   DEFAULT_OUTPUT_TOKENS,
@@ -510,20 +511,25 @@ test('the wait before a retry: the provider\'s Retry-After in seconds or as a da
 });
 
 /** A gateway with a provider and one fallback, each a fake of its own with its own key. */
-async function withFallback(t: { teardown: (fn: () => Promise<void> | void) => void }, primary: FakeLlm['script'], fallback: FakeLlm['script'] = transcript([{ tools: [runCommands('ls')], usage: { prompt: 50, completion: 5 } }])) {
+async function withFallback(
+  t: { teardown: (fn: () => Promise<void> | void) => void },
+  primary: FakeLlm['script'],
+  fallback: FakeLlm['script'] = transcript([{ tools: [runCommands('ls')], usage: { prompt: 50, completion: 5 } }]),
+  rates: { permits?: PermitSource; mainRateLimited?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-gw-'));
   const main = await new FakeLlm('sk-main', primary).start();
   const backup = await new FakeLlm('sk-backup', fallback).start();
   const failovers: string[] = [];
   const retries: string[] = [];
-  const gateway = new LlmGateway(log, { retry: FAST_RETRY, observer: { callEnded: () => {}, charged: () => {}, upstreamError: () => {}, upstreamRetry: (p) => retries.push(p), failover: (from, to) => failovers.push(`${from}→${to}`) } });
+  const gateway = new LlmGateway(log, { retry: FAST_RETRY, observer: { callEnded: () => {}, charged: () => {}, upstreamError: () => {}, upstreamRetry: (p) => retries.push(p), failover: (from, to) => failovers.push(`${from}→${to}`) }, ...(rates.permits ? { permits: rates.permits } : {}) });
   const stops: GatewayStopReason[] = [];
   const usage: Array<Parameters<OpenOptions['onUsage']>[0]> = [];
   const channel = await gateway.open({
     attemptId: 'att_fo',
     socketPath: join(dir, 'llm.sock'),
     token: newGatewayToken(),
-    provider: { name: 'main', baseUrl: main.url, model: 'main-model', apiKey: 'sk-main', fallbacks: [{ name: 'backup', baseUrl: backup.url, model: 'backup-model', apiKey: 'sk-backup' }] },
+    provider: { name: 'main', baseUrl: main.url, model: 'main-model', apiKey: 'sk-main', ...(rates.mainRateLimited ? { rateLimited: true } : {}), fallbacks: [{ name: 'backup', baseUrl: backup.url, model: 'backup-model', apiKey: 'sk-backup' }] },
     budget: { maxTokens: 0, maxCostUsd: 0 },
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     onUsage: (u) => usage.push(u),
@@ -599,4 +605,60 @@ test('an attempt ended while a call waits to retry is answered at once, and noth
   t.is((await answer).status, 401);
   await new Promise((r) => setTimeout(r, 2_200));
   t.deepEqual([main.requests.length, backup.requests.length], [1, 0]);
+});
+
+/** A permit source the test hands permits out of, one at a time, recording what the gateway reports. */
+class HeldPermits implements PermitSource {
+  readonly waiting: Array<{ provider: string; grant: (ok: boolean) => void }> = [];
+  readonly tokens: Array<[string, number]> = [];
+  readonly throttles: string[] = [];
+  take(provider: string, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const entry = { provider, grant: resolve };
+      this.waiting.push(entry);
+      signal.addEventListener('abort', () => {
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        resolve(false);
+      });
+    });
+  }
+  used(provider: string, tokens: number): void {
+    this.tokens.push([provider, tokens]);
+  }
+  throttled(provider: string): void {
+    this.throttles.push(provider);
+  }
+  waitingFor(): string {
+    return '';
+  }
+  async next(): Promise<string> {
+    while (this.waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const first = this.waiting.shift()!;
+    first.grant(true);
+    return first.provider;
+  }
+}
+
+test('each request to a rate-limited provider, a retry too, waits for a permit; its 429 and the tokens used are reported', async (t) => {
+  const permits = new HeldPermits();
+  const { channel, main } = await withFallback(t, (n) => (n === 0 ? { status: 429, body: 'slow down', headers: { 'retry-after': '0' } } : { tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } }), undefined, { permits, mainRateLimited: true });
+  const answer = call(channel.socketPath, channel.token, chat);
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(main.requests.length, 0, 'nothing goes upstream without a permit');
+  t.is(await permits.next(), 'main');
+  while (permits.throttles.length === 0) await new Promise((r) => setTimeout(r, 5));
+  t.deepEqual([main.requests.length, permits.throttles], [1, ['main']], 'the permitted request met a 429, reported to shrink the fleet\'s limit');
+  t.is(await permits.next(), 'main', 'the retry takes a permit of its own');
+  t.is((await answer).status, 200);
+  t.deepEqual([main.requests.length, permits.tokens], [2, [['main', 12]]]);
+});
+
+test('a call waiting for a permit ends with its attempt, and nothing goes upstream', async (t) => {
+  const permits = new HeldPermits();
+  const { channel, main, gateway } = await withFallback(t, () => ({ tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } }), undefined, { permits, mainRateLimited: true });
+  const answer = call(channel.socketPath, channel.token, chat);
+  while (permits.waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await gateway.close('att_fo');
+  t.is((await answer).status, 401);
+  t.deepEqual([permits.waiting.length, main.requests.length], [0, 0]);
 });

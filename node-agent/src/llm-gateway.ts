@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fullJitterDelayMs, type BackoffPolicy } from '../../common/backoff.js';
 import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
+import type { PermitSource } from './provider-permits.js';
 import { MAX_SERVED_BY, type AgentProgress, type ProviderEndpoint, type ProviderGrant, type ServedBy } from '../../common/model.js';
 
 /** Requests larger than this are refused with 413 (Cline sends its whole conversation each call). */
@@ -143,6 +144,8 @@ export interface GatewayOptions {
   retry?: UpstreamRetry;
   /** In [0, 1), for the jitter (injected for tests). */
   random?: () => number;
+  /** Permits for providers with a fleet-wide rate limit (`provider-permits.ts`); absent: such calls go unpermitted. */
+  permits?: PermitSource;
 }
 
 export interface AttemptChannel {
@@ -341,6 +344,7 @@ export class LlmGateway {
   private readonly maxConcurrentCalls: number;
   private readonly observer: GatewayObserver | undefined;
   private readonly retry: UpstreamRetry;
+  private readonly permits: PermitSource | undefined;
   private readonly random: () => number;
 
   constructor(
@@ -351,6 +355,7 @@ export class LlmGateway {
     this.observer = options.observer;
     this.retry = options.retry ?? DEFAULT_UPSTREAM_RETRY;
     this.random = options.random ?? Math.random;
+    this.permits = options.permits;
     if (!Number.isInteger(this.maxConcurrentCalls) || this.maxConcurrentCalls < 1 || this.maxConcurrentCalls > MAX_CONCURRENT_CALLS) {
       throw new RangeError(`model calls per attempt must be a whole number from 1 to ${MAX_CONCURRENT_CALLS}, got ${options.maxConcurrentCalls}`);
     }
@@ -553,6 +558,7 @@ export class LlmGateway {
     entry.usage = { ...entry.usage, inputTokens: entry.usage.inputTokens + charged.input, outputTokens: entry.usage.outputTokens + charged.output, costUsd: entry.usage.costUsd + charged.cost };
     entry.onUsage({ ...entry.usage });
     this.observer?.charged(endpoint.name, endpoint.model, charged);
+    if (endpoint.rateLimited) this.permits?.used(endpoint.name, charged.input + charged.output);
     return charged;
   }
 
@@ -576,6 +582,11 @@ export class LlmGateway {
         this.observer?.failover?.(endpoints[e - 1]!.name, endpoint.name);
       }
       for (let tryNo = 1; ; tryNo++) {
+        // Each request to a rate-limited provider, a retry too, waits for a permit from the fleet's window.
+        if (endpoint.rateLimited && !(await this.permit(entry, endpoint, res))) {
+          if (entry.closed) return sendError(res, 401, 'invalid_token', 'the attempt has ended');
+          return; // The client hung up while its call waited: nothing went upstream, nothing to answer.
+        }
         const sent = await this.send(entry, endpoint, body, plan);
         if (sent.kind === 'answer') return this.relay(entry, endpoint, sent, plan, res, started);
         failure = sent;
@@ -592,6 +603,25 @@ export class LlmGateway {
       if (!failure.failsOver) break;
     }
     return this.failed(entry, failure!, res);
+  }
+
+  /**
+   * Waits for a permit to call a rate-limited provider: true once held;
+   * false when the attempt ended or the client hung up meanwhile.
+   */
+  private async permit(entry: AttemptEntry, endpoint: ProviderEndpoint, res: http.ServerResponse): Promise<boolean> {
+    if (!this.permits) return true;
+    if (res.destroyed) return false;
+    const stop = new AbortController();
+    entry.upstream.add(stop);
+    const hungUp = () => stop.abort();
+    res.once('close', hungUp);
+    try {
+      return await this.permits.take(endpoint.name, stop.signal);
+    } finally {
+      entry.upstream.delete(stop);
+      res.off('close', hungUp);
+    }
   }
 
   /** Waits before a retry; false when the attempt ended meanwhile. */
@@ -638,6 +668,8 @@ export class LlmGateway {
     if (upstream.ok) return { kind: 'answer', upstream, abort, timer };
     clearTimeout(timer.idle);
     entry.upstream.delete(abort);
+    // A permitted request refused for its rate: the fleet's limit in force shrinks.
+    if (upstream.status === 429 && endpoint.rateLimited) this.permits?.throttled(endpoint.name);
     const text = (await upstream.text().catch(() => '')).slice(0, 300);
     this.observer?.upstreamError(endpoint.name, statusKind(upstream.status));
     this.log.warn({ attemptId: entry.attemptId, provider: endpoint.name, status: upstream.status }, 'provider call failed');

@@ -24,6 +24,7 @@ import { AGENT_PROTOCOL } from '../../common/protocol.js';
 import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
 import type { NodeCredentials } from './node-credentials.js';
+import type { ProviderPermits } from './provider-permits.js';
 
 /** Events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
@@ -100,6 +101,8 @@ export class Session {
       onReconnect?: () => void;
       /** The control plane refuses this agent until one side is upgraded: said once per reason (main prints it plainly). */
       onRefused?: (endpoint: string, reason: string) => void;
+      /** Rate permits for the gateway: asked for on the open session (`provider-permits.ts`). */
+      permits?: ProviderPermits;
     } = {},
   ) {
     // Nodes spread over the endpoints from the start.
@@ -207,6 +210,7 @@ export class Session {
         this.heartbeats.pause();
         clearInterval(this.heartbeatTimer);
         clearTimeout(this.renewTimer);
+        this.options.permits?.disconnect();
         this.call = undefined;
         call.cancel();
         client.close();
@@ -277,10 +281,21 @@ export class Session {
         this.heartbeats.maxSilenceMs = HEARTBEAT_SILENCE_INTERVALS * intervalMs;
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), intervalMs);
         void this.heartbeat(true);
-        if (this.call) this.scheduleRenewal(this.call);
+        if (this.call) {
+          this.scheduleRenewal(this.call);
+          const call = this.call;
+          this.options.permits?.connect((ask) => {
+            if (this.call !== call) return false;
+            this.write(call, { kind: 'permit-ask', ask });
+            return true;
+          });
+        }
         this.pump();
         return;
       }
+      case 'permit-grant':
+        this.options.permits?.answered(message.grant);
+        return;
       case 'assign':
         this.agent.assign(message.assign);
         return;

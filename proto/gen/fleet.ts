@@ -78,10 +78,13 @@ import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef
 import type { NodeResources as _fleet_v1_NodeResources, NodeResources__Output as _fleet_v1_NodeResources__Output } from './fleet/v1/NodeResources';
 import type { NodeRestartRequest as _fleet_v1_NodeRestartRequest, NodeRestartRequest__Output as _fleet_v1_NodeRestartRequest__Output } from './fleet/v1/NodeRestartRequest';
 import type { NodeServiceClient as _fleet_v1_NodeServiceClient, NodeServiceDefinition as _fleet_v1_NodeServiceDefinition } from './fleet/v1/NodeService';
+import type { PermitAsk as _fleet_v1_PermitAsk, PermitAsk__Output as _fleet_v1_PermitAsk__Output } from './fleet/v1/PermitAsk';
+import type { PermitGrant as _fleet_v1_PermitGrant, PermitGrant__Output as _fleet_v1_PermitGrant__Output } from './fleet/v1/PermitGrant';
 import type { PreviousExit as _fleet_v1_PreviousExit, PreviousExit__Output as _fleet_v1_PreviousExit__Output } from './fleet/v1/PreviousExit';
 import type { Provider as _fleet_v1_Provider, Provider__Output as _fleet_v1_Provider__Output } from './fleet/v1/Provider';
 import type { ProviderGrant as _fleet_v1_ProviderGrant, ProviderGrant__Output as _fleet_v1_ProviderGrant__Output } from './fleet/v1/ProviderGrant';
 import type { ProviderRef as _fleet_v1_ProviderRef, ProviderRef__Output as _fleet_v1_ProviderRef__Output } from './fleet/v1/ProviderRef';
+import type { ProviderUsage as _fleet_v1_ProviderUsage, ProviderUsage__Output as _fleet_v1_ProviderUsage__Output } from './fleet/v1/ProviderUsage';
 import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from './fleet/v1/RenewCertificate';
 import type { ReplicaStatus as _fleet_v1_ReplicaStatus, ReplicaStatus__Output as _fleet_v1_ReplicaStatus__Output } from './fleet/v1/ReplicaStatus';
 import type { ResourceLimits as _fleet_v1_ResourceLimits, ResourceLimits__Output as _fleet_v1_ResourceLimits__Output } from './fleet/v1/ResourceLimits';
@@ -199,10 +202,13 @@ export interface ProtoGrpcType {
       NodeRestartRequest: MessageTypeDefinition<_fleet_v1_NodeRestartRequest, _fleet_v1_NodeRestartRequest__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_NodeServiceClient> & { service: _fleet_v1_NodeServiceDefinition }
       NodeStatus: EnumTypeDefinition
+      PermitAsk: MessageTypeDefinition<_fleet_v1_PermitAsk, _fleet_v1_PermitAsk__Output>
+      PermitGrant: MessageTypeDefinition<_fleet_v1_PermitGrant, _fleet_v1_PermitGrant__Output>
       PreviousExit: MessageTypeDefinition<_fleet_v1_PreviousExit, _fleet_v1_PreviousExit__Output>
       Provider: MessageTypeDefinition<_fleet_v1_Provider, _fleet_v1_Provider__Output>
       ProviderGrant: MessageTypeDefinition<_fleet_v1_ProviderGrant, _fleet_v1_ProviderGrant__Output>
       ProviderRef: MessageTypeDefinition<_fleet_v1_ProviderRef, _fleet_v1_ProviderRef__Output>
+      ProviderUsage: MessageTypeDefinition<_fleet_v1_ProviderUsage, _fleet_v1_ProviderUsage__Output>
       RenewCertificate: MessageTypeDefinition<_fleet_v1_RenewCertificate, _fleet_v1_RenewCertificate__Output>
       ReplicaStatus: MessageTypeDefinition<_fleet_v1_ReplicaStatus, _fleet_v1_ReplicaStatus__Output>
       ResourceLimits: MessageTypeDefinition<_fleet_v1_ResourceLimits, _fleet_v1_ResourceLimits__Output>

@@ -17,7 +17,11 @@ export function providerCommand(ctx: () => Context): Command {
     .option('--node-selector <k=v,...>', 'only nodes with these labels run its tasks and receive its key', labelList('--node-selector'), {})
     .option('--fallback <name,...>', 'providers to try, in order, when this one keeps failing a call (429, 5xx, timeouts, a refused key); each uses its own key and model', nameList, [])
     .option('--max-concurrent <n>', 'Cline attempts using this provider that may run at once across the fleet; more wait in PENDING, saying why (0: no limit)', wholeNumber('--max-concurrent', 0), 0)
-    .action(async (name: string, o) => setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector, fallbacks: o.fallback, maxConcurrent: o.maxConcurrent }));
+    .option('--max-rpm <n>', 'requests a minute to this provider across the fleet: each gateway waits for a permit before each request, so calls wait instead of meeting 429s (0: no limit)', wholeNumber('--max-rpm', 0), 0)
+    .option('--max-tpm <n>', 'tokens a minute across the fleet: once the last minute\'s calls used this many, new calls wait (0: no limit)', wholeNumber('--max-tpm', 0), 0)
+    .action(async (name: string, o) =>
+      setProvider(ctx(), { name, baseUrl: o.baseUrl, model: o.model, apiKeyFile: o.apiKeyFile, insecureHttp: Boolean(o.insecureHttp), nodeSelector: o.nodeSelector, fallbacks: o.fallback, maxConcurrent: o.maxConcurrent, maxRpm: o.maxRpm, maxTpm: o.maxTpm }),
+    );
   provider
     .command('list')
     .description('list providers (never their keys)')

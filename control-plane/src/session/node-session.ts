@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { AuthError, errorMessage, FleetError, UnavailableError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { ControlMessage, NodeRecord } from '../../../common/model.js';
+import type { ControlMessage, NodeMessage, NodeRecord } from '../../../common/model.js';
 import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, decodeRestartAnswer, encodeControlMessage } from '../../../common/wire/index.js';
 import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEvent.js';
 import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fleet/v1/ControlMessage.js';
@@ -26,6 +26,7 @@ import { AGENT_PROTOCOL, agentProtocol, agentProtocolRefusal, describeAccepted, 
 import type { Nodes } from '../nodes.js';
 import type { Admission } from './admission.js';
 import { Delivery, type DeliveryDeps } from './delivery.js';
+import type { ProviderRates } from '../provider-rates.js';
 import { NodeReports, type ReportDeps, type ReportVerdict } from './reports.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -47,7 +48,12 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   hellos: Admission;
   /** Images nodes are to fetch ahead (a rollout's canary), told with every heartbeat ack. */
   prefetch: () => string[];
+  /** Rate permits for providers with fleet-wide limits (`provider-rates.ts`). */
+  rates: Pick<ProviderRates, 'ask'>;
 }
+
+/** Asks for permits one session may have waiting at once (a gateway asks once per provider until answered). */
+export const MAX_PERMIT_ASKS_WAITING = 16;
 
 type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
 
@@ -71,6 +77,7 @@ export class NodeSession {
   private handedOver = false;
   /** The restart request last sent on this session: each is sent once. */
   private restartSent = '';
+  private permitAsksWaiting = 0;
 
   constructor(
     readonly nodeId: string,
@@ -111,6 +118,8 @@ export class NodeSession {
       if (message.msg === 'heartbeat') this.lastHeardMs = Date.now();
       if (message.msg === 'heartbeat') this.heartbeats = this.heartbeats.then(() => this.handle(message)).catch((err: unknown) => this.fail(err));
       else if (message.msg === 'renew') void this.onRenew(message).catch((err: unknown) => this.fail(err));
+      // Asks for permits have a lane of their own: a call waiting for one must not wait behind task events.
+      else if (message.msg === 'permitAsk') this.onPermitAsk(message);
       else this.enqueue(() => this.handle(message));
     });
     await ended;
@@ -241,6 +250,29 @@ export class NodeSession {
     this.restartSent = request.id;
     this.send({ kind: 'restart', restart: { requestId: request.id, drain: request.drain } });
     this.log.info({ restartId: request.id, drain: request.drain }, 'restart request sent to the node');
+  }
+
+  /**
+   * Permits for a rate-limited provider, from the fleet's window. An agent
+   * asks once per provider until answered; a session with more asks waiting
+   * than it has any use for is misbehaving, and ends.
+   */
+  private onPermitAsk(message: NodeMessage__Output): void {
+    let decoded: NodeMessage;
+    try {
+      decoded = decodeNodeMessage(message);
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (decoded.kind !== 'permit-ask') return;
+    if (!this.welcomed) return this.fail(new ValidationError('permit_ask', 'comes after the hello'));
+    if (this.permitAsksWaiting >= MAX_PERMIT_ASKS_WAITING) return this.fail(new ValidationError('permit_ask', `at most ${MAX_PERMIT_ASKS_WAITING} asks may wait for an answer on a session`));
+    this.permitAsksWaiting++;
+    void this.deps.rates
+      .ask(decoded.ask)
+      .then((grant) => this.send({ kind: 'permit-grant', grant }))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => this.permitAsksWaiting--);
   }
 
   /** A new certificate for the node's new key, signed for the node this session authenticated. */

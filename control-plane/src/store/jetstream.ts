@@ -13,6 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { errorMessage, UnavailableError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
 import type { NodeRecord, Task } from '../../../common/model.js';
+import type { RateWindow } from '../../../common/rate-window.js';
 import type { PoolRecord } from '../autoscale/pool.js';
 import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
@@ -30,6 +31,8 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 
 /** A replica's registration expires this long after its last refresh. */
 export const REPLICA_TTL_MS = 15_000;
+/** A provider's rate window unused this long is gone: its lookback is 70 s, a 429's effect under 3 minutes. */
+export const PROVIDER_RATES_TTL_MS = 10 * 60_000;
 
 
 const NANOS_PER_MS = 1_000_000;
@@ -98,6 +101,8 @@ export interface FleetStore {
   rollouts: KvRecords<RolloutRecord>;
   /** Autoscaling pools, with what the leader keeps about each. */
   autoscalePools: KvRecords<PoolRecord>;
+  /** Rate-limited providers' windows (`provider-rates.ts`). */
+  providerRates: KvRecords<RateWindow>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -183,6 +188,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       accessTokens: await open(BUCKETS.accessTokens, { history: 1 }),
       rollouts: await open(BUCKETS.rollouts, { history: 1 }),
       autoscale: await open(BUCKETS.autoscale, { history: 1 }),
+      providerRates: await open(BUCKETS.providerRates, { history: 1, ttl: PROVIDER_RATES_TTL_MS }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -207,6 +213,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
       rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout'),
       autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
+      providerRates: new KvRecords<RateWindow>(kv.providerRates, 'provider rate window'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -251,6 +258,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.accessTokens),
     kv(BUCKETS.rollouts),
     kv(BUCKETS.autoscale),
+    kv(BUCKETS.providerRates, PROVIDER_RATES_TTL_MS),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

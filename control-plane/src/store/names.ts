@@ -11,6 +11,8 @@ export const BUCKETS = {
   accessTokens: 'fleet_access_tokens',
   rollouts: 'fleet_rollouts',
   autoscale: 'fleet_autoscale',
+  /** Each rate-limited provider's last minute of permits and tokens (common/rate-window.ts); not backed up. */
+  providerRates: 'fleet_provider_rates',
 } as const;
 
 /** Object stores: Cline results (patches), one object per attempt. */

@@ -53,6 +53,10 @@ export interface ProviderRecord {
   fallbacks?: string[];
   /** Cline attempts using it that may run at once, fleet-wide (absent or 0: no limit). */
   maxConcurrent?: number;
+  /** Requests a minute to it, fleet-wide (absent or 0: no limit; common/rate-window.ts). */
+  maxRpm?: number;
+  /** Tokens a minute, fleet-wide (absent or 0: no limit). */
+  maxTpm?: number;
   /**
    * AES-256-GCM over the key, with the whole provider (name, base URL,
    * model, insecureHttp) as associated data: changing any of them in the

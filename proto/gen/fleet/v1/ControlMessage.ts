@@ -7,6 +7,7 @@ import type { Ack as _fleet_v1_Ack, Ack__Output as _fleet_v1_Ack__Output } from 
 import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _fleet_v1_HeartbeatAck__Output } from '../../fleet/v1/HeartbeatAck';
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from '../../fleet/v1/Certificate';
 import type { Restart as _fleet_v1_Restart, Restart__Output as _fleet_v1_Restart__Output } from '../../fleet/v1/Restart';
+import type { PermitGrant as _fleet_v1_PermitGrant, PermitGrant__Output as _fleet_v1_PermitGrant__Output } from '../../fleet/v1/PermitGrant';
 
 export interface ControlMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
@@ -16,7 +17,8 @@ export interface ControlMessage {
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck | null);
   'certificate'?: (_fleet_v1_Certificate | null);
   'restart'?: (_fleet_v1_Restart | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart";
+  'permitGrant'?: (_fleet_v1_PermitGrant | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant";
 }
 
 export interface ControlMessage__Output {
@@ -27,5 +29,6 @@ export interface ControlMessage__Output {
   'heartbeatAck'?: (_fleet_v1_HeartbeatAck__Output | null);
   'certificate'?: (_fleet_v1_Certificate__Output | null);
   'restart'?: (_fleet_v1_Restart__Output | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart";
+  'permitGrant'?: (_fleet_v1_PermitGrant__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant";
 }

@@ -5,6 +5,7 @@ import type { Heartbeat as _fleet_v1_Heartbeat, Heartbeat__Output as _fleet_v1_H
 import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _fleet_v1_AttemptEvent__Output } from '../../fleet/v1/AttemptEvent';
 import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from '../../fleet/v1/RenewCertificate';
 import type { RestartAnswer as _fleet_v1_RestartAnswer, RestartAnswer__Output as _fleet_v1_RestartAnswer__Output } from '../../fleet/v1/RestartAnswer';
+import type { PermitAsk as _fleet_v1_PermitAsk, PermitAsk__Output as _fleet_v1_PermitAsk__Output } from '../../fleet/v1/PermitAsk';
 
 export interface NodeMessage {
   'hello'?: (_fleet_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface NodeMessage {
   'event'?: (_fleet_v1_AttemptEvent | null);
   'renew'?: (_fleet_v1_RenewCertificate | null);
   'restartAnswer'?: (_fleet_v1_RestartAnswer | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer";
+  'permitAsk'?: (_fleet_v1_PermitAsk | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk";
 }
 
 export interface NodeMessage__Output {
@@ -21,5 +23,6 @@ export interface NodeMessage__Output {
   'event'?: (_fleet_v1_AttemptEvent__Output | null);
   'renew'?: (_fleet_v1_RenewCertificate__Output | null);
   'restartAnswer'?: (_fleet_v1_RestartAnswer__Output | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer";
+  'permitAsk'?: (_fleet_v1_PermitAsk__Output | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk";
 }

@@ -1,5 +1,6 @@
 // Original file: proto/fleet/v1/fleet.proto
 
+import type { ProviderUsage as _fleet_v1_ProviderUsage, ProviderUsage__Output as _fleet_v1_ProviderUsage__Output } from '../../fleet/v1/ProviderUsage';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Provider {
@@ -12,6 +13,9 @@ export interface Provider {
   'nodeSelector'?: ({[key: string]: string});
   'fallbacks'?: (string)[];
   'maxConcurrent'?: (number);
+  'maxRpm'?: (number);
+  'maxTpm'?: (number | string | Long);
+  'usage'?: (_fleet_v1_ProviderUsage | null);
 }
 
 export interface Provider__Output {
@@ -24,4 +28,7 @@ export interface Provider__Output {
   'nodeSelector': ({[key: string]: string});
   'fallbacks': (string)[];
   'maxConcurrent': (number);
+  'maxRpm': (number);
+  'maxTpm': (number);
+  'usage': (_fleet_v1_ProviderUsage__Output | null);
 }

@@ -8,6 +8,7 @@ export interface ProviderGrant {
   'model'?: (string);
   'apiKey'?: (string);
   'fallbacks'?: (_fleet_v1_ProviderGrant)[];
+  'rateLimited'?: (boolean);
 }
 
 export interface ProviderGrant__Output {
@@ -16,4 +17,5 @@ export interface ProviderGrant__Output {
   'model': (string);
   'apiKey': (string);
   'fallbacks': (_fleet_v1_ProviderGrant__Output)[];
+  'rateLimited': (boolean);
 }

@@ -1,5 +1,6 @@
 // Original file: proto/fleet/v1/fleet.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface SetProviderRequest {
   'name'?: (string);
@@ -10,6 +11,8 @@ export interface SetProviderRequest {
   'nodeSelector'?: ({[key: string]: string});
   'fallbacks'?: (string)[];
   'maxConcurrent'?: (number);
+  'maxRpm'?: (number);
+  'maxTpm'?: (number | string | Long);
 }
 
 export interface SetProviderRequest__Output {
@@ -21,4 +24,6 @@ export interface SetProviderRequest__Output {
   'nodeSelector': ({[key: string]: string});
   'fallbacks': (string)[];
   'maxConcurrent': (number);
+  'maxRpm': (number);
+  'maxTpm': (number);
 }

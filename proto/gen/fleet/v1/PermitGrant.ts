@@ -1,0 +1,19 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface PermitGrant {
+  'provider'?: (string);
+  'granted'?: (number);
+  'validForMs'?: (number | string | Long);
+  'retryAfterMs'?: (number | string | Long);
+  'why'?: (string);
+}
+
+export interface PermitGrant__Output {
+  'provider': (string);
+  'granted': (number);
+  'validForMs': (number);
+  'retryAfterMs': (number);
+  'why': (string);
+}
