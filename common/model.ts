@@ -607,3 +607,17 @@ export const EMPTY_RESOURCES: NodeResources = {
   diskTotalBytes: 0,
   diskUsedBytes: 0,
 };
+
+/**
+ * An autoscaling pool as an admin sets it (`fleetctl autoscale set`): the
+ * nodes it counts, by label, and its bounds. A cooldown of 0 asks for the
+ * default; the control plane stores what it resolved.
+ */
+export interface PoolConfig {
+  name: string;
+  selector: Record<string, string>;
+  minNodes: number;
+  maxNodes: number;
+  scaleUpCooldownMs: number;
+  scaleDownCooldownMs: number;
+}

@@ -15,8 +15,8 @@ import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import { SecretKeyError, type SecretBox } from './secret-box.js';
-import type { KvRecords, RecordChange } from './store/kv-records.js';
-import { LiveView } from './store/live-view.js';
+import { KeyedView } from './store/keyed-view.js';
+import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
 
 export interface ProviderInput {
@@ -137,10 +137,9 @@ export function providerToProto(p: ProviderRecord, window?: RateWindow, now = Da
 }
 
 export class Providers {
-  /** Each provider's limits, where it has any (kept current by a watch once started). */
-  private readonly limited = new Map<string, ProviderLimits>();
   private readonly limitListeners = new Set<() => void>();
-  private view: LiveView<ProviderRecord> | undefined;
+  /** The providers, kept current by a watch once started: what the scheduler and the permits read of their limits. */
+  private view: KeyedView<ProviderRecord> | undefined;
 
   constructor(
     private readonly records: KvRecords<ProviderRecord>,
@@ -151,21 +150,7 @@ export class Providers {
 
   /** Watches the providers for their limits (the scheduler's); resolves once it holds them all. */
   async start(): Promise<void> {
-    this.view = new LiveView(
-      this.records,
-      {
-        reset: (snapshot) => {
-          this.limited.clear();
-          for (const change of snapshot) this.applyLimit(change);
-          this.limitsChanged();
-        },
-        change: (change) => {
-          this.applyLimit(change);
-          this.limitsChanged();
-        },
-      },
-      this.log,
-    );
+    this.view = new KeyedView(this.records, this.log, () => this.limitsChanged());
     await this.view.start();
   }
 
@@ -180,20 +165,14 @@ export class Providers {
 
   /** A provider's fleet-wide limits, as last watched (none for one unknown). */
   limits(name: string): ProviderLimits {
-    return this.limited.get(name) ?? NO_LIMITS;
+    const p = this.view?.get(name);
+    return p ? { maxConcurrent: p.maxConcurrent || Infinity, maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 } : NO_LIMITS;
   }
 
   /** Told whenever a provider's limit may have changed (a scheduling pass). */
   onLimitsChange(listener: () => void): () => void {
     this.limitListeners.add(listener);
     return () => this.limitListeners.delete(listener);
-  }
-
-  private applyLimit(change: RecordChange<ProviderRecord>): void {
-    const p = change.deleted ? undefined : change.value;
-    const limits: ProviderLimits = { maxConcurrent: p?.maxConcurrent || Infinity, maxRpm: p?.maxRpm ?? 0, maxTpm: p?.maxTpm ?? 0 };
-    if (limits.maxConcurrent !== Infinity || isRateLimited(limits)) this.limited.set(change.key, limits);
-    else this.limited.delete(change.key);
   }
 
   private limitsChanged(): void {

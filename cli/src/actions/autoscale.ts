@@ -1,19 +1,11 @@
 /** Autoscale actions for `fleetctl autoscale …`. */
 import { formatDuration } from '../../../common/duration.js';
+import type { PoolConfig } from '../../../common/model.js';
 import type { AutoscalePool__Output } from '../../../proto/gen/fleet/v1/AutoscalePool.js';
 import type { Context } from '../context.js';
 import { labelsText, table } from '../output.js';
 import { safeText } from '../safe-text.js';
 
-export interface PoolInput {
-  name: string;
-  selector: Record<string, string>;
-  minNodes: number;
-  maxNodes: number;
-  /** 0: the default. */
-  scaleUpCooldownMs: number;
-  scaleDownCooldownMs: number;
-}
 
 const time = (ms: number | string | undefined) => (Number(ms ?? 0) > 0 ? new Date(Number(ms)).toISOString() : '');
 const refs = (nodes: Array<{ id: string; name: string }> | undefined) => (nodes ?? []).map((n) => ({ id: n.id, name: n.name }));
@@ -43,7 +35,7 @@ export function poolView(p: AutoscalePool__Output) {
   };
 }
 
-export async function setAutoscalePool(ctx: Context, input: PoolInput): Promise<void> {
+export async function setAutoscalePool(ctx: Context, input: PoolConfig): Promise<void> {
   const p = await ctx.client().setAutoscalePool(input);
   ctx.out(ctx.format === 'json' ? JSON.stringify(poolView(p), null, 2) + '\n' : `autoscale pool ${p.name} set: nodes with ${labelsText(p.selector ?? {})}, ${p.minNodes} to ${p.maxNodes}${p.hookConfigured ? '' : ' (no --autoscale-hook on the control plane: counts are computed and shown only)'}\n`);
 }

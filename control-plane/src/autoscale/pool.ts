@@ -9,6 +9,7 @@
 import { ValidationError } from '../../../common/errors.js';
 import { PROVIDER_NAME_PATTERN, SPEC_LIMITS, validateLabels } from '../../../common/task-spec.js';
 import { int, str, stringMap } from '../../../common/wire/fields.js';
+import type { PoolConfig } from '../../../common/model.js';
 import type { AutoscalePool as AutoscalePoolMsg } from '../../../proto/gen/fleet/v1/AutoscalePool.js';
 import type { SetAutoscalePoolRequest__Output } from '../../../proto/gen/fleet/v1/SetAutoscalePoolRequest.js';
 
@@ -21,14 +22,7 @@ export const MAX_POOL_NODES = 10_000;
 /** Pools a fleet may have: each costs the leader a pass over the nodes. */
 export const MAX_POOLS = 64;
 
-export interface PoolConfig {
-  name: string;
-  selector: Record<string, string>;
-  minNodes: number;
-  maxNodes: number;
-  scaleUpCooldownMs: number;
-  scaleDownCooldownMs: number;
-}
+export type { PoolConfig };
 
 export interface NodeRef {
   id: string;

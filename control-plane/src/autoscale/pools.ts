@@ -7,8 +7,8 @@
 import type { Clock } from '../../../common/clock.js';
 import { NotFoundError, PreconditionError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { KvRecords, RecordChange } from '../store/kv-records.js';
-import { LiveView } from '../store/live-view.js';
+import { KeyedView } from '../store/keyed-view.js';
+import type { KvRecords } from '../store/kv-records.js';
 import { EMPTY_POOL_STATE, MAX_POOLS, type PoolConfig, type PoolRecord } from './pool.js';
 
 /** What the autoscaler reads and writes: the replica's `Pools`, or a map in tests. */
@@ -19,37 +19,27 @@ export interface PoolStore {
 }
 
 export class Pools implements PoolStore {
-  private readonly known = new Map<string, PoolRecord>();
-  private view: LiveView<PoolRecord> | undefined;
+  private readonly known: KeyedView<PoolRecord>;
 
   constructor(
     private readonly records: KvRecords<PoolRecord>,
     private readonly clock: Clock,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.known = new KeyedView(records, log);
+  }
 
-  async start(): Promise<void> {
-    const apply = (change: RecordChange<PoolRecord>) => {
-      if (change.deleted) this.known.delete(change.key);
-      else this.known.set(change.key, change.value);
-    };
-    this.view = new LiveView(this.records, {
-      reset: (snapshot) => {
-        this.known.clear();
-        for (const change of snapshot) apply(change);
-      },
-      change: apply,
-    }, this.log);
-    await this.view.start();
+  start(): Promise<void> {
+    return this.known.start();
   }
 
   stop(): void {
-    this.view?.stop();
+    this.known.stop();
   }
 
   /** Every pool, by name. */
   all(): PoolRecord[] {
-    return [...this.known.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.known.all().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   get(name: string): PoolRecord {
@@ -68,7 +58,7 @@ export class Pools implements PoolStore {
       updatedAtMs: now,
       state: existing?.state ?? EMPTY_POOL_STATE,
     }));
-    this.known.set(config.name, value);
+    this.known.remember(config.name, value);
     this.log.info({ pool: config.name, selector: config.selector, minNodes: config.minNodes, maxNodes: config.maxNodes, scaleUpCooldownMs: config.scaleUpCooldownMs, scaleDownCooldownMs: config.scaleDownCooldownMs }, 'autoscale pool set');
     return value;
   }
@@ -81,7 +71,7 @@ export class Pools implements PoolStore {
     const existing = await this.records.get(name);
     if (!existing) throw new NotFoundError(`autoscale pool "${name}" not found (fleetctl autoscale list shows the pools)`);
     await this.records.deleteIf(name, existing.revision);
-    this.known.delete(name);
+    this.known.forget(name);
     this.log.info({ pool: name }, 'autoscale pool deleted');
     return existing.value;
   }
@@ -89,7 +79,7 @@ export class Pools implements PoolStore {
   async update(name: string, decide: (pool: PoolRecord) => PoolRecord | null): Promise<PoolRecord | null> {
     try {
       const { record, changed } = await this.records.modify(name, decide);
-      if (changed) this.known.set(name, record.value);
+      if (changed) this.known.remember(name, record.value);
       return record.value;
     } catch (err) {
       if (err instanceof NotFoundError) return null;

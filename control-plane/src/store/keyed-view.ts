@@ -50,4 +50,25 @@ export class KeyedView<T> {
   get(key: string): T | undefined {
     return this.values.get(key);
   }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  all(): T[] {
+    return [...this.values.values()];
+  }
+
+  /** What this replica just wrote, seen before its watch brings it back. */
+  remember(key: string, value: T): void {
+    this.values.set(key, value);
+  }
+
+  forget(key: string): void {
+    this.values.delete(key);
+  }
 }
