@@ -111,3 +111,13 @@ test('autoscale gauges follow the pools, labelled by pool only; a deleted pool\'
   text = await metrics.registry.metrics();
   t.notRegex(text, /^fleet_autoscale_\w+\{pool="cpu"\}/m);
 });
+
+test('rate permits count what was granted and what was withheld, by provider', async (t) => {
+  const metrics = new ControlPlaneMetrics(newRegistry(), INERT_VIEWS);
+  metrics.permits('openai', 3, 3);
+  metrics.permits('openai', 1, 4);
+  metrics.permits('openai', 0, 2);
+  const text = await metrics.registry.metrics();
+  t.regex(text, /^fleet_provider_permits_granted_total\{provider="openai"\} 4$/m);
+  t.regex(text, /^fleet_provider_permits_withheld_total\{provider="openai"\} 5$/m);
+});
