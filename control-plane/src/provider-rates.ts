@@ -14,7 +14,8 @@
  * headroom.
  */
 import type { Clock } from '../../common/clock.js';
-import { errorMessage } from '../../common/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConflictError, errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { PermitAnswer, PermitRequest } from '../../common/model.js';
 import { EMPTY_WINDOW, grantPermits, headroomAt, isRateLimited, PERMIT_VALID_MS, RATE_BUCKET_MS, type Headroom, type RateWindow } from '../../common/rate-window.js';
@@ -26,6 +27,8 @@ import { KeyedView } from './store/keyed-view.js';
 const UNLIMITED_VALID_MS = 3_600_000;
 /** After a failed write (the store away), the asks are answered with none and asked again after this long. */
 const RETRY_AFTER_STORE_ERROR_MS = 1_000;
+/** Conflicts with other replicas' writes to one window before a batch is answered with none (its nodes ask again). */
+const MAX_CONFLICTS = 50;
 /** The margin a node keeps off a permit's validity: the time the answer takes to reach it. */
 export const PERMIT_MARGIN_MS = 1_000;
 
@@ -94,7 +97,7 @@ export class ProviderRates {
     let why = '';
     let now = clock.now();
     try {
-      await this.deps.records.upsert(provider, (current) => {
+      await this.write(provider, (current) => {
         now = clock.now();
         const grant = grantPermits(provider, current ?? EMPTY_WINDOW, limits, sum, now);
         granted = grant.granted;
@@ -115,6 +118,27 @@ export class ProviderRates {
       const mine = Math.min(w.ask.want, left);
       left -= mine;
       w.resolve({ provider, granted: mine, validForMs: PERMIT_VALID_MS - PERMIT_MARGIN_MS, retryAfterMs: mine < w.ask.want ? retryAfterMs : 0, why: mine < w.ask.want ? why : '' });
+    }
+  }
+
+  /**
+   * Read, decide, compare-and-set; on a conflict (another replica wrote the
+   * window first) again after a random pause that grows with each conflict,
+   * so that replicas writing one window at once spread out instead of
+   * colliding again at once (full jitter, 2 ms doubling to 64 ms).
+   */
+  private async write(provider: string, decide: (current: RateWindow | null) => RateWindow): Promise<void> {
+    const { records } = this.deps;
+    for (let conflicts = 0; ; conflicts++) {
+      const current = await records.get(provider);
+      try {
+        if (current) await records.update(provider, decide(current.value), current.revision);
+        else await records.create(provider, decide(null));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || conflicts >= MAX_CONFLICTS) throw err;
+      }
+      await sleep(Math.random() * Math.min(64, 2 ** (conflicts + 1)));
     }
   }
 
