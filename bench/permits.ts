@@ -106,7 +106,7 @@ try {
     nodes: NODES,
     replicas: REPLICAS,
     durationSeconds: DURATION_MS / 1000,
-    batched: await measure('batched', batched.map((rates) => async () => (await rates.ask({ provider: 'p', want: 1, tokens: 0, throttled: 0 })).granted), batchedWrites),
+    batched: await measure('batched', batched.map((rates) => async () => (await rates.ask({ provider: 'p', want: 1, tokens: 0, throttled: 0, askId: 1 })).granted), batchedWrites),
     perAsk: await measure(
       'per-ask',
       perAsk.map((records) => async () => {

@@ -480,6 +480,8 @@ export interface PermitRequest {
   want: number;
   tokens: number;
   throttled: number;
+  /** Echoed in the answer. */
+  askId: number;
 }
 
 /** The control plane's answer: `granted` requests, each to be sent within `validForMs`. */
@@ -491,6 +493,10 @@ export interface PermitAnswer {
   retryAfterMs: number;
   /** When fewer than wanted: what the calls wait for. */
   why: string;
+  /** The ask this answers. */
+  askId: number;
+  /** The ask's reports were not counted (the control plane's store failed): send them again. */
+  uncounted: boolean;
 }
 
 export interface Welcome {

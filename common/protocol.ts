@@ -11,6 +11,9 @@
  *   1  agents before the version was said (their hello carries 0)
  *   2  enrollment and the hello say the version; the welcome says the
  *      control plane's; a refused agent backs off and says why
+ *   3  agents ask for a permit (PermitAsk) before each request to a
+ *      provider with a fleet-wide rate limit; a control plane grants such
+ *      a provider only to agents of 3 or later, which honour it
  *
  * The rule: a control plane accepts agents of its own protocol and of the
  * one before it. So replicas are upgraded first (one at a time), then the
@@ -20,7 +23,9 @@
  */
 import { FleetError } from './errors.js';
 
-export const AGENT_PROTOCOL = 2;
+export const AGENT_PROTOCOL = 3;
+/** The first protocol whose agents ask for rate permits (a provider's --max-rpm/--max-tpm). */
+export const RATE_PERMITS_PROTOCOL = 3;
 /** What an agent that says 0 (older than the field) speaks. */
 const UNVERSIONED = 1;
 

@@ -103,3 +103,12 @@ test('a provider without limits grants all that is asked', (t) => {
   t.is(g.granted, 7);
   t.is(g.retryAtMs, null);
 });
+
+test('a replica whose clock is behind writes its bucket in order, and the wake time is the earliest grant\'s', (t) => {
+  const limits = { maxRpm: 3, maxTpm: 0 };
+  const ahead = grantPermits('p', EMPTY_WINDOW, limits, { want: 2, tokens: 0, throttled: 0 }, T0 + 2_000);
+  const behind = grantPermits('p', ahead.window, limits, { want: 2, tokens: 0, throttled: 0 }, T0);
+  t.is(behind.granted, 1);
+  t.deepEqual(behind.window.buckets.map((b) => b[0]), [T0, T0 + 2_000]);
+  t.is(behind.retryAtMs, T0 + 1_000 + RATE_LOOKBACK_MS);
+});

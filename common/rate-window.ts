@@ -17,6 +17,11 @@
  * gets no new permit until they age out. So --max-tpm holds to within the
  * calls in flight when it is reached.
  *
+ * Buckets are stamped with the clock of the replica that grants, so the
+ * bound holds to within the replicas' clock skew (kept to milliseconds by
+ * NTP on any sane fleet); a later clock's bucket may come first, and is kept
+ * in order.
+ *
  * The provider is the judge of its limits: when it answers 429 to a permitted
  * request anyway (another client shares the key, its limit is lower than the
  * operator said), the limit in force shrinks to three quarters, at most once
@@ -129,11 +134,9 @@ export function headroomAt(provider: string, window: RateWindow, limits: RateLim
 function nextChangeAt(window: RateWindow, now: number, what: 'requests' | 'tokens'): number | null {
   const column = what === 'requests' ? 1 : 2;
   let at: number | null = null;
+  // The earliest bucket, wherever it sits: replicas with clocks apart may have written them out of order.
   for (const b of window.buckets) {
-    if (inLookback(b[0], now) && b[column] > 0) {
-      at = b[0] + RATE_BUCKET_MS + RATE_LOOKBACK_MS;
-      break;
-    }
+    if (inLookback(b[0], now) && b[column] > 0) at = Math.min(at ?? Infinity, b[0] + RATE_BUCKET_MS + RATE_LOOKBACK_MS);
   }
   if (factorAt(window, now) < 1) {
     const steps = Math.floor((now - window.throttledAtMs) / RECOVER_STEP_MS) + 1;
@@ -159,10 +162,12 @@ export function grantPermits(provider: string, window: RateWindow, limits: RateL
   const bucketStart = Math.floor(now / RATE_BUCKET_MS) * RATE_BUCKET_MS;
   const buckets = window.buckets.filter((b) => inLookback(b[0], now)).map((b) => [...b] as [number, number, number]);
   const current = (): [number, number, number] => {
-    const last = buckets[buckets.length - 1];
-    if (last && last[0] === bucketStart) return last;
+    const found = buckets.find((b) => b[0] === bucketStart);
+    if (found) return found;
+    // In order of start, even when another replica's clock wrote a later bucket already.
     const made: [number, number, number] = [bucketStart, 0, 0];
-    buckets.push(made);
+    const after = buckets.findIndex((b) => b[0] > bucketStart);
+    buckets.splice(after < 0 ? buckets.length : after, 0, made);
     return made;
   };
   // What the nodes report counts before what they want is weighed.

@@ -276,6 +276,8 @@ export const PROVIDER_LIMITS = { nameChars: 63, baseUrlChars: 2048, modelChars: 
 export const MAX_PROVIDER_FALLBACKS = 3;
 /** The most a provider's --max-concurrent may say. */
 export const MAX_PROVIDER_CONCURRENT = 100_000;
+/** Model calls one Cline attempt may have in flight at its node's gateway, at most (--model-calls-per-attempt). */
+export const MAX_CONCURRENT_CALLS = 64;
 /** --max-rpm and --max-tpm, at most (far above any provider's limits, and inside a proto int32 / a double's exact integers). */
 export const MAX_PROVIDER_RPM = 10_000_000;
 export const MAX_PROVIDER_TPM = 1_000_000_000_000;

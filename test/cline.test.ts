@@ -5,22 +5,15 @@
  * transcripts over SSE (the one stand-in: the model).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import { git, makeRepo } from './harness/git.js';
-import { FakeLlm, runCommands, submitAndExit, transcript, type Turn } from './harness/fake-llm.js';
+import { addProvider as addFleetProvider, getClineTask, submitCline as submitClineTask, type ClineTaskJson } from './harness/cline-tasks.js';
+import { FakeLlm, runCommands, submitAndExit, type Turn } from './harness/fake-llm.js';
 import { eventually, TestFleet, untilState } from './harness/fleet.js';
 import { CLINE_IMAGE, requireClineImage, ROOT } from './harness/requirements.js';
 
-interface ClineTaskJson {
-  id: string;
-  state: string;
-  message: string;
-  attempts: Array<{ id: string; state: string; reason: string; error: string; progress?: { iterations: number; inputTokens: number; outputTokens: number } }>;
-  result?: { summary: string; baseCommit: string; patchBytes: number; usage: { inputTokens: number; outputTokens: number } };
-}
 
 interface Context {
   fleet: TestFleet;
@@ -41,24 +34,13 @@ function demoRepo(dir: string): { repo: string; baseCommit: string } {
 }
 
 async function addProvider(t: ExecutionContext<Context>, name: string, turns: Turn[] | FakeLlm['script'], extraArgs: string[] = []): Promise<FakeLlm> {
-  const { fleet, providers } = t.context;
-  const key = `sk-test-${name}-${randomBytes(12).toString('hex')}`;
-  const fake = await new FakeLlm(key, Array.isArray(turns) ? transcript(turns) : turns).start();
-  providers.set(name, fake);
-  const keyFile = join(fleet.dir, `${name}.key`);
-  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
-  const set = await fleet.fleetctl(['provider', 'set', name, '--base-url', fake.url, '--model', 'fake-model', '--api-key-file', keyFile, ...extraArgs]);
-  if (set.code !== 0) throw new Error(`provider set failed: ${set.stderr}`);
+  const fake = await addFleetProvider(t.context.fleet, name, turns, extraArgs);
+  t.context.providers.set(name, fake);
   return fake;
 }
 
-async function submitCline(t: ExecutionContext<Context>, args: string[]): Promise<string> {
-  const result = await t.context.fleet.fleetctl(['task', 'submit', '--agent', 'cline', '--timeout', '3m', ...args]);
-  if (result.code !== 0) throw new Error(`submit failed (${result.code}): ${result.stderr}`);
-  return result.stdout.trim();
-}
-
-const getTask = (t: ExecutionContext<Context>, id: string) => t.context.fleet.json<ClineTaskJson>(['task', 'get', id]);
+const submitCline = (t: ExecutionContext<Context>, args: string[]) => submitClineTask(t.context.fleet, args);
+const getTask = (t: ExecutionContext<Context>, id: string) => getClineTask(t.context.fleet, id);
 
 async function untilDone(t: ExecutionContext<Context>, id: string, timeoutMs = 120_000): Promise<ClineTaskJson> {
   await untilState(t.context.fleet, id, ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'], timeoutMs);
@@ -403,63 +385,3 @@ test.serial('bad Cline submissions are refused with the flag named, and nothing 
   t.false((await fleet.json<Array<{ name: string }>>(['provider', 'list'])).some((p) => p.name === 'x'));
 });
 
-// Last in the file: it adds a node, which the tests above do not expect.
-test.serial('twenty Cline tasks share a provider\'s --max-rpm: the provider never sees more, tasks wait (saying why) instead of failing, and all complete', async (t) => {
-  t.timeout(8 * 60_000);
-  const { fleet, repo } = t.context;
-  // Under what eight Cline containers starting at once on two cores ask of a provider (about ten a minute here), so that it binds.
-  const MAX_RPM = 6;
-  const TASKS = 20;
-  // The provider: 429 for any request past MAX_RPM in the last minute, as providers do.
-  const arrivals: number[] = [];
-  let refused429 = 0;
-  const answer = transcript([{ tools: [submitAndExit('Nothing to change.')], usage: { prompt: 100, completion: 10 } }]);
-  const fake = await addProvider(
-    t,
-    'rated',
-    (n, body) => {
-      const now = Date.now();
-      arrivals.push(now);
-      if (arrivals.filter((at) => at > now - 60_000).length > MAX_RPM) {
-        refused429++;
-        return { status: 429, body: JSON.stringify({ error: { message: 'rate limit reached', type: 'rate_limit_error' } }), headers: { 'retry-after': '20' } };
-      }
-      return answer(n, body);
-    },
-    ['--max-rpm', String(MAX_RPM)],
-  );
-  t.regex((await fleet.fleetctl(['provider', 'list'])).stdout, /^rated .* 0\/6 +- +\S+$/m, 'the list shows the limit and nothing used');
-  // Room for eight at once: the rate, not the slots, is what holds them.
-  await fleet.addAgent({ name: 'node-r', slots: 6 });
-  const ids = await Promise.all(Array.from({ length: TASKS }, () => submitCline(t, ['--repo', `file://${repo}`, '--prompt', 'Check the README', '--provider', 'rated', '--timeout', '6m'])));
-  const reasons = new Set<string>();
-  await eventually(
-    'every task to end',
-    async () => {
-      const tasks = await fleet.json<ClineTaskJson[]>(['task', 'list', '--state', 'PENDING']);
-      for (const task of tasks) if (ids.includes(task.id)) reasons.add(task.message);
-      const open = (await Promise.all(ids.map((id) => getTask(t, id)))).filter((x) => !['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'CANCELLED'].includes(x.state));
-      return open.length === 0;
-    },
-    7 * 60_000,
-    2_000,
-  );
-  for (const id of ids) {
-    const task = await getTask(t, id);
-    t.is(task.state, 'SUCCEEDED', `${id}: ${task.message}`);
-    t.is(task.attempts.length, 1, `${id}: one attempt`);
-  }
-  // The rate the provider saw: in no minute more than the limit.
-  const sorted = [...arrivals].sort((a, b) => a - b);
-  let busiest = 0;
-  for (let end = 0, start = 0; end < sorted.length; end++) {
-    while (sorted[start]! <= sorted[end]! - 60_000) start++;
-    busiest = Math.max(busiest, end - start + 1);
-  }
-  t.log(`${fake.requests.length} requests over ${((sorted.at(-1)! - sorted[0]!) / 1000).toFixed(0)}s; the busiest minute held ${busiest}; 429s: ${refused429}; waiting reasons seen: ${[...reasons].join(' | ')}`);
-  t.true(busiest <= MAX_RPM, `the busiest minute held ${busiest} requests, over --max-rpm ${MAX_RPM}`);
-  t.is(refused429, 0, 'no request met the provider\'s limit');
-  t.true(sorted.at(-1)! - sorted[0]! >= 3 * 60_000, 'twenty requests at six a minute took more than three minutes');
-  t.true([...reasons].some((r) => /^provider "rated" was sent 6 requests in the last minute, its --max-rpm 6: waiting for headroom$/.test(r)), 'a task waiting in PENDING said why');
-  t.regex((await fleet.fleetctl(['provider', 'list'])).stdout, /^rated .* \d+\/6 +- +\S+$/m);
-});

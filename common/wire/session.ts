@@ -132,6 +132,7 @@ export function decodePermitAsk(a: PermitAsk__Output): PermitRequest {
     want: int('permit_ask.want', a.want, 0, MAX_PERMITS_ASKED),
     tokens: int('permit_ask.tokens', a.tokens, 0, MAX_REPORTED_TOKENS),
     throttled: int('permit_ask.throttled', a.throttled, 0, MAX_PERMITS_ASKED),
+    askId: int('permit_ask.ask_id', a.askId, 0, MAX_PROTOCOL),
   };
 }
 
@@ -358,6 +359,8 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
           validForMs: int('permit_grant.valid_for_ms', g.validForMs, 0, MAX_PERMIT_WAIT_MS),
           retryAfterMs: int('permit_grant.retry_after_ms', g.retryAfterMs, 0, MAX_PERMIT_WAIT_MS),
           why: text('permit_grant.why', g.why, MAX_ERROR_CHARS),
+          askId: int('permit_grant.ask_id', g.askId, 0, MAX_PROTOCOL),
+          uncounted: bool('permit_grant.uncounted', g.uncounted),
         },
       };
     }

@@ -254,7 +254,7 @@ const nodeMessage: Arbitrary<NodeMessage> = fc.oneof(
   attemptEvent.map((event): NodeMessage => ({ kind: 'event', event })),
   pem('CERTIFICATE REQUEST').map((csrPem): NodeMessage => ({ kind: 'renew', csrPem })),
   fc.record({ requestId: id('rst'), accepted: fc.boolean(), reason: text(100) }).map((answer): NodeMessage => ({ kind: 'restart-answer', answer })),
-  fc.record({ provider: fc.constantFrom('default', 'eu'), want: fc.nat(1_000), tokens: fc.nat(), throttled: fc.nat(1_000) }).map((ask): NodeMessage => ({ kind: 'permit-ask', ask })),
+  fc.record({ provider: fc.constantFrom('default', 'eu'), want: fc.nat(1_000), tokens: fc.nat(), throttled: fc.nat(1_000), askId: fc.nat() }).map((ask): NodeMessage => ({ kind: 'permit-ask', ask })),
 );
 
 const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
@@ -283,7 +283,7 @@ const controlMessage: Arbitrary<ControlMessage> = fc.oneof(
   pem('CERTIFICATE').map((certificatePem): ControlMessage => ({ kind: 'certificate', certificatePem })),
   fc.record({ requestId: id('rst'), drain: fc.boolean() }).map((restart): ControlMessage => ({ kind: 'restart', restart })),
   fc
-    .record({ provider: fc.constantFrom('default', 'eu'), granted: fc.nat(1_000), validForMs: fc.nat(86_400_000), retryAfterMs: fc.nat(86_400_000), why: text(100) })
+    .record({ provider: fc.constantFrom('default', 'eu'), granted: fc.nat(1_000), validForMs: fc.nat(86_400_000), retryAfterMs: fc.nat(86_400_000), why: text(100), askId: fc.nat(), uncounted: fc.boolean() })
     .map((grant): ControlMessage => ({ kind: 'permit-grant', grant })),
 );
 

@@ -23,13 +23,16 @@ import type { ProviderLimits } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
 import { KeyedView } from './store/keyed-view.js';
 
-/** A node that asks for a provider that is not limited (or no longer) is told so this way: all it wants, for long. */
-const UNLIMITED_VALID_MS = 3_600_000;
+
 /** After a failed write (the store away), the asks are answered with none and asked again after this long. */
 const RETRY_AFTER_STORE_ERROR_MS = 1_000;
 /** Conflicts with other replicas' writes to one window before a batch is answered with none (its nodes ask again). */
 const MAX_CONFLICTS = 50;
-/** The margin a node keeps off a permit's validity: the time the answer takes to reach it. */
+/**
+ * Taken off a permit's validity in the answer. The node counts the validity
+ * from when it sent its ask, which is before the grant, so this is only for
+ * the clocks of replicas that stamp the window (see docs/DESIGN.md).
+ */
 export const PERMIT_MARGIN_MS = 1_000;
 
 interface Waiting {
@@ -56,8 +59,9 @@ export class ProviderRates {
   /** Asks of this replica's nodes: answered once the window has counted them. */
   ask(ask: PermitRequest): Promise<PermitAnswer> {
     const limits = this.deps.limits(ask.provider);
+    // Not limited (any more, or as this replica's view has it): all it wants, nothing counted, and no longer valid than a counted permit.
     if (!isRateLimited(limits)) {
-      return Promise.resolve({ provider: ask.provider, granted: ask.want, validForMs: UNLIMITED_VALID_MS, retryAfterMs: 0, why: '' });
+      return Promise.resolve({ provider: ask.provider, granted: ask.want, validForMs: PERMIT_VALID_MS - PERMIT_MARGIN_MS, retryAfterMs: 0, why: '', askId: ask.askId, uncounted: false });
     }
     return new Promise((resolve) => {
       const queue = this.queues.get(ask.provider) ?? [];
@@ -107,7 +111,9 @@ export class ProviderRates {
       });
     } catch (err) {
       log.warn({ provider, err: errorMessage(err) }, 'rate permits not granted: the store did not take the window');
-      for (const w of batch) w.resolve({ provider, granted: 0, validForMs: 0, retryAfterMs: RETRY_AFTER_STORE_ERROR_MS, why: `the control plane could not count permits for provider "${provider}": ${errorMessage(err)}` });
+      // The nodes keep their reports and send them again; the store's words stay in this replica's log.
+      const why = `the control plane could not count permits for provider "${provider}" (its state store did not answer): asking again`;
+      for (const w of batch) w.resolve({ provider, granted: 0, validForMs: 0, retryAfterMs: RETRY_AFTER_STORE_ERROR_MS, why, askId: w.ask.askId, uncounted: true });
       return;
     }
     this.deps.granted?.(provider, granted, sum.want);
@@ -117,7 +123,7 @@ export class ProviderRates {
     for (const w of batch) {
       const mine = Math.min(w.ask.want, left);
       left -= mine;
-      w.resolve({ provider, granted: mine, validForMs: PERMIT_VALID_MS - PERMIT_MARGIN_MS, retryAfterMs: mine < w.ask.want ? retryAfterMs : 0, why: mine < w.ask.want ? why : '' });
+      w.resolve({ provider, granted: mine, validForMs: PERMIT_VALID_MS - PERMIT_MARGIN_MS, retryAfterMs: mine < w.ask.want ? retryAfterMs : 0, why: mine < w.ask.want ? why : '', askId: w.ask.askId, uncounted: false });
     }
   }
 

@@ -163,6 +163,11 @@ export class Providers {
     return this.limits(name).maxConcurrent;
   }
 
+  /** The providers an attempt of `name` may call: itself, then its fallbacks (as last watched). */
+  reach(name: string): string[] {
+    return [name, ...(this.view?.get(name)?.fallbacks ?? [])];
+  }
+
   /** A provider's fleet-wide limits, as last watched (none for one unknown). */
   limits(name: string): ProviderLimits {
     const p = this.view?.get(name);

@@ -23,6 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fullJitterDelayMs, type BackoffPolicy } from '../../common/backoff.js';
 import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
+import { MAX_CONCURRENT_CALLS } from '../../common/task-spec.js';
 import type { PermitSource } from './provider-permits.js';
 import { MAX_SERVED_BY, type AgentProgress, type ProviderEndpoint, type ProviderGrant, type ServedBy } from '../../common/model.js';
 
@@ -34,7 +35,7 @@ export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
  * upstream (a call is not cut when its client hangs up).
  */
 export const DEFAULT_CONCURRENT_CALLS = 2;
-export const MAX_CONCURRENT_CALLS = 64;
+export { MAX_CONCURRENT_CALLS };
 /**
  * Request bytes per prompt token, to reserve a prompt before the provider has
  * counted it. Tokenizers give 3 to 4 bytes a token for code and English, and

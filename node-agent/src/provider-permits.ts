@@ -9,6 +9,9 @@
  * One ask per provider is in flight at a time, for the calls waiting then;
  * the tokens the provider's calls used and the 429s it answered ride along,
  * so the fleet's window counts them. With no session, calls wait for one.
+ * A permit's validity counts from when its ask was sent, which comes before
+ * the grant, on a monotonic clock; an answer to an ask given up on (a late
+ * one after a timeout) is not taken for another's.
  */
 import type { Logger } from '../../common/logger.js';
 import type { PermitAnswer, PermitRequest } from '../../common/model.js';
@@ -29,8 +32,8 @@ interface Pool {
   /** Expiry times of the permits held, in the order they came. */
   permits: number[];
   waiters: Array<(ok: boolean) => void>;
-  /** An ask is in flight, with these reports in it. */
-  asking: { tokens: number; throttled: number; timer: NodeJS.Timeout } | null;
+  /** An ask is in flight, with these reports in it, sent at `sentAt`. */
+  asking: { id: number; sentAt: number; tokens: number; throttled: number; timer: NodeJS.Timeout } | null;
   /** Reports not yet sent. */
   tokens: number;
   throttled: number;
@@ -53,10 +56,12 @@ export interface PermitSource {
 export class ProviderPermits implements PermitSource {
   private readonly pools = new Map<string, Pool>();
   private sender: PermitSender | undefined;
+  private lastAskId = 0;
 
   constructor(
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    /** Monotonic milliseconds: a permit's expiry must not move with the wall clock. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** A session opened: asks go on it, starting with those of calls already waiting. */
@@ -64,7 +69,7 @@ export class ProviderPermits implements PermitSource {
     this.sender = sender;
     for (const [provider, pool] of this.pools) {
       if (pool.asking) this.lost(pool);
-      this.ask(provider, pool);
+      this.ask(provider, pool, true);
     }
   }
 
@@ -117,10 +122,16 @@ export class ProviderPermits implements PermitSource {
   /** The control plane's answer to this provider's ask. */
   answered(grant: PermitAnswer): void {
     const pool = this.pools.get(grant.provider);
-    if (!pool?.asking) return;
-    clearTimeout(pool.asking.timer);
+    // An answer to an ask given up on: its permits were counted, but their validity cannot be trusted now.
+    if (!pool?.asking || pool.asking.id !== grant.askId) return;
+    const asked = pool.asking;
+    clearTimeout(asked.timer);
     pool.asking = null;
-    const expires = this.now() + grant.validForMs;
+    if (grant.uncounted) {
+      pool.tokens += asked.tokens;
+      pool.throttled += asked.throttled;
+    }
+    const expires = asked.sentAt + grant.validForMs;
     for (let i = 0; i < grant.granted; i++) pool.permits.push(expires);
     while (pool.waiters.length > 0 && this.spend(pool)) pool.waiters.shift()!(true);
     if (pool.waiters.length === 0) {
@@ -133,7 +144,12 @@ export class ProviderPermits implements PermitSource {
     if (grant.granted > 0) return this.ask(grant.provider, pool, true);
     clearTimeout(pool.timer);
     pool.retrying = true;
-    pool.timer = setTimeout(() => this.ask(grant.provider, pool, true), Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, grant.retryAfterMs)));
+    pool.timer = setTimeout(() => {
+      // Spent, whether or not an ask can go now: a session that opens later asks at once.
+      pool.timer = undefined;
+      pool.retrying = false;
+      this.ask(grant.provider, pool, true);
+    }, Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, grant.retryAfterMs)));
     pool.timer.unref();
   }
 
@@ -167,14 +183,16 @@ export class ProviderPermits implements PermitSource {
     clearTimeout(pool.timer);
     pool.timer = undefined;
     pool.retrying = false;
-    if (!this.sender({ provider, want, tokens: pool.tokens, throttled: pool.throttled })) return;
+    const id = (this.lastAskId = (this.lastAskId % 0xffff_ffff) + 1);
+    const sentAt = this.now();
+    if (!this.sender({ provider, want, tokens: pool.tokens, throttled: pool.throttled, askId: id })) return;
     const timer = setTimeout(() => {
       this.log.warn({ provider, waiting: pool.waiters.length }, 'no answer to a rate permit ask; asking again');
       this.lost(pool);
       this.ask(provider, pool, true);
     }, ASK_TIMEOUT_MS);
     timer.unref();
-    pool.asking = { tokens: pool.tokens, throttled: pool.throttled, timer };
+    pool.asking = { id, sentAt, tokens: pool.tokens, throttled: pool.throttled, timer };
     pool.tokens = 0;
     pool.throttled = 0;
   }

@@ -6,6 +6,7 @@
  * task, because the next hello reconciles again.
  */
 import { errorMessage } from '../../../common/errors.js';
+import { AGENT_PROTOCOL, RATE_PERMITS_PROTOCOL } from '../../../common/protocol.js';
 import type { Logger } from '../../../common/logger.js';
 import { activeAttempt, type ControlMessage, type Task, type TaskSpec } from '../../../common/model.js';
 import type { Nodes } from '../nodes.js';
@@ -27,6 +28,8 @@ export class Delivery {
    * behind this session's own writes) does not send it again.
    */
   private readonly sent = new Map<string, 'run' | 'stop' | 'done'>();
+  /** The node session protocol the agent said in its hello. */
+  agentProtocol = AGENT_PROTOCOL;
 
   constructor(
     private readonly nodeId: string,
@@ -100,9 +103,14 @@ export class Delivery {
         this.log.warn({ taskId: task.id, attemptId, provider: task.spec.cline!.provider, err: errorMessage(err) }, 'provider not granted');
         return null;
       });
+    // An agent that does not ask for permits would call a rate-limited provider unchecked: it gets no key for one.
+    const unchecked = provider && this.agentProtocol < RATE_PERMITS_PROTOCOL && [provider, ...(provider.fallbacks ?? [])].some((e) => e.rateLimited);
+    if (unchecked) {
+      this.log.warn({ taskId: task.id, attemptId, provider: provider.name, agentProtocol: this.agentProtocol }, `provider not granted: it has a fleet-wide rate limit, and this node's agent (node protocol ${this.agentProtocol}) does not ask for permits; upgrade the agent`);
+    }
     // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
     if (this.sent.get(attemptId) !== 'run') return;
-    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: specFor(task, attemptId), provider } });
+    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: specFor(task, attemptId), provider: unchecked ? null : provider } });
   }
 }
 

@@ -16,7 +16,8 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { AuthError, errorMessage, FleetError, UnavailableError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { ControlMessage, NodeMessage, NodeRecord } from '../../../common/model.js';
+import type { ControlMessage, NodeMessage, NodeRecord, PermitRequest } from '../../../common/model.js';
+import { MAX_CONCURRENT_CALLS } from '../../../common/task-spec.js';
 import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, decodeRestartAnswer, encodeControlMessage } from '../../../common/wire/index.js';
 import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEvent.js';
 import type { ControlMessage as ControlMessageMsg } from '../../../proto/gen/fleet/v1/ControlMessage.js';
@@ -52,8 +53,8 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   rates: Pick<ProviderRates, 'ask'>;
 }
 
-/** Asks for permits one session may have waiting at once (a gateway asks once per provider until answered). */
-export const MAX_PERMIT_ASKS_WAITING = 16;
+/** Model calls one attempt may have waiting for permits, at most (the gateway's own cap on calls in flight). */
+export const MAX_PERMITS_PER_ATTEMPT = MAX_CONCURRENT_CALLS;
 
 type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
 
@@ -77,7 +78,8 @@ export class NodeSession {
   private handedOver = false;
   /** The restart request last sent on this session: each is sent once. */
   private restartSent = '';
-  private permitAsksWaiting = 0;
+  /** Providers with an ask of this node's being counted; the value is the next ask, merged from those that came meanwhile. */
+  private readonly permitAsks = new Map<string, PermitRequest | null>();
 
   constructor(
     readonly nodeId: string,
@@ -239,6 +241,7 @@ export class NodeSession {
     this.restartIfAsked(record);
     this.lastHeardMs = Date.now();
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length, agentVersion: info.agentVersion, agentProtocol: agentProtocol(protocolVersion) }, 'node session open');
+    this.delivery.agentProtocol = agentProtocol(protocolVersion);
     this.delivery.reconcile(activeAttemptIds);
     this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
   }
@@ -253,9 +256,11 @@ export class NodeSession {
   }
 
   /**
-   * Permits for a rate-limited provider, from the fleet's window. An agent
-   * asks once per provider until answered; a session with more asks waiting
-   * than it has any use for is misbehaving, and ends.
+   * Permits for a rate-limited provider, from the fleet's window. Only for a
+   * provider this node runs an attempt of (or a fallback of one), for at
+   * most the calls those attempts may have in flight: a node cannot spend
+   * the budget of providers it has no work for. One ask per provider is
+   * counted at a time; asks that come meanwhile are merged into the next.
    */
   private onPermitAsk(message: NodeMessage__Output): void {
     let decoded: NodeMessage;
@@ -266,13 +271,31 @@ export class NodeSession {
     }
     if (decoded.kind !== 'permit-ask') return;
     if (!this.welcomed) return this.fail(new ValidationError('permit_ask', 'comes after the hello'));
-    if (this.permitAsksWaiting >= MAX_PERMIT_ASKS_WAITING) return this.fail(new ValidationError('permit_ask', `at most ${MAX_PERMIT_ASKS_WAITING} asks may wait for an answer on a session`));
-    this.permitAsksWaiting++;
+    const ask = decoded.ask;
+    if (!this.permitAsks.has(ask.provider)) return this.askPermits(ask);
+    const queued = this.permitAsks.get(ask.provider);
+    // The newest ask stands (its id, what it wants); the reports of both are counted.
+    this.permitAsks.set(ask.provider, queued ? { ...ask, tokens: ask.tokens + queued.tokens, throttled: ask.throttled + queued.throttled } : ask);
+  }
+
+  private askPermits(asked: PermitRequest): void {
+    const attempts = this.deps.index.onNode(this.nodeId).filter((t) => t.spec.cline && this.deps.providers.reach(t.spec.cline.provider).includes(asked.provider)).length;
+    if (attempts === 0) {
+      const why = `node ${this.nodeId} runs no attempt that may call provider "${asked.provider}"`;
+      this.send({ kind: 'permit-grant', grant: { provider: asked.provider, granted: 0, validForMs: 0, retryAfterMs: 10_000, why, askId: asked.askId, uncounted: false } });
+      return;
+    }
+    const ask = { ...asked, want: Math.min(asked.want, attempts * MAX_PERMITS_PER_ATTEMPT) };
+    this.permitAsks.set(ask.provider, null);
     void this.deps.rates
-      .ask(decoded.ask)
+      .ask(ask)
       .then((grant) => this.send({ kind: 'permit-grant', grant }))
       .catch((err: unknown) => this.fail(err))
-      .finally(() => this.permitAsksWaiting--);
+      .finally(() => {
+        const next = this.permitAsks.get(ask.provider);
+        this.permitAsks.delete(ask.provider);
+        if (next && !this.closed) this.askPermits(next);
+      });
   }
 
   /** A new certificate for the node's new key, signed for the node this session authenticated. */

@@ -7,6 +7,7 @@ export interface PermitAsk {
   'want'?: (number);
   'tokens'?: (number | string | Long);
   'throttled'?: (number);
+  'askId'?: (number);
 }
 
 export interface PermitAsk__Output {
@@ -14,4 +15,5 @@ export interface PermitAsk__Output {
   'want': (number);
   'tokens': (number);
   'throttled': (number);
+  'askId': (number);
 }

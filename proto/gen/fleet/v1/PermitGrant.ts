@@ -8,6 +8,8 @@ export interface PermitGrant {
   'validForMs'?: (number | string | Long);
   'retryAfterMs'?: (number | string | Long);
   'why'?: (string);
+  'askId'?: (number);
+  'uncounted'?: (boolean);
 }
 
 export interface PermitGrant__Output {
@@ -16,4 +18,6 @@ export interface PermitGrant__Output {
   'validForMs': (number);
   'retryAfterMs': (number);
   'why': (string);
+  'askId': (number);
+  'uncounted': (boolean);
 }
