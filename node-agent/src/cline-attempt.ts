@@ -188,6 +188,7 @@ export class ClineAttempt {
   /** Called every second while the container runs: stall checks and progress reports. */
   tick(): void {
     const now = this.deps.clock.now();
+    if (this.deps.gateway.waitingForPermit(this.attempt.attemptId)) this.monitor.heldByFleet(now);
     const stall = this.monitor.check(now);
     if (stall) this.requestStop(stall);
     if (this.monitor.version !== this.reportedVersion && now - this.reportedAtMs >= PROGRESS_EVERY_MS) {

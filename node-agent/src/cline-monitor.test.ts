@@ -55,6 +55,17 @@ test('the stall clock starts when the container does: a slow clone or image pull
   t.deepEqual(m.check(35_000), { reason: 'stalled', rule: 'no_events', message: 'no Cline event for 10s (stall timeout 10s)' });
 });
 
+test('a run whose call waits for a provider\'s rate permit is held by the fleet: its stall clock does not run meanwhile', (t) => {
+  const m = new ClineMonitor(settings, 0);
+  // Held from 5 s to 60 s (ticked every second while the call waits), quiet after.
+  for (let at = 5_000; at <= 60_000; at += 1_000) {
+    m.heldByFleet(at);
+    t.is(m.check(at), null, `held at ${at}`);
+  }
+  t.is(m.check(69_999), null);
+  t.deepEqual(m.check(70_000), { reason: 'stalled', rule: 'no_events', message: 'no Cline event for 10s (stall timeout 10s)' });
+});
+
 test('lines that are not events are ignored and do not count as progress', (t) => {
   const m = new ClineMonitor(settings, 0);
   m.push('Warning: AI SDK says hi\n{not json\n[1,2]\n', 9_000);

@@ -135,6 +135,15 @@ export class ClineMonitor {
     this.lastEventAtMs = Math.max(this.lastEventAtMs, nowMs);
   }
 
+  /**
+   * The fleet holds the run: a call of its waits in the gateway for a
+   * provider's rate permit. That is the fleet's time, not Cline's: the stall
+   * clock does not run meanwhile.
+   */
+  heldByFleet(nowMs: number): void {
+    this.lastEventAtMs = Math.max(this.lastEventAtMs, nowMs);
+  }
+
   /** Null while the run makes progress. */
   check(nowMs: number): Stall | null {
     const loop = this.loop();

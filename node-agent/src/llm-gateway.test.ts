@@ -641,16 +641,19 @@ class HeldPermits implements PermitSource {
 
 test('each request to a rate-limited provider, a retry too, waits for a permit; its 429 and the tokens used are reported', async (t) => {
   const permits = new HeldPermits();
-  const { channel, main } = await withFallback(t, (n) => (n === 0 ? { status: 429, body: 'slow down', headers: { 'retry-after': '0' } } : { tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } }), undefined, { permits, mainRateLimited: true });
+  const { channel, main, gateway } = await withFallback(t, (n) => (n === 0 ? { status: 429, body: 'slow down', headers: { 'retry-after': '0' } } : { tools: [runCommands('ls')], usage: { prompt: 10, completion: 2 } }), undefined, { permits, mainRateLimited: true });
   const answer = call(channel.socketPath, channel.token, chat);
+  while (permits.waiting.length === 0) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, 100));
   t.is(main.requests.length, 0, 'nothing goes upstream without a permit');
+  t.true(gateway.waitingForPermit('att_fo'), 'the attempt is held by the fleet (its stall clock stops)');
   t.is(await permits.next(), 'main');
   while (permits.throttles.length === 0) await new Promise((r) => setTimeout(r, 5));
   t.deepEqual([main.requests.length, permits.throttles], [1, ['main']], 'the permitted request met a 429, reported to shrink the fleet\'s limit');
   t.is(await permits.next(), 'main', 'the retry takes a permit of its own');
   t.is((await answer).status, 200);
   t.deepEqual([main.requests.length, permits.tokens], [2, [['main', 12]]]);
+  t.false(gateway.waitingForPermit('att_fo'));
 });
 
 test('a call waiting for a permit ends with its attempt, and nothing goes upstream', async (t) => {

@@ -184,6 +184,8 @@ interface AttemptEntry extends OpenOptions {
   usdPerToken: number;
   /** Upstream calls in flight, cut when the attempt ends. */
   upstream: Set<AbortController>;
+  /** Calls waiting for a rate permit now. */
+  waitingForPermit: number;
   /** The same calls, settled once charged. */
   forwarding: Set<Promise<void>>;
   closed: boolean;
@@ -399,6 +401,7 @@ export class LlmGateway {
       reservedCostUsd: 0,
       usdPerToken: 0,
       upstream: new Set(),
+      waitingForPermit: 0,
       forwarding: new Set(),
       closed: false,
     });
@@ -422,6 +425,11 @@ export class LlmGateway {
     for (const socket of entry.sockets) socket.destroy();
     await closed;
     await rm(entry.socketPath, { force: true });
+  }
+
+  /** Whether a call of this attempt waits for a provider's rate permit now (the fleet's time, not the run's). */
+  waitingForPermit(attemptId: string): boolean {
+    return (this.attempts.get(attemptId)?.waitingForPermit ?? 0) > 0;
   }
 
   /** The last error the provider gave this attempt ('' if none). */
@@ -617,9 +625,11 @@ export class LlmGateway {
     entry.upstream.add(stop);
     const hungUp = () => stop.abort();
     res.once('close', hungUp);
+    entry.waitingForPermit++;
     try {
       return await this.permits.take(endpoint.name, stop.signal);
     } finally {
+      entry.waitingForPermit--;
       entry.upstream.delete(stop);
       res.off('close', hungUp);
     }
