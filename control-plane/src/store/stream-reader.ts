@@ -23,8 +23,14 @@ export async function* readStream(js: JetStreamClient, options: ReadOptions): As
   const onAbort = () => void messages.stop();
   options.signal.addEventListener('abort', onAbort, { once: true });
   if (options.signal.aborted) onAbort();
+  // Stream sequences only grow: a message at or before the last one handed
+  // over is a redelivery (an ordered consumer that reset, say after a missed
+  // heartbeat on a loaded machine), never news.
+  let lastSeq = 0;
   try {
     for await (const m of messages) {
+      if (m.seq <= lastSeq) continue;
+      lastSeq = m.seq;
       yield m;
       if (!options.follow && m.info.pending === 0) break;
     }
