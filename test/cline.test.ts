@@ -263,7 +263,7 @@ test.serial('a provider that goes down mid-run hands the calls to its fallback (
   // Serves the first turn, then is down for good.
   const primary = await addProvider(t, 'flaky', (n) => (n === 0 ? EDIT_TRANSCRIPT[0]! : { status: 503, body: 'down for maintenance' }), ['--fallback', 'backup']);
   const listed = await fleet.fleetctl(['provider', 'list']);
-  t.regex(listed.stdout, /^flaky .* backup +- +\S+$/m, 'the list shows the fallback');
+  t.regex(listed.stdout, /^flaky .* backup +- +- +- +\S+$/m, 'the list shows the fallback (no limits)');
   const id = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'flaky']);
   const task = await untilDone(t, id);
   t.is(task.state, 'SUCCEEDED', task.message);
@@ -279,7 +279,7 @@ test.serial('a provider that goes down mid-run hands the calls to its fallback (
 test.serial('a provider at its --max-concurrent keeps its next task PENDING, saying why, and runs it once a slot of its own frees', async (t) => {
   const { fleet } = t.context;
   const fake = await addProvider(t, 'capped', [{ hold: true, then: EDIT_TRANSCRIPT[0]! }, EDIT_TRANSCRIPT[1]!], ['--max-concurrent', '1']);
-  t.regex((await fleet.fleetctl(['provider', 'list'])).stdout, /^capped .* - +1 +\S+$/m, 'the list shows the limit');
+  t.regex((await fleet.fleetctl(['provider', 'list'])).stdout, /^capped .* - +1 +- +- +\S+$/m, 'the list shows the limit (and no rate limits)');
   const first = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'capped']);
   await untilState(fleet, first, ['RUNNING'], 60_000);
   const second = await submitCline(t, ['--repo', `file://${t.context.repo}#main`, '--prompt', 'Add a greeting to the README', '--provider', 'capped']);
