@@ -14,6 +14,7 @@ import { ROLES, roleAtLeast, type Role } from '../control-plane/src/access/roles
 import type { Task__Output } from '../proto/gen/fleet/v1/Task.js';
 import { eventually, TestFleet } from './harness/fleet.js';
 import { bearer, call, clients, enrollNode } from './harness/grpc.js';
+import { AGENT_PROTOCOL } from '../common/protocol.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet; api: ReturnType<typeof clients>; tokens: Record<Role, string> }>;
 
@@ -210,7 +211,7 @@ function session(api: ReturnType<typeof clients>, hello: object) {
     if (m.msg === 'assign') assigns.push(m.assign!);
   });
   stream.on('error', () => {});
-  stream.write({ hello: { hostname: 'h', agentVersion: 'test', activeAttemptIds: [], ...hello } });
+  stream.write({ hello: { hostname: 'h', agentVersion: 'test', activeAttemptIds: [], protocolVersion: AGENT_PROTOCOL, ...hello } });
   const beat = () => stream.write({ heartbeat: { resources: {}, freeSlots: 8, dockerHealthy: true } });
   const timer = setInterval(beat, 500);
   return { assigns, welcomed: () => welcomed, close: () => (clearInterval(timer), stream.cancel()) };

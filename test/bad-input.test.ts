@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestFleet } from './harness/fleet.js';
 import { bearer, call, clients, enrollNode } from './harness/grpc.js';
 import { TEST_IMAGE } from './harness/requirements.js';
+import { AGENT_PROTOCOL } from '../common/protocol.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet; api: ReturnType<typeof clients> }>;
 
@@ -163,7 +164,7 @@ test.serial('an expired join token and a used-up join token are refused, and no 
   const badName = await enroll(fresh, 'no spaces allowed');
   t.is(badName.err?.code, grpc.status.INVALID_ARGUMENT);
   t.regex(badName.err?.details ?? '', /^name: /);
-  const badCsr = await call((cb) => api.node.Enroll({ joinToken: fresh, name: 'bad-csr', slots: 1, csrPem: 'not a csr' }, cb));
+  const badCsr = await call((cb) => api.node.Enroll({ joinToken: fresh, name: 'bad-csr', slots: 1, csrPem: 'not a csr', protocolVersion: AGENT_PROTOCOL }, cb));
   t.is(badCsr.err?.code, grpc.status.INVALID_ARGUMENT);
   t.is(badCsr.err?.details, 'csr_pem: is not a PEM certificate signing request');
   const afterBadCsr = await enroll(fresh, 'good-csr');
@@ -209,7 +210,7 @@ test.serial('a node cannot report on attempts that are not its own', async (t) =
   const acks: number[] = [];
   stream.on('data', (m: { msg: string; ack?: { seq: number } }) => m.msg === 'ack' && acks.push(Number(m.ack!.seq)));
   stream.on('error', () => {});
-  stream.write({ hello: { name: 'intruder', slots: 1 } });
+  stream.write({ hello: { name: 'intruder', slots: 1, protocolVersion: AGENT_PROTOCOL } });
   stream.write({ event: { seq: 1, taskId, attemptId: 'att_0000000000000000000', finished: { state: 'ATTEMPT_STATE_SUCCEEDED', exitCode: 0 } } });
   const deadline = Date.now() + 5_000;
   while (acks.length === 0 && Date.now() < deadline) await sleep(50);
@@ -223,8 +224,8 @@ test.serial('a node cannot report on attempts that are not its own', async (t) =
     twice.on('error', resolve);
     twice.on('data', () => {});
   });
-  twice.write({ hello: { name: 'intruder', slots: 1 } });
-  twice.write({ hello: { name: 'intruder', slots: 1 } });
+  twice.write({ hello: { name: 'intruder', slots: 1, protocolVersion: AGENT_PROTOCOL } });
+  twice.write({ hello: { name: 'intruder', slots: 1, protocolVersion: AGENT_PROTOCOL } });
   const second = await refusal;
   t.is(second.code, grpc.status.INVALID_ARGUMENT);
   t.is(second.details, 'msg: hello was already sent on this session; reconnect to say it again');

@@ -12,6 +12,7 @@ import { assertNoOverlap, eventually, submitTask, TestFleet, untilState } from '
 import { clients } from './harness/grpc.js';
 import { TestProcess } from './harness/process.js';
 import { BIN } from './harness/requirements.js';
+import { AGENT_PROTOCOL } from '../common/protocol.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet }>;
 
@@ -98,7 +99,7 @@ test.serial('a revoked node is cut off within seconds, its agent stops its conta
   const refusal = await new Promise<grpc.ServiceError>((resolve) => {
     thief.on('error', resolve);
     thief.on('data', () => {});
-    thief.write({ hello: { name: 'revoked', slots: 2 } });
+    thief.write({ hello: { name: 'revoked', slots: 2, protocolVersion: AGENT_PROTOCOL } });
   });
   t.is(refusal.code, grpc.status.UNAUTHENTICATED);
   const node = (await fleet.json<Array<{ name: string; revokedAt: string | null; cordoned: boolean }>>(['node', 'list'])).find((n) => n.name === 'revoked');

@@ -17,6 +17,7 @@ import { TestFleet } from './harness/fleet.js';
 import { bearer, call, clients, enrollNode } from './harness/grpc.js';
 import { freePort } from './harness/nats.js';
 import { TEST_IMAGE } from './harness/requirements.js';
+import { AGENT_PROTOCOL } from '../common/protocol.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet }>;
 
@@ -46,7 +47,7 @@ async function connect(api: ReturnType<typeof clients>, name = 'n'): Promise<{ c
       clearTimeout(timer);
       resolve({ code: err.code, details: err.details, welcomed, assigns });
     });
-    stream.write({ hello: { name, slots: 4 } });
+    stream.write({ hello: { name, slots: 4, protocolVersion: AGENT_PROTOCOL } });
   });
 }
 
@@ -107,7 +108,7 @@ test.serial("a certificate for node A cannot receive, report on or cancel node B
   const bAssigns: Array<{ taskId: string; attemptId: string }> = [];
   asB.on('data', (m: { msg: string; assign?: { taskId: string; attemptId: string } }) => m.msg === 'assign' && bAssigns.push(m.assign!));
   asB.on('error', () => {});
-  asB.write({ hello: { name: 'node-b', slots: 4 } });
+  asB.write({ hello: { name: 'node-b', slots: 4, protocolVersion: AGENT_PROTOCOL } });
   asB.write({ heartbeat: { resources: {}, freeSlots: 4, dockerHealthy: true } });
   await fleet.fleetctl(['node', 'cordon', a.nodeId]);
   const submitted = await fleet.fleetctl(['task', 'submit', '--image', TEST_IMAGE, '--', 'sleep', '60']);
@@ -122,7 +123,7 @@ test.serial("a certificate for node A cannot receive, report on or cancel node B
   const toA: Array<{ msg: string; welcome?: { nodeId: string }; assign?: { taskId: string } }> = [];
   asA.on('data', (m: (typeof toA)[number]) => toA.push(m));
   asA.on('error', () => {});
-  asA.write({ hello: { name: 'node-b', slots: 4, activeAttemptIds: [attemptId] } });
+  asA.write({ hello: { name: 'node-b', slots: 4, activeAttemptIds: [attemptId], protocolVersion: AGENT_PROTOCOL } });
   asA.write({ event: { seq: 1, taskId, attemptId, finished: { state: 'ATTEMPT_STATE_SUCCEEDED', exitCode: 0 } } });
   asA.write({ event: { seq: 2, taskId, attemptId, finished: { state: 'ATTEMPT_STATE_CANCELLED', exitCode: 143 } } });
   await new Promise((r) => setTimeout(r, 2_000));

@@ -245,7 +245,7 @@ test('a Cline stall is counted once, by the rule that found it', async (t) => {
   const metrics = new AgentMetrics(registry, '0.0.0', INERT_SOURCES);
   const spec = compileTaskSpec({ image: 'busybox', cline: { repoUrl: 'https://git.example.com/app.git', prompt: 'Fix the build', maxRepeatedToolCalls: 3 } }).cline!;
   journal.accept(ATTEMPT, TASK, '{}', 1);
-  const attempt = new ClineAttempt(journal.get(ATTEMPT)!, spec, { journal, gateway: undefined as unknown as LlmGateway, attemptsDir: join(dir, 'attempts'), clock: systemClock, log, observer: metrics });
+  const attempt = new ClineAttempt(journal.get(ATTEMPT)!, spec, { journal, gateway: { waitingForPermit: () => false } as unknown as LlmGateway, attemptsDir: join(dir, 'attempts'), clock: systemClock, log, observer: metrics });
   const stops: string[] = [];
   attempt.onStop = (stop) => stops.push(stop.reason);
   const call = JSON.stringify({ type: 'agent_event', event: { type: 'content_start', contentType: 'tool', toolName: 'run_commands', toolCallId: 't', input: { commands: ['ls'] } } }) + '\n';

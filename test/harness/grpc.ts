@@ -6,6 +6,7 @@ import { channelOptions, loadProtos } from '../../common/proto.js';
 import type { FleetServiceClient } from '../../proto/gen/fleet/v1/FleetService.js';
 import type { NodeServiceClient } from '../../proto/gen/fleet/v1/NodeService.js';
 import type { HealthClient } from '../../proto/gen/grpc/health/v1/Health.js';
+import { AGENT_PROTOCOL } from '../../common/protocol.js';
 
 /** Clients over TLS that trust `caPem`; with `client`, presenting that certificate (a node's). */
 export function clients(server: string, caPem: string, client?: { certPem: string; keyPem: string }) {
@@ -39,6 +40,6 @@ export async function enrollNode(
   slots = 1,
 ): Promise<{ err: grpc.ServiceError | null; nodeId: string; certPem: string; keyPem: string; caPem: string }> {
   const { keyPem, csrPem } = await createNodeKeyAndCsr();
-  const { err, res } = await call<{ nodeId: string; certificatePem: string; caPem: string }>((cb) => api.node.Enroll({ joinToken, name, slots, csrPem }, cb));
+  const { err, res } = await call<{ nodeId: string; certificatePem: string; caPem: string }>((cb) => api.node.Enroll({ joinToken, name, slots, csrPem, protocolVersion: AGENT_PROTOCOL }, cb));
   return { err, nodeId: res?.nodeId ?? '', certPem: res?.certificatePem ?? '', keyPem, caPem: res?.caPem ?? '' };
 }
