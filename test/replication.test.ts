@@ -113,12 +113,18 @@ test.serial('SIGKILL of one nats-server loses no acknowledged submission and sub
   })();
   await eventually('a few submissions', async () => acknowledged.length >= 3);
   await cluster.kill('nats-2');
+  const killedAt = Date.now();
   const countAtKill = acknowledged.length;
-  await eventually('submissions to succeed again', async () => acknowledged.length >= countAtKill + 5, 20_000, 100);
-  await cluster.restart('nats-2');
-  stop = true;
-  await submitter;
-  t.log(`${acknowledged.length} acknowledged, ${failures} refused while the server was down`);
+  try {
+    // A stream the dead server led waits out an election (4 to 9 s), and each fleetctl is a process of its own on a loaded machine.
+    await eventually('submissions to succeed again', async () => acknowledged.length >= countAtKill + 5, 30_000, 100);
+  } finally {
+    // Whatever happened, the next test starts from a whole cluster.
+    await cluster.restart('nats-2');
+    stop = true;
+    await submitter;
+  }
+  t.log(`${acknowledged.length} acknowledged, ${failures} refused while the server was down; five more acknowledged ${((Date.now() - killedAt) / 1000).toFixed(1)}s after the kill`);
   for (const id of acknowledged) {
     const task = await untilState(fleet, id, ['SUCCEEDED', 'FAILED'], 60_000);
     t.is(task.state, 'SUCCEEDED', `${id} was acknowledged and must not be lost`);
