@@ -65,8 +65,9 @@ export const MAX_REPO_KEYS = 4096;
 export const MAX_DECLINED = 1_000;
 /** A certificate or a CSR in PEM: a few KB at most. */
 export const MAX_PEM_CHARS = 16_384;
+const UINT32_MAX = 0xffff_ffff;
 /** A protocol version is a uint32 on the wire. */
-const MAX_PROTOCOL = 0xffff_ffff;
+const MAX_PROTOCOL = UINT32_MAX;
 /** What a failing self-check found, as a restarted agent reports it. */
 export const MAX_SELF_CHECK_CHARS = 500;
 /** A permit's validity or a wait before asking again, at most (a day: beyond any provider's window). */
@@ -132,7 +133,7 @@ export function decodePermitAsk(a: PermitAsk__Output): PermitRequest {
     want: int('permit_ask.want', a.want, 0, MAX_PERMITS_ASKED),
     tokens: int('permit_ask.tokens', a.tokens, 0, MAX_REPORTED_TOKENS),
     throttled: int('permit_ask.throttled', a.throttled, 0, MAX_PERMITS_ASKED),
-    askId: int('permit_ask.ask_id', a.askId, 0, MAX_PROTOCOL),
+    askId: int('permit_ask.ask_id', a.askId, 0, UINT32_MAX),
   };
 }
 
@@ -359,7 +360,7 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
           validForMs: int('permit_grant.valid_for_ms', g.validForMs, 0, MAX_PERMIT_WAIT_MS),
           retryAfterMs: int('permit_grant.retry_after_ms', g.retryAfterMs, 0, MAX_PERMIT_WAIT_MS),
           why: text('permit_grant.why', g.why, MAX_ERROR_CHARS),
-          askId: int('permit_grant.ask_id', g.askId, 0, MAX_PROTOCOL),
+          askId: int('permit_grant.ask_id', g.askId, 0, UINT32_MAX),
           uncounted: bool('permit_grant.uncounted', g.uncounted),
         },
       };

@@ -167,11 +167,11 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
     }),
     SetProvider: unary(deps, 'SetProvider', async (req) => {
       const p = await deps.providers.set(compileProviderInput(req));
-      return providerToProto(p, await deps.rates.window(p.name));
+      return providerToProto(p, deps.rates.window(p.name));
     }),
     ListProviders: unary(deps, 'ListProviders', async () => {
       const list = await deps.providers.list();
-      return { providers: await Promise.all(list.map(async (p) => providerToProto(p, await deps.rates.window(p.name)))) };
+      return { providers: list.map((p) => providerToProto(p, deps.rates.window(p.name))) };
     }),
     DeleteProvider: unary(deps, 'DeleteProvider', async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
     GetTask: unary(deps, 'GetTask', async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),

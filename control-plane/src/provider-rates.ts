@@ -14,8 +14,7 @@
  * headroom.
  */
 import type { Clock } from '../../common/clock.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, errorMessage } from '../../common/errors.js';
+import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { PermitAnswer, PermitRequest } from '../../common/model.js';
 import { EMPTY_WINDOW, grantPermits, headroomAt, isRateLimited, PERMIT_VALID_MS, RATE_BUCKET_MS, type Headroom, type RateWindow } from '../../common/rate-window.js';
@@ -23,11 +22,10 @@ import type { ProviderLimits } from './providers.js';
 import type { KvRecords } from './store/kv-records.js';
 import { KeyedView } from './store/keyed-view.js';
 
-
 /** After a failed write (the store away), the asks are answered with none and asked again after this long. */
 const RETRY_AFTER_STORE_ERROR_MS = 1_000;
-/** Conflicts with other replicas' writes to one window before a batch is answered with none (its nodes ask again). */
-const MAX_CONFLICTS = 50;
+/** Tries at one window, conflicts with other replicas' writes included, before a batch is answered with none (its nodes ask again). */
+const WRITE_ATTEMPTS = 50;
 /**
  * Taken off a permit's validity in the answer. The node counts the validity
  * from when it sent its ask, which is before the grant, so this is only for
@@ -101,14 +99,20 @@ export class ProviderRates {
     let why = '';
     let now = clock.now();
     try {
-      await this.write(provider, (current) => {
-        now = clock.now();
-        const grant = grantPermits(provider, current ?? EMPTY_WINDOW, limits, sum, now);
-        granted = grant.granted;
-        retryAtMs = grant.retryAtMs;
-        why = grant.why;
-        return grant.window;
-      });
+      // Replicas that collide on one window retry after a random pause, 2 ms doubling to 64 ms (full jitter).
+      const pauseMs = (conflicts: number) => Math.random() * Math.min(64, 2 ** conflicts);
+      await this.deps.records.upsert(
+        provider,
+        (current) => {
+          now = clock.now();
+          const grant = grantPermits(provider, current ?? EMPTY_WINDOW, limits, sum, now);
+          granted = grant.granted;
+          retryAtMs = grant.retryAtMs;
+          why = grant.why;
+          return grant.window;
+        },
+        { attempts: WRITE_ATTEMPTS, pauseMs },
+      );
     } catch (err) {
       log.warn({ provider, err: errorMessage(err) }, 'rate permits not granted: the store did not take the window');
       // The nodes keep their reports and send them again; the store's words stay in this replica's log.
@@ -124,27 +128,6 @@ export class ProviderRates {
       const mine = Math.min(w.ask.want, left);
       left -= mine;
       w.resolve({ provider, granted: mine, validForMs: PERMIT_VALID_MS - PERMIT_MARGIN_MS, retryAfterMs: mine < w.ask.want ? retryAfterMs : 0, why: mine < w.ask.want ? why : '', askId: w.ask.askId, uncounted: false });
-    }
-  }
-
-  /**
-   * Read, decide, compare-and-set; on a conflict (another replica wrote the
-   * window first) again after a random pause that grows with each conflict,
-   * so that replicas writing one window at once spread out instead of
-   * colliding again at once (full jitter, 2 ms doubling to 64 ms).
-   */
-  private async write(provider: string, decide: (current: RateWindow | null) => RateWindow): Promise<void> {
-    const { records } = this.deps;
-    for (let conflicts = 0; ; conflicts++) {
-      const current = await records.get(provider);
-      try {
-        if (current) await records.update(provider, decide(current.value), current.revision);
-        else await records.create(provider, decide(null));
-        return;
-      } catch (err) {
-        if (!(err instanceof ConflictError) || conflicts >= MAX_CONFLICTS) throw err;
-      }
-      await sleep(Math.random() * Math.min(64, 2 ** (conflicts + 1)));
     }
   }
 
@@ -165,9 +148,8 @@ export class ProviderRates {
     return headroomAt(provider, this.view?.get(provider) ?? EMPTY_WINDOW, limits, now);
   }
 
-  /** The window as last watched (the API's usage figures), or read now where no watch runs. */
-  async window(provider: string): Promise<RateWindow | undefined> {
-    if (this.view) return this.view.get(provider);
-    return (await this.deps.records.get(provider).catch(() => null))?.value;
+  /** The window as last watched: the usage figures the API shows. */
+  window(provider: string): RateWindow | undefined {
+    return this.view?.get(provider);
   }
 }

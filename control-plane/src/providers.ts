@@ -44,6 +44,11 @@ export interface ProviderLimits extends RateLimits {
 
 const NO_LIMITS: ProviderLimits = { maxConcurrent: Infinity, maxRpm: 0, maxTpm: 0 };
 
+/** A stored provider's fleet-wide limits (absent: none). */
+function limitsOf(p: ProviderRecord): ProviderLimits {
+  return { maxConcurrent: p.maxConcurrent || Infinity, maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 };
+}
+
 function wholeNumber(field: string, value: unknown, max: number): number {
   const n = Number(value ?? 0);
   if (!Number.isInteger(n) || n < 0 || n > max) throw new ValidationError(field, `must be a whole number from 0 (no limit) to ${max}, got ${String(value)}`);
@@ -112,7 +117,7 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
 
 /** A provider as the API shows it; `window`, its rate window (a limited provider's usage, when known). */
 export function providerToProto(p: ProviderRecord, window?: RateWindow, now = Date.now()): ProviderMsg {
-  const limits = { maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 };
+  const limits = limitsOf(p);
   let usage: ProviderMsg['usage'];
   if (isRateLimited(limits)) {
     const w = window ?? EMPTY_WINDOW;
@@ -171,7 +176,7 @@ export class Providers {
   /** A provider's fleet-wide limits, as last watched (none for one unknown). */
   limits(name: string): ProviderLimits {
     const p = this.view?.get(name);
-    return p ? { maxConcurrent: p.maxConcurrent || Infinity, maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 } : NO_LIMITS;
+    return p ? limitsOf(p) : NO_LIMITS;
   }
 
   /** Told whenever a provider's limit may have changed (a scheduling pass). */
@@ -263,7 +268,7 @@ export class Providers {
     }
     const selector = p.binding === 3 ? (p.nodeSelector ?? {}) : {};
     if (!matchesSelector(node.labels, selector)) throw new PreconditionError(`provider "${p.name}" is limited to nodes with ${formatSelector(selector)}; node ${node.id} does not have them`);
-    const rateLimited = isRateLimited({ maxRpm: p.maxRpm ?? 0, maxTpm: p.maxTpm ?? 0 });
+    const rateLimited = isRateLimited(limitsOf(p));
     return { name: p.name, baseUrl: p.baseUrl, model: p.model, apiKey: this.box.open(p.sealedKey, providerBinding(p, p.binding), p.name), ...(rateLimited ? { rateLimited } : {}) };
   }
 }

@@ -6,6 +6,7 @@
  * in here: every error leaves converted (`storeError`), and every retry is
  * bounded.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { ConflictError, FleetError, NotFoundError, ResourceExhaustedError, UnavailableError } from '../../../common/errors.js';
@@ -181,9 +182,16 @@ export class KvRecords<T> {
     throw new ConflictError(`${this.what} ${key}: too many concurrent changes, try again`);
   }
 
-  /** Creates or replaces, deciding from what is there (null: nothing); conflicts decide again, a bounded number of times. */
-  async upsert(key: string, decide: (current: T | null) => T): Promise<Versioned<T>> {
-    for (let i = 0; i < MODIFY_ATTEMPTS; i++) {
+  /**
+   * Creates or replaces, deciding from what is there (null: nothing);
+   * conflicts decide again, a bounded number of times (`attempts`), after
+   * `pauseMs(conflicts so far)` when given: writers that keep colliding on
+   * one hot key spread out instead of colliding again at once.
+   */
+  async upsert(key: string, decide: (current: T | null) => T, options: { attempts?: number; pauseMs?: (conflicts: number) => number } = {}): Promise<Versioned<T>> {
+    const attempts = options.attempts ?? MODIFY_ATTEMPTS;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0 && options.pauseMs) await sleep(options.pauseMs(i));
       const current = await this.get(key);
       try {
         return current ? await this.update(key, decide(current.value), current.revision) : await this.create(key, decide(null));
