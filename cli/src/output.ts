@@ -25,6 +25,7 @@ export function taskView(t: Task) {
       exitCode: a.exitCode ?? null,
       error: a.error,
       containerId: a.containerId,
+      assignedAt: a.assignedAtMs ? new Date(a.assignedAtMs).toISOString() : null,
       startedAt: a.startedAtMs ? new Date(a.startedAtMs).toISOString() : null,
       finishedAt: a.finishedAtMs ? new Date(a.finishedAtMs).toISOString() : null,
       reason: a.reason ?? '',

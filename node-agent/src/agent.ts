@@ -81,6 +81,8 @@ export interface AgentSettings {
 
 export class NodeAgent {
   private readonly runners = new Map<string, AttemptRunner>();
+  /** Removals of acknowledged attempts' containers and workspaces under way. */
+  private readonly cleaning = new Set<Promise<void>>();
   private reapTimer: NodeJS.Timeout | undefined;
   private docker: DockerHealth = { healthy: false, error: 'not checked yet' };
   private engine: EngineInfo | undefined;
@@ -353,8 +355,30 @@ export class NodeAgent {
     void this.reap();
   }
 
-  /** The control plane stored these attempts' outcomes: their containers can go. */
+  /**
+   * The control plane stored these attempts' outcomes: their containers can
+   * go. Tracked until done, so that a stopping agent closes its journal only
+   * after them (`settled`).
+   */
   async acknowledged(attemptIds: string[]): Promise<void> {
+    const work = this.removeAcknowledged(attemptIds);
+    this.cleaning.add(work);
+    try {
+      await work;
+    } finally {
+      this.cleaning.delete(work);
+    }
+  }
+
+  /** Resolves when the removals of acknowledged attempts under way have ended, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.cleaning.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.cleaning]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private async removeAcknowledged(attemptIds: string[]): Promise<void> {
     let removed = false;
     for (const attemptId of attemptIds) {
       const attempt = this.journal.get(attemptId);

@@ -113,6 +113,8 @@ const log = createLogger('node-agent');
 /** The self-check fails when the event loop was blocked this long (heartbeats are due every 5s). */
 const LOOP_BLOCK_BOUND_MS = 5_000;
 const SELF_CHECK_TIMEOUT_MS = 5_000;
+/** How long a stopping agent waits for the removal of containers whose results were just acknowledged. */
+const CLEANUP_ON_STOP_MS = 10_000;
 
 function die(message: string): never {
   process.stderr.write(`fleet-node-agent: ${message}\n`);
@@ -348,6 +350,8 @@ async function main(): Promise<void> {
       loopLag.stop();
       stopping.abort();
       await session.stop();
+      // The last acknowledgements' containers go before the journal closes (their removal marks them done in it).
+      await agent.settled(CLEANUP_ON_STOP_MS);
       agent.stop();
       await gateway.closeAll();
       journal.close();
