@@ -6,7 +6,8 @@
  * both shapes.
  */
 
-export const TASK_STATES = ['PENDING', 'ASSIGNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'] as const;
+/** DELIVERING: a Cline attempt succeeded and its result is being pushed to a forge (`--deliver branch|pr`). */
+export const TASK_STATES = ['PENDING', 'ASSIGNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT', 'DELIVERING'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
@@ -120,6 +121,47 @@ export interface ClineSpec {
   stallTimeoutMs: number;
   maxRepeatedToolCalls: number;
   network: AgentNetwork;
+  /** Absent: the patch stays with the task (`--deliver patch`). */
+  delivery?: DeliverySpec;
+}
+
+/** Where a Cline result goes besides the task: `branch` pushes it as a commit, `pr` also opens a pull (merge) request. */
+export const DELIVERY_MODES = ['patch', 'branch', 'pr'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** The forges whose pull-request APIs the control plane speaks. */
+export const FORGE_TYPES = ['github', 'gitlab', 'gitea'] as const;
+export type ForgeType = (typeof FORGE_TYPES)[number];
+
+export interface DeliverySpec {
+  mode: Exclude<DeliveryMode, 'patch'>;
+  /** The forge (`fleetctl forge set`) whose repository the task's repo URL is. */
+  forge: string;
+  /** '' = `fleet/<task id>`. */
+  branch: string;
+  /** '' = from the prompt's first line. */
+  prTitle: string;
+}
+
+/**
+ * How far a task's delivery got. The commit is made from the stored result
+ * alone (its base, its patch, fixed author and dates), so every try, on any
+ * replica, makes the same one: a retry never pushes a different commit.
+ */
+export interface Delivery {
+  branch: string;
+  commit: string;
+  baseBranch: string;
+  prNumber: number;
+  prUrl: string;
+  /** The pull request was there already (an earlier try, or a replica that lost its lease mid-try, opened it). */
+  prExisted: boolean;
+  tries: number;
+  /** The last try's error ('' once delivered). */
+  error: string;
+  deliveredAtMs: number;
+  /** The replica trying now, under which leader epoch, until when (a try that outlives this is taken over). */
+  claim?: { by: string; epoch: number; untilMs: number };
 }
 
 export interface AgentProgress {
@@ -230,6 +272,8 @@ export interface Task {
   infraFailures: number;
   /** A Cline task's result; its patch is in the object store. */
   result?: TaskResult;
+  /** A Cline task delivered as a branch or pull request (`spec.cline.delivery`). */
+  delivery?: Delivery;
 }
 
 export interface NodeResources {

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.js';
-import { AGENT_NETWORKS, type AgentNetwork, type ClineSpec, type RetryPolicy, type TaskSpec } from './model.js';
+import { AGENT_NETWORKS, DELIVERY_MODES, type AgentNetwork, type ClineSpec, type DeliverySpec, type RetryPolicy, type TaskSpec } from './model.js';
 import type { TaskSpec as TaskSpecInput } from '../proto/gen/fleet/v1/TaskSpec.js';
 
 /** Limits on a task spec. Documented in the README; change them there too. */
@@ -125,6 +125,7 @@ function validateClineSpec(input: NonNullable<TaskSpecInput['cline']>): ClineSpe
   const wanted = (input.network ?? '') || 'none';
   const network = AGENT_NETWORKS.find((n) => n === wanted);
   if (!network) throw new ValidationError('spec.cline.network', `must be "none" or "bridge", got "${wanted.slice(0, 40)}"`);
+  const delivery = validateDelivery(input, repoUrl);
   return {
     repoUrl,
     ref,
@@ -135,7 +136,49 @@ function validateClineSpec(input: NonNullable<TaskSpecInput['cline']>): ClineSpe
     stallTimeoutMs: stall,
     maxRepeatedToolCalls: repeats,
     network,
+    ...(delivery ? { delivery } : {}),
   };
+}
+
+/** Forge names: like provider names. */
+export const FORGE_NAME_PATTERN = PROVIDER_NAME_PATTERN;
+/**
+ * A branch to push: what `git check-ref-format --branch` accepts, narrowed
+ * to characters that need no quoting anywhere (no "@{", "~", "^", ":",
+ * spaces or control characters), no "..", "//", ".lock" component, nor a
+ * leading "-" or trailing "/" or ".".
+ */
+const BRANCH_PATTERN = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock(?:\/|$))(?!.*\/\.)[A-Za-z0-9_][A-Za-z0-9._/-]*(?<![./])$/;
+export const DELIVERY_LIMITS = { branchChars: 200, prTitleChars: 256 } as const;
+
+export function checkBranchName(field: string, branch: string): string {
+  if (branch.length > DELIVERY_LIMITS.branchChars || !BRANCH_PATTERN.test(branch)) {
+    throw new ValidationError(field, `"${branch.slice(0, 80)}" is not a branch name git accepts (letters, digits, ".", "_", "-" and "/"; no "..", "//" or ".lock")`);
+  }
+  return branch;
+}
+
+/** `--deliver branch|pr`: a forge, an http(s) repository (the forge's token goes over HTTPS), a branch and a title that are safe anywhere. */
+function validateDelivery(input: NonNullable<TaskSpecInput['cline']>, repoUrl: string): DeliverySpec | undefined {
+  const mode = (input.deliver ?? '') || 'patch';
+  if (!(DELIVERY_MODES as readonly string[]).includes(mode)) throw new ValidationError('spec.cline.deliver', `must be "patch", "branch" or "pr", got "${mode.slice(0, 40)}"`);
+  const forge = (input.forge ?? '').trim();
+  const branch = (input.branch ?? '').trim();
+  const prTitle = (input.prTitle ?? '').trim();
+  if (mode === 'patch') {
+    const stray = forge ? 'spec.cline.forge' : branch ? 'spec.cline.branch' : prTitle ? 'spec.cline.pr_title' : '';
+    if (stray) throw new ValidationError(stray, 'is for a delivered result: give --deliver branch or --deliver pr');
+    return undefined;
+  }
+  if (forge === '') throw new ValidationError('spec.cline.forge', `is required with --deliver ${mode}: the forge (fleetctl forge list) that receives it`);
+  if (!FORGE_NAME_PATTERN.test(forge)) throw new ValidationError('spec.cline.forge', 'forge names are lower-case letters, digits, "-" and "_" (at most 63)');
+  if (!/^https?:\/\//.test(repoUrl)) throw new ValidationError('spec.cline.repo_url', `must be an https:// URL of the forge's repository to deliver a ${mode === 'pr' ? 'pull request' : 'branch'}`);
+  if (branch !== '') checkBranchName('spec.cline.branch', branch);
+  if (prTitle.length > DELIVERY_LIMITS.prTitleChars || /[\u0000-\u001f\u007f]/.test(prTitle)) {
+    throw new ValidationError('spec.cline.pr_title', `must be one line of at most ${DELIVERY_LIMITS.prTitleChars} characters`);
+  }
+  if (mode === 'branch' && prTitle !== '') throw new ValidationError('spec.cline.pr_title', 'is for --deliver pr');
+  return { mode: mode as DeliverySpec['mode'], forge, branch, prTitle };
 }
 
 function validateCommand(command: string[] | undefined): string[] {

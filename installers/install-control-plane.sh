@@ -47,6 +47,7 @@ require_node
 if [ -z "$NATS" ] && [ -z "$ROOT" ] && ! command -v nats-server >/dev/null; then
   die "no --nats given and nats-server is not installed: apt-get install -y nats-server, or pass --nats URL"
 fi
+if [ -z "$ROOT" ] && ! command -v git >/dev/null; then say "warning: git is not installed; Cline results cannot be delivered as branches or pull requests until it is (apt-get install -y git)"; fi
 
 install_tree "$ROOT" "$PREFIX"
 ensure_user "$ROOT"

@@ -35,6 +35,7 @@ export function taskView(t: Task) {
       ...(a.rolloutId ? { rolloutId: a.rolloutId, rolloutArm: a.rolloutArm } : {}),
     })),
     ...(t.result ? { result: t.result } : {}),
+    ...(t.delivery ? { delivery: { ...t.delivery, deliveredAt: t.delivery.deliveredAtMs ? new Date(t.delivery.deliveredAtMs).toISOString() : null } } : {}),
   };
 }
 
@@ -112,6 +113,7 @@ export function taskDetails(t: Task): string {
         `Repo:      ${cline.repoUrl}${cline.ref ? `#${cline.ref}` : ''}`,
         `Prompt:    ${oneLine(cline.prompt, 100)}`,
         `Provider:  ${cline.provider}${Number(cline.maxTokens) ? `, at most ${cline.maxTokens} tokens` : ''}${cline.maxCostUsd ? `, at most $${cline.maxCostUsd}` : ''}`,
+        ...(cline.delivery ? [`Deliver:   ${cline.delivery.mode === 'pr' ? 'pull request' : 'branch'} to forge ${cline.delivery.forge}${cline.delivery.branch ? `, branch ${cline.delivery.branch}` : ''}`] : []),
       ]
     : [`Image:     ${t.spec.image}`, `Command:   ${JSON.stringify(t.spec.command)}`, `Runs with: ${sandbox(t)}`];
   const lines = [
@@ -136,6 +138,13 @@ export function taskDetails(t: Task): string {
   const served = t.attempts.filter((x) => x.progress?.servedBy?.length).map((x) => `${x.id}: ${servedText(x.progress!.servedBy!)}`);
   if (served.length > 0) lines.push('Served by:', ...served.map((l) => `  ${l}`));
   if (t.result) lines.push(`Result:    ${oneLine(t.result.summary, 200) || '(no summary)'}; ${t.result.patchBytes} byte patch (fleetctl task result ${t.id} --patch FILE)`);
+  const d = t.delivery;
+  if (d) {
+    const where = d.commit ? `branch ${d.branch} at ${d.commit.slice(0, 12)} (onto ${d.baseBranch})` : 'nothing pushed yet';
+    const pr = d.prUrl ? `; pull request #${d.prNumber} ${d.prUrl}${d.prExisted ? ' (found open)' : ''}` : '';
+    const how = d.deliveredAtMs ? `delivered ${new Date(d.deliveredAtMs).toISOString()}` : `${d.tries} tr${d.tries === 1 ? 'y' : 'ies'}${d.error ? `, last: ${oneLine(d.error, 300)}` : ''}`;
+    lines.push(`Delivery:  ${where}${pr}; ${how}`);
+  }
   return safeText(lines.join('\n') + '\n');
 }
 

@@ -9,8 +9,10 @@ import type { Attempt as AttemptMsg, Attempt__Output } from '../../proto/gen/fle
 import type { Task as TaskMsg, Task__Output } from '../../proto/gen/fleet/v1/Task.js';
 import type { TaskResult as TaskResultMsg, TaskResult__Output } from '../../proto/gen/fleet/v1/TaskResult.js';
 import type { TaskSpec as TaskSpecMsg } from '../../proto/gen/fleet/v1/TaskSpec.js';
+import type { ClineSpec as ClineSpecMsg } from '../../proto/gen/fleet/v1/ClineSpec.js';
+import type { Delivery as DeliveryMsg, Delivery__Output } from '../../proto/gen/fleet/v1/Delivery.js';
 import { ValidationError } from '../errors.js';
-import { ATTEMPT_REASONS, MAX_SERVED_BY, type AgentProgress, type Attempt, type AttemptReason, type Task, type TaskResult, type TaskSpec } from '../model.js';
+import { ATTEMPT_REASONS, MAX_SERVED_BY, type AgentProgress, type Attempt, type AttemptReason, type ClineSpec, type Delivery, type Task, type TaskResult, type TaskSpec } from '../model.js';
 import { compileTaskSpec, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeAttemptState, decodeFailureKind, decodeTaskState, encodeAttemptState, encodeFailureKind, encodeTaskState } from './enums.js';
 import { bool, count, int, num, str, text } from './fields.js';
@@ -36,11 +38,16 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecMsg {
     nodeSelector: spec.nodeSelector,
     priority: spec.priority,
     idempotencyKey: spec.idempotencyKey,
-    ...(spec.cline ? { cline: { ...spec.cline } } : {}),
+    ...(spec.cline ? { cline: encodeClineSpec(spec.cline) } : {}),
     network: spec.network ?? '',
     readOnlyRoot: spec.readOnlyRoot ?? false,
     user: spec.user ?? '',
   };
+}
+
+function encodeClineSpec(c: ClineSpec): ClineSpecMsg {
+  const { delivery, ...rest } = c;
+  return { ...rest, deliver: delivery?.mode ?? 'patch', forge: delivery?.forge ?? '', branch: delivery?.branch ?? '', prTitle: delivery?.prTitle ?? '' };
 }
 
 /** The spec's own rules (limits, defaults) are in `task-spec.ts`; its errors name `spec.…` fields. */
@@ -180,6 +187,27 @@ export function encodeTask(t: Task): TaskMsg {
     taskFailures: t.taskFailures,
     infraFailures: t.infraFailures,
     ...(t.result ? { result: encodeResult(t.result) } : {}),
+    ...(t.delivery ? { delivery: encodeDelivery(t.delivery) } : {}),
+  };
+}
+
+function encodeDelivery(d: Delivery): DeliveryMsg {
+  return { branch: d.branch, commit: d.commit, baseBranch: d.baseBranch, prNumber: d.prNumber, prUrl: d.prUrl, prExisted: d.prExisted, tries: d.tries, error: d.error, deliveredAtMs: d.deliveredAtMs };
+}
+
+function decodeDelivery(d: Delivery__Output): Delivery {
+  const commit = str('delivery.commit', d.commit, 64);
+  if (commit !== '' && !COMMIT_PATTERN.test(commit)) throw new ValidationError('delivery.commit', 'is not a commit id');
+  return {
+    branch: str('delivery.branch', d.branch, 256),
+    commit,
+    baseBranch: str('delivery.base_branch', d.baseBranch, 256),
+    prNumber: count('delivery.pr_number', d.prNumber),
+    prUrl: str('delivery.pr_url', d.prUrl, 2048),
+    prExisted: bool('delivery.pr_existed', d.prExisted),
+    tries: count('delivery.tries', d.tries),
+    error: str('delivery.error', d.error, MAX_ERROR_CHARS),
+    deliveredAtMs: count('delivery.delivered_at_ms', d.deliveredAtMs),
   };
 }
 
@@ -197,5 +225,6 @@ export function decodeTask(t: Task__Output): Task {
     taskFailures: count('task_failures', t.taskFailures),
     infraFailures: count('infra_failures', t.infraFailures),
     ...(result ? { result } : {}),
+    ...(t.delivery ? { delivery: decodeDelivery(t.delivery) } : {}),
   };
 }

@@ -417,8 +417,8 @@ test('an assign or cancel whose ids are not the control plane\'s ids is refused,
 
 test('task states from a client are checked by name', (t) => {
   t.is(decodeTaskState('states[0]', 'TASK_STATE_RUNNING'), 'RUNNING');
-  refused(t, () => decodeTaskState('states[0]', 42), 'states[0]: "42" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
-  refused(t, () => decodeTaskState('states[1]', 'TASK_STATE_UNSPECIFIED'), 'states[1]: "TASK_STATE_UNSPECIFIED" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT)');
+  refused(t, () => decodeTaskState('states[0]', 42), 'states[0]: "42" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, DELIVERING)');
+  refused(t, () => decodeTaskState('states[1]', 'TASK_STATE_UNSPECIFIED'), 'states[1]: "TASK_STATE_UNSPECIFIED" is not a task state (one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, DELIVERING)');
 });
 
 test('image references compare as Docker names them locally', (t) => {

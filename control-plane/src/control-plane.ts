@@ -29,6 +29,8 @@ import { startEmbeddedNats, type EmbeddedNats } from './embedded-nats.js';
 import { backupHandlers } from './backup-service.js';
 import { currentPercent } from '../../common/rollout.js';
 import { RolloutLoop } from './rollout-loop.js';
+import { DeliveryLoop } from './delivery/delivery-loop.js';
+import { Forges } from './forges.js';
 import { ImageRouting, Rollouts } from './rollouts.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
@@ -124,6 +126,7 @@ export class ControlPlane {
   private retention: RetentionLoop | undefined;
   private rollouts: Rollouts | undefined;
   private rolloutLoop: RolloutLoop | undefined;
+  private delivery: DeliveryLoop | undefined;
   private autoscaler: Autoscaler | undefined;
   private pools: Pools | undefined;
   private providers: Providers | undefined;
@@ -208,7 +211,9 @@ export class ControlPlane {
       tasks.observe((previous, next) => metrics.taskChanged(previous, next));
       observeStore((op, seconds, failure) => metrics.store(op, seconds, failure));
     }
-    const providers = (this.providers = new Providers(store.providers, new SecretBox(secrets.key), clock, log));
+    const box = new SecretBox(secrets.key);
+    const providers = (this.providers = new Providers(store.providers, box, clock, log));
+    const forges = new Forges(store.forges, box, clock, log);
     const rates = (this.rates = new ProviderRates({ records: store.providerRates, limits: (name) => providers.limits(name), clock, log, granted: metrics && ((p, granted, wanted) => metrics.permits(p, granted, wanted)) }));
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
     const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
@@ -282,7 +287,16 @@ export class ControlPlane {
     }));
     const hook = options.autoscaleHook ? new ExecHook(options.autoscaleHook, options.autoscaleHookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS) : null;
     const autoscaler = (this.autoscaler = new Autoscaler({ ...leader, pools, nodes, tasks: index, hook, replicaId: this.replicaId, everyMs: options.autoscaleIntervalMs ?? DEFAULT_AUTOSCALE_INTERVAL_MS, hookCalled: metrics && ((pool, result, seconds) => metrics.autoscaleHookCalled(pool, result, seconds)) }));
-    const loops = [scheduler, monitor, drainer, retention, rolloutLoop, autoscaler];
+    const delivery = (this.delivery = new DeliveryLoop({
+      ...leader,
+      tasks: index,
+      writes: tasks,
+      replicaId: this.replicaId,
+      patch: (task) => store.results.getPatch(task.id, task.result!.attemptId),
+      forge: (name, repoUrl) => forges.access(name, repoUrl),
+      tried: metrics && ((outcome) => metrics.deliveryTried(outcome)),
+    }));
+    const loops = [scheduler, monitor, drainer, retention, rolloutLoop, autoscaler, delivery];
     // While a restore writes the state, the leader's loops are held: nothing is decided on half a fleet.
     let restoring = false;
     this.lease = new Lease(store.leases, this.replicaId, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, clock, log, (leading) => {
@@ -312,6 +326,7 @@ export class ControlPlane {
         logs: store.logs,
         log,
         providers,
+        forges,
         rates,
         clineImage: () => rollouts.fleetImage(),
         rollouts,
@@ -410,7 +425,7 @@ export class ControlPlane {
 
   /** The loops that must not hang, for the replica's self-check (after `start`). */
   loopChecks(): Check[] {
-    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.rolloutLoop?.passes, this.autoscaler?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
+    return [this.lease?.ticks, this.registry?.refreshes, this.scheduler?.passes, this.monitor?.passes, this.drainer?.passes, this.retention?.sweeps, this.rolloutLoop?.passes, this.autoscaler?.passes, this.delivery?.passes].filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
   /** One line for `systemctl status`. */
@@ -453,6 +468,7 @@ export class ControlPlane {
     this.drainer?.stop();
     this.retention?.stop();
     this.rolloutLoop?.stop();
+    this.delivery?.stop();
     this.autoscaler?.stop();
     this.sessions.closeAll();
     await drained;

@@ -35,6 +35,7 @@ import { lastContactMs, type ReplicaContact } from './node-health.js';
 import { restartUnderWay } from './node-state.js';
 import { bool, count, int, text } from '../../common/wire/fields.js';
 import type { Nodes } from './nodes.js';
+import { checkForgeName, compileForgeInput, forgeToProto, type Forges } from './forges.js';
 import { checkProviderName, compileProviderInput, providerToProto, withProviderSelector, type Providers } from './providers.js';
 import type { ProviderRates } from './provider-rates.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
@@ -61,6 +62,8 @@ export interface FleetServiceDeps {
   log: Logger;
   clusterStatus: () => Promise<ClusterStatus>;
   providers: Providers;
+  /** Forges that receive delivered results. */
+  forges: Forges;
   /** Rate-limited providers' windows, for the usage `provider list` shows. */
   rates: Pick<ProviderRates, 'window'>;
   /** The image of Cline tasks submitted without one: the last promoted rollout's, or --cline-image. */
@@ -78,10 +81,11 @@ export interface FleetServiceDeps {
   answered?: (method: string, code: string, seconds: number | null) => void;
 }
 
-/** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider exists. */
+/** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider (and forge) exist. */
 async function prepareSpec(deps: FleetServiceDeps, spec: TaskSpec): Promise<TaskSpec> {
   if (!spec.cline) return applyTaskDefaults(spec, deps.taskDefaults);
   const provider = await deps.providers.require(spec.cline.provider);
+  if (spec.cline.delivery) await deps.forges.require(spec.cline.delivery.forge, spec.cline.repoUrl);
   return { ...spec, image: spec.image || deps.clineImage(), nodeSelector: withProviderSelector(spec.nodeSelector, provider) };
 }
 
@@ -174,6 +178,10 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return { providers: list.map((p) => providerToProto(p, deps.rates.window(p.name))) };
     }),
     DeleteProvider: unary(deps, 'DeleteProvider', async (req) => providerToProto(await deps.providers.delete(checkProviderName('name', String(req.name ?? ''))))),
+    SetForge: unary(deps, 'SetForge', async (req) => forgeToProto(await deps.forges.set(compileForgeInput(req)))),
+    ListForges: unary(deps, 'ListForges', async () => ({ forges: (await deps.forges.list()).map(forgeToProto) })),
+    DeleteForge: unary(deps, 'DeleteForge', async (req) => forgeToProto(await deps.forges.delete(checkForgeName('name', String(req.name ?? ''))))),
+    DeliverTask: unary(deps, 'DeliverTask', async (req) => encodeTask(await tasks.redeliver(checkTaskId('task_id', req.taskId)))),
     GetTask: unary(deps, 'GetTask', async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
     CancelTask: unary(deps, 'CancelTask', async (req) => {
       const reason = String(req.reason ?? '');

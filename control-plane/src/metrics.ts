@@ -81,6 +81,7 @@ export class ControlPlaneMetrics {
   private readonly rolloutEnds: Counter<'state'>;
   private readonly rolloutSteps: Counter;
   private readonly rolloutOutcomes: Counter<'arm' | 'outcome'>;
+  private readonly deliveryTries: Counter<'outcome'>;
 
   constructor(
     readonly registry: Registry,
@@ -114,6 +115,8 @@ export class ControlPlaneMetrics {
     this.hookCalls = new Counter({ name: 'fleet_autoscale_hook_calls_total', help: 'Autoscale hook calls this replica made as leader, by pool.', labelNames: ['pool'], registers });
     this.hookFailures = new Counter({ name: 'fleet_autoscale_hook_failures_total', help: 'Autoscale hook calls of this replica that failed (non-zero exit, timeout, could not start), by pool.', labelNames: ['pool'], registers });
     this.hookDuration = new Histogram({ name: 'fleet_autoscale_hook_duration_seconds', help: 'How long this replica\'s autoscale hook calls took, by pool.', labelNames: ['pool'], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers });
+    this.deliveryTries = new Counter({ name: 'fleet_delivery_tries_total', help: 'Delivery tries of Cline results (branches and pull requests) this replica ran as leader, by outcome: delivered, retry (failed, tried again later), failed (the task failed).', labelNames: ['outcome'], registers });
+    for (const outcome of ['delivered', 'retry', 'failed']) this.deliveryTries.inc({ outcome }, 0);
     // Every known label set from 0, so that increase() and rate() see the first one of each (an alert on the first out-of-space error, say).
     for (const state of TERMINAL_STATES) this.tasksEnded.inc({ state }, 0);
     for (const state of ATTEMPT_END_STATES) for (const reason of ['none', ...ATTEMPT_REASONS]) this.attemptsEnded.inc({ state, reason }, 0);
@@ -226,6 +229,10 @@ export class ControlPlaneMetrics {
   permits(provider: string, granted: number, wanted: number): void {
     if (granted > 0) this.permitsGranted.inc({ provider }, granted);
     if (wanted > granted) this.permitsWithheld.inc({ provider }, wanted - granted);
+  }
+
+  deliveryTried(outcome: 'delivered' | 'retry' | 'failed'): void {
+    this.deliveryTries.inc({ outcome });
   }
 
   autoscaleHookCalled(pool: string, result: string, seconds: number): void {

@@ -66,7 +66,8 @@ export function providerBinding(p: { name: string; baseUrl: string; model: strin
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-function isLoopback(hostname: string): boolean {
+/** A host on this machine: plain http:// to it crosses no network. */
+export function isLoopback(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 

@@ -7,7 +7,7 @@
 import type { Placement } from '../../common/rollout.js';
 import { fullJitterDelayMs } from '../../common/backoff.js';
 import { FleetError, PermissionError, PreconditionError } from '../../common/errors.js';
-import { activeAttempt, currentAttempt, isNodeReason, isTerminal, NODE_FAULT_CHARGES, type AgentProgress, type Attempt, type AttemptOutcome, type Task, type TaskSpec } from '../../common/model.js';
+import { activeAttempt, currentAttempt, isNodeReason, isTerminal, NODE_FAULT_CHARGES, type AgentProgress, type Attempt, type AttemptOutcome, type Delivery, type Task, type TaskSpec } from '../../common/model.js';
 
 /**
  * Infrastructure failures (lost node, Docker error, drain) are not the task's
@@ -124,7 +124,7 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
   const base: Task = { ...task, attempts: withCurrent(task, ended), updatedAtMs: now };
   // A cancelled task keeps its state; this only records how its last attempt ended.
   if (isTerminal(task.state)) return base;
-  if (outcome.state === 'SUCCEEDED') return { ...base, state: 'SUCCEEDED', message: 'completed', ...(outcome.result ? { result: outcome.result } : {}) };
+  if (outcome.state === 'SUCCEEDED') return succeeded(base, outcome);
   // Stopped on purpose (a drain): not the task's fault nor the node's failure.
   if (attempt.stopRequested) return { ...base, state: 'PENDING', notBeforeMs: 0, queuedAtMs: now, message: `requeued: ${attempt.stopRequested}` };
   if (failureKind === 'INFRASTRUCTURE' && isNodeReason(outcome.reason) && NODE_FAULT_CHARGES[outcome.reason] === 'none') {
@@ -133,6 +133,126 @@ export function attemptFinished(task: Task, attemptId: string, outcome: AttemptO
   }
   if (failureKind === 'INFRASTRUCTURE') return afterInfraFailure(base, outcome, now, random);
   return afterTaskFailure(base, outcome, now, random);
+}
+
+/** A succeeded attempt ends the task, or, for a result to deliver as a branch or pull request, starts its delivery. */
+function succeeded(task: Task, outcome: AttemptOutcome): Task {
+  const result = outcome.result;
+  const delivery = task.spec.cline?.delivery;
+  if (!result) return { ...task, state: 'SUCCEEDED', message: 'completed' };
+  if (!delivery) return { ...task, state: 'SUCCEEDED', message: 'completed', result };
+  if (result.patchBytes === 0) return { ...task, state: 'SUCCEEDED', message: 'completed; nothing to deliver: the run changed no file', result };
+  const what = delivery.mode === 'pr' ? 'a pull request' : 'a branch';
+  return {
+    ...task,
+    state: 'DELIVERING',
+    notBeforeMs: 0,
+    result,
+    delivery: { branch: '', commit: '', baseBranch: '', prNumber: 0, prUrl: '', prExisted: false, tries: 0, error: '', deliveredAtMs: 0 },
+    message: `completed; delivering as ${what} to forge "${delivery.forge}"`,
+  };
+}
+
+/** Delivery tries a task gets before it fails (each after a backoff); `fleetctl task deliver` starts again. */
+export const MAX_DELIVERY_TRIES = 5;
+const DELIVERY_BACKOFF = { initialMs: 2_000, maxMs: 60_000, multiplier: 2 };
+
+/** Who tries a delivery: a replica, as leader of an epoch. */
+export interface DeliveryClaim {
+  by: string;
+  epoch: number;
+}
+
+/** A delivery's outcome written by a try that no longer holds it (another replica took it over). */
+export class StaleDeliveryError extends FleetError {
+  constructor(taskId: string) {
+    super('FAILED_PRECONDITION', `task ${taskId}'s delivery is no longer this replica's to finish`);
+  }
+}
+
+/**
+ * Takes the task's next delivery try for `claim`, held until `now + holdMs`.
+ * Null when it is not due (a backoff), or another try holds it: one whose
+ * hold has not run out, under this leader's epoch or a later one. A later
+ * leader takes over an earlier leader's try at once (and a replica its own
+ * claim, whose try could not record its outcome): that try makes the same
+ * commit and finds the same pull request, so running both is harmless.
+ */
+export function claimDelivery(task: Task, claim: DeliveryClaim, now: number, holdMs: number): Task | null {
+  const delivery = task.delivery;
+  if (task.state !== 'DELIVERING' || !delivery || task.notBeforeMs > now) return null;
+  const held = delivery.claim;
+  // The same replica under the same epoch takes back its own claim: a try whose outcome could not be written (its caller runs one try per task at a time).
+  const own = held?.by === claim.by && held.epoch === claim.epoch;
+  if (held && held.untilMs > now && held.epoch >= claim.epoch && !own) return null;
+  const tries = delivery.tries + 1;
+  return {
+    ...task,
+    delivery: { ...delivery, tries, claim: { ...claim, untilMs: now + holdMs } },
+    updatedAtMs: now,
+    message: `delivering (try ${tries} of ${MAX_DELIVERY_TRIES})`,
+  };
+}
+
+function requireClaim(task: Task, claim: DeliveryClaim): Delivery {
+  const held = task.delivery?.claim;
+  if (task.state !== 'DELIVERING' || !task.delivery || !held || held.by !== claim.by || held.epoch !== claim.epoch) throw new StaleDeliveryError(task.id);
+  return task.delivery;
+}
+
+/** What a delivery made, so far or in the end. */
+export type DeliveryMade = Pick<Delivery, 'branch' | 'commit' | 'baseBranch' | 'prNumber' | 'prUrl' | 'prExisted'>;
+
+export function deliveryDone(task: Task, claim: DeliveryClaim, made: DeliveryMade, now: number): Task {
+  const delivery = requireClaim(task, claim);
+  const { claim: _held, ...rest } = delivery;
+  const message = made.prUrl
+    ? `delivered: pull request #${made.prNumber}${made.prExisted ? ' (it was open already)' : ''} ${made.prUrl}`
+    : `delivered: branch ${made.branch} at ${made.commit.slice(0, 12)}`;
+  return { ...task, state: 'SUCCEEDED', notBeforeMs: 0, updatedAtMs: now, delivery: { ...rest, ...made, error: '', deliveredAtMs: now }, message };
+}
+
+/**
+ * A try failed. A failure worth retrying (the forge or the network down)
+ * waits a backoff while tries remain; any other (a refused token, a
+ * protected branch, a branch that holds another commit) ends the task FAILED
+ * at once. Either way the result and its patch stay with the task.
+ */
+export function deliveryFailed(task: Task, claim: DeliveryClaim, failure: { error: string; retryable: boolean; made: Partial<DeliveryMade> }, now: number, random: () => number = Math.random): Task {
+  const delivery = requireClaim(task, claim);
+  const { claim: _held, ...rest } = delivery;
+  const next: Delivery = { ...rest, ...failure.made, error: failure.error };
+  if (failure.retryable && delivery.tries < MAX_DELIVERY_TRIES) {
+    const delay = fullJitterDelayMs(DELIVERY_BACKOFF, delivery.tries, random);
+    return {
+      ...task,
+      delivery: next,
+      notBeforeMs: now + delay,
+      updatedAtMs: now,
+      message: `delivery try ${delivery.tries} of ${MAX_DELIVERY_TRIES} failed: ${failure.error}; trying again in ${Math.ceil(delay / 1000)}s`,
+    };
+  }
+  const after = failure.retryable ? ` (after ${delivery.tries} tries)` : '';
+  return {
+    ...task,
+    state: 'FAILED',
+    delivery: next,
+    notBeforeMs: 0,
+    updatedAtMs: now,
+    message: `delivery failed${after}: ${failure.error}. The result and its patch are kept: fix the cause, then fleetctl task deliver ${task.id}`,
+  };
+}
+
+/** `fleetctl task deliver`: a task whose delivery failed tries again, without running the agent again. */
+export function redeliver(task: Task, now: number): Task {
+  if (!task.spec.cline?.delivery) throw new PreconditionError(`task ${task.id} was not submitted with --deliver branch or --deliver pr: its result is its patch (fleetctl task result ${task.id} --patch)`);
+  if (task.state === 'DELIVERING') throw new PreconditionError(`task ${task.id} is being delivered already (${task.message})`);
+  if (task.state !== 'FAILED' || !task.result || !task.delivery) {
+    const why = task.state === 'SUCCEEDED' && task.delivery?.deliveredAtMs ? `it was delivered already: ${task.message}` : `it is ${task.state}, and its delivery did not fail`;
+    throw new PreconditionError(`task ${task.id} has nothing to deliver again: ${why}`);
+  }
+  const { claim: _held, ...rest } = task.delivery;
+  return { ...task, state: 'DELIVERING', notBeforeMs: 0, updatedAtMs: now, delivery: { ...rest, tries: 0 }, message: 'delivering again (fleetctl task deliver)' };
 }
 
 function afterTaskFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {

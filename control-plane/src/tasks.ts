@@ -14,7 +14,25 @@ import type { ResultStore } from './store/result-store.js';
 import type { EventLog } from './store/event-log.js';
 import type { KvRecords, Versioned } from './store/kv-records.js';
 import type { IdempotencyRecord } from './store/records.js';
-import { assignTask, attemptFinished, attemptProgress, attemptStarted, cancelTask, checkOwner, explainWait, failUnplaceable, newTask, requestStop, StaleAttemptError } from './task-state.js';
+import {
+  assignTask,
+  attemptFinished,
+  attemptProgress,
+  attemptStarted,
+  cancelTask,
+  checkOwner,
+  claimDelivery,
+  deliveryDone,
+  deliveryFailed,
+  explainWait,
+  failUnplaceable,
+  newTask,
+  redeliver,
+  requestStop,
+  StaleAttemptError,
+  type DeliveryClaim,
+  type DeliveryMade,
+} from './task-state.js';
 
 export const DEFAULT_LIST_LIMIT = 500;
 /** Task records read at once while a page is filled. */
@@ -291,5 +309,39 @@ export class Tasks {
   async requestStop(taskId: string, attemptId: string, reason: string): Promise<void> {
     const { changed } = await this.change(taskId, (task) => requestStop(task, attemptId, reason, this.clock.now()));
     if (changed) this.log.info({ taskId, attemptId, reason }, 'attempt stop requested');
+  }
+
+  /** Takes the next delivery try of a DELIVERING task; null when it is not due or another try holds it. */
+  async claimDelivery(taskId: string, claim: DeliveryClaim, holdMs: number): Promise<Task | null> {
+    try {
+      const { changed, record } = await this.change(taskId, (task) => claimDelivery(task, claim, this.clock.now(), holdMs));
+      return changed ? record.value : null;
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async deliveryDone(taskId: string, claim: DeliveryClaim, made: DeliveryMade): Promise<Task> {
+    const { record } = await this.change(taskId, (task) => deliveryDone(task, claim, made, this.clock.now()));
+    this.events.record({ type: 'task.delivered', taskId, branch: made.branch, commit: made.commit, ...(made.prUrl ? { prUrl: made.prUrl, prNumber: made.prNumber } : {}) });
+    this.log.info({ taskId, branch: made.branch, commit: made.commit, prNumber: made.prNumber || undefined, prUrl: made.prUrl || undefined, prExisted: made.prExisted }, 'task delivered');
+    return record.value;
+  }
+
+  async deliveryFailed(taskId: string, claim: DeliveryClaim, failure: { error: string; retryable: boolean; made: Partial<DeliveryMade> }): Promise<Task> {
+    const { record } = await this.change(taskId, (task) => deliveryFailed(task, claim, failure, this.clock.now()));
+    const task = record.value;
+    this.events.record({ type: 'task.delivery_failed', taskId, error: failure.error, retryable: failure.retryable, taskState: task.state });
+    this.log.warn({ taskId, err: failure.error, retryable: failure.retryable, tries: task.delivery?.tries, taskState: task.state }, 'delivery try failed');
+    return task;
+  }
+
+  /** `fleetctl task deliver`: a failed delivery tries again from the stored result. */
+  async redeliver(taskId: string): Promise<Task> {
+    const { record } = await this.change(taskId, (task) => redeliver(task, this.clock.now()));
+    this.events.record({ type: 'task.redeliver', taskId });
+    this.log.info({ taskId }, 'delivery asked again');
+    return record.value;
   }
 }

@@ -38,11 +38,15 @@ import type { CreateBackupRequest as _fleet_v1_CreateBackupRequest, CreateBackup
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from './fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from './fleet/v1/CreateJoinTokenResponse';
 import type { DeclinedAttempt as _fleet_v1_DeclinedAttempt, DeclinedAttempt__Output as _fleet_v1_DeclinedAttempt__Output } from './fleet/v1/DeclinedAttempt';
+import type { DeliverTaskRequest as _fleet_v1_DeliverTaskRequest, DeliverTaskRequest__Output as _fleet_v1_DeliverTaskRequest__Output } from './fleet/v1/DeliverTaskRequest';
+import type { Delivery as _fleet_v1_Delivery, Delivery__Output as _fleet_v1_Delivery__Output } from './fleet/v1/Delivery';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from './fleet/v1/DrainNodeRequest';
 import type { DrainStatus as _fleet_v1_DrainStatus, DrainStatus__Output as _fleet_v1_DrainStatus__Output } from './fleet/v1/DrainStatus';
 import type { EnrollRequest as _fleet_v1_EnrollRequest, EnrollRequest__Output as _fleet_v1_EnrollRequest__Output } from './fleet/v1/EnrollRequest';
 import type { EnrollResponse as _fleet_v1_EnrollResponse, EnrollResponse__Output as _fleet_v1_EnrollResponse__Output } from './fleet/v1/EnrollResponse';
 import type { FleetServiceClient as _fleet_v1_FleetServiceClient, FleetServiceDefinition as _fleet_v1_FleetServiceDefinition } from './fleet/v1/FleetService';
+import type { Forge as _fleet_v1_Forge, Forge__Output as _fleet_v1_Forge__Output } from './fleet/v1/Forge';
+import type { ForgeRef as _fleet_v1_ForgeRef, ForgeRef__Output as _fleet_v1_ForgeRef__Output } from './fleet/v1/ForgeRef';
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from './fleet/v1/GetClusterStatusRequest';
 import type { GetRolloutRequest as _fleet_v1_GetRolloutRequest, GetRolloutRequest__Output as _fleet_v1_GetRolloutRequest__Output } from './fleet/v1/GetRolloutRequest';
 import type { GetRolloutResponse as _fleet_v1_GetRolloutResponse, GetRolloutResponse__Output as _fleet_v1_GetRolloutResponse__Output } from './fleet/v1/GetRolloutResponse';
@@ -61,6 +65,8 @@ import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, Li
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from './fleet/v1/ListAuditRequest';
 import type { ListAutoscalePoolsRequest as _fleet_v1_ListAutoscalePoolsRequest, ListAutoscalePoolsRequest__Output as _fleet_v1_ListAutoscalePoolsRequest__Output } from './fleet/v1/ListAutoscalePoolsRequest';
 import type { ListAutoscalePoolsResponse as _fleet_v1_ListAutoscalePoolsResponse, ListAutoscalePoolsResponse__Output as _fleet_v1_ListAutoscalePoolsResponse__Output } from './fleet/v1/ListAutoscalePoolsResponse';
+import type { ListForgesRequest as _fleet_v1_ListForgesRequest, ListForgesRequest__Output as _fleet_v1_ListForgesRequest__Output } from './fleet/v1/ListForgesRequest';
+import type { ListForgesResponse as _fleet_v1_ListForgesResponse, ListForgesResponse__Output as _fleet_v1_ListForgesResponse__Output } from './fleet/v1/ListForgesResponse';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from './fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from './fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from './fleet/v1/ListNodesRequest';
@@ -100,6 +106,7 @@ import type { RolloutArmStats as _fleet_v1_RolloutArmStats, RolloutArmStats__Out
 import type { RolloutEvent as _fleet_v1_RolloutEvent, RolloutEvent__Output as _fleet_v1_RolloutEvent__Output } from './fleet/v1/RolloutEvent';
 import type { ServedBy as _fleet_v1_ServedBy, ServedBy__Output as _fleet_v1_ServedBy__Output } from './fleet/v1/ServedBy';
 import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from './fleet/v1/SetAutoscalePoolRequest';
+import type { SetForgeRequest as _fleet_v1_SetForgeRequest, SetForgeRequest__Output as _fleet_v1_SetForgeRequest__Output } from './fleet/v1/SetForgeRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from './fleet/v1/StartRolloutRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
@@ -158,6 +165,8 @@ export interface ProtoGrpcType {
       CreateJoinTokenRequest: MessageTypeDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenRequest__Output>
       CreateJoinTokenResponse: MessageTypeDefinition<_fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenResponse__Output>
       DeclinedAttempt: MessageTypeDefinition<_fleet_v1_DeclinedAttempt, _fleet_v1_DeclinedAttempt__Output>
+      DeliverTaskRequest: MessageTypeDefinition<_fleet_v1_DeliverTaskRequest, _fleet_v1_DeliverTaskRequest__Output>
+      Delivery: MessageTypeDefinition<_fleet_v1_Delivery, _fleet_v1_Delivery__Output>
       DrainNodeRequest: MessageTypeDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_DrainNodeRequest__Output>
       DrainState: EnumTypeDefinition
       DrainStatus: MessageTypeDefinition<_fleet_v1_DrainStatus, _fleet_v1_DrainStatus__Output>
@@ -165,6 +174,8 @@ export interface ProtoGrpcType {
       EnrollResponse: MessageTypeDefinition<_fleet_v1_EnrollResponse, _fleet_v1_EnrollResponse__Output>
       FailureKind: EnumTypeDefinition
       FleetService: SubtypeConstructor<typeof grpc.Client, _fleet_v1_FleetServiceClient> & { service: _fleet_v1_FleetServiceDefinition }
+      Forge: MessageTypeDefinition<_fleet_v1_Forge, _fleet_v1_Forge__Output>
+      ForgeRef: MessageTypeDefinition<_fleet_v1_ForgeRef, _fleet_v1_ForgeRef__Output>
       GetClusterStatusRequest: MessageTypeDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_GetClusterStatusRequest__Output>
       GetRolloutRequest: MessageTypeDefinition<_fleet_v1_GetRolloutRequest, _fleet_v1_GetRolloutRequest__Output>
       GetRolloutResponse: MessageTypeDefinition<_fleet_v1_GetRolloutResponse, _fleet_v1_GetRolloutResponse__Output>
@@ -183,6 +194,8 @@ export interface ProtoGrpcType {
       ListAuditRequest: MessageTypeDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_ListAuditRequest__Output>
       ListAutoscalePoolsRequest: MessageTypeDefinition<_fleet_v1_ListAutoscalePoolsRequest, _fleet_v1_ListAutoscalePoolsRequest__Output>
       ListAutoscalePoolsResponse: MessageTypeDefinition<_fleet_v1_ListAutoscalePoolsResponse, _fleet_v1_ListAutoscalePoolsResponse__Output>
+      ListForgesRequest: MessageTypeDefinition<_fleet_v1_ListForgesRequest, _fleet_v1_ListForgesRequest__Output>
+      ListForgesResponse: MessageTypeDefinition<_fleet_v1_ListForgesResponse, _fleet_v1_ListForgesResponse__Output>
       ListJoinTokensRequest: MessageTypeDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensRequest__Output>
       ListJoinTokensResponse: MessageTypeDefinition<_fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensResponse__Output>
       ListNodesRequest: MessageTypeDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesRequest__Output>
@@ -224,6 +237,7 @@ export interface ProtoGrpcType {
       RolloutEvent: MessageTypeDefinition<_fleet_v1_RolloutEvent, _fleet_v1_RolloutEvent__Output>
       ServedBy: MessageTypeDefinition<_fleet_v1_ServedBy, _fleet_v1_ServedBy__Output>
       SetAutoscalePoolRequest: MessageTypeDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_SetAutoscalePoolRequest__Output>
+      SetForgeRequest: MessageTypeDefinition<_fleet_v1_SetForgeRequest, _fleet_v1_SetForgeRequest__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
       StartRolloutRequest: MessageTypeDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_StartRolloutRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>

@@ -1,9 +1,8 @@
 /** Provider actions for `fleetctl provider …`. */
-import { readFileSync } from 'node:fs';
 import type { Provider__Output } from '../../../proto/gen/fleet/v1/Provider.js';
-import { CliError } from '../client.js';
 import type { Context } from '../context.js';
 import { labelsText, table } from '../output.js';
+import { readSecretFile } from '../secret-file.js';
 
 export interface ProviderInput {
   name: string;
@@ -16,23 +15,6 @@ export interface ProviderInput {
   maxConcurrent: number;
   maxRpm: number;
   maxTpm: number;
-}
-
-const MAX_KEY_FILE_BYTES = 64 * 1024;
-
-function readKey(path: string): string {
-  let text: string;
-  try {
-    const data = readFileSync(path === '-' ? 0 : path);
-    if (data.length > MAX_KEY_FILE_BYTES) throw new CliError(`--api-key-file: ${path} is ${data.length} bytes; a key file holds one key`, 2);
-    text = data.toString('utf8').trim();
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`--api-key-file: cannot read ${path}: ${(err as Error).message}`, 2);
-  }
-  if (text === '') throw new CliError(`--api-key-file: ${path} is empty`, 2);
-  if (/\s/.test(text)) throw new CliError(`--api-key-file: ${path} must hold the key alone, on one line`, 2);
-  return text;
 }
 
 const view = (p: Provider__Output) => ({
@@ -67,7 +49,7 @@ function rateText(used: number, limit: number, inForce: number): string {
 }
 
 export async function setProvider(ctx: Context, input: ProviderInput): Promise<void> {
-  const apiKey = readKey(input.apiKeyFile);
+  const apiKey = readSecretFile('--api-key-file', input.apiKeyFile, 'key');
   const p = await ctx.client().setProvider({ name: input.name, baseUrl: input.baseUrl, model: input.model, apiKey, insecureHttp: input.insecureHttp, nodeSelector: input.nodeSelector, fallbacks: input.fallbacks, maxConcurrent: input.maxConcurrent, maxRpm: input.maxRpm, maxTpm: input.maxTpm });
   const fallbacks =
     `${p.fallbacks?.length ? `; falls back to ${p.fallbacks.join(', then ')}` : ''}${p.maxConcurrent ? `; at most ${p.maxConcurrent} attempts at once` : ''}` +

@@ -12,7 +12,8 @@ import { taskDetails, tasksTable, taskView } from '../output.js';
 import { safeBytes, safeText } from '../safe-text.js';
 
 /** As typed on the command line: checked by compileTaskSpec, like the control plane does. */
-export type ClineInput = Omit<ClineSpec, 'network'> & { network: string };
+/** A Cline spec as flags give it, in the wire's shape (the delivery as four plain fields). */
+export type ClineInput = Omit<ClineSpec, 'network' | 'delivery'> & { network: string; deliver: string; forge: string; branch: string; prTitle: string };
 
 export interface SubmitInput {
   image?: string;
@@ -65,6 +66,10 @@ const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^spec\.cline\.stall_timeout_ms$/, () => '--stall-timeout'],
   [/^spec\.cline\.max_repeated_tool_calls$/, () => '--max-repeated-tool-calls'],
   [/^spec\.cline\.network$/, () => '--network'],
+  [/^spec\.cline\.deliver$/, () => '--deliver'],
+  [/^spec\.cline\.forge$/, () => '--forge'],
+  [/^spec\.cline\.branch$/, () => '--branch'],
+  [/^spec\.cline\.pr_title$/, () => '--pr-title'],
   [/^spec\.network$/, () => '--network'],
   [/^spec\.user$/, () => '--user'],
   [/^spec\.read_only_root$/, () => '--read-only-root'],
@@ -161,6 +166,19 @@ function progressLine(task: Task): string {
   const p = task.attempts.at(-1)?.progress;
   if (!p || p.iterations === 0) return '';
   return `iteration ${p.iterations}, ${p.inputTokens} in / ${p.outputTokens} out tokens${p.costUsd ? `, $${p.costUsd.toFixed(4)}` : ''}${p.lastTool ? `, last: ${p.lastTool.slice(0, 60)}` : ''}`;
+}
+
+export async function deliverTask(ctx: Context, taskId: string, wait: boolean): Promise<void> {
+  const task = await ctx.client().deliverTask({ taskId });
+  if (!wait) {
+    ctx.out(ctx.format === 'json' ? JSON.stringify(taskView(task), null, 2) + '\n' : `${task.id} ${task.state}: ${task.message}\n`);
+    return;
+  }
+  ctx.err(`${task.id}: delivering again; waiting for it to finish\n`);
+  const final = await waitForTask(ctx, task.id);
+  if (ctx.format === 'json') ctx.out(JSON.stringify(taskView(final), null, 2) + '\n');
+  else ctx.out(`${final.id} ${final.state}${final.message ? `: ${final.message}` : ''}\n`);
+  if (final.state !== 'SUCCEEDED') throw new CliError('', 1);
 }
 
 export async function getTask(ctx: Context, taskId: string): Promise<void> {

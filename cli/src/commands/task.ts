@@ -6,7 +6,7 @@ import { ValidationError } from '../../../common/errors.js';
 import { TASK_STATES, type TaskState } from '../../../common/model.js';
 import type { Context } from '../context.js';
 import { readFileSync } from 'node:fs';
-import { cancelTask, followTaskLogs, getTask, listTasks, submitTask, taskResult, type ClineInput, type SubmitInput } from '../actions/tasks.js';
+import { cancelTask, deliverTask, followTaskLogs, getTask, listTasks, submitTask, taskResult, type ClineInput, type SubmitInput } from '../actions/tasks.js';
 import { CliError } from '../client.js';
 
 function cpus(text: string): number {
@@ -29,6 +29,10 @@ function clineInput(o: Record<string, string | number | undefined>): ClineInput 
     stallTimeoutMs: Number(o.stallTimeout ?? 0),
     maxRepeatedToolCalls: Number(o.maxRepeatedToolCalls ?? 0),
     network: String(o.network ?? 'none'),
+    deliver: String(o.deliver ?? 'patch'),
+    forge: String(o.forge ?? ''),
+    branch: String(o.branch ?? ''),
+    prTitle: String(o.prTitle ?? ''),
   };
 }
 
@@ -59,6 +63,10 @@ export function taskCommand(ctx: () => Context): Command {
     .option('--prompt <text>', 'Cline: what to do')
     .option('--prompt-file <path>', 'Cline: read the prompt from a file ("-" for standard input)')
     .option('--provider <name>', 'Cline: LLM provider (see fleetctl provider list)', 'default')
+    .addOption(new Option('--deliver <how>', 'Cline: where the result goes: patch (kept with the task), branch (pushed as a commit to the forge\'s repository) or pr (and a pull request opened)').choices(['patch', 'branch', 'pr']))
+    .option('--forge <name>', 'Cline with --deliver branch|pr: the forge that receives it (see fleetctl forge list)')
+    .option('--branch <name>', 'Cline with --deliver branch|pr: the branch to push (default fleet/<task id>); an existing branch is never overwritten')
+    .option('--pr-title <text>', 'Cline with --deliver pr: the pull request\'s title (default: from the prompt)')
     .option('--max-tokens <n>', 'Cline: input plus output tokens an attempt may spend', wholeNumber('--max-tokens', 1))
     .option('--max-cost <usd>', 'Cline: dollars an attempt may spend, where the provider reports cost', flagValue('--max-cost', (f, t) => {
       const n = Number(t);
@@ -98,6 +106,7 @@ export function taskCommand(ctx: () => Context): Command {
     .option('--wait', 'follow the task and exit 0 only if it SUCCEEDED')
     .argument('[command...]', 'the command and its arguments (after --); none for --agent cline')
     .action(async (command: string[], o) => {
+      if (o.agent !== 'cline' && (o.deliver || o.forge || o.branch || o.prTitle)) throw new CliError(`${o.deliver ? '--deliver' : o.forge ? '--forge' : o.branch ? '--branch' : '--pr-title'}: is for --agent cline`, 2);
       if (o.agent === 'cline' && (o.user || o.readOnlyRoot)) throw new CliError(`${o.user ? '--user' : '--read-only-root'}: is for plain tasks; a Cline task runs as the agent image's user`, 2);
       const input: SubmitInput = {
         ...(o.agent === 'cline' ? { cline: clineInput(o) } : {}),
@@ -150,6 +159,13 @@ export function taskCommand(ctx: () => Context): Command {
     .argument('<id>', 'task id')
     .option('--patch <file>', 'write the patch to this file ("-" for standard output); apply it with git apply')
     .action(async (id: string, o) => taskResult(ctx(), id, o.patch));
+
+  task
+    .command('deliver')
+    .description('deliver a Cline result again (branch or pull request) after its delivery failed, without running the agent again')
+    .argument('<id>', 'task id')
+    .option('--wait', 'follow the delivery and exit 0 only if it succeeded')
+    .action(async (id: string, o) => deliverTask(ctx(), id, Boolean(o.wait)));
 
   task
     .command('cancel')

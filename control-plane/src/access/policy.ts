@@ -31,11 +31,13 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   WatchNode: { role: 'viewer', mutates: false, what: 'read nodes' },
   GetClusterStatus: { role: 'viewer', mutates: false, what: 'read the cluster status' },
   ListProviders: { role: 'viewer', mutates: false, what: 'read providers' },
+  ListForges: { role: 'viewer', mutates: false, what: 'read forges' },
   WhoAmI: { role: 'viewer', mutates: false, what: 'read its own token' },
   ListAutoscalePools: { role: 'viewer', mutates: false, what: 'read autoscale pools' },
 
   SubmitTask: { role: 'submitter', mutates: true, what: 'submit tasks' },
   CancelTask: { role: 'submitter', mutates: true, what: 'cancel tasks', target: field('taskId') },
+  DeliverTask: { role: 'submitter', mutates: true, what: 'deliver task results again', target: field('taskId') },
 
   CordonNode: { role: 'operator', mutates: true, what: 'cordon nodes', target: field('node') },
   UncordonNode: { role: 'operator', mutates: true, what: 'uncordon nodes', target: field('node') },
@@ -54,6 +56,8 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
 
   SetProvider: { role: 'admin', mutates: true, what: 'set providers', target: field('name') },
   DeleteProvider: { role: 'admin', mutates: true, what: 'delete providers', target: field('name') },
+  SetForge: { role: 'admin', mutates: true, what: 'set forges', target: field('name') },
+  DeleteForge: { role: 'admin', mutates: true, what: 'delete forges', target: field('name') },
   CreateAccessToken: { role: 'admin', mutates: true, what: 'create access tokens', target: field('name') },
   ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },
   RevokeAccessToken: { role: 'admin', mutates: true, what: 'revoke access tokens', target: field('name') },

@@ -18,6 +18,9 @@ export type FleetEvent =
   | { type: 'task.attempt_finished'; taskId: string; attemptId: string; nodeId: string; state: string; exitCode?: number; reason?: string; taskState: string }
   | { type: 'task.cancelled'; taskId: string; reason: string }
   | { type: 'task.unplaceable'; taskId: string; reason: string }
+  | { type: 'task.delivered'; taskId: string; branch: string; commit: string; prUrl?: string; prNumber?: number }
+  | { type: 'task.delivery_failed'; taskId: string; error: string; retryable: boolean; taskState: string }
+  | { type: 'task.redeliver'; taskId: string }
   | { type: 'task.expired'; taskId: string; state: string }
   | { type: 'node.enrolled'; nodeId: string; name: string; joinTokenId: string; certificateExpiresAtMs: number }
   | { type: 'node.certificate_renewed'; nodeId: string; certificateExpiresAtMs: number }

@@ -21,7 +21,7 @@ import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
-import type { AccessTokenRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord, RolloutRecord } from './records.js';
+import type { AccessTokenRecord, ForgeRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord, RolloutRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 import { backedUpStreams, StateBackup } from './state-backup.js';
 
@@ -103,6 +103,7 @@ export interface FleetStore {
   autoscalePools: KvRecords<PoolRecord>;
   /** Rate-limited providers' windows (`provider-rates.ts`). */
   providerRates: KvRecords<RateWindow>;
+  forges: KvRecords<ForgeRecord>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -189,6 +190,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       rollouts: await open(BUCKETS.rollouts, { history: 1 }),
       autoscale: await open(BUCKETS.autoscale, { history: 1 }),
       providerRates: await open(BUCKETS.providerRates, { history: 1, ttl: PROVIDER_RATES_TTL_MS }),
+      forges: await open(BUCKETS.forges, { history: 1 }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -214,6 +216,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout'),
       autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
       providerRates: new KvRecords<RateWindow>(kv.providerRates, 'provider rate window'),
+      forges: new KvRecords<ForgeRecord>(kv.forges, 'forge'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -259,6 +262,7 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.rollouts),
     kv(BUCKETS.autoscale),
     kv(BUCKETS.providerRates, PROVIDER_RATES_TTL_MS),
+    kv(BUCKETS.forges),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

@@ -13,6 +13,7 @@ export const BUCKETS = {
   autoscale: 'fleet_autoscale',
   /** Each rate-limited provider's last minute of permits and tokens (common/rate-window.ts); not backed up. */
   providerRates: 'fleet_provider_rates',
+  forges: 'fleet_forges',
 } as const;
 
 /** Object stores: Cline results (patches), one object per attempt. */

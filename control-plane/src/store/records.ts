@@ -3,6 +3,7 @@
  * (tasks and nodes are the domain's, in `common/model.ts`). Data only: the
  * code that reads and writes them lives with each concept.
  */
+import type { ForgeType } from '../../../common/model.js';
 import type { Rollout } from '../../../common/rollout.js';
 
 /** The leader lease: the key `leader` in a bucket whose entries expire after the lease TTL. */
@@ -36,6 +37,22 @@ export interface JoinTokenRecord {
   labels?: Record<string, string>;
   /** The most slots such a node may offer (absent or 0: what it offers at enrollment). */
   maxSlots?: number;
+}
+
+/** A forge (`fleetctl forge set`): where Cline results are pushed and pull requests opened. */
+export interface ForgeRecord {
+  name: string;
+  type: ForgeType;
+  /** The API root (https://api.github.com, https://HOST/api/v4, https://HOST/api/v1). */
+  apiUrl: string;
+  /** Repository URLs of this forge start with it; the token is sent to no other. */
+  gitUrl: string;
+  /** Plain http:// to a host that is not loopback, allowed by an operator. */
+  insecureHttp?: boolean;
+  /** AES-256-GCM over the token, bound to name, type and both URLs (`forgeBinding`): moved elsewhere in the store, it opens nowhere. */
+  sealedToken: string;
+  createdAtMs: number;
+  updatedAtMs: number;
 }
 
 export interface ProviderRecord {

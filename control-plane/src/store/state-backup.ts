@@ -40,6 +40,7 @@ export function backedUpStreams(limits: { idempotencyMs: number; eventsMs: numbe
     kv(BUCKETS.accessTokens),
     kv(BUCKETS.rollouts),
     kv(BUCKETS.autoscale),
+    kv(BUCKETS.forges),
     kv(BUCKETS.idempotency, limits.idempotencyMs),
     { name: `OBJ_${OBJECT_STORES.results}`, kind: 'object', subjects: [`$O.${OBJECT_STORES.results}.C.>`, `$O.${OBJECT_STORES.results}.M.>`], maxAgeMs: 0 },
     { name: STREAMS.events.name, kind: 'log', subjects: [...STREAMS.events.subjects], maxAgeMs: limits.eventsMs },

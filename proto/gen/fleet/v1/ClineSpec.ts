@@ -12,6 +12,10 @@ export interface ClineSpec {
   'stallTimeoutMs'?: (number | string | Long);
   'maxRepeatedToolCalls'?: (number);
   'network'?: (string);
+  'deliver'?: (string);
+  'forge'?: (string);
+  'branch'?: (string);
+  'prTitle'?: (string);
 }
 
 export interface ClineSpec__Output {
@@ -24,4 +28,8 @@ export interface ClineSpec__Output {
   'stallTimeoutMs': (number);
   'maxRepeatedToolCalls': (number);
   'network': (string);
+  'deliver': (string);
+  'forge': (string);
+  'branch': (string);
+  'prTitle': (string);
 }

@@ -17,7 +17,10 @@ import type { CreateAccessTokenResponse as _fleet_v1_CreateAccessTokenResponse, 
 import type { CreateBackupRequest as _fleet_v1_CreateBackupRequest, CreateBackupRequest__Output as _fleet_v1_CreateBackupRequest__Output } from '../../fleet/v1/CreateBackupRequest';
 import type { CreateJoinTokenRequest as _fleet_v1_CreateJoinTokenRequest, CreateJoinTokenRequest__Output as _fleet_v1_CreateJoinTokenRequest__Output } from '../../fleet/v1/CreateJoinTokenRequest';
 import type { CreateJoinTokenResponse as _fleet_v1_CreateJoinTokenResponse, CreateJoinTokenResponse__Output as _fleet_v1_CreateJoinTokenResponse__Output } from '../../fleet/v1/CreateJoinTokenResponse';
+import type { DeliverTaskRequest as _fleet_v1_DeliverTaskRequest, DeliverTaskRequest__Output as _fleet_v1_DeliverTaskRequest__Output } from '../../fleet/v1/DeliverTaskRequest';
 import type { DrainNodeRequest as _fleet_v1_DrainNodeRequest, DrainNodeRequest__Output as _fleet_v1_DrainNodeRequest__Output } from '../../fleet/v1/DrainNodeRequest';
+import type { Forge as _fleet_v1_Forge, Forge__Output as _fleet_v1_Forge__Output } from '../../fleet/v1/Forge';
+import type { ForgeRef as _fleet_v1_ForgeRef, ForgeRef__Output as _fleet_v1_ForgeRef__Output } from '../../fleet/v1/ForgeRef';
 import type { GetClusterStatusRequest as _fleet_v1_GetClusterStatusRequest, GetClusterStatusRequest__Output as _fleet_v1_GetClusterStatusRequest__Output } from '../../fleet/v1/GetClusterStatusRequest';
 import type { GetRolloutRequest as _fleet_v1_GetRolloutRequest, GetRolloutRequest__Output as _fleet_v1_GetRolloutRequest__Output } from '../../fleet/v1/GetRolloutRequest';
 import type { GetRolloutResponse as _fleet_v1_GetRolloutResponse, GetRolloutResponse__Output as _fleet_v1_GetRolloutResponse__Output } from '../../fleet/v1/GetRolloutResponse';
@@ -32,6 +35,8 @@ import type { ListAccessTokensResponse as _fleet_v1_ListAccessTokensResponse, Li
 import type { ListAuditRequest as _fleet_v1_ListAuditRequest, ListAuditRequest__Output as _fleet_v1_ListAuditRequest__Output } from '../../fleet/v1/ListAuditRequest';
 import type { ListAutoscalePoolsRequest as _fleet_v1_ListAutoscalePoolsRequest, ListAutoscalePoolsRequest__Output as _fleet_v1_ListAutoscalePoolsRequest__Output } from '../../fleet/v1/ListAutoscalePoolsRequest';
 import type { ListAutoscalePoolsResponse as _fleet_v1_ListAutoscalePoolsResponse, ListAutoscalePoolsResponse__Output as _fleet_v1_ListAutoscalePoolsResponse__Output } from '../../fleet/v1/ListAutoscalePoolsResponse';
+import type { ListForgesRequest as _fleet_v1_ListForgesRequest, ListForgesRequest__Output as _fleet_v1_ListForgesRequest__Output } from '../../fleet/v1/ListForgesRequest';
+import type { ListForgesResponse as _fleet_v1_ListForgesResponse, ListForgesResponse__Output as _fleet_v1_ListForgesResponse__Output } from '../../fleet/v1/ListForgesResponse';
 import type { ListJoinTokensRequest as _fleet_v1_ListJoinTokensRequest, ListJoinTokensRequest__Output as _fleet_v1_ListJoinTokensRequest__Output } from '../../fleet/v1/ListJoinTokensRequest';
 import type { ListJoinTokensResponse as _fleet_v1_ListJoinTokensResponse, ListJoinTokensResponse__Output as _fleet_v1_ListJoinTokensResponse__Output } from '../../fleet/v1/ListJoinTokensResponse';
 import type { ListNodesRequest as _fleet_v1_ListNodesRequest, ListNodesRequest__Output as _fleet_v1_ListNodesRequest__Output } from '../../fleet/v1/ListNodesRequest';
@@ -52,6 +57,7 @@ import type { RestoreBackupRequest as _fleet_v1_RestoreBackupRequest, RestoreBac
 import type { RestoreProgress as _fleet_v1_RestoreProgress, RestoreProgress__Output as _fleet_v1_RestoreProgress__Output } from '../../fleet/v1/RestoreProgress';
 import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout__Output } from '../../fleet/v1/Rollout';
 import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from '../../fleet/v1/SetAutoscalePoolRequest';
+import type { SetForgeRequest as _fleet_v1_SetForgeRequest, SetForgeRequest__Output as _fleet_v1_SetForgeRequest__Output } from '../../fleet/v1/SetForgeRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from '../../fleet/v1/StartRolloutRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
@@ -119,6 +125,15 @@ export interface FleetServiceClient extends grpc.Client {
   deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
   deleteAutoscalePool(argument: _fleet_v1_AutoscalePoolRef, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
   
+  DeleteForge(argument: _fleet_v1_ForgeRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  DeleteForge(argument: _fleet_v1_ForgeRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  DeleteForge(argument: _fleet_v1_ForgeRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  DeleteForge(argument: _fleet_v1_ForgeRef, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  deleteForge(argument: _fleet_v1_ForgeRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  deleteForge(argument: _fleet_v1_ForgeRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  deleteForge(argument: _fleet_v1_ForgeRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  deleteForge(argument: _fleet_v1_ForgeRef, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  
   DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   DeleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   DeleteProvider(argument: _fleet_v1_ProviderRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -127,6 +142,15 @@ export interface FleetServiceClient extends grpc.Client {
   deleteProvider(argument: _fleet_v1_ProviderRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   deleteProvider(argument: _fleet_v1_ProviderRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   deleteProvider(argument: _fleet_v1_ProviderRef, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  
+  DeliverTask(argument: _fleet_v1_DeliverTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  DeliverTask(argument: _fleet_v1_DeliverTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  DeliverTask(argument: _fleet_v1_DeliverTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  DeliverTask(argument: _fleet_v1_DeliverTaskRequest, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  deliverTask(argument: _fleet_v1_DeliverTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  deliverTask(argument: _fleet_v1_DeliverTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  deliverTask(argument: _fleet_v1_DeliverTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
+  deliverTask(argument: _fleet_v1_DeliverTaskRequest, callback: grpc.requestCallback<_fleet_v1_Task__Output>): grpc.ClientUnaryCall;
   
   DrainNode(argument: _fleet_v1_DrainNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   DrainNode(argument: _fleet_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
@@ -200,6 +224,15 @@ export interface FleetServiceClient extends grpc.Client {
   listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
   listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
   listAutoscalePools(argument: _fleet_v1_ListAutoscalePoolsRequest, callback: grpc.requestCallback<_fleet_v1_ListAutoscalePoolsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListForges(argument: _fleet_v1_ListForgesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  ListForges(argument: _fleet_v1_ListForgesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  ListForges(argument: _fleet_v1_ListForgesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  ListForges(argument: _fleet_v1_ListForgesRequest, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  listForges(argument: _fleet_v1_ListForgesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  listForges(argument: _fleet_v1_ListForgesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  listForges(argument: _fleet_v1_ListForgesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
+  listForges(argument: _fleet_v1_ListForgesRequest, callback: grpc.requestCallback<_fleet_v1_ListForgesResponse__Output>): grpc.ClientUnaryCall;
   
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
   ListJoinTokens(argument: _fleet_v1_ListJoinTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListJoinTokensResponse__Output>): grpc.ClientUnaryCall;
@@ -305,6 +338,15 @@ export interface FleetServiceClient extends grpc.Client {
   setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
   setAutoscalePool(argument: _fleet_v1_SetAutoscalePoolRequest, callback: grpc.requestCallback<_fleet_v1_AutoscalePool__Output>): grpc.ClientUnaryCall;
   
+  SetForge(argument: _fleet_v1_SetForgeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  SetForge(argument: _fleet_v1_SetForgeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  SetForge(argument: _fleet_v1_SetForgeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  SetForge(argument: _fleet_v1_SetForgeRequest, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  setForge(argument: _fleet_v1_SetForgeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  setForge(argument: _fleet_v1_SetForgeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  setForge(argument: _fleet_v1_SetForgeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  setForge(argument: _fleet_v1_SetForgeRequest, callback: grpc.requestCallback<_fleet_v1_Forge__Output>): grpc.ClientUnaryCall;
+  
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   SetProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
@@ -386,7 +428,11 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   DeleteAutoscalePool: grpc.handleUnaryCall<_fleet_v1_AutoscalePoolRef__Output, _fleet_v1_AutoscalePool>;
   
+  DeleteForge: grpc.handleUnaryCall<_fleet_v1_ForgeRef__Output, _fleet_v1_Forge>;
+  
   DeleteProvider: grpc.handleUnaryCall<_fleet_v1_ProviderRef__Output, _fleet_v1_Provider>;
+  
+  DeliverTask: grpc.handleUnaryCall<_fleet_v1_DeliverTaskRequest__Output, _fleet_v1_Task>;
   
   DrainNode: grpc.handleUnaryCall<_fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node>;
   
@@ -405,6 +451,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   ListAudit: grpc.handleServerStreamingCall<_fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry>;
   
   ListAutoscalePools: grpc.handleUnaryCall<_fleet_v1_ListAutoscalePoolsRequest__Output, _fleet_v1_ListAutoscalePoolsResponse>;
+  
+  ListForges: grpc.handleUnaryCall<_fleet_v1_ListForgesRequest__Output, _fleet_v1_ListForgesResponse>;
   
   ListJoinTokens: grpc.handleUnaryCall<_fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse>;
   
@@ -429,6 +477,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   RotateAccessToken: grpc.handleUnaryCall<_fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse>;
   
   SetAutoscalePool: grpc.handleUnaryCall<_fleet_v1_SetAutoscalePoolRequest__Output, _fleet_v1_AutoscalePool>;
+  
+  SetForge: grpc.handleUnaryCall<_fleet_v1_SetForgeRequest__Output, _fleet_v1_Forge>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
   
@@ -456,7 +506,9 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   CreateBackup: MethodDefinition<_fleet_v1_CreateBackupRequest, _fleet_v1_BackupMessage, _fleet_v1_CreateBackupRequest__Output, _fleet_v1_BackupMessage__Output>
   CreateJoinToken: MethodDefinition<_fleet_v1_CreateJoinTokenRequest, _fleet_v1_CreateJoinTokenResponse, _fleet_v1_CreateJoinTokenRequest__Output, _fleet_v1_CreateJoinTokenResponse__Output>
   DeleteAutoscalePool: MethodDefinition<_fleet_v1_AutoscalePoolRef, _fleet_v1_AutoscalePool, _fleet_v1_AutoscalePoolRef__Output, _fleet_v1_AutoscalePool__Output>
+  DeleteForge: MethodDefinition<_fleet_v1_ForgeRef, _fleet_v1_Forge, _fleet_v1_ForgeRef__Output, _fleet_v1_Forge__Output>
   DeleteProvider: MethodDefinition<_fleet_v1_ProviderRef, _fleet_v1_Provider, _fleet_v1_ProviderRef__Output, _fleet_v1_Provider__Output>
+  DeliverTask: MethodDefinition<_fleet_v1_DeliverTaskRequest, _fleet_v1_Task, _fleet_v1_DeliverTaskRequest__Output, _fleet_v1_Task__Output>
   DrainNode: MethodDefinition<_fleet_v1_DrainNodeRequest, _fleet_v1_Node, _fleet_v1_DrainNodeRequest__Output, _fleet_v1_Node__Output>
   GetClusterStatus: MethodDefinition<_fleet_v1_GetClusterStatusRequest, _fleet_v1_ClusterStatus, _fleet_v1_GetClusterStatusRequest__Output, _fleet_v1_ClusterStatus__Output>
   GetRollout: MethodDefinition<_fleet_v1_GetRolloutRequest, _fleet_v1_GetRolloutResponse, _fleet_v1_GetRolloutRequest__Output, _fleet_v1_GetRolloutResponse__Output>
@@ -466,6 +518,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   ListAccessTokens: MethodDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse__Output>
   ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_AuditEntry, _fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry__Output>
   ListAutoscalePools: MethodDefinition<_fleet_v1_ListAutoscalePoolsRequest, _fleet_v1_ListAutoscalePoolsResponse, _fleet_v1_ListAutoscalePoolsRequest__Output, _fleet_v1_ListAutoscalePoolsResponse__Output>
+  ListForges: MethodDefinition<_fleet_v1_ListForgesRequest, _fleet_v1_ListForgesResponse, _fleet_v1_ListForgesRequest__Output, _fleet_v1_ListForgesResponse__Output>
   ListJoinTokens: MethodDefinition<_fleet_v1_ListJoinTokensRequest, _fleet_v1_ListJoinTokensResponse, _fleet_v1_ListJoinTokensRequest__Output, _fleet_v1_ListJoinTokensResponse__Output>
   ListNodes: MethodDefinition<_fleet_v1_ListNodesRequest, _fleet_v1_ListNodesResponse, _fleet_v1_ListNodesRequest__Output, _fleet_v1_ListNodesResponse__Output>
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
@@ -478,6 +531,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   RevokeNode: MethodDefinition<_fleet_v1_NodeRef, _fleet_v1_Node, _fleet_v1_NodeRef__Output, _fleet_v1_Node__Output>
   RotateAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_CreateAccessTokenResponse, _fleet_v1_AccessTokenRef__Output, _fleet_v1_CreateAccessTokenResponse__Output>
   SetAutoscalePool: MethodDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_AutoscalePool, _fleet_v1_SetAutoscalePoolRequest__Output, _fleet_v1_AutoscalePool__Output>
+  SetForge: MethodDefinition<_fleet_v1_SetForgeRequest, _fleet_v1_Forge, _fleet_v1_SetForgeRequest__Output, _fleet_v1_Forge__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
   StartRollout: MethodDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_Rollout, _fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>

@@ -4,6 +4,7 @@ import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_Task
 import type { TaskState as _fleet_v1_TaskState, TaskState__Output as _fleet_v1_TaskState__Output } from '../../fleet/v1/TaskState';
 import type { Attempt as _fleet_v1_Attempt, Attempt__Output as _fleet_v1_Attempt__Output } from '../../fleet/v1/Attempt';
 import type { TaskResult as _fleet_v1_TaskResult, TaskResult__Output as _fleet_v1_TaskResult__Output } from '../../fleet/v1/TaskResult';
+import type { Delivery as _fleet_v1_Delivery, Delivery__Output as _fleet_v1_Delivery__Output } from '../../fleet/v1/Delivery';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Task {
@@ -18,6 +19,7 @@ export interface Task {
   'taskFailures'?: (number);
   'infraFailures'?: (number);
   'result'?: (_fleet_v1_TaskResult | null);
+  'delivery'?: (_fleet_v1_Delivery | null);
 }
 
 export interface Task__Output {
@@ -32,4 +34,5 @@ export interface Task__Output {
   'taskFailures': (number);
   'infraFailures': (number);
   'result': (_fleet_v1_TaskResult__Output | null);
+  'delivery': (_fleet_v1_Delivery__Output | null);
 }

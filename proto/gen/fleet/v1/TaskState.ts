@@ -9,6 +9,7 @@ export const TaskState = {
   TASK_STATE_FAILED: 'TASK_STATE_FAILED',
   TASK_STATE_CANCELLED: 'TASK_STATE_CANCELLED',
   TASK_STATE_TIMED_OUT: 'TASK_STATE_TIMED_OUT',
+  TASK_STATE_DELIVERING: 'TASK_STATE_DELIVERING',
 } as const;
 
 export type TaskState =
@@ -28,5 +29,7 @@ export type TaskState =
   | 6
   | 'TASK_STATE_TIMED_OUT'
   | 7
+  | 'TASK_STATE_DELIVERING'
+  | 8
 
 export type TaskState__Output = typeof TaskState[keyof typeof TaskState]

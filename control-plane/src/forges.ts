@@ -1,0 +1,164 @@
+/**
+ * Forges (GitHub, GitLab, Gitea) that receive Cline results as branches and
+ * pull requests. A forge's token is sealed before it is stored, bound to
+ * where it may go (the forge's API root and the prefix of its repository
+ * URLs), and opened only by the control plane's delivery: it never reaches a
+ * node, a container or an API answer.
+ */
+import type { Clock } from '../../common/clock.js';
+import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import { FORGE_TYPES, type ForgeType } from '../../common/model.js';
+import { FORGE_NAME_PATTERN } from '../../common/task-spec.js';
+import type { Forge as ForgeMsg } from '../../proto/gen/fleet/v1/Forge.js';
+import type { SetForgeRequest__Output } from '../../proto/gen/fleet/v1/SetForgeRequest.js';
+import { isLoopback } from './providers.js';
+import type { SecretBox } from './secret-box.js';
+import type { KvRecords } from './store/kv-records.js';
+import type { ForgeRecord } from './store/records.js';
+
+export interface ForgeInput {
+  name: string;
+  type: ForgeType;
+  apiUrl: string;
+  gitUrl: string;
+  token: string;
+  insecureHttp: boolean;
+}
+
+/** A forge with its token opened: what a delivery needs. */
+export interface ForgeAccess {
+  name: string;
+  type: ForgeType;
+  apiUrl: string;
+  gitUrl: string;
+  token: string;
+}
+
+const URL_CHARS = 512;
+const TOKEN_CHARS = 4096;
+
+export function checkForgeName(field: string, name: string): string {
+  if (!FORGE_NAME_PATTERN.test(name)) throw new ValidationError(field, 'forge names are lower-case letters, digits, "-" and "_" (at most 63)');
+  return name;
+}
+
+/** What the sealed token is bound to: every field that decides where it is sent. */
+export function forgeBinding(f: { name: string; type: ForgeType; apiUrl: string; gitUrl: string; insecureHttp?: boolean }): string {
+  return JSON.stringify(['forge/1', f.name, f.type, f.apiUrl, f.gitUrl, Boolean(f.insecureHttp)]);
+}
+
+/** An http(s) URL the token may be sent to: https, or http to loopback (or anywhere with --insecure-http). */
+function tokenUrl(field: string, text: string, insecureHttp: boolean, example: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError(field, `"${text.slice(0, 80)}" is not a URL (e.g. ${example})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, 'must be an http:// or https:// URL');
+  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !insecureHttp) {
+    throw new ValidationError(field, 'must be https:// (plain http:// only to a loopback host, or with --insecure-http, which sends the token in clear)');
+  }
+  if (url.username || url.password) throw new ValidationError(field, 'must not carry credentials: give the token with --forge-token-file');
+  if (url.search || url.hash || text.length > URL_CHARS) throw new ValidationError(field, 'must be a plain URL without query or fragment');
+  return url;
+}
+
+/**
+ * Where the forge's repositories are, when not given: GitHub's API host
+ * (api.github.com) serves repositories from github.com; an enterprise API
+ * (https://HOST/api/v3), GitLab and Gitea serve them from the API's origin.
+ */
+export function defaultGitUrl(type: ForgeType, apiUrl: URL): string {
+  if (type === 'github' && apiUrl.hostname === 'api.github.com') return 'https://github.com/';
+  return `${apiUrl.origin}/`;
+}
+
+/** Validates SetForge's fields, naming the first bad one. */
+export function compileForgeInput(req: SetForgeRequest__Output): ForgeInput {
+  const name = checkForgeName('name', String(req.name ?? ''));
+  const type = FORGE_TYPES.find((t) => t === req.type);
+  if (!type) throw new ValidationError('type', `must be one of ${FORGE_TYPES.join(', ')}, got "${String(req.type ?? '').slice(0, 40)}"`);
+  const insecure = Boolean(req.insecureHttp);
+  const apiText = String(req.baseUrl ?? '').trim().replace(/\/+$/, '');
+  const api = tokenUrl('base_url', apiText, insecure, type === 'github' ? 'https://api.github.com' : type === 'gitlab' ? 'https://gitlab.example.com/api/v4' : 'https://gitea.example.com/api/v1');
+  const gitText = String(req.gitUrl ?? '').trim() || defaultGitUrl(type, api);
+  const git = tokenUrl('git_url', gitText, insecure, 'https://github.com/');
+  const gitUrl = git.href.endsWith('/') ? git.href : `${git.href}/`;
+  const token = String(req.token ?? '').trim();
+  if (token === '') throw new ValidationError('token', 'is required: give it with --forge-token-file FILE (or - for standard input)');
+  if (token.length > TOKEN_CHARS || /[\s\0]/.test(token)) throw new ValidationError('token', `must be one line without spaces, at most ${TOKEN_CHARS} characters`);
+  const insecureHttp = insecure && [api, git].some((u) => u.protocol === 'http:' && !isLoopback(u.hostname));
+  return { name, type, apiUrl: apiText, gitUrl, token, insecureHttp };
+}
+
+export function forgeToProto(f: ForgeRecord): ForgeMsg {
+  return { name: f.name, type: f.type, baseUrl: f.apiUrl, gitUrl: f.gitUrl, createdAtMs: f.createdAtMs, updatedAtMs: f.updatedAtMs };
+}
+
+/** The repository is the forge's: its URL starts with the forge's repository prefix (whole path segments). */
+export function isForgeRepository(forge: { gitUrl: string }, repoUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(repoUrl);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password || url.search || url.hash) return false;
+  return `${url.origin}${url.pathname}`.startsWith(forge.gitUrl) && url.pathname.length > new URL(forge.gitUrl).pathname.length;
+}
+
+export class Forges {
+  constructor(
+    private readonly records: KvRecords<ForgeRecord>,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  async set(input: ForgeInput): Promise<ForgeRecord> {
+    const now = this.clock.now();
+    const record: ForgeRecord = {
+      name: input.name,
+      type: input.type,
+      apiUrl: input.apiUrl,
+      gitUrl: input.gitUrl,
+      ...(input.insecureHttp ? { insecureHttp: true } : {}),
+      sealedToken: this.box.seal(input.token, forgeBinding(input)),
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
+    await this.records.upsert(input.name, (existing) => (existing ? { ...record, createdAtMs: existing.createdAtMs } : record));
+    this.log.info({ forge: input.name, type: input.type, apiUrl: input.apiUrl, gitUrl: input.gitUrl, insecureHttp: input.insecureHttp }, 'forge set');
+    return record;
+  }
+
+  async list(): Promise<ForgeRecord[]> {
+    return (await this.records.list()).map((r) => r.value).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async delete(name: string): Promise<ForgeRecord> {
+    const existing = await this.records.get(name);
+    if (!existing) throw new NotFoundError(`forge ${name} not found`);
+    await this.records.delete(name);
+    this.log.info({ forge: name }, 'forge deleted');
+    return existing.value;
+  }
+
+  /** Submission checks the forge exists and owns the repository, so a typo fails at once rather than after the run. */
+  async require(name: string, repoUrl: string): Promise<ForgeRecord> {
+    const found = await this.records.get(name);
+    if (!found) throw new PreconditionError(`forge "${name}" is not configured: run fleetctl forge set ${name} --type github|gitlab|gitea --base-url URL --forge-token-file FILE`);
+    if (!isForgeRepository(found.value, repoUrl)) {
+      throw new ValidationError('spec.cline.repo_url', `is not a repository of forge "${name}" (its repositories start with ${found.value.gitUrl}): the forge's token goes to no other URL`);
+    }
+    return found.value;
+  }
+
+  /** The forge with its token opened, for the delivery of a task on `repoUrl` (checked again: the forge may have changed since submission). */
+  async access(name: string, repoUrl: string): Promise<ForgeAccess> {
+    const f = await this.require(name, repoUrl);
+    return { name: f.name, type: f.type, apiUrl: f.apiUrl, gitUrl: f.gitUrl, token: this.box.open(f.sealedToken, forgeBinding(f), `forge "${f.name}"`) };
+  }
+}
