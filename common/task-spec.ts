@@ -152,10 +152,40 @@ const BRANCH_PATTERN = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock(?:\/|$))(?!.*\/\.)[A-Za
 export const DELIVERY_LIMITS = { branchChars: 200, prTitleChars: 256 } as const;
 
 export function checkBranchName(field: string, branch: string): string {
+  if (branch === 'HEAD' || branch.startsWith('refs/')) throw new ValidationError(field, `"${branch.slice(0, 80)}" is not a branch name to push (give the name alone, without refs/heads/)`);
   if (branch.length > DELIVERY_LIMITS.branchChars || !BRANCH_PATTERN.test(branch)) {
     throw new ValidationError(field, `"${branch.slice(0, 80)}" is not a branch name git accepts (letters, digits, ".", "_", "-" and "/"; no "..", "//" or ".lock")`);
   }
   return branch;
+}
+
+/** A path segment of a repository URL a forge's token may go to: nothing any URL parser could read two ways. */
+const PLAIN_PATH = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)+\/?$/;
+
+/**
+ * An http(s) repository URL that every URL parser reads the same way: it is
+ * its own canonical form (so no backslash, no escape, no dot segment, no
+ * upper-case or non-ASCII host, no default port spelled out), it has no
+ * credentials, query or fragment, and its path is plain segments. The forge
+ * token goes to the host git reads from it; Node's reading must be git's.
+ */
+export function isPlainRepositoryUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.href === text &&
+    !url.username &&
+    !url.password &&
+    !url.search &&
+    !url.hash &&
+    PLAIN_PATH.test(url.pathname) &&
+    !url.pathname.split('/').some((s) => s === '.' || s === '..')
+  );
 }
 
 /** `--deliver branch|pr`: a forge, an http(s) repository (the forge's token goes over HTTPS), a branch and a title that are safe anywhere. */
@@ -172,7 +202,9 @@ function validateDelivery(input: NonNullable<TaskSpecInput['cline']>, repoUrl: s
   }
   if (forge === '') throw new ValidationError('spec.cline.forge', `is required with --deliver ${mode}: the forge (fleetctl forge list) that receives it`);
   if (!FORGE_NAME_PATTERN.test(forge)) throw new ValidationError('spec.cline.forge', 'forge names are lower-case letters, digits, "-" and "_" (at most 63)');
-  if (!/^https?:\/\//.test(repoUrl)) throw new ValidationError('spec.cline.repo_url', `must be an https:// URL of the forge's repository to deliver a ${mode === 'pr' ? 'pull request' : 'branch'}`);
+  if (!isPlainRepositoryUrl(repoUrl)) {
+    throw new ValidationError('spec.cline.repo_url', `must be a plain https:// URL of the forge's repository (https://HOST/OWNER/NAME.git: no credentials, query, escapes or backslashes) to deliver a ${mode === 'pr' ? 'pull request' : 'branch'}`);
+  }
   if (branch !== '') checkBranchName('spec.cline.branch', branch);
   if (prTitle.length > DELIVERY_LIMITS.prTitleChars || /[\u0000-\u001f\u007f]/.test(prTitle)) {
     throw new ValidationError('spec.cline.pr_title', `must be one line of at most ${DELIVERY_LIMITS.prTitleChars} characters`);

@@ -4,6 +4,7 @@
  * leader lease. This file wires the parts together; it decides nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Backoff } from '../../common/backoff.js';
@@ -287,7 +288,12 @@ export class ControlPlane {
     }));
     const hook = options.autoscaleHook ? new ExecHook(options.autoscaleHook, options.autoscaleHookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS) : null;
     const autoscaler = (this.autoscaler = new Autoscaler({ ...leader, pools, nodes, tasks: index, hook, replicaId: this.replicaId, everyMs: options.autoscaleIntervalMs ?? DEFAULT_AUTOSCALE_INTERVAL_MS, hookCalled: metrics && ((pool, result, seconds) => metrics.autoscaleHookCalled(pool, result, seconds)) }));
+    // Delivery tries' scratch repositories (private trees and patches): the replica's own, emptied of a crashed run's at each start.
+    const deliveries = join(options.dataDir, 'deliveries');
+    rmSync(deliveries, { recursive: true, force: true });
+    mkdirSync(deliveries, { recursive: true, mode: 0o700 });
     const delivery = (this.delivery = new DeliveryLoop({
+      workRoot: deliveries,
       ...leader,
       tasks: index,
       writes: tasks,

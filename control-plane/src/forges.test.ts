@@ -24,7 +24,7 @@ test('each bad field is named', (t) => {
     [{ gitUrl: 'ssh://git@github.com/' }, 'git_url: must be an http:// or https:// URL'],
     [{ gitUrl: 'https://github.com/?x=1' }, 'git_url: must be a plain URL without query or fragment'],
     [{ token: '' }, 'token: is required: give it with --forge-token-file FILE (or - for standard input)'],
-    [{ token: 'two words' }, 'token: must be one line without spaces, at most 4096 characters'],
+    [{ token: 'two words' }, 'token: must be one line of printable ASCII without spaces, at most 4096 characters'],
   ];
   for (const [change, message] of cases) t.throws(() => compileForgeInput({ ...ok, ...change }), { instanceOf: ValidationError, message });
 });
@@ -39,6 +39,23 @@ test('the token goes only to repositories under the forge\'s prefix, by whole pa
   t.false(isForgeRepository(forge, 'http://gitea.corp/team/app.git'), 'another scheme');
   t.false(isForgeRepository(forge, 'https://x:y@gitea.corp/team/app.git'), 'credentials in the URL');
   t.false(isForgeRepository(forge, 'git@gitea.corp:team/app.git'));
+  // Only what every URL parser reads alike: Node and curl disagree on a backslash (curl would send the token to evil.example).
+  const github = { gitUrl: 'https://github.com/acme/' };
+  for (const tricky of [
+    'https://github.com\\acme\\@evil.example/acme/x',
+    'https://github.com/acme/%2e%2e/other/x',
+    'https://github.com/acme/x/../../other/x',
+    'https://GitHub.com/acme/x',
+    'https://github.com:443/acme/x',
+    'https://github.com/acme/x?y=1',
+    'https://github.com/acme/@evil.example/x',
+    'https://github.com/acme/x%2Fy',
+    'https://gïthub.com/acme/x',
+    'https://github.com./acme/x',
+  ]) {
+    t.false(isForgeRepository(github, tricky), tricky);
+  }
+  t.true(isForgeRepository(github, 'https://github.com/acme/x.git'));
 });
 
 test('the sealed token is bound to where it goes: a record pointed elsewhere does not open', (t) => {
@@ -64,12 +81,13 @@ test('a task\'s delivery: each bad field is named, and patch delivery takes no f
     [{ deliver: 'email' }, 'spec.cline.deliver: must be "patch", "branch" or "pr", got "email"'],
     [{ deliver: 'pr' }, 'spec.cline.forge: is required with --deliver pr: the forge (fleetctl forge list) that receives it'],
     [{ forge: 'gh' }, 'spec.cline.forge: is for a delivered result: give --deliver branch or --deliver pr'],
-    [{ deliver: 'branch', forge: 'gh', repoUrl: 'git@github.com:o/r.git' }, 'spec.cline.repo_url: must be an https:// URL of the forge\'s repository to deliver a branch'],
+    [{ deliver: 'branch', forge: 'gh', repoUrl: 'git@github.com:o/r.git' }, 'spec.cline.repo_url: must be a plain https:// URL of the forge\'s repository (https://HOST/OWNER/NAME.git: no credentials, query, escapes or backslashes) to deliver a branch'],
+    [{ deliver: 'pr', forge: 'gh', repoUrl: 'https://github.com\\o\\@evil.example/o/r' }, 'spec.cline.repo_url: must be a plain https:// URL of the forge\'s repository (https://HOST/OWNER/NAME.git: no credentials, query, escapes or backslashes) to deliver a pull request'],
     [{ deliver: 'pr', forge: 'gh', prTitle: 'a\nb' }, 'spec.cline.pr_title: must be one line of at most 256 characters'],
     [{ deliver: 'branch', forge: 'gh', prTitle: 'x' }, 'spec.cline.pr_title: is for --deliver pr'],
   ];
   for (const [extra, message] of cases) t.throws(() => spec(extra), { instanceOf: ValidationError, message });
-  for (const bad of ['-x', 'a..b', 'a//b', 'a/', 'a.lock', 'a/.b', 'a b', 'a~1', 'a^', 'a:b', 'x@{1}', 'a.', 'é']) {
+  for (const bad of ['HEAD', 'refs/heads/main', '-x', 'a..b', 'a//b', 'a/', 'a.lock', 'a/.b', 'a b', 'a~1', 'a^', 'a:b', 'x@{1}', 'a.', 'é']) {
     t.throws(() => spec({ deliver: 'branch', forge: 'gh', branch: bad }), { instanceOf: ValidationError, message: /^spec\.cline\.branch: / }, bad);
   }
 });

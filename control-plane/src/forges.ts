@@ -9,7 +9,7 @@ import type { Clock } from '../../common/clock.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { FORGE_TYPES, type ForgeType } from '../../common/model.js';
-import { FORGE_NAME_PATTERN } from '../../common/task-spec.js';
+import { FORGE_NAME_PATTERN, isPlainRepositoryUrl } from '../../common/task-spec.js';
 import type { Forge as ForgeMsg } from '../../proto/gen/fleet/v1/Forge.js';
 import type { SetForgeRequest__Output } from '../../proto/gen/fleet/v1/SetForgeRequest.js';
 import { isLoopback } from './providers.js';
@@ -88,7 +88,9 @@ export function compileForgeInput(req: SetForgeRequest__Output): ForgeInput {
   const gitUrl = git.href.endsWith('/') ? git.href : `${git.href}/`;
   const token = String(req.token ?? '').trim();
   if (token === '') throw new ValidationError('token', 'is required: give it with --forge-token-file FILE (or - for standard input)');
-  if (token.length > TOKEN_CHARS || /[\s\0]/.test(token)) throw new ValidationError('token', `must be one line without spaces, at most ${TOKEN_CHARS} characters`);
+  // What an HTTP header carries as is; Gitea takes the token as the Basic user name, which cannot hold ":".
+  if (token.length > TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) throw new ValidationError('token', `must be one line of printable ASCII without spaces, at most ${TOKEN_CHARS} characters`);
+  if (type === 'gitea' && token.includes(':')) throw new ValidationError('token', 'a Gitea token has no ":" (it goes as the Basic user name)');
   const insecureHttp = insecure && [api, git].some((u) => u.protocol === 'http:' && !isLoopback(u.hostname));
   return { name, type, apiUrl: apiText, gitUrl, token, insecureHttp };
 }
@@ -99,14 +101,10 @@ export function forgeToProto(f: ForgeRecord): ForgeMsg {
 
 /** The repository is the forge's: its URL starts with the forge's repository prefix (whole path segments). */
 export function isForgeRepository(forge: { gitUrl: string }, repoUrl: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(repoUrl);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.search || url.hash) return false;
-  return `${url.origin}${url.pathname}`.startsWith(forge.gitUrl) && url.pathname.length > new URL(forge.gitUrl).pathname.length;
+  // Plain and canonical: the host Node reads is the host git (curl) reads, whatever the submitter wrote.
+  if (!isPlainRepositoryUrl(repoUrl)) return false;
+  const url = new URL(repoUrl);
+  return repoUrl.startsWith(forge.gitUrl) && url.pathname.length > new URL(forge.gitUrl).pathname.length;
 }
 
 export class Forges {

@@ -51,6 +51,8 @@ export interface PullRecord {
   title: string;
   body: string;
   state: 'open' | 'closed' | 'merged';
+  /** The head branch's commit when the request was opened (as forges list it). */
+  headSha?: string;
 }
 
 const API_PREFIX: Record<ForgeType, string> = { github: '/api/v3', gitlab: '/api/v4', gitea: '/api/v1' };
@@ -204,7 +206,8 @@ export async function startForge(options: { type: ForgeType; token: string; root
       if (type === 'gitlab') return sendJson(res, 409, { message: [`Another open merge request already exists for this source branch: !${open.number}`] });
       return sendJson(res, 409, { message: `pull request already exists for these targets [id: ${open.number}, issue_id: ${open.number}, head_repo_id: 1, base_repo_id: 1, head_branch: ${head}, base_branch: ${base}]`, url: `${origin}/api/swagger` });
     }
-    const pull: PullRecord = { repo, number: forge.pulls.filter((p) => p.repo === repo).length + 1, head, base, title, body: text, state: 'open' };
+    const headSha = execFileSync('git', ['--git-dir', repoDir(repo), 'rev-parse', '--verify', `refs/heads/${head}`], { encoding: 'utf8' }).trim();
+    const pull: PullRecord = { repo, number: forge.pulls.filter((p) => p.repo === repo).length + 1, head, base, title, body: text, state: 'open', headSha };
     forge.pulls.push(pull);
     return sendJson(res, 201, shape(pull));
   }
@@ -253,7 +256,7 @@ export async function startForge(options: { type: ForgeType; token: string; root
         title: p.title,
         body: p.body,
         merged_at: p.state === 'merged' ? '2024-01-01T00:00:00Z' : null,
-        head: { label: `${owner}:${p.head}`, ref: p.head, repo: repoInfo },
+        head: { label: `${owner}:${p.head}`, ref: p.head, sha: p.headSha, repo: repoInfo },
         base: { label: `${owner}:${p.base}`, ref: p.base, repo: repoInfo },
       };
     }
@@ -267,6 +270,7 @@ export async function startForge(options: { type: ForgeType; token: string; root
         state: p.state === 'open' ? 'opened' : p.state,
         source_branch: p.head,
         target_branch: p.base,
+        sha: p.headSha,
         source_project_id: 1,
         target_project_id: 1,
         web_url: `${origin}/${p.repo}/-/merge_requests/${p.number}`,
@@ -281,7 +285,7 @@ export async function startForge(options: { type: ForgeType; token: string; root
       merged: p.state === 'merged',
       title: p.title,
       body: p.body,
-      head: { label: p.head, ref: p.head, repo_id: 1, repo: repoInfo },
+      head: { label: p.head, ref: p.head, sha: p.headSha, repo_id: 1, repo: repoInfo },
       base: { label: p.base, ref: p.base, repo_id: 1, repo: repoInfo },
     };
   }

@@ -131,3 +131,34 @@ test.serial('refusals end the delivery, naming the cause; a forge that is down i
   t.like(await deliverResult(branchOnly.task, branchOnly.patch, access(forge)), { prNumber: 0, prUrl: '' });
   t.is(forge.pulls.length, pulls, '--deliver branch opens no pull request');
 });
+
+test.serial('a branch name used before: an old merged request on it is not taken for this result\'s; a new one is opened', async (t) => {
+  const forge = t.context.forges.get('github')!;
+  const first = resultFor(t, forge, 'acme/reuse', { branch: 'fix' });
+  const old = await deliverResult(first.task, first.patch, access(forge));
+  // The first request is merged and its branch deleted, as forges do.
+  forge.pulls.find((p) => p.repo === 'acme/reuse' && p.number === old.prNumber)!.state = 'merged';
+  execFileSync('git', ['--git-dir', join(t.context.dir, 'github', 'acme/reuse.git'), 'update-ref', '-d', 'refs/heads/fix']);
+  // Another task's result, on the same branch name: README changed differently.
+  const work = mkdtempSync(join(t.context.dir, 'work-'));
+  git(work, 'clone', '--quiet', join(t.context.dir, 'github', 'acme/reuse.git'), '.');
+  writeFileSync(join(work, 'README.md'), '# app\nsecond\n');
+  git(work, 'add', '--all');
+  const patch = execFileSync('git', ['diff', '--cached', '--binary', '--full-index', first.base], { cwd: work });
+  const second = { ...first.task, id: 'task_second', result: { ...first.task.result!, patchBytes: patch.length } };
+  const made = await deliverResult(second, patch, access(forge));
+  t.not(made.commit, old.commit);
+  t.is(made.prNumber, old.prNumber + 1, 'a new request, not the merged one');
+  t.false(made.prExisted);
+});
+
+test.serial('a try whose task moved on (cancelled, taken over) pushes nothing and opens nothing', async (t) => {
+  const forge = t.context.forges.get('gitea')!;
+  const { task, patch } = resultFor(t, forge, 'acme/cancelled');
+  const pushes = forge.pushes;
+  const err = await t.throwsAsync(deliverResult(task, patch, access(forge), { stillWanted: () => false }), { instanceOf: DeliveryError });
+  t.regex(err!.message, /no longer delivering .*nothing was pushed/);
+  t.is(forge.pushes, pushes);
+  t.throws(() => bare(t, 'gitea', 'acme/cancelled', 'rev-parse', '--verify', `refs/heads/fleet/${task.id}`));
+  t.is(forge.pulls.filter((p) => p.repo === 'acme/cancelled').length, 0);
+});

@@ -57,22 +57,34 @@ export function repoPathOnForge(forge: { gitUrl: string }, repoUrl: string): str
   return path;
 }
 
+export interface TryOptions {
+  /** Where scratch repositories go. */
+  workRoot?: string;
+  /** The try's end: every git it runs is killed. */
+  signal?: AbortSignal;
+  /** Asked before anything is pushed or opened: false when the task moved on (a cancel, another replica). */
+  stillWanted?: () => boolean;
+}
+
 /** Runs one try. Throws DeliveryError (with whether to try again) carrying what it had made. */
-export async function deliverResult(task: Task, patch: Buffer, forge: ForgeAccess, workRoot?: string): Promise<DeliveryMade> {
+export async function deliverResult(task: Task, patch: Buffer, forge: ForgeAccess, options: TryOptions = {}): Promise<DeliveryMade> {
   const cline = task.spec.cline;
   const result = task.result;
   if (!cline?.delivery || !result) throw new DeliveryError(`task ${task.id} has no result to deliver`, false);
   const finished = task.attempts.find((a) => a.id === result.attemptId)?.finishedAtMs ?? task.updatedAtMs;
-  const repo = cline.delivery.mode === 'pr' ? repoPathOnForge(forge, cline.repoUrl) : '';
+  const repo = repoPathOnForge(forge, cline.repoUrl);
   const pushed = await pushResult(
-    { repoUrl: cline.repoUrl, ref: cline.ref, baseCommit: result.baseCommit, patch, branch: deliveryBranch(task), message: commitMessage(task), timeSec: Math.floor(finished / 1000) },
+    { repoUrl: cline.repoUrl, ref: cline.ref, baseCommit: result.baseCommit, patch, branch: deliveryBranch(task), message: commitMessage(task), timeSec: Math.floor(finished / 1000), baseBranch: task.delivery?.baseBranch ?? '' },
     gitCredentials(forge),
-    workRoot,
+    { scope: forge.gitUrl, workRoot: options.workRoot, signal: options.signal, stillWanted: options.stillWanted },
   );
   const made: DeliveryMade = { branch: pushed.branch, commit: pushed.commit, baseBranch: pushed.baseBranch, prNumber: 0, prUrl: '', prExisted: false };
   if (cline.delivery.mode === 'branch') return made;
+  if (options.stillWanted && !options.stillWanted()) {
+    throw new DeliveryError('the task is no longer delivering (cancelled, or taken over by another replica): its branch was pushed, no pull request was opened', false, made);
+  }
   try {
-    const { pr, created } = await ensurePullRequest(forge, { repo, head: pushed.branch, base: pushed.baseBranch, title: deliveryTitle(task), body: requestBody(task) });
+    const { pr, created } = await ensurePullRequest(forge, { repo, head: pushed.branch, base: pushed.baseBranch, title: deliveryTitle(task), body: requestBody(task), commit: pushed.commit });
     return { ...made, prNumber: pr.number, prUrl: pr.url, prExisted: !created };
   } catch (err) {
     if (err instanceof ForgeError) throw new DeliveryError(err.message, err.kind === 'unavailable', { branch: made.branch, commit: made.commit, baseBranch: made.baseBranch });

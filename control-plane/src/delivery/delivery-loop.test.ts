@@ -7,6 +7,7 @@ import { FakeClock } from '../testing/memory-fleet.js';
 import { assignTask, attemptFinished, attemptStarted, claimDelivery, deliveryDone, deliveryFailed, newTask, type DeliveryClaim, type DeliveryMade } from '../task-state.js';
 import { DELIVERY_CONCURRENCY, DeliveryLoop, type DeliveryWrites } from './delivery-loop.js';
 import { DeliveryError } from './git-push.js';
+import { NotFoundError, UnavailableError } from '../../../common/errors.js';
 
 const log = pino({ level: 'silent' });
 const made = (id: string): DeliveryMade => ({ branch: `fleet/${id}`, commit: 'c'.repeat(40), baseBranch: 'main', prNumber: 1, prUrl: `https://forge/pr/${id}`, prExisted: false });
@@ -28,7 +29,7 @@ class Store implements DeliveryWrites {
     this.tasks.set(task.id, task);
     for (const l of this.listeners) l(task, previous);
   }
-  view = { all: () => [...this.tasks.values()], onChange: (l: (task: Task, previous: Task | undefined) => void) => (this.listeners.add(l), () => this.listeners.delete(l)) };
+  view = { all: () => [...this.tasks.values()], get: (id: string) => this.tasks.get(id), onChange: (l: (task: Task, previous: Task | undefined) => void) => (this.listeners.add(l), () => this.listeners.delete(l)) };
   async claimDelivery(taskId: string, claim: DeliveryClaim, holdMs: number): Promise<Task | null> {
     const next = claimDelivery(this.tasks.get(taskId)!, claim, this.clock.now(), holdMs);
     if (next) this.put(next);
@@ -46,7 +47,7 @@ class Store implements DeliveryWrites {
   }
 }
 
-function setup(deliver: (task: Task) => Promise<DeliveryMade>, epoch: { value: number | null } = { value: 3 }) {
+function setup(deliver: (task: Task) => Promise<DeliveryMade>, epoch: { value: number | null } = { value: 3 }, forgeError?: () => Error | null) {
   const clock = new FakeClock(1_000);
   const store = new Store(clock);
   const tried: string[] = [];
@@ -58,25 +59,51 @@ function setup(deliver: (task: Task) => Promise<DeliveryMade>, epoch: { value: n
     writes: store,
     replicaId: 'replica-a',
     patch: async () => Buffer.from('patch'),
-    forge: async (name) => ({ name, type: 'github', apiUrl: 'https://api.example', gitUrl: 'https://forge.example/', token: 't' }),
+    forge: async (name) => {
+      const err = forgeError?.();
+      if (err) throw err;
+      return { name, type: 'github', apiUrl: 'https://api.example', gitUrl: 'https://forge.example/', token: 't' };
+    },
     deliver: async (task) => deliver(task),
     tried: (outcome) => tried.push(outcome),
   });
+  // Started (as on election) for its view of the delivering tasks; the tests tick it by hand.
+  loop.start();
+  started.push(loop);
   return { clock, store, loop, tried, epoch };
+}
+
+test.afterEach.always(() => {
+  for (const loop of started.splice(0)) loop.stop();
+});
+const started: DeliveryLoop[] = [];
+
+/** A pass now, and whatever the view's changes started: in memory they end within milliseconds. */
+async function pass(loop: DeliveryLoop): Promise<void> {
+  await new Promise((r) => setTimeout(r, 20));
+  await loop.tick();
+  await new Promise((r) => setTimeout(r, 20));
+}
+
+/** A pass, and every try it started run to its end. */
+async function cycle(loop: DeliveryLoop): Promise<void> {
+  await pass(loop);
+  await loop.settled();
 }
 
 test('due tasks are tried, at most a few at once, each once; the outcome is written by the try that holds the claim', async (t) => {
   const gates: Array<() => void> = [];
   const { store, loop, tried } = setup((task) => new Promise((resolve) => gates.push(() => resolve(made(task.id)))));
   for (let i = 0; i < DELIVERY_CONCURRENCY + 2; i++) store.put(delivering(`task_${i}`));
-  await loop.tick();
+  await pass(loop);
   t.is(gates.length, DELIVERY_CONCURRENCY, 'no more tries at once than the bound');
-  await loop.tick();
+  await pass(loop);
   t.is(gates.length, DELIVERY_CONCURRENCY, 'a task being tried is not tried again');
   for (const open of gates.splice(0)) open();
   await loop.settled();
   t.deepEqual(tried, Array(DELIVERY_CONCURRENCY).fill('delivered'));
-  await loop.tick();
+  await pass(loop);
+  t.is(gates.length, 2, 'the rest, once there is room');
   for (const open of gates.splice(0)) open();
   await loop.settled();
   const states = [...store.tasks.values()].map((x) => [x.state, x.delivery?.tries, x.delivery?.claim]);
@@ -91,23 +118,19 @@ test('a failure worth retrying waits its backoff; a refusal fails the task; a fo
     return made(task.id);
   });
   store.put(delivering('task_a'));
-  await loop.tick();
-  await loop.settled();
+  await cycle(loop);
   const waiting = store.tasks.get('task_a')!;
   t.is(waiting.state, 'DELIVERING');
   t.true(waiting.notBeforeMs > clock.now());
-  await loop.tick();
-  await loop.settled();
+  await cycle(loop);
   t.deepEqual(tried, ['retry'], 'not tried again before the backoff ends');
   clock.ms = waiting.notBeforeMs;
   epoch.value = null;
-  await loop.tick();
-  await loop.settled();
+  await cycle(loop);
   t.deepEqual(tried, ['retry'], 'a replica that does not lead tries nothing');
   epoch.value = 3;
   answer = 'refused';
-  await loop.tick();
-  await loop.settled();
+  await cycle(loop);
   t.deepEqual(tried, ['retry', 'failed']);
   t.is(store.tasks.get('task_a')!.state, 'FAILED');
   t.regex(store.tasks.get('task_a')!.message, /^delivery failed: the forge refused the token/);
@@ -117,7 +140,7 @@ test('a later leader takes over a try under way; the earlier try\'s outcome is t
   let release: () => void = () => {};
   const { store, loop, epoch } = setup((task) => new Promise((resolve) => (release = () => resolve(made(task.id)))));
   store.put(delivering('task_a'));
-  await loop.tick();
+  await pass(loop);
   // Another replica, leader of a later epoch, claims it while this one's try runs.
   const theirs = await store.claimDelivery('task_a', { by: 'replica-b', epoch: 4 }, 60_000);
   t.is(theirs?.delivery?.claim?.by, 'replica-b');
@@ -131,13 +154,23 @@ test('a later leader takes over a try under way; the earlier try\'s outcome is t
 
 test('a task that starts delivering is tried at once, without waiting for the next pass', async (t) => {
   const { store, loop } = setup(async (task) => made(task.id));
-  loop.start();
-  try {
-    store.put(delivering('task_a'));
-    await new Promise((r) => setTimeout(r, 50));
-    await loop.settled();
-    t.is(store.tasks.get('task_a')!.state, 'SUCCEEDED');
-  } finally {
-    loop.stop();
-  }
+  store.put(delivering('task_a'));
+  await new Promise((r) => setTimeout(r, 50));
+  await loop.settled();
+  t.is(store.tasks.get('task_a')!.state, 'SUCCEEDED');
+});
+
+test('a forge that cannot be read for now (the store) is tried again; one deleted since submission fails the task', async (t) => {
+  let err: Error | null = new UnavailableError('JetStream did not answer');
+  const { clock, store, loop } = setup(async (task) => made(task.id), { value: 3 }, () => err);
+  store.put(delivering('task_a'));
+  await cycle(loop);
+  const waiting = store.tasks.get('task_a')!;
+  t.is(waiting.state, 'DELIVERING');
+  t.regex(waiting.message, /JetStream did not answer; trying again/);
+  clock.ms = waiting.notBeforeMs;
+  err = new NotFoundError('forge gh not found');
+  await cycle(loop);
+  t.is(store.tasks.get('task_a')!.state, 'FAILED');
+  t.regex(store.tasks.get('task_a')!.message, /^delivery failed: forge gh not found/);
 });

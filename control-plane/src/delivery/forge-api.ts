@@ -36,6 +36,8 @@ export interface PullRequest {
   state: 'open' | 'closed' | 'merged';
   head: string;
   base: string;
+  /** The commit the request's head branch was at, when the forge says. */
+  headSha?: string;
 }
 
 export interface PullRequestAsk {
@@ -45,6 +47,12 @@ export interface PullRequestAsk {
   base: string;
   title: string;
   body: string;
+  /**
+   * The commit the head branch holds now. A closed or merged request is
+   * ours only if it was on this commit: one left from an earlier use of the
+   * branch name is not, and a new request is opened.
+   */
+  commit?: string;
 }
 
 /**
@@ -251,7 +259,7 @@ class ForgeClient {
         if (matches.some((m) => m.state === 'open')) break;
       }
     }
-    return best(matches);
+    return best(matches, this.ask.commit);
   }
 
   /** Opens the request; null when the forge says one already exists. */
@@ -315,7 +323,7 @@ class ForgeClient {
     if (!isPositiveInt(number) || !isWebUrl(url) || (state !== 'open' && state !== 'closed')) return null;
     if (mergedAt !== undefined && mergedAt !== null && typeof mergedAt !== 'string') return null;
     if (typeof raw.head.ref !== 'string' || typeof raw.base.ref !== 'string') return null;
-    return { number, url, state: mergedAt ? 'merged' : state, head: raw.head.ref, base: raw.base.ref };
+    return { number, url, state: mergedAt ? 'merged' : state, head: raw.head.ref, base: raw.base.ref, ...sha(raw.head.sha) };
   }
 
   private parseGitlab(raw: unknown): PullRequest | null {
@@ -325,7 +333,7 @@ class ForgeClient {
     // "locked" is the short state of a request being merged: not merged yet.
     const mapped = state === 'opened' || state === 'locked' ? 'open' : state === 'closed' || state === 'merged' ? state : null;
     if (!mapped) return null;
-    return { number: iid, url, state: mapped, head, base };
+    return { number: iid, url, state: mapped, head, base, ...sha(raw.sha) };
   }
 
   private parseGitea(raw: unknown): PullRequest | null {
@@ -334,7 +342,7 @@ class ForgeClient {
     if (!isPositiveInt(number) || !isWebUrl(url) || (state !== 'open' && state !== 'closed')) return null;
     if (merged !== undefined && typeof merged !== 'boolean') return null;
     if (typeof raw.head.ref !== 'string' || typeof raw.base.ref !== 'string') return null;
-    return { number, url, state: merged ? 'merged' : state, head: raw.head.ref, base: raw.base.ref };
+    return { number, url, state: merged ? 'merged' : state, head: raw.head.ref, base: raw.base.ref, ...sha(raw.head.sha) };
   }
 
   /** One API request with the forge's auth, its deadline and its size bound. */
@@ -421,10 +429,21 @@ class ForgeClient {
   }
 }
 
-/** The request to return among several on the same branches: an open one first, then the newest. */
-function best(matches: PullRequest[]): PullRequest | null {
+/** A head commit id as a forge lists it: kept only when it is one. */
+function sha(value: unknown): { headSha?: string } {
+  return typeof value === 'string' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(value) ? { headSha: value } : {};
+}
+
+/**
+ * The request to return among several on the same branches: an open one
+ * first, then the newest; a closed or merged one only if it was on `commit`
+ * (when the caller knows it), so an old request on a reused branch name is
+ * never taken for this one.
+ */
+function best(matches: PullRequest[], commit?: string): PullRequest | null {
   let chosen: PullRequest | null = null;
   for (const m of matches) {
+    if (m.state !== 'open' && commit !== undefined && m.headSha !== commit) continue;
     if (!chosen) chosen = m;
     else {
       const open = (p: PullRequest) => (p.state === 'open' ? 1 : 0);

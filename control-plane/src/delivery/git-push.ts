@@ -17,7 +17,7 @@
  * redirects are not followed, no credential helper or user configuration is
  * read, and only http(s) is allowed.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,8 @@ export interface CommitPlan {
   message: string;
   /** The commit's author and committer time, in whole seconds (the result's). */
   timeSec: number;
+  /** The base branch an earlier try chose ('' on the first). */
+  baseBranch?: string;
 }
 
 export interface PushedBranch {
@@ -66,7 +68,65 @@ interface Git {
   run(args: string[], extraEnv?: Record<string, string>): Promise<string>;
 }
 
-function gitIn(dir: string, auth: { username: string; password: string }): Git {
+/** A git that did not finish in time: its whole process group is killed (git leaves helpers that hold its pipes). */
+class GitKilled extends Error {
+  readonly killed = true;
+  constructor(readonly stderr: string) {
+    super('git was stopped');
+  }
+}
+
+/**
+ * Runs git in its own process group, so that a timeout or the try's end
+ * kills git and its helpers (git-remote-https, a lazy fetch's git) alike:
+ * otherwise a helper holding the pipes keeps the call from ever returning.
+ */
+function runGit(args: string[], env: Record<string, string>, cwd: string, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let outBytes = 0;
+    let stopped = false;
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      killGroup();
+    };
+    const timer = setTimeout(stop, GIT_TIMEOUT_MS);
+    signal?.addEventListener('abort', stop, { once: true });
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > GIT_OUTPUT_LIMIT_BYTES) stop();
+      else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.reduce((n, b) => n + b.length, 0) < 64 * 1024) err.push(chunk);
+    });
+    const done = (code: number | null, failure?: Error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (stopped) reject(new GitKilled(stderr));
+      else if (failure) reject(Object.assign(failure, { stderr }));
+      else if (code !== 0) reject(Object.assign(new Error(`git ${args[0]} exited with code ${code}`), { stderr }));
+      else resolve(Buffer.concat(out).toString('utf8'));
+    };
+    child.on('error', (e) => done(null, e));
+    // When git exits, helpers it left behind (which would hold its pipes open, and the answer with them) go too; the answer is whole at "close".
+    child.on('exit', killGroup);
+    child.on('close', (code) => done(code));
+  });
+}
+
+function gitIn(dir: string, auth: { username: string; password: string }, scope: string, signal: AbortSignal | undefined): Git {
   const basic = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -78,24 +138,22 @@ function gitIn(dir: string, auth: { username: string; password: string }): Git {
     GIT_ASKPASS: '/bin/false',
     GIT_ALLOW_PROTOCOL: 'http:https',
     LC_ALL: 'C',
-    GIT_CONFIG_COUNT: '3',
-    GIT_CONFIG_KEY_0: 'http.extraHeader',
+    GIT_CONFIG_COUNT: '5',
+    // Scoped to the forge's repositories by git's own URL matching, besides the check made before.
+    GIT_CONFIG_KEY_0: `http.${scope}.extraHeader`,
     GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
     // The header must not follow a redirect to another host.
     GIT_CONFIG_KEY_1: 'http.followRedirects',
     GIT_CONFIG_VALUE_1: 'false',
     GIT_CONFIG_KEY_2: 'core.hooksPath',
     GIT_CONFIG_VALUE_2: '/dev/null',
+    // A server that trickles is cut off: under 1 KB/s for a minute.
+    GIT_CONFIG_KEY_3: 'http.lowSpeedLimit',
+    GIT_CONFIG_VALUE_3: '1000',
+    GIT_CONFIG_KEY_4: 'http.lowSpeedTime',
+    GIT_CONFIG_VALUE_4: '60',
   };
-  return {
-    run: (args, extraEnv = {}) =>
-      new Promise((resolve, reject) => {
-        execFile('git', args, { cwd: dir, env: { ...env, GIT_DIR: dir, ...extraEnv }, timeout: GIT_TIMEOUT_MS, maxBuffer: GIT_OUTPUT_LIMIT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
-          if (err) reject(Object.assign(err, { stderr: String(stderr) }));
-          else resolve(String(stdout));
-        });
-      }),
-  };
+  return { run: (args, extraEnv = {}) => runGit(args, { ...env, GIT_DIR: dir, ...extraEnv }, dir, signal) };
 }
 
 /** git's own words for a failure: its last fatal/error/rejected line, without a URL's credentials. */
@@ -142,18 +200,30 @@ async function remoteHeads(git: Git, repoUrl: string): Promise<{ heads: Map<stri
 
 /**
  * Makes the result's commit and pushes it as `plan.branch`, unless the branch
- * holds it already. `workRoot`: where the scratch repository goes (a fresh
- * directory, mode 0700, removed afterwards).
+ * holds it already. The scratch repository is a fresh directory (mode 0700)
+ * under `options.workRoot`, removed afterwards.
  */
-export async function pushResult(plan: CommitPlan, auth: { username: string; password: string }, workRoot = tmpdir()): Promise<PushedBranch> {
-  const dir = await mkdtemp(join(workRoot, 'fleet-delivery-'));
+export interface PushOptions {
+  /** The forge's repository prefix: the only URLs git sends the token to. */
+  scope: string;
+  /** Where the scratch repository goes (default: the system's temporary directory). */
+  workRoot?: string;
+  /** Ends the try: every git it runs is killed. */
+  signal?: AbortSignal;
+  /** Called before the push: false (the task moved on, a cancel) stops the try there. */
+  stillWanted?: () => boolean;
+}
+
+export async function pushResult(plan: CommitPlan, auth: { username: string; password: string }, options: PushOptions): Promise<PushedBranch> {
+  const dir = await mkdtemp(join(options.workRoot ?? tmpdir(), 'fleet-delivery-'));
   try {
-    const git = gitIn(dir, auth);
+    const git = gitIn(dir, auth, options.scope, options.signal);
     await git.run(['init', '--quiet', '--bare', dir]);
     await git.run(['remote', 'add', 'origin', plan.repoUrl]);
     const { heads, defaultBranch } = await remoteHeads(git, plan.repoUrl);
     const refBranch = plan.ref.replace(/^refs\/heads\//, '');
-    const baseBranch = refBranch !== '' && heads.has(refBranch) ? refBranch : defaultBranch;
+    // An earlier try's base stands: a pull request found by head and base must be looked for where it was opened.
+    const baseBranch = plan.baseBranch || (refBranch !== '' && heads.has(refBranch) ? refBranch : defaultBranch);
     if (baseBranch === '') throw new DeliveryError(`cannot tell which branch of ${withoutCredentials(plan.repoUrl)} a pull request would target: the task's ref "${plan.ref}" is no branch, and the repository has no default branch`, false);
     if (plan.branch === baseBranch) throw new DeliveryError(`the branch to push, "${plan.branch}", is the base branch itself: submit with another --branch`, false);
 
@@ -176,9 +246,12 @@ export async function pushResult(plan: CommitPlan, auth: { username: string; pas
       await git.run(['apply', '--cached', '--binary', '--whitespace=nowarn', patchFile], index);
       tree = (await git.run(['write-tree'], index)).trim();
     } catch (err) {
-      const said = gitSays(err);
-      if (UNAVAILABLE.test(said)) throw classify(err, 'fetching the files the patch changes from', plan.repoUrl);
-      throw new DeliveryError(`the stored patch does not apply to its base commit ${plan.baseCommit.slice(0, 12)}: ${said}`, false);
+      // A lazy fetch of the blobs the patch touches can fail anywhere in git's output, or be stopped: the forge's fault, not the patch's.
+      const stderr = String((err as { stderr?: string }).stderr ?? '');
+      if ((err as { killed?: boolean }).killed || UNAVAILABLE.test(stderr) || /could not fetch .* from promisor remote/i.test(stderr)) {
+        throw new DeliveryError(`the forge did not answer fetching the files the patch changes from ${withoutCredentials(plan.repoUrl)}: ${gitSays(err)}`, true);
+      }
+      throw new DeliveryError(`the stored patch does not apply to its base commit ${plan.baseCommit.slice(0, 12)}: ${gitSays(err)}`, false);
     }
     const when = `@${plan.timeSec} +0000`;
     const commit = (
@@ -197,6 +270,7 @@ export async function pushResult(plan: CommitPlan, auth: { username: string; pas
     const made = { branch: plan.branch, commit, baseBranch };
     if (there === commit) return { ...made, alreadyThere: true };
     if (there !== undefined) throw occupied(plan.branch, there, commit);
+    if (options.stillWanted && !options.stillWanted()) throw new DeliveryError('the task is no longer delivering (cancelled, or taken over by another replica): nothing was pushed', false, { commit, baseBranch });
     try {
       await git.run(['push', '--quiet', '--no-verify', `--force-with-lease=refs/heads/${plan.branch}:`, 'origin', `${commit}:refs/heads/${plan.branch}`]);
       return { ...made, alreadyThere: false };
