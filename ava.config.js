@@ -15,6 +15,8 @@ export default {
     // file, its load times out that file's tasks (CI runs 11 and 12). Run on
     // its own afterwards too (ava.alone.config.js).
     '!test/provider-rates.test.ts',
+    // Real Cline on two agents with a forge: alone too.
+    '!test/delivery.test.ts',
   ],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],

@@ -76,7 +76,7 @@ test.serial('an unknown state filter is refused', async (t) => {
   const { fleet, api } = t.context;
   const cli = await fleet.fleetctl(['task', 'list', '--state', 'BOGUS']);
   t.is(cli.code, 2);
-  t.regex(cli.stderr, /--state: "BOGUS" is not a task state \(one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT\)/);
+  t.regex(cli.stderr, /--state: "BOGUS" is not a task state \(one of PENDING, ASSIGNED, RUNNING, SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, DELIVERING\)/);
   const { err } = await call((cb) => api.fleet.ListTasks({ states: [42 as never] }, bearer(fleet.adminToken), cb));
   t.is(err?.code, grpc.status.INVALID_ARGUMENT);
   t.regex(err?.details ?? '', /^states\[0\]: "42" is not a task state/);

@@ -72,7 +72,8 @@ test.serial('SIGKILL of an agent whose machine is gone: the node goes DOWN and t
 test.serial('an agent cut off from the network stops its own containers; the task completes elsewhere; on return it reconciles without running the old attempt', async (t) => {
   const { fleet, netns } = t.context;
   const islander = await fleet.addAgent({ name: 'islander', slots: 2 }, { netns: netns.name, server: `${netns.hostAddress}:${fleet.port}` });
-  const id = await runOn(fleet, 'islander', ['sh', '-c', 'sleep 8; echo finished']);
+  // Long enough to be running still when the cut comes on a loaded machine (CI run 15: 8 s was over before it).
+  const id = await runOn(fleet, 'islander', ['sh', '-c', 'sleep 20; echo finished']);
   const oldContainer = (await getTask(fleet, id)).attempts[0]!.containerId;
 
   netns.cut(true);
