@@ -12,7 +12,8 @@ import { FORGE_TYPES, type ForgeType } from '../../common/model.js';
 import { FORGE_NAME_PATTERN, isPlainRepositoryUrl } from '../../common/task-spec.js';
 import type { Forge as ForgeMsg } from '../../proto/gen/fleet/v1/Forge.js';
 import type { SetForgeRequest__Output } from '../../proto/gen/fleet/v1/SetForgeRequest.js';
-import { isLoopback } from './providers.js';
+import { secretUrl, sendsInClear } from './secret-url.js';
+import type { ForgeAccess as ForgeApiAccess } from './delivery/forge-api.js';
 import type { SecretBox } from './secret-box.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ForgeRecord } from './store/records.js';
@@ -26,13 +27,10 @@ export interface ForgeInput {
   insecureHttp: boolean;
 }
 
-/** A forge with its token opened: what a delivery needs. */
-export interface ForgeAccess {
+/** A forge with its token opened: what its API needs, and where its repositories are (a delivery's push). */
+export interface ForgeAccess extends ForgeApiAccess {
   name: string;
-  type: ForgeType;
-  apiUrl: string;
   gitUrl: string;
-  token: string;
 }
 
 const URL_CHARS = 512;
@@ -46,23 +44,6 @@ export function checkForgeName(field: string, name: string): string {
 /** What the sealed token is bound to: every field that decides where it is sent. */
 export function forgeBinding(f: { name: string; type: ForgeType; apiUrl: string; gitUrl: string; insecureHttp?: boolean }): string {
   return JSON.stringify(['forge/1', f.name, f.type, f.apiUrl, f.gitUrl, Boolean(f.insecureHttp)]);
-}
-
-/** An http(s) URL the token may be sent to: https, or http to loopback (or anywhere with --insecure-http). */
-function tokenUrl(field: string, text: string, insecureHttp: boolean, example: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ValidationError(field, `"${text.slice(0, 80)}" is not a URL (e.g. ${example})`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError(field, 'must be an http:// or https:// URL');
-  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !insecureHttp) {
-    throw new ValidationError(field, 'must be https:// (plain http:// only to a loopback host, or with --insecure-http, which sends the token in clear)');
-  }
-  if (url.username || url.password) throw new ValidationError(field, 'must not carry credentials: give the token with --forge-token-file');
-  if (url.search || url.hash || text.length > URL_CHARS) throw new ValidationError(field, 'must be a plain URL without query or fragment');
-  return url;
 }
 
 /**
@@ -82,16 +63,18 @@ export function compileForgeInput(req: SetForgeRequest__Output): ForgeInput {
   if (!type) throw new ValidationError('type', `must be one of ${FORGE_TYPES.join(', ')}, got "${String(req.type ?? '').slice(0, 40)}"`);
   const insecure = Boolean(req.insecureHttp);
   const apiText = String(req.baseUrl ?? '').trim().replace(/\/+$/, '');
-  const api = tokenUrl('base_url', apiText, insecure, type === 'github' ? 'https://api.github.com' : type === 'gitlab' ? 'https://gitlab.example.com/api/v4' : 'https://gitea.example.com/api/v1');
+  // The token travels to both: in clear only to this machine's loopback, or where an operator said so.
+  const rule = (example: string) => ({ secret: 'token', secretFlag: '--forge-token-file', what: 'URL', example, maxChars: URL_CHARS, insecureHttp: insecure });
+  const api = secretUrl('base_url', apiText, rule(type === 'github' ? 'https://api.github.com' : type === 'gitlab' ? 'https://gitlab.example.com/api/v4' : 'https://gitea.example.com/api/v1'));
   const gitText = String(req.gitUrl ?? '').trim() || defaultGitUrl(type, api);
-  const git = tokenUrl('git_url', gitText, insecure, 'https://github.com/');
+  const git = secretUrl('git_url', gitText, rule('https://github.com/'));
   const gitUrl = git.href.endsWith('/') ? git.href : `${git.href}/`;
   const token = String(req.token ?? '').trim();
   if (token === '') throw new ValidationError('token', 'is required: give it with --forge-token-file FILE (or - for standard input)');
   // What an HTTP header carries as is; Gitea takes the token as the Basic user name, which cannot hold ":".
   if (token.length > TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) throw new ValidationError('token', `must be one line of printable ASCII without spaces, at most ${TOKEN_CHARS} characters`);
   if (type === 'gitea' && token.includes(':')) throw new ValidationError('token', 'a Gitea token has no ":" (it goes as the Basic user name)');
-  const insecureHttp = insecure && [api, git].some((u) => u.protocol === 'http:' && !isLoopback(u.hostname));
+  const insecureHttp = insecure && sendsInClear([api, git]);
   return { name, type, apiUrl: apiText, gitUrl, token, insecureHttp };
 }
 

@@ -15,6 +15,7 @@ import { matchesSelector } from './scheduler.js';
 import type { Provider as ProviderMsg } from '../../proto/gen/fleet/v1/Provider.js';
 import type { SetProviderRequest__Output } from '../../proto/gen/fleet/v1/SetProviderRequest.js';
 import { SecretKeyError, type SecretBox } from './secret-box.js';
+import { secretUrl, sendsInClear } from './secret-url.js';
 import { KeyedView } from './store/keyed-view.js';
 import type { KvRecords } from './store/kv-records.js';
 import type { ProviderRecord } from './store/records.js';
@@ -65,12 +66,6 @@ export function providerBinding(p: { name: string; baseUrl: string; model: strin
   return JSON.stringify(['provider/3', p.name, p.baseUrl, p.model, Boolean(p.insecureHttp), selector]);
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-/** A host on this machine: plain http:// to it crosses no network. */
-export function isLoopback(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
 export function checkProviderName(field: string, name: string): string {
   if (!PROVIDER_NAME_PATTERN.test(name)) throw new ValidationError(field, 'provider names are lower-case letters, digits, "-" and "_" (at most 63)');
   return name;
@@ -80,20 +75,9 @@ export function checkProviderName(field: string, name: string): string {
 export function compileProviderInput(req: SetProviderRequest__Output): ProviderInput {
   const name = checkProviderName('name', String(req.name ?? ''));
   const baseUrl = String(req.baseUrl ?? '').trim().replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new ValidationError('base_url', `"${baseUrl.slice(0, 80)}" is not a URL (e.g. https://api.example.com/v1)`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError('base_url', 'must be an http:// or https:// URL');
   const insecureHttp = Boolean(req.insecureHttp);
   // The key travels to this URL: in clear only to this machine's loopback, or where an operator said so.
-  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !insecureHttp) {
-    throw new ValidationError('base_url', 'must be https:// (plain http:// only to a loopback host, or with --insecure-http, which sends the key in clear)');
-  }
-  if (url.username || url.password) throw new ValidationError('base_url', 'must not carry credentials: give the key with --api-key-file');
-  if (url.search || url.hash || baseUrl.length > PROVIDER_LIMITS.baseUrlChars) throw new ValidationError('base_url', 'must be a plain base URL without query or fragment');
+  const url = secretUrl('base_url', baseUrl, { secret: 'key', secretFlag: '--api-key-file', what: 'base URL', example: 'https://api.example.com/v1', maxChars: PROVIDER_LIMITS.baseUrlChars, insecureHttp });
   const model = String(req.model ?? '').trim();
   if (model === '' || model.length > PROVIDER_LIMITS.modelChars || /[\s\0]/.test(model)) {
     throw new ValidationError('model', 'is required: the model name the provider expects, without spaces');
@@ -113,7 +97,7 @@ export function compileProviderInput(req: SetProviderRequest__Output): ProviderI
   const maxConcurrent = wholeNumber('max_concurrent', req.maxConcurrent, MAX_PROVIDER_CONCURRENT);
   const maxRpm = wholeNumber('max_rpm', req.maxRpm, MAX_PROVIDER_RPM);
   const maxTpm = wholeNumber('max_tpm', req.maxTpm, MAX_PROVIDER_TPM);
-  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && url.protocol === 'http:' && !isLoopback(url.hostname), nodeSelector, fallbacks, maxConcurrent, maxRpm, maxTpm };
+  return { name, baseUrl, model, apiKey, insecureHttp: insecureHttp && sendsInClear([url]), nodeSelector, fallbacks, maxConcurrent, maxRpm, maxTpm };
 }
 
 /** A provider as the API shows it; `window`, its rate window (a limited provider's usage, when known). */

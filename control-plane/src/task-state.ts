@@ -194,6 +194,12 @@ export function claimDelivery(task: Task, claim: DeliveryClaim, now: number, hol
   };
 }
 
+/** The delivery without a claim: a try's end, or a new start. */
+function unclaimed(delivery: Delivery): Delivery {
+  const { claim: _held, ...rest } = delivery;
+  return rest;
+}
+
 function requireClaim(task: Task, claim: DeliveryClaim): Delivery {
   const held = task.delivery?.claim;
   if (task.state !== 'DELIVERING' || !task.delivery || !held || held.by !== claim.by || held.epoch !== claim.epoch) throw new StaleDeliveryError(task.id);
@@ -204,8 +210,7 @@ function requireClaim(task: Task, claim: DeliveryClaim): Delivery {
 export type DeliveryMade = Pick<Delivery, 'branch' | 'commit' | 'baseBranch' | 'prNumber' | 'prUrl' | 'prExisted'>;
 
 export function deliveryDone(task: Task, claim: DeliveryClaim, made: DeliveryMade, now: number): Task {
-  const delivery = requireClaim(task, claim);
-  const { claim: _held, ...rest } = delivery;
+  const rest = unclaimed(requireClaim(task, claim));
   const message = made.prUrl
     ? `delivered: pull request #${made.prNumber}${made.prExisted ? ' (it was open already)' : ''} ${made.prUrl}`
     : `delivered: branch ${made.branch} at ${made.commit.slice(0, 12)}`;
@@ -220,8 +225,7 @@ export function deliveryDone(task: Task, claim: DeliveryClaim, made: DeliveryMad
  */
 export function deliveryFailed(task: Task, claim: DeliveryClaim, failure: { error: string; retryable: boolean; made: Partial<DeliveryMade> }, now: number, random: () => number = Math.random): Task {
   const delivery = requireClaim(task, claim);
-  const { claim: _held, ...rest } = delivery;
-  const next: Delivery = { ...rest, ...failure.made, error: failure.error };
+  const next: Delivery = { ...unclaimed(delivery), ...failure.made, error: failure.error };
   if (failure.retryable && delivery.tries < MAX_DELIVERY_TRIES) {
     const delay = fullJitterDelayMs(DELIVERY_BACKOFF, delivery.tries, random);
     return {
@@ -251,8 +255,7 @@ export function redeliver(task: Task, now: number): Task {
     const why = task.state === 'SUCCEEDED' && task.delivery?.deliveredAtMs ? `it was delivered already: ${task.message}` : `it is ${task.state}, and its delivery did not fail`;
     throw new PreconditionError(`task ${task.id} has nothing to deliver again: ${why}`);
   }
-  const { claim: _held, ...rest } = task.delivery;
-  return { ...task, state: 'DELIVERING', notBeforeMs: 0, updatedAtMs: now, delivery: { ...rest, tries: 0 }, message: 'delivering again (fleetctl task deliver)' };
+  return { ...task, state: 'DELIVERING', notBeforeMs: 0, updatedAtMs: now, delivery: { ...unclaimed(task.delivery), tries: 0 }, message: 'delivering again (fleetctl task deliver)' };
 }
 
 function afterTaskFailure(task: Task, outcome: AttemptOutcome, now: number, random: () => number): Task {

@@ -131,7 +131,12 @@ export async function submitTask(ctx: Context, input: SubmitInput): Promise<void
     return;
   }
   ctx.err(`submitted ${task.id}; waiting for it to finish\n`);
-  const final = await waitForTask(ctx, task.id);
+  await waitAndExit(ctx, task.id);
+}
+
+/** --wait: follows the task to its end, prints it, and exits 0 only if it SUCCEEDED. */
+async function waitAndExit(ctx: Context, taskId: string): Promise<void> {
+  const final = await waitForTask(ctx, taskId);
   if (ctx.format === 'json') ctx.out(JSON.stringify(taskView(final), null, 2) + '\n');
   else ctx.out(`${final.id} ${final.state}${final.message ? `: ${final.message}` : ''}\n`);
   if (final.state !== 'SUCCEEDED') throw new CliError('', 1);
@@ -175,10 +180,7 @@ export async function deliverTask(ctx: Context, taskId: string, wait: boolean): 
     return;
   }
   ctx.err(`${task.id}: delivering again; waiting for it to finish\n`);
-  const final = await waitForTask(ctx, task.id);
-  if (ctx.format === 'json') ctx.out(JSON.stringify(taskView(final), null, 2) + '\n');
-  else ctx.out(`${final.id} ${final.state}${final.message ? `: ${final.message}` : ''}\n`);
-  if (final.state !== 'SUCCEEDED') throw new CliError('', 1);
+  await waitAndExit(ctx, task.id);
 }
 
 export async function getTask(ctx: Context, taskId: string): Promise<void> {

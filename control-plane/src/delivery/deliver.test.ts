@@ -15,7 +15,7 @@ import { compileTaskSpec } from '../../../common/task-spec.js';
 import { startForge, type ForgeStandIn } from '../../../test/harness/forge.js';
 import type { ForgeAccess } from '../forges.js';
 import { assignTask, attemptFinished, attemptStarted, newTask } from '../task-state.js';
-import { deliverResult } from './deliver.js';
+import { deliverResult, repoPathOnForge } from './deliver.js';
 import { FORGE_TYPES, type ForgeType } from './forge-api.js';
 import { DeliveryError } from './git-push.js';
 
@@ -161,4 +161,32 @@ test.serial('a try whose task moved on (cancelled, taken over) pushes nothing an
   t.is(forge.pushes, pushes);
   t.throws(() => bare(t, 'gitea', 'acme/cancelled', 'rev-parse', '--verify', `refs/heads/fleet/${task.id}`));
   t.is(forge.pulls.filter((p) => p.repo === 'acme/cancelled').length, 0);
+});
+
+test('the repository\'s path on the forge: owner/name (or group/…/name) under its prefix; anything not plain is refused, never with its credentials', (t) => {
+  const github = { gitUrl: 'https://github.com/' };
+  t.is(repoPathOnForge(github, 'https://github.com/acme/widgets.git'), 'acme/widgets');
+  t.is(repoPathOnForge(github, 'https://github.com/acme/widgets'), 'acme/widgets');
+  t.is(repoPathOnForge(github, 'https://github.com/acme/widgets/'), 'acme/widgets');
+  t.is(repoPathOnForge(github, 'https://github.com/acme/widgets.git/'), 'acme/widgets');
+  t.is(repoPathOnForge({ gitUrl: 'http://gitlab.example:8080/' }, 'http://gitlab.example:8080/group/sub/name.git'), 'group/sub/name');
+  t.is(repoPathOnForge({ gitUrl: 'https://corp.example/gitlab/' }, 'https://corp.example/gitlab/group/name.git'), 'group/name', 'a forge under a sub-path');
+  for (const bad of [
+    'https://x-access-token:secret@github.com/acme/widgets.git',
+    'https://github.com/',
+    'https://github.com',
+    'https://github.com/widgets',
+    'https://github.com/acme/../etc/passwd',
+    'https://github.com/acme/%2e%2e/x',
+    'https://github.com/acme/w.git?ref=1',
+    'https://github.com/acme/w.git#main',
+    'git@github.com:acme/widgets.git',
+    'ssh://git@github.com/acme/widgets.git',
+    'file:///srv/acme/widgets.git',
+    'https://gitlab.example/acme/widgets.git',
+  ]) {
+    const err = t.throws(() => repoPathOnForge(github, bad), { instanceOf: DeliveryError, message: /^cannot tell the repository's owner and name from .*: expected a plain https:\/\/github\.com\/OWNER\/NAME\.git$/ }, bad);
+    t.false(err?.retryable);
+    t.false(err?.message.includes('secret'), 'credentials in a URL stay out of the message');
+  }
 });

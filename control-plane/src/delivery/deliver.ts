@@ -7,7 +7,8 @@
  * once by two replicas, ends in one branch and one request.
  */
 import type { Task } from '../../../common/model.js';
-import type { ForgeAccess } from '../forges.js';
+import { withoutCredentials } from '../../../common/repo-key.js';
+import { isForgeRepository, type ForgeAccess } from '../forges.js';
 import type { DeliveryMade } from '../task-state.js';
 import { ensurePullRequest, ForgeError, gitCredentials } from './forge-api.js';
 import { DeliveryError, pushResult } from './git-push.js';
@@ -46,13 +47,15 @@ function requestBody(task: Task): string {
   return `${summary}\n\n---\nMade by Cline on the fleet: task \`${task.id}\`, attempt \`${result.attemptId}\`, ${result.filesChanged} file(s) changed from \`${result.baseCommit.slice(0, 12)}\`${result.verified ? ', verified by its own checks' : ''}.`;
 }
 
-/** The repository's path on the forge (owner/name, or group/…/name), from its URL under the forge's repository prefix. */
+/**
+ * The repository's path on the forge (owner/name, or group/…/name): its URL,
+ * plain and under the forge's repository prefix (`isForgeRepository`), less
+ * that prefix and ".git".
+ */
 export function repoPathOnForge(forge: { gitUrl: string }, repoUrl: string): string {
-  const url = new URL(repoUrl);
-  const under = new URL(forge.gitUrl).pathname;
-  const path = url.pathname.slice(under.length).replace(/\/+$/, '').replace(/\.git$/, '');
-  if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)+$/.test(path) || path.split('/').some((s) => s === '.' || s === '..')) {
-    throw new DeliveryError(`cannot tell the repository's owner and name from ${url.origin}${url.pathname} (expected ${forge.gitUrl}OWNER/NAME)`, false);
+  const path = isForgeRepository(forge, repoUrl) ? new URL(repoUrl).pathname.slice(new URL(forge.gitUrl).pathname.length).replace(/\/$/, '').replace(/\.git$/, '') : '';
+  if (path.split('/').length < 2) {
+    throw new DeliveryError(`cannot tell the repository's owner and name from ${withoutCredentials(repoUrl)}: expected a plain ${forge.gitUrl}OWNER/NAME.git`, false);
   }
   return path;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import { startForge, type ForgeStandIn } from '../../../test/harness/forge.js';
-import { ensurePullRequest, FORGE_TYPES, ForgeError, gitCredentials, repoPathFromUrl, type ForgeAccess, type ForgeType, type PullRequestAsk } from './forge-api.js';
+import { ensurePullRequest, FORGE_TYPES, ForgeError, gitCredentials, type ForgeAccess, type ForgeType, type PullRequestAsk } from './forge-api.js';
 
 const test = anyTest as TestFn<{ dir: string }>;
 
@@ -196,27 +196,6 @@ for (const type of FORGE_TYPES) {
     t.is((await pushBranch(t.context.dir, forge, repo, 'fleet/after', gitCredentials(access(forge)))).status, 0, 'other branches still push');
   });
 }
-
-test('repoPathFromUrl takes owner/name from http(s) URLs and names what is wrong with others', (t) => {
-  t.is(repoPathFromUrl('https://github.com/acme/widgets.git'), 'acme/widgets');
-  t.is(repoPathFromUrl('https://github.com/acme/widgets'), 'acme/widgets');
-  t.is(repoPathFromUrl('https://github.com/acme/widgets/'), 'acme/widgets');
-  t.is(repoPathFromUrl('https://github.com/acme/widgets.git/'), 'acme/widgets');
-  t.is(repoPathFromUrl('http://gitlab.example:8080/group/sub/name.git'), 'group/sub/name');
-  t.is(repoPathFromUrl('https://x-access-token:secret@ghe.example/acme/widgets.git'), 'acme/widgets');
-  t.throws(() => repoPathFromUrl('https://github.com/'), { message: /no repository path/ });
-  t.throws(() => repoPathFromUrl('https://github.com'), { message: /no repository path/ });
-  t.throws(() => repoPathFromUrl('https://github.com/widgets'), { message: /no owner/ });
-  t.throws(() => repoPathFromUrl('https://github.com/acme/../etc/passwd'), { message: /"\.\." segment/ });
-  t.throws(() => repoPathFromUrl('https://github.com/acme/%2e%2e/x'), { message: /"\.\." segment/ });
-  t.throws(() => repoPathFromUrl('https://github.com/acme/w.git?ref=1'), { message: /query or fragment/ });
-  t.throws(() => repoPathFromUrl('https://github.com/acme/w.git#main'), { message: /query or fragment/ });
-  t.throws(() => repoPathFromUrl('git@github.com:acme/widgets.git'), { message: /not an http/ });
-  t.throws(() => repoPathFromUrl('ssh://git@github.com/acme/widgets.git'), { message: /not an http/ });
-  t.throws(() => repoPathFromUrl('file:///srv/acme/widgets.git'), { message: /not an http/ });
-  const err = t.throws(() => repoPathFromUrl('https://user:hunter2@github.com/acme/../x'));
-  t.false(err?.message.includes('hunter2'), 'credentials in a URL stay out of the message');
-});
 
 test('gitCredentials are what each forge takes for a push with a token', (t) => {
   t.deepEqual(gitCredentials({ type: 'github', apiUrl: 'https://api.github.com', token: 'T' }), { username: 'x-access-token', password: 'T' });

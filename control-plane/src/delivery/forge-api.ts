@@ -124,43 +124,6 @@ export async function ensurePullRequest(
 }
 
 /**
- * "owner/name" from an https:// or http:// repository URL (path without
- * leading "/" and trailing ".git"/"/"); throws Error naming the problem for
- * URLs with no path, "..", query/fragment, or other schemes.
- */
-export function repoPathFromUrl(repoUrl: string): string {
-  // The URL may carry credentials (https://user:token@host/...): messages show it without them.
-  const shown = repoUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  const raw = /^https?:\/\/[^/?#]*([^?#]*)([?#].*)?$/i.exec(repoUrl);
-  if (!raw) throw new Error(`repository URL "${shown}" is not an http:// or https:// URL`);
-  if (raw[2] !== undefined) throw new Error(`repository URL "${shown}" has a query or fragment; give the plain repository URL`);
-  let url: URL;
-  try {
-    url = new URL(repoUrl);
-  } catch {
-    throw new Error(`repository URL "${shown}" is not a valid URL`);
-  }
-  if (!url.hostname) throw new Error(`repository URL "${shown}" has no host`);
-  // Checked on the raw text: URL parsing would quietly resolve ".." away.
-  const path = (raw[1] ?? '').replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '');
-  if (path === '') throw new Error(`repository URL "${shown}" has no repository path (expected https://host/owner/name)`);
-  const segments = path.split('/').map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      throw new Error(`repository URL "${shown}" has a malformed %-escape in its path`);
-    }
-  });
-  for (const segment of segments) {
-    if (segment === '..' || segment === '.') throw new Error(`repository URL "${shown}" has a "${segment}" segment in its path`);
-    if (segment === '') throw new Error(`repository URL "${shown}" has an empty segment in its path`);
-    if (segment.includes('/') || segment.includes('\\')) throw new Error(`repository URL "${shown}" has an encoded slash in its path`);
-  }
-  if (segments.length < 2) throw new Error(`repository URL "${shown}" has no owner in its path (expected https://host/owner/name)`);
-  return segments.join('/');
-}
-
-/**
  * HTTP Basic credentials a git push over HTTPS uses with this forge's token:
  * github {username:'x-access-token', password: token}; gitlab
  * {username:'oauth2', password: token}; gitea {username: token, password:
