@@ -162,28 +162,52 @@ test.serial('a good image is promoted once healthy through its step, across a SI
   const { fleet } = t.context;
   const started = await fleet.fleetctl(['rollout', 'start', '--cline-image', GOOD, '--steps', '75,100', '--step-interval', '5s', '--min-tasks', '2']);
   t.is(started.code, 0, started.stderr);
+  // Paused until the leader is gone: a healthy canary would otherwise be promoted the moment its second
+  // outcome is stored, and a poll could miss the stretch in which it is under way (CI stop 25).
+  const paused = await fleet.fleetctl(['rollout', 'pause']);
+  t.is(paused.code, 0, paused.stderr);
   await untilNodesHold(t);
-  // Seven tasks at 75%: fewer than two on the canary (it would wait for samples) has odds of 1 in 800.
-  const first = await submit(t, 4);
-  const midway = await eventually('canary outcomes to be stored', async () => {
-    const r = await status(t);
-    return r.canary.attempts >= 1 && r.state === 'PROGRESSING' ? r : undefined;
-  }, 120_000);
+  // Rounds of four tasks at 75% until a canary outcome is stored (none of four on the canary: 1 in 256).
+  const first: string[] = [];
+  let midway: RolloutJson | undefined;
+  for (let round = 0; round < 3 && !midway; round++) {
+    const ids = await submit(t, 4);
+    for (const id of ids) await untilState(fleet, id, ['SUCCEEDED'], 240_000);
+    first.push(...ids);
+    const placed = await Promise.all(ids.map((id) => fleet.json<TaskJson>(['task', 'get', id])));
+    if (!placed.some((task) => task.attempts.some((a) => a.rolloutArm === 'canary'))) continue;
+    midway = await eventually('the canary outcome to be counted', async () => {
+      const r = await status(t);
+      return r.canary.attempts >= 1 ? r : undefined;
+    }, 60_000);
+  }
+  if (!midway) throw new Error(`no canary attempt among ${first.length} tasks at 75%`);
+  t.is(midway.state, 'PAUSED', 'a paused rollout does not step forward, however healthy');
+  t.is(midway.currentPercent, 75);
   // The leader dies with the rollout under way: the other replica goes on from the stored state.
   const leader = fleet.leaderIndex();
   t.true(leader >= 0);
   await fleet.controlPlanes[leader]!.stop('SIGKILL');
-  const more = await submit(t, 3);
-  const promoted = await eventually('the rollout to be promoted', async () => {
-    const r = await status(t);
-    return r.state === 'PROMOTED' ? r : undefined;
-  }, 240_000);
+  const resumed = await fleet.fleetctl(['rollout', 'resume']);
+  t.is(resumed.code, 0, resumed.stderr);
+  // Rounds of three until it is promoted: it needs two canary outcomes, and the first round may place none.
+  const more: string[] = [];
+  let promoted: RolloutJson | undefined;
+  for (let round = 0; round < 4 && !promoted; round++) {
+    const ids = await submit(t, 3);
+    for (const id of ids) await untilState(fleet, id, ['SUCCEEDED'], 240_000);
+    more.push(...ids);
+    promoted = await eventually('the rollout to be promoted', async () => {
+      const r = await status(t);
+      return r.state === 'PROMOTED' ? r : undefined;
+    }, 30_000).catch(() => undefined);
+  }
+  if (!promoted) throw new Error(`not promoted after ${more.length} tasks: ${JSON.stringify(await status(t))}`);
   t.true(promoted.canary.attempts >= Math.max(2, midway.canary.attempts), `${promoted.canary.attempts} canary attempts, ${midway.canary.attempts} before the failover`);
   t.is(promoted.canary.failed, 0);
   t.is(promoted.fleetImage, GOOD);
   t.regex(promoted.reason, /promoted: healthy after \d+ canary attempts/);
   t.true(promoted.history.some((e) => /started by/.test(e.what)));
-  for (const id of [...first, ...more]) await untilState(fleet, id, ['SUCCEEDED'], 240_000);
   // From now on a Cline task submitted without --image gets the promoted one.
   const [after] = await submit(t, 1);
   const task = await fleet.json<TaskJson>(['task', 'get', after!]);
