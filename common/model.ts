@@ -103,6 +103,8 @@ export interface TaskSpec {
   readOnlyRoot?: boolean;
   /** Plain tasks: "UID" or "UID:GID"; absent: the image's user. */
   user?: string;
+  /** The team it belongs to (common/teams.ts); absent: none. */
+  team?: string;
 }
 
 export const AGENT_NETWORKS = ['none', 'bridge'] as const;
@@ -516,7 +518,15 @@ export type NodeMessage =
   | { kind: 'renew'; csrPem: string }
   | { kind: 'restart-answer'; answer: RestartAnswer }
   /** Permits wanted for a rate-limited provider, with what its calls used since the last ask. */
-  | { kind: 'permit-ask'; ask: PermitRequest };
+  | { kind: 'permit-ask'; ask: PermitRequest }
+  /** What the gateway spent for teams since its last report. */
+  | { kind: 'team-spend'; report: TeamSpendReport };
+
+/** A gateway's spend for teams (common/teams.ts), acknowledged by id. */
+export interface TeamSpendReport {
+  entries: Array<{ team: string; tokens: number; costUsd: number }>;
+  reportId: number;
+}
 
 /** A gateway's ask for permits (common/rate-window.ts). */
 export interface PermitRequest {
@@ -580,7 +590,11 @@ export type ControlMessage =
   | { kind: 'certificate'; certificatePem: string }
   /** An operator asked the agent to restart itself (fleetctl node restart). */
   | { kind: 'restart'; restart: RestartOrder }
-  | { kind: 'permit-grant'; grant: PermitAnswer };
+  | { kind: 'permit-grant'; grant: PermitAnswer }
+  /** A team spend report was counted (or not: send it again). */
+  | { kind: 'team-spend-ack'; reportId: number; uncounted: boolean }
+  /** The teams whose daily budget is spent, and why; replaces the last such message. */
+  | { kind: 'team-budgets'; spent: Record<string, string> };
 
 export interface RestartOrder {
   requestId: string;

@@ -14,6 +14,11 @@
  *   3  agents ask for a permit (PermitAsk) before each request to a
  *      provider with a fleet-wide rate limit; a control plane grants such
  *      a provider only to agents of 3 or later, which honour it
+ *   4  agents report what their gateways spend for teams (TeamSpend) and
+ *      refuse model calls for teams whose daily budget is spent
+ *      (TeamBudgets); a control plane sends TeamBudgets only to agents of
+ *      4 or later, and grants the provider of a Cline task whose team has
+ *      a budget only to them
  *
  * The rule: a control plane accepts agents of its own protocol and of the
  * one before it. So replicas are upgraded first (one at a time), then the
@@ -23,9 +28,11 @@
  */
 import { FleetError } from './errors.js';
 
-export const AGENT_PROTOCOL = 3;
+export const AGENT_PROTOCOL = 4;
 /** The first protocol whose agents ask for rate permits (a provider's --max-rpm/--max-tpm). */
 export const RATE_PERMITS_PROTOCOL = 3;
+/** The first protocol whose agents report team spend and honour team budgets. */
+export const TEAM_BUDGETS_PROTOCOL = 4;
 /** What an agent that says 0 (older than the field) speaks. */
 const UNVERSIONED = 1;
 

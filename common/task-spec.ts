@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { checkTeamName } from './teams.js';
 import { AGENT_NETWORKS, DELIVERY_MODES, type AgentNetwork, type ClineSpec, type DeliverySpec, type RetryPolicy, type TaskSpec } from './model.js';
 import type { TaskSpec as TaskSpecInput } from '../proto/gen/fleet/v1/TaskSpec.js';
 
@@ -301,6 +302,7 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
   if (idempotencyKey !== '' && (idempotencyKey.length > SPEC_LIMITS.idempotencyKeyChars || !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey))) {
     throw new ValidationError('spec.idempotency_key', 'is letters, digits, ".", "_", ":" and "-" (at most 128)');
   }
+  const team = (input.team ?? '') === '' ? '' : checkTeamName('spec.team', input.team);
   return {
     image,
     command: cline ? [] : validateCommand(input.command),
@@ -320,6 +322,7 @@ export function compileTaskSpec(input: TaskSpecInput | null | undefined): TaskSp
     ...(network ? { network } : {}),
     ...(input.readOnlyRoot ? { readOnlyRoot: true } : {}),
     ...(user ? { user } : {}),
+    ...(team ? { team } : {}),
   };
 }
 

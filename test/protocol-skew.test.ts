@@ -1,7 +1,7 @@
 /**
  * The version-skew rule between node agents and control planes
  * (common/protocol.ts), with real processes of two builds: this checkout
- * (node protocol 3) and copies of it built with another protocol
+ * (node protocol 4) and copies of it built with another protocol
  * (`buildWithProtocol`). A control plane accepts agents of its protocol and
  * the one before; an agent older than that is told to upgrade itself, one
  * newer is told to wait for the control plane's upgrade, and backs off
@@ -18,7 +18,7 @@ import { TestProcess } from './harness/process.js';
 const test = anyTest as TestFn<{ fleet: TestFleet; older: Build; newer: Build }>;
 
 test.before(async (t) => {
-  t.is(AGENT_PROTOCOL, 3, 'this test names protocols 2, 3 and 4 around this build\'s');
+  t.is(AGENT_PROTOCOL, 4, 'this test names protocols 3, 4 and 5 around this build\'s');
   const fleet = (t.context.fleet = await TestFleet.start({ agents: [] }));
   t.context.older = buildWithProtocol(fleet.dir, AGENT_PROTOCOL - 1);
   t.context.newer = buildWithProtocol(fleet.dir, AGENT_PROTOCOL + 1);
@@ -60,7 +60,7 @@ test.serial('skew between agents and the control plane: one protocol older works
     const refused = await newcomer.waitForLog('enrollment refused by the control plane until one side is upgraded; trying again later', 30_000);
     t.is(
       refused.reason,
-      'this node agent speaks node protocol 4, newer than the control plane (node protocol 3, accepting agents of 2 to 3): upgrade the control plane first (its replicas one at a time), then the agents',
+      'this node agent speaks node protocol 5, newer than the control plane (node protocol 4, accepting agents of 3 to 4): upgrade the control plane first (its replicas one at a time), then the agents',
     );
     t.true(Number(refused.retryInMs) >= 1_500, `it backs off (${refused.retryInMs}ms)`);
   } finally {
@@ -76,11 +76,11 @@ test.serial('skew between agents and the control plane: one protocol older works
   const refusedAt = Date.now();
   await agent.process.waitForLog('the control plane refuses this agent until one side is upgraded; trying again now and then', 30_000);
   await agent.process.waitForText(
-    'fleet-node-agent: the control plane at 127.0.0.1:' + fleet.port + ' refuses this agent: this node agent speaks node protocol 4, newer than the control plane (node protocol 3, accepting agents of 2 to 3): upgrade the control plane first',
+    'fleet-node-agent: the control plane at 127.0.0.1:' + fleet.port + ' refuses this agent: this node agent speaks node protocol 5, newer than the control plane (node protocol 4, accepting agents of 3 to 4): upgrade the control plane first',
   );
   const cp = fleet.controlPlane!;
   const seen = cp.logLines().find((l) => l.msg === 'node agent refused: its node protocol is not accepted here');
-  t.is(seen?.agentProtocol, 4, 'the control plane logs the refusal, with the agent\'s protocol');
+  t.is(seen?.agentProtocol, 5, 'the control plane logs the refusal, with the agent\'s protocol');
   t.is(seen?.acceptedProtocols, '2 to 3');
   await sleep(8_000);
   const tries = refusedLines(agent.process);
@@ -89,7 +89,7 @@ test.serial('skew between agents and the control plane: one protocol older works
   for (const l of tries) t.true(Number(l.retryInMs) >= 1_500, `each retry waits (${l.retryInMs}ms)`);
   t.is(tries.filter((l) => l.msg === 'the control plane refuses this agent until one side is upgraded; trying again now and then').length, 1, 'the reason is logged once');
 
-  // The control plane is upgraded (protocol 4, accepting 3 and 4): the waiting agent is accepted on its next try, without a restart.
+  // The control plane is upgraded (protocol 5, accepting 4 and 5): the waiting agent is accepted on its next try, without a restart.
   await cp.stop('SIGTERM');
   fleet.controlPlaneBin = newer.controlPlane;
   await fleet.startControlPlane(0);
@@ -100,11 +100,11 @@ test.serial('skew between agents and the control plane: one protocol older works
   t.is(done.state, 'SUCCEEDED');
   t.is(done.attempts[0]!.nodeId, agent.nodeId, 'on the agent that was refused');
 
-  // An agent two protocols behind this control plane (2 against 4) is told to upgrade itself.
+  // An agent two protocols behind this control plane (3 against 5) is told to upgrade itself.
   await agent.process.stop('SIGTERM');
   agent.options.bin = older.nodeAgent;
   await fleet.restartAgent(agent, {}, false);
   const old = await agent.process.waitForLog('the control plane refuses this agent until one side is upgraded; trying again now and then', 30_000);
-  t.is(old.reason, 'this node agent speaks node protocol 2, too old for the control plane (node protocol 4, accepting agents of 3 to 4): upgrade the node agent (installers/upgrade-node-agent.sh on the node)');
-  await agent.process.waitForText('refuses this agent: this node agent speaks node protocol 2, too old for the control plane', 5_000);
+  t.is(old.reason, 'this node agent speaks node protocol 3, too old for the control plane (node protocol 5, accepting agents of 4 to 5): upgrade the node agent (installers/upgrade-node-agent.sh on the node)');
+  await agent.process.waitForText('refuses this agent: this node agent speaks node protocol 3, too old for the control plane', 5_000);
 });

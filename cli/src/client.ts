@@ -55,6 +55,10 @@ import type { Forge__Output } from '../../proto/gen/fleet/v1/Forge.js';
 import type { ForgeRef } from '../../proto/gen/fleet/v1/ForgeRef.js';
 import type { ListForgesResponse__Output } from '../../proto/gen/fleet/v1/ListForgesResponse.js';
 import type { SetForgeRequest } from '../../proto/gen/fleet/v1/SetForgeRequest.js';
+import type { Team__Output } from '../../proto/gen/fleet/v1/Team.js';
+import type { TeamRef } from '../../proto/gen/fleet/v1/TeamRef.js';
+import type { ListTeamsResponse__Output } from '../../proto/gen/fleet/v1/ListTeamsResponse.js';
+import type { SetTeamRequest } from '../../proto/gen/fleet/v1/SetTeamRequest.js';
 import type { GetRolloutResponse__Output } from '../../proto/gen/fleet/v1/GetRolloutResponse.js';
 import type { ListRolloutsResponse__Output } from '../../proto/gen/fleet/v1/ListRolloutsResponse.js';
 import type { Rollout__Output } from '../../proto/gen/fleet/v1/Rollout.js';
@@ -221,8 +225,8 @@ export class FleetClient {
   submitTask = (req: SubmitTaskRequest) => this.unary('SubmitTask', req, task);
   getTask = (req: GetTaskRequest) => this.unary('GetTask', req, task);
   /** A page of tasks, newest first; `next` ("" on the last page) asks for the following one. */
-  listTasks = (req: { states: TaskState[]; limit: number; pageToken?: string }) =>
-    this.unary('ListTasks', { states: req.states.map(encodeTaskState), limit: req.limit, pageToken: req.pageToken ?? '' }, (res: ListTasksResponse__Output) =>
+  listTasks = (req: { states: TaskState[]; limit: number; pageToken?: string; team?: string }) =>
+    this.unary('ListTasks', { states: req.states.map(encodeTaskState), limit: req.limit, pageToken: req.pageToken ?? '', team: req.team ?? '' }, (res: ListTasksResponse__Output) =>
       answer(() => ({ tasks: res.tasks.map(decodeTask), next: res.nextPageToken })),
     );
   cancelTask = (req: CancelTaskRequest) => this.unary('CancelTask', req, task);
@@ -289,6 +293,9 @@ export class FleetClient {
   setForge = (req: SetForgeRequest) => this.unary('SetForge', req, (res: Forge__Output) => res);
   listForges = () => this.unary('ListForges', {}, (res: ListForgesResponse__Output) => res);
   deleteForge = (req: ForgeRef) => this.unary('DeleteForge', req, (res: Forge__Output) => res);
+  setTeam = (req: SetTeamRequest) => this.unary('SetTeam', req, (res: Team__Output) => res);
+  listTeams = () => this.unary('ListTeams', {}, (res: ListTeamsResponse__Output) => res);
+  getTeam = (req: TeamRef) => this.unary('GetTeam', req, (res: Team__Output) => res);
   deliverTask = (req: DeliverTaskRequest) => this.unary('DeliverTask', req, task);
   setAutoscalePool = (req: SetAutoscalePoolRequest) => this.unary('SetAutoscalePool', req, (res: AutoscalePool__Output) => res);
   listAutoscalePools = (req: ListAutoscalePoolsRequest) => this.unary('ListAutoscalePools', req, (res: ListAutoscalePoolsResponse__Output) => res);

@@ -10,6 +10,7 @@ import { tokenCommand } from './commands/token.js';
 import { configCommand } from './commands/config.js';
 import { providerCommand } from './commands/provider.js';
 import { forgeCommand } from './commands/forge.js';
+import { teamCommand } from './commands/team.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { autoscaleCommand } from './commands/autoscale.js';
 import { makeContext, type Context, type GlobalOptions } from './context.js';
@@ -30,7 +31,7 @@ function fromCommandLine(program: Command): { server?: string; caFile?: string; 
 
 export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env): { program: Command; context: () => Context | undefined } {
   const program = new Command('fleetctl')
-    .description('operate a Cline fleet: tasks, nodes, providers, forges, join tokens')
+    .description('operate a Cline fleet: tasks, nodes, teams, providers, forges, join tokens')
     .addOption(new Option('--server <host:port>', `control plane address(es), comma-separated (default: the context's, else ${DEFAULT_SERVER})`).env('FLEET_SERVER'))
     .addOption(new Option('--context <name>', 'a named context from the config file (fleetctl config get-contexts)').env('FLEET_CONTEXT'))
     .addOption(new Option('--token <token>', 'admin token').env('FLEET_TOKEN'))
@@ -41,7 +42,7 @@ export function buildProgram(io: ProgramIo, env: NodeJS.ProcessEnv = process.env
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   let context: Context | undefined;
   const ctx = () => (context ??= makeContext(program.opts<GlobalOptions>(), io, env));
-  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), forgeCommand(ctx), rolloutCommand(ctx), autoscaleCommand(ctx), accessTokenCommand(ctx), whoAmICommand(ctx), auditCommand(ctx), backupCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
+  for (const sub of [taskCommand(ctx), nodeCommand(ctx), clusterCommand(ctx), tokenCommand(ctx), providerCommand(ctx), forgeCommand(ctx), teamCommand(ctx), rolloutCommand(ctx), autoscaleCommand(ctx), accessTokenCommand(ctx), whoAmICommand(ctx), auditCommand(ctx), backupCommand(ctx), statusCommand(ctx), configCommand(io, env, () => program.opts<GlobalOptions>().output, () => fromCommandLine(program))]) program.addCommand(sub);
   // Added subcommands do not inherit these settings: apply them to the whole tree.
   const walk = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride();

@@ -15,6 +15,7 @@ import type { Hello__Output } from '../../proto/gen/fleet/v1/Hello.js';
 import type { PreviousExit__Output } from '../../proto/gen/fleet/v1/PreviousExit.js';
 import type { RestartAnswer__Output } from '../../proto/gen/fleet/v1/RestartAnswer.js';
 import type { PermitAsk__Output } from '../../proto/gen/fleet/v1/PermitAsk.js';
+import type { TeamSpend__Output } from '../../proto/gen/fleet/v1/TeamSpend.js';
 import type { NodeMessage as NodeMessageMsg, NodeMessage__Output } from '../../proto/gen/fleet/v1/NodeMessage.js';
 import type { ProviderGrant as ProviderGrantMsg, ProviderGrant__Output } from '../../proto/gen/fleet/v1/ProviderGrant.js';
 import type { Welcome__Output } from '../../proto/gen/fleet/v1/Welcome.js';
@@ -39,14 +40,16 @@ import {
   type PermitRequest,
   type ProviderGrant,
   type RestartAnswer,
+  type TeamSpendReport,
   type Welcome,
 } from '../model.js';
+import { checkTeamName } from '../teams.js';
 import { validateNodeInfo } from '../node-info.js';
 import { MAX_PERMITS_ASKED } from '../rate-window.js';
 import { REPO_KEY_HEX_CHARS, REPO_KEY_PATTERN } from '../repo-key.js';
 import { checkImage, MAX_PROVIDER_FALLBACKS, PROVIDER_LIMITS, RESULT_LIMITS, SPEC_LIMITS } from '../task-spec.js';
 import { decodeFailureKind, decodeLogStream, encodeAttemptState, encodeFailureKind, encodeLogStream } from './enums.js';
-import { bool, bytes, count, enumName, int, listOf, required, str, strings, text } from './fields.js';
+import { bool, bytes, count, enumName, int, listOf, num, required, str, strings, text } from './fields.js';
 import { decodeResources, encodeResources, MAX_CONDITION_CHARS } from './node.js';
 import { decodeProgress, decodeReason, decodeResult, decodeTaskSpec, encodeProgress, encodeResult, encodeTaskSpec, INT32_MAX, INT32_MIN } from './task.js';
 
@@ -102,6 +105,8 @@ export function encodeNodeMessage(m: NodeMessage): NodeMessageMsg {
       return { restartAnswer: { ...m.answer } };
     case 'permit-ask':
       return { permitAsk: { ...m.ask } };
+    case 'team-spend':
+      return { teamSpend: { entries: m.report.entries.map((e) => ({ ...e })), reportId: m.report.reportId } };
   }
 }
 
@@ -119,8 +124,10 @@ export function decodeNodeMessage(m: NodeMessage__Output): NodeMessage {
       return { kind: 'restart-answer', answer: decodeRestartAnswer(required('restart_answer', m.restartAnswer)) };
     case 'permitAsk':
       return { kind: 'permit-ask', ask: decodePermitAsk(required('permit_ask', m.permitAsk)) };
+    case 'teamSpend':
+      return { kind: 'team-spend', report: decodeTeamSpend(required('team_spend', m.teamSpend)) };
     default:
-      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, renew, restart_answer or permit_ask');
+      throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, renew, restart_answer, permit_ask or team_spend');
   }
 }
 
@@ -135,6 +142,21 @@ export function decodePermitAsk(a: PermitAsk__Output): PermitRequest {
     throttled: int('permit_ask.throttled', a.throttled, 0, MAX_PERMITS_ASKED),
     askId: int('permit_ask.ask_id', a.askId, 0, UINT32_MAX),
   };
+}
+
+/** Teams one spend report names, at most (one per attempt the node runs, and more). */
+export const MAX_TEAMS_REPORTED = 256;
+/** Dollars one report may carry, at most. */
+const MAX_REPORTED_COST_USD = 1e9;
+
+export function decodeTeamSpend(r: TeamSpend__Output): TeamSpendReport {
+  const entries = listOf('team_spend.entries', r.entries, MAX_TEAMS_REPORTED).map((e, i) => ({
+    team: checkTeamName(`team_spend.entries[${i}].team`, e.team),
+    tokens: int(`team_spend.entries[${i}].tokens`, e.tokens, 0, MAX_REPORTED_TOKENS),
+    costUsd: num(`team_spend.entries[${i}].cost_usd`, e.costUsd, 0, MAX_REPORTED_COST_USD),
+  }));
+  if (new Set(entries.map((e) => e.team)).size !== entries.length) throw new ValidationError('team_spend.entries', 'names a team twice: one entry per team');
+  return { entries, reportId: int('team_spend.report_id', r.reportId, 0, UINT32_MAX) };
 }
 
 /** A restart request id: the control plane's own shape (`rst_…`). */
@@ -315,6 +337,10 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
       return { restart: { ...m.restart } };
     case 'permit-grant':
       return { permitGrant: { ...m.grant } };
+    case 'team-spend-ack':
+      return { teamSpendAck: { reportId: m.reportId, uncounted: m.uncounted } };
+    case 'team-budgets':
+      return { teamBudgets: { spent: { ...m.spent } } };
   }
 }
 
@@ -365,8 +391,18 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
         },
       };
     }
+    case 'teamSpendAck': {
+      const a = required('team_spend_ack', m.teamSpendAck);
+      return { kind: 'team-spend-ack', reportId: int('team_spend_ack.report_id', a.reportId, 0, UINT32_MAX), uncounted: bool('team_spend_ack.uncounted', a.uncounted) };
+    }
+    case 'teamBudgets': {
+      const spent = required('team_budgets', m.teamBudgets).spent ?? {};
+      const names = Object.keys(spent);
+      if (names.length > MAX_TEAMS_REPORTED * 4) throw new ValidationError('team_budgets.spent', `at most ${MAX_TEAMS_REPORTED * 4} teams, got ${names.length}`);
+      return { kind: 'team-budgets', spent: Object.fromEntries(names.map((team) => [checkTeamName('team_budgets.spent', team), text(`team_budgets.spent["${team}"]`, spent[team], MAX_ERROR_CHARS)])) };
+    }
     default:
-      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart or permit_grant');
+      throw new ValidationError('msg', 'unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart, permit_grant, team_spend_ack or team_budgets');
   }
 }
 

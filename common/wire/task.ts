@@ -42,6 +42,7 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecMsg {
     network: spec.network ?? '',
     readOnlyRoot: spec.readOnlyRoot ?? false,
     user: spec.user ?? '',
+    team: spec.team ?? '',
   };
 }
 

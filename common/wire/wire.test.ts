@@ -381,6 +381,20 @@ test('a hello or heartbeat that lies about the machine is refused, naming the fi
   refused(t, decode({ permitAsk: { provider: 'p', want: 1_001 } }), 'permit_ask.want: must be between 0 and 1000, got 1001');
   refused(t, decode({ permitAsk: { provider: 'p', want: 1, throttled: -1 } }), 'permit_ask.throttled: must be between 0 and 1000, got -1');
   refused(t, decode({ permitAsk: { provider: 'p'.repeat(64), want: 1 } }), 'permit_ask.provider: is 64 characters; the limit is 63');
+  refused(t, decode({ teamSpend: { entries: [{ team: '../a', tokens: 1 }] } }), 'team_spend.entries[0].team: "../a" is not a team name: lower-case letters, digits, "-" and "_", at most 63, starting with a letter or digit');
+  refused(t, decode({ teamSpend: { entries: [{ team: 'a', tokens: -5 }] } }), 'team_spend.entries[0].tokens: must be between 0 and 1000000000000, got -5');
+  refused(t, decode({ teamSpend: { entries: [{ team: 'a', costUsd: -0.5 }] } }), 'team_spend.entries[0].cost_usd: must be between 0 and 1000000000, got -0.5');
+  refused(t, decode({ teamSpend: { entries: [{ team: 'a', tokens: 1 }, { team: 'a', tokens: 2 }] } }), 'team_spend.entries: names a team twice: one entry per team');
+  refused(t, decode({ teamSpend: { entries: Array.from({ length: 257 }, (_, i) => ({ team: `t${i}`, tokens: 1 })) } }), 'team_spend.entries: has 257 items; the limit is 256');
+});
+
+test('team spend and team budgets cross the wire as they were sent', (t) => {
+  const connect = method('NodeService', 'Connect');
+  const report = { entries: [{ team: 'alpha', tokens: 1234, costUsd: 0.25 }, { team: 'beta-2', tokens: 0, costUsd: 1.5 }], reportId: 7 };
+  t.deepEqual(decodeNodeMessage(overTheWire(connect, 'request', encodeNodeMessage({ kind: 'team-spend', report }))), { kind: 'team-spend', report });
+  const spent = { alpha: 'team "alpha" has spent its daily token budget' };
+  t.deepEqual(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage({ kind: 'team-budgets', spent }))), { kind: 'team-budgets', spent });
+  t.deepEqual(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage({ kind: 'team-spend-ack', reportId: 7, uncounted: true }))), { kind: 'team-spend-ack', reportId: 7, uncounted: true });
 });
 
 test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {
@@ -393,7 +407,11 @@ test('an assign with a bad spec, a grant too large or an unknown message is refu
   const fallback = { name: 'b', baseUrl: 'https://b', model: 'm', apiKey: 'k' };
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, { ...fallback, apiKey: 'k'.repeat(9000) }] } } }), 'assign.provider.fallbacks[1].api_key: is 9000 characters; the limit is 8192');
   refused(t, decode({ assign: { ...ids, spec: cline, provider: { name: 'p', apiKey: 'k', fallbacks: [fallback, fallback, fallback, fallback] } } }), 'assign.provider.fallbacks: at most 3, got 4');
-  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart or permit_grant');
+  refused(t, () => decodeControlMessage({} as never), 'msg: unknown message: expected welcome, assign, cancel, ack, heartbeat_ack, certificate, restart, permit_grant, team_spend_ack or team_budgets');
+  refused(t, decode({ teamBudgets: { spent: { 'Not A Team': 'spent' } } }), 'team_budgets.spent: "Not A Team" is not a team name: lower-case letters, digits, "-" and "_", at most 63, starting with a letter or digit');
+  // A reason is words for a log: cut, not refused.
+  const long = decode({ teamBudgets: { spent: { a: 'x'.repeat(5000) } } })() as { spent: Record<string, string> };
+  t.true(long.spent.a!.length <= 4096);
 });
 
 test('an assign or cancel whose ids are not the control plane\'s ids is refused, naming the field, before its spec is read', (t) => {

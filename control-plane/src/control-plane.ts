@@ -42,6 +42,7 @@ import { stopAfterDisconnectMs, type LivenessSettings } from './node-health.js';
 import { NodeMonitor } from './node-monitor.js';
 import { Nodes } from './nodes.js';
 import { ProviderRates } from './provider-rates.js';
+import { Teams } from './teams.js';
 import { Providers } from './providers.js';
 import { ReplicaRegistry } from './replica-registry.js';
 import { DEFAULT_TASK_RETENTION_MS, RetentionLoop } from './retention.js';
@@ -132,6 +133,7 @@ export class ControlPlane {
   private pools: Pools | undefined;
   private providers: Providers | undefined;
   private rates: ProviderRates | undefined;
+  private teams: Teams | undefined;
   private registry: ReplicaRegistry | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -215,6 +217,7 @@ export class ControlPlane {
     const box = new SecretBox(secrets.key);
     const providers = (this.providers = new Providers(store.providers, box, clock, log));
     const forges = new Forges(store.forges, box, clock, log);
+    const teams = (this.teams = new Teams(store.teams, store.teamSpend, clock, log));
     const rates = (this.rates = new ProviderRates({ records: store.providerRates, limits: (name) => providers.limits(name), clock, log, granted: metrics && ((p, granted, wanted) => metrics.permits(p, granted, wanted)) }));
     const joinTokens = new JoinTokens(store.joinTokens, clock, ca.fingerprint);
     const nodes = (this.nodes = new Nodes(store.nodes, joinTokens, nodeCerts, events, clock, log, this.replicaId));
@@ -245,6 +248,7 @@ export class ControlPlane {
       this.whenStoreAnswers('reading the autoscale pools', () => pools.start()),
       this.whenStoreAnswers('reading the providers', () => providers.start()),
       this.whenStoreAnswers('reading the providers\' rate windows', () => rates.watch()),
+      this.whenStoreAnswers('reading the teams', () => teams.start()),
       this.whenStoreAnswers('registering this replica', () => registry.start()),
     ]);
     const bootstrap = await this.whenStoreAnswers('storing the bootstrap admin token', () => accessTokens.seedBootstrap(admin.token));
@@ -268,9 +272,13 @@ export class ControlPlane {
       routing: new ImageRouting(rollouts),
       providers,
       rates,
+      teams,
     }));
     // A provider's --max-concurrent raised (or lifted) lets its waiting tasks go.
     providers.onLimitsChange(() => scheduler.kick());
+    // A team's limits or weight changed, or its budget ran out or came back (a new day).
+    teams.onSettingsChange(() => scheduler.kick());
+    teams.onSpentChange(() => scheduler.kick());
     // A rollout's step or end sends tasks elsewhere from now on.
     rollouts.onChange(() => scheduler.kick());
     const monitor = (this.monitor = new NodeMonitor({ ...leader, nodes, tasks: index, taskWrites: tasks, settings: options.liveness, replicaContact: (id) => registry.vouchedUntil(id), breakerTripped: metrics && (() => metrics.breakerTripped()) }));
@@ -333,6 +341,7 @@ export class ControlPlane {
         log,
         providers,
         forges,
+        teams,
         rates,
         clineImage: () => rollouts.fleetImage(),
         rollouts,
@@ -371,6 +380,7 @@ export class ControlPlane {
       log,
       providers,
       rates,
+      teams,
       heartbeatIntervalMs: options.liveness.heartbeatIntervalMs,
       stopAfterDisconnectMs: stopAfterDisconnectMs(options.liveness),
       cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
@@ -485,6 +495,7 @@ export class ControlPlane {
     this.pools?.stop();
     this.providers?.stop();
     this.rates?.stop();
+    this.teams?.stop();
     await this.store?.close().catch(() => {});
     await this.embedded?.stop();
     this.serverIdentity?.stop();

@@ -20,10 +20,14 @@ import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
 import { checkAccessTokenName, type AccessTokens } from './access/access-tokens.js';
 import type { Caller, Gate } from './access/gate.js';
 import { FLEET_POLICY, type FleetMethod } from './access/policy.js';
-import { parseRole, requireRole } from './access/roles.js';
+import { parseRole, requireRole, sees } from './access/roles.js';
 import type { AuditLog } from './store/audit-log.js';
 import { applyTaskDefaults, type TaskDefaults } from './task-defaults.js';
-import type { AccessTokenRecord } from './store/records.js';
+import type { AccessTokenRecord, TeamRecord } from './store/records.js';
+import type { Teams } from './teams.js';
+import { checkTeamName } from '../../common/teams.js';
+import { PermissionError } from '../../common/errors.js';
+import type { Team as TeamMsg } from '../../proto/gen/fleet/v1/Team.js';
 import type { AccessToken } from '../../proto/gen/fleet/v1/AccessToken.js';
 import type { AuditEntry as AuditEntryMsg } from '../../proto/gen/fleet/v1/AuditEntry.js';
 import { drainDeadlineMs } from './drain/drain.js';
@@ -64,6 +68,8 @@ export interface FleetServiceDeps {
   providers: Providers;
   /** Forges that receive delivered results. */
   forges: Forges;
+  /** Teams: their settings and what they spent. */
+  teams: Teams;
   /** Rate-limited providers' windows, for the usage `provider list` shows. */
   rates: Pick<ProviderRates, 'window'>;
   /** The image of Cline tasks submitted without one: the last promoted rollout's, or --cline-image. */
@@ -79,6 +85,50 @@ export interface FleetServiceDeps {
   autoscaleHook: boolean;
   /** Told of each call answered: method, status code's name, seconds (null for streams). */
   answered?: (method: string, code: string, seconds: number | null) => void;
+}
+
+/**
+ * The team a submission is for: a scoped caller's own (a task for another
+ * team is refused), else the one it names, which must exist.
+ */
+async function submissionTeam(deps: FleetServiceDeps, caller: Caller, spec: TaskSpec): Promise<TaskSpec> {
+  const asked = spec.team ?? '';
+  if (caller.team && asked && asked !== caller.team) {
+    throw new PermissionError(`access token "${caller.name}" is scoped to team "${caller.team}": it cannot submit tasks for team "${asked}" (leave out --team, or use a token of that team)`);
+  }
+  const team = caller.team || asked;
+  if (!team) return spec;
+  await deps.teams.require(team);
+  return { ...spec, team };
+}
+
+/** The task, if the caller may see it; a task of another team is "not found" to a scoped caller (its existence is not told). */
+function visible(caller: Caller, task: Task): Task {
+  if (!sees(caller, task.spec.team)) throw new NotFoundError(`task ${task.id} not found`);
+  return task;
+}
+
+async function visibleTask(deps: FleetServiceDeps, caller: Caller, taskId: string): Promise<Task> {
+  return visible(caller, await deps.tasks.get(taskId));
+}
+
+/** A team as the API shows it, with its usage as this replica sees it. */
+function teamToProto(deps: FleetServiceDeps, t: TeamRecord): TeamMsg {
+  const now = Date.now();
+  const spent = deps.teams.spentOn(t.name, now);
+  let pending = 0;
+  for (const task of deps.index.pending()) if (task.spec.team === t.name) pending++;
+  return {
+    name: t.name,
+    maxRunning: t.maxRunning,
+    dailyTokens: t.dailyTokens,
+    dailyCostUsd: t.dailyCostUsd,
+    weight: t.weight,
+    createdAtMs: t.createdAtMs,
+    updatedAtMs: t.updatedAtMs,
+    updatedBy: t.updatedBy,
+    usage: { running: deps.index.activeAttemptsOfTeam(t.name), pending, day: spent.day, tokensToday: spent.tokens, costUsdToday: spent.costUsd, blocked: deps.teams.blocked(t.name, now) ?? '' },
+  };
 }
 
 /** Fills in what the control plane decides for a submission: a Cline task's image; and checks its provider (and forge) exist. */
@@ -128,7 +178,7 @@ function joinTokenToProto(r: JoinTokenRecord): JoinToken {
 }
 
 function accessTokenToProto(r: AccessTokenRecord): AccessToken {
-  return { name: r.name, role: r.role, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, createdBy: r.createdBy, revokedAtMs: r.revokedAtMs, rotatedAtMs: r.rotatedAtMs };
+  return { name: r.name, role: r.role, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, createdBy: r.createdBy, revokedAtMs: r.revokedAtMs, rotatedAtMs: r.rotatedAtMs, team: r.team ?? '' };
 }
 
 /** Labels decide which nodes receive a provider's key: giving them is an admin's act. */
@@ -149,9 +199,11 @@ const MAX_ROLLOUTS_LISTED = 200;
 export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceHandlers, Exclude<FleetMethod, 'CreateBackup' | 'RestoreBackup'>> {
   const { tasks, log } = deps;
   return {
-    SubmitTask: unary(deps, 'SubmitTask', async (req) => encodeTask(await tasks.submit(await prepareSpec(deps, decodeTaskSpec(req.spec)))), (task) => task.id ?? ''),
-    GetTaskResult: unary(deps, 'GetTaskResult', async (req) => {
-      const { task, patch } = await tasks.result(checkTaskId('task_id', req.taskId), Boolean(req.includePatch));
+    SubmitTask: unary(deps, 'SubmitTask', async (req, caller) => encodeTask(await tasks.submit(await prepareSpec(deps, await submissionTeam(deps, caller, decodeTaskSpec(req.spec))))), (task) => task.id ?? ''),
+    GetTaskResult: unary(deps, 'GetTaskResult', async (req, caller) => {
+      const taskId = checkTaskId('task_id', req.taskId);
+      await visibleTask(deps, caller, taskId);
+      const { task, patch } = await tasks.result(taskId, Boolean(req.includePatch));
       return { result: encodeResult(task.result!), patch: patch ?? Buffer.alloc(0) };
     }),
     StartRollout: unary(deps, 'StartRollout', async (req, caller) => rolloutToProto(deps, await deps.rollouts.begin(decodeStartRollout(req), caller.name)), (r) => r.id ?? ''),
@@ -181,20 +233,39 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
     SetForge: unary(deps, 'SetForge', async (req) => forgeToProto(await deps.forges.set(compileForgeInput(req)))),
     ListForges: unary(deps, 'ListForges', async () => ({ forges: (await deps.forges.list()).map(forgeToProto) })),
     DeleteForge: unary(deps, 'DeleteForge', async (req) => forgeToProto(await deps.forges.delete(checkForgeName('name', String(req.name ?? ''))))),
-    DeliverTask: unary(deps, 'DeliverTask', async (req) => encodeTask(await tasks.redeliver(checkTaskId('task_id', req.taskId)))),
-    GetTask: unary(deps, 'GetTask', async (req) => encodeTask(await tasks.get(checkTaskId('task_id', req.taskId)))),
-    CancelTask: unary(deps, 'CancelTask', async (req) => {
+    DeliverTask: unary(deps, 'DeliverTask', async (req, caller) => {
+      const taskId = checkTaskId('task_id', req.taskId);
+      await visibleTask(deps, caller, taskId);
+      return encodeTask(await tasks.redeliver(taskId));
+    }),
+    GetTask: unary(deps, 'GetTask', async (req, caller) => encodeTask(await visibleTask(deps, caller, checkTaskId('task_id', req.taskId)))),
+    CancelTask: unary(deps, 'CancelTask', async (req, caller) => {
       const reason = String(req.reason ?? '');
       if (reason.length > 1024) throw new ValidationError('reason', 'must be at most 1024 characters');
-      return encodeTask(await tasks.cancel(checkTaskId('task_id', req.taskId), reason));
+      const taskId = checkTaskId('task_id', req.taskId);
+      // A task's team never changes: seen now, it is the caller's to cancel.
+      await visibleTask(deps, caller, taskId);
+      return encodeTask(await tasks.cancel(taskId, reason));
     }),
-    ListTasks: unary(deps, 'ListTasks', async (req) => {
+    SetTeam: unary(deps, 'SetTeam', async (req, caller) => {
+      const name = checkTeamName('name', req.name);
+      return teamToProto(deps, await deps.teams.set(name, { maxRunning: req.maxRunning, dailyTokens: req.dailyTokens, dailyCostUsd: req.dailyCostUsd, weight: req.weight }, caller.name));
+    }),
+    ListTeams: unary(deps, 'ListTeams', async (_req, caller) => ({ teams: deps.teams.list().filter((t) => sees(caller, t.name)).map((t) => teamToProto(deps, t)) })),
+    GetTeam: unary(deps, 'GetTeam', async (req, caller) => {
+      const name = checkTeamName('name', req.name);
+      if (!sees(caller, name)) throw new NotFoundError(`team "${name}" not found`);
+      return teamToProto(deps, await deps.teams.get(name));
+    }),
+    ListTasks: unary(deps, 'ListTasks', async (req, caller) => {
       const states = parseStates(req.states ?? []);
       const limit = Number(req.limit ?? 0);
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIST_LIMIT) throw new ValidationError('limit', `must be between 0 and ${MAX_LIST_LIMIT}, got ${req.limit}`);
       const pageToken = String(req.pageToken ?? '');
       if (pageToken !== '') checkTaskId('page_token', pageToken);
-      const page = await tasks.list(states, limit || DEFAULT_LIST_LIMIT, pageToken);
+      const asked = String(req.team ?? '') === '' ? '' : checkTeamName('team', req.team);
+      if (caller.team && asked && asked !== caller.team) throw new PermissionError(`access token "${caller.name}" is scoped to team "${caller.team}": it cannot list team "${asked}"'s tasks`);
+      const page = await tasks.list(states, limit || DEFAULT_LIST_LIMIT, pageToken, caller.team || asked);
       return { tasks: page.tasks.map(encodeTask), nextPageToken: page.next };
     }),
     // "Last heartbeat" is the last contact the fleet knows of: most heartbeats are vouched for by their replica, not written.
@@ -229,7 +300,9 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
     CreateAccessToken: unary(deps, 'CreateAccessToken', async (req, caller) => {
       const name = checkAccessTokenName('name', req.name);
       const role = parseRole('role', req.role);
-      const { token, record } = await deps.accessTokens.create(name, role, Number(req.ttlMs ?? 0), caller.name);
+      const team = String(req.team ?? '') === '' ? '' : checkTeamName('team', req.team);
+      if (team) await deps.teams.require(team);
+      const { token, record } = await deps.accessTokens.create(name, role, Number(req.ttlMs ?? 0), caller.name, team);
       return { token, accessToken: accessTokenToProto(record) };
     }),
     ListAccessTokens: unary(deps, 'ListAccessTokens', async () => ({ tokens: (await deps.accessTokens.list()).map(accessTokenToProto) })),
@@ -354,8 +427,9 @@ async function untilSettled(deps: FleetServiceDeps, taskId: string, signal: Abor
 }
 
 async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string }, TaskMsg>, signal: AbortSignal): Promise<void> {
-  await deps.gate.admit(call, 'WatchTask');
+  const caller = await deps.gate.admit(call, 'WatchTask');
   const taskId = checkTaskId('task_id', call.request.taskId);
+  await visibleTask(deps, caller, taskId);
   await untilSettled(deps, taskId, signal, (task) => call.write(encodeTask(task)));
   if (!signal.aborted) call.end();
 }
@@ -366,14 +440,14 @@ async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
  * after the last chunk the client received, on any replica.
  */
 async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean; afterSeq?: number }, LogChunk>, signal: AbortSignal): Promise<void> {
-  await deps.gate.admit(call, 'GetTaskLogs');
+  const caller = await deps.gate.admit(call, 'GetTaskLogs');
   const taskId = checkTaskId('task_id', call.request.taskId);
   const afterSeq = count('after_seq', call.request.afterSeq);
   if (afterSeq > 0) {
     const last = await deps.logs.lastSeq();
     if (afterSeq > last) throw new ValidationError('after_seq', `${afterSeq} is past the end of the log stream (its last chunk is ${last}): give the seq of a chunk this fleet sent, or 0 for the whole log`);
   }
-  const task = await deps.tasks.get(taskId);
+  const task = await visibleTask(deps, caller, taskId);
   // Headers go out now, before any chunk: a client that resumed knows it is connected again even while the task is quiet.
   call.sendMetadata(new grpc.Metadata());
   let lastSeq = afterSeq;

@@ -25,6 +25,10 @@ export interface ActiveTasks {
   activeAttemptsOn(nodeId: string): number;
   /** Active attempts of Cline tasks using this provider, fleet-wide. */
   activeAttemptsOf(provider: string): number;
+  /** Tasks of the team ('' = of no team) holding a slot. */
+  activeAttemptsOfTeam(team: string): number;
+  /** The teams with a task holding a slot ('' among them when a task of no team does). */
+  runningTeams(): Iterable<string>;
   /** `previous`: the task as this view held it before the change (undefined: it was not active). */
   onChange(listener: (task: Task, previous: Task | undefined) => void): () => void;
 }

@@ -96,6 +96,8 @@ export class TaskClass {
     readonly image: string,
     /** The provider of its Cline tasks ('' for plain tasks): a provider's limit holds a class, not the queue. */
     readonly provider: string,
+    /** The team of its tasks ('' = none): the team's share and limits hold a class, not the queue. */
+    readonly team: string,
     /** The task's current record if the heap entry still counts, else undefined. */
     private readonly current: (item: HeapItem, cls: TaskClass) => Task | undefined,
   ) {}
@@ -229,9 +231,10 @@ export class PendingQueue {
     const image = normalizeImageRef(this.imageOf(task));
     const selector = task.spec.nodeSelector;
     const provider = task.spec.cline?.provider ?? '';
-    const key = `${image}\n${provider}\n${JSON.stringify(Object.entries(selector).sort())}`;
+    const team = task.spec.team ?? '';
+    const key = `${image}\n${provider}\n${team}\n${JSON.stringify(Object.entries(selector).sort())}`;
     let cls = this.classes.get(key);
-    if (!cls) this.classes.set(key, (cls = new TaskClass(key, selector, image, provider, this.current)));
+    if (!cls) this.classes.set(key, (cls = new TaskClass(key, selector, image, provider, team, this.current)));
     return cls;
   }
 }

@@ -97,7 +97,7 @@ export class RetentionLoop {
     const { results, idempotency, tasks, events, clock, log } = this.deps;
     for (const attempt of task.attempts) await results.remove(task.id, attempt.id);
     if (task.spec.idempotencyKey) {
-      const hash = idempotencyRecordKey(task.spec.idempotencyKey);
+      const hash = idempotencyRecordKey(task.spec.idempotencyKey, task.spec.team);
       const reserved = await idempotency.get(hash);
       if (reserved?.value.taskId === task.id) await idempotency.purge(hash, reserved.revision).catch(() => {});
     }

@@ -14,7 +14,10 @@ import { LEADER_PASS_BOUND_MS, type ActiveTasks, type LeaderContext, type NodeDi
 import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
 import type { Headroom } from '../../common/rate-window.js';
-import { providerFull, schedulePass, type NodeView, type ProviderWait, type Unavailable } from './scheduler.js';
+import { providerFull, schedulePass, type NodeView, type ProviderWait, type TeamShares, type Unavailable } from './scheduler.js';
+import { nextBudgetDayMs, teamFull } from '../../common/teams.js';
+import type { Teams } from './teams.js';
+import { FairShare } from './fair-share.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -33,6 +36,8 @@ export interface SchedulerDeps extends LeaderContext {
   providers?: { maxConcurrent(name: string): number };
   /** Rate-limited providers' headroom (`provider-rates.ts`); absent: no rate limits. */
   rates?: { headroom(name: string, now: number): Headroom | null };
+  /** Teams' settings and budgets (`teams.ts`); absent: no teams. */
+  teams?: Pick<Teams, 'settings' | 'blocked'>;
 }
 
 /** What the scheduler asks of a rollout (`ImageRouting`). */
@@ -115,6 +120,8 @@ export class SchedulerLoop {
   private queue = new PendingQueue();
   /** The routing version the queue's classes were made with. */
   private routingVersion = '';
+  /** Teams' served slot time, for their fair share (kept while this replica leads). */
+  private fairShare = new FairShare();
   /** For the self-check: a pass that does not end. */
   readonly passes = new InFlight('scheduling pass', LEADER_PASS_BOUND_MS);
 
@@ -143,6 +150,7 @@ export class SchedulerLoop {
     clearTimeout(this.wakeTimer);
     for (const u of this.unsubscribe.splice(0)) u();
     this.queue = new PendingQueue();
+    this.fairShare = new FairShare();
   }
 
   /** A new queue of every PENDING task, in classes by the image each runs now. */
@@ -176,6 +184,36 @@ export class SchedulerLoop {
     });
   }
 
+  /** Teams as this pass sees them: a task of no team ('') has weight 1 and no limits. */
+  private teamShares(now: number): TeamShares | undefined {
+    const teams = this.deps.teams;
+    if (!teams) return undefined;
+    const running = (team: string) => this.deps.tasks.activeAttemptsOfTeam(team);
+    const weight = (team: string) => (team ? teams.settings(team).weight : 1);
+    this.fairShare.advance(now);
+    const active = new Set<string>(this.deps.tasks.runningTeams());
+    for (const cls of this.queue.waiting()) active.add(cls.team);
+    this.fairShare.activate(active, weight);
+    return {
+      key: (team, placed) => this.fairShare.key(team, weight(team), running(team) + placed),
+      gate: (team, cline, placed) => {
+        if (!team) return null;
+        const { maxRunning } = teams.settings(team);
+        if (maxRunning > 0 && running(team) + placed >= maxRunning) return { why: teamFull(team, maxRunning), wakeAtMs: null };
+        const spent = cline ? teams.blocked(team, now) : null;
+        return spent ? { why: spent, wakeAtMs: nextBudgetDayMs(now) } : null;
+      },
+    };
+  }
+
+  /** The slots each team holds once this pass's placements are made. */
+  private heldAfter(placedTeams: readonly string[]): Map<string, number> {
+    const held = new Map<string, number>();
+    for (const team of this.deps.tasks.runningTeams()) held.set(team, this.deps.tasks.activeAttemptsOfTeam(team));
+    for (const team of placedTeams) held.set(team, (held.get(team) ?? 0) + 1);
+    return held;
+  }
+
   private async pass(): Promise<void> {
     const { clock, log, leadingEpoch, taskWrites, imageGraceMs } = this.deps;
     const now = clock.now();
@@ -196,7 +234,9 @@ export class SchedulerLoop {
       const room = rates?.headroom(name, now);
       return room && room.requests === 0 ? { why: room.why, wakeAtMs: room.retryAtMs } : null;
     });
-    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}), ...(providerGate ? { providerGate } : {}) });
+    const teams = this.teamShares(now);
+    const plan = schedulePass(queue, nodes, now, { imageGraceMs, ...(routing ? { gated: routing.gated() } : {}), ...(providerGate ? { providerGate } : {}), ...(teams ? { teams } : {}) });
+    if (teams) this.fairShare.hold(this.heldAfter(plan.assignments.map((a) => queue.get(a.taskId)?.spec.team ?? '')));
     clearTimeout(this.wakeTimer);
     // A task that may fail for its image is looked at again when its grace is over.
     const wakeAtMs = plan.wakeAtMs ?? (plan.unschedulable.size > 0 ? now + imageGraceMs : undefined);

@@ -73,6 +73,16 @@ export interface ScheduleOptions {
    * Absent: no provider limits.
    */
   providerGate?: (provider: string, placedThisPass: number) => ProviderWait | null;
+  /** Teams' shares and limits; absent: every task is of one team. */
+  teams?: TeamShares;
+}
+
+/** What the scheduler asks of teams (common/teams.ts). '' is the team of tasks submitted without one: weight 1, no limits. */
+export interface TeamShares {
+  /** The team's place in line for its next slot, given how many this pass placed already (`fair-share.ts`): lower goes first. */
+  key(team: string, placedThisPass: number): number;
+  /** Why its tasks wait now, given how many this pass placed already (its --max-running; a Cline task, its budget); null: they may go. */
+  gate(team: string, cline: boolean, placedThisPass: number): ProviderWait | null;
 }
 
 export interface ProviderWait {
@@ -185,19 +195,36 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
   }
 
   const placedOf = new Map<string, number>();
+  const placedOfTeam = new Map<string, number>();
+  const teams = options.teams;
+  // A team's place in line for a slot (fair-share.ts); without teams, one line.
+  const share = (team: string) => (teams ? teams.key(team, placedOfTeam.get(team) ?? 0) : 0);
   while (open.length > 0) {
-    // The class whose first task comes first overall: priorities hold across classes.
+    // The class of the team furthest below its share, then whose first task comes first:
+    // weighted fair share across teams, priorities within a team (and among teams equally served).
     let best = -1;
     let bestTask: Task | undefined;
+    let bestShare = Infinity;
     for (let i = 0; i < open.length; i++) {
       const head = open[i]!.cls.head();
-      if (head && (!bestTask || comparePending(head, bestTask) < 0)) {
+      if (!head) continue;
+      const s = share(open[i]!.cls.team);
+      if (!bestTask || s < bestShare || (s === bestShare && comparePending(head, bestTask) < 0)) {
         best = i;
         bestTask = head;
+        bestShare = s;
       }
     }
     if (!bestTask) break;
     const { cls, usable } = open[best]!;
+    // A team at its limit, or out of budget for Cline tasks, holds its own classes only.
+    const teamWait = teams?.gate(cls.team, cls.provider !== '', placedOfTeam.get(cls.team) ?? 0) ?? null;
+    if (teamWait) {
+      explain(queue, cls, teamWait.why, plan);
+      if (teamWait.wakeAtMs !== null) plan.wakeAtMs = Math.min(plan.wakeAtMs ?? Infinity, teamWait.wakeAtMs);
+      open.splice(best, 1);
+      continue;
+    }
     // A provider at its limit holds its own classes only; placements of this pass count.
     const wait = cls.provider && options.providerGate ? options.providerGate(cls.provider, placedOf.get(cls.provider) ?? 0) : null;
     if (wait) {
@@ -215,6 +242,7 @@ export function schedulePass(queue: PendingQueue, nodes: readonly NodeView[], no
     const node = pickNode(withRoom, free, currentAttempt(bestTask)?.nodeId, taskRepoKey(bestTask));
     plan.assignments.push({ taskId: bestTask.id, nodeId: node.id });
     if (cls.provider) placedOf.set(cls.provider, (placedOf.get(cls.provider) ?? 0) + 1);
+    placedOfTeam.set(cls.team, (placedOfTeam.get(cls.team) ?? 0) + 1);
     queue.take(bestTask.id);
     free.set(node.id, free.get(node.id)! - 1);
     totalFree--;

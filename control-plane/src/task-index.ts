@@ -21,6 +21,8 @@ export class TaskIndex {
   private readonly byNode = new Map<string, Set<string>>();
   /** Active attempts per provider (Cline tasks): what a provider's --max-concurrent is held to. */
   private readonly byProvider = new Map<string, number>();
+  /** Active attempts per team: its --max-running and its share of the slots. */
+  private readonly byTeam = new Map<string, number>();
   private readonly listeners = new Set<TaskListener>();
   private readonly nodeListeners = new Map<string, Set<TaskListener>>();
   private readonly taskListeners = new Map<string, Set<VersionedListener>>();
@@ -44,6 +46,7 @@ export class TaskIndex {
     this.active.clear();
     this.byNode.clear();
     this.byProvider.clear();
+    this.byTeam.clear();
     for (const change of snapshot) this.apply(change);
   }
 
@@ -103,6 +106,15 @@ export class TaskIndex {
     return this.byProvider.get(provider) ?? 0;
   }
 
+  /** Tasks of the team holding a slot ('' = tasks of no team). */
+  activeAttemptsOfTeam(team: string): number {
+    return this.byTeam.get(team) ?? 0;
+  }
+
+  runningTeams(): Iterable<string> {
+    return this.byTeam.keys();
+  }
+
   /**
    * Applies a change. One watch delivers a bucket's changes in revision
    * order, and a restarted watch hands over a whole snapshot (`reset`), so
@@ -136,6 +148,8 @@ export class TaskIndex {
     set.add(task.id);
     const provider = task.spec.cline?.provider;
     if (provider) this.byProvider.set(provider, (this.byProvider.get(provider) ?? 0) + 1);
+    const team = task.spec.team ?? '';
+    this.byTeam.set(team, (this.byTeam.get(team) ?? 0) + 1);
   }
 
   private unindexNode(task: Task): void {
@@ -150,6 +164,10 @@ export class TaskIndex {
       if (left > 0) this.byProvider.set(provider, left);
       else this.byProvider.delete(provider);
     }
+    const team = task.spec.team ?? '';
+    const left = (this.byTeam.get(team) ?? 1) - 1;
+    if (left > 0) this.byTeam.set(team, left);
+    else this.byTeam.delete(team);
   }
 }
 

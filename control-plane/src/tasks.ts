@@ -39,9 +39,13 @@ export const DEFAULT_LIST_LIMIT = 500;
 const LIST_READ_CHUNK = 64;
 export const MAX_LIST_LIMIT = 10_000;
 
-/** The idempotency bucket's key for a submission key: fixed length, whatever the client sent. */
-export function idempotencyRecordKey(idempotencyKey: string): string {
-  return createHash('sha256').update(idempotencyKey).digest('hex');
+/**
+ * The idempotency bucket's key for a submission key: fixed length, whatever
+ * the client sent. A team's keys are its own: another team's submission with
+ * the same key makes its own task and never learns of the first.
+ */
+export function idempotencyRecordKey(idempotencyKey: string, team = ''): string {
+  return createHash('sha256').update(team ? `${team}\0${idempotencyKey}` : idempotencyKey).digest('hex');
 }
 
 export function checkTaskId(field: string, id: string): string {
@@ -124,7 +128,7 @@ export class Tasks {
     const now = this.clock.now();
     let taskId = newId('task', now);
     if (spec.idempotencyKey) {
-      const key = idempotencyRecordKey(spec.idempotencyKey);
+      const key = idempotencyRecordKey(spec.idempotencyKey, spec.team);
       try {
         await this.idempotency.create(key, { taskId });
       } catch (err) {
@@ -165,8 +169,8 @@ export class Tasks {
    * full, so the cost follows the page, not the bucket, unless the states
    * asked for are rare.
    */
-  async list(states: ReadonlySet<TaskState>, limit: number, after: string): Promise<{ tasks: Task[]; next: string }> {
-    const wanted = (t: Task) => states.size === 0 || states.has(t.state);
+  async list(states: ReadonlySet<TaskState>, limit: number, after: string, team = ''): Promise<{ tasks: Task[]; next: string }> {
+    const wanted = (t: Task) => (states.size === 0 || states.has(t.state)) && (team === '' || t.spec.team === team);
     const fromView = states.size > 0 && [...states].every((s) => !isTerminal(s));
     if (fromView) {
       const all = this.view.all()

@@ -144,7 +144,7 @@ export class AttemptRunner {
     this.cancelReason = attempt.cancelReason;
     this.containerId = attempt.containerId;
     this.log = deps.log.child({ taskId: attempt.taskId, attemptId: attempt.attemptId });
-    this.cline = spec.cline ? new ClineAttempt(attempt, spec.cline, { ...deps, log: this.log }) : null;
+    this.cline = spec.cline ? new ClineAttempt(attempt, spec.cline, { ...deps, log: this.log }, spec.team ?? '') : null;
     this.cancelGraceMs = this.cline ? CLINE_STOP_GRACE_MS : DEFAULT_STOP_GRACE_MS;
     if (this.cline) {
       this.cline.onStop = (stop) => {

@@ -76,6 +76,8 @@ export class ClineAttempt {
     private readonly attempt: JournalAttempt,
     private readonly spec: ClineSpec,
     private readonly deps: ClineDeps,
+    /** The task's team ('' = none): its calls count against the team's budgets. */
+    private readonly team = '',
   ) {
     this.dir = attemptDir(deps.attemptsDir, attempt.attemptId);
     this.grant = attempt.llm ?? { provider: null, token: '' };
@@ -123,6 +125,7 @@ export class ClineAttempt {
       token: this.grant.token,
       provider,
       budget: { maxTokens: this.spec.maxTokens, maxCostUsd: this.spec.maxCostUsd },
+      team: this.team,
       usage: this.usage,
       onUsage: (usage) => {
         this.usage = usage;

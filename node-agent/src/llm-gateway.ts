@@ -25,6 +25,7 @@ import { LineSplitter } from '../../common/cline-events.js';
 import type { Logger } from '../../common/logger.js';
 import { MAX_CONCURRENT_CALLS } from '../../common/task-spec.js';
 import type { PermitSource } from './provider-permits.js';
+import type { TeamBudgetSource } from './team-budgets.js';
 import { MAX_SERVED_BY, type AgentProgress, type ProviderEndpoint, type ProviderGrant, type ServedBy } from '../../common/model.js';
 
 /** Requests larger than this are refused with 413 (Cline sends its whole conversation each call). */
@@ -147,6 +148,8 @@ export interface GatewayOptions {
   random?: () => number;
   /** Permits for providers with a fleet-wide rate limit (`provider-permits.ts`); absent: such calls go unpermitted. */
   permits?: PermitSource;
+  /** Teams' daily budgets (`team-budgets.ts`); absent: teams' calls are not counted or held. */
+  teams?: TeamBudgetSource;
 }
 
 export interface AttemptChannel {
@@ -160,6 +163,8 @@ export interface OpenOptions {
   token: string;
   provider: ProviderGrant;
   budget: Budget;
+  /** The task's team ('' or absent: none): its calls count against the team's daily budgets, and stop when they are spent. */
+  team?: string;
   /** What was counted before (an adopted attempt). */
   usage: Usage;
   onUsage: (usage: Usage) => void;
@@ -348,6 +353,7 @@ export class LlmGateway {
   private readonly observer: GatewayObserver | undefined;
   private readonly retry: UpstreamRetry;
   private readonly permits: PermitSource | undefined;
+  private readonly teams: TeamBudgetSource | undefined;
   private readonly random: () => number;
 
   constructor(
@@ -359,6 +365,7 @@ export class LlmGateway {
     this.retry = options.retry ?? DEFAULT_UPSTREAM_RETRY;
     this.random = options.random ?? Math.random;
     this.permits = options.permits;
+    this.teams = options.teams;
     if (!Number.isInteger(this.maxConcurrentCalls) || this.maxConcurrentCalls < 1 || this.maxConcurrentCalls > MAX_CONCURRENT_CALLS) {
       throw new RangeError(`model calls per attempt must be a whole number from 1 to ${MAX_CONCURRENT_CALLS}, got ${options.maxConcurrentCalls}`);
     }
@@ -483,7 +490,7 @@ export class LlmGateway {
     if (req.method !== 'POST' || (path !== '/v1/chat/completions' && path !== '/chat/completions')) {
       return sendError(res, 404, 'not_found', 'the fleet gateway serves POST /v1/chat/completions only');
     }
-    const spent = this.overBudget(entry);
+    const spent = this.overBudget(entry) ?? (entry.team ? this.teams?.spent(entry.team) : null) ?? null;
     if (spent) {
       this.stop(entry, 'budget_exceeded', spent);
       return sendError(res, 429, 'budget_exceeded', spent);
@@ -568,6 +575,7 @@ export class LlmGateway {
     entry.onUsage({ ...entry.usage });
     this.observer?.charged(endpoint.name, endpoint.model, charged);
     if (endpoint.rateLimited) this.permits?.used(endpoint.name, charged.input + charged.output);
+    if (entry.team) this.teams?.used(entry.team, charged.input + charged.output, charged.cost);
     return charged;
   }
 

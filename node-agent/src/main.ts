@@ -22,6 +22,7 @@ import { JournalKeyError } from './journal-key.js';
 import { DEFAULT_CONCURRENT_CALLS, LlmGateway, MAX_CONCURRENT_CALLS, MAX_UNIX_SOCKET_PATH_BYTES } from './llm-gateway.js';
 import { gatewaySocketPath } from './cline-attempt.js';
 import { ProviderPermits } from './provider-permits.js';
+import { TeamBudgets } from './team-budgets.js';
 import { CUTOFF_STOP_GRACE_MS, RESTART_REQUEST_KEY, Session } from './session.js';
 import { Shutdown } from './shutdown.js';
 import { DEFAULT_STOP_GRACE_MS } from './attempt-runner.js';
@@ -270,7 +271,8 @@ async function main(): Promise<void> {
   if (previousExit) previousExit.restartRequestId = journal.getMeta(RESTART_REQUEST_KEY) ?? '';
   const runtime = new DockerRuntime(opts.dockerHost, opts.imagePull, metrics);
   const permits = new ProviderPermits(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
-  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt, observer: metrics, permits });
+  const teamBudgets = new TeamBudgets(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }));
+  const gateway = new LlmGateway(log.child({ nodeId: identity.nodeId, component: 'llm-gateway' }), { maxConcurrentCalls: opts.modelCallsPerAttempt, observer: metrics, permits, teams: teamBudgets });
   // The warm repository cache: the agent's alone (0700, never mounted), one agent per data dir.
   let repoCache: RepoCache | null = null;
   if (opts.repoCacheMaxBytes > 0) {
@@ -318,6 +320,7 @@ async function main(): Promise<void> {
     },
     onReconnect: () => metrics.sessionReconnected(),
     permits,
+    teamBudgets,
     // Plainly, for whoever reads the unit's journal or runs the agent by hand: what to upgrade.
     onRefused: (endpoint, reason) => process.stderr.write(`fleet-node-agent: the control plane at ${endpoint} refuses this agent: ${reason}\n`),
   });

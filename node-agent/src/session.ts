@@ -25,6 +25,7 @@ import { CutoffWatchdog } from './cutoff.js';
 import type { Journal } from './journal.js';
 import type { NodeCredentials } from './node-credentials.js';
 import type { ProviderPermits } from './provider-permits.js';
+import type { TeamBudgets } from './team-budgets.js';
 
 /** Events sent and not yet acknowledged, at most. */
 const OUTBOX_WINDOW = 64;
@@ -103,6 +104,8 @@ export class Session {
       onRefused?: (endpoint: string, reason: string) => void;
       /** Rate permits for the gateway: asked for on the open session (`provider-permits.ts`). */
       permits?: ProviderPermits;
+      /** Teams' spend, reported on the open session, and whose budgets are gone (`team-budgets.ts`). */
+      teamBudgets?: TeamBudgets;
     } = {},
   ) {
     // Nodes spread over the endpoints from the start.
@@ -211,6 +214,7 @@ export class Session {
         clearInterval(this.heartbeatTimer);
         clearTimeout(this.renewTimer);
         this.options.permits?.disconnect();
+        this.options.teamBudgets?.disconnect();
         this.call = undefined;
         call.cancel();
         client.close();
@@ -289,12 +293,23 @@ export class Session {
             this.write(call, { kind: 'permit-ask', ask });
             return true;
           });
+          this.options.teamBudgets?.connect((report) => {
+            if (this.call !== call) return false;
+            this.write(call, { kind: 'team-spend', report });
+            return true;
+          });
         }
         this.pump();
         return;
       }
       case 'permit-grant':
         this.options.permits?.answered(message.grant);
+        return;
+      case 'team-spend-ack':
+        this.options.teamBudgets?.answered(message.reportId, message.uncounted);
+        return;
+      case 'team-budgets':
+        this.options.teamBudgets?.told(message.spent);
         return;
       case 'assign':
         this.agent.assign(message.assign);

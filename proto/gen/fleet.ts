@@ -77,6 +77,8 @@ import type { ListRolloutsRequest as _fleet_v1_ListRolloutsRequest, ListRollouts
 import type { ListRolloutsResponse as _fleet_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _fleet_v1_ListRolloutsResponse__Output } from './fleet/v1/ListRolloutsResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from './fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from './fleet/v1/ListTasksResponse';
+import type { ListTeamsRequest as _fleet_v1_ListTeamsRequest, ListTeamsRequest__Output as _fleet_v1_ListTeamsRequest__Output } from './fleet/v1/ListTeamsRequest';
+import type { ListTeamsResponse as _fleet_v1_ListTeamsResponse, ListTeamsResponse__Output as _fleet_v1_ListTeamsResponse__Output } from './fleet/v1/ListTeamsResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from './fleet/v1/LogChunk';
 import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } from './fleet/v1/Node';
 import type { NodeMessage as _fleet_v1_NodeMessage, NodeMessage__Output as _fleet_v1_NodeMessage__Output } from './fleet/v1/NodeMessage';
@@ -108,6 +110,7 @@ import type { ServedBy as _fleet_v1_ServedBy, ServedBy__Output as _fleet_v1_Serv
 import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from './fleet/v1/SetAutoscalePoolRequest';
 import type { SetForgeRequest as _fleet_v1_SetForgeRequest, SetForgeRequest__Output as _fleet_v1_SetForgeRequest__Output } from './fleet/v1/SetForgeRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from './fleet/v1/SetProviderRequest';
+import type { SetTeamRequest as _fleet_v1_SetTeamRequest, SetTeamRequest__Output as _fleet_v1_SetTeamRequest__Output } from './fleet/v1/SetTeamRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from './fleet/v1/StartRolloutRequest';
 import type { StreamPeer as _fleet_v1_StreamPeer, StreamPeer__Output as _fleet_v1_StreamPeer__Output } from './fleet/v1/StreamPeer';
 import type { StreamStatus as _fleet_v1_StreamStatus, StreamStatus__Output as _fleet_v1_StreamStatus__Output } from './fleet/v1/StreamStatus';
@@ -115,6 +118,13 @@ import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskReques
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from './fleet/v1/Task';
 import type { TaskResult as _fleet_v1_TaskResult, TaskResult__Output as _fleet_v1_TaskResult__Output } from './fleet/v1/TaskResult';
 import type { TaskSpec as _fleet_v1_TaskSpec, TaskSpec__Output as _fleet_v1_TaskSpec__Output } from './fleet/v1/TaskSpec';
+import type { Team as _fleet_v1_Team, Team__Output as _fleet_v1_Team__Output } from './fleet/v1/Team';
+import type { TeamBudgets as _fleet_v1_TeamBudgets, TeamBudgets__Output as _fleet_v1_TeamBudgets__Output } from './fleet/v1/TeamBudgets';
+import type { TeamRef as _fleet_v1_TeamRef, TeamRef__Output as _fleet_v1_TeamRef__Output } from './fleet/v1/TeamRef';
+import type { TeamSpend as _fleet_v1_TeamSpend, TeamSpend__Output as _fleet_v1_TeamSpend__Output } from './fleet/v1/TeamSpend';
+import type { TeamSpendAck as _fleet_v1_TeamSpendAck, TeamSpendAck__Output as _fleet_v1_TeamSpendAck__Output } from './fleet/v1/TeamSpendAck';
+import type { TeamSpendEntry as _fleet_v1_TeamSpendEntry, TeamSpendEntry__Output as _fleet_v1_TeamSpendEntry__Output } from './fleet/v1/TeamSpendEntry';
+import type { TeamUsage as _fleet_v1_TeamUsage, TeamUsage__Output as _fleet_v1_TeamUsage__Output } from './fleet/v1/TeamUsage';
 import type { UpdateNodeRequest as _fleet_v1_UpdateNodeRequest, UpdateNodeRequest__Output as _fleet_v1_UpdateNodeRequest__Output } from './fleet/v1/UpdateNodeRequest';
 import type { Welcome as _fleet_v1_Welcome, Welcome__Output as _fleet_v1_Welcome__Output } from './fleet/v1/Welcome';
 import type { WhoAmIRequest as _fleet_v1_WhoAmIRequest, WhoAmIRequest__Output as _fleet_v1_WhoAmIRequest__Output } from './fleet/v1/WhoAmIRequest';
@@ -206,6 +216,8 @@ export interface ProtoGrpcType {
       ListRolloutsResponse: MessageTypeDefinition<_fleet_v1_ListRolloutsResponse, _fleet_v1_ListRolloutsResponse__Output>
       ListTasksRequest: MessageTypeDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksRequest__Output>
       ListTasksResponse: MessageTypeDefinition<_fleet_v1_ListTasksResponse, _fleet_v1_ListTasksResponse__Output>
+      ListTeamsRequest: MessageTypeDefinition<_fleet_v1_ListTeamsRequest, _fleet_v1_ListTeamsRequest__Output>
+      ListTeamsResponse: MessageTypeDefinition<_fleet_v1_ListTeamsResponse, _fleet_v1_ListTeamsResponse__Output>
       LogChunk: MessageTypeDefinition<_fleet_v1_LogChunk, _fleet_v1_LogChunk__Output>
       LogStream: EnumTypeDefinition
       Node: MessageTypeDefinition<_fleet_v1_Node, _fleet_v1_Node__Output>
@@ -239,6 +251,7 @@ export interface ProtoGrpcType {
       SetAutoscalePoolRequest: MessageTypeDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_SetAutoscalePoolRequest__Output>
       SetForgeRequest: MessageTypeDefinition<_fleet_v1_SetForgeRequest, _fleet_v1_SetForgeRequest__Output>
       SetProviderRequest: MessageTypeDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_SetProviderRequest__Output>
+      SetTeamRequest: MessageTypeDefinition<_fleet_v1_SetTeamRequest, _fleet_v1_SetTeamRequest__Output>
       StartRolloutRequest: MessageTypeDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_StartRolloutRequest__Output>
       StreamPeer: MessageTypeDefinition<_fleet_v1_StreamPeer, _fleet_v1_StreamPeer__Output>
       StreamStatus: MessageTypeDefinition<_fleet_v1_StreamStatus, _fleet_v1_StreamStatus__Output>
@@ -247,6 +260,13 @@ export interface ProtoGrpcType {
       TaskResult: MessageTypeDefinition<_fleet_v1_TaskResult, _fleet_v1_TaskResult__Output>
       TaskSpec: MessageTypeDefinition<_fleet_v1_TaskSpec, _fleet_v1_TaskSpec__Output>
       TaskState: EnumTypeDefinition
+      Team: MessageTypeDefinition<_fleet_v1_Team, _fleet_v1_Team__Output>
+      TeamBudgets: MessageTypeDefinition<_fleet_v1_TeamBudgets, _fleet_v1_TeamBudgets__Output>
+      TeamRef: MessageTypeDefinition<_fleet_v1_TeamRef, _fleet_v1_TeamRef__Output>
+      TeamSpend: MessageTypeDefinition<_fleet_v1_TeamSpend, _fleet_v1_TeamSpend__Output>
+      TeamSpendAck: MessageTypeDefinition<_fleet_v1_TeamSpendAck, _fleet_v1_TeamSpendAck__Output>
+      TeamSpendEntry: MessageTypeDefinition<_fleet_v1_TeamSpendEntry, _fleet_v1_TeamSpendEntry__Output>
+      TeamUsage: MessageTypeDefinition<_fleet_v1_TeamUsage, _fleet_v1_TeamUsage__Output>
       UpdateNodeRequest: MessageTypeDefinition<_fleet_v1_UpdateNodeRequest, _fleet_v1_UpdateNodeRequest__Output>
       Welcome: MessageTypeDefinition<_fleet_v1_Welcome, _fleet_v1_Welcome__Output>
       WhoAmIRequest: MessageTypeDefinition<_fleet_v1_WhoAmIRequest, _fleet_v1_WhoAmIRequest__Output>

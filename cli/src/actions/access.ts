@@ -8,7 +8,7 @@ const iso = (ms: number | string) => (Number(ms) ? new Date(Number(ms)).toISOStr
 
 function tokenView(t: AccessToken__Output, now: number) {
   const state = Number(t.revokedAtMs) ? 'REVOKED' : Number(t.expiresAtMs) && Number(t.expiresAtMs) <= now ? 'EXPIRED' : 'VALID';
-  return { name: t.name, role: t.role, state, createdBy: t.createdBy, createdAt: iso(t.createdAtMs), expiresAt: iso(t.expiresAtMs) || 'never', ...(Number(t.rotatedAtMs) ? { rotatedAt: iso(t.rotatedAtMs) } : {}), ...(Number(t.revokedAtMs) ? { revokedAt: iso(t.revokedAtMs) } : {}) };
+  return { name: t.name, role: t.role, ...(t.team ? { team: t.team } : {}), state, createdBy: t.createdBy, createdAt: iso(t.createdAtMs), expiresAt: iso(t.expiresAtMs) || 'never', ...(Number(t.rotatedAtMs) ? { rotatedAt: iso(t.rotatedAtMs) } : {}), ...(Number(t.revokedAtMs) ? { revokedAt: iso(t.revokedAtMs) } : {}) };
 }
 
 /** The secret goes to standard output alone (for a file or a secret store); what it is, to stderr. */
@@ -21,10 +21,10 @@ function printSecret(ctx: Context, token: string, t: AccessToken__Output | null,
   ctx.err(`${what}: it is shown only once; keep it in a file only you can read and pass it with --token-file\n`);
 }
 
-export async function createAccessToken(ctx: Context, name: string, role: string, ttlMs: number): Promise<void> {
-  const res = await ctx.client().createAccessToken({ name, role, ttlMs });
+export async function createAccessToken(ctx: Context, name: string, role: string, ttlMs: number, team = ''): Promise<void> {
+  const res = await ctx.client().createAccessToken({ name, role, ttlMs, team });
   const t = res.accessToken;
-  printSecret(ctx, res.token, t, `access token ${name} (${role}), ${Number(t?.expiresAtMs) ? `valid until ${iso(t!.expiresAtMs)}` : 'no expiry'}`);
+  printSecret(ctx, res.token, t, `access token ${name} (${role}${team ? ` of team ${team}` : ''}), ${Number(t?.expiresAtMs) ? `valid until ${iso(t!.expiresAtMs)}` : 'no expiry'}`);
 }
 
 export async function rotateAccessToken(ctx: Context, name: string): Promise<void> {
@@ -51,7 +51,7 @@ export async function revokeAccessToken(ctx: Context, name: string): Promise<voi
 export async function whoAmI(ctx: Context): Promise<void> {
   const t = await ctx.client().whoAmI();
   if (ctx.format === 'json') ctx.out(JSON.stringify(tokenView(t, Date.now()), null, 2) + '\n');
-  else ctx.out(`${t.name} (${t.role})${Number(t.expiresAtMs) ? `, valid until ${iso(t.expiresAtMs)}` : ''}\n`);
+  else ctx.out(`${t.name} (${t.role}${t.team ? ` of team ${t.team}` : ''})${Number(t.expiresAtMs) ? `, valid until ${iso(t.expiresAtMs)}` : ''}\n`);
 }
 
 /**

@@ -36,6 +36,8 @@ export interface SubmitInput {
   readOnlyRoot?: boolean;
   priority: number;
   idempotencyKey?: string;
+  /** The team ('' or absent: none, or the token's own). */
+  team?: string;
   wait: boolean;
 }
 
@@ -56,6 +58,7 @@ const FLAG_FOR_FIELD: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^spec\.node_selector.*$/, () => '--label-selector'],
   [/^spec\.priority$/, () => '--priority'],
   [/^spec\.idempotency_key$/, () => '--idempotency-key'],
+  [/^spec\.team$/, () => '--team'],
   [/^spec\.working_dir$/, () => '--workdir'],
   [/^spec\.cline\.repo_url$/, () => '--repo'],
   [/^spec\.cline\.ref$/, () => '--repo (after #)'],
@@ -105,6 +108,7 @@ export function buildSpec(input: SubmitInput): TaskSpec {
     user: input.user ?? '',
     readOnlyRoot: input.readOnlyRoot ?? false,
     priority: input.priority,
+    team: input.team ?? '',
     // Always a key: a submission retried after a replica failed mid-call must not make a second task.
     idempotencyKey: input.idempotencyKey ?? `fleetctl-${randomUUID()}`,
   };
@@ -187,10 +191,10 @@ export async function getTask(ctx: Context, taskId: string): Promise<void> {
   print(ctx, await ctx.client().getTask({ taskId }));
 }
 
-export async function listTasks(ctx: Context, states: TaskState[], limit: number, after: string): Promise<void> {
-  const { tasks, next } = await ctx.client().listTasks({ states, limit, pageToken: after });
+export async function listTasks(ctx: Context, states: TaskState[], limit: number, after: string, team = ''): Promise<void> {
+  const { tasks, next } = await ctx.client().listTasks({ states, limit, pageToken: after, team });
   ctx.out(ctx.format === 'json' ? JSON.stringify(tasks.map(taskView), null, 2) + '\n' : tasksTable(tasks));
-  if (next && ctx.format !== 'json') ctx.err(`more: fleetctl task list --after ${next}${states.map((s) => ` --state ${s}`).join('')} --limit ${limit}\n`);
+  if (next && ctx.format !== 'json') ctx.err(`more: fleetctl task list --after ${next}${states.map((s) => ` --state ${s}`).join('')}${team ? ` --team ${team}` : ''} --limit ${limit}\n`);
 }
 
 export async function cancelTask(ctx: Context, taskId: string, reason: string): Promise<void> {

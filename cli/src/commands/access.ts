@@ -12,7 +12,8 @@ export function accessTokenCommand(ctx: () => Context): Command {
     .argument('<name>', 'its name: the actor the audit trail records')
     .addOption(new Option('--role <role>', 'what it may do').choices(['viewer', 'submitter', 'operator', 'admin']).makeOptionMandatory())
     .option('--ttl <duration>', 'how long it is valid (default: no expiry; at most 366d)', durationFlag('--ttl'))
-    .action(async (name: string, o) => createAccessToken(ctx(), name, o.role, o.ttl ?? 0));
+    .option('--team <name>', 'scope it to one team: it sees, submits and cancels that team\'s tasks only (viewer or submitter)', '')
+    .action(async (name: string, o) => createAccessToken(ctx(), name, o.role, o.ttl ?? 0, o.team));
   tokens
     .command('list')
     .description('list access tokens (never their secrets)')

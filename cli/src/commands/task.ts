@@ -103,6 +103,7 @@ export function taskCommand(ctx: () => Context): Command {
       return Number(t);
     }), 0)
     .option('--idempotency-key <key>', 'a resubmission with the same key returns the first task')
+    .option('--team <name>', 'the team it belongs to (fleetctl team list): its share of the slots, running limit and daily budgets; a token scoped to a team submits for it anyway')
     .option('--wait', 'follow the task and exit 0 only if it SUCCEEDED')
     .argument('[command...]', 'the command and its arguments (after --); none for --agent cline')
     .action(async (command: string[], o) => {
@@ -126,6 +127,7 @@ export function taskCommand(ctx: () => Context): Command {
         ...(o.agent === 'cline' ? {} : { network: o.network, user: o.user, readOnlyRoot: Boolean(o.readOnlyRoot) }),
         priority: o.priority,
         idempotencyKey: o.idempotencyKey,
+        team: o.team,
         wait: Boolean(o.wait),
       };
       await submitTask(ctx(), input);
@@ -143,7 +145,8 @@ export function taskCommand(ctx: () => Context): Command {
     .option('--state <state>', `only tasks in this state (repeatable): ${TASK_STATES.join(', ')}`, state)
     .option('--limit <n>', 'at most this many (a page)', wholeNumber('--limit', 1), 100)
     .option('--after <task-id>', 'the page after this task (fleetctl prints the command for the next page)', taskIdFlag('--after'), '')
-    .action(async (o) => listTasks(ctx(), o.state ?? [], o.limit, o.after));
+    .option('--team <name>', 'only this team\'s tasks', '')
+    .action(async (o) => listTasks(ctx(), o.state ?? [], o.limit, o.after, o.team));
 
   task
     .command('logs')

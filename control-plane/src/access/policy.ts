@@ -34,6 +34,9 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   ListForges: { role: 'viewer', mutates: false, what: 'read forges' },
   WhoAmI: { role: 'viewer', mutates: false, what: 'read its own token' },
   ListAutoscalePools: { role: 'viewer', mutates: false, what: 'read autoscale pools' },
+  // A token scoped to a team sees its own team only (checked in the handlers).
+  ListTeams: { role: 'viewer', mutates: false, what: 'read teams' },
+  GetTeam: { role: 'viewer', mutates: false, what: 'read teams' },
 
   SubmitTask: { role: 'submitter', mutates: true, what: 'submit tasks' },
   CancelTask: { role: 'submitter', mutates: true, what: 'cancel tasks', target: field('taskId') },
@@ -57,6 +60,8 @@ export const FLEET_POLICY: Record<FleetMethod, MethodPolicy> = {
   SetProvider: { role: 'admin', mutates: true, what: 'set providers', target: field('name') },
   DeleteProvider: { role: 'admin', mutates: true, what: 'delete providers', target: field('name') },
   SetForge: { role: 'admin', mutates: true, what: 'set forges', target: field('name') },
+  // Shares, limits and budgets decide what every team gets.
+  SetTeam: { role: 'admin', mutates: true, what: 'set teams', target: field('name') },
   DeleteForge: { role: 'admin', mutates: true, what: 'delete forges', target: field('name') },
   CreateAccessToken: { role: 'admin', mutates: true, what: 'create access tokens', target: field('name') },
   ListAccessTokens: { role: 'admin', mutates: false, what: 'read access tokens' },

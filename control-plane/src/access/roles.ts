@@ -5,10 +5,10 @@
  * trail; an admin also manages providers, access tokens and labels (labels
  * decide which nodes receive a provider's key).
  *
- * A caller is a `Principal`: the name of the token it presented and its
- * role. Teams will add a scope to it (the tokens and tasks of one team); every
- * check already goes through `authorize`, so that is one more condition here,
- * not a rewrite of the handlers.
+ * A caller is a `Principal`: the name of the token it presented, its role
+ * and, for a token scoped to a team, that team. A scoped caller is a viewer
+ * or a submitter of its team's tasks only: other teams' tasks do not exist
+ * for it (`sees` below; the handlers ask it of every task they touch).
  */
 import { PermissionError, ValidationError } from '../../../common/errors.js';
 
@@ -19,6 +19,16 @@ export interface Principal {
   /** The access token's name: what the audit trail records as the actor. */
   name: string;
   role: Role;
+  /** Set: the caller sees and acts on this team's tasks only. '' = every team. */
+  team: string;
+}
+
+/** Roles a token scoped to a team may have: managing the fleet is not one team's act. */
+export const TEAM_SCOPED_ROLES: readonly Role[] = ['viewer', 'submitter'];
+
+/** Whether the caller may see a task of `team` ('' = a task of no team). */
+export function sees(caller: Pick<Principal, 'team'>, team: string | undefined): boolean {
+  return caller.team === '' || caller.team === (team ?? '');
 }
 
 export function roleAtLeast(have: Role, need: Role): boolean {

@@ -6,7 +6,8 @@
  * task, because the next hello reconciles again.
  */
 import { errorMessage } from '../../../common/errors.js';
-import { AGENT_PROTOCOL, RATE_PERMITS_PROTOCOL } from '../../../common/protocol.js';
+import { AGENT_PROTOCOL, RATE_PERMITS_PROTOCOL, TEAM_BUDGETS_PROTOCOL } from '../../../common/protocol.js';
+import type { Teams } from '../teams.js';
 import type { Logger } from '../../../common/logger.js';
 import { activeAttempt, type ControlMessage, type Task, type TaskSpec } from '../../../common/model.js';
 import type { Nodes } from '../nodes.js';
@@ -19,6 +20,8 @@ export interface DeliveryDeps {
   nodes: Pick<Nodes, 'resolve'>;
   providers: Providers;
   cancelGraceMs: number;
+  /** Teams' budgets: a Cline task of a team with one goes only to agents that enforce it. */
+  teams: Pick<Teams, 'settings'>;
 }
 
 export class Delivery {
@@ -108,9 +111,15 @@ export class Delivery {
     if (unchecked) {
       this.log.warn({ taskId: task.id, attemptId, provider: provider.name, agentProtocol: this.agentProtocol }, `provider not granted: it has a fleet-wide rate limit, and this node's agent (node protocol ${this.agentProtocol}) does not ask for permits; upgrade the agent`);
     }
+    // Nor may an agent that does not report team spend call for a team with a budget.
+    const team = task.spec.team ? this.deps.teams.settings(task.spec.team) : null;
+    const unbudgeted = provider && team && (team.dailyTokens > 0 || team.dailyCostUsd > 0) && this.agentProtocol < TEAM_BUDGETS_PROTOCOL;
+    if (unbudgeted) {
+      this.log.warn({ taskId: task.id, attemptId, team: task.spec.team, agentProtocol: this.agentProtocol }, `provider not granted: team "${task.spec.team}" has a daily budget, and this node's agent (node protocol ${this.agentProtocol}) does not report team spend; upgrade the agent`);
+    }
     // A cancel sent while the provider was read goes first; the agent must not get the attempt after it.
     if (this.sent.get(attemptId) !== 'run') return;
-    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: specFor(task, attemptId), provider: unchecked ? null : provider } });
+    this.send({ kind: 'assign', assign: { taskId: task.id, attemptId, spec: specFor(task, attemptId), provider: unchecked || unbudgeted ? null : provider } });
   }
 }
 

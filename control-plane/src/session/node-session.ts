@@ -28,6 +28,8 @@ import type { Nodes } from '../nodes.js';
 import type { Admission } from './admission.js';
 import { Delivery, type DeliveryDeps } from './delivery.js';
 import type { ProviderRates } from '../provider-rates.js';
+import type { Teams } from '../teams.js';
+import { TEAM_BUDGETS_PROTOCOL } from '../../../common/protocol.js';
 import { NodeReports, type ReportDeps, type ReportVerdict } from './reports.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
@@ -51,6 +53,8 @@ export interface SessionDeps extends ReportDeps, DeliveryDeps {
   prefetch: () => string[];
   /** Rate permits for providers with fleet-wide limits (`provider-rates.ts`). */
   rates: Pick<ProviderRates, 'ask'>;
+  /** Teams' spend (reported by gateways) and whose budget is gone (told to them). */
+  teams: Pick<Teams, 'report' | 'spent' | 'onSpentChange' | 'settings'>;
 }
 
 /** Model calls one attempt may have waiting for permits, at most (the gateway's own cap on calls in flight). */
@@ -80,6 +84,9 @@ export class NodeSession {
   private restartSent = '';
   /** Providers with an ask of this node's being counted; the value is the next ask, merged from those that came meanwhile. */
   private readonly permitAsks = new Map<string, PermitRequest | null>();
+  /** Teams whose tasks this node has run during the session: the only teams it may report spend for. */
+  private readonly teamsSeen = new Set<string>();
+  private unsubscribeBudgets: (() => void) | undefined;
 
   constructor(
     readonly nodeId: string,
@@ -129,6 +136,7 @@ export class NodeSession {
     clearTimeout(this.expiryTimer);
     this.closed = true;
     this.unsubscribe?.();
+    this.unsubscribeBudgets?.();
     if (greeted) {
       await Promise.all([this.queue.catch(() => {}), this.heartbeats.catch(() => {})]);
       // A replica that stops writes nothing per node: the leader judges its nodes from its last registration, as for any replica gone.
@@ -215,6 +223,8 @@ export class NodeSession {
         this.send({ kind: 'ack', seq });
         return;
       }
+      case 'teamSpend':
+        return this.onTeamSpend(message);
       case 'restartAnswer': {
         const answer = decodeRestartAnswer(message.restartAnswer!);
         await this.deps.nodes.restartAnswered(this.nodeId, answer);
@@ -222,7 +232,7 @@ export class NodeSession {
         return;
       }
       default:
-        throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event or restart_answer');
+        throw new ValidationError('msg', 'unknown message: expected hello, heartbeat, event, restart_answer or team_spend');
     }
   }
 
@@ -243,7 +253,35 @@ export class NodeSession {
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length, agentVersion: info.agentVersion, agentProtocol: agentProtocol(protocolVersion) }, 'node session open');
     this.delivery.agentProtocol = agentProtocol(protocolVersion);
     this.delivery.reconcile(activeAttemptIds);
-    this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => this.delivery.deliver(task));
+    for (const task of this.deps.index.onNode(this.nodeId)) if (task.spec.team) this.teamsSeen.add(task.spec.team);
+    this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => {
+      if (task.spec.team) this.teamsSeen.add(task.spec.team);
+      this.delivery.deliver(task);
+    });
+    // Agents of protocol 4 and later stop calling for a team whose budget is gone; older ones would not understand the message.
+    if (this.delivery.agentProtocol >= TEAM_BUDGETS_PROTOCOL) {
+      const tell = (spent: ReadonlyMap<string, string>) => this.send({ kind: 'team-budgets', spent: Object.fromEntries(spent) });
+      tell(this.deps.teams.spent());
+      this.unsubscribeBudgets = this.deps.teams.onSpentChange(tell);
+    }
+  }
+
+  /**
+   * What the node's gateway spent for teams: added to each team's day,
+   * then acknowledged (or "not counted", and the node sends it again). A
+   * node may report only for teams whose tasks it ran during this session;
+   * anything else is dropped with a warning, so a node cannot spend another
+   * team's budget.
+   */
+  private async onTeamSpend(message: NodeMessage__Output): Promise<void> {
+    const decoded = decodeNodeMessage(message);
+    if (decoded.kind !== 'team-spend') return;
+    if (!this.welcomed) throw new ValidationError('team_spend', 'comes after the hello');
+    const { entries, reportId } = decoded.report;
+    const foreign = entries.filter((e) => !this.teamsSeen.has(e.team));
+    if (foreign.length > 0) this.log.warn({ teams: foreign.map((e) => e.team) }, 'team spend dropped: this node ran no task of these teams during its session');
+    const counted = await Promise.all(entries.filter((e) => this.teamsSeen.has(e.team)).map((e) => this.deps.teams.report(e.team, e.tokens, e.costUsd)));
+    this.send({ kind: 'team-spend-ack', reportId, uncounted: counted.includes(false) });
   }
 
   /** Sends an operator's restart request that this session has not sent yet. */

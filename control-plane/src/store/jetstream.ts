@@ -19,9 +19,9 @@ import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
 import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
 import { LogStore } from './log-store.js';
-import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
+import { BUCKETS, OBJECT_STORES, STREAMS, TEAM_SPEND_TTL_MS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
-import type { AccessTokenRecord, ForgeRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord, RolloutRecord } from './records.js';
+import type { AccessTokenRecord, ForgeRecord, IdempotencyRecord, JoinTokenRecord, LeaseRecord, ProviderRecord, ReplicaRecord, RolloutRecord, TeamDayRecord, TeamRecord } from './records.js';
 import { ResultStore } from './result-store.js';
 import { backedUpStreams, StateBackup } from './state-backup.js';
 
@@ -104,6 +104,8 @@ export interface FleetStore {
   /** Rate-limited providers' windows (`provider-rates.ts`). */
   providerRates: KvRecords<RateWindow>;
   forges: KvRecords<ForgeRecord>;
+  teams: KvRecords<TeamRecord>;
+  teamSpend: KvRecords<TeamDayRecord>;
   audit: AuditLog;
   results: ResultStore;
   logs: LogStore;
@@ -191,6 +193,8 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       autoscale: await open(BUCKETS.autoscale, { history: 1 }),
       providerRates: await open(BUCKETS.providerRates, { history: 1, ttl: PROVIDER_RATES_TTL_MS }),
       forges: await open(BUCKETS.forges, { history: 1 }),
+      teams: await open(BUCKETS.teams, { history: 1 }),
+      teamSpend: await open(BUCKETS.teamSpend, { history: 1, ttl: TEAM_SPEND_TTL_MS }),
     };
     const objm = new Objm(js);
     const resultsExist = await jsm.streams.info(`OBJ_${OBJECT_STORES.results}`).then(() => true, () => false);
@@ -217,6 +221,8 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
       providerRates: new KvRecords<RateWindow>(kv.providerRates, 'provider rate window'),
       forges: new KvRecords<ForgeRecord>(kv.forges, 'forge'),
+      teams: new KvRecords<TeamRecord>(kv.teams, 'team'),
+      teamSpend: new KvRecords<TeamDayRecord>(kv.teamSpend, 'team spend'),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
@@ -263,6 +269,8 @@ function statePlan(options: StateOptions, storage: StreamSettings['storage']): S
     kv(BUCKETS.autoscale),
     kv(BUCKETS.providerRates, PROVIDER_RATES_TTL_MS),
     kv(BUCKETS.forges),
+    kv(BUCKETS.teams),
+    kv(BUCKETS.teamSpend, TEAM_SPEND_TTL_MS),
     { name: `OBJ_${OBJECT_STORES.results}`, storage, num_replicas: options.replicas, max_age: 0 },
     {
       name: STREAMS.events.name,

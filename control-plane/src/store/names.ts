@@ -14,7 +14,13 @@ export const BUCKETS = {
   /** Each rate-limited provider's last minute of permits and tokens (common/rate-window.ts); not backed up. */
   providerRates: 'fleet_provider_rates',
   forges: 'fleet_forges',
+  teams: 'fleet_teams',
+  /** What each team spent on each UTC day (common/teams.ts), kept eight days. */
+  teamSpend: 'fleet_team_spend',
 } as const;
+
+/** A team's spend of a day is kept this long: a week of `team get` history, and the day itself whatever the clocks say. */
+export const TEAM_SPEND_TTL_MS = 8 * 86_400_000;
 
 /** Object stores: Cline results (patches), one object per attempt. */
 export const OBJECT_STORES = {

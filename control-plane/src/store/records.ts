@@ -5,6 +5,7 @@
  */
 import type { ForgeType } from '../../../common/model.js';
 import type { Rollout } from '../../../common/rollout.js';
+import type { TeamSettings, TeamSpend } from '../../../common/teams.js';
 
 /** The leader lease: the key `leader` in a bucket whose entries expire after the lease TTL. */
 export interface LeaseRecord {
@@ -92,6 +93,22 @@ export interface IdempotencyRecord {
 }
 
 /** An access token for people and programs (`access/access-tokens.ts`). Keyed by name. */
+/** A team (common/teams.ts): its settings, keyed by name. */
+export interface TeamRecord extends TeamSettings {
+  name: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** The access token that last set it. */
+  updatedBy: string;
+}
+
+/** What a team spent on a UTC day, fleet-wide; keyed `TEAM.YYYY-MM-DD`. */
+export interface TeamDayRecord extends TeamSpend {
+  team: string;
+  day: string;
+  updatedAtMs: number;
+}
+
 export interface AccessTokenRecord {
   name: string;
   /** The `at_…` part of the token before the dot; "bootstrap" for the bootstrap admin token. */
@@ -106,6 +123,8 @@ export interface AccessTokenRecord {
   /** 0: valid. Kept, not deleted, so the name stays in `access-token list` and the bootstrap token is not made again. */
   revokedAtMs: number;
   rotatedAtMs: number;
+  /** Set: the token sees and acts on this team's tasks only. */
+  team?: string;
 }
 
 /**

@@ -25,7 +25,7 @@ import { BACKUP_FORMAT_VERSION, replayHeaders } from '../../../common/backup-for
 import { FLEET_VERSION } from '../../../common/version.js';
 import { AUDIT_MAX_AGE_MS } from './audit-log.js';
 import { storeError } from './kv-records.js';
-import { BUCKETS, OBJECT_STORES, STREAMS } from './names.js';
+import { BUCKETS, OBJECT_STORES, STREAMS, TEAM_SPEND_TTL_MS } from './names.js';
 
 /**
  * What a backup holds, in the order a restore writes it. Not the leader lease
@@ -41,6 +41,8 @@ export function backedUpStreams(limits: { idempotencyMs: number; eventsMs: numbe
     kv(BUCKETS.rollouts),
     kv(BUCKETS.autoscale),
     kv(BUCKETS.forges),
+    kv(BUCKETS.teams),
+    kv(BUCKETS.teamSpend, TEAM_SPEND_TTL_MS),
     kv(BUCKETS.idempotency, limits.idempotencyMs),
     { name: `OBJ_${OBJECT_STORES.results}`, kind: 'object', subjects: [`$O.${OBJECT_STORES.results}.C.>`, `$O.${OBJECT_STORES.results}.M.>`], maxAgeMs: 0 },
     { name: STREAMS.events.name, kind: 'log', subjects: [...STREAMS.events.subjects], maxAgeMs: limits.eventsMs },

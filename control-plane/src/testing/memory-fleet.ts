@@ -113,6 +113,8 @@ export class MemoryFleet implements TaskWrites {
       onNode: (id) => this.onNode(id),
       activeAttemptsOn: (id) => this.activeAttemptsOn(id),
       activeAttemptsOf: (provider) => [...this.tasks.values()].filter((t) => isTaskActive(t) && activeAttempt(t) && t.spec.cline?.provider === provider).length,
+      activeAttemptsOfTeam: (team) => [...this.tasks.values()].filter((t) => isTaskActive(t) && activeAttempt(t) && (t.spec.team ?? '') === team).length,
+      runningTeams: () => new Set([...this.tasks.values()].filter((t) => isTaskActive(t) && activeAttempt(t)).map((t) => t.spec.team ?? '')),
       onChange: (l) => {
         this.taskListeners.add(l);
         return () => this.taskListeners.delete(l);

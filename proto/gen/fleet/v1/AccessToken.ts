@@ -10,6 +10,7 @@ export interface AccessToken {
   'createdBy'?: (string);
   'revokedAtMs'?: (number | string | Long);
   'rotatedAtMs'?: (number | string | Long);
+  'team'?: (string);
 }
 
 export interface AccessToken__Output {
@@ -20,4 +21,5 @@ export interface AccessToken__Output {
   'createdBy': (string);
   'revokedAtMs': (number);
   'rotatedAtMs': (number);
+  'team': (string);
 }

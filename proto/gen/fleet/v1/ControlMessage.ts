@@ -8,6 +8,8 @@ import type { HeartbeatAck as _fleet_v1_HeartbeatAck, HeartbeatAck__Output as _f
 import type { Certificate as _fleet_v1_Certificate, Certificate__Output as _fleet_v1_Certificate__Output } from '../../fleet/v1/Certificate';
 import type { Restart as _fleet_v1_Restart, Restart__Output as _fleet_v1_Restart__Output } from '../../fleet/v1/Restart';
 import type { PermitGrant as _fleet_v1_PermitGrant, PermitGrant__Output as _fleet_v1_PermitGrant__Output } from '../../fleet/v1/PermitGrant';
+import type { TeamSpendAck as _fleet_v1_TeamSpendAck, TeamSpendAck__Output as _fleet_v1_TeamSpendAck__Output } from '../../fleet/v1/TeamSpendAck';
+import type { TeamBudgets as _fleet_v1_TeamBudgets, TeamBudgets__Output as _fleet_v1_TeamBudgets__Output } from '../../fleet/v1/TeamBudgets';
 
 export interface ControlMessage {
   'welcome'?: (_fleet_v1_Welcome | null);
@@ -18,7 +20,9 @@ export interface ControlMessage {
   'certificate'?: (_fleet_v1_Certificate | null);
   'restart'?: (_fleet_v1_Restart | null);
   'permitGrant'?: (_fleet_v1_PermitGrant | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant";
+  'teamSpendAck'?: (_fleet_v1_TeamSpendAck | null);
+  'teamBudgets'?: (_fleet_v1_TeamBudgets | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant"|"teamSpendAck"|"teamBudgets";
 }
 
 export interface ControlMessage__Output {
@@ -30,5 +34,7 @@ export interface ControlMessage__Output {
   'certificate'?: (_fleet_v1_Certificate__Output | null);
   'restart'?: (_fleet_v1_Restart__Output | null);
   'permitGrant'?: (_fleet_v1_PermitGrant__Output | null);
-  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant";
+  'teamSpendAck'?: (_fleet_v1_TeamSpendAck__Output | null);
+  'teamBudgets'?: (_fleet_v1_TeamBudgets__Output | null);
+  'msg'?: "welcome"|"assign"|"cancel"|"ack"|"heartbeatAck"|"certificate"|"restart"|"permitGrant"|"teamSpendAck"|"teamBudgets";
 }

@@ -6,10 +6,12 @@ export interface CreateAccessTokenRequest {
   'name'?: (string);
   'role'?: (string);
   'ttlMs'?: (number | string | Long);
+  'team'?: (string);
 }
 
 export interface CreateAccessTokenRequest__Output {
   'name': (string);
   'role': (string);
   'ttlMs': (number);
+  'team': (string);
 }

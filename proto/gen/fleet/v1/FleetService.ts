@@ -47,6 +47,8 @@ import type { ListRolloutsRequest as _fleet_v1_ListRolloutsRequest, ListRollouts
 import type { ListRolloutsResponse as _fleet_v1_ListRolloutsResponse, ListRolloutsResponse__Output as _fleet_v1_ListRolloutsResponse__Output } from '../../fleet/v1/ListRolloutsResponse';
 import type { ListTasksRequest as _fleet_v1_ListTasksRequest, ListTasksRequest__Output as _fleet_v1_ListTasksRequest__Output } from '../../fleet/v1/ListTasksRequest';
 import type { ListTasksResponse as _fleet_v1_ListTasksResponse, ListTasksResponse__Output as _fleet_v1_ListTasksResponse__Output } from '../../fleet/v1/ListTasksResponse';
+import type { ListTeamsRequest as _fleet_v1_ListTeamsRequest, ListTeamsRequest__Output as _fleet_v1_ListTeamsRequest__Output } from '../../fleet/v1/ListTeamsRequest';
+import type { ListTeamsResponse as _fleet_v1_ListTeamsResponse, ListTeamsResponse__Output as _fleet_v1_ListTeamsResponse__Output } from '../../fleet/v1/ListTeamsResponse';
 import type { LogChunk as _fleet_v1_LogChunk, LogChunk__Output as _fleet_v1_LogChunk__Output } from '../../fleet/v1/LogChunk';
 import type { Node as _fleet_v1_Node, Node__Output as _fleet_v1_Node__Output } from '../../fleet/v1/Node';
 import type { NodeRef as _fleet_v1_NodeRef, NodeRef__Output as _fleet_v1_NodeRef__Output } from '../../fleet/v1/NodeRef';
@@ -59,9 +61,12 @@ import type { Rollout as _fleet_v1_Rollout, Rollout__Output as _fleet_v1_Rollout
 import type { SetAutoscalePoolRequest as _fleet_v1_SetAutoscalePoolRequest, SetAutoscalePoolRequest__Output as _fleet_v1_SetAutoscalePoolRequest__Output } from '../../fleet/v1/SetAutoscalePoolRequest';
 import type { SetForgeRequest as _fleet_v1_SetForgeRequest, SetForgeRequest__Output as _fleet_v1_SetForgeRequest__Output } from '../../fleet/v1/SetForgeRequest';
 import type { SetProviderRequest as _fleet_v1_SetProviderRequest, SetProviderRequest__Output as _fleet_v1_SetProviderRequest__Output } from '../../fleet/v1/SetProviderRequest';
+import type { SetTeamRequest as _fleet_v1_SetTeamRequest, SetTeamRequest__Output as _fleet_v1_SetTeamRequest__Output } from '../../fleet/v1/SetTeamRequest';
 import type { StartRolloutRequest as _fleet_v1_StartRolloutRequest, StartRolloutRequest__Output as _fleet_v1_StartRolloutRequest__Output } from '../../fleet/v1/StartRolloutRequest';
 import type { SubmitTaskRequest as _fleet_v1_SubmitTaskRequest, SubmitTaskRequest__Output as _fleet_v1_SubmitTaskRequest__Output } from '../../fleet/v1/SubmitTaskRequest';
 import type { Task as _fleet_v1_Task, Task__Output as _fleet_v1_Task__Output } from '../../fleet/v1/Task';
+import type { Team as _fleet_v1_Team, Team__Output as _fleet_v1_Team__Output } from '../../fleet/v1/Team';
+import type { TeamRef as _fleet_v1_TeamRef, TeamRef__Output as _fleet_v1_TeamRef__Output } from '../../fleet/v1/TeamRef';
 import type { UpdateNodeRequest as _fleet_v1_UpdateNodeRequest, UpdateNodeRequest__Output as _fleet_v1_UpdateNodeRequest__Output } from '../../fleet/v1/UpdateNodeRequest';
 import type { WhoAmIRequest as _fleet_v1_WhoAmIRequest, WhoAmIRequest__Output as _fleet_v1_WhoAmIRequest__Output } from '../../fleet/v1/WhoAmIRequest';
 
@@ -202,6 +207,15 @@ export interface FleetServiceClient extends grpc.Client {
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   getTaskResult(argument: _fleet_v1_GetTaskResultRequest, callback: grpc.requestCallback<_fleet_v1_GetTaskResultResponse__Output>): grpc.ClientUnaryCall;
   
+  GetTeam(argument: _fleet_v1_TeamRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  GetTeam(argument: _fleet_v1_TeamRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  GetTeam(argument: _fleet_v1_TeamRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  GetTeam(argument: _fleet_v1_TeamRef, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  getTeam(argument: _fleet_v1_TeamRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  getTeam(argument: _fleet_v1_TeamRef, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  getTeam(argument: _fleet_v1_TeamRef, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  getTeam(argument: _fleet_v1_TeamRef, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  
   ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
   ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
   ListAccessTokens(argument: _fleet_v1_ListAccessTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListAccessTokensResponse__Output>): grpc.ClientUnaryCall;
@@ -279,6 +293,15 @@ export interface FleetServiceClient extends grpc.Client {
   listTasks(argument: _fleet_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _fleet_v1_ListTasksRequest, callback: grpc.requestCallback<_fleet_v1_ListTasksResponse__Output>): grpc.ClientUnaryCall;
   
+  ListTeams(argument: _fleet_v1_ListTeamsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  ListTeams(argument: _fleet_v1_ListTeamsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  ListTeams(argument: _fleet_v1_ListTeamsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  ListTeams(argument: _fleet_v1_ListTeamsRequest, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  listTeams(argument: _fleet_v1_ListTeamsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  listTeams(argument: _fleet_v1_ListTeamsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  listTeams(argument: _fleet_v1_ListTeamsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  listTeams(argument: _fleet_v1_ListTeamsRequest, callback: grpc.requestCallback<_fleet_v1_ListTeamsResponse__Output>): grpc.ClientUnaryCall;
+  
   RestartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   RestartNode(argument: _fleet_v1_RestartNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
   RestartNode(argument: _fleet_v1_RestartNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Node__Output>): grpc.ClientUnaryCall;
@@ -355,6 +378,15 @@ export interface FleetServiceClient extends grpc.Client {
   setProvider(argument: _fleet_v1_SetProviderRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   setProvider(argument: _fleet_v1_SetProviderRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
   setProvider(argument: _fleet_v1_SetProviderRequest, callback: grpc.requestCallback<_fleet_v1_Provider__Output>): grpc.ClientUnaryCall;
+  
+  SetTeam(argument: _fleet_v1_SetTeamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  SetTeam(argument: _fleet_v1_SetTeamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  SetTeam(argument: _fleet_v1_SetTeamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  SetTeam(argument: _fleet_v1_SetTeamRequest, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  setTeam(argument: _fleet_v1_SetTeamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  setTeam(argument: _fleet_v1_SetTeamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  setTeam(argument: _fleet_v1_SetTeamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
+  setTeam(argument: _fleet_v1_SetTeamRequest, callback: grpc.requestCallback<_fleet_v1_Team__Output>): grpc.ClientUnaryCall;
   
   StartRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
   StartRollout(argument: _fleet_v1_StartRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_fleet_v1_Rollout__Output>): grpc.ClientUnaryCall;
@@ -446,6 +478,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetTaskResult: grpc.handleUnaryCall<_fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse>;
   
+  GetTeam: grpc.handleUnaryCall<_fleet_v1_TeamRef__Output, _fleet_v1_Team>;
+  
   ListAccessTokens: grpc.handleUnaryCall<_fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse>;
   
   ListAudit: grpc.handleServerStreamingCall<_fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry>;
@@ -464,6 +498,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListTasks: grpc.handleUnaryCall<_fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse>;
   
+  ListTeams: grpc.handleUnaryCall<_fleet_v1_ListTeamsRequest__Output, _fleet_v1_ListTeamsResponse>;
+  
   RestartNode: grpc.handleUnaryCall<_fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node>;
   
   RestoreBackup: grpc.handleBidiStreamingCall<_fleet_v1_RestoreBackupRequest__Output, _fleet_v1_RestoreProgress>;
@@ -481,6 +517,8 @@ export interface FleetServiceHandlers extends grpc.UntypedServiceImplementation 
   SetForge: grpc.handleUnaryCall<_fleet_v1_SetForgeRequest__Output, _fleet_v1_Forge>;
   
   SetProvider: grpc.handleUnaryCall<_fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider>;
+  
+  SetTeam: grpc.handleUnaryCall<_fleet_v1_SetTeamRequest__Output, _fleet_v1_Team>;
   
   StartRollout: grpc.handleUnaryCall<_fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout>;
   
@@ -515,6 +553,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   GetTask: MethodDefinition<_fleet_v1_GetTaskRequest, _fleet_v1_Task, _fleet_v1_GetTaskRequest__Output, _fleet_v1_Task__Output>
   GetTaskLogs: MethodDefinition<_fleet_v1_GetTaskLogsRequest, _fleet_v1_LogChunk, _fleet_v1_GetTaskLogsRequest__Output, _fleet_v1_LogChunk__Output>
   GetTaskResult: MethodDefinition<_fleet_v1_GetTaskResultRequest, _fleet_v1_GetTaskResultResponse, _fleet_v1_GetTaskResultRequest__Output, _fleet_v1_GetTaskResultResponse__Output>
+  GetTeam: MethodDefinition<_fleet_v1_TeamRef, _fleet_v1_Team, _fleet_v1_TeamRef__Output, _fleet_v1_Team__Output>
   ListAccessTokens: MethodDefinition<_fleet_v1_ListAccessTokensRequest, _fleet_v1_ListAccessTokensResponse, _fleet_v1_ListAccessTokensRequest__Output, _fleet_v1_ListAccessTokensResponse__Output>
   ListAudit: MethodDefinition<_fleet_v1_ListAuditRequest, _fleet_v1_AuditEntry, _fleet_v1_ListAuditRequest__Output, _fleet_v1_AuditEntry__Output>
   ListAutoscalePools: MethodDefinition<_fleet_v1_ListAutoscalePoolsRequest, _fleet_v1_ListAutoscalePoolsResponse, _fleet_v1_ListAutoscalePoolsRequest__Output, _fleet_v1_ListAutoscalePoolsResponse__Output>
@@ -524,6 +563,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   ListProviders: MethodDefinition<_fleet_v1_ListProvidersRequest, _fleet_v1_ListProvidersResponse, _fleet_v1_ListProvidersRequest__Output, _fleet_v1_ListProvidersResponse__Output>
   ListRollouts: MethodDefinition<_fleet_v1_ListRolloutsRequest, _fleet_v1_ListRolloutsResponse, _fleet_v1_ListRolloutsRequest__Output, _fleet_v1_ListRolloutsResponse__Output>
   ListTasks: MethodDefinition<_fleet_v1_ListTasksRequest, _fleet_v1_ListTasksResponse, _fleet_v1_ListTasksRequest__Output, _fleet_v1_ListTasksResponse__Output>
+  ListTeams: MethodDefinition<_fleet_v1_ListTeamsRequest, _fleet_v1_ListTeamsResponse, _fleet_v1_ListTeamsRequest__Output, _fleet_v1_ListTeamsResponse__Output>
   RestartNode: MethodDefinition<_fleet_v1_RestartNodeRequest, _fleet_v1_Node, _fleet_v1_RestartNodeRequest__Output, _fleet_v1_Node__Output>
   RestoreBackup: MethodDefinition<_fleet_v1_RestoreBackupRequest, _fleet_v1_RestoreProgress, _fleet_v1_RestoreBackupRequest__Output, _fleet_v1_RestoreProgress__Output>
   RevokeAccessToken: MethodDefinition<_fleet_v1_AccessTokenRef, _fleet_v1_AccessToken, _fleet_v1_AccessTokenRef__Output, _fleet_v1_AccessToken__Output>
@@ -533,6 +573,7 @@ export interface FleetServiceDefinition extends grpc.ServiceDefinition {
   SetAutoscalePool: MethodDefinition<_fleet_v1_SetAutoscalePoolRequest, _fleet_v1_AutoscalePool, _fleet_v1_SetAutoscalePoolRequest__Output, _fleet_v1_AutoscalePool__Output>
   SetForge: MethodDefinition<_fleet_v1_SetForgeRequest, _fleet_v1_Forge, _fleet_v1_SetForgeRequest__Output, _fleet_v1_Forge__Output>
   SetProvider: MethodDefinition<_fleet_v1_SetProviderRequest, _fleet_v1_Provider, _fleet_v1_SetProviderRequest__Output, _fleet_v1_Provider__Output>
+  SetTeam: MethodDefinition<_fleet_v1_SetTeamRequest, _fleet_v1_Team, _fleet_v1_SetTeamRequest__Output, _fleet_v1_Team__Output>
   StartRollout: MethodDefinition<_fleet_v1_StartRolloutRequest, _fleet_v1_Rollout, _fleet_v1_StartRolloutRequest__Output, _fleet_v1_Rollout__Output>
   SubmitTask: MethodDefinition<_fleet_v1_SubmitTaskRequest, _fleet_v1_Task, _fleet_v1_SubmitTaskRequest__Output, _fleet_v1_Task__Output>
   UncordonNode: MethodDefinition<_fleet_v1_CordonNodeRequest, _fleet_v1_Node, _fleet_v1_CordonNodeRequest__Output, _fleet_v1_Node__Output>

@@ -6,10 +6,12 @@ export interface ListTasksRequest {
   'states'?: (_fleet_v1_TaskState)[];
   'limit'?: (number);
   'pageToken'?: (string);
+  'team'?: (string);
 }
 
 export interface ListTasksRequest__Output {
   'states': (_fleet_v1_TaskState__Output)[];
   'limit': (number);
   'pageToken': (string);
+  'team': (string);
 }

@@ -6,6 +6,7 @@ import type { AttemptEvent as _fleet_v1_AttemptEvent, AttemptEvent__Output as _f
 import type { RenewCertificate as _fleet_v1_RenewCertificate, RenewCertificate__Output as _fleet_v1_RenewCertificate__Output } from '../../fleet/v1/RenewCertificate';
 import type { RestartAnswer as _fleet_v1_RestartAnswer, RestartAnswer__Output as _fleet_v1_RestartAnswer__Output } from '../../fleet/v1/RestartAnswer';
 import type { PermitAsk as _fleet_v1_PermitAsk, PermitAsk__Output as _fleet_v1_PermitAsk__Output } from '../../fleet/v1/PermitAsk';
+import type { TeamSpend as _fleet_v1_TeamSpend, TeamSpend__Output as _fleet_v1_TeamSpend__Output } from '../../fleet/v1/TeamSpend';
 
 export interface NodeMessage {
   'hello'?: (_fleet_v1_Hello | null);
@@ -14,7 +15,8 @@ export interface NodeMessage {
   'renew'?: (_fleet_v1_RenewCertificate | null);
   'restartAnswer'?: (_fleet_v1_RestartAnswer | null);
   'permitAsk'?: (_fleet_v1_PermitAsk | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk";
+  'teamSpend'?: (_fleet_v1_TeamSpend | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk"|"teamSpend";
 }
 
 export interface NodeMessage__Output {
@@ -24,5 +26,6 @@ export interface NodeMessage__Output {
   'renew'?: (_fleet_v1_RenewCertificate__Output | null);
   'restartAnswer'?: (_fleet_v1_RestartAnswer__Output | null);
   'permitAsk'?: (_fleet_v1_PermitAsk__Output | null);
-  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk";
+  'teamSpend'?: (_fleet_v1_TeamSpend__Output | null);
+  'msg'?: "hello"|"heartbeat"|"event"|"renew"|"restartAnswer"|"permitAsk"|"teamSpend";
 }

@@ -20,6 +20,7 @@ export interface TaskSpec {
   'network'?: (string);
   'readOnlyRoot'?: (boolean);
   'user'?: (string);
+  'team'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -37,4 +38,5 @@ export interface TaskSpec__Output {
   'network': (string);
   'readOnlyRoot': (boolean);
   'user': (string);
+  'team': (string);
 }

@@ -1,0 +1,15 @@
+// Original file: proto/fleet/v1/fleet.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface TeamSpendEntry {
+  'team'?: (string);
+  'tokens'?: (number | string | Long);
+  'costUsd'?: (number | string);
+}
+
+export interface TeamSpendEntry__Output {
+  'team': (string);
+  'tokens': (number);
+  'costUsd': (number);
+}
