@@ -26,7 +26,7 @@ import { BIN } from './harness/requirements.js';
 
 const test = anyTest as TestFn<{ fleet: TestFleet }>;
 
-const BUCKETS = ['fleet_tasks', 'fleet_nodes', 'fleet_join_tokens', 'fleet_providers', 'fleet_access_tokens', 'fleet_autoscale', 'fleet_forges', 'fleet_idempotency', 'fleet_rollouts'];
+const BUCKETS = ['fleet_tasks', 'fleet_nodes', 'fleet_join_tokens', 'fleet_providers', 'fleet_access_tokens', 'fleet_autoscale', 'fleet_forges', 'fleet_teams', 'fleet_team_spend', 'fleet_idempotency', 'fleet_rollouts'];
 
 test.before(async (t) => {
   t.context.fleet = await TestFleet.start({ agents: [{ name: 'keeper', slots: 3 }] });

@@ -81,7 +81,7 @@ test.serial('skew between agents and the control plane: one protocol older works
   const cp = fleet.controlPlane!;
   const seen = cp.logLines().find((l) => l.msg === 'node agent refused: its node protocol is not accepted here');
   t.is(seen?.agentProtocol, 5, 'the control plane logs the refusal, with the agent\'s protocol');
-  t.is(seen?.acceptedProtocols, '2 to 3');
+  t.is(seen?.acceptedProtocols, '3 to 4');
   await sleep(8_000);
   const tries = refusedLines(agent.process);
   t.log(`a refused agent tried ${tries.length} time(s) in ${((Date.now() - refusedAt) / 1000).toFixed(1)}s (retry delays ${tries.map((l) => `${(Number(l.retryInMs) / 1000).toFixed(1)}s`).join(', ')})`);

@@ -138,6 +138,7 @@ const NEAR_VALID: Partial<Record<string, { base: Record<string, unknown>; inside
   SetProvider: { base: { name: 'fuzzed', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', apiKey: 'sk-fuzz' } },
   SetForge: { base: { name: 'fuzzed', type: 'gitea', baseUrl: 'http://127.0.0.1:9/api/v1', token: 'fuzz-token' } },
   DeliverTask: { base: { taskId: 'task_0000000000000000000' } },
+  SetTeam: { base: { name: 'fuzzed', weight: 2, maxRunning: 3 } },
   ListTasks: { base: { limit: 5 } },
   CancelTask: { base: { taskId: 'task_0000000000000000000', reason: 'fuzz' } },
   UpdateNode: { base: { node: 'fuzzed-node', maxSlots: 2 } },
@@ -217,7 +218,7 @@ test.serial('FleetService: random and malformed requests, as every role and as n
   const methods = Object.keys(FLEET_POLICY) as FleetMethod[];
   const service = definition[`${PKG}FleetService`] as grpc.ServiceDefinition;
   const before = { joinTokens: (await fleet.json<unknown[]>(['token', 'list'])).length };
-  const made = { tasks: new Set<string>(), joinTokens: 0, providers: new Set<string>(), forges: new Set<string>(), accessTokens: new Set<string>(), pools: new Set<string>() };
+  const made = { tasks: new Set<string>(), joinTokens: 0, providers: new Set<string>(), forges: new Set<string>(), teams: new Set<string>(), accessTokens: new Set<string>(), pools: new Set<string>() };
   const problems: string[] = [];
   const caller = fc.constantFrom<Role | 'nobody' | 'forged'>(...ROLES, 'nobody', 'forged');
   const call = fc.constantFrom(...methods).chain((method) => fc.tuple(fc.constant(method), caller, requestBytes('FleetService', method)));
@@ -253,6 +254,7 @@ test.serial('FleetService: random and malformed requests, as every role and as n
         if (method === 'CreateJoinToken') made.joinTokens++;
         if (method === 'SetProvider') made.providers.add(String(res.name));
         if (method === 'SetForge') made.forges.add(String(res.name));
+        if (method === 'SetTeam') made.teams.add(String(res.name));
         if (method === 'SetAutoscalePool') made.pools.add(String(res.name));
         if (method === 'CreateAccessToken') made.accessTokens.add(String((res.accessToken as { name: string }).name));
       }
@@ -274,8 +276,9 @@ test.serial('FleetService: random and malformed requests, as every role and as n
   for (const p of await fleet.json<Array<{ name: string }>>(['provider', 'list'])) t.true(made.providers.has(p.name), `provider ${p.name} was made by an OK call`);
   for (const p of await fleet.json<Array<{ name: string }>>(['autoscale', 'list'])) t.true(made.pools.has(p.name), `autoscale pool ${p.name} was made by an OK call`);
   for (const f of await fleet.json<Array<{ name: string }>>(['forge', 'list'])) t.true(made.forges.has(f.name), `forge ${f.name} was made by an OK call`);
+  for (const team of await fleet.json<Array<{ name: string }>>(['team', 'list'])) t.true(made.teams.has(team.name), `team ${team.name} was made by an OK call`);
   for (const a of await fleet.json<Array<{ name: string }>>(['access-token', 'list'])) t.true(a.name === 'bootstrap' || a.name.startsWith('fuzz-') || made.accessTokens.has(a.name), `access token ${a.name}`);
-  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.forges.size} forges, ${made.accessTokens.size} access tokens, ${made.pools.size} autoscale pools made by calls that said OK`);
+  t.log(`${RUNS} calls (seed ${SEED}): ${made.tasks.size} tasks, ${made.joinTokens} join tokens, ${made.providers.size} providers, ${made.forges.size} forges, ${made.teams.size} teams, ${made.accessTokens.size} access tokens, ${made.pools.size} autoscale pools made by calls that said OK`);
 });
 
 test.serial('NodeService: random enrollments, and random messages from an enrolled node, change nothing they should not', async (t) => {

@@ -33,7 +33,7 @@ function call(socketPath: string, token: string): Promise<{ status: number; text
 test('calls of a team\'s attempts are reported for the team, summed; a team whose budget is spent gets its next call refused and its attempt stopped', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-team-'));
   const turn = { tools: [runCommands('ls')], usage: { prompt: 100, completion: 20, cost: 0.01 } };
-  const fake = await new FakeLlm('sk-key', transcript(turn, turn, turn, turn)).start();
+  const fake = await new FakeLlm('sk-key', transcript([turn, turn, turn, turn])).start();
   const budgets = new TeamBudgets(log);
   const sent: TeamSpendReport[] = [];
   budgets.connect((report) => {
