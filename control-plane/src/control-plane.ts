@@ -166,6 +166,15 @@ export class ControlPlane {
         caCertificateExpiresAtMs: () => this.caExpiresAtMs,
         rollout: () => this.rollouts?.active() ?? null,
         autoscalePools: () => this.pools?.all() ?? [],
+        teams: () => {
+          const teams = this.teams;
+          if (!teams) return [];
+          const now = Date.now();
+          return teams.list().map((t) => {
+            const spent = teams.spentOn(t.name, now);
+            return { name: t.name, running: this.index?.activeAttemptsOfTeam(t.name) ?? 0, tokensToday: spent.tokens, costUsdToday: spent.costUsd, blocked: teams.blocked(t.name, now) !== null };
+          });
+        },
       });
     }
   }

@@ -121,3 +121,19 @@ test('rate permits count what was granted and what was withheld, by provider', a
   t.regex(text, /^fleet_provider_permits_granted_total\{provider="openai"\} 4$/m);
   t.regex(text, /^fleet_provider_permits_withheld_total\{provider="openai"\} 5$/m);
 });
+
+test('team gauges come from the teams view, one series per team, gone with the team', async (t) => {
+  let teams = [
+    { name: 'research', running: 3, tokensToday: 12_345, costUsdToday: 1.5, blocked: true },
+    { name: 'ci', running: 0, tokensToday: 0, costUsdToday: 0, blocked: false },
+  ];
+  const metrics = new ControlPlaneMetrics(newRegistry(), { ...INERT_VIEWS, teams: () => teams });
+  const text = await metrics.registry.metrics();
+  t.regex(text, /fleet_team_running_tasks\{team="research"\} 3\n/);
+  t.regex(text, /fleet_team_tokens_today\{team="research"\} 12345\n/);
+  t.regex(text, /fleet_team_cost_today_dollars\{team="research"\} 1\.5\n/);
+  t.regex(text, /fleet_team_budget_exhausted\{team="research"\} 1\n/);
+  t.regex(text, /fleet_team_budget_exhausted\{team="ci"\} 0\n/);
+  teams = teams.slice(1);
+  t.notRegex(await metrics.registry.metrics(), /team="research"/);
+});

@@ -39,6 +39,18 @@ export interface FleetViews {
   rollout(): Rollout | null;
   /** The autoscaling pools, with what the leader last decided for each. */
   autoscalePools(): PoolRecord[];
+  /** The teams, with what they run and spent today (`teams.ts`). */
+  teams(): TeamUsage[];
+}
+
+/** A team as the gauges show it. */
+export interface TeamUsage {
+  name: string;
+  running: number;
+  tokensToday: number;
+  costUsdToday: number;
+  /** Its daily budget is spent: its Cline tasks get no new attempt. */
+  blocked: boolean;
 }
 
 export const INERT_VIEWS: FleetViews = {
@@ -53,6 +65,7 @@ export const INERT_VIEWS: FleetViews = {
   caCertificateExpiresAtMs: () => 0,
   rollout: () => null,
   autoscalePools: () => [],
+  teams: () => [],
 };
 
 export type StoreErrorKind = 'unavailable' | 'conflict' | 'out_of_space' | 'other';
@@ -222,6 +235,22 @@ export class ControlPlaneMetrics {
     poolGauge('fleet_autoscale_max_nodes', 'The most nodes each autoscale pool may have', (p) => p.maxNodes);
     poolGauge('fleet_autoscale_draining_nodes', 'Nodes each autoscale pool\'s scale-in is draining, not yet released to the hook', (p) => p.state?.draining.length ?? 0);
     poolGauge('fleet_autoscale_hook_consecutive_failures', 'Autoscale hook calls for each pool that failed in a row (0 after a success)', (p) => p.state?.failures ?? 0);
+    // Teams are an admin's to make (bounded like pools); from the live views: the same on every replica.
+    const teamGauge = (name: string, help: string, value: (t: TeamUsage) => number) =>
+      new Gauge({
+        name,
+        help: `${help} (use max()).`,
+        labelNames: ['team'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of views.teams()) this.set({ team: t.name }, value(t));
+        },
+      });
+    teamGauge('fleet_team_running_tasks', 'Tasks of each team holding a slot', (t) => t.running);
+    teamGauge('fleet_team_tokens_today', 'Tokens each team\'s Cline tasks used this UTC day, fleet-wide (as the gateways reported them)', (t) => t.tokensToday);
+    teamGauge('fleet_team_cost_today_dollars', 'Dollars each team\'s Cline tasks spent this UTC day, fleet-wide', (t) => t.costUsdToday);
+    teamGauge('fleet_team_budget_exhausted', '1 while a team\'s daily token or cost budget is spent: its Cline tasks get no new attempt and its gateways refuse their calls', (t) => (t.blocked ? 1 : 0));
   }
 
   /** An autoscale hook call ended. */
