@@ -522,9 +522,9 @@ export type NodeMessage =
   /** What the gateway spent for teams since its last report. */
   | { kind: 'team-spend'; report: TeamSpendReport };
 
-/** A gateway's spend for teams (common/teams.ts), acknowledged by id. */
+/** A gateway's spend for attempts of teams (common/teams.ts), acknowledged by id. */
 export interface TeamSpendReport {
-  entries: Array<{ team: string; tokens: number; costUsd: number }>;
+  entries: Array<{ taskId: string; attemptId: string; tokens: number; costUsd: number }>;
   reportId: number;
 }
 
@@ -592,7 +592,7 @@ export type ControlMessage =
   | { kind: 'restart'; restart: RestartOrder }
   | { kind: 'permit-grant'; grant: PermitAnswer }
   /** A team spend report was counted (or not: send it again). */
-  | { kind: 'team-spend-ack'; reportId: number; uncounted: boolean }
+  | { kind: 'team-spend-ack'; reportId: number; uncountedAttempts: string[] }
   /** The teams whose daily budget is spent, and why; replaces the last such message. */
   | { kind: 'team-budgets'; spent: Record<string, string> };
 

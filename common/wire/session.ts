@@ -144,18 +144,21 @@ export function decodePermitAsk(a: PermitAsk__Output): PermitRequest {
   };
 }
 
-/** Teams one spend report names, at most (one per attempt the node runs, and more). */
-export const MAX_TEAMS_REPORTED = 256;
+/** Attempts one spend report names, at most (a node runs fewer at once; the rest go in the next). */
+export const MAX_SPEND_ENTRIES = 256;
+/** Teams whose spent budgets one message tells a node of, at most (a node hears only of teams it ran). */
+export const MAX_SPENT_TEAMS = 1024;
 /** Dollars one report may carry, at most. */
 const MAX_REPORTED_COST_USD = 1e9;
 
 export function decodeTeamSpend(r: TeamSpend__Output): TeamSpendReport {
-  const entries = listOf('team_spend.entries', r.entries, MAX_TEAMS_REPORTED).map((e, i) => ({
-    team: checkTeamName(`team_spend.entries[${i}].team`, e.team),
+  const entries = listOf('team_spend.entries', r.entries, MAX_SPEND_ENTRIES).map((e, i) => ({
+    taskId: checkId(`team_spend.entries[${i}].task_id`, str(`team_spend.entries[${i}].task_id`, e.taskId, MAX_ID_CHARS), 'task'),
+    attemptId: checkId(`team_spend.entries[${i}].attempt_id`, str(`team_spend.entries[${i}].attempt_id`, e.attemptId, MAX_ID_CHARS), 'att'),
     tokens: int(`team_spend.entries[${i}].tokens`, e.tokens, 0, MAX_REPORTED_TOKENS),
     costUsd: num(`team_spend.entries[${i}].cost_usd`, e.costUsd, 0, MAX_REPORTED_COST_USD),
   }));
-  if (new Set(entries.map((e) => e.team)).size !== entries.length) throw new ValidationError('team_spend.entries', 'names a team twice: one entry per team');
+  if (new Set(entries.map((e) => e.attemptId)).size !== entries.length) throw new ValidationError('team_spend.entries', 'names an attempt twice: one entry per attempt');
   return { entries, reportId: int('team_spend.report_id', r.reportId, 0, UINT32_MAX) };
 }
 
@@ -338,7 +341,7 @@ export function encodeControlMessage(m: ControlMessage): ControlMessageMsg {
     case 'permit-grant':
       return { permitGrant: { ...m.grant } };
     case 'team-spend-ack':
-      return { teamSpendAck: { reportId: m.reportId, uncounted: m.uncounted } };
+      return { teamSpendAck: { reportId: m.reportId, uncountedAttempts: m.uncountedAttempts } };
     case 'team-budgets':
       return { teamBudgets: { spent: { ...m.spent } } };
   }
@@ -393,12 +396,12 @@ export function decodeControlMessage(m: ControlMessage__Output): ControlMessage 
     }
     case 'teamSpendAck': {
       const a = required('team_spend_ack', m.teamSpendAck);
-      return { kind: 'team-spend-ack', reportId: int('team_spend_ack.report_id', a.reportId, 0, UINT32_MAX), uncounted: bool('team_spend_ack.uncounted', a.uncounted) };
+      return { kind: 'team-spend-ack', reportId: int('team_spend_ack.report_id', a.reportId, 0, UINT32_MAX), uncountedAttempts: strings('team_spend_ack.uncounted_attempts', a.uncountedAttempts, MAX_SPEND_ENTRIES, MAX_ID_CHARS) };
     }
     case 'teamBudgets': {
       const spent = required('team_budgets', m.teamBudgets).spent ?? {};
       const names = Object.keys(spent);
-      if (names.length > MAX_TEAMS_REPORTED * 4) throw new ValidationError('team_budgets.spent', `at most ${MAX_TEAMS_REPORTED * 4} teams, got ${names.length}`);
+      if (names.length > MAX_SPENT_TEAMS) throw new ValidationError('team_budgets.spent', `at most ${MAX_SPENT_TEAMS} teams, got ${names.length}`);
       return { kind: 'team-budgets', spent: Object.fromEntries(names.map((team) => [checkTeamName('team_budgets.spent', team), text(`team_budgets.spent["${team}"]`, spent[team], MAX_ERROR_CHARS)])) };
     }
     default:

@@ -381,20 +381,22 @@ test('a hello or heartbeat that lies about the machine is refused, naming the fi
   refused(t, decode({ permitAsk: { provider: 'p', want: 1_001 } }), 'permit_ask.want: must be between 0 and 1000, got 1001');
   refused(t, decode({ permitAsk: { provider: 'p', want: 1, throttled: -1 } }), 'permit_ask.throttled: must be between 0 and 1000, got -1');
   refused(t, decode({ permitAsk: { provider: 'p'.repeat(64), want: 1 } }), 'permit_ask.provider: is 64 characters; the limit is 63');
-  refused(t, decode({ teamSpend: { entries: [{ team: '../a', tokens: 1 }] } }), 'team_spend.entries[0].team: "../a" is not a team name: lower-case letters, digits, "-" and "_", at most 63, starting with a letter or digit');
-  refused(t, decode({ teamSpend: { entries: [{ team: 'a', tokens: -5 }] } }), 'team_spend.entries[0].tokens: must be between 0 and 1000000000000, got -5');
-  refused(t, decode({ teamSpend: { entries: [{ team: 'a', costUsd: -0.5 }] } }), 'team_spend.entries[0].cost_usd: must be between 0 and 1000000000, got -0.5');
-  refused(t, decode({ teamSpend: { entries: [{ team: 'a', tokens: 1 }, { team: 'a', tokens: 2 }] } }), 'team_spend.entries: names a team twice: one entry per team');
-  refused(t, decode({ teamSpend: { entries: Array.from({ length: 257 }, (_, i) => ({ team: `t${i}`, tokens: 1 })) } }), 'team_spend.entries: has 257 items; the limit is 256');
+  const spendOf = (i: number) => ({ taskId: `task_${String(i).padStart(19, '0')}`, attemptId: `att_${String(i).padStart(19, '0')}` });
+  refused(t, decode({ teamSpend: { entries: [{ ...spendOf(1), taskId: '../a', tokens: 1 }] } }), 'team_spend.entries[0].task_id: "../a" is not a task id (task_ and 19 lowercase letters or digits)');
+  refused(t, decode({ teamSpend: { entries: [{ ...spendOf(1), attemptId: 'task_0000000000000000001' }] } }), 'team_spend.entries[0].attempt_id: "task_0000000000000000001" is not an attempt id (att_ and 19 lowercase letters or digits)');
+  refused(t, decode({ teamSpend: { entries: [{ ...spendOf(1), tokens: -5 }] } }), 'team_spend.entries[0].tokens: must be between 0 and 1000000000000, got -5');
+  refused(t, decode({ teamSpend: { entries: [{ ...spendOf(1), costUsd: -0.5 }] } }), 'team_spend.entries[0].cost_usd: must be between 0 and 1000000000, got -0.5');
+  refused(t, decode({ teamSpend: { entries: [{ ...spendOf(1), tokens: 1 }, { ...spendOf(1), tokens: 2 }] } }), 'team_spend.entries: names an attempt twice: one entry per attempt');
+  refused(t, decode({ teamSpend: { entries: Array.from({ length: 257 }, (_, i) => ({ ...spendOf(i), tokens: 1 })) } }), 'team_spend.entries: has 257 items; the limit is 256');
 });
 
 test('team spend and team budgets cross the wire as they were sent', (t) => {
   const connect = method('NodeService', 'Connect');
-  const report = { entries: [{ team: 'alpha', tokens: 1234, costUsd: 0.25 }, { team: 'beta-2', tokens: 0, costUsd: 1.5 }], reportId: 7 };
+  const report = { entries: [{ taskId: 'task_0000000000000000001', attemptId: 'att_0000000000000000001', tokens: 1234, costUsd: 0.25 }, { taskId: 'task_0000000000000000002', attemptId: 'att_0000000000000000002', tokens: 0, costUsd: 1.5 }], reportId: 7 };
   t.deepEqual(decodeNodeMessage(overTheWire(connect, 'request', encodeNodeMessage({ kind: 'team-spend', report }))), { kind: 'team-spend', report });
   const spent = { alpha: 'team "alpha" has spent its daily token budget' };
   t.deepEqual(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage({ kind: 'team-budgets', spent }))), { kind: 'team-budgets', spent });
-  t.deepEqual(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage({ kind: 'team-spend-ack', reportId: 7, uncounted: true }))), { kind: 'team-spend-ack', reportId: 7, uncounted: true });
+  t.deepEqual(decodeControlMessage(overTheWire(connect, 'response', encodeControlMessage({ kind: 'team-spend-ack', reportId: 7, uncountedAttempts: ['att_0000000000000000002'] }))), { kind: 'team-spend-ack', reportId: 7, uncountedAttempts: ['att_0000000000000000002'] });
 });
 
 test('an assign with a bad spec, a grant too large or an unknown message is refused, naming the field', (t) => {

@@ -35,14 +35,18 @@ export class FairShare {
   constructor(private readonly tauMs: number = FAIR_SHARE_TAU_MS) {}
 
   /**
-   * A team that starts waiting for slots after a time without work banks no
-   * credit: its served time per weight is raised to the lowest of the teams
-   * that were already waiting or running, so it gets its share from now on,
-   * neither everything until it has caught up nor nothing.
+   * A team that starts competing for slots after a time without (with work
+   * that could not run: its budget spent, its running limit reached) banks
+   * no credit: its served time per weight is raised to the lowest of the
+   * teams that were competing already and hold slots, so it gets its share
+   * from now on, neither everything until it has caught up nor nothing. The
+   * floor is taken over teams holding slots only: a team that waits without
+   * being served has served time that only falls, and would take the floor
+   * down with it.
    */
   activate(active: ReadonlySet<string>, weight: (team: string) => number): void {
     let floor = Infinity;
-    for (const team of this.active) if (active.has(team)) floor = Math.min(floor, (this.served.get(team) ?? 0) / weight(team));
+    for (const team of this.active) if (active.has(team) && (this.held.get(team) ?? 0) > 0) floor = Math.min(floor, (this.served.get(team) ?? 0) / weight(team));
     if (floor !== Infinity) {
       for (const team of active) {
         if (this.active.has(team)) continue;

@@ -20,7 +20,7 @@ import type { Task as TaskMsg } from '../../proto/gen/fleet/v1/Task.js';
 import { checkAccessTokenName, type AccessTokens } from './access/access-tokens.js';
 import type { Caller, Gate } from './access/gate.js';
 import { FLEET_POLICY, type FleetMethod } from './access/policy.js';
-import { parseRole, requireRole, sees } from './access/roles.js';
+import { parseRole, requireRole, scopeOf, sees } from './access/roles.js';
 import type { AuditLog } from './store/audit-log.js';
 import { applyTaskDefaults, type TaskDefaults } from './task-defaults.js';
 import type { AccessTokenRecord, TeamRecord } from './store/records.js';
@@ -102,6 +102,11 @@ async function submissionTeam(deps: FleetServiceDeps, caller: Caller, spec: Task
   return { ...spec, team };
 }
 
+/** A node as a caller scoped to a team sees it: without the keys of the repositories it holds (other teams' work, by a guessable hash). */
+function nodeFor(caller: Caller, node: NodeMsg): NodeMsg {
+  return caller.team ? { ...node, repoKeys: [] } : node;
+}
+
 /** The task, if the caller may see it; a task of another team is "not found" to a scoped caller (its existence is not told). */
 function visible(caller: Caller, task: Task): Task {
   if (!sees(caller, task.spec.team)) throw new NotFoundError(`task ${task.id} not found`);
@@ -178,7 +183,7 @@ function joinTokenToProto(r: JoinTokenRecord): JoinToken {
 }
 
 function accessTokenToProto(r: AccessTokenRecord): AccessToken {
-  return { name: r.name, role: r.role, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, createdBy: r.createdBy, revokedAtMs: r.revokedAtMs, rotatedAtMs: r.rotatedAtMs, team: r.team ?? '' };
+  return { name: r.name, role: scopeOf(r)?.role ?? r.role, createdAtMs: r.createdAtMs, expiresAtMs: r.expiresAtMs, createdBy: r.createdBy, revokedAtMs: r.revokedAtMs, rotatedAtMs: r.rotatedAtMs, team: r.team ?? '' };
 }
 
 /** Labels decide which nodes receive a provider's key: giving them is an admin's act. */
@@ -269,8 +274,8 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       return { tasks: page.tasks.map(encodeTask), nextPageToken: page.next };
     }),
     // "Last heartbeat" is the last contact the fleet knows of: most heartbeats are vouched for by their replica, not written.
-    ListNodes: unary(deps, 'ListNodes', async () => ({
-      nodes: byName(deps.nodes.all()).map((n) => encodeNode({ ...n, lastHeartbeatMs: Math.min(Date.now(), lastContactMs(n, deps.replicaContact)) }, deps.index.activeAttemptsOn(n.id))),
+    ListNodes: unary(deps, 'ListNodes', async (_req, caller) => ({
+      nodes: byName(deps.nodes.all()).map((n) => nodeFor(caller, encodeNode({ ...n, lastHeartbeatMs: Math.min(Date.now(), lastContactMs(n, deps.replicaContact)) }, deps.index.activeAttemptsOn(n.id)))),
     })),
     CreateJoinToken: unary(
       deps,
@@ -375,12 +380,12 @@ function nodeRef(text: unknown): string {
 
 /** The node now, then each change, until its drain (if any) is complete. */
 async function streamNode(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ node: string }, NodeMsg>, signal: AbortSignal): Promise<void> {
-  await deps.gate.admit(call, 'WatchNode');
+  const caller = await deps.gate.admit(call, 'WatchNode');
   const node = deps.nodes.resolve(nodeRef(call.request.node));
   if (signal.aborted) return;
   await new Promise<void>((resolve) => {
     const send = (n: NodeRecord) => {
-      call.write(encodeNode(n, deps.index.activeAttemptsOn(n.id)));
+      call.write(nodeFor(caller, encodeNode(n, deps.index.activeAttemptsOn(n.id))));
       // Streams while a drain or a restart is under way.
       if (n.drain?.state !== 'DRAINING' && !restartUnderWay(n, Date.now())) finish();
     };
@@ -442,12 +447,13 @@ async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
 async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean; afterSeq?: number }, LogChunk>, signal: AbortSignal): Promise<void> {
   const caller = await deps.gate.admit(call, 'GetTaskLogs');
   const taskId = checkTaskId('task_id', call.request.taskId);
+  // Seen before anything else is said: another team's task is not found, whatever else the request holds.
+  const task = await visibleTask(deps, caller, taskId);
   const afterSeq = count('after_seq', call.request.afterSeq);
   if (afterSeq > 0) {
     const last = await deps.logs.lastSeq();
     if (afterSeq > last) throw new ValidationError('after_seq', `${afterSeq} is past the end of the log stream (its last chunk is ${last}): give the seq of a chunk this fleet sent, or 0 for the whole log`);
   }
-  const task = await visibleTask(deps, caller, taskId);
   // Headers go out now, before any chunk: a client that resumed knows it is connected again even while the task is quiet.
   call.sendMetadata(new grpc.Metadata());
   let lastSeq = afterSeq;

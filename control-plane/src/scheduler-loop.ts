@@ -190,20 +190,20 @@ export class SchedulerLoop {
     if (!teams) return undefined;
     const running = (team: string) => this.deps.tasks.activeAttemptsOfTeam(team);
     const weight = (team: string) => (team ? teams.settings(team).weight : 1);
-    this.fairShare.advance(now);
-    const active = new Set<string>(this.deps.tasks.runningTeams());
-    for (const cls of this.queue.waiting()) active.add(cls.team);
-    this.fairShare.activate(active, weight);
-    return {
-      key: (team, placed) => this.fairShare.key(team, weight(team), running(team) + placed),
-      gate: (team, cline, placed) => {
-        if (!team) return null;
-        const { maxRunning } = teams.settings(team);
-        if (maxRunning > 0 && running(team) + placed >= maxRunning) return { why: teamFull(team, maxRunning), wakeAtMs: null };
-        const spent = cline ? teams.blocked(team, now) : null;
-        return spent ? { why: spent, wakeAtMs: nextBudgetDayMs(now) } : null;
-      },
+    const gate: TeamShares['gate'] = (team, cline, placed) => {
+      if (!team) return null;
+      const { maxRunning } = teams.settings(team);
+      if (maxRunning > 0 && running(team) + placed >= maxRunning) return { why: teamFull(team, maxRunning), wakeAtMs: null };
+      const spent = cline ? teams.blocked(team, now) : null;
+      return spent ? { why: spent, wakeAtMs: nextBudgetDayMs(now) } : null;
     };
+    this.fairShare.advance(now);
+    // Competing: holding slots, or with waiting work its own limits let go (backoffs that end now included).
+    this.queue.promote(now);
+    const active = new Set<string>(this.deps.tasks.runningTeams());
+    for (const cls of this.queue.waiting()) if (!active.has(cls.team) && gate(cls.team, cls.provider !== '', 0) === null) active.add(cls.team);
+    this.fairShare.activate(active, weight);
+    return { key: (team, placed) => this.fairShare.key(team, weight(team), running(team) + placed), gate };
   }
 
   /** The slots each team holds once this pass's placements are made. */

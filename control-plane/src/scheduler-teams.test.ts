@@ -13,6 +13,7 @@ import { FairShare } from './fair-share.js';
 import { PendingQueue } from './pending-queue.js';
 import { schedulePass, type NodeView, type TeamShares } from './scheduler.js';
 import { newTask } from './task-state.js';
+import { seededRandom } from '../../test/chaos/faults.js';
 
 const task = (id: string, createdAtMs: number, team: string, extra: Record<string, unknown> = {}): Task => newTask(id, compileTaskSpec({ image: 'busybox', command: ['true'], ...(team ? { team } : {}), ...extra }), createdAtMs);
 const node = (id: string, slots: number, activeAttempts = 0): NodeView => ({ id, name: id, labels: {}, slots, status: 'READY', activeAttempts, unavailable: null, images: null, prefetched: new Set() });
@@ -25,6 +26,8 @@ interface Sim {
   maxDuration: number;
   /** The tick each team starts submitting at (default 0). */
   arrivals?: Record<string, number>;
+  /** Until this tick the team's tasks are held by its own limits (as a spent budget holds them). */
+  blockedUntil?: Record<string, number>;
   /** Told of what each team holds after each tick's pass. */
   onTick?: (now: number, held: Record<string, number>) => void;
   ticks: number;
@@ -56,16 +59,20 @@ function simulate(sim: Sim): Record<string, number> {
   const shares: TeamShares = {
     key: (team, placed) => fair.key(team, sim.weights[team] ?? 1, runningOf(team) + placed),
     gate: (team, _cline, placed) => {
+      if ((sim.blockedUntil?.[team] ?? 0) > clock) return { why: 'held', wakeAtMs: null };
       const limit = sim.limits?.[team] ?? 0;
       return limit > 0 && runningOf(team) + placed >= limit ? { why: teamFull(team, limit), wakeAtMs: null } : null;
     },
   };
+  let clock = 0;
   for (let now = 0; now < sim.ticks; now++) {
+    clock = now;
     for (let i = running.length - 1; i >= 0; i--) if (running[i]!.endsAt <= now) running.splice(i, 1);
     fill(now);
     const nodes = sim.slots.map((slots, i) => node(`n${i}`, slots, running.filter((r) => r.node === `n${i}`).length));
     fair.advance(now * 1000);
-    fair.activate(new Set(teams.filter((team) => (waiting.get(team) ?? 0) > 0 || runningOf(team) > 0)), (team) => sim.weights[team] ?? 1);
+    // As the loop does: competing teams hold slots, or have waiting work their own limits let go.
+    fair.activate(new Set(teams.filter((team) => runningOf(team) > 0 || ((waiting.get(team) ?? 0) > 0 && shares.gate(team, false, 0) === null))), (team) => sim.weights[team] ?? 1);
     const plan = schedulePass(queue, nodes, now, { imageGraceMs: 10_000, teams: shares });
     for (const a of plan.assignments) {
       const t = queue.get(a.taskId)!;
@@ -81,23 +88,12 @@ function simulate(sim: Sim): Record<string, number> {
   return share;
 }
 
-/** A seeded generator, so a failing run can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('two saturating teams weighted 2:1 get slot time within 10% of 2:1, whatever the fleet and task lengths', (t) => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 20 }), fc.integer(), (slots, maxDuration, seed) => {
       fc.pre(slots.reduce((a, b) => a + b, 0) >= 3);
-      const share = simulate({ weights: { a: 2, b: 1 }, slots, maxDuration, ticks: 600, random: mulberry32(seed) });
+      const share = simulate({ weights: { a: 2, b: 1 }, slots, maxDuration, ticks: 600, random: seededRandom(seed) });
       const ratio = share.a! / share.b!;
       return ratio >= 1.8 && ratio <= 2.2;
     }),
@@ -107,7 +103,7 @@ test('two saturating teams weighted 2:1 get slot time within 10% of 2:1, whateve
 });
 
 test('weights whose shares fall between slots (3:2 on four) come out right over a run', (t) => {
-  const share = simulate({ weights: { a: 3, b: 2 }, slots: [4], maxDuration: 3, ticks: 3_000, random: mulberry32(11) });
+  const share = simulate({ weights: { a: 3, b: 2 }, slots: [4], maxDuration: 3, ticks: 3_000, random: seededRandom(11) });
   const ratio = share.a! / share.b!;
   t.true(ratio > 1.35 && ratio < 1.65, `3:2 came out ${ratio.toFixed(3)}`);
 });
@@ -120,7 +116,7 @@ test('a team that arrives after another ran alone for a long time gets its share
     slots: [3, 3],
     maxDuration: 5,
     ticks: 3_000,
-    random: mulberry32(5),
+    random: seededRandom(5),
     onTick: (now, h) => {
       if (now >= 1_500) held.push(h);
     },
@@ -133,8 +129,32 @@ test('a team that arrives after another ran alone for a long time gets its share
   t.true(held.every((h) => h.a! >= 2), 'a kept at least two slots throughout');
 });
 
+test('a team held for a long time by its own limits banks no credit, nor lowers what a newcomer starts from', (t) => {
+  const held: Array<{ now: number; h: Record<string, number> }> = [];
+  simulate({
+    weights: { a: 1, b: 1, c: 1, d: 1 },
+    // c waits all along but is held until tick 2000 (a spent budget); d arrives at 1500.
+    blockedUntil: { c: 2_000 },
+    arrivals: { d: 1_500 },
+    slots: [3, 3],
+    maxDuration: 5,
+    ticks: 3_000,
+    random: seededRandom(9),
+    onTick: (now, h) => held.push({ now, h }),
+  });
+  const window = (from: number, to: number) => held.filter((x) => x.now >= from && x.now < to);
+  // d does not take everything: a and b keep slots throughout, and d holds about a third after its first minute.
+  t.true(window(1_500, 2_000).every((x) => x.h.a! >= 1 && x.h.b! >= 1), 'a and b kept slots while d arrived');
+  const dShare = window(1_560, 2_000).reduce((s, x) => s + x.h.d!, 0) / window(1_560, 2_000).reduce((s, x) => s + x.h.a! + x.h.b! + x.h.d!, 0);
+  t.true(Math.abs(dShare - 1 / 3) < 0.06, `d held ${dShare.toFixed(3)}`);
+  // Nor does c, let go at 2000.
+  t.true(window(2_000, 3_000).every((x) => x.h.a! + x.h.b! + x.h.d! >= 2), 'the others kept slots when c was let go');
+  const cShare = window(2_060, 3_000).reduce((s, x) => s + x.h.c!, 0) / window(2_060, 3_000).reduce((s, x) => s + x.h.a! + x.h.b! + x.h.c! + x.h.d!, 0);
+  t.true(Math.abs(cShare - 1 / 4) < 0.05, `c held ${cShare.toFixed(3)}`);
+});
+
 test('three teams 3:2:1 share by weight', (t) => {
-  const share = simulate({ weights: { a: 3, b: 2, c: 1 }, slots: [4, 4, 4], maxDuration: 5, ticks: 2_000, random: mulberry32(7) });
+  const share = simulate({ weights: { a: 3, b: 2, c: 1 }, slots: [4, 4, 4], maxDuration: 5, ticks: 2_000, random: seededRandom(7) });
   const total = share.a! + share.b! + share.c!;
   t.true(Math.abs(share.a! / total - 3 / 6) < 0.03, `a ${share.a! / total}`);
   t.true(Math.abs(share.b! / total - 2 / 6) < 0.03, `b ${share.b! / total}`);
@@ -142,7 +162,7 @@ test('three teams 3:2:1 share by weight', (t) => {
 });
 
 test('a team at its --max-running gets no more, and the slots it leaves go to the others', (t) => {
-  const share = simulate({ weights: { a: 10, b: 1 }, limits: { a: 2 }, slots: [4, 4], maxDuration: 4, ticks: 1_000, random: mulberry32(3) });
+  const share = simulate({ weights: { a: 10, b: 1 }, limits: { a: 2 }, slots: [4, 4], maxDuration: 4, ticks: 1_000, random: seededRandom(3) });
   const ticks = 1_000;
   // a never holds more than 2 of the 8 slots, though its weight would give it most of them; b takes the rest.
   t.true(share.a! <= 2 * ticks);

@@ -37,6 +37,8 @@ import {
 export const DEFAULT_LIST_LIMIT = 500;
 /** Task records read at once while a page is filled. */
 const LIST_READ_CHUNK = 64;
+/** Task records one ListTasks call reads at most, whatever it matches. */
+export const MAX_LIST_READS = 5_000;
 export const MAX_LIST_LIMIT = 10_000;
 
 /**
@@ -170,6 +172,7 @@ export class Tasks {
    * asked for are rare.
    */
   async list(states: ReadonlySet<TaskState>, limit: number, after: string, team = ''): Promise<{ tasks: Task[]; next: string }> {
+    // (A page may end short of `limit` with a next page: see MAX_LIST_READS.)
     const wanted = (t: Task) => (states.size === 0 || states.has(t.state)) && (team === '' || t.spec.team === team);
     const fromView = states.size > 0 && [...states].every((s) => !isTerminal(s));
     if (fromView) {
@@ -183,6 +186,9 @@ export class Tasks {
     const tasks: Task[] = [];
     let i = 0;
     while (i < keys.length && tasks.length < limit) {
+      // A filter that matches little (a rare state, a small team's tasks) must not make one call read the whole bucket:
+      // past the bound, the page ends short, and the next one starts after the last task read.
+      if (i >= MAX_LIST_READS) return { tasks, next: keys[i - 1]! };
       const chunk = keys.slice(i, i + Math.min(LIST_READ_CHUNK, Math.max(limit - tasks.length, 16)));
       i += chunk.length;
       const read = await Promise.all(chunk.map((k) => this.records.get(k)));

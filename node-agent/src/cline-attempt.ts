@@ -126,6 +126,7 @@ export class ClineAttempt {
       provider,
       budget: { maxTokens: this.spec.maxTokens, maxCostUsd: this.spec.maxCostUsd },
       team: this.team,
+      taskId: this.attempt.taskId,
       usage: this.usage,
       onUsage: (usage) => {
         this.usage = usage;

@@ -165,6 +165,8 @@ export interface OpenOptions {
   budget: Budget;
   /** The task's team ('' or absent: none): its calls count against the team's daily budgets, and stop when they are spent. */
   team?: string;
+  /** The attempt's task (its spend is reported with it: the control plane takes the team from the task). */
+  taskId?: string;
   /** What was counted before (an adopted attempt). */
   usage: Usage;
   onUsage: (usage: Usage) => void;
@@ -575,7 +577,7 @@ export class LlmGateway {
     entry.onUsage({ ...entry.usage });
     this.observer?.charged(endpoint.name, endpoint.model, charged);
     if (endpoint.rateLimited) this.permits?.used(endpoint.name, charged.input + charged.output);
-    if (entry.team) this.teams?.used(entry.team, charged.input + charged.output, charged.cost);
+    if (entry.team) this.teams?.used({ team: entry.team, taskId: entry.taskId ?? '', attemptId: entry.attemptId }, charged.input + charged.output, charged.cost);
     return charged;
   }
 

@@ -306,7 +306,7 @@ export class Session {
         this.options.permits?.answered(message.grant);
         return;
       case 'team-spend-ack':
-        this.options.teamBudgets?.answered(message.reportId, message.uncounted);
+        this.options.teamBudgets?.answered(message.reportId, message.uncountedAttempts);
         return;
       case 'team-budgets':
         this.options.teamBudgets?.told(message.spent);

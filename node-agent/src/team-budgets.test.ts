@@ -45,6 +45,7 @@ test('calls of a team\'s attempts are reported for the team, summed; a team whos
   const open = (attemptId: string, team: string) =>
     gateway.open({
       attemptId,
+      taskId: `task_${attemptId.slice(4).padStart(19, '0')}`,
       socketPath: join(dir, `${attemptId}.sock`),
       token: newGatewayToken(),
       provider: { name: 'fake', baseUrl: fake.url, model: 'm', apiKey: fake.apiKey },
@@ -60,24 +61,27 @@ test('calls of a team\'s attempts are reported for the team, summed; a team whos
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const a1 = await open('att_a1', 'alpha');
-  const a2 = await open('att_a2', 'alpha');
-  const none = await open('att_n', '');
+  const a1 = await open('att_0000000000000000001', 'alpha');
+  const a2 = await open('att_0000000000000000002', 'alpha');
+  const none = await open('att_0000000000000000003', '');
   t.is((await call(a1.socketPath, a1.token)).status, 200);
   t.is((await call(a2.socketPath, a2.token)).status, 200);
   t.is((await call(none.socketPath, none.token)).status, 200);
   await sleep(REPORT_AFTER_MS + 300);
-  // One report: both attempts of alpha summed; the attempt of no team is no team's.
+  // One report: each attempt of alpha with its task (the control plane takes the team from it); the attempt of no team is no team's.
   t.is(sent.length, 1);
-  t.deepEqual(sent[0]!.entries, [{ team: 'alpha', tokens: 240, costUsd: 0.02 }]);
-  budgets.answered(sent[0]!.reportId, false);
+  t.deepEqual(sent[0]!.entries.sort((a, b) => a.attemptId.localeCompare(b.attemptId)), [
+    { taskId: 'task_0000000000000000001', attemptId: 'att_0000000000000000001', tokens: 120, costUsd: 0.01 },
+    { taskId: 'task_0000000000000000002', attemptId: 'att_0000000000000000002', tokens: 120, costUsd: 0.01 },
+  ]);
+  budgets.answered(sent[0]!.reportId, []);
 
   budgets.told({ alpha: 'team "alpha" has spent its daily token budget (240 of 200 tokens on 2026-11-29 UTC)' });
   const refused = await call(a1.socketPath, a1.token);
   t.is(refused.status, 429);
   t.regex(refused.text, /budget_exceeded/);
   t.regex(refused.text, /team \\"alpha\\" has spent its daily token budget/);
-  t.deepEqual(stops.map((s) => [s.attemptId, s.reason]), [['att_a1', 'budget_exceeded']]);
+  t.deepEqual(stops.map((s) => [s.attemptId, s.reason]), [['att_0000000000000000001', 'budget_exceeded']]);
   t.is((await call(none.socketPath, none.token)).status, 200, 'others call on');
   t.is(fake.requests.length, 4, 'the refused call never reached the provider');
   // The day turns: the control plane says nothing is spent.
@@ -95,33 +99,38 @@ test('a report not counted, or cut off by a broken session, is sent again; one a
     sent.push(report);
     return true;
   });
-  budgets.used('alpha', 100, 0.5);
-  budgets.used('beta', 7, 0);
+  const a = { team: 'alpha', taskId: 'task_0000000000000000001', attemptId: 'att_0000000000000000001' };
+  const b = { team: 'beta', taskId: 'task_0000000000000000002', attemptId: 'att_0000000000000000002' };
+  const byAttempt = (r: TeamSpendReport) => [...r.entries].sort((x, y) => x.attemptId.localeCompare(y.attemptId));
+  budgets.used(a, 100, 0.5);
+  budgets.used(b, 7, 0);
+  budgets.used({ ...b, team: '' }, 1_000, 0);
   await sleep(REPORT_AFTER_MS + 200);
   t.is(sent.length, 1);
-  // Calls go on while the report is out: they wait for the next one.
-  budgets.used('alpha', 10, 0);
-  budgets.answered(sent[0]!.reportId, true);
+  t.deepEqual(byAttempt(sent[0]!), [{ taskId: a.taskId, attemptId: a.attemptId, tokens: 100, costUsd: 0.5 }, { taskId: b.taskId, attemptId: b.attemptId, tokens: 7, costUsd: 0 }], 'an attempt of no team is not reported');
+  // Calls go on while the report is out: they wait for the next one. The control plane counted b's, not a's.
+  budgets.used(a, 10, 0);
+  budgets.answered(sent[0]!.reportId, [a.attemptId]);
   await sleep(REPORT_AFTER_MS + 200);
   t.is(sent.length, 2);
-  t.deepEqual(sent[1]!.entries.sort((a, b) => a.team.localeCompare(b.team)), [{ team: 'alpha', tokens: 110, costUsd: 0.5 }, { team: 'beta', tokens: 7, costUsd: 0 }]);
+  t.deepEqual(byAttempt(sent[1]!), [{ taskId: a.taskId, attemptId: a.attemptId, tokens: 110, costUsd: 0.5 }], 'only what was not counted goes again, with what came since');
   // The session breaks before the answer: on the next one the same spend goes again.
   budgets.disconnect();
   open = false;
-  budgets.answered(sent[1]!.reportId, false);
+  budgets.answered(sent[1]!.reportId, []);
   budgets.connect((report) => {
     sent.push(report);
     return true;
   });
   await sleep(REPORT_AFTER_MS + 200);
   t.is(sent.length, 3);
-  t.deepEqual(sent[2]!.entries.sort((a, b) => a.team.localeCompare(b.team)), sent[1]!.entries);
+  t.deepEqual(byAttempt(sent[2]!), byAttempt(sent[1]!));
   t.not(sent[2]!.reportId, sent[1]!.reportId);
-  budgets.answered(sent[2]!.reportId, false);
+  budgets.answered(sent[2]!.reportId, []);
   await sleep(REPORT_AFTER_MS + 200);
   t.is(sent.length, 3, 'nothing left to report');
   // An answer to a report long given up on changes nothing.
-  budgets.answered(sent[1]!.reportId, true);
+  budgets.answered(sent[1]!.reportId, [a.attemptId]);
   await sleep(REPORT_AFTER_MS + 200);
   t.is(sent.length, 3);
 });

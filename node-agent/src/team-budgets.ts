@@ -1,41 +1,54 @@
 /**
  * The node's side of teams' daily budgets (common/teams.ts). The gateway
- * tells this what each call of a team's attempt used; it is reported to the
- * control plane over the session (TeamSpend), one report at a time, and
- * sent again if the control plane did not count it or the session broke
- * before the answer (a report counted just before a break can so count
+ * tells this what each call of a team's attempt used; it is reported per
+ * attempt to the control plane over the session (TeamSpend), which takes
+ * the team from the task. One report is out at a time; what the control
+ * plane did not count, or a report whose answer never came (the session
+ * broke), is sent again (a report counted just before a break can so count
  * twice: budgets err on the side of spending less). The control plane
  * says which teams' budgets are spent (TeamBudgets), and the gateway
  * refuses their calls from then on.
  *
- * What is not yet reported lives in memory: an agent killed loses at most
- * the spend of the last `REPORT_AFTER_MS`.
+ * What is not yet reported lives in memory: an agent killed loses what it
+ * had not reported (the last second's spend; more while it had no session).
  */
 import type { Logger } from '../../common/logger.js';
 import type { TeamSpendReport } from '../../common/model.js';
-import { MAX_TEAMS_REPORTED } from '../../common/wire/session.js';
+import { MAX_SPEND_ENTRIES } from '../../common/wire/session.js';
 
 /** Spend is reported within this long of the call that used it. */
 export const REPORT_AFTER_MS = 1_000;
 /** A report not answered in this long (a session that broke meanwhile) is sent again. */
-const ANSWER_TIMEOUT_MS = 10_000;
+const ANSWER_TIMEOUT_MS = 30_000;
 
 /** Sends a report on the open session; false when none is open. */
 export type SpendSender = (report: TeamSpendReport) => boolean;
+
+/** The attempt a call was made for: its task's team decides which budget it counts against. */
+export interface SpendRef {
+  team: string;
+  taskId: string;
+  attemptId: string;
+}
 
 /** What the gateway needs (tests give their own). */
 export interface TeamBudgetSource {
   /** Why the team's calls are refused now, or null. */
   spent(team: string): string | null;
-  used(team: string, tokens: number, costUsd: number): void;
+  used(ref: SpendRef, tokens: number, costUsd: number): void;
 }
 
-type Spend = Map<string, { tokens: number; costUsd: number }>;
+interface Spend {
+  taskId: string;
+  tokens: number;
+  costUsd: number;
+}
 
 export class TeamBudgets implements TeamBudgetSource {
   private spentNow = new Map<string, string>();
-  private unsent: Spend = new Map();
-  private inFlight: { id: number; spend: Spend; timer: NodeJS.Timeout } | null = null;
+  /** Not yet reported, by attempt. */
+  private unsent = new Map<string, Spend>();
+  private inFlight: { id: number; spend: Map<string, Spend>; timer: NodeJS.Timeout } | null = null;
   private sender: SpendSender | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastId = 0;
@@ -46,9 +59,9 @@ export class TeamBudgets implements TeamBudgetSource {
     return this.spentNow.get(team) ?? null;
   }
 
-  used(team: string, tokens: number, costUsd: number): void {
-    if (!team || (tokens <= 0 && costUsd <= 0)) return;
-    add(this.unsent, team, Math.max(0, Math.round(tokens)), Math.max(0, costUsd));
+  used(ref: SpendRef, tokens: number, costUsd: number): void {
+    if (!ref.team || (tokens <= 0 && costUsd <= 0)) return;
+    add(this.unsent, ref.attemptId, { taskId: ref.taskId, tokens: Math.max(0, Math.round(tokens)), costUsd: Math.max(0, costUsd) });
     this.soon();
   }
 
@@ -72,14 +85,16 @@ export class TeamBudgets implements TeamBudgetSource {
     this.requeueInFlight();
   }
 
-  answered(reportId: number, uncounted: boolean): void {
+  /** The answer to a report: the attempts it names were not counted, and go again. */
+  answered(reportId: number, uncountedAttempts: readonly string[]): void {
     if (!this.inFlight || this.inFlight.id !== reportId) return;
-    if (uncounted) this.requeueInFlight();
-    else {
-      clearTimeout(this.inFlight.timer);
-      this.inFlight = null;
+    clearTimeout(this.inFlight.timer);
+    for (const attemptId of uncountedAttempts) {
+      const s = this.inFlight.spend.get(attemptId);
+      if (s) add(this.unsent, attemptId, s);
     }
-    if (this.unsent.size > 0) this.soon();
+    this.inFlight = null;
+    this.soon();
   }
 
   stop(): void {
@@ -98,15 +113,15 @@ export class TeamBudgets implements TeamBudgetSource {
 
   private send(): void {
     if (this.inFlight || !this.sender || this.unsent.size === 0) return;
-    // At most the teams one report may name; the rest go in the next.
-    const spend: Spend = new Map();
-    for (const [team, s] of this.unsent) {
-      if (spend.size >= MAX_TEAMS_REPORTED) break;
-      spend.set(team, s);
+    // At most the entries one report may carry; the rest go in the next.
+    const spend = new Map<string, Spend>();
+    for (const [attemptId, s] of this.unsent) {
+      if (spend.size >= MAX_SPEND_ENTRIES) break;
+      spend.set(attemptId, s);
     }
-    for (const team of spend.keys()) this.unsent.delete(team);
+    for (const attemptId of spend.keys()) this.unsent.delete(attemptId);
     const id = (this.lastId = (this.lastId % 0xffff_fffe) + 1);
-    const entries = [...spend].map(([team, s]) => ({ team, tokens: s.tokens, costUsd: s.costUsd }));
+    const entries = [...spend].map(([attemptId, s]) => ({ taskId: s.taskId, attemptId, tokens: s.tokens, costUsd: s.costUsd }));
     const timer = setTimeout(() => {
       if (this.inFlight?.id !== id) return;
       this.requeueInFlight();
@@ -120,12 +135,12 @@ export class TeamBudgets implements TeamBudgetSource {
   private requeueInFlight(): void {
     if (!this.inFlight) return;
     clearTimeout(this.inFlight.timer);
-    for (const [team, s] of this.inFlight.spend) add(this.unsent, team, s.tokens, s.costUsd);
+    for (const [attemptId, s] of this.inFlight.spend) add(this.unsent, attemptId, s);
     this.inFlight = null;
   }
 }
 
-function add(spend: Spend, team: string, tokens: number, costUsd: number): void {
-  const s = spend.get(team) ?? { tokens: 0, costUsd: 0 };
-  spend.set(team, { tokens: s.tokens + tokens, costUsd: s.costUsd + costUsd });
+function add(spend: Map<string, Spend>, attemptId: string, s: Spend): void {
+  const had = spend.get(attemptId);
+  spend.set(attemptId, had ? { taskId: s.taskId, tokens: had.tokens + s.tokens, costUsd: had.costUsd + s.costUsd } : { ...s });
 }

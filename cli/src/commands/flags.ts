@@ -31,11 +31,12 @@ export function flagValue<T>(flag: string, parse: (field: string, text: string) 
   };
 }
 
-export function wholeNumber(flag: string, min: number) {
+export function wholeNumber(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return flagValue(flag, (field, text) => {
     if (!/^-?\d+$/.test(text.trim())) throw new ValidationError(field, `"${text}" is not a whole number`);
     const n = Number(text);
     if (n < min) throw new ValidationError(field, min === 0 ? `must not be negative, got ${n}` : `must be at least ${min}, got ${n}`);
+    if (n > max) throw new ValidationError(field, `must be at most ${max}, got ${n}`);
     return n;
   });
 }

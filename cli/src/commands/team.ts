@@ -1,6 +1,7 @@
 /** `fleetctl team …`: teams, their share of the slots, running limits and daily budgets. */
 import { Command } from 'commander';
 import { ValidationError } from '../../../common/errors.js';
+import { TEAM_LIMITS } from '../../../common/teams.js';
 import type { Context } from '../context.js';
 import { getTeam, listTeams, setTeam } from '../actions/teams.js';
 import { flagValue, wholeNumber } from './flags.js';
@@ -17,8 +18,8 @@ export function teamCommand(ctx: () => Context): Command {
     .command('set')
     .description('create a team or change what is given (the rest keeps its value): fleetctl team set NAME --weight 2 --max-running 10 --daily-tokens 5000000')
     .argument('<name>', 'team name: lower-case letters, digits, "-" and "_"')
-    .option('--max-running <n>', 'its tasks running at once, at most (0: no limit)', wholeNumber('--max-running', 0))
-    .option('--daily-tokens <n>', 'tokens its Cline tasks may use per UTC day, fleet-wide (0: no budget)', wholeNumber('--daily-tokens', 0))
+    .option('--max-running <n>', 'its tasks running at once, at most (0: no limit)', wholeNumber('--max-running', 0, TEAM_LIMITS.maxRunning))
+    .option('--daily-tokens <n>', 'tokens its Cline tasks may use per UTC day, fleet-wide (0: no budget)', wholeNumber('--daily-tokens', 0, TEAM_LIMITS.dailyTokens))
     .option('--daily-cost <usd>', 'dollars its Cline tasks may spend per UTC day, fleet-wide (0: no budget)', decimal('--daily-cost'))
     .option('--weight <w>', 'its share of the slots against other teams with work waiting (default 1; 2 gets twice what 1 gets)', decimal('--weight'))
     .action(async (name: string, o) => setTeam(ctx(), name, { maxRunning: o.maxRunning, dailyTokens: o.dailyTokens, dailyCostUsd: o.dailyCost, weight: o.weight }));

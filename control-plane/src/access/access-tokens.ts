@@ -20,7 +20,7 @@ import { hashSecret, makeToken, secretMatches, splitToken } from '../credentials
 import type { KvRecords, RecordChange } from '../store/kv-records.js';
 import { LiveView } from '../store/live-view.js';
 import type { AccessTokenRecord } from '../store/records.js';
-import { TEAM_SCOPED_ROLES, type Principal, type Role } from './roles.js';
+import { scopeOf, storedRole, type Principal, type Role } from './roles.js';
 
 export const ACCESS_TOKEN_PREFIX = 'at';
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap';
@@ -118,20 +118,23 @@ export class AccessTokens {
     if (record.expiresAtMs && this.clock.now() >= record.expiresAtMs) {
       throw new AuthError(`access token "${record.name}" expired at ${new Date(record.expiresAtMs).toISOString()}: ask an admin for a new one (fleetctl access-token create)`);
     }
-    return { name: record.name, role: record.role, team: record.team ?? '' };
+    const scope = scopeOf(record);
+    // A record whose role and team disagree was not written by this code: refused, not read as unscoped.
+    if (!scope) throw new AuthError(`access token "${record.name}" has a role and a team scope that do not agree: ask an admin for a new one`);
+    return { name: record.name, ...scope };
   }
 
   /** `team`: scope the token to that team's tasks ('' = every team); the caller checked the team exists. */
   async create(name: string, role: Role, ttlMs: number, createdBy: string, team = ''): Promise<{ token: string; record: AccessTokenRecord }> {
     checkAccessTokenName('name', name);
-    if (team && !TEAM_SCOPED_ROLES.includes(role)) throw new ValidationError('role', `a token scoped to a team is a viewer or a submitter of its tasks, not ${role}: leave out --team, or give --role ${TEAM_SCOPED_ROLES.join(' or ')}`);
+    const storedAs = storedRole(role, team);
     if (name === BOOTSTRAP_TOKEN_NAME) throw new ValidationError('name', `"${BOOTSTRAP_TOKEN_NAME}" is the bootstrap admin token's name: choose another (or rotate it: fleetctl access-token rotate bootstrap)`);
     if (!Number.isInteger(ttlMs) || ttlMs < 0 || ttlMs > MAX_ACCESS_TOKEN_TTL_MS) {
       throw new ValidationError('ttl_ms', `must be between 0 (no expiry) and ${MAX_ACCESS_TOKEN_TTL_MS} (366 days), got ${ttlMs}`);
     }
     const now = this.clock.now();
     const made = makeToken(ACCESS_TOKEN_PREFIX);
-    const record: AccessTokenRecord = { name, id: made.id, secretHash: made.secretHash, role, createdAtMs: now, expiresAtMs: ttlMs ? now + ttlMs : 0, createdBy, revokedAtMs: 0, rotatedAtMs: 0, ...(team ? { team } : {}) };
+    const record: AccessTokenRecord = { name, id: made.id, secretHash: made.secretHash, role: storedAs, createdAtMs: now, expiresAtMs: ttlMs ? now + ttlMs : 0, createdBy, revokedAtMs: 0, rotatedAtMs: 0, ...(team ? { team } : {}) };
     const existing = await this.records.get(name);
     if (existing && !existing.value.revokedAtMs) throw new AlreadyExistsError(`access token "${name}" already exists: choose another name, or revoke it first (fleetctl access-token revoke ${name})`);
     // A revoked token's name may be used again; the audit trail keeps the old one's history.

@@ -26,6 +26,24 @@ export interface Principal {
 /** Roles a token scoped to a team may have: managing the fleet is not one team's act. */
 export const TEAM_SCOPED_ROLES: readonly Role[] = ['viewer', 'submitter'];
 
+/** How a role is stored for a token scoped to a team (see AccessTokenRecord.role): unknown to releases before teams, which then refuse the token. */
+export type StoredRole = Role | 'team-viewer' | 'team-submitter';
+
+export function storedRole(role: Role, team: string): StoredRole {
+  if (!team) return role;
+  if (role === 'viewer') return 'team-viewer';
+  if (role === 'submitter') return 'team-submitter';
+  throw new ValidationError('role', `a token scoped to a team is a viewer or a submitter of its tasks, not ${role}: leave out --team, or give --role ${TEAM_SCOPED_ROLES.join(' or ')}`);
+}
+
+/** A stored token's role and scope; null when they do not agree (a scoped role without its team, or the reverse). */
+export function scopeOf(record: { role: StoredRole; team?: string }): { role: Role; team: string } | null {
+  const team = record.team ?? '';
+  const scoped = record.role === 'team-viewer' || record.role === 'team-submitter';
+  if (scoped !== (team !== '')) return null;
+  return { role: scoped ? (record.role.slice('team-'.length) as Role) : (record.role as Role), team };
+}
+
 /** Whether the caller may see a task of `team` ('' = a task of no team). */
 export function sees(caller: Pick<Principal, 'team'>, team: string | undefined): boolean {
   return caller.team === '' || caller.team === (team ?? '');

@@ -84,9 +84,13 @@ export class NodeSession {
   private restartSent = '';
   /** Providers with an ask of this node's being counted; the value is the next ask, merged from those that came meanwhile. */
   private readonly permitAsks = new Map<string, PermitRequest | null>();
-  /** Teams whose tasks this node has run during the session: the only teams it may report spend for. */
+  /** Teams whose tasks this node has run during the session: the spent budgets it is told of. */
   private readonly teamsSeen = new Set<string>();
   private unsubscribeBudgets: (() => void) | undefined;
+  /** Team spend reports have a lane of their own: counting one must not wait behind task events, nor they behind it. */
+  private spendLane: Promise<void> = Promise.resolve();
+  /** The last spend reports answered, by id, with their answers: one sent again (its answer was late) is answered, not counted again. */
+  private readonly spendAnswered = new Map<number, string[]>();
 
   constructor(
     readonly nodeId: string,
@@ -129,6 +133,7 @@ export class NodeSession {
       else if (message.msg === 'renew') void this.onRenew(message).catch((err: unknown) => this.fail(err));
       // Asks for permits have a lane of their own: a call waiting for one must not wait behind task events.
       else if (message.msg === 'permitAsk') this.onPermitAsk(message);
+      else if (message.msg === 'teamSpend') this.spendLane = this.spendLane.then(() => this.onTeamSpend(message)).catch((err: unknown) => this.fail(err));
       else this.enqueue(() => this.handle(message));
     });
     await ended;
@@ -138,7 +143,7 @@ export class NodeSession {
     this.unsubscribe?.();
     this.unsubscribeBudgets?.();
     if (greeted) {
-      await Promise.all([this.queue.catch(() => {}), this.heartbeats.catch(() => {})]);
+      await Promise.all([this.queue.catch(() => {}), this.heartbeats.catch(() => {}), this.spendLane.catch(() => {})]);
       // A replica that stops writes nothing per node: the leader judges its nodes from its last registration, as for any replica gone.
       if (!this.handedOver) await this.deps.nodes.sessionClosed(this.nodeId, this.sessionId, this.lastHeardMs).catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'node status not updated'));
     }
@@ -223,8 +228,6 @@ export class NodeSession {
         this.send({ kind: 'ack', seq });
         return;
       }
-      case 'teamSpend':
-        return this.onTeamSpend(message);
       case 'restartAnswer': {
         const answer = decodeRestartAnswer(message.restartAnswer!);
         await this.deps.nodes.restartAnswered(this.nodeId, answer);
@@ -245,6 +248,8 @@ export class NodeSession {
       throw new ProtocolSkewError(refusal);
     }
     const record = await this.deps.hellos.run(() => this.deps.nodes.hello(this.nodeId, this.sessionId, info));
+    // The stream ended while the hello was stored: nothing to subscribe to (run() has already let go).
+    if (this.closed) return;
     this.send({ kind: 'welcome', welcome: { nodeId: this.nodeId, heartbeatIntervalMs: this.deps.heartbeatIntervalMs, stopAfterDisconnectMs: this.deps.stopAfterDisconnectMs, protocolVersion: AGENT_PROTOCOL } });
     this.welcomed = true;
     // A request made while the node was between sessions (the hello itself completes the one it restarted for).
@@ -253,35 +258,66 @@ export class NodeSession {
     this.log.info({ nodeName: info.name, activeAttempts: activeAttemptIds.length, agentVersion: info.agentVersion, agentProtocol: agentProtocol(protocolVersion) }, 'node session open');
     this.delivery.agentProtocol = agentProtocol(protocolVersion);
     this.delivery.reconcile(activeAttemptIds);
+    // Agents of protocol 4 and later stop calling for a team whose budget is gone; older ones would not understand the message.
+    const tellsBudgets = this.delivery.agentProtocol >= TEAM_BUDGETS_PROTOCOL;
     for (const task of this.deps.index.onNode(this.nodeId)) if (task.spec.team) this.teamsSeen.add(task.spec.team);
     this.unsubscribe = this.deps.index.onNodeChange(this.nodeId, (task) => {
-      if (task.spec.team) this.teamsSeen.add(task.spec.team);
+      const team = task.spec.team;
+      // A team new to the node, whose budget is already spent: the node must know before its attempt calls.
+      if (team && !this.teamsSeen.has(team)) {
+        this.teamsSeen.add(team);
+        if (tellsBudgets && this.deps.teams.spent().has(team)) this.tellBudgets(this.deps.teams.spent());
+      }
       this.delivery.deliver(task);
     });
-    // Agents of protocol 4 and later stop calling for a team whose budget is gone; older ones would not understand the message.
-    if (this.delivery.agentProtocol >= TEAM_BUDGETS_PROTOCOL) {
-      const tell = (spent: ReadonlyMap<string, string>) => this.send({ kind: 'team-budgets', spent: Object.fromEntries(spent) });
-      tell(this.deps.teams.spent());
-      this.unsubscribeBudgets = this.deps.teams.onSpentChange(tell);
+    if (tellsBudgets) {
+      this.tellBudgets(this.deps.teams.spent());
+      this.unsubscribeBudgets = this.deps.teams.onSpentChange((spent) => this.tellBudgets(spent));
     }
   }
 
+  /** The spent budgets of the teams this node has run: of the others it needs to know nothing. */
+  private tellBudgets(spent: ReadonlyMap<string, string>): void {
+    this.send({ kind: 'team-budgets', spent: Object.fromEntries([...spent].filter(([team]) => this.teamsSeen.has(team))) });
+  }
+
   /**
-   * What the node's gateway spent for teams: added to each team's day,
-   * then acknowledged (or "not counted", and the node sends it again). A
-   * node may report only for teams whose tasks it ran during this session;
-   * anything else is dropped with a warning, so a node cannot spend another
-   * team's budget.
+   * What the node's gateway spent, per attempt: each attempt's team is the
+   * task's (never a word of the node's), and only attempts placed on this
+   * node count, so a node can spend only the budgets of the teams whose work
+   * it was given. Added to each team's day, then acknowledged; entries the
+   * store did not take are named in the answer and sent again. A report sent
+   * again because its answer was late is answered, not counted twice.
    */
   private async onTeamSpend(message: NodeMessage__Output): Promise<void> {
     const decoded = decodeNodeMessage(message);
     if (decoded.kind !== 'team-spend') return;
     if (!this.welcomed) throw new ValidationError('team_spend', 'comes after the hello');
     const { entries, reportId } = decoded.report;
-    const foreign = entries.filter((e) => !this.teamsSeen.has(e.team));
-    if (foreign.length > 0) this.log.warn({ teams: foreign.map((e) => e.team) }, 'team spend dropped: this node ran no task of these teams during its session');
-    const counted = await Promise.all(entries.filter((e) => this.teamsSeen.has(e.team)).map((e) => this.deps.teams.report(e.team, e.tokens, e.costUsd)));
-    this.send({ kind: 'team-spend-ack', reportId, uncounted: counted.includes(false) });
+    const answered = this.spendAnswered.get(reportId);
+    if (answered) return this.send({ kind: 'team-spend-ack', reportId, uncountedAttempts: answered });
+    const byTeam = new Map<string, { tokens: number; costUsd: number; attempts: string[] }>();
+    const dropped: string[] = [];
+    for (const e of entries) {
+      const task = this.deps.index.get(e.taskId) ?? (await this.deps.tasks.getVersioned(e.taskId))?.value;
+      const attempt = task?.attempts.find((a) => a.id === e.attemptId);
+      if (!task || !attempt || attempt.nodeId !== this.nodeId) {
+        dropped.push(e.attemptId);
+        continue;
+      }
+      const team = task.spec.team;
+      if (!team) continue;
+      const sum = byTeam.get(team) ?? { tokens: 0, costUsd: 0, attempts: [] };
+      byTeam.set(team, { tokens: sum.tokens + e.tokens, costUsd: sum.costUsd + e.costUsd, attempts: [...sum.attempts, e.attemptId] });
+    }
+    if (dropped.length > 0) this.log.warn({ attempts: dropped.slice(0, 10), count: dropped.length }, 'team spend dropped: not attempts placed on this node');
+    const uncounted: string[] = [];
+    await Promise.all([...byTeam].map(async ([team, s]) => {
+      if (!(await this.deps.teams.report(team, s.tokens, s.costUsd))) uncounted.push(...s.attempts);
+    }));
+    this.spendAnswered.set(reportId, uncounted);
+    if (this.spendAnswered.size > 64) this.spendAnswered.delete(this.spendAnswered.keys().next().value!);
+    this.send({ kind: 'team-spend-ack', reportId, uncountedAttempts: uncounted });
   }
 
   /** Sends an operator's restart request that this session has not sent yet. */

@@ -115,7 +115,13 @@ export interface AccessTokenRecord {
   id: string;
   /** SHA-256 of the secret (of the whole token for the bootstrap one). */
   secretHash: string;
-  role: 'viewer' | 'submitter' | 'operator' | 'admin';
+  /**
+   * A token scoped to a team stores its role as `team-viewer` or
+   * `team-submitter` (`access/roles.ts`): a replica of a release before
+   * teams, which would ignore `team`, does not know the role and refuses the
+   * token instead of letting it see every team.
+   */
+  role: 'viewer' | 'submitter' | 'operator' | 'admin' | 'team-viewer' | 'team-submitter';
   createdAtMs: number;
   /** 0: never. */
   expiresAtMs: number;

@@ -3,10 +3,10 @@
 
 export interface TeamSpendAck {
   'reportId'?: (number);
-  'uncounted'?: (boolean);
+  'uncountedAttempts'?: (string)[];
 }
 
 export interface TeamSpendAck__Output {
   'reportId': (number);
-  'uncounted': (boolean);
+  'uncountedAttempts': (string)[];
 }

@@ -3,13 +3,15 @@
 import type { Long } from '@grpc/proto-loader';
 
 export interface TeamSpendEntry {
-  'team'?: (string);
+  'taskId'?: (string);
+  'attemptId'?: (string);
   'tokens'?: (number | string | Long);
   'costUsd'?: (number | string);
 }
 
 export interface TeamSpendEntry__Output {
-  'team': (string);
+  'taskId': (string);
+  'attemptId': (string);
   'tokens': (number);
   'costUsd': (number);
 }
