@@ -117,12 +117,18 @@ async function visibleTask(deps: FleetServiceDeps, caller: Caller, taskId: strin
   return visible(caller, await deps.tasks.get(taskId));
 }
 
+/** Tasks waiting, per team: one pass over the queue for a whole listing. */
+function pendingByTeam(deps: FleetServiceDeps): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const task of deps.index.pending()) if (task.spec.team) counts.set(task.spec.team, (counts.get(task.spec.team) ?? 0) + 1);
+  return counts;
+}
+
 /** A team as the API shows it, with its usage as this replica sees it. */
-function teamToProto(deps: FleetServiceDeps, t: TeamRecord): TeamMsg {
+function teamToProto(deps: FleetServiceDeps, t: TeamRecord, pendingOf: Map<string, number> = pendingByTeam(deps)): TeamMsg {
   const now = Date.now();
   const spent = deps.teams.spentOn(t.name, now);
-  let pending = 0;
-  for (const task of deps.index.pending()) if (task.spec.team === t.name) pending++;
+  const pending = pendingOf.get(t.name) ?? 0;
   return {
     name: t.name,
     maxRunning: t.maxRunning,
@@ -256,7 +262,10 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): Pick<FleetServiceH
       const name = checkTeamName('name', req.name);
       return teamToProto(deps, await deps.teams.set(name, { maxRunning: req.maxRunning, dailyTokens: req.dailyTokens, dailyCostUsd: req.dailyCostUsd, weight: req.weight }, caller.name));
     }),
-    ListTeams: unary(deps, 'ListTeams', async (_req, caller) => ({ teams: deps.teams.list().filter((t) => sees(caller, t.name)).map((t) => teamToProto(deps, t)) })),
+    ListTeams: unary(deps, 'ListTeams', async (_req, caller) => {
+      const pending = pendingByTeam(deps);
+      return { teams: deps.teams.list().filter((t) => sees(caller, t.name)).map((t) => teamToProto(deps, t, pending)) };
+    }),
     GetTeam: unary(deps, 'GetTeam', async (req, caller) => {
       const name = checkTeamName('name', req.name);
       if (!sees(caller, name)) throw new NotFoundError(`team "${name}" not found`);
@@ -447,13 +456,13 @@ async function streamTask(deps: FleetServiceDeps, call: grpc.ServerWritableStrea
 async function streamLogs(deps: FleetServiceDeps, call: grpc.ServerWritableStream<{ taskId: string; follow: boolean; afterSeq?: number }, LogChunk>, signal: AbortSignal): Promise<void> {
   const caller = await deps.gate.admit(call, 'GetTaskLogs');
   const taskId = checkTaskId('task_id', call.request.taskId);
-  // Seen before anything else is said: another team's task is not found, whatever else the request holds.
-  const task = await visibleTask(deps, caller, taskId);
+  // The request's fields first (bad input is named before anything is looked up), then whether the caller may see the task.
   const afterSeq = count('after_seq', call.request.afterSeq);
   if (afterSeq > 0) {
     const last = await deps.logs.lastSeq();
     if (afterSeq > last) throw new ValidationError('after_seq', `${afterSeq} is past the end of the log stream (its last chunk is ${last}): give the seq of a chunk this fleet sent, or 0 for the whole log`);
   }
+  const task = await visibleTask(deps, caller, taskId);
   // Headers go out now, before any chunk: a client that resumed knows it is connected again even while the task is quiet.
   call.sendMetadata(new grpc.Metadata());
   let lastSeq = afterSeq;
