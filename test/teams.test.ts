@@ -26,7 +26,7 @@ interface TaskJson {
   state: string;
   message: string;
   team: string;
-  attempts: Array<{ id: string; nodeId: string; state: string; reason: string; error: string; startedAt: string | null; finishedAt: string | null; progress?: { inputTokens: number; outputTokens: number } }>;
+  attempts: Array<{ id: string; nodeId: string; state: string; reason: string; error: string; assignedAt: string | null; startedAt: string | null; finishedAt: string | null; progress?: { inputTokens: number; outputTokens: number } }>;
 }
 
 interface TeamJson {
@@ -149,12 +149,13 @@ test.serial('two saturating teams weighted 2:1 get slot time within 10% of 2:1; 
   const all = [...ids.big!, ...ids.small!, ...capped];
   for (const id of all) await untilState(fleet, id, ['SUCCEEDED'], 240_000);
   const tasks = await Promise.all(all.map((id) => fleet.json<TaskJson>(['task', 'get', id])));
+  // A slot is held from the assignment (what the scheduler shares) until the attempt ends.
   const span = (x: TaskJson) => {
     const a = x.attempts.at(-1)!;
-    return { team: x.team, start: Date.parse(a.startedAt!), end: Date.parse(a.finishedAt!) };
+    return { team: x.team, start: Date.parse(a.assignedAt!), end: Date.parse(a.finishedAt!) };
   };
   const spans = tasks.map(span);
-  // Saturated while both had work waiting: until the first of the two teams started its last task.
+  // Saturated while both had work waiting: until the first of the two teams was given its last slot.
   const lastStart = (team: string) => Math.max(...spans.filter((s) => s.team === team).map((s) => s.start));
   const from = Math.min(...spans.filter((s) => s.team === 'big' || s.team === 'small').map((s) => s.start));
   const until = Math.min(lastStart('big'), lastStart('small'));
