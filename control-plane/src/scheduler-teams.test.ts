@@ -40,11 +40,14 @@ function simulate(sim: Sim): Record<string, number> {
   const teams = Object.keys(sim.weights);
   let next = 0;
   const waiting = new Map<string, number>();
+  // Saturated: every team keeps more tasks waiting than the fleet has slots, so
+  // no team is ever short of work to take its share with (with 20 waiting, a
+  // fleet of 32 one-tick slots capped a 2:1 team at 20 of its 21.3: CI run 21).
+  const backlog = Math.max(20, sim.slots.reduce((a, b) => a + b, 0) + 1);
   const fill = (now: number) => {
-    // Saturated: every team keeps at least 20 tasks waiting.
     for (const team of teams) {
       if ((sim.arrivals?.[team] ?? 0) > now) continue;
-      while ((waiting.get(team) ?? 0) < 20) {
+      while ((waiting.get(team) ?? 0) < backlog) {
         queue.update(task(`t${String(next).padStart(8, '0')}`, now * 1000 + next, team));
         next++;
         waiting.set(team, (waiting.get(team) ?? 0) + 1);
@@ -97,7 +100,8 @@ test('two saturating teams weighted 2:1 get slot time within 10% of 2:1, whateve
       const ratio = share.a! / share.b!;
       return ratio >= 1.8 && ratio <= 2.2;
     }),
-    { numRuns: 60 },
+    // The counterexample of CI run 21 (a fleet of more slots than the backlog was) stays checked.
+    { numRuns: 60, examples: [[[5, 3, 8, 8, 8], 1, 0]] },
   );
   t.pass('checked by fast-check');
 });
