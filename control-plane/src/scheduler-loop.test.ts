@@ -62,3 +62,24 @@ test('no assignment without leadership, and none after stop', async (t) => {
   await loop.settled();
   t.deepEqual(fleet.writes, []);
 });
+
+test('with nothing waiting, node changes (every hello after a restart) cost no look at the nodes; a task then placed is placed at once', async (t) => {
+  const clock = new FakeClock();
+  const fleet = new MemoryFleet(clock);
+  let looks = 0;
+  const nodes = fleet.nodesView;
+  const counted = { ...nodes, all: () => (looks++, nodes.all()) };
+  const loop = new SchedulerLoop({ clock, log, leadingEpoch: () => 7, tasks: fleet.tasksView, nodes: counted, taskWrites: fleet, imageGraceMs: 10_000 });
+  loop.start();
+  for (let i = 0; i < 200; i++) {
+    fleet.addNode(nodeRecord(`node_${String(i).padStart(3, '0')}`, { slots: 1 }));
+    await loop.settled();
+  }
+  t.is(looks, 0, 'two hundred nodes arrived with no task waiting');
+  fleet.addTask('task_1');
+  await loop.settled();
+  await loop.settled();
+  t.is(fleet.task('task_1').state, 'ASSIGNED');
+  t.true(looks >= 1);
+  loop.stop();
+});

@@ -216,6 +216,13 @@ export class SchedulerLoop {
 
   private async pass(): Promise<void> {
     const { clock, log, leadingEpoch, taskWrites, imageGraceMs } = this.deps;
+    // Nothing waits, not even a retry in its backoff: the pass would look at every node to place
+    // nothing. Every hello changes capacity and kicks the loop, so after a replica's restart that
+    // look, once per node coming back, made reconnecting cost the square of the node count.
+    if (this.queue.size === 0) {
+      clearTimeout(this.wakeTimer);
+      return;
+    }
     const now = clock.now();
     const records = this.deps.nodes.all();
     const routing = this.deps.routing;
