@@ -45,21 +45,16 @@ export const MAX_HANDSHAKES = 256;
 export const HANDSHAKE_SLOT_MS = 1_000;
 /** A connection whose client has sent nothing for this long is closed (TLS clients speak first, at once). */
 export const FIRST_BYTES_MS = 10_000;
-/** Bytes read ahead from a connection waiting for its turn. */
-export const WAITING_READ_BYTES = 4_096;
 /** Accepted connections waiting for their turn, at most; past it a new one is closed (its client retries with backoff). */
 export const MAX_WAITING = 20_000;
 
 /** Admits accepted connections to grpc-js a few at a time, in order of arrival. */
 export class HandshakeGate {
-  /** Accepted, and nothing received yet. */
-  private readonly silent = new Set<Socket>();
   private readonly waiting: Socket[] = [];
   private head = 0;
   /** Connections handed over and not yet seen making a call, by peer address (as grpc-js's getPeer says it). */
-  private readonly settingUp = new Map<string, { timer: NodeJS.Timeout }>();
+  private readonly settingUp = new Map<string, NodeJS.Timeout>();
   private inject: ((socket: Socket) => void) | undefined;
-  private closed = false;
 
   constructor(
     private readonly limit = MAX_HANDSHAKES,
@@ -74,9 +69,9 @@ export class HandshakeGate {
     return new grpc.ServerInterceptingCall(call);
   };
 
-  /** Connections handed over and still being set up; connections waiting for their turn (spoken or not). */
+  /** Connections handed over and still being set up; connections waiting for their turn. */
   get counts(): { settingUp: number; waiting: number } {
-    return { settingUp: this.settingUp.size, waiting: this.waiting.length - this.head + this.silent.size };
+    return { settingUp: this.settingUp.size, waiting: this.waiting.length - this.head };
   }
 
   attach(inject: (socket: Socket) => void): void {
@@ -91,40 +86,21 @@ export class HandshakeGate {
    * every node waiting. One silent for FIRST_BYTES_MS is closed.
    */
   arrived(socket: Socket): void {
-    if (this.closed || this.counts.waiting >= this.maxWaiting) {
+    if (this.waiting.length - this.head >= this.maxWaiting) {
       socket.destroy();
       return;
     }
-    this.silent.add(socket);
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.silent.delete(socket));
     socket.setTimeout(this.firstBytesMs, () => socket.destroy());
     socket.once('readable', () => {
       socket.setTimeout(0);
-      if (!this.silent.delete(socket) || this.closed) return;
       this.waiting.push(socket);
       this.admit();
     });
   }
 
-  /**
-   * The replica stops: nothing more is handed over, and connections still
-   * waiting for their turn are closed (their clients try again elsewhere).
-   * Those already handed over are grpc-js's to end (tryShutdown).
-   */
-  close(): void {
-    this.closed = true;
-    for (const socket of this.silent) socket.destroy();
-    this.silent.clear();
-    for (let i = this.head; i < this.waiting.length; i++) this.waiting[i]!.destroy();
-    this.waiting.length = 0;
-    this.head = 0;
-    for (const { timer } of this.settingUp.values()) clearTimeout(timer);
-    this.settingUp.clear();
-  }
-
   private admit(): void {
-    while (!this.closed && this.settingUp.size < this.limit && this.head < this.waiting.length) {
+    while (this.settingUp.size < this.limit && this.head < this.waiting.length) {
       const socket = this.waiting[this.head++]!;
       if (this.head > 1_024 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
@@ -136,20 +112,18 @@ export class HandshakeGate {
         continue;
       }
       const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      // The same address and port again (a port reused within the slot's time): the older entry is done with.
-      const older = this.settingUp.get(peer);
-      if (older) clearTimeout(older.timer);
-      const timer = setTimeout(() => this.release(peer), this.slotMs);
-      timer.unref();
-      this.settingUp.set(peer, { timer });
+      this.settingUp.set(
+        peer,
+        setTimeout(() => this.release(peer), this.slotMs),
+      );
       this.inject!(socket);
     }
   }
 
   private release(peer: string): void {
-    const entry = this.settingUp.get(peer);
-    if (entry === undefined) return;
-    clearTimeout(entry.timer);
+    const timer = this.settingUp.get(peer);
+    if (timer === undefined) return;
+    clearTimeout(timer);
     this.settingUp.delete(peer);
     this.admit();
   }
@@ -158,7 +132,7 @@ export class HandshakeGate {
 export interface GrpcListener {
   /** The port listened on (the one chosen when `listen` said 0). */
   port: number;
-  /** Stops accepting at once and closes connections still waiting for their turn; those handed over are grpc-js's to close (tryShutdown / forceShutdown). */
+  /** Stops accepting at once; connections already handed over are grpc-js's to close (tryShutdown / forceShutdown). */
   close(): void;
 }
 
@@ -176,8 +150,7 @@ export async function listenGrpc(server: grpc.Server, listen: string, credential
   const listeners: Server[] = [];
   let firstError: unknown;
   for (const address of addresses) {
-    // A waiting connection keeps what it sent so far, a few KiB at most (a ClientHello is well under).
-    const listener = createServer({ highWaterMark: WAITING_READ_BYTES }, (socket) => gate.arrived(socket));
+    const listener = createServer((socket) => gate.arrived(socket));
     try {
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
@@ -192,17 +165,8 @@ export async function listenGrpc(server: grpc.Server, listen: string, credential
     }
     // Port 0: every address gets the port the first one was given.
     if (port === 0) port = (listener.address() as { port: number }).port;
-    // An accept that fails (out of file descriptors) is said, not thrown, and said at most once a
-    // minute with how many failed since: the listener goes on.
-    let failedSince = 0;
-    let saidAtMs = 0;
-    listener.on('error', (err) => {
-      failedSince++;
-      if (Date.now() - saidAtMs < 60_000) return;
-      log.error({ err: err.message, address, failed: failedSince }, 'accepting gRPC connections failed');
-      failedSince = 0;
-      saidAtMs = Date.now();
-    });
+    // An accept that fails (out of file descriptors) is said, not thrown: the listener goes on.
+    listener.on('error', (err) => log.error({ err: err.message, address }, 'accepting a gRPC connection failed'));
     listeners.push(listener);
   }
   if (listeners.length === 0) {
@@ -213,7 +177,6 @@ export async function listenGrpc(server: grpc.Server, listen: string, credential
     port,
     close: () => {
       for (const listener of listeners) listener.close();
-      gate.close();
     },
   };
 }
