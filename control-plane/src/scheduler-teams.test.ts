@@ -42,7 +42,7 @@ function simulate(sim: Sim): Record<string, number> {
   const waiting = new Map<string, number>();
   // Saturated: every team keeps more tasks waiting than the fleet has slots, so
   // no team is ever short of work to take its share with (with 20 waiting, a
-  // fleet of 32 one-tick slots capped a 2:1 team at 20 of its 21.3: CI run 21).
+  // fleet of 32 one-tick slots capped a 2:1 team at 20 of its 21.3, in stop 25's CI).
   const backlog = Math.max(20, sim.slots.reduce((a, b) => a + b, 0) + 1);
   const fill = (now: number) => {
     for (const team of teams) {
@@ -100,7 +100,7 @@ test('two saturating teams weighted 2:1 get slot time within 10% of 2:1, whateve
       const ratio = share.a! / share.b!;
       return ratio >= 1.8 && ratio <= 2.2;
     }),
-    // The counterexample of CI run 21 (a fleet of more slots than the backlog was) stays checked.
+    // The counterexample of stop 25's CI (a fleet of more slots than the backlog was) stays checked.
     { numRuns: 60, examples: [[[5, 3, 8, 8, 8], 1, 0]] },
   );
   t.pass('checked by fast-check');
