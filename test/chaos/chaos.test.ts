@@ -72,7 +72,12 @@ test('each kind of violation is caught', (t) => {
 
   const twice = clean();
   twice.tasks.push({ ...twice.tasks[0]!, id: 't9' });
-  t.true(judge(twice).violations.includes('invariant 1: submission k1 made 2 tasks'));
+  t.true(judge(twice).violations.includes('invariant 1: submission k1 made 2 tasks (t1, t9)'));
+
+  // The same task listed twice is a listing fault, not a second task.
+  const listedTwice = clean();
+  listedTwice.tasks.push({ ...listedTwice.tasks[0]! });
+  t.deepEqual(judge(listedTwice).violations, ['ListTasks named task t1 twice']);
 
   const litter = clean();
   litter.containersLeft = 2;

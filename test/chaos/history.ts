@@ -73,14 +73,23 @@ export function judge(h: History): Verdict {
   const violations: string[] = [];
   const acked = h.submissions.filter((s) => s.ackedAtMs !== null);
   const byKey = new Map<string, RecordedTask[]>();
-  for (const task of h.tasks) byKey.set(task.key, [...(byKey.get(task.key) ?? []), task]);
+  const seen = new Set<string>();
+  for (const task of h.tasks) {
+    // Two tasks for one key and one task listed twice are different faults: name which.
+    if (seen.has(task.id)) {
+      violations.push(`ListTasks named task ${task.id} twice`);
+      continue;
+    }
+    seen.add(task.id);
+    byKey.set(task.key, [...(byKey.get(task.key) ?? []), task]);
+  }
 
   // Invariant 1: every acknowledged submission is one task, and it ended.
   const terminal: Record<string, number> = {};
   for (const s of acked) {
     const tasks = byKey.get(s.key) ?? [];
     if (tasks.length === 0) violations.push(`invariant 1: acknowledged submission ${s.key} (${s.taskId}) was lost`);
-    if (tasks.length > 1) violations.push(`invariant 1: submission ${s.key} made ${tasks.length} tasks`);
+    if (tasks.length > 1) violations.push(`invariant 1: submission ${s.key} made ${tasks.length} tasks (${tasks.map((t) => t.id).join(', ')})`);
     for (const t of tasks) {
       if (!TERMINAL.has(t.state)) violations.push(`invariant 1: task ${t.id} never ended (still ${t.state})`);
       terminal[t.state] = (terminal[t.state] ?? 0) + 1;

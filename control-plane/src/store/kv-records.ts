@@ -244,12 +244,16 @@ export class KvRecords<T> {
     });
   }
 
-  /** Every current key (headers only: no record is read). */
+  /**
+   * Every current key, once (headers only: no record is read). JetStream hands a key written during the listing over
+   * again (its new revision), and nats.js passes both on: without the set, a
+   * task changing while ListTasks reads the bucket was listed twice.
+   */
   async keys(): Promise<string[]> {
     try {
-      const out: string[] = [];
-      for await (const key of await this.kv.keys()) out.push(key);
-      return out;
+      const out = new Set<string>();
+      for await (const key of await this.kv.keys()) out.add(key);
+      return [...out];
     } catch (err) {
       throw storeError(err, `listing the ${this.what} keys`);
     }
