@@ -35,6 +35,7 @@ import { Forges } from './forges.js';
 import { ImageRouting, Rollouts } from './rollouts.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import type { FleetServiceHandlers } from '../../proto/gen/fleet/v1/FleetService.js';
+import { HandshakeGate, listenGrpc, type GrpcListener } from './grpc-listener.js';
 import { HealthState } from './health.js';
 import { JoinTokens } from './join-tokens.js';
 import { Lease } from './lease.js';
@@ -143,6 +144,7 @@ export class ControlPlane {
   readonly metricsRegistry: Registry | undefined;
   private readonly metrics: ControlPlaneMetrics | undefined;
   boundPort = 0;
+  private listener: GrpcListener | undefined;
   /** SHA-256 of the fleet CA certificate: what join tokens pin. */
   caFingerprint = '';
   natsUrl = '';
@@ -332,7 +334,9 @@ export class ControlPlane {
     });
 
     const { fleet, health } = loadProtos();
-    const server = (this.server = new grpc.Server(SERVER_OPTIONS));
+    // Connections are set up a few at a time (see grpc-listener.ts): the gate sees each one's first call.
+    const handshakes = new HandshakeGate();
+    const server = (this.server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [handshakes.interceptor] }));
     const gate = new Gate(accessTokens, new AuthLimiter(clock, options.authLimits ?? DEFAULT_AUTH_LIMITS), store.audit, this.replicaId, log);
     const answered = metrics && ((method: string, code: string, seconds: number | null) => metrics.rpc(method, code, seconds));
     server.addService(fleet.fleet.v1.FleetService.service, {
@@ -399,9 +403,8 @@ export class ControlPlane {
     };
     server.addService(fleet.fleet.v1.NodeService.service, nodeServiceHandlers(sessionDeps, this.sessions, log));
     server.addService(health.grpc.health.v1.Health.service, this.health.handlers());
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(options.listen, serverIdentity.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
-    );
+    this.listener = await listenGrpc(server, options.listen, serverIdentity.credentials(), handshakes, log);
+    this.boundPort = this.listener.port;
 
     this.lease.start();
     this.health.set('SERVING');
@@ -471,6 +474,7 @@ export class ControlPlane {
     clearInterval(this.probeTimer);
     clearInterval(this.silenceTimer);
     const server = this.server;
+    this.listener?.close();
     const drained = server
       ? new Promise<void>((resolve) => {
           const force = setTimeout(() => {
