@@ -245,9 +245,10 @@ export class KvRecords<T> {
   }
 
   /**
-   * Every current key, once (headers only: no record is read). JetStream hands a key written during the listing over
-   * again (its new revision), and nats.js passes both on: without the set, a
-   * task changing while ListTasks reads the bucket was listed twice.
+   * Every current key, once (headers only: no record is read). JetStream
+   * hands a key written during the listing over again (its new revision),
+   * and nats.js passes both on: without the set, a task changing while
+   * ListTasks reads the bucket was listed twice.
    */
   async keys(): Promise<string[]> {
     try {

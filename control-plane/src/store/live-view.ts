@@ -2,9 +2,12 @@
  * A KV watch that checks itself. A watch rides on a JetStream consumer; if
  * the consumer goes away under it (a stream leader change, an operator
  * cleaning up), the watch falls silent and the replica's view goes stale
- * without a word. So every CHECK_EVERY_MS the view compares the bucket's last
- * revision with the last one it saw; when the bucket is ahead at two
- * checks in a row, it starts a new watch and hands its owner a fresh snapshot.
+ * without a word. So every CHECK_EVERY_MS the view reads the bucket's last
+ * revision. Under a steady stream of writes a live watch is always a few
+ * changes behind it, so being behind proves nothing; a watch that has not
+ * reached, by the next check, the revision the bucket had at this one has
+ * stopped. Then the view starts a new watch and hands its owner a fresh
+ * snapshot.
  */
 import type { Logger } from '../../../common/logger.js';
 import type { KvRecords, RecordChange } from './kv-records.js';
@@ -20,7 +23,8 @@ export interface ViewHandlers<T> {
 export class LiveView<T> {
   private stopWatch: (() => void) | undefined;
   private lastRevision = 0;
-  private staleChecks = 0;
+  /** The bucket's revision at the last check that found the watch behind (0: it was not). */
+  private owed = 0;
   private timer: NodeJS.Timeout | undefined;
   private restarting = false;
   private stopped = false;
@@ -60,17 +64,17 @@ export class LiveView<T> {
   private async check(): Promise<void> {
     if (this.restarting || this.stopped) return;
     try {
+      const owed = this.owed;
       const bucketRevision = await this.records.lastRevision();
-      if (bucketRevision <= this.lastRevision) {
-        this.staleChecks = 0;
+      if (owed === 0 || this.lastRevision >= owed) {
+        // Caught up, or behind only by changes made since the last check (still in flight).
+        this.owed = bucketRevision > this.lastRevision ? bucketRevision : 0;
         return;
       }
-      // Once behind may be a change still in flight; twice in a row is a watch that stopped.
-      if (++this.staleChecks < 2) return;
       this.restarting = true;
-      this.log.warn({ records: this.records.what, seen: this.lastRevision, bucketRevision }, 'watch fell behind; starting it again');
+      this.log.warn({ records: this.records.what, seen: this.lastRevision, owed, bucketRevision }, 'watch fell behind; starting it again');
       await this.watch();
-      this.staleChecks = 0;
+      this.owed = 0;
     } catch {
       // The store is unavailable: the next check tries again.
     } finally {
