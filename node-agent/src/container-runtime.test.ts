@@ -1,5 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import test from 'ava';
-import { engineFault } from './container-runtime.js';
+import { DockerRuntime, EngineAgent, engineFault } from './container-runtime.js';
 
 test('engine errors are told apart by what they say about the engine', (t) => {
   // The engine is not there: stopped or restarting.
@@ -13,4 +16,35 @@ test('engine errors are told apart by what they say about the engine', (t) => {
   t.is(engineFault({ statusCode: 404, message: 'no such image' }), null);
   t.is(engineFault({ statusCode: 409, message: 'Conflict. The container name is already in use' }), null);
   t.is(engineFault(new Error('something else')), null);
+});
+
+test("an engine call's options print short however many connections the agent holds (docker-modem formats them on every call)", async (t) => {
+  // Connections held open, as an engine's event and log streams are.
+  const held: http.ServerResponse[] = [];
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200);
+    res.write('.');
+    held.push(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const open = (agent: http.Agent) =>
+    Promise.all(Array.from({ length: 20 }, () => new Promise<void>((resolve) => http.get({ host: '127.0.0.1', port, agent }, () => resolve()))));
+  const engine = new EngineAgent({ keepAlive: false });
+  const plain = new http.Agent({ keepAlive: false });
+  try {
+    await open(engine);
+    await open(plain);
+    // What docker-modem 5.0.7 does in buildRequest, debug log on or off.
+    const printed = (agent: http.Agent) => inspect({ path: '/containers/json', method: 'GET', agent }, { showHidden: true, depth: null }).length;
+    t.true(printed(engine) < 200, `${printed(engine)} characters`);
+    t.true(printed(plain) > 100_000, `a plain agent in the same state prints ${printed(plain)} characters`);
+    t.log(`with 20 connections open: ${printed(engine)} characters, against ${printed(plain)} for a plain agent`);
+    t.true((new DockerRuntime().docker.modem as unknown as { agent: unknown }).agent instanceof EngineAgent, 'the runtime calls the engine through it');
+  } finally {
+    for (const res of held) res.end();
+    engine.destroy();
+    plain.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import os from 'node:os';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import { FleetError } from '../../common/errors.js';
 import { normalizeImageRef } from '../../common/model.js';
@@ -180,6 +181,21 @@ export interface DockerCallObserver {
   dockerCall(op: DockerOp, ok: boolean, seconds: number): void;
 }
 
+/**
+ * The HTTP agent of engine calls, which prints as its name. docker-modem
+ * (5.0.7) formats every request's options for its debug log with
+ * `util.inspect(options, { showHidden: true, depth: null })` whether or not
+ * that log is on, and the options hold the agent: with a plain agent that
+ * walked every socket it held, each with its parser and buffers, on every
+ * call. Under a chaos run it took 40 to 70% of a core per agent and blocked
+ * the event loop for seconds, long enough for a node to be judged lost.
+ */
+export class EngineAgent extends http.Agent {
+  [inspect.custom](): string {
+    return 'EngineAgent';
+  }
+}
+
 export class DockerRuntime implements ContainerRuntime {
   /** The engine's CPU count from its last `info` (asked at start and with each heartbeat); this machine's until then. */
   private engineCpus = os.cpus().length;
@@ -193,7 +209,7 @@ export class DockerRuntime implements ContainerRuntime {
     // No kept-alive connections: an engine shutting down still serves
     // requests on connections it already has, so a stale one would hide that
     // the engine is going away; a new connection per call finds out at once.
-    this.docker = new Docker({ ...dockerOptions(dockerHost), agent: new http.Agent({ keepAlive: false }) } as Docker.DockerOptions);
+    this.docker = new Docker({ ...dockerOptions(dockerHost), agent: new EngineAgent({ keepAlive: false }) } as Docker.DockerOptions);
   }
 
   /** Our error for a failed engine call: an EngineError when it says something about the engine. */
