@@ -169,6 +169,24 @@ export class PendingQueue {
     return this.entries.size;
   }
 
+  /**
+   * The task still waits in a class whose reason is `why` (or whose members
+   * each have their own, `imageMissing`, or that no pass has explained yet): a
+   * reason decided by an earlier pass is still worth writing. Not when the
+   * task was placed, left, or its class's reason has changed since (the pass
+   * that changed it decided anew).
+   */
+  stillExplains(id: string, why: string): boolean {
+    const place = this.entries.get(id)?.place;
+    return place instanceof TaskClass && (place.explained === why || place.explained === undefined);
+  }
+
+  /** The reason the task's class gives all its members now; undefined: none (the task left, or no single reason). */
+  classReason(id: string): string | undefined {
+    const place = this.entries.get(id)?.place;
+    return place instanceof TaskClass ? place.explained : undefined;
+  }
+
   /** Tasks whose backoff is over join their classes. */
   promote(now: number): void {
     for (let top = this.delayed.peek(); top && top.task.notBeforeMs <= now; top = this.delayed.peek()) {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { pino } from 'pino';
-import { SchedulerLoop } from './scheduler-loop.js';
+import { SchedulerLoop, unavailable } from './scheduler-loop.js';
 import { FakeClock, MemoryFleet, nodeRecord } from './testing/memory-fleet.js';
 
 const log = pino({ level: 'silent' });
@@ -81,5 +81,51 @@ test('with nothing waiting, node changes (every hello after a restart) cost no l
   await loop.settled();
   t.is(fleet.task('task_1').state, 'ASSIGNED');
   t.true(looks >= 1);
+  loop.stop();
+});
+
+test('an enrolled node is "unreported" until its first heartbeat says how its engine is', (t) => {
+  const enrolled = nodeRecord('node_a', { dockerHealthy: false, dockerError: '' });
+  t.is(unavailable(enrolled), 'unreported');
+  t.is(unavailable({ ...enrolled, dockerError: 'connect ENOENT /var/run/docker.sock' }), 'engine');
+  t.is(unavailable({ ...enrolled, dockerHealthy: true }), null);
+});
+
+test('reasons over a backlog are written behind the placements, a few at a time; a reason gone before its turn is not written', async (t) => {
+  const clock = new FakeClock();
+  const fleet = new MemoryFleet(clock);
+  const held: Array<() => void> = [];
+  let reasonWrites = 0;
+  const taskWrites = {
+    assign: fleet.assign.bind(fleet),
+    failUnplaceable: fleet.failUnplaceable.bind(fleet),
+    // A store that answers when the test says: the reasons are still being written when the engine comes back.
+    explainWait: (taskId: string, why: string) =>
+      new Promise<void>((resolve) => {
+        reasonWrites++;
+        held.push(() => void fleet.explainWait(taskId, why).then(resolve));
+      }),
+  };
+  const loop = new SchedulerLoop({ clock, log, leadingEpoch: () => 7, tasks: fleet.tasksView, nodes: fleet.nodesView, taskWrites, imageGraceMs: 10_000 });
+  fleet.addNode(nodeRecord('node_a', { slots: 4, dockerHealthy: false, dockerError: 'connect ENOENT /var/run/docker.sock' }));
+  for (let i = 0; i < 2_000; i++) fleet.addTask(`task_${String(i).padStart(4, '0')}`);
+  loop.start();
+  await new Promise((r) => setImmediate(r));
+  t.is(loop.reasonsDue, 2_000 - held.length, 'every task has a reason to be told');
+  t.true(held.length > 0 && held.length <= 16, `${held.length} written at once`);
+  // The engine is back before the reasons are written: the pass places at once, without waiting for them.
+  fleet.setNode({ ...fleet.node('node_a'), dockerHealthy: true, dockerError: '' });
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  t.is(fleet.writes.filter((w) => w.startsWith('assign')).length, 4, 'four placed while sixteen reasons were still in flight');
+  for (let i = 0; i < 20 && held.length > 0; i++) {
+    for (const land of held.splice(0)) land();
+    await new Promise((r) => setImmediate(r));
+  }
+  await loop.settled();
+  // The reasons in flight landed, and those tasks were then told the class's new one; the rest never were.
+  t.true(reasonWrites <= 2 * 16, `${reasonWrites} reason writes for 2,000 waiting tasks`);
+  const shown = new Set([...Array(2_000).keys()].map((i) => fleet.task(`task_${String(i).padStart(4, '0')}`)).filter((task) => task.state === 'PENDING').map((task) => task.message));
+  t.deepEqual([...shown].sort(), ['every matching node is full', 'waiting for a node'], 'none is left saying the engine is down');
   loop.stop();
 });

@@ -18,6 +18,7 @@ import { providerFull, schedulePass, type NodeView, type ProviderWait, type Team
 import { nextBudgetDayMs, teamFull } from '../../common/teams.js';
 import type { Teams } from './teams.js';
 import { FairShare } from './fair-share.js';
+import { WaitReasons } from './wait-reasons.js';
 
 /** After a failed pass (store unavailable), try again after this long. */
 const RETRY_AFTER_ERROR_MS = 1_000;
@@ -56,7 +57,8 @@ export interface Routing {
  * more about when the node will be back.
  */
 export function unavailable(n: NodeRecord): Unavailable | null {
-  if (!n.dockerHealthy) return 'engine';
+  // An engine found down always comes with its error; none yet: the node has not reported since it enrolled.
+  if (!n.dockerHealthy) return n.dockerError ? 'engine' : 'unreported';
   if (n.diskPressure) return 'disk';
   if (n.cordon) return 'cordoned';
   if (n.drain || n.agentDraining) return 'draining';
@@ -124,8 +126,18 @@ export class SchedulerLoop {
   private fairShare = new FairShare();
   /** For the self-check: a pass that does not end. */
   readonly passes = new InFlight('scheduling pass', LEADER_PASS_BOUND_MS);
+  /** Why tasks wait, written behind the placements (a pass does not wait for them). */
+  private readonly reasons: WaitReasons;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.reasons = new WaitReasons({
+      write: (taskId, why) => deps.taskWrites.explainWait(taskId, why),
+      stillTrue: (taskId, why) => this.queue.stillExplains(taskId, why),
+      reasonNow: (taskId) => this.queue.classReason(taskId),
+      mayWrite: () => this.running && deps.leadingEpoch() !== null,
+      log: deps.log,
+    });
+  }
 
   start(): void {
     if (this.running) return;
@@ -149,6 +161,7 @@ export class SchedulerLoop {
     this.running = false;
     clearTimeout(this.wakeTimer);
     for (const u of this.unsubscribe.splice(0)) u();
+    this.reasons.clear();
     this.queue = new PendingQueue();
     this.fairShare = new FairShare();
   }
@@ -157,13 +170,21 @@ export class SchedulerLoop {
   private requeue(): void {
     const routing = this.deps.routing;
     this.routingVersion = routing?.version() ?? '';
+    // The new queue's classes have no reasons yet: its first pass decides every one anew.
+    this.reasons.clear();
     this.queue = new PendingQueue(routing ? (task) => routing.placement(task).image : undefined);
     for (const task of this.deps.tasks.pending()) this.queue.update(task);
   }
 
-  /** Resolves when no pass is running or due (for tests and an orderly stop). */
-  settled(): Promise<void> {
-    return this.idle;
+  /** Resolves when no pass is running or due and the reasons noted are written (for tests and an orderly stop). */
+  async settled(): Promise<void> {
+    await this.idle;
+    await this.reasons.idle();
+  }
+
+  /** Reasons noted and not yet written (tests). */
+  get reasonsDue(): number {
+    return this.reasons.pending;
   }
 
   kick(): void {
@@ -255,8 +276,8 @@ export class SchedulerLoop {
         return (epoch: number) => taskWrites.assign(a.taskId, a.nodeId, epoch, placement?.rollout ? placement : undefined);
       }),
       ...[...plan.failures].map(([taskId, why]) => () => taskWrites.failUnplaceable(taskId, why)),
-      ...[...plan.unschedulable].map(([taskId, why]) => () => taskWrites.explainWait(taskId, why)),
     ];
+    this.reasons.note(plan.unschedulable);
     if (writes.length === 0) return;
     const results = await Promise.allSettled(
       writes.map(async (write) => {

@@ -109,6 +109,14 @@ test('a task waits, saying why, when no node takes work: engines down, disks ful
   t.deepEqual(schedule(one, [node('a', { unavailable: 'engine' }), node('b')], 10).assignments, [{ taskId: 't1', nodeId: 'b' }], 'a healthy node takes it');
 });
 
+test('a node not yet heard from since it enrolled is no reason to rewrite what waiting tasks show', (t) => {
+  const one = [task('t1', 1)];
+  // Its hello came, its first heartbeat (with its engine's state) not yet: as if there were no node.
+  t.false(schedule(one, [node('a', { unavailable: 'unreported' })], 10).unschedulable.has('t1'), '"waiting for a node" says it already');
+  t.is(schedule([task('t1', 1, { message: 'every matching node is full' })], [node('a', { unavailable: 'unreported' })], 10).unschedulable.get('t1'), 'no ready node');
+  t.is(schedule(one, [node('a', { unavailable: 'unreported' }), node('b', { unavailable: 'engine' })], 10).unschedulable.get('t1'), 'no node with a healthy Docker engine', 'the node that reported says why');
+});
+
 test('a task goes only to a node that holds its image, or pulls; with none, it fails after the grace, naming the nodes', (t) => {
   const withImage = node('has', { images: new Set(['busybox:latest']) });
   const without = node('lacks', { images: new Set(['other:1']) });

@@ -9,7 +9,8 @@ import { repoKey } from '../../common/repo-key.js';
 import { comparePending, PendingQueue, type TaskClass } from './pending-queue.js';
 
 /** Why a READY node takes no new work now. */
-export type Unavailable = 'cordoned' | 'draining' | 'engine' | 'disk';
+/** `unreported`: enrolled and connected, its engine not yet reported (its first heartbeat follows its hello). */
+export type Unavailable = 'cordoned' | 'draining' | 'engine' | 'disk' | 'unreported';
 
 export interface NodeView {
   id: string;
@@ -110,6 +111,7 @@ const UNAVAILABLE_WORDS: Record<Unavailable, string> = {
   draining: 'draining',
   engine: 'Docker engine not answering',
   disk: 'short of disk space',
+  unreported: 'not yet reported',
 };
 
 /**
@@ -119,7 +121,10 @@ const UNAVAILABLE_WORDS: Record<Unavailable, string> = {
  */
 function whyNoNode(candidates: readonly NodeView[]): string {
   const causes = new Set<Unavailable>();
-  for (const n of candidates) if (n.unavailable) causes.add(n.unavailable);
+  // A node not heard from since it enrolled is not ready yet, and says nothing about why tasks wait: were it told
+  // to them, the first hello into a backlog would rewrite every waiting task, and its first heartbeat all of them again.
+  for (const n of candidates) if (n.unavailable && n.unavailable !== 'unreported') causes.add(n.unavailable);
+  if (causes.size === 0) return NO_NODE;
   if (causes.size === 1 && causes.has('engine')) return 'no node with a healthy Docker engine';
   if (causes.size === 1 && causes.has('disk')) return 'no node with free disk space';
   return `no matching node takes new work (${[...causes].sort().map((c) => UNAVAILABLE_WORDS[c]).join(', ')})`;
