@@ -5,19 +5,12 @@
  * task written while ListTasks reads the bucket shows up twice.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
 import { KvRecords } from '../control-plane/src/store/kv-records.js';
-import { startNats } from './harness/nats.js';
+import { withNats } from './harness/nats.js';
 
 test('a key written while the keys are listed is listed once', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-test-kv-keys-'));
-  const nats = await startNats(dir);
-  const nc = await connect({ servers: nats.url });
-  try {
+  await withNats('kv-keys', async (nc) => {
     const kv = await new Kvm(nc).create('keys_test', { history: 1 });
     const records = new KvRecords<{ n: number }>(kv, 'record');
     const keys = Array.from({ length: 3_000 }, (_, i) => `k${String(i).padStart(5, '0')}`);
@@ -44,9 +37,5 @@ test('a key written while the keys are listed is listed once', async (t) => {
     t.deepEqual([...listed].sort(), keys, 'every key, once');
     t.true(writes > 0, 'records changed during the listings');
     t.log(`${writes} writes during 5 listings of ${keys.length} keys`);
-  } finally {
-    await nc.close();
-    await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

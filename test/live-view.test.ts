@@ -5,23 +5,16 @@
  * reads the whole bucket again).
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kvm } from '@nats-io/kv';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { createLogger } from '../common/logger.js';
 import { KvRecords } from '../control-plane/src/store/kv-records.js';
 import { LiveView } from '../control-plane/src/store/live-view.js';
-import { startNats } from './harness/nats.js';
+import { withNats } from './harness/nats.js';
 
 test('a watch a few changes behind a steady stream of writes is not restarted', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-test-live-view-'));
-  const nats = await startNats(dir);
-  const nc = await connect({ servers: nats.url });
-  try {
+  await withNats('live-view', async (nc) => {
     const kv = await new Kvm(nc).create('view_test', { history: 1 });
     const records = new KvRecords<{ n: number }>(kv, 'record');
     await Promise.all(Array.from({ length: 500 }, (_, i) => records.put(`k${i}`, { n: 0 })));
@@ -43,18 +36,11 @@ test('a watch a few changes behind a steady stream of writes is not restarted', 
     t.log(`${writes} writes, ${changes} changes seen, checked every 25 ms for 2 s`);
     t.true(changes >= writes, `the view saw every write (${changes} of ${writes}, ${resets} snapshots)`);
     t.is(resets, 1, 'only the first snapshot: the watch was never restarted');
-  } finally {
-    await nc.close();
-    await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a watch whose consumer is deleted under it is noticed and started again', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fleet-test-live-view-'));
-  const nats = await startNats(dir);
-  const nc = await connect({ servers: nats.url });
-  try {
+  await withNats('live-view', async (nc) => {
     const kv = await new Kvm(nc).create('view_test', { history: 1 });
     const records = new KvRecords<{ n: number }>(kv, 'record');
     await records.put('a', { n: 1 });
@@ -78,9 +64,5 @@ test('a watch whose consumer is deleted under it is noticed and started again', 
     view.stop();
     t.is(seen.get('a'), 5, 'the view has the last write');
     t.log(`${resets} snapshots`);
-  } finally {
-    await nc.close();
-    await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

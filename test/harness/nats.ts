@@ -1,8 +1,10 @@
 /** A private nats-server per test file: its own port (-p -1) and its own store dir. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nkeys } from '@nats-io/nats-core';
+import { nkeys, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestProcess } from './process.js';
 import { requireBinary, ROOT } from './requirements.js';
@@ -31,6 +33,30 @@ export async function startNats(dir: string, storeDir = join(dir, 'nats-store'))
   }
   await process.stop('SIGKILL');
   throw new Error(`nats-server did not start:\n${process.text}`);
+}
+
+/**
+ * A private nats-server and a client connected to it for the length of `body`;
+ * afterwards the client is closed, the server stopped and its directory removed,
+ * whether `body` succeeded or not.
+ */
+export async function withNats<T>(name: string, body: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `fleet-test-${name}-`));
+  try {
+    const nats = await startNats(dir);
+    try {
+      const nc = await connect({ servers: nats.url });
+      try {
+        return await body(nc);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
