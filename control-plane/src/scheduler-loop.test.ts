@@ -2,6 +2,7 @@ import test from 'ava';
 import { pino } from 'pino';
 import { SchedulerLoop, unavailable } from './scheduler-loop.js';
 import { FakeClock, MemoryFleet, nodeRecord } from './testing/memory-fleet.js';
+import { explainWait } from './task-state.js';
 
 const log = pino({ level: 'silent' });
 
@@ -127,5 +128,49 @@ test('reasons over a backlog are written behind the placements, a few at a time;
   t.true(reasonWrites <= 2 * 16, `${reasonWrites} reason writes for 2,000 waiting tasks`);
   const shown = new Set([...Array(2_000).keys()].map((i) => fleet.task(`task_${String(i).padStart(4, '0')}`)).filter((task) => task.state === 'PENDING').map((task) => task.message));
   t.deepEqual([...shown].sort(), ['every matching node is full', 'waiting for a node'], 'none is left saying the engine is down');
+  loop.stop();
+});
+
+test('a reason whose write lands after its class changed (the store acknowledged it, the watch brought it later) is followed by the new one', async (t) => {
+  const clock = new FakeClock();
+  const fleet = new MemoryFleet(clock);
+  const tick = () => new Promise((r) => setImmediate(r));
+  const acks: Array<() => void> = [];
+  const lagging: Array<() => void> = [];
+  const taskWrites = {
+    assign: fleet.assign.bind(fleet),
+    failUnplaceable: fleet.failUnplaceable.bind(fleet),
+    explainWait: (taskId: string, why: string) =>
+      new Promise<void>((resolve) =>
+        acks.push(() => {
+          const next = explainWait(fleet.task(taskId), why, clock.now());
+          if (next) lagging.push(() => fleet.setTask(next));
+          resolve();
+        }),
+      ),
+  };
+  const loop = new SchedulerLoop({ clock, log, leadingEpoch: () => 7, tasks: fleet.tasksView, nodes: fleet.nodesView, taskWrites, imageGraceMs: 10_000 });
+  fleet.addNode(nodeRecord('node_a', { slots: 4, dockerHealthy: false, dockerError: 'connect ENOENT /var/run/docker.sock' }));
+  for (let i = 0; i < 20; i++) fleet.addTask(`task_${String(i).padStart(2, '0')}`);
+  loop.start();
+  await tick();
+  for (const ack of acks.splice(0)) ack();
+  await tick();
+  // The engine is back before the watch brings the sixteen reasons just stored: the pass still sees "waiting for a node".
+  fleet.setNode({ ...fleet.node('node_a'), dockerHealthy: true, dockerError: '' });
+  await tick();
+  await tick();
+  for (let i = 0; i < 10; i++) {
+    for (const deliver of lagging.splice(0)) deliver();
+    for (const ack of acks.splice(0)) ack();
+    await tick();
+  }
+  await loop.settled();
+  const shown = new Map<string, number>();
+  for (let i = 0; i < 20; i++) {
+    const task = fleet.task(`task_${String(i).padStart(2, '0')}`);
+    if (task.state === 'PENDING') shown.set(task.message, (shown.get(task.message) ?? 0) + 1);
+  }
+  t.deepEqual([...shown], [['every matching node is full', 16]], 'the sixteen that were told the engine was down are told they wait for a slot');
   loop.stop();
 });

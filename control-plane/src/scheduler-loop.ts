@@ -14,7 +14,7 @@ import { LEADER_PASS_BOUND_MS, type ActiveTasks, type LeaderContext, type NodeDi
 import { sameStrings } from './node-state.js';
 import { PendingQueue } from './pending-queue.js';
 import type { Headroom } from '../../common/rate-window.js';
-import { providerFull, schedulePass, type NodeView, type ProviderWait, type TeamShares, type Unavailable } from './scheduler.js';
+import { providerFull, schedulePass, shouldTell, type NodeView, type ProviderWait, type TeamShares, type Unavailable } from './scheduler.js';
 import { nextBudgetDayMs, teamFull } from '../../common/teams.js';
 import type { Teams } from './teams.js';
 import { FairShare } from './fair-share.js';
@@ -133,7 +133,6 @@ export class SchedulerLoop {
     this.reasons = new WaitReasons({
       write: (taskId, why) => deps.taskWrites.explainWait(taskId, why),
       stillTrue: (taskId, why) => this.queue.stillExplains(taskId, why),
-      reasonNow: (taskId) => this.queue.classReason(taskId),
       mayWrite: () => this.running && deps.leadingEpoch() !== null,
       log: deps.log,
     });
@@ -146,6 +145,12 @@ export class SchedulerLoop {
     this.unsubscribe.push(
       this.deps.tasks.onChange((task, previous) => {
         this.queue.update(task);
+        // What a waiting task shows, as seen now: a reason written after its class's changed (its write was in
+        // flight; or the pass that changed it saw the task's old message) is followed by the class's.
+        if (task.state === 'PENDING') {
+          const why = this.queue.classReason(task.id);
+          if (why !== undefined && shouldTell(task.message, why)) this.reasons.noteOne(task.id, why);
+        }
         // A task that waits, or one that freed a slot (its attempt ended): worth a pass.
         const waits = task.state === 'PENDING' && (previous?.state !== 'PENDING' || previous.notBeforeMs !== task.notBeforeMs);
         if (waits || (previous && activeAttempt(previous) && !activeAttempt(task))) this.kick();

@@ -141,6 +141,11 @@ const NO_NODE = 'no ready node';
 const SUBMITTED = 'waiting for a node';
 const SAID_BY_SUBMITTED = new Set([FULL, NO_NODE]);
 
+/** A task showing `message` is to be told `why`: it shows something else, and not what says as much. */
+export function shouldTell(message: string, why: string): boolean {
+  return message !== why && !(message === SUBMITTED && SAID_BY_SUBMITTED.has(why));
+}
+
 /** Scheduling from a list (tests, and anything without a queue of its own). */
 export function schedule(pending: readonly Task[], nodes: readonly NodeView[], now: number, options: ScheduleOptions = DEFAULT_OPTIONS): Plan {
   const queue = new PendingQueue();
@@ -265,7 +270,7 @@ function explain(queue: PendingQueue, cls: TaskClass, why: string, plan: Plan): 
   const ids = cls.explained === why ? cls.unexplained : cls.members;
   for (const id of ids) {
     const message = queue.get(id)?.message;
-    if (message !== undefined && message !== why && !(message === SUBMITTED && SAID_BY_SUBMITTED.has(why))) plan.unschedulable.set(id, why);
+    if (message !== undefined && shouldTell(message, why)) plan.unschedulable.set(id, why);
   }
   cls.explained = why;
   cls.unexplained.clear();

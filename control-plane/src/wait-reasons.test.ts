@@ -18,10 +18,10 @@ function rig(concurrency = 4) {
         maxInFlight = Math.max(maxInFlight, held.length);
       }),
     stillTrue: (taskId, why) => reason.get(taskId) === why,
-    reasonNow: (taskId) => reason.get(taskId),
     mayWrite: () => leading,
     log,
     concurrency,
+    pauseMs: 50,
   });
   const landAll = async () => {
     while (held.length > 0) {
@@ -29,7 +29,7 @@ function rig(concurrency = 4) {
       await new Promise((r) => setImmediate(r));
     }
   };
-  return { reasons, held, shown, reason, landAll, maxInFlight: () => maxInFlight, stopLeading: () => (leading = false) };
+  return { reasons, held, shown, reason, landAll, maxInFlight: () => maxInFlight, setLeading: (on: boolean) => (leading = on) };
 }
 
 function noteAll(r: ReturnType<typeof rig>, ids: string[], why: string): void {
@@ -63,19 +63,43 @@ test('a reason that goes away before its turn is never written; a newer one repl
   r.reasons.note(new Map([['task_50', 'team a is at its limit'], ['task_60', 'team a is at its limit']]));
   await r.landAll();
   await r.reasons.idle();
-  // The two in flight when the reason changed landed with the old one, and are then told the class's new one.
+  // The two in flight when the reason changed landed with the old one (the scheduler, seeing them land, notes the new one).
   t.deepEqual(
     [...r.shown].sort(),
     [
-      ['task_0', 'every matching node is full'],
-      ['task_1', 'every matching node is full'],
+      ['task_0', 'no node with a healthy Docker engine'],
+      ['task_1', 'no node with a healthy Docker engine'],
       ['task_50', 'team a is at its limit'],
       ['task_60', 'team a is at its limit'],
     ],
   );
 });
 
-test('leadership lost or the queue replaced: nothing more is written; a failed write is dropped and the rest go on', async (t) => {
+test('a task is written once at a time: a newer reason noted while its write is in flight waits for it, then lands last', async (t) => {
+  const r = rig(4);
+  noteAll(r, ['task_a'], 'first');
+  t.is(r.held.length, 1);
+  noteAll(r, ['task_a'], 'second');
+  t.is(r.held.length, 1, 'no second write for the task while one is in flight');
+  await r.landAll();
+  await r.reasons.idle();
+  t.is(r.shown.get('task_a'), 'second');
+});
+
+test('100,000 reasons noted, then dropped when their class changes: only those in flight are written', async (t) => {
+  const r = rig(16);
+  const many = ids(100_000);
+  noteAll(r, many, 'no node with a healthy Docker engine');
+  for (const id of many) r.reason.set(id, 'every matching node is full');
+  const started = performance.now();
+  await r.landAll();
+  await r.reasons.idle();
+  const ms = performance.now() - started;
+  t.is(r.shown.size, 16, 'only the sixteen already in flight were written');
+  t.log(`${ms.toFixed(0)} ms to drop 99,984 reasons`);
+});
+
+test('leadership lost or the queue replaced: what is due is dropped; a failed write, or a late lease renewal, pauses the lane, which then goes on', async (t) => {
   const r = rig(2);
   noteAll(r, ids(10), 'why');
   r.reasons.clear();
@@ -87,9 +111,18 @@ test('leadership lost or the queue replaced: nothing more is written; a failed w
   noteAll(r, ids(10).map((id) => `${id}_b`), 'why');
   r.held.shift()!.fail(new Error('store unavailable'));
   await new Promise((resolve) => setImmediate(resolve));
-  r.stopLeading();
+  t.is(r.held.length, 1, 'paused after the failure: nothing new started');
+  r.setLeading(false);
+  await r.landAll();
+  await r.reasons.idle();
+  t.is(r.shown.size, 2 + 1);
+  t.is(r.reasons.pending, 9, 'kept while it may not write, the failed one included');
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  t.is(r.held.length, 0, 'still not leading: still paused');
+  r.setLeading(true);
+  await new Promise((resolve) => setTimeout(resolve, 120));
   await r.landAll();
   await r.reasons.idle();
   t.is(r.reasons.pending, 0);
-  t.is(r.shown.size, 2 + 2, 'the failed one is not retried; once not leading, nothing more starts');
+  t.is(r.shown.size, 2 + 10, 'every one written once it may write again, the failed one too');
 });
