@@ -8,8 +8,10 @@ import { currentAttempt, type NodeStatus, type Task } from '../../common/model.j
 import { repoKey } from '../../common/repo-key.js';
 import { comparePending, PendingQueue, type TaskClass } from './pending-queue.js';
 
-/** Why a READY node takes no new work now. */
-/** `unreported`: enrolled and connected, its engine not yet reported (its first heartbeat follows its hello). */
+/**
+ * Why a READY node takes no new work now. `unreported`: enrolled and connected, its engine not yet reported
+ * (its first heartbeat follows its hello).
+ */
 export type Unavailable = 'cordoned' | 'draining' | 'engine' | 'disk' | 'unreported';
 
 export interface NodeView {
