@@ -51,7 +51,7 @@ test('key-value state at a moment: each key\'s last value at or before it; delet
     put('KV_t', 2, 20, '$KV.t.b', 'b1'),
     put('KV_t', 3, 30, '$KV.t.a', 'a2'),
     put('KV_t', 4, 40, '$KV.t.b', '', [['KV-Operation', 'DEL']]),
-    put('KV_t', 5, 50, '$KV.t.a', 'a3', [['Nats-Expected-Last-Subject-Sequence', '3']]),
+    put('KV_t', 5, 50, '$KV.t.a', 'a3', [['Nats-Expected-Last-Subject-Sequence', '3'], ['Nats-Msg-Id', 'a@3']]),
   ];
   const path = write(records, [{ after: 2, coveredUntilMs: 25, validFromMs: 25 }, { after: 5, coveredUntilMs: 60, validFromMs: 25 }]);
   const b = readBackup(readFileSync(path));
@@ -61,7 +61,7 @@ test('key-value state at a moment: each key\'s last value at or before it; delet
   t.deepEqual(state(30), ['$KV.t.b=b1', '$KV.t.a=a2']);
   t.deepEqual(state(45), ['$KV.t.a=a2']);
   t.deepEqual(state(60), ['$KV.t.a=a3']);
-  // The original writer's compare-and-set expectation is not sent again.
+  // The original writer's compare-and-set expectation and its fence are not sent again.
   t.deepEqual(replayHeaders(planRestore(b, 60).streams[0]!.records[0]!), []);
   t.throws(() => planRestore(b, 24), { message: /restores moments from .* to .*; .* is outside/ });
   t.throws(() => planRestore(b, 61), { message: /is outside/ });

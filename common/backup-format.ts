@@ -366,9 +366,16 @@ function objectMeta(r: StoredRecord): { nuid: string; deleted: boolean } | null 
   }
 }
 
-/** Headers a restore must not send again: the original writer's expectations (compare-and-set). */
+/**
+ * Headers a restore must not send again: the original writer's expectations
+ * (compare-and-set), and a key-value write's message id, which fences a
+ * replicated bucket's compare-and-set as `<key>@<revision>`: replayed into
+ * a stream numbered afresh, it would refuse, for the duplicate window, a
+ * new write from a revision that happens to carry an old one's number.
+ */
 export function replayHeaders(r: StoredRecord): Array<[string, string]> {
-  return r.headers.filter(([k]) => !/^nats-expected-/i.test(k));
+  const kv = r.subject.startsWith('$KV.');
+  return r.headers.filter(([k]) => !/^nats-expected-/i.test(k) && !(kv && /^nats-msg-id$/i.test(k)));
 }
 
 export interface BackupSummary {

@@ -135,7 +135,9 @@ export class Tasks {
         await this.idempotency.create(key, { taskId });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
-        const reserved = await this.idempotency.get(key);
+        // From the leader: a lagging server's "no such key", or its stale
+        // answer after a crash, must not name a task.
+        const reserved = await this.idempotency.getFromLeader(key);
         if (!reserved) throw err;
         taskId = reserved.value.taskId;
       }

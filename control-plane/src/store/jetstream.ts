@@ -17,7 +17,7 @@ import type { RateWindow } from '../../../common/rate-window.js';
 import type { PoolRecord } from '../autoscale/pool.js';
 import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
-import { isOutOfSpace, KvRecords, storeError } from './kv-records.js';
+import { isOutOfSpace, KvRecords, storeError, type ReplicatedBucket } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS, TEAM_SPEND_TTL_MS } from './names.js';
 import { checkNatsUrls, checkPasswordTransport, NatsAccessError, natsConnectionOptions, type NatsAccess } from './nats-access.js';
@@ -208,21 +208,23 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
     (async () => {
       for await (const status of nc.status()) if (status.type === 'disconnect') for (const l of disconnectListeners) l();
     })().catch(() => {});
+    // Conditional writes to a replicated bucket carry a message id (see ReplicatedBucket).
+    const fence = (bucket: string): ReplicatedBucket | undefined => (options.replicas > 1 ? { js, jsm, bucket } : undefined);
     return {
-      tasks: new KvRecords<Task>(kv.tasks, 'task'),
-      nodes: new KvRecords<NodeRecord>(kv.nodes, 'node'),
-      joinTokens: new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token'),
-      idempotency: new KvRecords<IdempotencyRecord>(kv.idempotency, 'idempotency key'),
-      leases: new KvRecords<LeaseRecord>(kv.leases, 'lease'),
-      replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica'),
-      providers: new KvRecords<ProviderRecord>(kv.providers, 'provider'),
-      accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token'),
-      rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout'),
-      autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool'),
-      providerRates: new KvRecords<RateWindow>(kv.providerRates, 'provider rate window'),
-      forges: new KvRecords<ForgeRecord>(kv.forges, 'forge'),
-      teams: new KvRecords<TeamRecord>(kv.teams, 'team'),
-      teamSpend: new KvRecords<TeamDayRecord>(kv.teamSpend, 'team spend'),
+      tasks: new KvRecords<Task>(kv.tasks, 'task', fence(BUCKETS.tasks)),
+      nodes: new KvRecords<NodeRecord>(kv.nodes, 'node', fence(BUCKETS.nodes)),
+      joinTokens: new KvRecords<JoinTokenRecord>(kv.joinTokens, 'join token', fence(BUCKETS.joinTokens)),
+      idempotency: new KvRecords<IdempotencyRecord>(kv.idempotency, 'idempotency key', fence(BUCKETS.idempotency)),
+      leases: new KvRecords<LeaseRecord>(kv.leases, 'lease', fence(BUCKETS.leases)),
+      replicas: new KvRecords<ReplicaRecord>(kv.replicas, 'replica', fence(BUCKETS.replicas)),
+      providers: new KvRecords<ProviderRecord>(kv.providers, 'provider', fence(BUCKETS.providers)),
+      accessTokens: new KvRecords<AccessTokenRecord>(kv.accessTokens, 'access token', fence(BUCKETS.accessTokens)),
+      rollouts: new KvRecords<RolloutRecord>(kv.rollouts, 'rollout', fence(BUCKETS.rollouts)),
+      autoscalePools: new KvRecords<PoolRecord>(kv.autoscale, 'autoscale pool', fence(BUCKETS.autoscale)),
+      providerRates: new KvRecords<RateWindow>(kv.providerRates, 'provider rate window', fence(BUCKETS.providerRates)),
+      forges: new KvRecords<ForgeRecord>(kv.forges, 'forge', fence(BUCKETS.forges)),
+      teams: new KvRecords<TeamRecord>(kv.teams, 'team', fence(BUCKETS.teams)),
+      teamSpend: new KvRecords<TeamDayRecord>(kv.teamSpend, 'team spend', fence(BUCKETS.teamSpend)),
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
