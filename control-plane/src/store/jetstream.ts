@@ -17,6 +17,7 @@ import type { RateWindow } from '../../../common/rate-window.js';
 import type { PoolRecord } from '../autoscale/pool.js';
 import { AUDIT_MAX_AGE_MS, AuditLog } from './audit-log.js';
 import { EventLog } from './event-log.js';
+import { coalesceNatsWrites } from './coalesce-writes.js';
 import { isOutOfSpace, KvRecords, storeError, type ReplicatedBucket } from './kv-records.js';
 import { LogStore } from './log-store.js';
 import { BUCKETS, OBJECT_STORES, STREAMS, TEAM_SPEND_TTL_MS } from './names.js';
@@ -139,6 +140,7 @@ export async function connectNats(servers: string[], name: string, log: Logger, 
       // load that was a tenth of the replica's CPU. Errors still say what failed.
       noAsyncTraces: true,
     });
+    coalesceNatsWrites(nc);
     (async () => {
       for await (const status of nc.status()) {
         if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {

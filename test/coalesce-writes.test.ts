@@ -1,0 +1,123 @@
+/**
+ * The NATS connection's writes coalesced per event-loop turn
+ * (control-plane/src/store/coalesce-writes.ts), on real loopback sockets and
+ * a real nats-server, across a reconnect.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { connect } from '@nats-io/transport-node';
+import { coalesceNatsWrites, coalesceSocketWrites, natsWritesCoalesced } from '../control-plane/src/store/coalesce-writes.js';
+import { freePort } from './harness/nats.js';
+import { TestProcess } from './harness/process.js';
+
+/** A loopback server that keeps what it receives, and a client socket to it. */
+async function pair(): Promise<{ server: Server; client: Socket; received: () => Buffer; close: () => Promise<void> }> {
+  const chunks: Buffer[] = [];
+  const server = createServer((s) => s.on('data', (d) => chunks.push(d)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const client = netConnect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => client.once('connect', resolve));
+  return {
+    server,
+    client,
+    received: () => Buffer.concat(chunks),
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Counts the socket's calls into libuv (one `_write` or `_writev` each). */
+function countFlushes(socket: Socket): () => number {
+  let n = 0;
+  const s = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+  const write = s._write.bind(socket);
+  const writev = s._writev.bind(socket);
+  s._write = (...a) => (n++, write(...a));
+  s._writev = (...a) => (n++, writev(...a));
+  return () => n;
+}
+
+test('writes made in one turn leave together, in order, once the turn is over', async (t) => {
+  const { client, received, close } = await pair();
+  try {
+    coalesceSocketWrites(client);
+    const flushes = countFlushes(client);
+    const sent: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      sent.push(`msg-${i};`);
+      client.write(`msg-${i};`);
+    }
+    await Promise.resolve();
+    t.is(flushes(), 0, 'nothing is sent before the turn ends');
+    await nextTurn();
+    t.is(flushes(), 1);
+    const deadline = Date.now() + 5_000;
+    while (received().length < sent.join('').length && Date.now() < deadline) await sleep(10);
+    t.is(received().toString(), sent.join(''));
+    // The next turn's writes are corked again, and leave again.
+    client.write('late;');
+    await nextTurn();
+    t.is(flushes(), 2);
+  } finally {
+    await close();
+  }
+});
+
+test('a turn that has written 16 KiB sends it at once', async (t) => {
+  const { client, close } = await pair();
+  try {
+    coalesceSocketWrites(client);
+    const flushes = countFlushes(client);
+    client.write('small;');
+    t.is(flushes(), 0);
+    client.write(Buffer.alloc(16 * 1024, 'x'));
+    t.is(flushes(), 1, 'sent before the turn ends');
+    t.is(client.writableCorked, 0);
+    client.write('after;');
+    t.is(flushes(), 1, 'a write after that is corked again');
+    await nextTurn();
+    t.is(flushes(), 2);
+  } finally {
+    await close();
+  }
+});
+
+test('a NATS connection is coalesced, and so is the socket of each reconnect', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-test-coalesce-'));
+  const port = await freePort();
+  const start = () => new TestProcess('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port)], join(dir, 'nats.log'));
+  let server = start();
+  await server.waitForText('Server is ready');
+  const nc = await connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  try {
+    coalesceNatsWrites(nc);
+    t.true(natsWritesCoalesced(nc));
+    const answering = nc.subscribe('echo', { callback: (_err, m) => void m.respond(m.data) });
+    const ask = async () => (await Promise.all(Array.from({ length: 200 }, (_, i) => nc.request('echo', `q${i}`, { timeout: 5_000 })))).map((m) => m.string());
+    t.deepEqual(await ask(), Array.from({ length: 200 }, (_, i) => `q${i}`));
+
+    const reconnected = (async () => {
+      for await (const s of nc.status()) if (s.type === 'reconnect') return;
+    })();
+    await server.stop('SIGKILL');
+    server = start();
+    await server.waitForText('Server is ready');
+    await reconnected;
+    // The status listener that re-applies it runs on the same event: give it its turn.
+    await nextTurn();
+    t.true(natsWritesCoalesced(nc), 'the new socket is coalesced too');
+    t.deepEqual(await ask(), Array.from({ length: 200 }, (_, i) => `q${i}`));
+    answering.unsubscribe();
+  } finally {
+    await nc.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
