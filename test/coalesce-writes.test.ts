@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { coalesceNatsWrites, coalesceSocketWrites, natsWritesCoalesced } from '../control-plane/src/store/coalesce-writes.js';
 import { freePort } from './harness/nats.js';
@@ -42,6 +43,11 @@ function countFlushes(socket: Socket): () => number {
   s._write = (...a) => (n++, write(...a));
   s._writev = (...a) => (n++, writev(...a));
   return () => n;
+}
+
+/** nats.js's socket (not in its typed API; what coalesce-writes.ts wraps). */
+function socketOf(nc: NatsConnection): Socket {
+  return (nc as unknown as { protocol: { transport: { socket: Socket } } }).protocol.transport.socket;
 }
 
 test('writes made in one turn leave together, in order, once the turn is over', async (t) => {
@@ -89,6 +95,20 @@ test('a turn that has written 16 KiB sends it at once', async (t) => {
   }
 });
 
+test('a destroyed socket first sends what its turn wrote', async (t) => {
+  const { client, received, close } = await pair();
+  try {
+    coalesceSocketWrites(client);
+    client.write('last words;');
+    client.destroy();
+    const deadline = Date.now() + 5_000;
+    while (received().length < 'last words;'.length && Date.now() < deadline) await sleep(10);
+    t.is(received().toString(), 'last words;');
+  } finally {
+    await close();
+  }
+});
+
 test('a NATS connection is coalesced, and so is the socket of each reconnect', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fleet-test-coalesce-'));
   const port = await freePort();
@@ -100,8 +120,31 @@ test('a NATS connection is coalesced, and so is the socket of each reconnect', a
     coalesceNatsWrites(nc);
     t.true(natsWritesCoalesced(nc));
     const answering = nc.subscribe('echo', { callback: (_err, m) => void m.respond(m.data) });
-    const ask = async () => (await Promise.all(Array.from({ length: 200 }, (_, i) => nc.request('echo', `q${i}`, { timeout: 5_000 })))).map((m) => m.string());
-    t.deepEqual(await ask(), Array.from({ length: 200 }, (_, i) => `q${i}`));
+    await nc.flush();
+    // Requests from independent chains of promises, as a replica's are: each
+    // starts a few microtasks later than the one before, so nats.js alone
+    // sends them in many writes.
+    const ask = async (on: NatsConnection) =>
+      (
+        await Promise.all(
+          Array.from({ length: 200 }, async (_, i) => {
+            for (let k = 0; k < i % 10; k++) await null;
+            return on.request('echo', `q${i}`, { timeout: 5_000 });
+          }),
+        )
+      ).map((m) => m.string());
+    const asked = Array.from({ length: 200 }, (_, i) => `q${i}`);
+    const plain = await connect({ servers: `nats://127.0.0.1:${port}` });
+    try {
+      const plainFlushes = countFlushes(socketOf(plain));
+      t.deepEqual(await ask(plain), asked);
+      const flushes = countFlushes(socketOf(nc));
+      t.deepEqual(await ask(nc), asked);
+      t.log(`200 requests: ${flushes()} socket write(s) coalesced, ${plainFlushes()} not`);
+      t.true(flushes() <= 2 && plainFlushes() >= 5, `coalesced: ${flushes()} socket writes for 200 requests; not: ${plainFlushes()}`);
+    } finally {
+      await plain.close();
+    }
 
     const reconnected = (async () => {
       for await (const s of nc.status()) if (s.type === 'reconnect') return;
@@ -113,7 +156,7 @@ test('a NATS connection is coalesced, and so is the socket of each reconnect', a
     // The status listener that re-applies it runs on the same event: give it its turn.
     await nextTurn();
     t.true(natsWritesCoalesced(nc), 'the new socket is coalesced too');
-    t.deepEqual(await ask(), Array.from({ length: 200 }, (_, i) => `q${i}`));
+    t.deepEqual(await ask(nc), asked);
     answering.unsubscribe();
   } finally {
     await nc.close();

@@ -61,7 +61,7 @@ test.serial('of three replicas updating one record from the same revision at onc
     const won = tries.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     t.is(won.length, 1, `round ${round}: ${tries.map((r) => (r.status === 'fulfilled' ? 'won' : (r.reason as Error).message)).join(' | ')}`);
     for (const r of tries) if (r.status === 'rejected') t.true(r.reason instanceof ConflictError, (r.reason as Error).message);
-    // Every server's view agrees with the winner, once it has applied the write.
+    // The stream leader holds the winner's value.
     const stored = await records(t.context.stores[0]!).getFromLeader(key);
     t.is(stored?.value.by, won[0]);
     if (won.length !== 1) return;
@@ -91,6 +91,23 @@ test.serial('a delete and an update from the same revision: one of them, not bot
     const stored = await b!.getFromLeader(key);
     if (deleted.status === 'fulfilled') t.is(stored, null);
     else t.is(stored?.value.n, 1);
+  }
+});
+
+test.serial('of three replicas creating a key that was deleted or purged, exactly one wins, in each of 40 rounds', async (t) => {
+  for (let round = 0; round < 40; round++) {
+    const key = `again-${round}`;
+    const first = records(t.context.stores[0]!);
+    const created = await first.create(key, { n: 0, by: -1 });
+    // A lease given up (deleteIf) and an idempotency key removed by retention (purge) leave a marker.
+    if (round % 2 === 0) await first.deleteIf(key, created.revision);
+    else await first.purge(key, created.revision);
+    const tries = await Promise.allSettled(t.context.stores.map((s, i) => records(s).create(key, { n: 1, by: i })));
+    const won = tries.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    t.is(won.length, 1, `round ${round}: ${tries.map((r) => (r.status === 'fulfilled' ? 'won' : (r.reason as Error).message)).join(' | ')}`);
+    for (const r of tries) if (r.status === 'rejected') t.true(r.reason instanceof ConflictError, (r.reason as Error).message);
+    t.is((await first.getFromLeader(key))?.value.by, won[0]);
+    if (won.length !== 1) return;
   }
 });
 

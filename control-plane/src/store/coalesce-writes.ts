@@ -43,7 +43,8 @@ export function coalesceSocketWrites(socket: Socket): void {
     if (!socket.destroyed) socket.uncork();
   };
   socket.write = function (this: Socket, ...args: unknown[]): boolean {
-    if (!corked && !socket.destroyed) {
+    // Already 16 KiB behind (the kernel not taking it): corking would gain nothing.
+    if (!corked && !socket.destroyed && socket.writableLength < FLUSH_AT_BYTES) {
       corked = true;
       socket.cork();
       setImmediate(uncork);
@@ -53,6 +54,12 @@ export function coalesceSocketWrites(socket: Socket): void {
     if (socket.writableLength >= FLUSH_AT_BYTES) uncork();
     return ok;
   } as Socket['write'];
+  // nats.js's close() destroys the socket at once: what this turn wrote goes to the kernel first, as it did uncorked.
+  const destroy = socket.destroy;
+  socket.destroy = function (this: Socket, ...args: unknown[]): Socket {
+    uncork();
+    return (destroy as (...a: unknown[]) => Socket).apply(this, args);
+  } as Socket['destroy'];
 }
 
 function natsSocket(nc: NatsConnection): Socket | null {

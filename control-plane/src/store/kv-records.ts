@@ -166,27 +166,53 @@ export class KvRecords<T> {
     if (!fence) return this.get(key);
     return timed('get', async () => {
       try {
-        const stored = await fence.jsm.streams.getMessage(`KV_${fence.bucket}`, { last_by_subj: `$KV.${fence.bucket}.${key}` });
-        const operation = stored?.header?.get('KV-Operation');
-        if (!stored || operation === 'DEL' || operation === 'PURGE') return null;
-        return { key, value: stored.json<T>(), revision: stored.seq };
+        const last = await this.lastFromLeader(fence, key);
+        return last && !last.marker ? { key, value: last.value, revision: last.revision } : null;
       } catch (err) {
         throw storeError(err, `reading ${this.what} ${key}`);
       }
     });
   }
 
-  /** Fails with ConflictError if the key exists. */
+  /** The key's last message, from the stream leader: a value, or a delete or purge marker. */
+  private async lastFromLeader(fence: ReplicatedBucket, key: string): Promise<{ revision: number; marker: true } | { revision: number; marker: false; value: T } | null> {
+    const stored = await fence.jsm.streams.getMessage(`KV_${fence.bucket}`, { last_by_subj: `$KV.${fence.bucket}.${key}` });
+    if (!stored) return null;
+    const operation = stored.header?.get('KV-Operation');
+    if (operation === 'DEL' || operation === 'PURGE') return { revision: stored.seq, marker: true };
+    return { revision: stored.seq, marker: false, value: stored.json<T>() };
+  }
+
+  /**
+   * Fails with ConflictError if the key exists. A key deleted or purged
+   * still has its marker, so the create is then a write from the marker's
+   * revision: fenced like any other on a replicated bucket (nats.js's own
+   * `create` makes that second write unfenced, and two standbys taking a
+   * lease its holder just gave up were both accepted).
+   */
   create(key: string, value: T): Promise<Versioned<T>> {
     return timed('create', async () => {
+      const data = this.encoder.encode(JSON.stringify(value));
       try {
-        const revision = await this.kv.create(key, this.encoder.encode(JSON.stringify(value)));
+        const revision = this.replicated ? await this.fencedCreate(this.replicated, key, data) : await this.kv.create(key, data);
         return { key, value, revision };
       } catch (err) {
         if (isCasConflict(err)) throw new ConflictError(`${this.what} ${key} already exists`, { cause: err });
         throw storeError(err, `creating ${this.what} ${key}`);
       }
     });
+  }
+
+  private async fencedCreate(fence: ReplicatedBucket, key: string, data: Uint8Array): Promise<number> {
+    try {
+      // Expecting nothing (revision 0) is checked as the write is applied: no fence needed.
+      return (await fence.js.publish(`$KV.${fence.bucket}.${key}`, data, { expect: { lastSubjectSequence: 0 } })).seq;
+    } catch (err) {
+      if (!isCasConflict(err)) throw err;
+      const last = await this.lastFromLeader(fence, key);
+      if (!last?.marker) throw err;
+      return this.fencedPublish(fence, key, last.revision, data);
+    }
   }
 
   /** Writes whatever is there (records only their writer changes, such as a replica's registration). */
