@@ -135,8 +135,8 @@ export class Tasks {
         await this.idempotency.create(key, { taskId });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
-        // From the leader: a lagging server's "no such key", or its stale
-        // answer after a crash, must not name a task.
+        // From the stream leader: a server that lost writes to a crash must
+        // not decide which task the key made.
         const reserved = await this.idempotency.getFromLeader(key);
         if (!reserved) throw err;
         taskId = reserved.value.taskId;

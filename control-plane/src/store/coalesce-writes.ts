@@ -30,7 +30,7 @@ const FLUSH_AT_BYTES = 16 * 1024;
 
 type CoalescedSocket = Socket & { [COALESCED]?: true };
 
-/** Corks `socket` at the first write of each event-loop turn and uncorks it when the turn is over. */
+/** Corks `socket` at the first write of each event-loop turn; uncorks it when the turn is over, once 16 KiB wait, or before it is destroyed. */
 export function coalesceSocketWrites(socket: Socket): void {
   const s = socket as CoalescedSocket;
   if (s[COALESCED]) return;

@@ -106,6 +106,11 @@ export interface ReplicatedBucket {
   bucket: string;
 }
 
+/** A key's subject in a bucket's stream. */
+function subjectOf(fence: ReplicatedBucket, key: string): string {
+  return `$KV.${fence.bucket}.${key}`;
+}
+
 export class KvRecords<T> {
   private readonly encoder = new TextEncoder();
 
@@ -129,7 +134,7 @@ export class KvRecords<T> {
       hdrs.set('KV-Operation', operation);
       if (operation === 'PURGE') hdrs.set('Nats-Rollup', 'sub');
     }
-    const ack = await fence.js.publish(`$KV.${fence.bucket}.${key}`, data, {
+    const ack = await fence.js.publish(subjectOf(fence, key), data, {
       msgID: `${key}@${revision}`,
       expect: { lastSubjectSequence: revision },
       ...(hdrs ? { headers: hdrs } : {}),
@@ -176,7 +181,7 @@ export class KvRecords<T> {
 
   /** The key's last message, from the stream leader: a value, or a delete or purge marker. */
   private async lastFromLeader(fence: ReplicatedBucket, key: string): Promise<{ revision: number; marker: true } | { revision: number; marker: false; value: T } | null> {
-    const stored = await fence.jsm.streams.getMessage(`KV_${fence.bucket}`, { last_by_subj: `$KV.${fence.bucket}.${key}` });
+    const stored = await fence.jsm.streams.getMessage(`KV_${fence.bucket}`, { last_by_subj: subjectOf(fence, key) });
     if (!stored) return null;
     const operation = stored.header?.get('KV-Operation');
     if (operation === 'DEL' || operation === 'PURGE') return { revision: stored.seq, marker: true };
@@ -206,7 +211,7 @@ export class KvRecords<T> {
   private async fencedCreate(fence: ReplicatedBucket, key: string, data: Uint8Array): Promise<number> {
     try {
       // Expecting nothing (revision 0) is checked as the write is applied: no fence needed.
-      return (await fence.js.publish(`$KV.${fence.bucket}.${key}`, data, { expect: { lastSubjectSequence: 0 } })).seq;
+      return (await fence.js.publish(subjectOf(fence, key), data, { expect: { lastSubjectSequence: 0 } })).seq;
     } catch (err) {
       if (!isCasConflict(err)) throw err;
       const last = await this.lastFromLeader(fence, key);
