@@ -41,6 +41,9 @@ const LIST_READ_CHUNK = 64;
 export const MAX_LIST_READS = 5_000;
 export const MAX_LIST_LIMIT = 10_000;
 
+/** One report of an attempt that `Tasks.reported` applies together with others of the same attempt. */
+export type AttemptReport = { kind: 'started'; containerId: string } | { kind: 'progress'; progress: AgentProgress } | { kind: 'finished'; outcome: AttemptOutcome };
+
 /**
  * The idempotency bucket's key for a submission key: fixed length, whatever
  * the client sent. A team's keys are its own: another team's submission with
@@ -235,10 +238,50 @@ export class Tasks {
       checkOwner(task, nodeId, attemptId);
       return attemptStarted(task, attemptId, containerId, this.clock.now());
     });
-    if (changed) {
-      this.events.record({ type: 'task.started', taskId, attemptId, nodeId });
-      this.log.debug({ taskId, attemptId, nodeId, state: record.value.state }, 'attempt started');
+    if (changed) this.recordStarted(nodeId, record.value, attemptId);
+  }
+
+  /**
+   * Several reports of one attempt that came together (a short task's
+   * `started` and `finished`, progress piled up behind a slow write, an
+   * outbox resent after a reconnect), applied in order as one change: the
+   * record is written once instead of once for each. A `finished` here has no
+   * patch to store first (`finished` takes those). Throws as `started` and
+   * `finished` do, and then nothing of the run is applied. Returns the task
+   * as it now is, or null when the run changed nothing (all resends).
+   */
+  async reported(nodeId: string, taskId: string, attemptId: string, reports: readonly AttemptReport[]): Promise<Task | null> {
+    let applied: AttemptReport[] = [];
+    const { changed, record } = await this.change(taskId, (task) => {
+      checkOwner(task, nodeId, attemptId);
+      // `decide` runs again after a lost compare-and-set: what this try applied, from scratch.
+      applied = [];
+      let current: Task | null = null;
+      for (const report of reports) {
+        const from: Task = current ?? task;
+        const next: Task | null =
+          report.kind === 'started'
+            ? attemptStarted(from, attemptId, report.containerId, this.clock.now())
+            : report.kind === 'progress'
+              ? attemptProgress(from, attemptId, report.progress, this.clock.now())
+              : attemptFinished(from, attemptId, report.outcome, this.clock.now());
+        if (!next) continue;
+        current = next;
+        applied.push(report);
+      }
+      return current;
+    });
+    if (!changed) return null;
+    for (const report of applied) {
+      if (report.kind === 'started') this.recordStarted(nodeId, record.value, attemptId);
+      if (report.kind === 'finished') this.recordFinished(nodeId, record.value, attemptId, report.outcome);
     }
+    return record.value;
+  }
+
+  private recordStarted(nodeId: string, task: Task, attemptId: string): void {
+    this.events.record({ type: 'task.started', taskId: task.id, attemptId, nodeId });
+    this.log.debug({ taskId: task.id, attemptId, nodeId, state: task.state }, 'attempt started');
   }
 
   /**
@@ -265,7 +308,12 @@ export class Tasks {
       throw err;
     }
     if (!changed) return null;
-    const task = record.value;
+    this.recordFinished(nodeId, record.value, attemptId, outcome);
+    return record.value;
+  }
+
+  private recordFinished(nodeId: string, task: Task, attemptId: string, outcome: AttemptOutcome): void {
+    const taskId = task.id;
     this.events.record({
       type: 'task.attempt_finished',
       taskId,
@@ -281,7 +329,6 @@ export class Tasks {
       { taskId, attemptId, nodeId, attemptState: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, taskState: task.state, terminal: isTerminal(task.state) },
       'attempt finished',
     );
-    return task;
   }
 
   /** A running Cline attempt's iterations, tokens and cost, for `task get`. */

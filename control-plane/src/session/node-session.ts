@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { AuthError, errorMessage, FleetError, UnavailableError, ValidationError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
-import type { ControlMessage, NodeMessage, NodeRecord, PermitRequest } from '../../../common/model.js';
+import type { AttemptEvent, ControlMessage, NodeMessage, NodeRecord, PermitRequest } from '../../../common/model.js';
 import { MAX_CONCURRENT_CALLS } from '../../../common/task-spec.js';
 import { decodeAttemptEvent, decodeEventRef, decodeHeartbeat, decodeHello, decodeNodeMessage, decodeRestartAnswer, encodeControlMessage } from '../../../common/wire/index.js';
 import type { AttemptEvent__Output } from '../../../proto/gen/fleet/v1/AttemptEvent.js';
@@ -30,7 +30,7 @@ import { Delivery, type DeliveryDeps } from './delivery.js';
 import type { ProviderRates } from '../provider-rates.js';
 import type { Teams } from '../teams.js';
 import { TEAM_BUDGETS_PROTOCOL } from '../../../common/protocol.js';
-import { NodeReports, type ReportDeps, type ReportVerdict } from './reports.js';
+import { joinsRun, NodeReports, type ReportDeps, type ReportVerdict, type RunEvent } from './reports.js';
 
 export const HELLO_TIMEOUT_MS = 10_000;
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
@@ -65,6 +65,8 @@ type Call = grpc.ServerDuplexStream<NodeMessage__Output, ControlMessageMsg>;
 export class NodeSession {
   readonly sessionId = randomUUID();
   private queue: Promise<void> = Promise.resolve();
+  /** Events waiting for their turn in the queue, to be handled together; null when the next event starts a batch. */
+  private eventBatch: AttemptEvent__Output[] | null = null;
   private heartbeats: Promise<void> = Promise.resolve();
   private closed = false;
   private unsubscribe: (() => void) | undefined;
@@ -134,7 +136,12 @@ export class NodeSession {
       // Asks for permits have a lane of their own: a call waiting for one must not wait behind task events.
       else if (message.msg === 'permitAsk') this.onPermitAsk(message);
       else if (message.msg === 'teamSpend') this.spendLane = this.spendLane.then(() => this.onTeamSpend(message)).catch((err: unknown) => this.fail(err));
-      else this.enqueue(() => this.handle(message));
+      else if (message.msg === 'event') this.enqueueEvent(message.event!);
+      else {
+        // Events after this message wait for it.
+        this.eventBatch = null;
+        this.enqueue(() => this.handle(message));
+      }
     });
     await ended;
     clearTimeout(helloTimer);
@@ -194,6 +201,26 @@ export class NodeSession {
     this.expiryTimer.unref();
   }
 
+  /**
+   * Events are taken in batches: those that came while the session's queue
+   * was busy (or in the same turn) are handled together, and a run of one
+   * attempt's reports among them is one write (`onEvents`).
+   */
+  private enqueueEvent(event: AttemptEvent__Output): void {
+    if (this.eventBatch) {
+      this.eventBatch.push(event);
+      return;
+    }
+    const batch = [event];
+    this.eventBatch = batch;
+    this.enqueue(async () => {
+      // What else this turn brought joins the batch (a node sends `started` and `finished` of a short task together).
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.eventBatch === batch) this.eventBatch = null;
+      await this.onEvents(batch);
+    });
+  }
+
   private enqueue(work: () => Promise<void>): void {
     this.queue = this.queue.then(work).catch((err: unknown) => this.fail(err));
   }
@@ -221,13 +248,6 @@ export class NodeSession {
         if (!this.deps.vouching(Date.now())) throw new UnavailableError('this replica cannot reach the state store: reconnect to another');
         this.send({ kind: 'heartbeat-ack', serverTimeMs: Date.now(), prefetchImages: this.deps.prefetch() });
         return;
-      case 'event': {
-        const event = message.event!;
-        const { seq } = decodeEventRef(event);
-        await this.onEvent(event);
-        this.send({ kind: 'ack', seq });
-        return;
-      }
       case 'restartAnswer': {
         const answer = decodeRestartAnswer(message.restartAnswer!);
         await this.deps.nodes.restartAnswered(this.nodeId, answer);
@@ -390,6 +410,28 @@ export class NodeSession {
     this.log.info({ expiresAtMs: issued.expiresAtMs }, 'node certificate renewed');
   }
 
+  /**
+   * A batch of events in order, each acknowledged (cumulatively) once its
+   * effect is stored. Consecutive reports of one attempt that may go
+   * together (`joinsRun`) are applied as one change of its record.
+   */
+  private async onEvents(batch: readonly AttemptEvent__Output[]): Promise<void> {
+    for (let i = 0; i < batch.length && !this.closed; ) {
+      const run = runAt(batch, i);
+      if (run.length < 2) {
+        const { seq } = decodeEventRef(batch[i]!);
+        await this.onEvent(batch[i]!);
+        this.send({ kind: 'ack', seq });
+        i++;
+        continue;
+      }
+      const verdicts = await this.reports.run(run);
+      for (const [j, event] of run.entries()) this.afterReport(event.kind, event.taskId, event.attemptId, verdicts[j]!);
+      this.send({ kind: 'ack', seq: run[run.length - 1]!.seq });
+      i += run.length;
+    }
+  }
+
   private async onEvent(raw: AttemptEvent__Output): Promise<void> {
     const { taskId, attemptId } = decodeEventRef(raw);
     let verdict: ReportVerdict;
@@ -401,10 +443,38 @@ export class NodeSession {
       verdict = raw.kind === 'finished' ? await this.reports.unreadableOutcome(taskId, attemptId, err) : 'refused';
       if (raw.kind !== 'finished') this.log.warn({ taskId, attemptId, event: raw.kind, err: err.message }, 'report refused');
     }
-    if (raw.kind === 'finished' && verdict === 'stored') this.delivery.finished(taskId, attemptId);
-    // A report from an attempt that is not current: resending cannot make it right, so it is acknowledged, and the attempt is told to stop.
-    if (verdict === 'stale' && raw.kind !== 'finished') this.delivery.cancel(taskId, attemptId, 'the attempt is no longer current');
+    this.afterReport(raw.kind, taskId, attemptId, verdict);
   }
+
+  private afterReport(kind: string | undefined, taskId: string, attemptId: string, verdict: ReportVerdict): void {
+    if (kind === 'finished' && verdict === 'stored') this.delivery.finished(taskId, attemptId);
+    // A report from an attempt that is not current: resending cannot make it right, so it is acknowledged, and the attempt is told to stop.
+    if (verdict === 'stale' && kind !== 'finished') this.delivery.cancel(taskId, attemptId, 'the attempt is no longer current');
+  }
+}
+
+/** Reports of one attempt that go together as one change, at most (a resent outbox can hold many). */
+const MAX_RUN = 64;
+
+/**
+ * The run of one attempt's reports that starts at `batch[i]`: consecutive,
+ * readable, of one attempt, each one that may join (`joinsRun`), ending at
+ * the first `finished`. Fewer than two: the event is handled alone.
+ */
+function runAt(batch: readonly AttemptEvent__Output[], i: number): RunEvent[] {
+  const run: RunEvent[] = [];
+  for (let j = i; j < batch.length && run.length < MAX_RUN; j++) {
+    let event: AttemptEvent;
+    try {
+      event = decodeAttemptEvent(batch[j]!);
+    } catch {
+      break;
+    }
+    if (!joinsRun(event) || (run.length > 0 && (event.taskId !== run[0]!.taskId || event.attemptId !== run[0]!.attemptId))) break;
+    run.push(event);
+    if (event.kind === 'finished') break;
+  }
+  return run;
 }
 
 /** The sessions this replica holds; a node that reconnects here replaces its old session. */

@@ -13,7 +13,7 @@ import type { Nodes } from '../nodes.js';
 import type { LogStore } from '../store/log-store.js';
 import type { TaskIndex } from '../task-index.js';
 import { ownedAttempt, StaleAttemptError } from '../task-state.js';
-import type { Tasks } from '../tasks.js';
+import type { AttemptReport, Tasks } from '../tasks.js';
 
 export interface ReportDeps {
   tasks: Tasks;
@@ -60,6 +60,30 @@ export class NodeReports {
 
   async event(event: AttemptEvent): Promise<ReportVerdict> {
     return this.refusing(event.taskId, event.attemptId, event.kind, () => this.apply(event));
+  }
+
+  /**
+   * A run of one attempt's reports that came together (`joinsRun`), as one
+   * change of its record (`Tasks.reported`), with a verdict for each. A run
+   * the store refuses as a whole (a stale attempt, a report that can never
+   * be right) is applied again one report at a time, so that each gets the
+   * verdict it would have had alone.
+   */
+  async run(events: readonly RunEvent[]): Promise<ReportVerdict[]> {
+    const [first] = events;
+    if (!first || events.length === 1) return Promise.all(events.map((e) => this.event(e)));
+    try {
+      const reports = events.map((e): AttemptReport => (e.kind === 'started' ? { kind: 'started', containerId: e.containerId } : e.kind === 'progress' ? { kind: 'progress', progress: e.progress } : { kind: 'finished', outcome: e.outcome }));
+      await this.deps.tasks.reported(this.nodeId, first.taskId, first.attemptId, reports);
+    } catch (err) {
+      if (!(err instanceof StaleAttemptError || err instanceof NotFoundError || err instanceof PermissionError || err instanceof ValidationError)) throw err;
+      const verdicts: ReportVerdict[] = [];
+      for (const e of events) verdicts.push(await this.event(e));
+      return verdicts;
+    }
+    const last = events[events.length - 1]!;
+    if (last.kind === 'finished') await this.deps.nodes.recordAttemptResult(this.nodeId, countsAgainstNode(last.outcome));
+    return events.map(() => 'stored');
   }
 
   /**
@@ -123,6 +147,27 @@ export class NodeReports {
     await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
     await this.deps.nodes.recordAttemptResult(this.nodeId, countsAgainstNode(outcome));
   }
+}
+
+/** A report `NodeReports.run` may apply together with others of its attempt. */
+export type RunEvent = Extract<AttemptEvent, { kind: 'started' | 'progress' | 'finished' }>;
+
+/**
+ * Whether `event` may join a run of reports of its attempt: not output (it
+ * goes to the log store), and not a finished attempt with a patch to store
+ * first or a failure that cordons the node (those are applied alone, as
+ * `finished` does them).
+ */
+export function joinsRun(event: AttemptEvent): event is RunEvent {
+  if (event.kind === 'started' || event.kind === 'progress') return true;
+  if (event.kind !== 'finished') return false;
+  const { outcome, patch } = event;
+  return !(outcome.result && patch.length > 0) && !cordons(outcome);
+}
+
+/** The failures after which `finished` cordons the node before the task is requeued. */
+function cordons(outcome: AttemptOutcome): boolean {
+  return outcome.reason === 'engine_unavailable' || outcome.reason === 'engine_error' || outcome.reason === 'disk_full';
 }
 
 /**
