@@ -9,7 +9,9 @@
  *   answered by a welcome): wall time until all are welcomed, and the
  *   server's CPU;
  * - heartbeats on those open sessions: the server's CPU per heartbeat
- *   (decode, acknowledge), the figure that scales with the fleet.
+ *   (decode, acknowledge), the figure that scales with the fleet;
+ * - the server's memory per open session (RSS, and the live JavaScript heap
+ *   after a full collection): what one replica's session count costs.
  *
  *   npm run bench:tls -- --nodes 1000 --heartbeats 20
  *
@@ -62,7 +64,12 @@ async function serve(mode: Mode, caPem: Pem): Promise<void> {
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
   process.send!({ port } satisfies ServerReady);
   process.on('message', (m: string) => {
-    if (m === 'cpu') process.send!({ cpu: process.cpuUsage(), heartbeats });
+    if (m === 'cpu') {
+      // Live memory only: what the sessions hold, not garbage not yet collected (the child runs with --expose-gc).
+      (globalThis as { gc?: () => void }).gc?.();
+      const { rss, heapUsed } = process.memoryUsage();
+      process.send!({ cpu: process.cpuUsage(), heartbeats, rss, heapUsed });
+    }
     if (m === 'stop') {
       server.forceShutdown();
       process.exit(0);
@@ -72,10 +79,10 @@ async function serve(mode: Mode, caPem: Pem): Promise<void> {
 
 // ---------------------------------------------------------------- driver
 
-async function cpuOf(child: ChildProcess): Promise<{ ms: number; heartbeats: number }> {
+async function cpuOf(child: ChildProcess): Promise<{ ms: number; heartbeats: number; rss: number; heapUsed: number }> {
   child.send('cpu');
-  const [reply] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage; heartbeats: number }];
-  return { ms: (reply.cpu.user + reply.cpu.system) / 1000, heartbeats: reply.heartbeats };
+  const [reply] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage; heartbeats: number; rss: number; heapUsed: number }];
+  return { ms: (reply.cpu.user + reply.cpu.system) / 1000, heartbeats: reply.heartbeats, rss: reply.rss, heapUsed: reply.heapUsed };
 }
 
 interface Session {
@@ -86,7 +93,7 @@ interface Session {
 }
 
 async function run(mode: Mode, nodes: number, heartbeatsPerNode: number, caPem: Pem, clientCerts: Array<{ certPem: string; keyPem: string }>) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode, '--ca', JSON.stringify(caPem)], { stdio: 'inherit' });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', mode, '--ca', JSON.stringify(caPem)], { stdio: 'inherit', execArgv: [...process.execArgv, '--expose-gc'] });
   const [ready] = (await once(child, 'message')) as [ServerReady];
   const target = `127.0.0.1:${ready.port}`;
   const { fleet } = loadProtos();
@@ -134,6 +141,9 @@ async function run(mode: Mode, nodes: number, heartbeatsPerNode: number, caPem: 
   );
   const hbMs = performance.now() - hbStarted;
   const afterBeats = await cpuOf(child);
+  // What an open session holds on the server, once each has connected and heartbeated.
+  const rssPerSession = (afterBeats.rss - before.rss) / nodes;
+  const heapPerSession = (afterBeats.heapUsed - before.heapUsed) / nodes;
   for (const s of sessions) {
     s.call.end();
     s.client.close();
@@ -147,6 +157,8 @@ async function run(mode: Mode, nodes: number, heartbeatsPerNode: number, caPem: 
     beats,
     cpuUsPerBeat: ((afterBeats.ms - afterConnect.ms) * 1000) / beats,
     beatsPerSec: beats / (hbMs / 1000),
+    rssKbPerSession: rssPerSession / 1024,
+    heapKbPerSession: heapPerSession / 1024,
   };
 }
 
@@ -183,6 +195,8 @@ async function main(): Promise<void> {
   line(`  server CPU per connection`, `${(p.connectCpuMs / nodes).toFixed(2)} ms`, `${(s.connectCpuMs / nodes).toFixed(2)} ms`, '');
   line(`server CPU per heartbeat (${s.beats} beats)`, `${p.cpuUsPerBeat.toFixed(0)} µs`, `${s.cpuUsPerBeat.toFixed(0)} µs`, (s.cpuUsPerBeat / p.cpuUsPerBeat).toFixed(2));
   line(`heartbeats acknowledged per second`, p.beatsPerSec.toFixed(0), s.beatsPerSec.toFixed(0), (s.beatsPerSec / p.beatsPerSec).toFixed(2));
+  line(`server memory per open session (RSS)`, `${p.rssKbPerSession.toFixed(1)} KB`, `${s.rssKbPerSession.toFixed(1)} KB`, (s.rssKbPerSession / p.rssKbPerSession).toFixed(2));
+  line(`  of which live JavaScript heap`, `${p.heapKbPerSession.toFixed(1)} KB`, `${s.heapKbPerSession.toFixed(1)} KB`, '');
 }
 
 void main().catch((err: unknown) => {

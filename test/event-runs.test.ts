@@ -7,10 +7,10 @@
  * speaks the protocol over mutual TLS; the record's history is read from
  * JetStream itself.
  *
- * What must not change: a run from an attempt that is not current is
- * refused report by report (each acknowledged, the attempt told to stop,
- * the record untouched); output between reports still reaches the log
- * store; acknowledgements stay cumulative and in order.
+ * What must not change: a run from an attempt that is no longer current (a
+ * retry superseded it) is refused report by report (each acknowledged, the
+ * attempt told to stop, the record untouched); output between reports still
+ * reaches the log store; acknowledgements stay cumulative and in order.
  */
 import * as http2 from 'node:http2';
 import * as tls from 'node:tls';
@@ -124,8 +124,8 @@ const events = (list: AttemptEvent[]): NodeMessage[] => list.map((event) => ({ k
 
 let seq = 0;
 
-async function assigned(t: { context: { fleet: TestFleet; node: RawNode } }): Promise<{ taskId: string; attemptId: string }> {
-  const taskId = await submitTask(t.context.fleet, [], ['true']);
+async function assigned(t: { context: { fleet: TestFleet; node: RawNode } }, flags: string[] = []): Promise<{ taskId: string; attemptId: string }> {
+  const taskId = await submitTask(t.context.fleet, flags, ['true']);
   const assign = await eventually(`the assignment of ${taskId}`, async () => {
     for (const m of t.context.node.received) if (m.kind === 'assign' && m.assign.taskId === taskId) return m.assign;
     return undefined;
@@ -171,24 +171,40 @@ test.serial("a short task's started, progress and finished, sent together, are o
   t.is(stored.attempts[0]!.progress?.inputTokens, 1200);
 });
 
-test.serial('a run from an attempt that is not current is refused report by report: acknowledged, told to stop, nothing written', async (t) => {
-  const { node, kv } = t.context;
-  const { taskId } = await assigned(t);
-  const before = (await kv.get(taskId))!;
-  const stale = `att_${'0'.repeat(19)}`;
-  const cancelsBefore = node.received.filter((m) => m.kind === 'cancel').length;
-  node.send(events([
-    { seq: ++seq, taskId, attemptId: stale, atMs: Date.now(), kind: 'started', containerId: 'ctr-stale' },
-    { seq: ++seq, taskId, attemptId: stale, atMs: Date.now(), kind: 'finished', outcome: { state: 'SUCCEEDED', exitCode: 0, error: '' }, patch: new Uint8Array(0) },
-  ]));
+test.serial('an attempt superseded by a retry, its reports resent together: refused report by report, told to stop, nothing written', async (t) => {
+  const { node, kv, fleet } = t.context;
+  const { taskId, attemptId: first } = await assigned(t, ['--retries', '1', '--backoff', '100ms']);
+  const failed = [
+    { seq: ++seq, taskId, attemptId: first, atMs: Date.now(), kind: 'started', containerId: `ctr-${first}` },
+    { seq: ++seq, taskId, attemptId: first, atMs: Date.now(), kind: 'finished', outcome: { state: 'FAILED', exitCode: 1, error: 'exited with code 1' }, patch: new Uint8Array(0) },
+  ] satisfies AttemptEvent[];
+  node.send(events(failed));
   await acked(node, seq);
-  const cancels = await eventually('a cancel of the stale attempt', async () => {
+  // The retry: a second attempt on this node.
+  const second = await eventually('the retry assigned', async () => {
+    for (const m of node.received) if (m.kind === 'assign' && m.assign.taskId === taskId && m.assign.attemptId !== first) return m.assign.attemptId;
+    return undefined;
+  });
+  const before = (await kv.get(taskId))!;
+  const cancelsBefore = node.received.filter((m) => m.kind === 'cancel').length;
+  // The first attempt's reports again, as an outbox resent after a reconnect would bring them.
+  node.send(events(failed.map((e) => ({ ...e, seq: ++seq }))));
+  await acked(node, seq);
+  const cancels = await eventually('a cancel of the superseded attempt', async () => {
     const found = node.received.filter((m) => m.kind === 'cancel').slice(cancelsBefore);
     return found.length > 0 ? found : undefined;
   });
-  t.true(cancels.some((m) => m.kind === 'cancel' && m.cancel.attemptId === stale), 'the stale attempt is told to stop');
+  t.true(cancels.every((m) => m.kind === 'cancel' && m.cancel.attemptId === first), 'the superseded attempt is told to stop');
   t.is(await writesAfter(kv, taskId, before.revision), 0, 'the record is untouched');
-  t.is((await getTask(t.context.fleet, taskId)).state, 'ASSIGNED');
+  const task = await getTask(fleet, taskId);
+  t.is(task.state, 'ASSIGNED');
+  t.deepEqual(
+    task.attempts.map((a) => [a.id, a.state]),
+    [
+      [first, 'FAILED'],
+      [second, 'ASSIGNED'],
+    ],
+  );
 });
 
 test.serial('output between reports goes to the log store, and the reports on either side of it are stored', async (t) => {

@@ -281,7 +281,7 @@ export class Tasks {
 
   private recordStarted(nodeId: string, task: Task, attemptId: string): void {
     this.events.record({ type: 'task.started', taskId: task.id, attemptId, nodeId });
-    this.log.debug({ taskId: task.id, attemptId, nodeId, state: task.state }, 'attempt started');
+    this.log.debug({ taskId: task.id, attemptId, nodeId }, 'attempt started');
   }
 
   /**

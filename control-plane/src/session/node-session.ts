@@ -208,7 +208,9 @@ export class NodeSession {
    */
   private enqueueEvent(event: AttemptEvent__Output): void {
     if (this.eventBatch) {
-      this.eventBatch.push(event);
+      // An agent keeps at most its outbox window (64) unacknowledged; a node far past it is not waiting for acks.
+      if (this.eventBatch.length >= MAX_BATCH) this.fail(new ValidationError('event', `more than ${MAX_BATCH} events sent ahead of their acknowledgements: send at most a window's worth, then wait`));
+      else this.eventBatch.push(event);
       return;
     }
     const batch = [event];
@@ -455,6 +457,8 @@ export class NodeSession {
 
 /** Reports of one attempt that go together as one change, at most (a resent outbox can hold many). */
 const MAX_RUN = 64;
+/** Events waiting in one batch, at most. */
+const MAX_BATCH = 1_024;
 
 /**
  * The run of one attempt's reports that starts at `batch[i]`: consecutive,

@@ -72,6 +72,9 @@ export class NodeReports {
   async run(events: readonly RunEvent[]): Promise<ReportVerdict[]> {
     const [first] = events;
     if (!first || events.length === 1) return Promise.all(events.map((e) => this.event(e)));
+    if (events.some((e, i) => e.taskId !== first.taskId || e.attemptId !== first.attemptId || (e.kind === 'finished' && i < events.length - 1) || !joinsRun(e))) {
+      throw new Error('a run holds reports of one attempt that may go together, a finished one last');
+    }
     try {
       const reports = events.map((e): AttemptReport => (e.kind === 'started' ? { kind: 'started', containerId: e.containerId } : e.kind === 'progress' ? { kind: 'progress', progress: e.progress } : { kind: 'finished', outcome: e.outcome }));
       await this.deps.tasks.reported(this.nodeId, first.taskId, first.attemptId, reports);
@@ -140,10 +143,8 @@ export class NodeReports {
     // An engine that is away or failing, or a disk that is full, trips the
     // breaker at once, before the task is requeued, so that the retry does
     // not come back to it.
-    if (outcome.reason === 'engine_unavailable' || outcome.reason === 'engine_error') {
-      await this.deps.nodes.cordon(this.nodeId, 'AUTO', `docker engine failed: ${outcome.error}`);
-    }
     if (outcome.reason === 'disk_full') await this.diskFull(outcome.error);
+    else if (cordons(outcome)) await this.deps.nodes.cordon(this.nodeId, 'AUTO', `docker engine failed: ${outcome.error}`);
     await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
     await this.deps.nodes.recordAttemptResult(this.nodeId, countsAgainstNode(outcome));
   }
@@ -165,7 +166,7 @@ export function joinsRun(event: AttemptEvent): event is RunEvent {
   return !(outcome.result && patch.length > 0) && !cordons(outcome);
 }
 
-/** The failures after which `finished` cordons the node before the task is requeued. */
+/** The failures after which `finished` cordons the node before the task is requeued (the disk's, or the engine's). */
 function cordons(outcome: AttemptOutcome): boolean {
   return outcome.reason === 'engine_unavailable' || outcome.reason === 'engine_error' || outcome.reason === 'disk_full';
 }
