@@ -2,10 +2,12 @@
  * Group commit for append-only streams: records added while a write is in
  * flight go out together in the next one, as one JetStream message holding
  * a JSON array. Under load that turns a publish per record into a publish
- * per round trip; alone, a record goes out at once (no timer, no added
- * latency). Each key (a subject) has its own queue, so batches never mix
- * subjects. `add` resolves once the record's batch is stored, or rejects
- * with that batch's error.
+ * per round trip; alone, a record goes out at the end of its turn (no added
+ * latency), unless the stream lingers (`lingerMs`): then the first batch
+ * waits that long for company, for records no caller waits for. Each key (a
+ * subject) has its own queue, so batches never mix subjects. `add` resolves
+ * once the record's batch is stored, or rejects with that batch's error;
+ * `settle` sends what lingers at once.
  */
 import { ResourceExhaustedError } from '../../../common/errors.js';
 
@@ -22,14 +24,25 @@ interface Queued {
 
 export class GroupCommit {
   private readonly queues = new Map<string, Queued[]>();
-  private readonly flushing = new Set<string>();
+  /** Each key's flush under way. */
+  private readonly flushing = new Map<string, Promise<void>>();
+  /** Ends the lingers under way at once (`settle`). */
+  private readonly lingering = new Set<() => void>();
   private queued = 0;
   private readonly encoder = new TextEncoder();
 
   constructor(
     private readonly publish: (key: string, payload: Uint8Array) => Promise<void>,
     private readonly what: string,
+    /** How long a first record waits for others before its batch goes; 0: to the end of its turn. */
+    private readonly lingerMs = 0,
   ) {}
+
+  /** Sends what lingers now; resolves once every record added so far is stored or has failed. */
+  async settle(): Promise<void> {
+    for (const end of [...this.lingering]) end();
+    await Promise.all([...this.flushing.values()]);
+  }
 
   add(key: string, record: unknown): Promise<void> {
     if (this.queued >= MAX_QUEUED) {
@@ -40,15 +53,28 @@ export class GroupCommit {
       if (!queue) this.queues.set(key, (queue = []));
       queue.push({ json: JSON.stringify(record), resolve, reject });
       this.queued++;
-      if (!this.flushing.has(key)) void this.flush(key);
+      if (!this.flushing.has(key)) this.flushing.set(key, this.flush(key));
+    });
+  }
+
+  /** Until the first batch goes: the end of this turn, or the linger. */
+  private linger(): Promise<void> {
+    if (this.lingerMs <= 0) return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.lingering.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, this.lingerMs);
+      this.lingering.add(end);
     });
   }
 
   private async flush(key: string): Promise<void> {
-    this.flushing.add(key);
     try {
-      // Records added in this tick join the first batch.
-      await new Promise((r) => setImmediate(r));
+      // Records added meanwhile join the first batch.
+      await this.linger();
       for (let queue = this.queues.get(key); queue && queue.length > 0; queue = this.queues.get(key)) {
         const batch = takeBatch(queue);
         this.queued -= batch.length;

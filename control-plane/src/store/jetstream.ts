@@ -5,6 +5,7 @@
  * The store is the only code that holds a NATS connection, a bucket or a
  * stream: the rest of the control plane sees typed records and stores.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -26,6 +27,8 @@ import type { AccessTokenRecord, ForgeRecord, IdempotencyRecord, JoinTokenRecord
 import { ResultStore } from './result-store.js';
 import { backedUpStreams, StateBackup } from './state-backup.js';
 
+/** How long a closing store waits for lingering events to be stored. */
+const SETTLE_ON_CLOSE_MS = 2_000;
 
 /** A second submission with the same idempotency key within this window returns the first task. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -212,6 +215,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
     })().catch(() => {});
     // Conditional writes to a replicated bucket carry a message id (see ReplicatedBucket).
     const fence = (bucket: string): ReplicatedBucket | undefined => (options.replicas > 1 ? { js, jsm, bucket } : undefined);
+    const events = new EventLog(js, log);
     return {
       tasks: new KvRecords<Task>(kv.tasks, 'task', fence(BUCKETS.tasks)),
       nodes: new KvRecords<NodeRecord>(kv.nodes, 'node', fence(BUCKETS.nodes)),
@@ -230,7 +234,7 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       audit: new AuditLog(js),
       results: new ResultStore(results),
       logs: new LogStore(js),
-      events: new EventLog(js, log),
+      events,
       backup: new StateBackup(js, jsm, backedUpStreams({ idempotencyMs: IDEMPOTENCY_WINDOW_MS, eventsMs: EVENTS_MAX_AGE_MS, logsMs: LOGS_MAX_AGE_MS }), {
         // A new fleet's first start makes the bootstrap access token: the fleet is still empty.
         [`KV_${BUCKETS.accessTokens}`]: [`$KV.${BUCKETS.accessTokens}.${BOOTSTRAP_TOKEN_KEY}`],
@@ -243,6 +247,8 @@ export async function openStore(options: StateOptions, log: Logger): Promise<Fle
       streams: () => Promise.all(STREAM_NAMES.map((name) => jsm.streams.info(name).then(toStreamHealth, () => unavailableStream(name)))),
       onDisconnect: (listener) => disconnectListeners.add(listener),
       close: async () => {
+        // Events linger a moment for company (event-log.ts): stored before the connection goes, if JetStream answers soon.
+        await Promise.race([events.settle(), sleep(SETTLE_ON_CLOSE_MS, undefined, { ref: false })]);
         await nc.drain().catch(() => nc.close());
       },
     };
