@@ -234,21 +234,18 @@ export class Tasks {
 
   /** Throws StaleAttemptError for a report from an attempt that is not current. */
   async started(nodeId: string, taskId: string, attemptId: string, containerId: string): Promise<void> {
-    const { changed, record } = await this.change(taskId, (task) => {
-      checkOwner(task, nodeId, attemptId);
-      return attemptStarted(task, attemptId, containerId, this.clock.now());
-    });
-    if (changed) this.recordStarted(nodeId, record.value, attemptId);
+    await this.reported(nodeId, taskId, attemptId, [{ kind: 'started', containerId }]);
   }
 
   /**
-   * Several reports of one attempt that came together (a short task's
-   * `started` and `finished`, progress piled up behind a slow write, an
-   * outbox resent after a reconnect), applied in order as one change: the
-   * record is written once instead of once for each. A `finished` here has no
-   * patch to store first (`finished` takes those). Throws as `started` and
-   * `finished` do, and then nothing of the run is applied. Returns the task
-   * as it now is, or null when the run changed nothing (all resends).
+   * A node's reports of one of its attempts, applied in order as one change:
+   * one report (`started`, `progress`, `finished`), or several that came
+   * together (a short task's `started` and `finished`, progress piled up
+   * behind a slow write, an outbox resent after a reconnect), written once
+   * instead of once for each. A `finished` here has no patch to store first
+   * (`finished` takes those). Throws StaleAttemptError for an attempt that is
+   * not current, and then nothing of the run is applied. Returns the task as
+   * it now is, or null when the run changed nothing (all resends).
    */
   async reported(nodeId: string, taskId: string, attemptId: string, reports: readonly AttemptReport[]): Promise<Task | null> {
     let applied: AttemptReport[] = [];
@@ -296,20 +293,12 @@ export class Tasks {
       checkOwner(current.value, nodeId, attemptId);
       await this.results.putPatch(taskId, attemptId, patch);
     }
-    let changed: boolean;
-    let record: Versioned<Task>;
     try {
-      ({ changed, record } = await this.change(taskId, (task) => {
-        checkOwner(task, nodeId, attemptId);
-        return attemptFinished(task, attemptId, outcome, this.clock.now());
-      }));
+      return await this.reported(nodeId, taskId, attemptId, [{ kind: 'finished', outcome }]);
     } catch (err) {
       if (outcome.result && patch && (err instanceof StaleAttemptError || err instanceof PermissionError)) await this.results.remove(taskId, attemptId);
       throw err;
     }
-    if (!changed) return null;
-    this.recordFinished(nodeId, record.value, attemptId, outcome);
-    return record.value;
   }
 
   private recordFinished(nodeId: string, task: Task, attemptId: string, outcome: AttemptOutcome): void {
@@ -333,10 +322,7 @@ export class Tasks {
 
   /** A running Cline attempt's iterations, tokens and cost, for `task get`. */
   async progress(nodeId: string, taskId: string, attemptId: string, progress: AgentProgress): Promise<void> {
-    await this.change(taskId, (task) => {
-      checkOwner(task, nodeId, attemptId);
-      return attemptProgress(task, attemptId, progress, this.clock.now());
-    });
+    await this.reported(nodeId, taskId, attemptId, [{ kind: 'progress', progress }]);
   }
 
   /** The result of a Cline task, and its patch when asked for. */

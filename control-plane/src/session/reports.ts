@@ -13,7 +13,7 @@ import type { Nodes } from '../nodes.js';
 import type { LogStore } from '../store/log-store.js';
 import type { TaskIndex } from '../task-index.js';
 import { ownedAttempt, StaleAttemptError } from '../task-state.js';
-import type { AttemptReport, Tasks } from '../tasks.js';
+import type { Tasks } from '../tasks.js';
 
 export interface ReportDeps {
   tasks: Tasks;
@@ -76,10 +76,9 @@ export class NodeReports {
       throw new Error('a run holds reports of one attempt that may go together, a finished one last');
     }
     try {
-      const reports = events.map((e): AttemptReport => (e.kind === 'started' ? { kind: 'started', containerId: e.containerId } : e.kind === 'progress' ? { kind: 'progress', progress: e.progress } : { kind: 'finished', outcome: e.outcome }));
-      await this.deps.tasks.reported(this.nodeId, first.taskId, first.attemptId, reports);
+      await this.deps.tasks.reported(this.nodeId, first.taskId, first.attemptId, events);
     } catch (err) {
-      if (!(err instanceof StaleAttemptError || err instanceof NotFoundError || err instanceof PermissionError || err instanceof ValidationError)) throw err;
+      if (!refusal(err)) throw err;
       const verdicts: ReportVerdict[] = [];
       for (const e of events) verdicts.push(await this.event(e));
       return verdicts;
@@ -105,15 +104,11 @@ export class NodeReports {
       await work();
       return 'stored';
     } catch (err) {
-      if (err instanceof StaleAttemptError || err instanceof NotFoundError) {
-        this.log.warn({ taskId, attemptId, event: kind }, 'report from a stale attempt refused');
-        return 'stale';
-      }
-      if (err instanceof PermissionError || err instanceof ValidationError) {
-        this.log.warn({ taskId, attemptId, event: kind, err: err.message }, 'report refused');
-        return 'refused';
-      }
-      throw err;
+      const verdict = refusal(err);
+      if (verdict === 'stale') this.log.warn({ taskId, attemptId, event: kind }, 'report from a stale attempt refused');
+      else if (verdict === 'refused') this.log.warn({ taskId, attemptId, event: kind, err: (err as Error).message }, 'report refused');
+      else throw err;
+      return verdict;
     }
   }
 
@@ -148,6 +143,13 @@ export class NodeReports {
     await this.deps.tasks.finished(this.nodeId, taskId, attemptId, outcome, outcome.result && patch.length > 0 ? patch : undefined);
     await this.deps.nodes.recordAttemptResult(this.nodeId, countsAgainstNode(outcome));
   }
+}
+
+/** How the store refusing a report is answered (see ReportVerdict); null: not a refusal (the store failed). */
+function refusal(err: unknown): 'stale' | 'refused' | null {
+  if (err instanceof StaleAttemptError || err instanceof NotFoundError) return 'stale';
+  if (err instanceof PermissionError || err instanceof ValidationError) return 'refused';
+  return null;
 }
 
 /** A report `NodeReports.run` may apply together with others of its attempt. */
